@@ -1,0 +1,55 @@
+//! Shared fixtures for the benches: policies of a given size in the in-memory store.
+
+use std::sync::Arc;
+
+use rbac_core::{
+    Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal, PrivilegeId,
+    PrivilegeRegistry, Role, RoleStore, SessionKind, Store,
+};
+
+/// An authorizer over `privileges` codes and `roles` roles, each role granted every
+/// seventh privilege from a role-specific offset, with the role snapshot loaded.
+pub async fn policy(privileges: usize, roles: usize) -> (Arc<Authorizer>, Vec<Principal>) {
+    let registry = Arc::new(PrivilegeRegistry::new(
+        (0..privileges).map(|i| format!("P{i}")),
+    ));
+    let store = Arc::new(MemoryStore::new());
+    let journal = rbac_core::Journal::default();
+    let mut principals = Vec::with_capacity(roles);
+    for r in 0..roles {
+        let mut role = Role::new(format!("role{r}"), "", "bench");
+        role.privileges = (0..privileges)
+            .filter(|p| (p + r) % 7 == 0)
+            .map(|p| format!("P{p}"))
+            .collect();
+        let role = store.create_role(&role, &journal).await.expect("role");
+        principals.push(Principal {
+            user_id: r as i64 + 1,
+            user_name: Arc::from(format!("user{r}")),
+            role_id: Some(role.id),
+            session_id: Arc::from(format!("s{r}")),
+            kind: SessionKind::Jwt,
+        });
+    }
+    let store: Arc<dyn Store> = store;
+    let jwt = Arc::new(JwtCodec::new(
+        JwtKey::from_secret("bench-secret-bench-secret-bench!"),
+        [],
+    ));
+    let authorizer = Arc::new(Authorizer::new(
+        store,
+        registry,
+        jwt,
+        &AuthorizerConfig::default(),
+    ));
+    authorizer.load_roles().await.expect("roles");
+    (authorizer, principals)
+}
+
+/// The id of privilege code `P{i}`.
+pub fn privilege(authorizer: &Authorizer, i: usize) -> PrivilegeId {
+    authorizer
+        .registry()
+        .id(&format!("P{i}"))
+        .expect("registered privilege")
+}

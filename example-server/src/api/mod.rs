@@ -1,0 +1,214 @@
+//! The documented API surfaces, one module each, and what they share.
+
+pub mod iam;
+pub mod platform;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use http_body_util::BodyExt;
+use rbac_core::Principal;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::config::Config;
+
+/// Every surface's routes over one state.
+pub fn router(state: AppState, config: &Config) -> Router {
+    Router::new()
+        .merge(platform::routes(&state))
+        .merge(iam::routes(&state))
+        .fallback(not_found)
+        .layer(axum::Extension(BodyLimit(config.body_limit)))
+        .with_state(state)
+}
+
+/// Unknown paths: a 404 in the envelope of the surface the path belongs to.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/v1/") {
+        let mut resp = iam::IamError::page_not_found().into_response();
+        *resp.status_mut() = StatusCode::NOT_FOUND;
+        return resp;
+    }
+    platform::not_found().await
+}
+
+/// The largest body a surface parses.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Why a request body could not be read as the expected JSON.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Larger than the limit; not parsed.
+    TooLarge(usize),
+    /// Not JSON, wrong types, unknown or missing fields.
+    Malformed(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(limit) => write!(f, "request body larger than {limit} bytes"),
+            BodyError::Malformed(m) => write!(f, "malformed request body: {m}"),
+        }
+    }
+}
+
+/// Most bytes read and discarded from an oversize body so the client can read the answer.
+const DRAIN_CAP: usize = 64 << 20;
+
+/// Reads a body up to `limit` bytes. Past the limit the rest is drained (not kept, not
+/// parsed, up to a cap) so the client still gets the answer.
+pub async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let mut body = body;
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(BodyError::Malformed("the body could not be read".into()));
+        };
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen > limit {
+                buf = Vec::new();
+                if seen > DRAIN_CAP {
+                    break;
+                }
+                continue;
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    if seen > limit {
+        return Err(BodyError::TooLarge(limit));
+    }
+    Ok(buf)
+}
+
+/// Parses JSON; an empty body reads as `{}`.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+}
+
+/// The authenticated caller, as the rbac layer left it in the request extensions.
+#[derive(Debug, Clone)]
+pub struct Actor(pub Principal);
+
+/// The layer was not installed on a route that reads the caller.
+#[derive(Debug)]
+pub struct MissingLayer;
+
+impl IntoResponse for MissingLayer {
+    fn into_response(self) -> Response {
+        tracing::error!("a handler reads the caller but RbacLayer is not installed on its route");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server misconfigured: RbacLayer is not installed on this route",
+        )
+            .into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Actor {
+    type Rejection = MissingLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Actor)
+            .ok_or(MissingLayer)
+    }
+}
+
+/// The client's socket address as text (`IP:port`), empty when unknown.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl ClientAddr {
+    /// The client's IP address as text.
+    pub fn ip(&self) -> String {
+        self.0.map(|a| a.ip().to_string()).unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+pub fn datetime(ts: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// RFC 3339 in UTC (`2020-09-23T07:33:14Z`).
+pub fn rfc3339(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub use rbac_tower::credential::percent_decode;
+
+/// Parses `YYYY-MM-DD HH:MM:SS` (UTC) or a bare `YYYY-MM-DD`.
+pub fn parse_datetime(s: &str) -> Option<i64> {
+    let full = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    let s = s.trim();
+    if let Ok(t) = time::PrimitiveDateTime::parse(s, &full) {
+        return Some(t.assume_utc().unix_timestamp());
+    }
+    time::Date::parse(s, &date)
+        .ok()
+        .map(|d| d.midnight().assume_utc().unix_timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_round_trip() {
+        assert_eq!(datetime(0), "1970-01-01 00:00:00");
+        assert_eq!(
+            parse_datetime("2021-10-11 03:22:33")
+                .map(datetime)
+                .as_deref(),
+            Some("2021-10-11 03:22:33")
+        );
+        assert_eq!(
+            parse_datetime("2021-10-11"),
+            parse_datetime("2021-10-11 00:00:00")
+        );
+        assert_eq!(parse_datetime("nope"), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Command-line flags and their environment twins.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// The reference server: five documented API surfaces over one rbac store.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "example-server", version, about)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "RBAC_LISTEN", default_value = "127.0.0.1:8088")]
+    pub listen: SocketAddr,
+
+    /// Database URL: sqlite://path, postgres://…, mysql://…
+    #[arg(long, env = "RBAC_DATABASE_URL", default_value = "sqlite://rbac.db")]
+    pub database: String,
+
+    /// Password of the `admin` user created on an empty store (random and printed once if unset).
+    #[arg(long, env = "RBAC_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// HS256 signing secret (generated once and kept in the store if unset).
+    #[arg(long, env = "RBAC_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Earlier signing secrets whose tokens stay valid until they expire (comma-separated).
+    #[arg(
+        long,
+        env = "RBAC_JWT_PREVIOUS_SECRETS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub jwt_previous_secrets: Vec<String>,
+
+    /// Lifetime of a login token, in seconds.
+    #[arg(long, env = "RBAC_TOKEN_TTL", default_value_t = 43_200)]
+    pub token_ttl: u64,
+
+    /// How often SQLite/MySQL instances poll the change log, in milliseconds
+    /// (PostgreSQL is notified at once and polls only as a safety net).
+    #[arg(long, env = "RBAC_CHANGE_POLL_MS", default_value_t = 500)]
+    pub change_poll_ms: u64,
+
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "RBAC_BODY_LIMIT", default_value_t = 1 << 20)]
+    pub body_limit: usize,
+
+    /// argon2 memory cost in KiB (OWASP default 19456; lower only for tests).
+    #[arg(long, env = "RBAC_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+
+    /// argon2 iterations (OWASP default 2).
+    #[arg(long, env = "RBAC_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+}
+
+impl Config {
+    /// The change-log poll interval.
+    pub fn change_poll(&self) -> Duration {
+        Duration::from_millis(self.change_poll_ms.max(10))
+    }
+}

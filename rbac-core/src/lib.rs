@@ -1,0 +1,30 @@
+//! Users, roles, privileges, sessions and audit: the model, the use-cases and the storage
+//! ports of the rbac library. No HTTP, no SQL.
+#![deny(missing_docs)]
+
+pub mod authorizer;
+pub mod credential;
+pub mod error;
+pub mod memory;
+pub mod model;
+pub mod password;
+pub mod privilege;
+pub mod service;
+pub mod store;
+pub mod token;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use authorizer::{Authorizer, AuthorizerConfig, Principal, RoleGrant};
+pub use credential::{Authenticate, Credential};
+pub use error::{AuthFailure, Code, Entity, Error, Field, Result, StoreError};
+pub use memory::MemoryStore;
+pub use model::*;
+pub use password::{HasherConfig, PasswordHasher};
+pub use privilege::{
+    PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, BUILTIN_PRIVILEGES, NULL_PRIVILEGE,
+};
+pub use service::{Rbac, RbacConfig, ADMIN};
+pub use store::*;
+pub use token::{Claims, JwtCodec, JwtKey};

@@ -1,0 +1,472 @@
+//! An in-memory store: for unit tests, benches and embedding. Same semantics as the SQL stores.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::error::{Entity, Field, StoreError};
+use crate::model::*;
+use crate::store::*;
+
+#[derive(Default)]
+struct Tables {
+    users: BTreeMap<UserId, User>,
+    roles: BTreeMap<RoleId, Role>,
+    sessions: HashMap<String, Session>,
+    audit: Vec<AuditEntry>,
+    settings: HashMap<String, String>,
+    changes: Vec<(i64, Timestamp, Change)>,
+    next_user: UserId,
+    next_role: RoleId,
+    next_change: i64,
+}
+
+impl Tables {
+    fn journal(&mut self, journal: &Journal) {
+        if let Some(a) = &journal.audit {
+            let id = self.audit.len() as i64 + 1;
+            self.audit.push(AuditEntry {
+                id,
+                user_id: a.user_id,
+                user_name: a.user_name.clone(),
+                category: a.category as i32,
+                time: now(),
+                content: a.content.clone(),
+                success: a.success,
+            });
+        }
+        for c in &journal.changes {
+            self.next_change += 1;
+            self.changes.push((self.next_change, now(), c.clone()));
+        }
+    }
+
+    fn check_user_unique(&self, user: &User) -> StoreResult<()> {
+        for u in self.users.values().filter(|u| u.id != user.id) {
+            if u.name == user.name {
+                return Err(StoreError::Conflict(Field::UserName));
+            }
+            if user.email.is_some() && u.email == user.email {
+                return Err(StoreError::Conflict(Field::Email));
+            }
+        }
+        Ok(())
+    }
+
+    fn revoke_sessions_of(&mut self, user: UserId, keep: Option<&str>) -> u64 {
+        let mut n = 0;
+        for s in self.sessions.values_mut() {
+            if s.user_id == user && !s.revoked && Some(s.id.as_str()) != keep {
+                s.revoked = true;
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// A store kept in process memory behind one mutex.
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: Mutex<Tables>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        // A panic while holding the lock cannot leave a half-applied write: every method
+        // validates before it mutates. So a poisoned lock is safe to keep using.
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn page<T: Clone>(rows: Vec<T>, page: Page) -> Listing<T> {
+    let total = rows.len() as u64;
+    let rows = rows
+        .into_iter()
+        .skip(page.offset.min(usize::MAX as u64) as usize)
+        .take(page.limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize)
+        .collect();
+    Listing { rows, total }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
+        let mut t = self.lock();
+        let mut user = user.clone();
+        user.id = -1;
+        t.check_user_unique(&user)?;
+        if let Some(r) = user.role_id {
+            if !t.roles.contains_key(&r) {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+        }
+        t.next_user += 1;
+        user.id = t.next_user;
+        t.users.insert(user.id, user.clone());
+        t.journal(journal);
+        Ok(user)
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        Ok(self.lock().users.get(&id).cloned())
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        Ok(self.lock().users.values().find(|u| u.name == name).cloned())
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .find(|u| u.email.as_deref() == Some(email))
+            .cloned())
+    }
+
+    async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.phone == phone)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn list_users(&self, q: &UserQuery) -> StoreResult<Listing<User>> {
+        let t = self.lock();
+        let mut rows: Vec<User> = t
+            .users
+            .values()
+            .filter(|u| {
+                q.name_contains
+                    .as_ref()
+                    .is_none_or(|s| u.name.contains(s.as_str()))
+            })
+            .filter(|u| q.parent_id.is_none_or(|p| u.parent_id == Some(p)))
+            .cloned()
+            .collect();
+        if q.order == Order::NewestFirst {
+            rows.reverse();
+        }
+        Ok(page(rows, q.page))
+    }
+
+    async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()> {
+        let mut t = self.lock();
+        let Some(old) = t.users.get(&user.id) else {
+            return Err(StoreError::NotFound(Entity::User));
+        };
+        if let Some(r) = user.role_id {
+            if !t.roles.contains_key(&r) {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+        }
+        let created_at = old.created_at;
+        t.check_user_unique(user)?;
+        let mut user = user.clone();
+        user.created_at = created_at;
+        t.users.insert(user.id, user);
+        t.journal(journal);
+        Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        let Some(u) = t.users.get_mut(&id) else {
+            return Err(StoreError::NotFound(Entity::User));
+        };
+        u.password_hash = hash.to_string();
+        u.updated_at = now();
+        t.revoke_sessions_of(id, keep);
+        t.journal(journal);
+        Ok(())
+    }
+
+    async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool> {
+        let mut t = self.lock();
+        if t.users.remove(&id).is_none() {
+            return Ok(false);
+        }
+        t.sessions.retain(|_, s| s.user_id != id);
+        t.journal(journal);
+        Ok(true)
+    }
+
+    async fn record_login(&self, id: UserId, at: Timestamp, ip: &str) -> StoreResult<()> {
+        if let Some(u) = self.lock().users.get_mut(&id) {
+            u.login_time = Some(at);
+            u.login_ip = ip.to_string();
+        }
+        Ok(())
+    }
+
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.role_id == Some(role))
+            .count() as u64)
+    }
+}
+
+#[async_trait]
+impl RoleStore for MemoryStore {
+    async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role> {
+        let mut t = self.lock();
+        if t.roles.values().any(|r| r.name == role.name) {
+            return Err(StoreError::Conflict(Field::RoleName));
+        }
+        t.next_role += 1;
+        let mut role = role.clone();
+        role.id = t.next_role;
+        role.privileges.sort();
+        role.privileges.dedup();
+        t.roles.insert(role.id, role.clone());
+        t.journal(journal);
+        Ok(role)
+    }
+
+    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>> {
+        Ok(self.lock().roles.get(&id).cloned())
+    }
+
+    async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>> {
+        Ok(self.lock().roles.values().find(|r| r.name == name).cloned())
+    }
+
+    async fn list_roles(&self, p: Page) -> StoreResult<Listing<Role>> {
+        Ok(page(self.lock().roles.values().cloned().collect(), p))
+    }
+
+    async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()> {
+        let mut t = self.lock();
+        if !t.roles.contains_key(&role.id) {
+            return Err(StoreError::NotFound(Entity::Role));
+        }
+        if t.roles
+            .values()
+            .any(|r| r.id != role.id && r.name == role.name)
+        {
+            return Err(StoreError::Conflict(Field::RoleName));
+        }
+        if let Some(r) = t.roles.get_mut(&role.id) {
+            r.name = role.name.clone();
+            r.remark = role.remark.clone();
+            r.enabled = role.enabled;
+            r.updated_at = now();
+        }
+        t.journal(journal);
+        Ok(())
+    }
+
+    async fn set_role_privileges(
+        &self,
+        id: RoleId,
+        codes: &[String],
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        let Some(r) = t.roles.get_mut(&id) else {
+            return Err(StoreError::NotFound(Entity::Role));
+        };
+        let mut codes = codes.to_vec();
+        codes.sort();
+        codes.dedup();
+        r.privileges = codes;
+        r.updated_at = now();
+        t.journal(journal);
+        Ok(())
+    }
+
+    async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()> {
+        let mut t = self.lock();
+        if !t.roles.contains_key(&id) {
+            return Err(StoreError::NotFound(Entity::Role));
+        }
+        if t.users.values().any(|u| u.role_id == Some(id)) {
+            return Err(StoreError::Violation("the role still has users"));
+        }
+        t.roles.remove(&id);
+        t.journal(journal);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, session: &Session, journal: &Journal) -> StoreResult<()> {
+        let mut t = self.lock();
+        if !t.users.contains_key(&session.user_id) {
+            return Err(StoreError::NotFound(Entity::User));
+        }
+        if t.sessions.contains_key(&session.id) {
+            return Err(StoreError::Conflict(Field::Other));
+        }
+        t.sessions.insert(session.id.clone(), session.clone());
+        t.journal(journal);
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
+        Ok(self.lock().sessions.get(id).cloned())
+    }
+
+    async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool> {
+        let mut t = self.lock();
+        match t.sessions.get_mut(id) {
+            Some(s) if !s.revoked => {
+                s.revoked = true;
+                t.journal(journal);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn rotate_session(
+        &self,
+        old: &str,
+        new: &Session,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let mut t = self.lock();
+        if t.sessions.contains_key(&new.id) {
+            return Err(StoreError::Conflict(Field::Other));
+        }
+        if !t.users.contains_key(&new.user_id) {
+            return Err(StoreError::NotFound(Entity::User));
+        }
+        match t.sessions.get_mut(old) {
+            Some(s) if !s.revoked => s.revoked = true,
+            _ => return Ok(false),
+        }
+        t.sessions.insert(new.id.clone(), new.clone());
+        t.journal(journal);
+        Ok(true)
+    }
+
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<u64> {
+        let mut t = self.lock();
+        let n = t.revoke_sessions_of(user, keep);
+        t.journal(journal);
+        Ok(n)
+    }
+
+    async fn touch_session(
+        &self,
+        id: &str,
+        expires_at: Timestamp,
+        seen: Timestamp,
+    ) -> StoreResult<()> {
+        if let Some(s) = self.lock().sessions.get_mut(id) {
+            // Live means `expires_at > at`, as in `count_live_sessions`.
+            if !s.revoked && s.expires_at > seen {
+                s.expires_at = expires_at;
+                s.last_seen = seen;
+            }
+        }
+        Ok(())
+    }
+
+    async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut t = self.lock();
+        let n = t.sessions.len();
+        t.sessions.retain(|_, s| s.expires_at >= before);
+        Ok((n - t.sessions.len()) as u64)
+    }
+
+    async fn count_live_sessions(&self, at: Timestamp) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .sessions
+            .values()
+            .filter(|s| !s.revoked && s.expires_at > at)
+            .count() as u64)
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
+        self.lock().journal(&Journal::audit(entry.clone()));
+        Ok(())
+    }
+
+    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
+        let t = self.lock();
+        let rows: Vec<AuditEntry> = t
+            .audit
+            .iter()
+            .rev()
+            .filter(|e| q.user_name.as_ref().is_none_or(|n| &e.user_name == n))
+            .filter(|e| q.category.is_none_or(|c| e.category == c))
+            .filter(|e| q.from.is_none_or(|f| e.time >= f))
+            .filter(|e| q.to.is_none_or(|to| e.time <= to))
+            .cloned()
+            .collect();
+        Ok(page(rows, q.page))
+    }
+}
+
+#[async_trait]
+impl SettingStore for MemoryStore {
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self.lock().settings.get(key).cloned())
+    }
+
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String> {
+        Ok(self
+            .lock()
+            .settings
+            .entry(key.to_string())
+            .or_insert_with(|| value.to_string())
+            .clone())
+    }
+}
+
+#[async_trait]
+impl ChangeLog for MemoryStore {
+    async fn change_cursor(&self) -> StoreResult<i64> {
+        Ok(self.lock().next_change)
+    }
+
+    async fn changes_since(&self, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, Change)>> {
+        Ok(self
+            .lock()
+            .changes
+            .iter()
+            .filter(|(id, _, _)| *id > cursor)
+            .take(limit as usize)
+            .map(|(id, _, c)| (*id, c.clone()))
+            .collect())
+    }
+
+    async fn prune_changes(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut t = self.lock();
+        let n = t.changes.len();
+        t.changes.retain(|(_, at, _)| *at >= before);
+        Ok((n - t.changes.len()) as u64)
+    }
+}

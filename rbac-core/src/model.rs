@@ -1,0 +1,383 @@
+//! The domain records: users, roles, sessions, audit entries, and what a write records.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A user's id.
+pub type UserId = i64;
+/// A role's id.
+pub type RoleId = i64;
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+/// The current time in seconds since the Unix epoch.
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A user account, shared by every surface.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    /// Store-assigned id.
+    pub id: UserId,
+    /// Unique login name.
+    pub name: String,
+    /// Display name (`user_alias`, `nickname`).
+    pub alias: String,
+    /// Phone number (free text; login by phone when unambiguous).
+    pub phone: String,
+    /// E-mail address, unique when set.
+    pub email: Option<String>,
+    /// Digital identity id (`user_did`).
+    pub did: String,
+    /// Free-text description.
+    pub remark: String,
+    /// PHC string (argon2id) or imported bcrypt hash. Never rendered.
+    pub password_hash: String,
+    /// The user's role, if any.
+    pub role_id: Option<RoleId>,
+    /// Whether the account may log in.
+    pub enabled: bool,
+    /// Organisation (`departmentId`) the user belongs to.
+    pub department_id: Option<i64>,
+    /// The primary account a sub-account belongs to.
+    pub parent_id: Option<UserId>,
+    /// Name of the user who created this one (empty for self-registration).
+    pub creator: String,
+    /// Further profile attributes a surface keeps (`telephone`, `duty`, …).
+    pub attributes: BTreeMap<String, String>,
+    /// Last successful login.
+    pub login_time: Option<Timestamp>,
+    /// Client address of the last successful login.
+    pub login_ip: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("role_id", &self.role_id)
+            .field("enabled", &self.enabled)
+            .field("password_hash", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A user to create (the store assigns `id`, ignores it here).
+pub type NewUser = User;
+
+impl User {
+    /// A blank user with a name and hash, enabled, no role, timestamps `now`.
+    pub fn blank(name: impl Into<String>, password_hash: impl Into<String>) -> Self {
+        let t = now();
+        User {
+            id: 0,
+            name: name.into(),
+            alias: String::new(),
+            phone: String::new(),
+            email: None,
+            did: String::new(),
+            remark: String::new(),
+            password_hash: password_hash.into(),
+            role_id: None,
+            enabled: true,
+            department_id: None,
+            parent_id: None,
+            creator: String::new(),
+            attributes: BTreeMap::new(),
+            login_time: None,
+            login_ip: String::new(),
+            created_at: t,
+            updated_at: t,
+        }
+    }
+}
+
+/// A role: a named set of privilege codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// Store-assigned id.
+    pub id: RoleId,
+    /// Unique name.
+    pub name: String,
+    /// Free-text description.
+    pub remark: String,
+    /// Name of the creating user.
+    pub creator: String,
+    /// Whether this is the built-in super-admin role.
+    pub builtin: bool,
+    /// A disabled role grants nothing.
+    pub enabled: bool,
+    /// The privilege codes granted, sorted.
+    pub privileges: Vec<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
+}
+
+impl Role {
+    /// A new enabled, non-built-in role with no privileges.
+    pub fn new(
+        name: impl Into<String>,
+        remark: impl Into<String>,
+        creator: impl Into<String>,
+    ) -> Self {
+        let t = now();
+        Role {
+            id: 0,
+            name: name.into(),
+            remark: remark.into(),
+            creator: creator.into(),
+            builtin: false,
+            enabled: true,
+            privileges: Vec::new(),
+            created_at: t,
+            updated_at: t,
+        }
+    }
+}
+
+/// How a session's credential is presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A signed JWT whose `sid` claim is the session id.
+    Jwt = 1,
+    /// An opaque random token whose SHA-256 is the session id.
+    Opaque = 2,
+}
+
+impl SessionKind {
+    /// The stored number.
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+
+    /// From the stored number.
+    pub fn from_i16(v: i16) -> Self {
+        if v == 2 {
+            SessionKind::Opaque
+        } else {
+            SessionKind::Jwt
+        }
+    }
+}
+
+/// The server-side record of one login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The JWT `sid`, or the hex SHA-256 of an opaque token.
+    pub id: String,
+    /// The session's user.
+    pub user_id: UserId,
+    /// How the credential is presented.
+    pub kind: SessionKind,
+    /// Issue time.
+    pub issued_at: Timestamp,
+    /// Expiry time (extended by sliding sessions).
+    pub expires_at: Timestamp,
+    /// Last use recorded in the store.
+    pub last_seen: Timestamp,
+    /// Revoked sessions never authenticate again.
+    pub revoked: bool,
+    /// Client address at login.
+    pub ip: String,
+}
+
+/// The operation-log category (`oper_type`) of an audit entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditCategory {
+    /// 1 = home (login, logout, own password).
+    Home = 1,
+    /// 2 = system management (users, roles, grants).
+    System = 2,
+    /// 3 = project management.
+    Project = 3,
+    /// 4 = resource management.
+    Resource = 4,
+    /// 5 = alert centre.
+    Alert = 5,
+}
+
+/// One operation-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Store-assigned id.
+    pub id: i64,
+    /// The acting user (`None` for anonymous actions such as a failed login).
+    pub user_id: Option<UserId>,
+    /// The acting user's name at the time (`oper_user`).
+    pub user_name: String,
+    /// The category (`oper_type`).
+    pub category: i32,
+    /// When (`oper_time`).
+    pub time: Timestamp,
+    /// What was done, naming the target (`oper_content`).
+    pub content: String,
+    /// Whether the action succeeded.
+    pub success: bool,
+}
+
+/// An audit entry to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    /// The acting user.
+    pub user_id: Option<UserId>,
+    /// The acting user's name.
+    pub user_name: String,
+    /// The category.
+    pub category: AuditCategory,
+    /// What was done.
+    pub content: String,
+    /// Whether it succeeded.
+    pub success: bool,
+}
+
+/// A cache-relevant change, published to every instance's caches.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Change {
+    /// A role's grants, name or enabled flag changed, or it was deleted.
+    Role(RoleId),
+    /// A user's role, enabled flag or existence changed: every session of the user is re-read.
+    User(UserId),
+    /// One session was revoked or changed.
+    Session(String),
+}
+
+impl Change {
+    /// The stored kind number and target.
+    pub fn encode(&self) -> (i16, String) {
+        match self {
+            Change::Role(id) => (1, id.to_string()),
+            Change::User(id) => (2, id.to_string()),
+            Change::Session(id) => (3, id.clone()),
+        }
+    }
+
+    /// From the stored kind number and target.
+    pub fn decode(kind: i16, target: &str) -> Option<Change> {
+        match kind {
+            1 => target.parse().ok().map(Change::Role),
+            2 => target.parse().ok().map(Change::User),
+            3 => Some(Change::Session(target.to_string())),
+            _ => None,
+        }
+    }
+}
+
+/// What a write records besides itself, in the same transaction: its audit entry and its changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Journal {
+    /// The audit entry, if the write is audited.
+    pub audit: Option<NewAudit>,
+    /// The changes other instances must apply to their caches.
+    pub changes: Vec<Change>,
+}
+
+impl Journal {
+    /// A journal with an audit entry and no changes.
+    pub fn audit(audit: NewAudit) -> Self {
+        Journal {
+            audit: Some(audit),
+            changes: Vec::new(),
+        }
+    }
+
+    /// Adds a change.
+    pub fn with(mut self, change: Change) -> Self {
+        self.changes.push(change);
+        self
+    }
+}
+
+/// Paging as the documents define it: `page_no` from 0, `page_size` 0 = all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return; `None` = all.
+    pub limit: Option<u64>,
+}
+
+impl Page {
+    /// Every row.
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: None,
+    };
+
+    /// From the documents' `page_no`/`page_size`.
+    pub fn numbered(page_no: u64, page_size: u64) -> Self {
+        if page_size == 0 {
+            Page::ALL
+        } else {
+            Page {
+                offset: page_no.saturating_mul(page_size),
+                limit: Some(page_size),
+            }
+        }
+    }
+
+    /// Offset and limit, capped to what SQL backends accept.
+    pub fn sql_bounds(&self) -> (i64, i64) {
+        let offset = self.offset.min(i64::MAX as u64) as i64;
+        let limit = self.limit.unwrap_or(i64::MAX as u64).min(i64::MAX as u64) as i64;
+        (offset, limit)
+    }
+}
+
+/// Which way a list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first (ascending id).
+    #[default]
+    OldestFirst,
+    /// Newest first (descending id).
+    NewestFirst,
+}
+
+/// A filter over users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Name contains this substring (case-sensitive).
+    pub name_contains: Option<String>,
+    /// Only sub-accounts of this user.
+    pub parent_id: Option<UserId>,
+    /// Order of the rows.
+    pub order: Order,
+    /// Which rows.
+    pub page: Page,
+}
+
+/// A filter over audit entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries by this user name (exact).
+    pub user_name: Option<String>,
+    /// Only this category.
+    pub category: Option<i32>,
+    /// At or after this time.
+    pub from: Option<Timestamp>,
+    /// At or before this time.
+    pub to: Option<Timestamp>,
+    /// Which rows (newest first).
+    pub page: Page,
+}
+
+/// A page of rows and the full count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing<T> {
+    /// The rows of the page.
+    pub rows: Vec<T>,
+    /// How many rows match in all.
+    pub total: u64,
+}

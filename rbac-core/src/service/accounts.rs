@@ -1,0 +1,353 @@
+//! Login, logout, refresh, password change and reset.
+
+use super::{random_token, validate, Rbac};
+use crate::authorizer::Principal;
+use crate::error::{AuthFailure, Error, Result};
+use crate::model::{
+    now, AuditCategory, Change, Journal, NewAudit, Session, SessionKind, Timestamp, User,
+};
+use crate::token::Claims;
+
+/// A login attempt.
+#[derive(Debug, Clone)]
+pub struct LoginInput {
+    /// User name, or a phone number that names exactly one user.
+    pub name: String,
+    /// The password as the client sends it.
+    pub password: String,
+    /// The client's address.
+    pub ip: String,
+}
+
+/// An issued session token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    /// The signed JWT.
+    pub token: String,
+    /// The session id behind it.
+    pub session_id: String,
+    /// When it expires.
+    pub expires_at: Timestamp,
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    /// The user, as stored after the login.
+    pub user: User,
+    /// The role name (empty when none).
+    pub role: String,
+    /// The privilege codes the user holds.
+    pub privileges: Vec<String>,
+    /// The session token.
+    pub token: Token,
+}
+
+impl Rbac {
+    async fn find_login_user(&self, name: &str) -> Result<Option<User>> {
+        let store = &self.inner.store;
+        if let Some(u) = store.user_by_name(name).await? {
+            return Ok(Some(u));
+        }
+        if !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '+' || c == '-')
+        {
+            let mut by_phone = store.users_by_phone(name, 2).await?;
+            if by_phone.len() == 1 {
+                return Ok(by_phone.pop());
+            }
+        }
+        Ok(None)
+    }
+
+    async fn audit_alone(&self, user: Option<&User>, name: &str, content: String, success: bool) {
+        let entry = NewAudit {
+            user_id: user.map(|u| u.id),
+            user_name: user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone()),
+            category: AuditCategory::Home,
+            content,
+            success,
+        };
+        if let Err(e) = self.inner.store.append_audit(&entry).await {
+            tracing::warn!(error = %e, "audit append failed");
+        }
+    }
+
+    /// Checks a name and password; on success opens a session and issues its JWT.
+    /// A wrong name and a wrong password answer alike, in similar time.
+    pub async fn login(&self, input: &LoginInput) -> Result<LoginOutcome> {
+        let hasher = &self.inner.hasher;
+        let Some(user) = self.find_login_user(&input.name).await? else {
+            hasher.verify_dummy(&input.password).await?;
+            self.audit_alone(
+                None,
+                &input.name,
+                "login failed: unknown user".into(),
+                false,
+            )
+            .await;
+            return Err(Error::BadCredentials);
+        };
+        let verified = hasher.verify(&input.password, &user.password_hash).await?;
+        if !verified.ok {
+            self.audit_alone(
+                Some(&user),
+                &user.name,
+                "login failed: wrong password".into(),
+                false,
+            )
+            .await;
+            return Err(Error::BadCredentials);
+        }
+        if !user.enabled {
+            self.audit_alone(
+                Some(&user),
+                &user.name,
+                "login refused: account disabled".into(),
+                false,
+            )
+            .await;
+            return Err(Error::AccountDisabled);
+        }
+        let mut user = user;
+        if verified.rehash {
+            match hasher.hash(&input.password).await {
+                Ok(hash) => {
+                    user.password_hash = hash;
+                    let journal = Journal::audit(NewAudit {
+                        user_id: Some(user.id),
+                        user_name: user.name.clone(),
+                        category: AuditCategory::Home,
+                        content: "password hash upgraded".into(),
+                        success: true,
+                    });
+                    if let Err(e) = self.inner.store.update_user(&user, &journal).await {
+                        tracing::warn!(error = %e, user = %user.name, "rehash on login failed");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "rehash on login failed"),
+            }
+        }
+        let journal = Journal::audit(NewAudit {
+            user_id: Some(user.id),
+            user_name: user.name.clone(),
+            category: AuditCategory::Home,
+            content: format!("login from {}", input.ip),
+            success: true,
+        });
+        let token = self.open_session(&user, &input.ip, &journal).await?;
+        let at = now();
+        self.inner
+            .store
+            .record_login(user.id, at, &input.ip)
+            .await?;
+        user.login_time = Some(at);
+        user.login_ip = input.ip.clone();
+        let (role, privileges) = self.role_and_privileges(&user).await?;
+        Ok(LoginOutcome {
+            user,
+            role,
+            privileges,
+            token,
+        })
+    }
+
+    /// The role name and privilege codes a user holds now.
+    pub async fn role_and_privileges(&self, user: &User) -> Result<(String, Vec<String>)> {
+        let Some(role_id) = user.role_id else {
+            return Ok((String::new(), Vec::new()));
+        };
+        let authorizer = &self.inner.authorizer;
+        authorizer.ensure_role(role_id).await?;
+        Ok(match authorizer.role(role_id) {
+            Some(grant) => {
+                let codes = grant
+                    .effective()
+                    .map(|set| authorizer.registry().codes_of(set))
+                    .unwrap_or_default();
+                (grant.name.to_string(), codes)
+            }
+            None => (String::new(), Vec::new()),
+        })
+    }
+
+    fn new_session(&self, user: &User, ip: &str) -> Session {
+        let t = now();
+        Session {
+            id: random_token(24),
+            user_id: user.id,
+            kind: SessionKind::Jwt,
+            issued_at: t,
+            expires_at: t + self.inner.config.token_ttl.as_secs() as i64,
+            last_seen: t,
+            revoked: false,
+            ip: ip.to_string(),
+        }
+    }
+
+    fn sign(&self, session: &Session, name: &str) -> Result<Token> {
+        let claims = Claims {
+            sub: session.user_id.to_string(),
+            sid: session.id.clone(),
+            name: name.to_string(),
+            iat: session.issued_at,
+            nbf: session.issued_at,
+            exp: session.expires_at,
+        };
+        Ok(Token {
+            token: self.inner.authorizer.jwt().issue(&claims)?,
+            session_id: session.id.clone(),
+            expires_at: session.expires_at,
+        })
+    }
+
+    async fn open_session(&self, user: &User, ip: &str, journal: &Journal) -> Result<Token> {
+        let session = self.new_session(user, ip);
+        self.inner.store.create_session(&session, journal).await?;
+        self.sign(&session, &user.name)
+    }
+
+    /// Revokes the caller's session.
+    pub async fn logout(&self, actor: &Principal) -> Result<()> {
+        let journal = self
+            .journal(Some(actor), AuditCategory::Home, "logout".into())
+            .with(Change::Session(actor.session_id.to_string()));
+        self.inner
+            .store
+            .revoke_session(&actor.session_id, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Replaces the caller's session with a new one; the old token stops working at once
+    /// and can never be refreshed again.
+    pub async fn refresh(&self, actor: &Principal, ip: &str) -> Result<Token> {
+        let user = self
+            .inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
+        let session = self.new_session(&user, ip);
+        let journal = self
+            .journal(Some(actor), AuditCategory::Home, "refresh token".into())
+            .with(Change::Session(actor.session_id.to_string()));
+        let rotated = self
+            .inner
+            .store
+            .rotate_session(&actor.session_id, &session, &journal)
+            .await?;
+        self.applied(&journal).await;
+        if !rotated {
+            return Err(Error::Unauthenticated(AuthFailure::Revoked));
+        }
+        self.sign(&session, &user.name)
+    }
+
+    /// Changes the caller's own password after checking the old one; the caller's other
+    /// sessions end at once.
+    pub async fn change_password(&self, actor: &Principal, old: &str, new: &str) -> Result<()> {
+        validate::password("new_password", new)?;
+        let user = self
+            .inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
+        if !self.inner.hasher.verify(old, &user.password_hash).await?.ok {
+            return Err(Error::WrongPassword);
+        }
+        let hash = self.inner.hasher.hash(new).await?;
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::Home,
+                "change own password".into(),
+            )
+            .with(Change::User(user.id));
+        self.inner
+            .store
+            .set_password(user.id, &hash, Some(&actor.session_id), &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Sets another user's password (needs UserEdit); every session of that user ends.
+    pub async fn reset_password(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+        new: &str,
+    ) -> Result<()> {
+        self.require(actor, "UserEdit")?;
+        validate::password("new_password", new)?;
+        let user = self
+            .inner
+            .store
+            .user_by_name(user_name)
+            .await?
+            .ok_or(Error::NotFound(crate::Entity::User))?;
+        let hash = self.inner.hasher.hash(new).await?;
+        let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("reset password of user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        self.inner
+            .store
+            .set_password(user.id, &hash, keep, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+}
+
+impl Rbac {
+    /// Checks a name and password without opening a session (HTTP Basic on each request).
+    pub async fn authenticate_password(&self, name: &str, password: &str) -> Result<Principal> {
+        let hasher = &self.inner.hasher;
+        let Some(user) = self.find_login_user(name).await? else {
+            hasher.verify_dummy(password).await?;
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        };
+        if !hasher.verify(password, &user.password_hash).await?.ok {
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        }
+        if !user.enabled {
+            return Err(Error::Unauthenticated(AuthFailure::UserGone));
+        }
+        if let Some(role) = user.role_id {
+            self.inner.authorizer.ensure_role(role).await?;
+        }
+        Ok(Principal {
+            user_id: user.id,
+            user_name: std::sync::Arc::from(user.name.as_str()),
+            role_id: user.role_id,
+            session_id: std::sync::Arc::from(""),
+            kind: SessionKind::Jwt,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::credential::Authenticate for Rbac {
+    async fn authenticate(&self, credential: &crate::credential::Credential) -> Result<Principal> {
+        match credential {
+            crate::credential::Credential::Token(token) => self.authenticate(token).await,
+            crate::credential::Credential::Basic { user, password } => {
+                self.authenticate_password(user, password).await
+            }
+        }
+    }
+
+    fn authorizer(&self) -> &crate::authorizer::Authorizer {
+        &self.inner.authorizer
+    }
+}

@@ -1,0 +1,80 @@
+//! The use-cases of REST user resources: read, update, change password and delete by
+//! name, with "oneself, or an administrator" rules.
+
+use super::{validate, Rbac, ADMIN};
+use crate::authorizer::Principal;
+use crate::error::{Entity, Error, Result};
+use crate::model::{AuditCategory, Change, User};
+
+impl Rbac {
+    /// A user by name: oneself, or anyone with UserAccess.
+    pub async fn view_user(&self, actor: &Principal, name: &str) -> Result<User> {
+        if name != &*actor.user_name {
+            self.require(actor, "UserAccess")?;
+        }
+        self.user_named(name).await
+    }
+
+    /// Changes a user's password given the old one: oneself, or another user with
+    /// UserEdit. The user's other sessions end (all of them when it is another user).
+    pub async fn change_password_of(
+        &self,
+        actor: &Principal,
+        name: &str,
+        old: &str,
+        new: &str,
+    ) -> Result<()> {
+        let own = name == &*actor.user_name;
+        if !own {
+            self.require(actor, "UserEdit")?;
+        }
+        validate::password("newPassword", new)?;
+        let user = self.user_named(name).await?;
+        if !self.inner.hasher.verify(old, &user.password_hash).await?.ok {
+            return Err(Error::WrongPassword);
+        }
+        let hash = self.inner.hasher.hash(new).await?;
+        let keep = own.then_some(&*actor.session_id);
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::Home,
+                format!("change password of user {name}"),
+            )
+            .with(Change::User(user.id));
+        self.inner
+            .store
+            .set_password(user.id, &hash, keep, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Deletes users by name (needs UserDelete). Unknown names are skipped (deleting is
+    /// idempotent); if any name is the built-in admin or the actor, nothing is deleted.
+    pub async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
+        self.require(actor, "UserDelete")?;
+        let mut targets = Vec::with_capacity(names.len());
+        for name in names {
+            if name == ADMIN {
+                return Err(Error::Violation(
+                    "the built-in admin cannot be deleted".into(),
+                ));
+            }
+            if name == &*actor.user_name {
+                return Err(Error::Violation("a user cannot delete itself".into()));
+            }
+            match self.user_named(name).await {
+                Ok(u) => targets.push(u),
+                Err(Error::NotFound(Entity::User)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut deleted = 0;
+        for user in &targets {
+            self.delete_user_record(actor, user).await?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+}

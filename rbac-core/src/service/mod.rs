@@ -1,0 +1,237 @@
+//! The use-cases: accounts, user admin, role admin and grants, audit queries.
+//!
+//! [`Rbac`] is the one handle surfaces call. Each method checks its own rules (privileges,
+//! uniqueness, grantability, the built-in admin), writes through the store with its audit
+//! entry and changes in one transaction, and applies the changes to this process's caches
+//! before it returns, so the very next request sees them.
+
+mod accounts;
+mod audit;
+mod iam;
+mod roles;
+mod users;
+pub mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use accounts::{LoginInput, LoginOutcome, Token};
+pub use audit::AuditFilter;
+pub use roles::{InquiryTarget, RoleUpdate};
+pub use users::{UserEdit, UserInput, UserView};
+
+use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
+use crate::error::{Error, Result};
+use crate::model::{AuditCategory, Change, Journal, NewAudit, Page, Role, User};
+use crate::password::{HasherConfig, PasswordHasher};
+use crate::privilege::PrivilegeRegistry;
+use crate::store::Store;
+use crate::token::JwtCodec;
+
+/// The name of the built-in super-admin role and user.
+pub const ADMIN: &str = "admin";
+
+/// Setting key of the generated JWT secret.
+pub const JWT_SECRET_SETTING: &str = "jwt_secret";
+
+/// Settings of the use-cases.
+#[derive(Debug, Clone)]
+pub struct RbacConfig {
+    /// Lifetime of an issued JWT session.
+    pub token_ttl: Duration,
+    /// Password hashing.
+    pub hasher: HasherConfig,
+    /// Caches.
+    pub cache: AuthorizerConfig,
+    /// The version string login reports.
+    pub version: String,
+}
+
+impl Default for RbacConfig {
+    fn default() -> Self {
+        RbacConfig {
+            token_ttl: Duration::from_secs(12 * 3600),
+            hasher: HasherConfig::default(),
+            cache: AuthorizerConfig::default(),
+            version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    authorizer: Arc<Authorizer>,
+    hasher: PasswordHasher,
+    config: RbacConfig,
+}
+
+/// The use-case services over one store.
+#[derive(Clone)]
+pub struct Rbac {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Rbac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rbac").finish_non_exhaustive()
+    }
+}
+
+impl Rbac {
+    /// Builds the services and loads the role snapshot.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        registry: Arc<PrivilegeRegistry>,
+        jwt: JwtCodec,
+        config: RbacConfig,
+    ) -> Result<Self> {
+        let hasher = PasswordHasher::new(&config.hasher)?;
+        let authorizer = Arc::new(Authorizer::new(
+            store.clone(),
+            registry,
+            Arc::new(jwt),
+            &config.cache,
+        ));
+        authorizer.load_roles().await?;
+        Ok(Rbac {
+            inner: Arc::new(Inner {
+                store,
+                authorizer,
+                hasher,
+                config,
+            }),
+        })
+    }
+
+    /// The authorizer (the hot path the tower layer uses).
+    pub fn authorizer(&self) -> &Arc<Authorizer> {
+        &self.inner.authorizer
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RbacConfig {
+        &self.inner.config
+    }
+
+    /// Verifies a JWT and its session.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.inner.authorizer.authenticate_jwt(token).await
+    }
+
+    /// Creates the built-in `admin` role (every privilege) and, on an empty store, the
+    /// `admin` user with `password` (or a generated one, returned so it can be shown once).
+    /// Safe to run from several instances at once.
+    pub async fn bootstrap(&self, password: Option<&str>) -> Result<Option<String>> {
+        let store = &self.inner.store;
+        let registry = self.inner.authorizer.registry().clone();
+        let all: Vec<String> = registry.codes().map(str::to_string).collect();
+        let system = |content: &str| {
+            Journal::audit(NewAudit {
+                user_id: None,
+                user_name: "system".into(),
+                category: AuditCategory::System,
+                content: content.into(),
+                success: true,
+            })
+        };
+        let role = match store.role_by_name(ADMIN).await? {
+            Some(r) => r,
+            None => {
+                let mut role = Role::new(ADMIN, "super administrator role", ADMIN);
+                role.builtin = true;
+                role.privileges = all.clone();
+                match store.create_role(&role, &system("create role admin")).await {
+                    Ok(r) => r,
+                    Err(crate::StoreError::Conflict(_)) => store
+                        .role_by_name(ADMIN)
+                        .await?
+                        .ok_or_else(|| Error::Internal("admin role vanished".into()))?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let mut held = role.privileges.clone();
+        held.sort();
+        let mut want = all.clone();
+        want.sort();
+        if held != want {
+            let journal = system("grant admin every privilege").with(Change::Role(role.id));
+            store.set_role_privileges(role.id, &all, &journal).await?;
+            self.inner.authorizer.apply_changes(&journal.changes).await;
+        }
+        let mut generated = None;
+        if store.user_by_name(ADMIN).await?.is_none() {
+            let pw = match password {
+                Some(p) => p.to_string(),
+                None => {
+                    let p = random_token(18);
+                    generated = Some(p.clone());
+                    p
+                }
+            };
+            let mut user = User::blank(ADMIN, self.inner.hasher.hash(&pw).await?);
+            user.role_id = Some(role.id);
+            user.alias = "administrator".into();
+            user.creator = ADMIN.into();
+            match store.create_user(&user, &system("create user admin")).await {
+                Ok(_) => {}
+                Err(crate::StoreError::Conflict(_)) => generated = None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.inner.authorizer.load_roles().await?;
+        Ok(generated)
+    }
+
+    fn journal(
+        &self,
+        actor: Option<&Principal>,
+        category: AuditCategory,
+        content: String,
+    ) -> Journal {
+        Journal::audit(NewAudit {
+            user_id: actor.map(|a| a.user_id),
+            user_name: actor.map_or_else(String::new, |a| a.user_name.to_string()),
+            category,
+            content,
+            success: true,
+        })
+    }
+
+    async fn applied(&self, journal: &Journal) {
+        self.inner.authorizer.apply_changes(&journal.changes).await;
+    }
+
+    fn require(&self, actor: &Principal, code: &str) -> Result<()> {
+        self.inner.authorizer.require_code(actor, code)
+    }
+
+    fn holds(&self, actor: &Principal, code: &str) -> bool {
+        self.require(actor, code).is_ok()
+    }
+
+    /// Every role, for rendering names (small; roles are few).
+    async fn role_names(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let roles = self.inner.store.list_roles(Page::ALL).await?;
+        Ok(roles.rows.into_iter().map(|r| (r.id, r.name)).collect())
+    }
+}
+
+/// A random URL-safe string of `bytes` random bytes (base64, no padding).
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}

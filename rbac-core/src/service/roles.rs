@@ -1,0 +1,223 @@
+//! Role administration and grants.
+
+use super::{validate, Rbac};
+use crate::authorizer::Principal;
+use crate::error::{Entity, Error, Result};
+use crate::model::{now, AuditCategory, Change, Listing, Page, Role};
+
+/// Changes to a role's name and remark.
+#[derive(Debug, Clone)]
+pub struct RoleUpdate {
+    /// The role id.
+    pub id: i64,
+    /// The new name.
+    pub name: String,
+    /// The new remark (`None` keeps it).
+    pub remark: Option<String>,
+}
+
+/// Whose privileges an inquiry asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InquiryTarget {
+    /// A user, by name.
+    User,
+    /// A role, by name.
+    Role,
+}
+
+impl Rbac {
+    /// Creates a role with no privileges (needs RoleAdd).
+    pub async fn create_role(&self, actor: &Principal, name: &str, remark: &str) -> Result<Role> {
+        self.require(actor, "RoleAdd")?;
+        validate::name("role_name", name)?;
+        validate::text("remark", remark)?;
+        let role = Role::new(name, remark, actor.user_name.to_string());
+        let journal = self.journal(
+            Some(actor),
+            AuditCategory::System,
+            format!("create role {name}"),
+        );
+        let role = self.inner.store.create_role(&role, &journal).await?;
+        self.applied(&journal.with(Change::Role(role.id))).await;
+        Ok(role)
+    }
+
+    /// Renames a role or changes its remark (needs RoleEdit); not the built-in admin role.
+    pub async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
+        self.require(actor, "RoleEdit")?;
+        validate::name("role_name", &update.name)?;
+        let mut role = self
+            .inner
+            .store
+            .role(update.id)
+            .await?
+            .ok_or(Error::NotFound(Entity::Role))?;
+        if role.builtin {
+            return Err(Error::Violation(
+                "the built-in admin role cannot be edited".into(),
+            ));
+        }
+        if let Some(remark) = update.remark {
+            validate::text("remark", &remark)?;
+            role.remark = remark;
+        }
+        let old = std::mem::replace(&mut role.name, update.name);
+        role.updated_at = now();
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("edit role {old} (now {})", role.name),
+            )
+            .with(Change::Role(role.id));
+        self.inner.store.update_role(&role, &journal).await?;
+        self.applied(&journal).await;
+        Ok(role)
+    }
+
+    /// Deletes a role no user holds (needs RoleDelete); not the built-in admin role.
+    pub async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
+        self.require(actor, "RoleDelete")?;
+        let role = self.role_named(name).await?;
+        if role.builtin {
+            return Err(Error::Violation(
+                "the built-in admin role cannot be deleted".into(),
+            ));
+        }
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("delete role {name}"),
+            )
+            .with(Change::Role(role.id));
+        self.inner.store.delete_role(role.id, &journal).await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Enables or disables a role (needs RoleEnableOrDisable); a disabled role grants
+    /// nothing. Not the built-in admin role.
+    pub async fn set_role_enabled(
+        &self,
+        actor: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        self.require(actor, "RoleEnableOrDisable")?;
+        let mut role = self.role_named(name).await?;
+        if role.builtin {
+            return Err(Error::Violation(
+                "the built-in admin role cannot be disabled".into(),
+            ));
+        }
+        role.enabled = enabled;
+        role.updated_at = now();
+        let verb = if enabled { "enable" } else { "disable" };
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("{verb} role {name}"),
+            )
+            .with(Change::Role(role.id));
+        self.inner.store.update_role(&role, &journal).await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Replaces a role's privileges (needs RoleAuthority). Every code must be known, and
+    /// the actor must hold each one it grants. Not the built-in admin role.
+    pub async fn grant(
+        &self,
+        actor: &Principal,
+        role_name: &str,
+        codes: &[String],
+    ) -> Result<Role> {
+        self.require(actor, "RoleAuthority")?;
+        let authorizer = &self.inner.authorizer;
+        let wanted = authorizer
+            .registry()
+            .set_of(codes.iter().map(String::as_str))
+            .map_err(Error::UnknownPrivilege)?;
+        let mut role = self.role_named(role_name).await?;
+        if role.builtin {
+            return Err(Error::Violation(
+                "the built-in admin role cannot be changed".into(),
+            ));
+        }
+        let held = authorizer.privileges_of(actor);
+        let current = authorizer
+            .registry()
+            .set_of_known(role.privileges.iter().map(String::as_str));
+        // Granting means adding; keeping what the role already has is not a grant.
+        if let Some(p) = wanted
+            .iter()
+            .find(|p| !held.contains(*p) && !current.contains(*p))
+        {
+            return Err(Error::NotGrantable(
+                authorizer.registry().code(p).unwrap_or("?").to_string(),
+            ));
+        }
+        let codes = authorizer.registry().codes_of(&wanted);
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("grant role {role_name} [{}]", codes.join(",")),
+            )
+            .with(Change::Role(role.id));
+        self.inner
+            .store
+            .set_role_privileges(role.id, &codes, &journal)
+            .await?;
+        self.applied(&journal).await;
+        role.privileges = codes;
+        Ok(role)
+    }
+
+    /// Lists roles (needs RoleAccess).
+    pub async fn list_roles(&self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
+        self.require(actor, "RoleAccess")?;
+        Ok(self.inner.store.list_roles(page).await?)
+    }
+
+    /// How many users hold a role (needs RoleAccess).
+    pub async fn role_user_count(&self, actor: &Principal, name: &str) -> Result<(Role, u64)> {
+        self.require(actor, "RoleAccess")?;
+        let role = self.role_named(name).await?;
+        let n = self.inner.store.count_users_with_role(role.id).await?;
+        Ok((role, n))
+    }
+
+    /// The privilege codes a user or role holds now. About oneself needs nothing; about
+    /// others UserAccess or RoleAccess.
+    pub async fn inquire(
+        &self,
+        actor: &Principal,
+        target: InquiryTarget,
+        name: &str,
+    ) -> Result<Vec<String>> {
+        let own = target == InquiryTarget::User && name == &*actor.user_name;
+        if !own && !self.holds(actor, "UserAccess") && !self.holds(actor, "RoleAccess") {
+            return Err(Error::Forbidden {
+                missing: "UserAccess".into(),
+            });
+        }
+        match target {
+            InquiryTarget::User => {
+                let user = self.user_named(name).await?;
+                Ok(self.role_and_privileges(&user).await?.1)
+            }
+            InquiryTarget::Role => {
+                let role = self.role_named(name).await?;
+                let authorizer = &self.inner.authorizer;
+                authorizer.ensure_role(role.id).await?;
+                Ok(authorizer
+                    .role(role.id)
+                    .and_then(|g| g.effective().map(|s| authorizer.registry().codes_of(s)))
+                    .unwrap_or_default())
+            }
+        }
+    }
+}

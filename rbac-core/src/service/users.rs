@@ -1,0 +1,331 @@
+//! User administration: create, edit, delete, enable/disable, list.
+
+use std::collections::BTreeMap;
+
+use super::{validate, Rbac, ADMIN};
+use crate::authorizer::Principal;
+use crate::error::{Entity, Error, Result};
+use crate::model::{now, AuditCategory, Change, Listing, Role, User, UserQuery};
+
+/// A user to create.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    /// Login name.
+    pub name: String,
+    /// Display name.
+    pub alias: String,
+    /// Phone number.
+    pub phone: String,
+    /// E-mail address (empty: none).
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Description.
+    pub remark: String,
+    /// Role to hold (empty: none).
+    pub role_name: String,
+    /// Organisation.
+    pub department_id: Option<i64>,
+    /// Primary account, for sub-accounts.
+    pub parent_id: Option<i64>,
+    /// Further profile attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Fields to change on a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserEdit {
+    /// Display name.
+    pub alias: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// E-mail address (empty clears it).
+    pub email: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// Description.
+    pub remark: Option<String>,
+    /// Role to hold (empty removes the role).
+    pub role_name: Option<String>,
+}
+
+/// A user with its role name, for rendering.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    /// The user.
+    pub user: User,
+    /// The role's name (empty when none).
+    pub role_name: String,
+}
+
+impl Rbac {
+    /// The role named `name`, `NotFound(Role)` if none.
+    pub async fn role_named(&self, name: &str) -> Result<Role> {
+        self.inner
+            .store
+            .role_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::Role))
+    }
+
+    /// The user named `name`, `NotFound(User)` if none.
+    pub async fn user_named(&self, name: &str) -> Result<User> {
+        self.inner
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+
+    /// Refuses to hand out a role whose privileges the actor does not hold itself.
+    fn check_grantable(&self, actor: Option<&Principal>, role: &Role) -> Result<()> {
+        let Some(actor) = actor else { return Ok(()) };
+        let authorizer = &self.inner.authorizer;
+        let held = authorizer.privileges_of(actor);
+        let wanted = if role.builtin {
+            authorizer.registry().all()
+        } else {
+            authorizer
+                .registry()
+                .set_of_known(role.privileges.iter().map(String::as_str))
+        };
+        let missing = held.missing_from(&wanted).next();
+        match missing {
+            None => Ok(()),
+            Some(p) => Err(Error::NotGrantable(
+                authorizer.registry().code(p).unwrap_or("?").to_string(),
+            )),
+        }
+    }
+
+    /// Creates a user. `actor` `None` is self-registration (no role beyond `input.role_name`
+    /// chosen by the surface); otherwise the actor needs UserAdd and may hand out only a
+    /// role whose privileges it holds.
+    pub async fn create_user(&self, actor: Option<&Principal>, input: UserInput) -> Result<User> {
+        if let Some(a) = actor {
+            self.require(a, "UserAdd")?;
+        }
+        validate::name("user_name", &input.name)?;
+        validate::text("user_alias", &input.alias)?;
+        validate::text("phone_number", &input.phone)?;
+        validate::text("remark", &input.remark)?;
+        validate::password("password", &input.password)?;
+        if !input.email.is_empty() {
+            validate::email("email", &input.email)?;
+        }
+        let role = if input.role_name.is_empty() {
+            None
+        } else {
+            let role = self.role_named(&input.role_name).await?;
+            self.check_grantable(actor, &role)?;
+            Some(role)
+        };
+        let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
+        user.alias = input.alias;
+        user.phone = input.phone;
+        user.email = (!input.email.is_empty()).then_some(input.email);
+        user.remark = input.remark;
+        user.role_id = role.map(|r| r.id);
+        user.department_id = input.department_id;
+        user.parent_id = input.parent_id;
+        user.attributes = input.attributes;
+        user.creator = actor.map_or_else(String::new, |a| a.user_name.to_string());
+        let journal = self.journal(
+            actor,
+            AuditCategory::System,
+            format!("create user {}", user.name),
+        );
+        let user = self.inner.store.create_user(&user, &journal).await?;
+        Ok(user)
+    }
+
+    /// Changes the fields given. Editing another user needs UserEdit; changing a role
+    /// needs UserEdit and a role the actor could grant; the built-in admin keeps its role.
+    pub async fn edit_user(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
+        let mut user = self.user_named(name).await?;
+        let own = user.id == actor.user_id;
+        if !own || edit.role_name.is_some() {
+            self.require(actor, "UserEdit")?;
+        }
+        if let Some(alias) = edit.alias {
+            validate::text("user_alias", &alias)?;
+            user.alias = alias;
+        }
+        if let Some(phone) = edit.phone {
+            validate::text("phone_number", &phone)?;
+            user.phone = phone;
+        }
+        if let Some(remark) = edit.remark {
+            validate::text("remark", &remark)?;
+            user.remark = remark;
+        }
+        if let Some(email) = edit.email {
+            if !email.is_empty() {
+                validate::email("email", &email)?;
+            }
+            user.email = (!email.is_empty()).then_some(email);
+        }
+        let mut changes = Vec::new();
+        if let Some(role_name) = edit.role_name {
+            let role_id = if role_name.is_empty() {
+                None
+            } else {
+                let role = self.role_named(&role_name).await?;
+                self.check_grantable(Some(actor), &role)?;
+                Some(role.id)
+            };
+            if user.name == ADMIN && role_id != user.role_id {
+                return Err(Error::Violation("the built-in admin keeps its role".into()));
+            }
+            if role_id != user.role_id {
+                changes.push(Change::User(user.id));
+            }
+            user.role_id = role_id;
+        }
+        let hash = match &edit.password {
+            Some(pw) => {
+                validate::password("password", pw)?;
+                Some(self.inner.hasher.hash(pw).await?)
+            }
+            None => None,
+        };
+        user.updated_at = now();
+        let mut journal = self.journal(
+            Some(actor),
+            AuditCategory::System,
+            format!("edit user {}", user.name),
+        );
+        journal.changes = changes;
+        self.inner.store.update_user(&user, &journal).await?;
+        self.applied(&journal).await;
+        if let Some(hash) = hash {
+            let keep = own.then_some(&*actor.session_id);
+            let journal = self
+                .journal(
+                    Some(actor),
+                    AuditCategory::System,
+                    format!("set password of user {}", user.name),
+                )
+                .with(Change::User(user.id));
+            self.inner
+                .store
+                .set_password(user.id, &hash, keep, &journal)
+                .await?;
+            self.applied(&journal).await;
+            user.password_hash = hash;
+        }
+        Ok(user)
+    }
+
+    /// Deletes a user (needs UserDelete); never oneself or the built-in admin.
+    pub async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
+        self.require(actor, "UserDelete")?;
+        let user = self.user_named(name).await?;
+        self.delete_user_record(actor, &user).await
+    }
+
+    /// Deletes a user already looked up; `false` if it was gone already.
+    pub async fn delete_user_record(&self, actor: &Principal, user: &User) -> Result<()> {
+        if user.name == ADMIN {
+            return Err(Error::Violation(
+                "the built-in admin cannot be deleted".into(),
+            ));
+        }
+        if user.id == actor.user_id {
+            return Err(Error::Violation("a user cannot delete itself".into()));
+        }
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("delete user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        self.inner.store.delete_user(user.id, &journal).await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Enables or disables a user (needs UserEnableOrDisable); never oneself or the
+    /// built-in admin. Disabling ends every session of the user.
+    pub async fn set_user_enabled(
+        &self,
+        actor: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        self.require(actor, "UserEnableOrDisable")?;
+        let mut user = self.user_named(name).await?;
+        if user.name == ADMIN {
+            return Err(Error::Violation(
+                "the built-in admin cannot be disabled".into(),
+            ));
+        }
+        if user.id == actor.user_id {
+            return Err(Error::Violation(
+                "a user cannot disable or enable itself".into(),
+            ));
+        }
+        user.enabled = enabled;
+        user.updated_at = now();
+        let verb = if enabled { "enable" } else { "disable" };
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("{verb} user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        self.inner.store.update_user(&user, &journal).await?;
+        self.applied(&journal).await;
+        if !enabled {
+            // Part of the one audited "disable user" action: no second audit entry.
+            let journal = crate::model::Journal::default().with(Change::User(user.id));
+            self.inner
+                .store
+                .revoke_user_sessions(user.id, None, &journal)
+                .await?;
+            self.applied(&journal).await;
+        }
+        Ok(())
+    }
+
+    /// Lists users (needs UserAccess), with their role names.
+    pub async fn list_users(
+        &self,
+        actor: &Principal,
+        query: &UserQuery,
+    ) -> Result<Listing<UserView>> {
+        self.require(actor, "UserAccess")?;
+        self.list_users_unchecked(query).await
+    }
+
+    /// Lists users with role names, without a privilege check (the caller checked).
+    pub async fn list_users_unchecked(&self, query: &UserQuery) -> Result<Listing<UserView>> {
+        let users = self.inner.store.list_users(query).await?;
+        let names = self.role_names().await?;
+        Ok(Listing {
+            total: users.total,
+            rows: users
+                .rows
+                .into_iter()
+                .map(|user| UserView {
+                    role_name: user
+                        .role_id
+                        .and_then(|r| names.get(&r).cloned())
+                        .unwrap_or_default(),
+                    user,
+                })
+                .collect(),
+        })
+    }
+
+    /// A user by id.
+    pub async fn user_by_id(&self, id: i64) -> Result<User> {
+        self.inner
+            .store
+            .user(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+}

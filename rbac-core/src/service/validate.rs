@@ -1,0 +1,192 @@
+//! Input rules shared by the use-cases.
+
+use crate::error::{Error, Result};
+use crate::password::MAX_PASSWORD_BYTES;
+
+/// Longest user or role name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// Longest free-text field (alias, remark, phone), in characters.
+pub const MAX_TEXT_CHARS: usize = 255;
+
+/// A user or role name: 1–64 letters, digits, `_`, `-`, `.`, `@`.
+pub fn name(field: &'static str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("longer than {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '@')))
+    {
+        return Err(Error::invalid(
+            field,
+            format!("character {c:?} is not allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// A free-text field: at most 255 characters, no control characters.
+pub fn text(field: &'static str, value: &str) -> Result<()> {
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "control characters are not allowed"));
+    }
+    Ok(())
+}
+
+/// A password: not empty, at most 1024 bytes.
+pub fn password(field: &'static str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.len() > MAX_PASSWORD_BYTES {
+        return Err(Error::invalid(field, "too long"));
+    }
+    Ok(())
+}
+
+/// An e-mail address: `local@domain.tld`, at most 100 characters, no spaces.
+pub fn email(field: &'static str, value: &str) -> Result<()> {
+    let bad = || Error::invalid(field, "not a valid e-mail address");
+    if value.chars().count() > 100 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = value.split_once('@').ok_or_else(bad)?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(name("n", "lory.Lee-2_x@y").is_ok());
+        assert!(name("n", "李彬").is_ok());
+        assert!(name("n", "").is_err());
+        assert!(name("n", &"a".repeat(64)).is_ok());
+        assert!(name("n", &"a".repeat(65)).is_err());
+        assert!(name("n", "a'; drop table x;--").is_err());
+        assert!(name("n", "\"}").is_err());
+        assert!(name("n", "a b").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(email("e", "civet148@126.com").is_ok());
+        for bad in [
+            "", "a", "a@b", "@b.c", "a@@b.c", "a@b..c", "a b@c.d", "a@.b",
+        ] {
+            assert!(email("e", bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// Rules of the IAM user resource (seed 004).
+pub mod iam {
+    use crate::error::{Error, Result};
+
+    /// `^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`, at most 63 characters.
+    pub fn name(value: &str) -> Result<()> {
+        let bytes = value.as_bytes();
+        let alnum = |b: &u8| b.is_ascii_alphanumeric();
+        let ok = !bytes.is_empty()
+            && bytes.len() <= 63
+            && bytes.first().is_some_and(alnum)
+            && bytes.last().is_some_and(alnum)
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "metadata.name",
+                "must be 1-63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+            ))
+        }
+    }
+
+    /// 1–30 characters.
+    pub fn nickname(value: &str) -> Result<()> {
+        let n = value.chars().count();
+        if (1..=30).contains(&n) && !value.chars().any(char::is_control) {
+            Ok(())
+        } else {
+            Err(Error::invalid("nickname", "must be 1-30 characters"))
+        }
+    }
+
+    /// Required, a valid address, at most 100 characters.
+    pub fn email(value: &str) -> Result<()> {
+        if value.is_empty() {
+            return Err(Error::invalid("email", "is required"));
+        }
+        super::email("email", value)
+    }
+
+    /// 8–16 characters with a lower-case letter, an upper-case letter, a digit and a symbol.
+    pub fn password(field: &'static str, value: &str) -> Result<()> {
+        let n = value.chars().count();
+        let lower = value.chars().any(|c| c.is_ascii_lowercase());
+        let upper = value.chars().any(|c| c.is_ascii_uppercase());
+        let digit = value.chars().any(|c| c.is_ascii_digit());
+        let symbol = value
+            .chars()
+            .any(|c| !c.is_alphanumeric() && !c.is_whitespace() && !c.is_control());
+        if (8..=16).contains(&n) && lower && upper && digit && symbol {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                field,
+                "must be 8-16 characters with a lower-case letter, an upper-case letter, a digit and a symbol",
+            ))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn rules() {
+            assert!(name("foo").is_ok());
+            assert!(name("a").is_ok());
+            assert!(name("a.b-c_d").is_ok());
+            assert!(name("-a").is_err());
+            assert!(name("a-").is_err());
+            assert!(name(&"a".repeat(63)).is_ok());
+            assert!(name(&"a".repeat(64)).is_err());
+            assert!(password("p", "Foo@2020").is_ok());
+            assert!(password("p", "Foo@202").is_err());
+            assert!(password("p", "Foo@20201234567890").is_err());
+            assert!(password("p", "foo@2020").is_err());
+            assert!(password("p", "Foo12020").is_err());
+            assert!(nickname("foo").is_ok());
+            assert!(nickname("").is_err());
+            assert!(email("foo@foxmail.com").is_ok());
+            assert!(email("").is_err());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The storage ports: one trait per aggregate, and the change feed.
+//!
+//! Every mutating method takes a [`Journal`]; an implementation writes the journal's audit
+//! entry and changes in the same transaction as the mutation, so a refused write leaves
+//! nothing behind and an applied one is always audited and always published.
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::model::*;
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Users.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a user; `Conflict` on a taken name or e-mail.
+    async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User>;
+    /// A user by id.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// A user by exact name.
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>>;
+    /// A user by exact e-mail.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Users whose phone is exactly this (at most `limit`).
+    async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>>;
+    /// Users matching a query, and the full count.
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Listing<User>>;
+    /// Replaces every field of a user but `id` and `created_at`; `NotFound` if gone.
+    async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()>;
+    /// Sets a password hash; revokes every session of the user except `keep`.
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Deletes a user and their sessions; `false` if there was none.
+    async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool>;
+    /// Records a successful login.
+    async fn record_login(&self, id: UserId, at: Timestamp, ip: &str) -> StoreResult<()>;
+    /// How many users hold a role.
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;
+}
+
+/// Roles and their grants.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// Inserts a role with its privileges; `Conflict` on a taken name.
+    async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role>;
+    /// A role by id.
+    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>>;
+    /// A role by exact name.
+    async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>>;
+    /// Roles in id order, and the full count.
+    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>>;
+    /// Replaces name, remark and enabled flag (not privileges); `NotFound`/`Conflict`.
+    async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()>;
+    /// Replaces a role's privilege codes atomically; `NotFound` if gone.
+    async fn set_role_privileges(
+        &self,
+        id: RoleId,
+        codes: &[String],
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Deletes a role that no user holds; `Violation` if one does, `NotFound` if gone.
+    async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()>;
+}
+
+/// Login sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Inserts a session.
+    async fn create_session(&self, session: &Session, journal: &Journal) -> StoreResult<()>;
+    /// A session by id.
+    async fn session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Revokes one session; `false` if it was absent or already revoked.
+    async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool>;
+    /// Revokes `old` and inserts `new` atomically; `false` (and nothing written) if `old`
+    /// was absent or already revoked, so a refresh token works once.
+    async fn rotate_session(
+        &self,
+        old: &str,
+        new: &Session,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// Revokes every live session of a user except `keep`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<u64>;
+    /// Extends a live session's expiry (sliding sessions).
+    async fn touch_session(
+        &self,
+        id: &str,
+        expires_at: Timestamp,
+        seen: Timestamp,
+    ) -> StoreResult<()>;
+    /// Deletes sessions that expired before `before`; returns how many.
+    async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64>;
+    /// How many sessions are live at `at`.
+    async fn count_live_sessions(&self, at: Timestamp) -> StoreResult<u64>;
+}
+
+/// The operation log.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an entry on its own (for actions with no other write, e.g. a failed login).
+    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
+    /// Entries matching a query, newest first, and the full count.
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Listing<AuditEntry>>;
+}
+
+/// Small named values the server keeps (generated secrets, …).
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// A setting's value.
+    async fn setting(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Stores `value` unless the key exists; returns the value that is stored now.
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
+}
+
+/// The changes journalled since a cursor, for instances that poll.
+#[async_trait]
+pub trait ChangeLog: Send + Sync {
+    /// The newest change id (the cursor to start polling from).
+    async fn change_cursor(&self) -> StoreResult<i64>;
+    /// Changes after `cursor`, oldest first, at most `limit`, with their ids.
+    async fn changes_since(&self, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, Change)>>;
+    /// Deletes changes older than `before`.
+    async fn prune_changes(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// Everything a deployment stores, behind one handle.
+pub trait Store:
+    UserStore + RoleStore + SessionStore + AuditStore + SettingStore + ChangeLog + Send + Sync
+{
+}
+
+impl<T> Store for T where
+    T: UserStore + RoleStore + SessionStore + AuditStore + SettingStore + ChangeLog + Send + Sync
+{
+}
+
+/// Receives changes to apply to caches.
+#[async_trait]
+pub trait ChangeSink: Send + Sync {
+    /// Applies one change; returns once the caches reflect it.
+    async fn apply(&self, change: &Change);
+}

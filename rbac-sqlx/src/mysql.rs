@@ -1,0 +1,79 @@
+//! MySQL / MariaDB: connection options, migrations and the dialect.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::Migrator;
+use sqlx::mysql::{MySql, MySqlArguments, MySqlConnection, MySqlPool, MySqlPoolOptions};
+use sqlx::query::Query;
+use sqlx::{Executor, Transaction};
+
+/// The embedded MySQL migrations.
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/mysql");
+
+/// Opens a pool whose sessions refuse to truncate data silently.
+pub(crate) async fn connect(url: &str) -> Result<MySqlPool, sqlx::Error> {
+    MySqlPoolOptions::new()
+        .max_connections(10)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .connect(url)
+        .await
+}
+
+/// What differs on MySQL.
+#[derive(Clone, Copy)]
+pub(crate) struct Dialect;
+
+impl Dialect {
+    /// The statement as written (`?` placeholders).
+    pub(crate) fn sql(self, q: &str) -> Cow<'_, str> {
+        Cow::Borrowed(q)
+    }
+
+    /// An insert statement (the id comes from `last_insert_id`).
+    pub(crate) fn insert_sql(self, q: &str) -> String {
+        q.to_string()
+    }
+
+    /// Starts a transaction.
+    pub(crate) async fn begin(
+        self,
+        pool: &MySqlPool,
+    ) -> Result<Transaction<'static, MySql>, sqlx::Error> {
+        pool.begin().await
+    }
+
+    /// Runs an [`insert_sql`](Self::insert_sql) statement and returns the new id.
+    pub(crate) async fn insert_id(
+        self,
+        q: Query<'_, MySql, MySqlArguments>,
+        conn: &mut MySqlConnection,
+    ) -> Result<i64, sqlx::Error> {
+        let id = q.execute(conn).await?.last_insert_id();
+        i64::try_from(id).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    }
+
+    /// Publishes a change id (nothing to do: MySQL instances poll).
+    pub(crate) async fn notify(
+        self,
+        _conn: &mut MySqlConnection,
+        _id: i64,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+
+    /// A literal, case-sensitive substring test of `name` (VARBINARY) against one parameter.
+    pub(crate) fn name_contains(self) -> &'static str {
+        "LOCATE(?, name) > 0"
+    }
+
+    /// Inserts a setting unless its key exists.
+    pub(crate) fn insert_setting(self) -> &'static str {
+        "INSERT INTO rbac_settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = name"
+    }
+}

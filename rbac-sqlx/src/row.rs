@@ -1,0 +1,158 @@
+//! Row mapping shared by every backend.
+
+use std::collections::BTreeMap;
+
+use rbac_core::{AuditEntry, Role, Session, SessionKind, StoreError, User};
+use sqlx::mysql::MySqlRow;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use crate::backend;
+
+/// The columns [`user`] reads, in a `SELECT`.
+pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remark, password_hash, \
+     role_id, enabled, department_id, parent_id, creator, attributes, login_time, login_ip, \
+     created_at, updated_at";
+
+/// The columns [`role`] reads, in a `SELECT`.
+pub(crate) const ROLE_COLUMNS: &str =
+    "id, name, remark, creator, builtin, enabled, created_at, updated_at";
+
+/// The columns [`session`] reads, in a `SELECT`.
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip";
+
+/// The columns [`audit`] reads, in a `SELECT`.
+pub(crate) const AUDIT_COLUMNS: &str = "id, user_id, user_name, category, time, content, success";
+
+/// Typed column access, the same on every backend's row.
+pub(crate) trait Columns {
+    /// A text column.
+    fn text(&self, col: &str) -> Result<String, sqlx::Error>;
+    /// A nullable text column.
+    fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error>;
+    /// A BIGINT column.
+    fn int(&self, col: &str) -> Result<i64, sqlx::Error>;
+    /// A nullable BIGINT column.
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error>;
+    /// An INTEGER column.
+    fn int32(&self, col: &str) -> Result<i32, sqlx::Error>;
+    /// A SMALLINT column.
+    fn small(&self, col: &str) -> Result<i16, sqlx::Error>;
+    /// A BOOLEAN column.
+    fn flag(&self, col: &str) -> Result<bool, sqlx::Error>;
+}
+
+macro_rules! columns {
+    ($row:ty, $text:ident) => {
+        impl Columns for $row {
+            fn text(&self, col: &str) -> Result<String, sqlx::Error> {
+                self.$text(col)
+            }
+            fn opt_text(&self, col: &str) -> Result<Option<String>, sqlx::Error> {
+                self.$text(col)
+            }
+            fn int(&self, col: &str) -> Result<i64, sqlx::Error> {
+                self.try_get(col)
+            }
+            fn opt_int(&self, col: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(col)
+            }
+            fn int32(&self, col: &str) -> Result<i32, sqlx::Error> {
+                self.try_get(col)
+            }
+            fn small(&self, col: &str) -> Result<i16, sqlx::Error> {
+                self.try_get(col)
+            }
+            fn flag(&self, col: &str) -> Result<bool, sqlx::Error> {
+                self.try_get(col)
+            }
+        }
+    };
+}
+
+columns!(SqliteRow, try_get);
+columns!(PgRow, try_get);
+// MySQL flags the VARBINARY columns (names, e-mails, ...) as binary, and sqlx's checked
+// decode refuses binary columns as `String`; the unchecked decode still validates UTF-8.
+columns!(MySqlRow, try_get_unchecked);
+
+/// A user from a row of [`USER_COLUMNS`].
+pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
+    let attributes = r.text("attributes").map_err(backend)?;
+    let attributes: BTreeMap<String, String> = if attributes.is_empty() {
+        BTreeMap::new()
+    } else {
+        serde_json::from_str(&attributes)
+            .map_err(|e| StoreError::Backend(format!("user attributes: {e}")))?
+    };
+    Ok(User {
+        id: r.int("id").map_err(backend)?,
+        name: r.text("name").map_err(backend)?,
+        alias: r.text("alias").map_err(backend)?,
+        phone: r.text("phone").map_err(backend)?,
+        email: r.opt_text("email").map_err(backend)?,
+        did: r.text("did").map_err(backend)?,
+        remark: r.text("remark").map_err(backend)?,
+        password_hash: r.text("password_hash").map_err(backend)?,
+        role_id: r.opt_int("role_id").map_err(backend)?,
+        enabled: r.flag("enabled").map_err(backend)?,
+        department_id: r.opt_int("department_id").map_err(backend)?,
+        parent_id: r.opt_int("parent_id").map_err(backend)?,
+        creator: r.text("creator").map_err(backend)?,
+        attributes,
+        login_time: r.opt_int("login_time").map_err(backend)?,
+        login_ip: r.text("login_ip").map_err(backend)?,
+        created_at: r.int("created_at").map_err(backend)?,
+        updated_at: r.int("updated_at").map_err(backend)?,
+    })
+}
+
+/// The stored form of a user's attributes.
+pub(crate) fn attributes(user: &User) -> Result<String, StoreError> {
+    serde_json::to_string(&user.attributes)
+        .map_err(|e| StoreError::Backend(format!("user attributes: {e}")))
+}
+
+/// A role (without its privileges) from a row of [`ROLE_COLUMNS`].
+pub(crate) fn role<R: Columns>(r: &R) -> Result<Role, StoreError> {
+    Ok(Role {
+        id: r.int("id").map_err(backend)?,
+        name: r.text("name").map_err(backend)?,
+        remark: r.text("remark").map_err(backend)?,
+        creator: r.text("creator").map_err(backend)?,
+        builtin: r.flag("builtin").map_err(backend)?,
+        enabled: r.flag("enabled").map_err(backend)?,
+        privileges: Vec::new(),
+        created_at: r.int("created_at").map_err(backend)?,
+        updated_at: r.int("updated_at").map_err(backend)?,
+    })
+}
+
+/// A session from a row of [`SESSION_COLUMNS`].
+pub(crate) fn session<R: Columns>(r: &R) -> Result<Session, StoreError> {
+    Ok(Session {
+        id: r.text("id").map_err(backend)?,
+        user_id: r.int("user_id").map_err(backend)?,
+        kind: SessionKind::from_i16(r.small("kind").map_err(backend)?),
+        issued_at: r.int("issued_at").map_err(backend)?,
+        expires_at: r.int("expires_at").map_err(backend)?,
+        last_seen: r.int("last_seen").map_err(backend)?,
+        revoked: r.flag("revoked").map_err(backend)?,
+        ip: r.text("ip").map_err(backend)?,
+    })
+}
+
+/// An audit entry from a row of [`AUDIT_COLUMNS`].
+pub(crate) fn audit<R: Columns>(r: &R) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: r.int("id").map_err(backend)?,
+        user_id: r.opt_int("user_id").map_err(backend)?,
+        user_name: r.text("user_name").map_err(backend)?,
+        category: r.int32("category").map_err(backend)?,
+        time: r.int("time").map_err(backend)?,
+        content: r.text("content").map_err(backend)?,
+        success: r.flag("success").map_err(backend)?,
+    })
+}

@@ -1,0 +1,246 @@
+//! Helpers shared by the backend tests.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rbac_core::{conformance, Change, ChangeSink, Journal, User, UserStore};
+use rbac_sqlx::{spawn_change_feed, Backend, SqlStore};
+use sqlx::{Connection, Executor};
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}{}_{:08x}", std::process::id(), nanos ^ rand_u32())
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    h.finish() as u32
+}
+
+/// The server URL in `var`, or `None` after saying that the test does nothing.
+pub fn server_url(var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            println!("{var} is not set: the {what} test did nothing");
+            None
+        }
+    }
+}
+
+/// Connects, migrates, and runs the whole conformance suite.
+pub async fn run_conformance(url: &str) {
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let report = conformance::run_all(&store).await;
+    println!(
+        "{}: {} conformance checks passed",
+        store.backend(),
+        report.passed.len()
+    );
+    report.assert_passed();
+    assert_eq!(report.passed.len(), conformance::CHECKS.len());
+    store.close().await;
+}
+
+/// Migrating twice is a no-op: one migration recorded, and the store works.
+pub async fn migrate_twice(url: &str) {
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("first migrate");
+    store.migrate().await.expect("second migrate");
+    let again = SqlStore::connect(url).await.expect("connect again");
+    again.migrate().await.expect("migrate from another handle");
+    let user = again
+        .create_user(&User::blank(unique("m"), "hash"), &Journal::default())
+        .await
+        .expect("create a user after migrating twice");
+    assert!(store.user(user.id).await.expect("read").is_some());
+    store.close().await;
+    again.close().await;
+}
+
+/// Records what a feed delivers.
+#[derive(Default)]
+pub struct Collect(Mutex<Vec<Change>>);
+
+#[async_trait::async_trait]
+impl ChangeSink for Collect {
+    async fn apply(&self, change: &Change) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push(change.clone());
+        }
+    }
+}
+
+impl Collect {
+    fn position(&self, change: &Change) -> Option<usize> {
+        self.0.lock().ok()?.iter().position(|c| c == change)
+    }
+}
+
+/// A change journalled through one handle reaches a feed on another handle within `within`.
+pub async fn feed_roundtrip(url: &str, poll: Duration, within: Duration) {
+    let writer = SqlStore::connect(url).await.expect("connect writer");
+    writer.migrate().await.expect("migrate");
+    let reader = SqlStore::connect(url).await.expect("connect reader");
+    let sink = Arc::new(Collect::default());
+    let feed = spawn_change_feed(reader.clone(), sink.clone(), poll);
+    // Let the feed read its starting cursor (and LISTEN, on PostgreSQL).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let tag = unique("feed");
+    for round in 0..4 {
+        let first = Change::User(1_000_000 + round);
+        let second = Change::Session(format!("{tag}-{round}"));
+        let journal = Journal::default().with(first.clone()).with(second.clone());
+        let started = Instant::now();
+        writer
+            .create_user(&User::blank(format!("{tag}-{round}"), "hash"), &journal)
+            .await
+            .expect("journalled write");
+        // The first round may wait for the listener to be up; the others must be quick.
+        let limit = if round == 0 {
+            Duration::from_secs(10)
+        } else {
+            within
+        };
+        loop {
+            if let (Some(a), Some(b)) = (sink.position(&first), sink.position(&second)) {
+                assert!(a < b, "changes applied out of order");
+                break;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "round {round}: change not delivered within {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        println!(
+            "{}: round {round} delivered in {:?}",
+            reader.backend(),
+            started.elapsed()
+        );
+    }
+    assert!(!feed.is_finished(), "the feed task ended");
+    feed.abort();
+    writer.close().await;
+    reader.close().await;
+}
+
+/// A database created for one test on a server, dropped afterwards.
+pub struct TempDb {
+    admin: String,
+    backend: Backend,
+    /// The database's name.
+    pub name: String,
+    /// A URL for the database.
+    pub url: String,
+}
+
+/// `url` with its database path replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("", base));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+impl TempDb {
+    /// Creates a fresh database through the admin URL; panics if the server is unreachable.
+    pub async fn create(admin: &str, backend: Backend) -> TempDb {
+        let name = unique("rbac_t_");
+        let url = with_database(admin, &name);
+        let sql = format!("CREATE DATABASE {name}");
+        match backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} unreachable: {e}"));
+                c.execute(sql.as_str()).await.expect("create database");
+                c.close().await.ok();
+            }
+            Backend::MySql => {
+                let mut c = sqlx::MySqlConnection::connect(admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("MySQL at {admin} unreachable: {e}"));
+                c.execute(sql.as_str()).await.expect("create database");
+                c.close().await.ok();
+            }
+            Backend::Sqlite => panic!("TempDb is for servers"),
+        }
+        TempDb {
+            admin: admin.to_string(),
+            backend,
+            name,
+            url,
+        }
+    }
+
+    /// Drops the database.
+    pub async fn drop_now(&self) {
+        let result = match self.backend {
+            Backend::Postgres => match sqlx::PgConnection::connect(&self.admin).await {
+                Ok(mut c) => c
+                    .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Backend::MySql => match sqlx::MySqlConnection::connect(&self.admin).await {
+                Ok(mut c) => c
+                    .execute(format!("DROP DATABASE IF EXISTS {}", self.name).as_str())
+                    .await
+                    .map(|_| ()),
+                Err(e) => Err(e),
+            },
+            Backend::Sqlite => Ok(()),
+        };
+        if let Err(e) = result {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Runs `body` on a fresh database and drops it afterwards, also when `body` panics.
+pub async fn with_temp_db<F, Fut>(admin: &str, backend: Backend, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = TempDb::create(admin, backend).await;
+    let outcome = tokio::spawn(body(db.url.clone())).await;
+    db.drop_now().await;
+    if let Err(e) = outcome {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        panic!("test task failed: {e}");
+    }
+}
+
+#[test]
+fn database_urls_are_rewritten() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("mysql://root@127.0.0.1:3306", "x"),
+        "mysql://root@127.0.0.1:3306/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+        "postgres://u:p@h/x?sslmode=disable"
+    );
+}

@@ -1,0 +1,92 @@
+//! The storage conformance suite and the change feed on SQLite.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rbac_sqlx::{Backend, SqlStore};
+
+/// A database file under the temp dir, removed (with its WAL files) when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new() -> Self {
+        TempFile(std::env::temp_dir().join(format!("{}.db", common::unique("rbac_sqlx_test_"))))
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.display())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_conformance() {
+    let file = TempFile::new();
+    common::run_conformance(&file.url()).await;
+    assert!(file.0.exists());
+}
+
+#[tokio::test]
+async fn sqlite_memory_conformance() {
+    common::run_conformance("sqlite::memory:").await;
+}
+
+#[tokio::test]
+async fn sqlite_migrations_twice_are_a_noop() {
+    let file = TempFile::new();
+    common::migrate_twice(&file.url()).await;
+    let pool = sqlx::SqlitePool::connect(&file.url())
+        .await
+        .expect("connect");
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .expect("count migrations");
+    assert_eq!(applied, 1);
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_change_feed_reaches_another_handle() {
+    let file = TempFile::new();
+    common::feed_roundtrip(
+        &file.url(),
+        Duration::from_millis(50),
+        Duration::from_secs(2),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_without_mode() {
+    let file = TempFile::new();
+    let store = SqlStore::connect(&format!("sqlite://{}", file.0.display()))
+        .await
+        .expect("connect creates the file");
+    store.migrate().await.expect("migrate");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    store.close().await;
+    assert!(file.0.exists());
+}
+
+#[tokio::test]
+async fn unknown_schemes_are_refused() {
+    let err = SqlStore::connect("oracle://x")
+        .await
+        .expect_err("oracle is not supported");
+    assert!(err.to_string().contains("oracle"), "{err}");
+    assert_eq!(Backend::from_url("postgresql://x"), Some(Backend::Postgres));
+    assert_eq!(Backend::from_url("mariadb://x"), Some(Backend::MySql));
+    assert_eq!(Backend::from_url("sqlite::memory:"), Some(Backend::Sqlite));
+}

@@ -1,0 +1,90 @@
+//! The request path: credential → principal → requirement → inner service.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use rbac_core::{AuthFailure, Error};
+use tower::Service;
+
+use crate::credential::first_credential;
+use crate::layer::{Need, RbacLayer};
+use crate::reject::{Rejection, RenderRejection};
+
+/// The service [`RbacLayer`] wraps around an inner service.
+#[derive(Clone)]
+pub struct RbacService<S, R> {
+    pub(crate) inner: S,
+    pub(crate) layer: RbacLayer<R>,
+}
+
+impl<S, R> std::fmt::Debug for RbacService<S, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RbacService")
+            .field("layer", &self.layer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response future of [`RbacService`].
+pub type ResponseFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for RbacService<S, R>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    R: RenderRejection<ResBody>,
+    ReqBody: Send + 'static,
+    ResBody: 'static,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        // The clone that was driven to readiness serves this request (tower's usual dance).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let layer = self.layer.clone();
+        Box::pin(async move {
+            let refuse = |rejection: Rejection| Ok(layer.renderer.render(&rejection));
+            let Some(credential) = first_credential(&layer.sources, &req) else {
+                return refuse(Rejection::Unauthenticated(AuthFailure::Missing));
+            };
+            let authorizer = layer.auth.authorizer();
+            let principal = match layer.auth.authenticate(&credential).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::debug!(error = %e, path = %req.uri().path(), "authentication refused");
+                    return refuse(Rejection::from_error(&e));
+                }
+            };
+            let outcome = match &layer.need {
+                Need::Met(requirement) => authorizer.require(&principal, requirement),
+                Need::UnknownCode(code) => Err(Error::Forbidden {
+                    missing: code.clone(),
+                }),
+            };
+            if let Err(e) = outcome {
+                let rejection = Rejection::from_error(&e);
+                if let Rejection::Forbidden { missing } = &rejection {
+                    tracing::info!(
+                        user = %principal.user_name,
+                        privilege = %missing,
+                        path = %req.uri().path(),
+                        "access denied: missing privilege"
+                    );
+                    authorizer.record_denial(&principal, missing, req.uri().path());
+                }
+                return refuse(rejection);
+            }
+            req.extensions_mut().insert(principal);
+            inner.call(req).await
+        })
+    }
+}
