@@ -332,6 +332,7 @@ checks!(
     user_update_replaces_fields,
     user_update_refusals,
     user_set_password,
+    user_update_revokes,
     user_delete,
     user_record_login,
     user_count_with_role,
@@ -706,9 +707,13 @@ async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Outcome {
     next.login_ip = String::new();
     next.created_at = 99_999; // ignored: created_at is kept
     next.updated_at = 2_000;
-    s.update_user(&next, &p.journal("update", &[Change::User(u.id)]))
-        .await
-        .ctx("update_user")?;
+    s.update_user(
+        &next,
+        Revoke::Nothing,
+        &p.journal("update", &[Change::User(u.id)]),
+    )
+    .await
+    .ctx("update_user")?;
     p.written(s, "update", &[Change::User(u.id)]).await?;
     let mut want = next.clone();
     want.created_at = u.created_at;
@@ -739,7 +744,7 @@ async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Outcome {
         .ctx("take the freed name and e-mail")?;
 
     // An update that changes nothing still succeeds.
-    s.update_user(&want, &p.journal("same", &[]))
+    s.update_user(&want, Revoke::Nothing, &p.journal("same", &[]))
         .await
         .ctx("update with identical values")?;
     p.written(s, "same", &[]).await?;
@@ -772,8 +777,12 @@ async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     gone.name = format!("{t}-gone");
     gone.email = None;
     ensure_err!(
-        s.update_user(&gone, &p.journal("missing", &[Change::User(gone.id)]))
-            .await,
+        s.update_user(
+            &gone,
+            Revoke::Nothing,
+            &p.journal("missing", &[Change::User(gone.id)])
+        )
+        .await,
         StoreError::NotFound(Entity::User)
     );
     p.nothing(s, "an update of a missing user").await?;
@@ -782,8 +791,12 @@ async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     taken_name.name = a.name.clone();
     taken_name.alias = "changed".into();
     ensure_err!(
-        s.update_user(&taken_name, &p.journal("taken name", &[Change::User(b.id)]))
-            .await,
+        s.update_user(
+            &taken_name,
+            Revoke::Nothing,
+            &p.journal("taken name", &[Change::User(b.id)])
+        )
+        .await,
         StoreError::Conflict(Field::UserName)
     );
     p.nothing(s, "an update to a taken name").await?;
@@ -794,6 +807,7 @@ async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user(
             &taken_email,
+            Revoke::Nothing,
             &p.journal("taken email", &[Change::User(b.id)])
         )
         .await,
@@ -805,8 +819,12 @@ async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     bad_role.role_id = Some(i64::MAX - 5);
     bad_role.alias = "changed".into();
     ensure_err!(
-        s.update_user(&bad_role, &p.journal("bad role", &[Change::User(b.id)]))
-            .await,
+        s.update_user(
+            &bad_role,
+            Revoke::Nothing,
+            &p.journal("bad role", &[Change::User(b.id)])
+        )
+        .await,
         StoreError::NotFound(Entity::Role)
     );
     p.nothing(s, "an update to a missing role").await?;
@@ -892,6 +910,93 @@ async fn user_set_password<S: Store + ?Sized>(s: &S) -> Outcome {
         StoreError::NotFound(Entity::User)
     );
     p.nothing(s, "set_password of a missing user").await?;
+    Ok(())
+}
+
+async fn user_update_revokes<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("u");
+    let mut p = Probe::new(s, "actor").await?;
+    let u = s
+        .create_user(&new_user(&format!("{t}-cut")), &Journal::default())
+        .await
+        .ctx("create")?;
+    let other = s
+        .create_user(&new_user(&format!("{t}-bystander")), &Journal::default())
+        .await
+        .ctx("create other")?;
+    let far = now() + 3600;
+    let sid: Vec<String> = (0..2).map(|i| format!("{t}-s{i}")).collect();
+    for id in &sid {
+        s.create_session(&new_session(id, u.id, far), &Journal::default())
+            .await
+            .ctx("create session")?;
+    }
+    let foreign = format!("{t}-foreign");
+    s.create_session(&new_session(&foreign, other.id, far), &Journal::default())
+        .await
+        .ctx("create other's session")?;
+    let revoked = |id: String| async move {
+        s.session(&id)
+            .await
+            .ctx("session")?
+            .ctx("session")
+            .map(|x| x.revoked)
+    };
+
+    let mut next = u.clone();
+    next.password_hash = "$argon2id$edited".into();
+    s.update_user(
+        &next,
+        Revoke::AllBut(&sid[1]),
+        &p.journal("edit", &[Change::User(u.id)]),
+    )
+    .await
+    .ctx("update_user keeping one session")?;
+    p.written(s, "edit", &[Change::User(u.id)]).await?;
+    ensure!(revoked(sid[0].clone()).await?, "session not revoked");
+    ensure!(!revoked(sid[1].clone()).await?, "kept session revoked");
+
+    next.enabled = false;
+    s.update_user(
+        &next,
+        Revoke::All,
+        &p.journal("disable", &[Change::User(u.id)]),
+    )
+    .await
+    .ctx("update_user revoking all")?;
+    p.written(s, "disable", &[Change::User(u.id)]).await?;
+    ensure!(
+        revoked(sid[1].clone()).await?,
+        "session survived Revoke::All"
+    );
+    ensure!(
+        !revoked(foreign.clone()).await?,
+        "another user's session revoked"
+    );
+
+    // A refused update revokes nothing.
+    s.create_session(
+        &new_session(&format!("{t}-s9"), u.id, far),
+        &Journal::default(),
+    )
+    .await
+    .ctx("create session")?;
+    let mut clash = next.clone();
+    clash.name = other.name.clone();
+    ensure_err!(
+        s.update_user(
+            &clash,
+            Revoke::All,
+            &p.journal("clash", &[Change::User(u.id)])
+        )
+        .await,
+        StoreError::Conflict(Field::UserName)
+    );
+    p.nothing(s, "a refused update").await?;
+    ensure!(
+        !revoked(format!("{t}-s9")).await?,
+        "a refused update revoked a session"
+    );
     Ok(())
 }
 
@@ -990,7 +1095,7 @@ async fn user_record_login<S: Store + ?Sized>(s: &S) -> Outcome {
         .create_user(&new_user(&format!("{t}-login")), &Journal::default())
         .await
         .ctx("create")?;
-    s.record_login(u.id, 1_700_000_123, "198.51.100.7")
+    s.record_login(u.id, 1_700_000_123, "198.51.100.7", None)
         .await
         .ctx("record_login")?;
     let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
@@ -998,7 +1103,19 @@ async fn user_record_login<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(got.login_ip, "198.51.100.7");
     ensure_eq!(got.name, u.name);
     ensure_eq!(got.password_hash, u.password_hash);
-    s.record_login(i64::MAX - 13, 1, "x")
+    s.record_login(
+        u.id,
+        1_700_000_124,
+        "198.51.100.8",
+        Some("$argon2id$upgraded"),
+    )
+    .await
+    .ctx("record_login with a rehash")?;
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(got.login_time, Some(1_700_000_124));
+    ensure_eq!(got.password_hash, "$argon2id$upgraded");
+    ensure_eq!(got.alias, u.alias);
+    s.record_login(i64::MAX - 13, 1, "x", None)
         .await
         .ctx("record_login of a missing user")?;
     p.nothing(s, "record_login").await?;
@@ -1506,7 +1623,7 @@ async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
 
     let mut moved = holder.clone();
     moved.role_id = None;
-    s.update_user(&moved, &Journal::default())
+    s.update_user(&moved, Revoke::Nothing, &Journal::default())
         .await
         .ctx("move holder off the role")?;
     s.delete_role(r.id, &p.journal("delete role", &[Change::Role(r.id)]))
@@ -1540,7 +1657,8 @@ async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
     let mut back = moved.clone();
     back.role_id = Some(r.id);
     ensure_err!(
-        s.update_user(&back, &Journal::default()).await,
+        s.update_user(&back, Revoke::Nothing, &Journal::default())
+            .await,
         StoreError::NotFound(Entity::Role)
     );
     Ok(())

@@ -161,7 +161,12 @@ impl UserStore for MemoryStore {
         Ok(page(rows, q.page))
     }
 
-    async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()> {
+    async fn update_user(
+        &self,
+        user: &User,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
         let mut t = self.lock();
         let Some(old) = t.users.get(&user.id) else {
             return Err(StoreError::NotFound(Entity::User));
@@ -175,7 +180,11 @@ impl UserStore for MemoryStore {
         t.check_user_unique(user)?;
         let mut user = user.clone();
         user.created_at = created_at;
-        t.users.insert(user.id, user);
+        let id = user.id;
+        t.users.insert(id, user);
+        if let Some(keep) = revoke.keeping() {
+            t.revoke_sessions_of(id, keep);
+        }
         t.journal(journal);
         Ok(())
     }
@@ -208,10 +217,19 @@ impl UserStore for MemoryStore {
         Ok(true)
     }
 
-    async fn record_login(&self, id: UserId, at: Timestamp, ip: &str) -> StoreResult<()> {
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        ip: &str,
+        rehash: Option<&str>,
+    ) -> StoreResult<()> {
         if let Some(u) = self.lock().users.get_mut(&id) {
             u.login_time = Some(at);
             u.login_ip = ip.to_string();
+            if let Some(hash) = rehash {
+                u.password_hash = hash.to_string();
+            }
         }
         Ok(())
     }

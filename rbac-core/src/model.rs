@@ -60,6 +60,29 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+/// What a user update does to the user's sessions, in the same transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Revoke<'a> {
+    /// Sessions stay as they are.
+    #[default]
+    Nothing,
+    /// Every session of the user is revoked.
+    All,
+    /// Every session of the user but this one is revoked.
+    AllBut(&'a str),
+}
+
+impl<'a> Revoke<'a> {
+    /// `None` when nothing is revoked, else the one session to keep, if any.
+    pub fn keeping(self) -> Option<Option<&'a str>> {
+        match self {
+            Revoke::Nothing => None,
+            Revoke::All => Some(None),
+            Revoke::AllBut(id) => Some(Some(id)),
+        }
+    }
+}
+
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("User")

@@ -27,8 +27,14 @@ pub trait UserStore: Send + Sync {
     async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// Users matching a query, and the full count.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Listing<User>>;
-    /// Replaces every field of a user but `id` and `created_at`; `NotFound` if gone.
-    async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()>;
+    /// Replaces every field of a user but `id` and `created_at` and, in the same
+    /// transaction, revokes the user's sessions as `revoke` says; `NotFound` if gone.
+    async fn update_user(
+        &self,
+        user: &User,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
     /// Sets a password hash; revokes every session of the user except `keep`.
     async fn set_password(
         &self,
@@ -39,8 +45,15 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Deletes a user and their sessions; `false` if there was none.
     async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool>;
-    /// Records a successful login.
-    async fn record_login(&self, id: UserId, at: Timestamp, ip: &str) -> StoreResult<()>;
+    /// Records a successful login and, when given, the upgraded password hash (only those
+    /// columns, so a concurrent profile edit is never overwritten).
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        ip: &str,
+        rehash: Option<&str>,
+    ) -> StoreResult<()>;
     /// How many users hold a role.
     async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;
 }

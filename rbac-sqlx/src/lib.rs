@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod feed;
+mod migrations;
 mod mysql;
 mod postgres;
 mod row;
@@ -27,8 +28,8 @@ use std::fmt;
 use async_trait::async_trait;
 use rbac_core::{
     now, AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, Entity, Field, Journal, Listing,
-    NewAudit, NewUser, Order, Page, Role, RoleId, RoleStore, Session, SessionStore, SettingStore,
-    StoreError, StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
+    NewAudit, NewUser, Order, Page, Revoke, Role, RoleId, RoleStore, Session, SessionStore,
+    SettingStore, StoreError, StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
 };
 use sqlx::error::ErrorKind;
 use sqlx::mysql::MySqlPool;
@@ -163,9 +164,9 @@ impl SqlStore {
     /// Applies the embedded migrations that are not applied yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let done = match &self.pool {
-            Pool::Sqlite(p) => sqlite::MIGRATOR.run(p).await,
-            Pool::Postgres(p) => postgres::MIGRATOR.run(p).await,
-            Pool::MySql(p) => mysql::MIGRATOR.run(p).await,
+            Pool::Sqlite(p) => migrations::SQLITE.run(p).await,
+            Pool::Postgres(p) => migrations::POSTGRES.run(p).await,
+            Pool::MySql(p) => migrations::MYSQL.run(p).await,
         };
         done.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
     }
@@ -467,7 +468,12 @@ impl UserStore for SqlStore {
         })
     }
 
-    async fn update_user(&self, user: &User, journal: &Journal) -> StoreResult<()> {
+    async fn update_user(
+        &self,
+        user: &User,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
         let attributes = row::attributes(user)?;
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
@@ -499,6 +505,9 @@ impl UserStore for SqlStore {
             .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(Entity::User));
+            }
+            if let Some(keep) = revoke.keeping() {
+                revoke_sessions_of!(d, tx, user.id, keep);
             }
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
@@ -554,15 +563,25 @@ impl UserStore for SqlStore {
         })
     }
 
-    async fn record_login(&self, id: UserId, at: Timestamp, ip: &str) -> StoreResult<()> {
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        ip: &str,
+        rehash: Option<&str>,
+    ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            sqlx::query(&d.sql("UPDATE rbac_users SET login_time = ?, login_ip = ? WHERE id = ?"))
-                .bind(at)
-                .bind(ip)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map_err(backend)?;
+            let sql = if rehash.is_some() {
+                "UPDATE rbac_users SET login_time = ?, login_ip = ?, password_hash = ? WHERE id = ?"
+            } else {
+                "UPDATE rbac_users SET login_time = ?, login_ip = ? WHERE id = ?"
+            };
+            let sql = d.sql(sql);
+            let mut q = sqlx::query(&sql).bind(at).bind(ip);
+            if let Some(hash) = rehash {
+                q = q.bind(hash);
+            }
+            q.bind(id).execute(pool).await.map_err(backend)?;
             Ok(())
         })
     }

@@ -2,13 +2,9 @@
 
 use std::borrow::Cow;
 
-use sqlx::migrate::Migrator;
 use sqlx::mysql::{MySql, MySqlArguments, MySqlConnection, MySqlPool, MySqlPoolOptions};
 use sqlx::query::Query;
 use sqlx::{Executor, Transaction};
-
-/// The embedded MySQL migrations.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/mysql");
 
 /// Opens a pool whose sessions refuse to truncate data silently.
 pub(crate) async fn connect(url: &str) -> Result<MySqlPool, sqlx::Error> {

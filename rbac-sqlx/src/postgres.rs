@@ -2,13 +2,9 @@
 
 use std::borrow::Cow;
 
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgPoolOptions, Postgres};
 use sqlx::query::Query;
 use sqlx::{Row, Transaction};
-
-/// The embedded PostgreSQL migrations.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// The NOTIFY channel on which committed change ids are published.
 pub(crate) const CHANNEL: &str = "rbac_changes";

@@ -4,16 +4,12 @@ use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use sqlx::query::Query;
 use sqlx::sqlite::{
     Sqlite, SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool,
     SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Row, Transaction};
-
-/// The embedded SQLite migrations.
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// Opens a pool: WAL, foreign keys on, a 5 s busy timeout; one shared connection in memory.
 pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {

@@ -79,7 +79,16 @@ pub fn server_binary() -> PathBuf {
 fn build_server() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut child = Command::new(&cargo)
-        .args(["build", "-p", "example-server"])
+        // The same feature set `cargo test --workspace` resolves for rbac-core (whose
+        // conformance suite rbac-sqlx's tests enable), so this reuses that build's artifacts
+        // instead of recompiling the four workspace crates a second way.
+        .args([
+            "build",
+            "-p",
+            "example-server",
+            "--features",
+            "rbac-core/conformance",
+        ])
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

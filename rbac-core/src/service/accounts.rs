@@ -112,24 +112,17 @@ impl Rbac {
             return Err(Error::AccountDisabled);
         }
         let mut user = user;
-        if verified.rehash {
+        let rehash = if verified.rehash {
             match hasher.hash(&input.password).await {
-                Ok(hash) => {
-                    user.password_hash = hash;
-                    let journal = Journal::audit(NewAudit {
-                        user_id: Some(user.id),
-                        user_name: user.name.clone(),
-                        category: AuditCategory::Home,
-                        content: "password hash upgraded".into(),
-                        success: true,
-                    });
-                    if let Err(e) = self.inner.store.update_user(&user, &journal).await {
-                        tracing::warn!(error = %e, user = %user.name, "rehash on login failed");
-                    }
+                Ok(hash) => Some(hash),
+                Err(e) => {
+                    tracing::warn!(error = %e, user = %user.name, "rehash on login failed");
+                    None
                 }
-                Err(e) => tracing::warn!(error = %e, "rehash on login failed"),
             }
-        }
+        } else {
+            None
+        };
         let journal = Journal::audit(NewAudit {
             user_id: Some(user.id),
             user_name: user.name.clone(),
@@ -141,8 +134,11 @@ impl Rbac {
         let at = now();
         self.inner
             .store
-            .record_login(user.id, at, &input.ip)
+            .record_login(user.id, at, &input.ip, rehash.as_deref())
             .await?;
+        if let Some(hash) = rehash {
+            user.password_hash = hash;
+        }
         user.login_time = Some(at);
         user.login_ip = input.ip.clone();
         let (role, privileges) = self.role_and_privileges(&user).await?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::{validate, Rbac, ADMIN};
 use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Result};
-use crate::model::{now, AuditCategory, Change, Listing, Role, User, UserQuery};
+use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
 
 /// A user to create.
 #[derive(Debug, Clone, Default)]
@@ -189,31 +189,32 @@ impl Rbac {
             }
             None => None,
         };
+        let revoke = match &hash {
+            Some(hash) => {
+                user.password_hash = hash.clone();
+                changes.push(Change::User(user.id));
+                if own {
+                    Revoke::AllBut(&actor.session_id)
+                } else {
+                    Revoke::All
+                }
+            }
+            None => Revoke::Nothing,
+        };
         user.updated_at = now();
         let mut journal = self.journal(
             Some(actor),
             AuditCategory::System,
             format!("edit user {}", user.name),
         );
+        changes.dedup();
         journal.changes = changes;
-        self.inner.store.update_user(&user, &journal).await?;
+        // One transaction: the profile, the new hash and the session cut land together.
+        self.inner
+            .store
+            .update_user(&user, revoke, &journal)
+            .await?;
         self.applied(&journal).await;
-        if let Some(hash) = hash {
-            let keep = own.then_some(&*actor.session_id);
-            let journal = self
-                .journal(
-                    Some(actor),
-                    AuditCategory::System,
-                    format!("set password of user {}", user.name),
-                )
-                .with(Change::User(user.id));
-            self.inner
-                .store
-                .set_password(user.id, &hash, keep, &journal)
-                .await?;
-            self.applied(&journal).await;
-            user.password_hash = hash;
-        }
         Ok(user)
     }
 
@@ -276,17 +277,17 @@ impl Rbac {
                 format!("{verb} user {}", user.name),
             )
             .with(Change::User(user.id));
-        self.inner.store.update_user(&user, &journal).await?;
+        // Disabling cuts every session in the same transaction: the next request fails.
+        let revoke = if enabled {
+            Revoke::Nothing
+        } else {
+            Revoke::All
+        };
+        self.inner
+            .store
+            .update_user(&user, revoke, &journal)
+            .await?;
         self.applied(&journal).await;
-        if !enabled {
-            // Part of the one audited "disable user" action: no second audit entry.
-            let journal = crate::model::Journal::default().with(Change::User(user.id));
-            self.inner
-                .store
-                .revoke_user_sessions(user.id, None, &journal)
-                .await?;
-            self.applied(&journal).await;
-        }
         Ok(())
     }
 

@@ -1,0 +1,54 @@
+//! The embedded migrations of each backend, built at run time from `include_str!`ed files.
+//!
+//! sqlx's `migrate!` macro would pull its whole proc-macro stack (every driver, compiled a
+//! second time for the host) into the build for what is a list of files; this does the same
+//! with `Migration::new`, which computes the same SHA-384 checksums.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// Lists a backend's migrations: `version => "description" => "file under migrations/"`.
+macro_rules! embedded {
+    ($($version:literal => $description:literal => $file:literal),+ $(,)?) => {
+        LazyLock::new(|| {
+            build(vec![$(($version, $description, include_str!(concat!("../migrations/", $file)))),+])
+        })
+    };
+}
+
+/// Turns `(version, description, sql)` triples into a migrator that locks while it runs.
+fn build(files: Vec<(i64, &'static str, &'static str)>) -> Migrator {
+    let migrations = files
+        .into_iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// SQLite's migrations.
+pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
+    1 => "init" => "sqlite/0001_init.sql",
+};
+
+/// PostgreSQL's migrations.
+pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
+    1 => "init" => "postgres/0001_init.sql",
+};
+
+/// MySQL's and MariaDB's migrations.
+pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
+    1 => "init" => "mysql/0001_init.sql",
+};
