@@ -1,26 +1,36 @@
 //! Start-up: store, migrations, secrets, bootstrap, change feed, router, serve.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
 use rbac_core::service::{random_token, JWT_SECRET_SETTING};
 use rbac_core::{HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Store};
 use tokio::net::TcpListener;
 
 use crate::api;
 use crate::config::Config;
+use crate::metrics::{self, MetricsAccess};
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     /// The use-case services.
     pub rbac: Rbac,
+    /// Renders the Prometheus exposition.
+    pub metrics: PrometheusHandle,
+    /// Who may read `/metrics`.
+    pub metrics_access: MetricsAccess,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[IpAddr]>,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // First, so every layer and service built below reaches the recorder.
+    let metrics = metrics::install()?;
     let sql = rbac_sqlx::SqlStore::connect(&config.database).await?;
     sql.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(sql.clone());
@@ -60,7 +70,12 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
     }
     let _feed = rbac_sqlx::spawn_change_feed(sql, rbac.authorizer().clone(), config.change_poll());
 
-    let state = AppState { rbac };
+    let state = AppState {
+        rbac,
+        metrics,
+        metrics_access: config.metrics_access,
+        trusted_proxies: config.trusted_proxies.clone().into(),
+    };
     let app: Router = api::router(state, &config);
 
     let listener = TcpListener::bind(config.listen).await?;

@@ -1,9 +1,11 @@
 //! Command-line flags and their environment twins.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
+
+use crate::metrics::MetricsAccess;
 
 /// The reference server: five documented API surfaces over one rbac store.
 #[derive(Debug, Clone, Parser)]
@@ -54,6 +56,24 @@ pub struct Config {
     /// argon2 iterations (OWASP default 2).
     #[arg(long, env = "RBAC_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
+
+    /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs); none by default.
+    #[arg(
+        long = "trusted-proxy",
+        env = "RBAC_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Who may read `/metrics`: `open`, `loopback` (loopback clients; others need a token
+    /// holding UserAccess) or `token` (always a token holding UserAccess).
+    #[arg(
+        long,
+        env = "RBAC_METRICS_ACCESS",
+        value_enum,
+        default_value = "loopback"
+    )]
+    pub metrics_access: MetricsAccess,
 }
 
 impl Config {

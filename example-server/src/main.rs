@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod config;
+mod metrics;
 
 use clap::Parser;
 

@@ -17,6 +17,7 @@ use moka::future::Cache;
 use crate::error::{AuthFailure, Error, Result};
 use crate::model::{now, Change, Page, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
+use crate::stats::ShardedCounter;
 use crate::store::{ChangeSink, Store};
 use crate::token::JwtCodec;
 
@@ -128,15 +129,17 @@ impl Default for AuthorizerConfig {
     }
 }
 
-/// Cache counters, for metrics.
+/// Cache counters, for metrics (sharded: bumping them never contends across threads).
 #[derive(Debug, Default)]
 pub struct CacheStats {
     /// Session lookups answered from the cache.
-    pub session_hits: AtomicU64,
+    pub session_hits: ShardedCounter,
     /// Session lookups that read the store.
-    pub session_misses: AtomicU64,
+    pub session_misses: ShardedCounter,
+    /// Role lookups answered from the snapshot.
+    pub role_hits: ShardedCounter,
     /// Role lookups that had to read the store.
-    pub role_misses: AtomicU64,
+    pub role_misses: ShardedCounter,
 }
 
 /// Authenticates credentials and checks privileges against cached roles and sessions.
@@ -214,24 +217,34 @@ impl Authorizer {
         Ok(())
     }
 
-    /// Puts one role in the snapshot, reading it from the store if it is missing.
+    /// Puts one role in the snapshot, reading it from the store if it is missing. A load
+    /// that a concurrent reload overtook is not stored (it may predate that change) and is
+    /// retried a few times; if changes keep racing, the role stays absent and is denied.
     pub async fn ensure_role(&self, id: RoleId) -> Result<()> {
         if self.roles.load().contains_key(&id) {
+            self.stats.role_hits.incr();
             return Ok(());
         }
-        self.stats.role_misses.fetch_add(1, Ordering::Relaxed);
-        let epoch = self.role_epoch.load(Ordering::Acquire);
-        let role = self.store.role(id).await?;
-        self.roles.rcu(|table| {
-            let mut next = RoleTable::clone(table);
-            if self.role_epoch.load(Ordering::Acquire) == epoch {
-                match &role {
-                    Some(r) => next.insert(id, Arc::new(RoleGrant::of(r, &self.registry))),
-                    None => next.remove(&id),
-                };
+        self.stats.role_misses.incr();
+        for _ in 0..3 {
+            let epoch = self.role_epoch.load(Ordering::Acquire);
+            let role = self.store.role(id).await?;
+            let mut stored = false;
+            self.roles.rcu(|table| {
+                let mut next = RoleTable::clone(table);
+                stored = self.role_epoch.load(Ordering::Acquire) == epoch;
+                if stored {
+                    match &role {
+                        Some(r) => next.insert(id, Arc::new(RoleGrant::of(r, &self.registry))),
+                        None => next.remove(&id),
+                    };
+                }
+                next
+            });
+            if stored || self.roles.load().contains_key(&id) {
+                break;
             }
-            next
-        });
+        }
         Ok(())
     }
 
@@ -314,9 +327,9 @@ impl Authorizer {
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
         if loaded {
-            self.stats.session_misses.fetch_add(1, Ordering::Relaxed);
+            self.stats.session_misses.incr();
         } else {
-            self.stats.session_hits.fetch_add(1, Ordering::Relaxed);
+            self.stats.session_hits.incr();
         }
         if let Some(refusal) = state.refusal {
             return Err(Error::Unauthenticated(refusal));
@@ -405,9 +418,11 @@ impl Authorizer {
     }
 
     /// Re-reads one role into the snapshot. The entry stays as it was until the fresh one
-    /// replaces it; a reload that an even newer change overtook leaves the entry to that
-    /// change's reload. If the store fails, the entry is dropped (fail closed: re-read on
-    /// the next request).
+    /// replaces it. A reload that a newer one overtook drops the entry instead of storing
+    /// (it cannot tell whose read is newer, and the newer reload may not have stored yet):
+    /// when this returns, the entry is absent or was read after this reload began, so the
+    /// very next request sees the change. If the store fails, the entry is dropped too
+    /// (fail closed: re-read on the next request).
     async fn reload_role(&self, id: RoleId) {
         let epoch = self.role_epoch.fetch_add(1, Ordering::AcqRel) + 1;
         let fresh = self.store.role(id).await;
@@ -422,8 +437,7 @@ impl Authorizer {
                         next.remove(&id);
                     }
                 },
-                Ok(_) => {}
-                Err(_) => {
+                Ok(_) | Err(_) => {
                     next.remove(&id);
                 }
             }

@@ -10,13 +10,14 @@ pub mod model;
 pub mod password;
 pub mod privilege;
 pub mod service;
+pub mod stats;
 pub mod store;
 pub mod token;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use authorizer::{Authorizer, AuthorizerConfig, Principal, RoleGrant};
+pub use authorizer::{Authorizer, AuthorizerConfig, CacheStats, Principal, RoleGrant};
 pub use credential::{Authenticate, Credential};
 pub use error::{AuthFailure, Code, Entity, Error, Field, Result, StoreError};
 pub use memory::MemoryStore;

@@ -17,13 +17,56 @@ pub(crate) enum Need {
     UnknownCode(String),
 }
 
+/// The `rbac_authorization_decisions_total{outcome, privilege}` counters of one layer,
+/// resolved once when its requirement is set, so a request only bumps a handle.
+#[derive(Clone)]
+pub(crate) struct Decisions {
+    pub(crate) allowed: metrics::Counter,
+    pub(crate) denied: metrics::Counter,
+    pub(crate) unauthenticated: metrics::Counter,
+}
+
+impl Decisions {
+    fn for_need(need: &Need, registry: &rbac_core::PrivilegeRegistry) -> Self {
+        let codes = |ids: &[rbac_core::PrivilegeId], sep: &str| {
+            ids.iter()
+                .map(|id| registry.code(*id).unwrap_or("?"))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        let privilege = match need {
+            Need::Met(Requirement::Authenticated) => "authenticated".to_string(),
+            Need::Met(Requirement::One(id)) => codes(&[*id], ""),
+            Need::Met(Requirement::AnyOf(ids)) => codes(ids, "|"),
+            Need::Met(Requirement::AllOf(ids)) => codes(ids, "+"),
+            Need::UnknownCode(code) => code.clone(),
+        };
+        let counter = |outcome: &'static str| {
+            metrics::counter!(
+                "rbac_authorization_decisions_total",
+                "outcome" => outcome,
+                "privilege" => privilege.clone()
+            )
+        };
+        Decisions {
+            allowed: counter("allowed"),
+            denied: counter("denied"),
+            unauthenticated: counter("unauthenticated"),
+        }
+    }
+}
+
 /// Authenticates requests, checks a privilege requirement, and puts the
 /// [`rbac_core::Principal`] in the request extensions.
+///
+/// Decisions are counted in `rbac_authorization_decisions_total{outcome, privilege}` by
+/// the `metrics` recorder installed when the layer's requirement was set (none: no-op).
 #[derive(Clone)]
 pub struct RbacLayer<R = PlainRejection> {
     pub(crate) auth: Arc<dyn Authenticate>,
     pub(crate) sources: Arc<[CredentialSource]>,
     pub(crate) need: Need,
+    pub(crate) decisions: Decisions,
     pub(crate) renderer: R,
 }
 
@@ -41,10 +84,13 @@ impl RbacLayer<PlainRejection> {
     /// tokens and passwords), reading `Authorization: Bearer`, requiring authentication
     /// only, rendering refusals as plain 401/403.
     pub fn new<A: Authenticate + 'static>(auth: Arc<A>) -> Self {
+        let need = Need::Met(Requirement::Authenticated);
+        let decisions = Decisions::for_need(&need, auth.authorizer().registry());
         RbacLayer {
             auth,
             sources: Arc::from(vec![CredentialSource::Bearer]),
-            need: Need::Met(Requirement::Authenticated),
+            need,
+            decisions,
             renderer: PlainRejection,
         }
     }
@@ -63,13 +109,19 @@ impl<R> RbacLayer<R> {
             auth: self.auth,
             sources: self.sources,
             need: self.need,
+            decisions: self.decisions,
             renderer,
         }
     }
 
     /// Requires a requirement.
-    pub fn require(mut self, requirement: Requirement) -> Self {
-        self.need = Need::Met(requirement);
+    pub fn require(self, requirement: Requirement) -> Self {
+        self.with_need(Need::Met(requirement))
+    }
+
+    fn with_need(mut self, need: Need) -> Self {
+        self.decisions = Decisions::for_need(&need, self.auth.authorizer().registry());
+        self.need = need;
         self
     }
 
@@ -97,7 +149,7 @@ impl<R> RbacLayer<R> {
     }
 
     fn codes(
-        mut self,
+        self,
         codes: &[&str],
         make: impl FnOnce(Vec<rbac_core::PrivilegeId>) -> Requirement,
     ) -> Self {
@@ -111,17 +163,16 @@ impl<R> RbacLayer<R> {
                         code,
                         "route requires an unknown privilege code; refusing all requests"
                     );
-                    self.need = Need::UnknownCode((*code).to_string());
-                    return self;
+                    return self.with_need(Need::UnknownCode((*code).to_string()));
                 }
             }
         }
-        self.need = if ids.is_empty() {
+        let need = if ids.is_empty() {
             Need::UnknownCode(String::new())
         } else {
             Need::Met(make(ids))
         };
-        self
+        self.with_need(need)
     }
 }
 
@@ -131,7 +182,7 @@ impl<S, R: Clone> Layer<S> for RbacLayer<R> {
     fn layer(&self, inner: S) -> Self::Service {
         RbacService {
             inner,
-            layer: self.clone(),
+            layer: Arc::new(self.clone()),
         }
     }
 }

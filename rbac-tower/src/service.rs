@@ -16,7 +16,8 @@ use crate::reject::{Rejection, RenderRejection};
 #[derive(Clone)]
 pub struct RbacService<S, R> {
     pub(crate) inner: S,
-    pub(crate) layer: RbacLayer<R>,
+    /// Shared, so a request clones one `Arc` rather than the layer's parts.
+    pub(crate) layer: std::sync::Arc<RbacLayer<R>>,
 }
 
 impl<S, R> std::fmt::Debug for RbacService<S, R> {
@@ -54,6 +55,7 @@ where
         Box::pin(async move {
             let refuse = |rejection: Rejection| Ok(layer.renderer.render(&rejection));
             let Some(credential) = first_credential(&layer.sources, &req) else {
+                layer.decisions.unauthenticated.increment(1);
                 return refuse(Rejection::Unauthenticated(AuthFailure::Missing));
             };
             let authorizer = layer.auth.authorizer();
@@ -61,7 +63,11 @@ where
                 Ok(p) => p,
                 Err(e) => {
                     tracing::debug!(error = %e, path = %req.uri().path(), "authentication refused");
-                    return refuse(Rejection::from_error(&e));
+                    let rejection = Rejection::from_error(&e);
+                    if matches!(rejection, Rejection::Unauthenticated(_)) {
+                        layer.decisions.unauthenticated.increment(1);
+                    }
+                    return refuse(rejection);
                 }
             };
             let outcome = match &layer.need {
@@ -71,6 +77,7 @@ where
                 }),
             };
             if let Err(e) = outcome {
+                layer.decisions.denied.increment(1);
                 let rejection = Rejection::from_error(&e);
                 if let Rejection::Forbidden { missing } = &rejection {
                     tracing::info!(
@@ -83,6 +90,7 @@ where
                 }
                 return refuse(rejection);
             }
+            layer.decisions.allowed.increment(1);
             req.extensions_mut().insert(principal);
             inner.call(req).await
         })

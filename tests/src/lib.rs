@@ -581,6 +581,43 @@ impl TestServer {
         self.send(req, path).await
     }
 
+    /// Send `method path` with exactly these headers and an optional body.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("valid method");
+        let mut req = self.client.request(m, self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        self.send(req, path).await
+    }
+
+    /// GET a path with these headers; the status and the body as text.
+    pub async fn get_text(&self, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "GET {path} failed: {e:?}\nserver output:\n{}",
+                self.server_log()
+            ),
+        };
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        (status, text)
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder, path: &str) -> (u16, Value) {
         let resp = match req.send().await {
             Ok(r) => r,

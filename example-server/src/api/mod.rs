@@ -1,5 +1,6 @@
 //! The documented API surfaces, one module each, and what they share.
 
+pub mod cloud;
 pub mod iam;
 pub mod platform;
 
@@ -17,12 +18,16 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::config::Config;
+use crate::metrics;
 
 /// Every surface's routes over one state.
 pub fn router(state: AppState, config: &Config) -> Router {
+    let operations = Router::new().route("/metrics", axum::routing::get(metrics::scrape));
     Router::new()
-        .merge(platform::routes(&state))
-        .merge(iam::routes(&state))
+        .merge(metrics::instrument("platform", platform::routes(&state)))
+        .merge(metrics::instrument("iam", iam::routes(&state)))
+        .merge(metrics::instrument("cloud", cloud::routes(&state)))
+        .merge(metrics::instrument("operations", operations))
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(config.body_limit)))
         .with_state(state)

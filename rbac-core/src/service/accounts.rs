@@ -76,8 +76,23 @@ impl Rbac {
     }
 
     /// Checks a name and password; on success opens a session and issues its JWT.
-    /// A wrong name and a wrong password answer alike, in similar time.
+    /// A wrong name and a wrong password answer alike, in similar time. Counted in the
+    /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
     pub async fn login(&self, input: &LoginInput) -> Result<LoginOutcome> {
+        let result = self.check_login(input).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(Error::BadCredentials) => "bad_credentials",
+            Err(Error::AccountDisabled) => "disabled",
+            Err(Error::Busy) => "busy",
+            Err(Error::Internal(_)) => "error",
+            Err(_) => "refused",
+        };
+        metrics::counter!("rbac_logins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn check_login(&self, input: &LoginInput) -> Result<LoginOutcome> {
         let hasher = &self.inner.hasher;
         let Some(user) = self.find_login_user(&input.name).await? else {
             hasher.verify_dummy(&input.password).await?;

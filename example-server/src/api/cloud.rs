@@ -1,0 +1,328 @@
+//! The cloud-management surface (seed 000): ping, the client's address, registration,
+//! login and the caller's user record.
+//!
+//! Answers are HTTP 200 with `errCode` in the body (0 success, 1001 error, 1002 bad
+//! parameters, 1003 authentication failed, 1004 registration failed, 1007 user disabled,
+//! 500 internal); a missing, bad or revoked token is HTTP 401 with `errCode` 1003.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rbac_core::service::{LoginInput, UserInput};
+use rbac_core::{Error, Field, Page, User, UserQuery};
+use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{datetime, parse_json, read_body, Actor, BodyError, BodyLimit, ClientAddr};
+use crate::app::AppState;
+
+/// Success.
+const OK: i64 = 0;
+/// A refusal with no more specific code.
+const FAILED: i64 = 1001;
+/// Bad parameters or bad JSON.
+const BAD_PARAMS: i64 = 1002;
+/// Wrong user or password, or a missing, bad or revoked token.
+const AUTH_FAILED: i64 = 1003;
+/// Duplicate name, empty name or password.
+const REGISTER_FAILED: i64 = 1004;
+/// The account is disabled.
+const DISABLED: i64 = 1007;
+/// The server failed.
+const INTERNAL: i64 = 500;
+
+/// A cloud-surface refusal: HTTP status, `errCode` and the words for `errMsg`.
+#[derive(Debug)]
+pub struct CloudError {
+    status: StatusCode,
+    code: i64,
+    message: String,
+}
+
+impl CloudError {
+    fn new(code: i64, message: impl Into<String>) -> Self {
+        CloudError {
+            status: StatusCode::OK,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The refusal for a failed registration: duplicates and missing fields are 1004.
+    fn registration(e: Error) -> Self {
+        match e {
+            Error::AlreadyExists(Field::UserName) => CloudError::new(
+                REGISTER_FAILED,
+                "registration failed: the user name is taken",
+            ),
+            Error::InvalidParam { field, reason } => CloudError::new(
+                REGISTER_FAILED,
+                format!("registration failed: {field} {reason}"),
+            ),
+            other => CloudError::from(other),
+        }
+    }
+}
+
+impl From<Error> for CloudError {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::Unauthenticated(_) => {
+                return CloudError {
+                    status: StatusCode::UNAUTHORIZED,
+                    code: AUTH_FAILED,
+                    message: e.to_string(),
+                }
+            }
+            Error::BadCredentials => AUTH_FAILED,
+            Error::AccountDisabled => DISABLED,
+            Error::InvalidParam { .. } | Error::BadRequest(_) => BAD_PARAMS,
+            Error::Internal(_) => INTERNAL,
+            _ => FAILED,
+        };
+        let message = match &e {
+            Error::BadCredentials => "wrong user name or password".to_string(),
+            Error::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        CloudError::new(code, message)
+    }
+}
+
+impl From<BodyError> for CloudError {
+    fn from(e: BodyError) -> Self {
+        CloudError::new(BAD_PARAMS, e.to_string())
+    }
+}
+
+impl IntoResponse for CloudError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "errCode": self.code,
+            "data": null,
+            "msg": "failed",
+            "errMsg": self.message,
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// Renders the layer's refusals in the cloud envelope (401 + 1003 for every token problem).
+#[derive(Debug, Clone, Copy)]
+pub struct CloudRejection;
+
+impl RenderRejection<axum::body::Body> for CloudRejection {
+    fn render(&self, rejection: &Rejection) -> Response {
+        CloudError::from(rejection.to_error()).into_response()
+    }
+}
+
+type Result<T, E = CloudError> = std::result::Result<T, E>;
+
+/// A JSON body, refused with 1002 when malformed or over the size limit.
+pub struct CloudJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CloudJson<T> {
+    type Rejection = CloudError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
+        let bytes = read_body(req.into_body(), limit).await?;
+        Ok(CloudJson(parse_json(&bytes)?))
+    }
+}
+
+/// The cloud routes.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let token = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([
+            CredentialSource::Header(HeaderName::from_static("token")),
+            CredentialSource::Query("token"),
+        ])
+        .renderer(CloudRejection)
+        .authenticated();
+    Router::new()
+        .route("/api/v1/platform/ping", get(ping))
+        .route("/api/v1/platform/address", get(address))
+        .route("/api/v1/user/register", post(register))
+        .route("/api/v1/user/login", post(login))
+        .route("/api/v1/user/list", get(list).layer(token))
+}
+
+async fn ping() -> Json<&'static str> {
+    Json("pong")
+}
+
+/// The client's `IP:port`: the socket's peer, or, when that peer is a trusted proxy, the
+/// nearest untrusted hop of `X-Forwarded-For` (with `X-Forwarded-Port`, else port 0).
+async fn address(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+) -> Json<String> {
+    Json(client_address(addr.0, &headers, &app.trusted_proxies))
+}
+
+/// See [`address`].
+pub fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
+    let Some(peer) = peer else {
+        return String::new();
+    };
+    if !trusted.contains(&peer.ip()) {
+        return peer.to_string();
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect();
+    match hops.iter().rev().find(|ip| !trusted.contains(ip)) {
+        Some(ip) => {
+            let port = headers
+                .get("x-forwarded-port")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u16>().ok())
+                .unwrap_or(0);
+            SocketAddr::new(*ip, port).to_string()
+        }
+        None => peer.to_string(),
+    }
+}
+
+/// `{"username","password"}`; both must be strings when present.
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+async fn register(
+    State(app): State<AppState>,
+    CloudJson(body): CloudJson<Credentials>,
+) -> Result<Json<Value>> {
+    let username = body.username.unwrap_or_default();
+    let password = body.password.unwrap_or_default();
+    if username.trim().is_empty() || password.is_empty() {
+        return Err(CloudError::new(
+            REGISTER_FAILED,
+            "registration failed: username and password are required",
+        ));
+    }
+    let input = UserInput {
+        name: username,
+        password,
+        ..UserInput::default()
+    };
+    let user = app
+        .rbac
+        .create_user(None, input)
+        .await
+        .map_err(CloudError::registration)?;
+    Ok(Json(json!({
+        "errCode": OK,
+        "data": { "id": user.id, "username": user.name },
+        "msg": "success",
+        "errMsg": "",
+    })))
+}
+
+async fn login(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    CloudJson(body): CloudJson<Credentials>,
+) -> Result<Json<Value>> {
+    let (Some(name), Some(password)) = (body.username, body.password) else {
+        return Err(CloudError::new(
+            BAD_PARAMS,
+            "username and password are required",
+        ));
+    };
+    if name.is_empty() || password.is_empty() {
+        return Err(CloudError::new(
+            BAD_PARAMS,
+            "username and password are required",
+        ));
+    }
+    let outcome = app
+        .rbac
+        .login(&LoginInput {
+            name,
+            password,
+            ip: addr.ip(),
+        })
+        .await?;
+    Ok(Json(json!({
+        "errCode": OK,
+        "data": { "token": outcome.token.token, "username": outcome.user.name },
+        "msg": "success",
+        "errMsg": "",
+    })))
+}
+
+/// A user in the document's shape; the password is never returned.
+fn record(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "CreatedAt": datetime(user.created_at),
+        "UpdatedAt": datetime(user.updated_at),
+        "uid": user.id.to_string(),
+        "userName": user.name,
+        "password": "",
+        "Status": user.enabled,
+    })
+}
+
+/// The caller's record; with UserAccess, every user under `data.users` too.
+async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<Value>> {
+    let me = app.rbac.user_by_id(actor.user_id).await?;
+    let mut data = json!({ "user": record(&me) });
+    if app
+        .rbac
+        .authorizer()
+        .require_code(&actor, "UserAccess")
+        .is_ok()
+    {
+        let all = app
+            .rbac
+            .list_users_unchecked(&UserQuery {
+                page: Page::ALL,
+                ..UserQuery::default()
+            })
+            .await?;
+        data["users"] = all.rows.iter().map(|v| record(&v.user)).collect();
+        data["total"] = json!(all.total);
+    }
+    Ok(Json(json!({ "data": data, "errcode": OK })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdrs(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().expect("addr");
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().expect("ip")];
+        let h = hdrs("203.0.113.9, 10.0.0.1");
+        assert_eq!(client_address(Some(proxy), &h, &[]), "10.0.0.1:4000");
+        assert_eq!(client_address(Some(proxy), &h, &trusted), "203.0.113.9:0");
+        // A client cannot hide behind a forged left-most entry: the nearest untrusted hop wins.
+        let h = hdrs("198.51.100.1, 203.0.113.9");
+        assert_eq!(client_address(Some(proxy), &h, &trusted), "203.0.113.9:0");
+        assert_eq!(client_address(None, &h, &trusted), "");
+    }
+}
