@@ -4,12 +4,17 @@ use std::sync::Arc;
 
 use rbac_core::{
     Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal, PrivilegeId,
-    PrivilegeRegistry, Role, RoleStore, SessionKind, Store,
+    PrivilegeRegistry, Role, RoleStore, SessionKind, Store, UserStore,
 };
 
 /// An authorizer over `privileges` codes and `roles` roles, each role granted every
-/// seventh privilege from a role-specific offset, with the role snapshot loaded.
-pub async fn policy(privileges: usize, roles: usize) -> (Arc<Authorizer>, Vec<Principal>) {
+/// seventh privilege from a role-specific offset, with the role snapshot loaded, and
+/// `users` users spread over the roles in the store.
+pub async fn policy(
+    privileges: usize,
+    roles: usize,
+    users: usize,
+) -> (Arc<Authorizer>, Vec<Principal>) {
     let registry = Arc::new(PrivilegeRegistry::new(
         (0..privileges).map(|i| format!("P{i}")),
     ));
@@ -30,6 +35,13 @@ pub async fn policy(privileges: usize, roles: usize) -> (Arc<Authorizer>, Vec<Pr
             session_id: Arc::from(format!("s{r}")),
             kind: SessionKind::Jwt,
         });
+    }
+    let mut role_ids: Vec<_> = principals.iter().filter_map(|p| p.role_id).collect();
+    role_ids.sort_unstable();
+    for u in 0..users {
+        let mut user = rbac_core::User::blank(format!("member{u}"), String::new());
+        user.role_id = Some(role_ids[u % role_ids.len()]);
+        store.create_user(&user, &journal).await.expect("user");
     }
     let store: Arc<dyn Store> = store;
     let jwt = Arc::new(JwtCodec::new(

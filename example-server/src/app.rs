@@ -55,6 +55,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
             iterations: config.argon2_iterations,
             ..HasherConfig::default()
         },
+        throttle: config.login_throttle(),
         ..RbacConfig::default()
     };
     let rbac = Rbac::new(

@@ -4,12 +4,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
+use rbac_core::service::LoginThrottle;
+use rbac_core::ThrottlePolicy;
 
 use crate::metrics::MetricsAccess;
 
 /// The reference server: five documented API surfaces over one rbac store.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "example-server", version, about)]
+#[command(name = "example-server", version, about, args_override_self = true)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "RBAC_LISTEN", default_value = "127.0.0.1:8088")]
@@ -57,6 +59,27 @@ pub struct Config {
     #[arg(long, env = "RBAC_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
 
+    /// Failed logins per account within the window that lock it.
+    #[arg(long, env = "RBAC_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+
+    /// Failed logins per client address within the window that lock it.
+    #[arg(long, env = "RBAC_LOGIN_ADDRESS_MAX_FAILURES", default_value_t = 20)]
+    pub login_address_max_failures: u32,
+
+    /// Seconds a failed login counts for.
+    #[arg(long, env = "RBAC_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: i64,
+
+    /// Seconds a locked account or address stays locked (`enable/user` unlocks an account).
+    #[arg(long, env = "RBAC_LOGIN_LOCKOUT_SECS", default_value_t = 900)]
+    pub login_lockout_secs: i64,
+
+    /// An account's wait after its second failure, doubled by each further one, in seconds
+    /// (0: none; addresses only lock).
+    #[arg(long, env = "RBAC_LOGIN_BACKOFF_SECS", default_value_t = 1)]
+    pub login_backoff_secs: i64,
+
     /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs); none by default.
     #[arg(
         long = "trusted-proxy",
@@ -74,9 +97,32 @@ pub struct Config {
         default_value = "loopback"
     )]
     pub metrics_access: MetricsAccess,
+
+    /// Mount the load-test routes `/bench/checked/users/{id}` (UserAccess) and
+    /// `/bench/open/users/{id}` (no layer), for `benches/http.sh`. Off by default.
+    #[arg(long, env = "RBAC_BENCH_ROUTES")]
+    pub bench_routes: bool,
 }
 
 impl Config {
+    /// The failed-login throttle.
+    pub fn login_throttle(&self) -> LoginThrottle {
+        let account = ThrottlePolicy {
+            max_failures: self.login_max_failures.max(1),
+            window: self.login_window_secs.max(1),
+            lockout: self.login_lockout_secs.max(0),
+            backoff: self.login_backoff_secs.max(0),
+        };
+        LoginThrottle {
+            account,
+            address: ThrottlePolicy {
+                max_failures: self.login_address_max_failures.max(1),
+                backoff: 0,
+                ..account
+            },
+        }
+    }
+
     /// The change-log poll interval.
     pub fn change_poll(&self) -> Duration {
         Duration::from_millis(self.change_poll_ms.max(10))

@@ -356,6 +356,8 @@ checks!(
     journal_without_audit,
     settings,
     settings_race,
+    login_throttle,
+    login_throttle_race,
     change_log,
     change_prune_keeps_ids_growing,
 );
@@ -2372,6 +2374,82 @@ async fn settings_race<S: Store + ?Sized>(s: &S) -> Outcome {
         ensure!(a == b, "concurrent setting_or_insert returned {a} and {b}");
         ensure_eq!(s.setting(&k).await.ctx("setting")?, Some(a));
     }
+    Ok(())
+}
+
+async fn login_throttle<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("throttle");
+    let (a, b) = (format!("user:{t}"), format!("ip:{t}"));
+    let policy = ThrottlePolicy {
+        max_failures: 3,
+        window: 100,
+        lockout: 1000,
+        backoff: 10,
+    };
+    let at = 1_000_000;
+    let blocked = |keys: Vec<String>, when: Timestamp| async move {
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        s.login_blocked(&keys, when).await.ctx("login_blocked")
+    };
+    let fail = |key: String, when: Timestamp| async move {
+        s.record_login_failure(&key, when, &policy)
+            .await
+            .ctx("record_login_failure")
+    };
+    ensure_eq!(blocked(vec![a.clone(), b.clone()], at).await?, None);
+    ensure_eq!(blocked(vec![], at).await?, None);
+    // The first failure costs no wait; the second waits `backoff`; the third locks.
+    ensure_eq!(fail(a.clone(), at).await?, 1);
+    ensure_eq!(blocked(vec![a.clone()], at).await?, None);
+    ensure_eq!(fail(a.clone(), at + 1).await?, 2);
+    ensure_eq!(
+        blocked(vec![a.clone(), b.clone()], at + 1).await?,
+        Some(at + 11)
+    );
+    ensure_eq!(blocked(vec![b.clone()], at + 1).await?, None);
+    ensure_eq!(blocked(vec![a.clone()], at + 11).await?, None);
+    ensure_eq!(fail(a.clone(), at + 12).await?, 3);
+    ensure_eq!(blocked(vec![a.clone()], at + 13).await?, Some(at + 1012));
+    // A failure after the window starts a new count (and lifts the block).
+    ensure_eq!(fail(a.clone(), at + 500).await?, 1);
+    ensure_eq!(blocked(vec![a.clone()], at + 500).await?, None);
+    // Keys are independent and exact; clearing forgets one.
+    ensure_eq!(fail(b.clone(), at).await?, 1);
+    ensure_eq!(fail(b.clone(), at).await?, 2);
+    ensure_eq!(blocked(vec![b.to_uppercase()], at).await?, None);
+    s.clear_login_failures(&b)
+        .await
+        .ctx("clear_login_failures")?;
+    ensure_eq!(blocked(vec![b.clone()], at).await?, None);
+    ensure_eq!(fail(b.clone(), at).await?, 1);
+    s.clear_login_failures(&format!("{t}-never"))
+        .await
+        .ctx("clearing a missing key")?;
+    // `a` kept its own count through all of `b`'s.
+    ensure_eq!(fail(a.clone(), at + 501).await?, 2);
+    Ok(())
+}
+
+async fn login_throttle_race<S: Store + ?Sized>(s: &S) -> Outcome {
+    let key = format!("user:{}", uniq("throttle-race"));
+    let policy = ThrottlePolicy {
+        max_failures: 100,
+        window: 1000,
+        lockout: 1000,
+        backoff: 0,
+    };
+    let at = now();
+    let f = || s.record_login_failure(&key, at, &policy);
+    let (r1, r2, r3, r4) = tokio::join!(f(), f(), f(), f());
+    let mut counts = vec![
+        r1.ctx("failure 1")?,
+        r2.ctx("failure 2")?,
+        r3.ctx("failure 3")?,
+        r4.ctx("failure 4")?,
+    ];
+    counts.sort_unstable();
+    // Each concurrent failure counted exactly once.
+    ensure_eq!(counts, vec![1, 2, 3, 4]);
     Ok(())
 }
 

@@ -235,6 +235,12 @@ pub enum Error {
     /// Too many requests waiting on password hashing.
     #[error("server busy, try again")]
     Busy,
+    /// Too many failed logins for this account or client address.
+    #[error("too many failed logins: try again in {retry_after} s")]
+    Throttled {
+        /// Seconds until the next attempt is allowed.
+        retry_after: i64,
+    },
     /// The store failed.
     #[error("internal error")]
     Internal(String),
@@ -256,6 +262,7 @@ impl Error {
             Error::Violation(_) => Code::AccessViolate,
             Error::NotGrantable(_) => Code::NoPrivilege,
             Error::Busy => Code::ServerError,
+            Error::Throttled { .. } => Code::AccessViolate,
             Error::Internal(_) => Code::Internal,
         }
     }

@@ -12,10 +12,16 @@ use crate::store::*;
 #[derive(Default)]
 struct Tables {
     users: BTreeMap<UserId, User>,
+    /// Unique-name index over `users`.
+    user_names: HashMap<String, UserId>,
+    /// Unique-e-mail index over `users`.
+    user_emails: HashMap<String, UserId>,
     roles: BTreeMap<RoleId, Role>,
     sessions: HashMap<String, Session>,
     audit: Vec<AuditEntry>,
     settings: HashMap<String, String>,
+    /// Failed-login counters: key → (failures, window start, blocked until).
+    login_failures: HashMap<String, (u32, Timestamp, Timestamp)>,
     changes: Vec<(i64, Timestamp, Change)>,
     next_user: UserId,
     next_role: RoleId,
@@ -43,15 +49,39 @@ impl Tables {
     }
 
     fn check_user_unique(&self, user: &User) -> StoreResult<()> {
-        for u in self.users.values().filter(|u| u.id != user.id) {
-            if u.name == user.name {
-                return Err(StoreError::Conflict(Field::UserName));
-            }
-            if user.email.is_some() && u.email == user.email {
+        if self
+            .user_names
+            .get(&user.name)
+            .is_some_and(|id| *id != user.id)
+        {
+            return Err(StoreError::Conflict(Field::UserName));
+        }
+        if let Some(email) = &user.email {
+            if self.user_emails.get(email).is_some_and(|id| *id != user.id) {
                 return Err(StoreError::Conflict(Field::Email));
             }
         }
         Ok(())
+    }
+
+    /// Inserts or replaces a user, keeping the name and e-mail indexes in step.
+    fn put_user(&mut self, user: User) {
+        self.remove_user(user.id);
+        self.user_names.insert(user.name.clone(), user.id);
+        if let Some(email) = &user.email {
+            self.user_emails.insert(email.clone(), user.id);
+        }
+        self.users.insert(user.id, user);
+    }
+
+    /// Removes a user and its index entries.
+    fn remove_user(&mut self, id: UserId) -> Option<User> {
+        let old = self.users.remove(&id)?;
+        self.user_names.remove(&old.name);
+        if let Some(email) = &old.email {
+            self.user_emails.remove(email);
+        }
+        Some(old)
     }
 
     fn revoke_sessions_of(&mut self, user: UserId, keep: Option<&str>) -> u64 {
@@ -109,7 +139,7 @@ impl UserStore for MemoryStore {
         }
         t.next_user += 1;
         user.id = t.next_user;
-        t.users.insert(user.id, user.clone());
+        t.put_user(user.clone());
         t.journal(journal);
         Ok(user)
     }
@@ -119,15 +149,18 @@ impl UserStore for MemoryStore {
     }
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
-        Ok(self.lock().users.values().find(|u| u.name == name).cloned())
+        let t = self.lock();
+        Ok(t.user_names
+            .get(name)
+            .and_then(|id| t.users.get(id))
+            .cloned())
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-        Ok(self
-            .lock()
-            .users
-            .values()
-            .find(|u| u.email.as_deref() == Some(email))
+        let t = self.lock();
+        Ok(t.user_emails
+            .get(email)
+            .and_then(|id| t.users.get(id))
             .cloned())
     }
 
@@ -181,7 +214,7 @@ impl UserStore for MemoryStore {
         let mut user = user.clone();
         user.created_at = created_at;
         let id = user.id;
-        t.users.insert(id, user);
+        t.put_user(user);
         if let Some(keep) = revoke.keeping() {
             t.revoke_sessions_of(id, keep);
         }
@@ -209,7 +242,7 @@ impl UserStore for MemoryStore {
 
     async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool> {
         let mut t = self.lock();
-        if t.users.remove(&id).is_none() {
+        if t.remove_user(id).is_none() {
             return Ok(false);
         }
         t.sessions.retain(|_, s| s.user_id != id);
@@ -486,5 +519,41 @@ impl ChangeLog for MemoryStore {
         let n = t.changes.len();
         t.changes.retain(|(_, at, _)| *at >= before);
         Ok((n - t.changes.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for MemoryStore {
+    async fn login_blocked(&self, keys: &[&str], at: Timestamp) -> StoreResult<Option<Timestamp>> {
+        let t = self.lock();
+        Ok(keys
+            .iter()
+            .filter_map(|k| t.login_failures.get(*k).map(|f| f.2))
+            .filter(|until| *until > at)
+            .max())
+    }
+
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        at: Timestamp,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<u32> {
+        let mut t = self.lock();
+        let entry = t
+            .login_failures
+            .entry(key.to_string())
+            .or_insert((0, at, 0));
+        if entry.1 <= at - policy.window {
+            *entry = (0, at, 0);
+        }
+        entry.0 += 1;
+        entry.2 = policy.blocked_until(entry.0, at);
+        Ok(entry.0)
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        self.lock().login_failures.remove(key);
+        Ok(())
     }
 }

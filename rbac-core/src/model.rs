@@ -60,6 +60,39 @@ pub struct User {
     pub updated_at: Timestamp,
 }
 
+/// A failed-login policy for one kind of key (an account, a client address): the first
+/// failure costs nothing, each further one doubles a wait, and `max_failures` within
+/// `window` seconds lock the key for `lockout` seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottlePolicy {
+    /// Failures within the window that lock the key.
+    pub max_failures: u32,
+    /// Seconds a failure counts for (a failure after the window restarts the count).
+    pub window: i64,
+    /// Seconds a locked key stays locked.
+    pub lockout: i64,
+    /// Seconds of wait after the second failure, doubled by each further one (0: none).
+    pub backoff: i64,
+}
+
+impl ThrottlePolicy {
+    /// Until when a key may not try again after its `failures`th failure at `at`.
+    pub fn blocked_until(&self, failures: u32, at: Timestamp) -> Timestamp {
+        if failures >= self.max_failures {
+            return at.saturating_add(self.lockout);
+        }
+        if failures < 2 || self.backoff <= 0 {
+            return at;
+        }
+        let doublings = (failures - 2).min(30);
+        let wait = self
+            .backoff
+            .saturating_mul(1i64 << doublings)
+            .min(self.lockout);
+        at.saturating_add(wait)
+    }
+}
+
 /// What a user update does to the user's sessions, in the same transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Revoke<'a> {

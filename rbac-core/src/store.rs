@@ -137,6 +137,23 @@ pub trait SettingStore: Send + Sync {
     async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
 }
 
+/// Failed-login counters, kept in the store so every instance sees the same ones.
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// The latest time until which any of these keys is blocked, if later than `at`.
+    async fn login_blocked(&self, keys: &[&str], at: Timestamp) -> StoreResult<Option<Timestamp>>;
+    /// Counts a failed login of `key` at `at` under `policy` (atomically, whatever other
+    /// instances do) and blocks it as the policy says; returns the failures in the window.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        at: Timestamp,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<u32>;
+    /// Forgets a key's failures (after a successful login, or an admin unlock).
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+}
+
 /// The changes journalled since a cursor, for instances that poll.
 #[async_trait]
 pub trait ChangeLog: Send + Sync {
@@ -150,12 +167,28 @@ pub trait ChangeLog: Send + Sync {
 
 /// Everything a deployment stores, behind one handle.
 pub trait Store:
-    UserStore + RoleStore + SessionStore + AuditStore + SettingStore + ChangeLog + Send + Sync
+    UserStore
+    + RoleStore
+    + SessionStore
+    + AuditStore
+    + SettingStore
+    + ThrottleStore
+    + ChangeLog
+    + Send
+    + Sync
 {
 }
 
 impl<T> Store for T where
-    T: UserStore + RoleStore + SessionStore + AuditStore + SettingStore + ChangeLog + Send + Sync
+    T: UserStore
+        + RoleStore
+        + SessionStore
+        + AuditStore
+        + SettingStore
+        + ThrottleStore
+        + ChangeLog
+        + Send
+        + Sync
 {
 }
 

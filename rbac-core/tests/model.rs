@@ -8,10 +8,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use rbac_core::service::{InquiryTarget, LoginInput, UserEdit, UserInput};
+use rbac_core::service::{InquiryTarget, LoginInput, LoginThrottle, UserEdit, UserInput};
 use rbac_core::{
     Error, HasherConfig, JwtCodec, JwtKey, MemoryStore, Page, Principal, PrivilegeRegistry, Rbac,
-    RbacConfig, UserQuery, BUILTIN_PRIVILEGES,
+    RbacConfig, ThrottlePolicy, UserQuery, BUILTIN_PRIVILEGES,
+};
+
+/// Failed logins never block.
+const UNTHROTTLED: ThrottlePolicy = ThrottlePolicy {
+    max_failures: u32::MAX,
+    window: 1,
+    lockout: 0,
+    backoff: 0,
 };
 
 const USERS: [&str; 4] = ["ann", "bob", "cyd", "dan"];
@@ -79,6 +87,12 @@ async fn setup() -> (Rbac, Principal) {
             parallelism: 1,
             workers: 2,
             queue: 64,
+        },
+        // The model has no notion of throttling: logins of not-yet-created users must not
+        // lock the names they will be created under.
+        throttle: LoginThrottle {
+            account: UNTHROTTLED,
+            address: UNTHROTTLED,
         },
         ..RbacConfig::default()
     };

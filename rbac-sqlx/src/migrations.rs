@@ -41,14 +41,17 @@ fn build(files: Vec<(i64, &'static str, &'static str)>) -> Migrator {
 /// SQLite's migrations.
 pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     1 => "init" => "sqlite/0001_init.sql",
+    2 => "login failures" => "sqlite/0002_login_failures.sql",
 };
 
 /// PostgreSQL's migrations.
 pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     1 => "init" => "postgres/0001_init.sql",
+    2 => "login failures" => "postgres/0002_login_failures.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
 pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     1 => "init" => "mysql/0001_init.sql",
+    2 => "login failures" => "mysql/0002_login_failures.sql",
 };

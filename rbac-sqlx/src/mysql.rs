@@ -72,4 +72,13 @@ impl Dialect {
     pub(crate) fn insert_setting(self) -> &'static str {
         "INSERT INTO rbac_settings (name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE name = name"
     }
+
+    /// Counts one failed login: binds subject, at, the window cut-off twice.
+    /// MySQL assigns left to right, so `failures` is computed before `window_start` moves.
+    pub(crate) fn upsert_login_failure(self) -> &'static str {
+        "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
+         VALUES (?, 1, ?, 0) ON DUPLICATE KEY UPDATE \
+         failures = IF(window_start <= ?, 1, failures + 1), \
+         window_start = IF(window_start <= ?, VALUES(window_start), window_start)"
+    }
 }

@@ -90,4 +90,14 @@ impl Dialect {
     pub(crate) fn insert_setting(self) -> &'static str {
         "INSERT INTO rbac_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
     }
+
+    /// Counts one failed login: binds subject, at, the window cut-off twice.
+    pub(crate) fn upsert_login_failure(self) -> &'static str {
+        "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
+         VALUES (?, 1, ?, 0) ON CONFLICT (subject) DO UPDATE SET \
+         failures = CASE WHEN rbac_login_failures.window_start <= ? THEN 1 \
+                    ELSE rbac_login_failures.failures + 1 END, \
+         window_start = CASE WHEN rbac_login_failures.window_start <= ? \
+                        THEN excluded.window_start ELSE rbac_login_failures.window_start END"
+    }
 }

@@ -67,6 +67,26 @@ pub fn target_dir() -> PathBuf {
     }
 }
 
+/// Flags that keep login throttling out of the way of tests about something else.
+pub const RELAXED_THROTTLE: [&str; 6] = [
+    "--login-max-failures",
+    "1000000",
+    "--login-address-max-failures",
+    "1000000",
+    "--login-backoff-secs",
+    "0",
+];
+
+/// The flags that restore the documented throttling defaults.
+pub const DEFAULT_THROTTLE: [&str; 6] = [
+    "--login-max-failures",
+    "5",
+    "--login-address-max-failures",
+    "20",
+    "--login-backoff-secs",
+    "1",
+];
+
 /// The path of the server binary, built (once per test process) with `cargo build -p example-server`.
 pub fn server_binary() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -435,6 +455,9 @@ impl TestServer {
             .arg(&admin_password)
             .arg("--jwt-secret")
             .arg(&jwt_secret)
+            // Login throttling has its own tests (security.rs, started with the defaults
+            // restored); elsewhere tests log in wrongly on purpose, all from 127.0.0.1.
+            .args(RELAXED_THROTTLE)
             .args(extra)
             // Keep the documented defaults whatever the caller's environment says.
             .env_remove("RBAC_JWT_PREVIOUS_SECRETS")

@@ -1,5 +1,6 @@
 //! The documented API surfaces, one module each, and what they share.
 
+pub mod bench;
 pub mod cloud;
 pub mod iam;
 pub mod platform;
@@ -23,7 +24,13 @@ use crate::metrics;
 /// Every surface's routes over one state.
 pub fn router(state: AppState, config: &Config) -> Router {
     let operations = Router::new().route("/metrics", axum::routing::get(metrics::scrape));
+    let bench = if config.bench_routes {
+        metrics::instrument("bench", bench::routes(&state))
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(bench)
         .merge(metrics::instrument("platform", platform::routes(&state)))
         .merge(metrics::instrument("iam", iam::routes(&state)))
         .merge(metrics::instrument("cloud", cloud::routes(&state)))

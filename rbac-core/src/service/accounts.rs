@@ -85,6 +85,7 @@ impl Rbac {
             Err(Error::BadCredentials) => "bad_credentials",
             Err(Error::AccountDisabled) => "disabled",
             Err(Error::Busy) => "busy",
+            Err(Error::Throttled { .. }) => "throttled",
             Err(Error::Internal(_)) => "error",
             Err(_) => "refused",
         };
@@ -92,10 +93,61 @@ impl Rbac {
         result
     }
 
+    /// Refuses, before any hashing, a login whose account or address is blocked.
+    async fn check_throttle(&self, account: &str, ip: &str) -> Result<()> {
+        let account_key = format!("user:{account}");
+        let address_key = format!("ip:{ip}");
+        let mut keys = vec![account_key.as_str()];
+        if !ip.is_empty() {
+            keys.push(address_key.as_str());
+        }
+        let at = now();
+        match self.inner.store.login_blocked(&keys, at).await? {
+            Some(until) => Err(Error::Throttled {
+                retry_after: (until - at).max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed login against the account and the address.
+    async fn count_failure(&self, account: &str, ip: &str) -> Result<()> {
+        let store = &self.inner.store;
+        let policy = self.inner.config.throttle;
+        let at = now();
+        store
+            .record_login_failure(&format!("user:{account}"), at, &policy.account)
+            .await?;
+        if !ip.is_empty() {
+            store
+                .record_login_failure(&format!("ip:{ip}"), at, &policy.address)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Lifts an account's failed-login block (an admin's unlock).
+    pub(crate) async fn unlock(&self, account: &str) -> Result<()> {
+        self.inner
+            .store
+            .clear_login_failures(&format!("user:{account}"))
+            .await?;
+        Ok(())
+    }
+
     async fn check_login(&self, input: &LoginInput) -> Result<LoginOutcome> {
         let hasher = &self.inner.hasher;
-        let Some(user) = self.find_login_user(&input.name).await? else {
+        let found = self.find_login_user(&input.name).await?;
+        // Keyed by the account's name when the identifier names one (so a phone number and
+        // the name share a counter), else by what was typed.
+        let account = found
+            .as_ref()
+            .map_or(input.name.as_str(), |u| u.name.as_str());
+        let account = account.to_string();
+        self.check_throttle(&account, &input.ip).await?;
+        let Some(user) = found else {
             hasher.verify_dummy(&input.password).await?;
+            self.count_failure(&account, &input.ip).await?;
             self.audit_alone(
                 None,
                 &input.name,
@@ -107,6 +159,7 @@ impl Rbac {
         };
         let verified = hasher.verify(&input.password, &user.password_hash).await?;
         if !verified.ok {
+            self.count_failure(&account, &input.ip).await?;
             self.audit_alone(
                 Some(&user),
                 &user.name,
@@ -126,6 +179,7 @@ impl Rbac {
             .await;
             return Err(Error::AccountDisabled);
         }
+        self.unlock(&account).await?;
         let mut user = user;
         let rehash = if verified.rehash {
             match hasher.hash(&input.password).await {
@@ -324,11 +378,19 @@ impl Rbac {
     /// Checks a name and password without opening a session (HTTP Basic on each request).
     pub async fn authenticate_password(&self, name: &str, password: &str) -> Result<Principal> {
         let hasher = &self.inner.hasher;
-        let Some(user) = self.find_login_user(name).await? else {
+        let found = self.find_login_user(name).await?;
+        let account = found.as_ref().map_or(name, |u| u.name.as_str()).to_string();
+        // Per-request credentials are throttled per account like logins (no address here).
+        if self.check_throttle(&account, "").await.is_err() {
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        }
+        let Some(user) = found else {
             hasher.verify_dummy(password).await?;
+            self.count_failure(&account, "").await?;
             return Err(Error::Unauthenticated(AuthFailure::Invalid));
         };
         if !hasher.verify(password, &user.password_hash).await?.ok {
+            self.count_failure(&account, "").await?;
             return Err(Error::Unauthenticated(AuthFailure::Invalid));
         }
         if !user.enabled {

@@ -22,7 +22,7 @@ pub use users::{UserEdit, UserInput, UserView};
 
 use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
 use crate::error::{Error, Result};
-use crate::model::{AuditCategory, Change, Journal, NewAudit, Page, Role, User};
+use crate::model::{AuditCategory, Change, Journal, NewAudit, Page, Role, ThrottlePolicy, User};
 use crate::password::{HasherConfig, PasswordHasher};
 use crate::privilege::PrivilegeRegistry;
 use crate::store::Store;
@@ -45,6 +45,39 @@ pub struct RbacConfig {
     pub cache: AuthorizerConfig,
     /// The version string login reports.
     pub version: String,
+    /// Failed-login throttling per account and per client address.
+    pub throttle: LoginThrottle,
+}
+
+/// Failed-login throttling: one policy per account name, one per client address (looser and
+/// without backoff, so clients behind a shared address do not slow each other down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginThrottle {
+    /// Per account name (`user:<name>`).
+    pub account: ThrottlePolicy,
+    /// Per client address (`ip:<address>`).
+    pub address: ThrottlePolicy,
+}
+
+impl Default for LoginThrottle {
+    /// 5 failures per account or 20 per address in 15 minutes lock for 15 minutes; an
+    /// account waits 1, 2, 4, … seconds between failures before that.
+    fn default() -> Self {
+        let account = ThrottlePolicy {
+            max_failures: 5,
+            window: 900,
+            lockout: 900,
+            backoff: 1,
+        };
+        LoginThrottle {
+            account,
+            address: ThrottlePolicy {
+                max_failures: 20,
+                backoff: 0,
+                ..account
+            },
+        }
+    }
 }
 
 impl Default for RbacConfig {
@@ -54,6 +87,7 @@ impl Default for RbacConfig {
             hasher: HasherConfig::default(),
             cache: AuthorizerConfig::default(),
             version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
+            throttle: LoginThrottle::default(),
         }
     }
 }

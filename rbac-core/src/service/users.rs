@@ -277,6 +277,10 @@ impl Rbac {
                 format!("{verb} user {}", user.name),
             )
             .with(Change::User(user.id));
+        if enabled {
+            // Enabling is also the admin's unlock of a failed-login block.
+            self.unlock(&user.name).await?;
+        }
         // Disabling cuts every session in the same transaction: the next request fails.
         let revoke = if enabled {
             Revoke::Nothing

@@ -1,0 +1,177 @@
+//! One request through `RbacLayer` around a no-op service (real HS256 JWT, warm session
+//! and role), the JWT verification alone, the same request from 1, 2 and 8 threads at
+//! once, and the cold path: the first authentication after an invalidation, read from
+//! SQLite.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use http::{Request, Response};
+use rbac_core::service::LoginInput;
+use rbac_core::{
+    Change, HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Store,
+};
+use rbac_tower::RbacLayer;
+use tower::{Layer, Service, ServiceExt};
+
+const PASSWORD: &str = "bench-admin-password";
+
+/// Cheap hashing: the benches measure the request path, not argon2.
+fn config() -> RbacConfig {
+    RbacConfig {
+        hasher: HasherConfig {
+            memory_kib: 256,
+            iterations: 1,
+            ..HasherConfig::default()
+        },
+        ..RbacConfig::default()
+    }
+}
+
+/// A service over `store` with `admin` bootstrapped and logged in: (rbac, token).
+async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
+    let jwt = JwtCodec::new(JwtKey::from_secret("bench-secret-bench-secret-bench!"), []);
+    let rbac = Rbac::new(store, Arc::new(PrivilegeRegistry::builtin()), jwt, config())
+        .await
+        .expect("rbac");
+    rbac.bootstrap(Some(PASSWORD)).await.expect("bootstrap");
+    let outcome = rbac
+        .login(&LoginInput {
+            name: "admin".into(),
+            password: PASSWORD.into(),
+            ip: "127.0.0.1".into(),
+        })
+        .await
+        .expect("login");
+    (rbac, outcome.token.token)
+}
+
+type Svc = tower::util::BoxCloneService<Request<()>, Response<String>, Infallible>;
+
+/// `RbacLayer` requiring UserAccess around a service that answers an empty 200.
+fn layered(rbac: &Rbac) -> Svc {
+    let layer = RbacLayer::new(rbac.authorizer().clone()).require_code("UserAccess");
+    let inner = tower::service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(String::new()))
+    });
+    tower::util::BoxCloneService::new(layer.layer(inner))
+}
+
+fn request(token: &str) -> Request<()> {
+    Request::builder()
+        .uri("/bench")
+        .header("authorization", format!("Bearer {token}"))
+        .body(())
+        .expect("request")
+}
+
+/// Runs `iters` requests on this thread's runtime and returns the time they took.
+fn drive(rt: &tokio::runtime::Runtime, svc: &Svc, token: &str, iters: u64) -> Duration {
+    let reqs: Vec<Request<()>> = (0..iters).map(|_| request(token)).collect();
+    let mut svc = svc.clone();
+    rt.block_on(async move {
+        let start = Instant::now();
+        for req in reqs {
+            let resp = svc
+                .ready()
+                .await
+                .expect("ready")
+                .call(req)
+                .await
+                .expect("infallible");
+            assert_eq!(resp.status(), 200);
+        }
+        start.elapsed()
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn layer(c: &mut Criterion) {
+    let rt = runtime();
+    let store: Arc<dyn Store> = Arc::new(rbac_core::MemoryStore::new());
+    let (rbac, token) = rt.block_on(logged_in(store));
+    let svc = layered(&rbac);
+    // Warm the session cache and the role snapshot.
+    drive(&rt, &svc, &token, 10);
+
+    let mut group = c.benchmark_group("layer");
+    group.bench_function("jwt_verify_only", |b| {
+        let jwt = rbac.authorizer().jwt();
+        b.iter(|| black_box(jwt.verify(black_box(&token)).expect("valid")))
+    });
+    group.bench_function("request_through_layer", |b| {
+        b.iter_custom(|iters| drive(&rt, &svc, &token, iters))
+    });
+    group.finish();
+
+    // The same request from several threads at once: time per request over all threads.
+    let mut group = c.benchmark_group("layer_threads");
+    for threads in [1u64, 2, 8] {
+        group.bench_function(format!("{threads}_threads"), |b| {
+            b.iter_custom(|iters| {
+                let per = iters.div_ceil(threads);
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for _ in 0..threads {
+                        let svc = svc.clone();
+                        let token = token.clone();
+                        s.spawn(move || drive(&runtime(), &svc, &token, per));
+                    }
+                });
+                // Wall time per request: flat or falling as threads are added means the
+                // path scales (up to the machine's cores) with no shared lock.
+                start.elapsed() / threads as u32
+            })
+        });
+    }
+    group.finish();
+}
+
+fn cold(c: &mut Criterion) {
+    let rt = runtime();
+    let dir = std::env::temp_dir().join(format!("rbac-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}/cold.db", dir.display());
+    let (rbac, token) = rt.block_on(async {
+        let sql = rbac_sqlx::SqlStore::connect(&url).await.expect("sqlite");
+        sql.migrate().await.expect("migrate");
+        logged_in(Arc::new(sql)).await
+    });
+    let authorizer = rbac.authorizer().clone();
+    let principal = rt
+        .block_on(authorizer.authenticate_jwt(&token))
+        .expect("authenticated");
+    let mut group = c.benchmark_group("cold");
+    group.bench_function("authenticate_after_invalidation_sqlite", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    // Drop the user's cached sessions: the next request reads the
+                    // session and the user from SQLite (the role stays in the snapshot).
+                    authorizer
+                        .apply_changes(&[Change::User(principal.user_id)])
+                        .await;
+                    let start = Instant::now();
+                    let p = authorizer.authenticate_jwt(&token).await.expect("valid");
+                    black_box(authorizer.require_code(&p, "UserAccess").is_ok());
+                    total += start.elapsed();
+                }
+                total
+            })
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, layer, cold);
+criterion_main!(benches);

@@ -1,0 +1,7 @@
+-- Failed-login counters per key (`user:<name>`, `ip:<address>`), shared by every instance.
+CREATE TABLE rbac_login_failures (
+    subject       TEXT    NOT NULL PRIMARY KEY,
+    failures      INTEGER NOT NULL,
+    window_start  BIGINT  NOT NULL,
+    blocked_until BIGINT  NOT NULL
+);
