@@ -165,9 +165,45 @@ impl SqlStore {
     /// Applies the embedded migrations that are not applied yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let done = match &self.pool {
-            Pool::Sqlite(p) => migrations::SQLITE.run(p).await,
+            Pool::Sqlite(p) => {
+                // sqlx takes no lock on SQLite: two processes starting on one new file can
+                // both try the first migration. Each migration is one transaction, so the
+                // loser rolls back whole; on retry it finds the winner's work applied.
+                let mut attempt = 0;
+                loop {
+                    match migrations::SQLITE.run(p).await {
+                        Err(e) if attempt < 4 => {
+                            attempt += 1;
+                            tracing::debug!(error = %e, attempt, "SQLite migration raced; retrying");
+                            tokio::time::sleep(std::time::Duration::from_millis(100 * attempt))
+                                .await;
+                        }
+                        other => break other,
+                    }
+                }
+            }
             Pool::Postgres(p) => migrations::POSTGRES.run(p).await,
-            Pool::MySql(p) => migrations::MYSQL.run(p).await,
+            Pool::MySql(p) => {
+                // sqlx's own lock is `GET_LOCK(name, -1)`, which MariaDB does not treat as
+                // "wait forever": two instances starting at once both migrate. Hold a lock
+                // of our own, per database, on one connection while the pool migrates.
+                let mut holder = p.acquire().await.map_err(backend)?;
+                let got: Option<i64> =
+                    sqlx::query_scalar("SELECT GET_LOCK(CONCAT('rbac_migrate:', DATABASE()), 60)")
+                        .fetch_one(&mut *holder)
+                        .await
+                        .map_err(backend)?;
+                if got != Some(1) {
+                    return Err(StoreError::Backend(
+                        "another instance held the migration lock for 60 s".into(),
+                    ));
+                }
+                let done = migrations::MYSQL.run(p).await;
+                let _ = sqlx::query("SELECT RELEASE_LOCK(CONCAT('rbac_migrate:', DATABASE()))")
+                    .execute(&mut *holder)
+                    .await;
+                done
+            }
         };
         done.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
     }

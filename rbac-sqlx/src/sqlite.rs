@@ -33,10 +33,30 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
-        SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
+        // Switching a new file to WAL takes an exclusive lock that SQLite refuses at once
+        // (no busy wait) while another process holds the file: retry, briefly.
+        let mut attempt = 0;
+        loop {
+            match SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.clone())
+                .await
+            {
+                Err(e) if attempt < 10 && is_busy(&e) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED.
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(d.code().as_deref(), Some("5" | "6")),
+        _ => false,
     }
 }
 

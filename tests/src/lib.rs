@@ -205,6 +205,8 @@ enum ServerKind {
 }
 
 enum DbGuard {
+    /// Another server owns the database (a second instance on the same store).
+    Shared,
     Sqlite(PathBuf),
     Server {
         kind: ServerKind,
@@ -216,6 +218,7 @@ enum DbGuard {
 impl Drop for DbGuard {
     fn drop(&mut self) {
         match self {
+            DbGuard::Shared => {}
             DbGuard::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm", "-journal"] {
                     let mut p = path.clone().into_os_string();
@@ -432,9 +435,6 @@ impl TestServer {
 
     /// Start a server with the standard arguments followed by `extra`.
     pub async fn start_with(extra: &[&str]) -> Self {
-        let bin = tokio::task::spawn_blocking(server_binary)
-            .await
-            .unwrap_or_else(|e| panic!("building example-server: {e}"));
         let (database_url, db) = prepare_database().await;
         let admin_password = gen_password();
         let jwt_secret = format!(
@@ -445,6 +445,56 @@ impl TestServer {
             unique_name("")
         );
         assert!(jwt_secret.len() >= 32);
+        Self::spawn(database_url, db, admin_password, jwt_secret, extra).await
+    }
+
+    /// Two instances started at the same moment on one empty database (the first owns it;
+    /// drop the second first).
+    pub async fn start_pair(extra: &[&str]) -> (Self, Self) {
+        let (database_url, db) = prepare_database().await;
+        let admin_password = gen_password();
+        let jwt_secret = format!("jwt-pair-{}-{}", unique_name(""), unique_name("secret"));
+        tokio::join!(
+            Self::spawn(
+                database_url.clone(),
+                db,
+                admin_password.clone(),
+                jwt_secret.clone(),
+                extra
+            ),
+            Self::spawn(
+                database_url.clone(),
+                DbGuard::Shared,
+                admin_password.clone(),
+                jwt_secret.clone(),
+                extra
+            ),
+        )
+    }
+
+    /// A second instance on this server's database, secret and admin password (drop it
+    /// before this one, which owns the database).
+    pub async fn start_sharing(&self, extra: &[&str]) -> Self {
+        Self::spawn(
+            self.database_url.clone(),
+            DbGuard::Shared,
+            self.admin_password.clone(),
+            self.jwt_secret.clone(),
+            extra,
+        )
+        .await
+    }
+
+    async fn spawn(
+        database_url: String,
+        db: DbGuard,
+        admin_password: String,
+        jwt_secret: String,
+        extra: &[&str],
+    ) -> Self {
+        let bin = tokio::task::spawn_blocking(server_binary)
+            .await
+            .unwrap_or_else(|e| panic!("building example-server: {e}"));
 
         let mut cmd = Command::new(&bin);
         cmd.arg("--listen")
