@@ -37,15 +37,21 @@ async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
         .await
         .expect("rbac");
     rbac.bootstrap(Some(PASSWORD)).await.expect("bootstrap");
-    let outcome = rbac
-        .login(&LoginInput {
-            name: "admin".into(),
-            password: PASSWORD.into(),
-            ip: "127.0.0.1".into(),
-        })
-        .await
-        .expect("login");
-    (rbac, outcome.token.token)
+    let token = login(&rbac).await;
+    (rbac, token)
+}
+
+/// A new session of `admin`: its token.
+async fn login(rbac: &Rbac) -> String {
+    rbac.login(&LoginInput {
+        name: "admin".into(),
+        password: PASSWORD.into(),
+        ip: "127.0.0.1".into(),
+    })
+    .await
+    .expect("login")
+    .token
+    .token
 }
 
 type Svc = tower::util::BoxCloneService<Request<()>, Response<String>, Infallible>;
@@ -112,7 +118,15 @@ fn layer(c: &mut Criterion) {
     });
     group.finish();
 
-    // The same request from several threads at once: time per request over all threads.
+    // Several threads at once, each with its own session of the same user and role: the
+    // time per request over all threads.
+    let tokens: Vec<String> = (0..8)
+        .map(|_| {
+            let t = rt.block_on(login(&rbac));
+            drive(&rt, &svc, &t, 10);
+            t
+        })
+        .collect();
     let mut group = c.benchmark_group("layer_threads");
     for threads in [1u64, 2, 8] {
         group.bench_function(format!("{threads}_threads"), |b| {
@@ -120,10 +134,9 @@ fn layer(c: &mut Criterion) {
                 let per = iters.div_ceil(threads);
                 let start = Instant::now();
                 std::thread::scope(|s| {
-                    for _ in 0..threads {
+                    for token in tokens.iter().take(threads as usize) {
                         let svc = svc.clone();
-                        let token = token.clone();
-                        s.spawn(move || drive(&runtime(), &svc, &token, per));
+                        s.spawn(move || drive(&runtime(), &svc, token, per));
                     }
                 });
                 // Wall time for all `iters` requests: criterion reports it per request, so

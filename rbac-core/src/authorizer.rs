@@ -142,6 +142,14 @@ pub struct CacheStats {
     pub role_misses: ShardedCounter,
 }
 
+/// What a verified JWT says, kept so the next use skips the signature check.
+#[derive(Debug)]
+struct VerifiedToken {
+    session_id: Arc<str>,
+    user_id: UserId,
+    expires_at: Timestamp,
+}
+
 /// Authenticates credentials and checks privileges against cached roles and sessions.
 pub struct Authorizer {
     registry: Arc<PrivilegeRegistry>,
@@ -149,6 +157,9 @@ pub struct Authorizer {
     /// Bumped by every role invalidation, so a load that raced with one is not cached.
     role_epoch: AtomicU64,
     sessions: Cache<Arc<str>, Arc<SessionState>>,
+    /// Tokens whose signature and claims verified: the token text → what it says. A
+    /// signature cannot change, so only expiry needs re-checking on a hit.
+    verified: Cache<Arc<str>, Arc<VerifiedToken>>,
     store: Arc<dyn Store>,
     jwt: Arc<JwtCodec>,
     stats: CacheStats,
@@ -171,6 +182,10 @@ impl Authorizer {
         jwt: Arc<JwtCodec>,
         config: &AuthorizerConfig,
     ) -> Self {
+        let verified = Cache::builder()
+            .max_capacity(config.session_capacity)
+            .time_to_idle(Duration::from_secs(600))
+            .build();
         let sessions = Cache::builder()
             .max_capacity(config.session_capacity)
             .time_to_live(config.session_ttl)
@@ -181,6 +196,7 @@ impl Authorizer {
             roles: ArcSwap::from_pointee(RoleTable::default()),
             role_epoch: AtomicU64::new(0),
             sessions,
+            verified,
             store,
             jwt,
             stats: CacheStats::default(),
@@ -304,11 +320,31 @@ impl Authorizer {
             .unwrap_or_default()
     }
 
-    /// Verifies a JWT and its server-side session; returns the principal.
+    /// Verifies a JWT and its server-side session; returns the principal. A token seen
+    /// before skips the signature check (its expiry is still checked every time).
     pub async fn authenticate_jwt(&self, token: &str) -> Result<Principal> {
-        let claims = self.jwt.verify(token).map_err(Error::Unauthenticated)?;
-        let principal = self.session_principal(&claims.sid).await?;
-        if claims.user_id() != Some(principal.user_id) {
+        let verified = match self.verified.get(token).await {
+            Some(v) if v.expires_at > now() => v,
+            Some(_) => {
+                self.verified.invalidate(token).await;
+                return Err(Error::Unauthenticated(AuthFailure::Expired));
+            }
+            None => {
+                let claims = self.jwt.verify(token).map_err(Error::Unauthenticated)?;
+                let user_id = claims
+                    .user_id()
+                    .ok_or(Error::Unauthenticated(AuthFailure::Invalid))?;
+                let v = Arc::new(VerifiedToken {
+                    session_id: Arc::from(claims.sid.as_str()),
+                    user_id,
+                    expires_at: claims.exp,
+                });
+                self.verified.insert(Arc::from(token), v.clone()).await;
+                v
+            }
+        };
+        let principal = self.principal_of(verified.session_id.clone()).await?;
+        if verified.user_id != principal.user_id {
             return Err(Error::Unauthenticated(AuthFailure::Invalid));
         }
         Ok(principal)
@@ -316,13 +352,18 @@ impl Authorizer {
 
     /// The principal of a live session id (any credential kind), via the session cache.
     pub async fn session_principal(&self, session_id: &str) -> Result<Principal> {
-        let key: Arc<str> = Arc::from(session_id);
+        self.principal_of(Arc::from(session_id)).await
+    }
+
+    /// [`Authorizer::session_principal`] for a session id already shared (no allocation
+    /// on a cache hit).
+    async fn principal_of(&self, key: Arc<str>) -> Result<Principal> {
         let mut loaded = false;
         let state = self
             .sessions
             .try_get_with(key.clone(), async {
                 loaded = true;
-                self.load_session(session_id).await.map(Arc::new)
+                self.load_session(&key).await.map(Arc::new)
             })
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
