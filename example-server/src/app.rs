@@ -1,6 +1,6 @@
 //! Start-up: store, migrations, secrets, bootstrap, change feed, router, serve.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::api;
 use crate::config::Config;
 use crate::metrics::{self, MetricsAccess};
+use crate::serve;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -83,12 +84,8 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database), "example-server listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    let app = serve::with_request_timeout(app, config.request_timeout());
+    serve::serve(listener, app, config.limits(), shutdown()).await;
     tracing::info!("example-server stopped");
     Ok(())
 }

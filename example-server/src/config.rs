@@ -8,6 +8,7 @@ use rbac_core::service::LoginThrottle;
 use rbac_core::ThrottlePolicy;
 
 use crate::metrics::MetricsAccess;
+use crate::serve::Limits;
 
 /// The reference server: five documented API surfaces over one rbac store.
 #[derive(Debug, Clone, Parser)]
@@ -59,6 +60,26 @@ pub struct Config {
     #[arg(long, env = "RBAC_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
 
+    /// Seconds a client has to send a request's headers (slow clients are cut off).
+    #[arg(long, env = "RBAC_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Largest request head (request line and headers), in bytes (at least 8192).
+    #[arg(long, env = "RBAC_MAX_HEADER_BYTES", default_value_t = 65_536)]
+    pub max_header_bytes: usize,
+
+    /// Connections served at once.
+    #[arg(long, env = "RBAC_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Seconds a handler has to answer (503 after that).
+    #[arg(long, env = "RBAC_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "RBAC_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+
     /// Failed logins per account within the window that lock it.
     #[arg(long, env = "RBAC_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
@@ -105,6 +126,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// The request timeout.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// Connection limits for the accept loop.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            max_header_bytes: self.max_header_bytes,
+            max_connections: self.max_connections,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
     /// The failed-login throttle.
     pub fn login_throttle(&self) -> LoginThrottle {
         let account = ThrottlePolicy {

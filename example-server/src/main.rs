@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod config;
 mod metrics;
+mod serve;
 
 use clap::Parser;
 

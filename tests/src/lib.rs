@@ -566,6 +566,9 @@ impl TestServer {
         );
         let client = reqwest::Client::builder()
             .no_proxy()
+            // Idle keep-alive connections are closed by the server once its header-read
+            // timeout passes (1 s in some tests): never reuse one that old.
+            .pool_idle_timeout(Duration::from_millis(500))
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("reqwest client");
@@ -628,6 +631,37 @@ impl TestServer {
             req = req.header("Auth-Token", t);
         }
         self.send(req, path).await
+    }
+
+    /// POST a JSON body like [`TestServer::post`], but report a failed connection instead of
+    /// panicking (for requests racing a server that is being killed).
+    pub async fn try_post(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> Result<(u16, Value), String> {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.header("Auth-Token", t);
+        }
+        let resp = req.send().await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.map_err(|e| e.to_string())?;
+        Ok((
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ))
+    }
+
+    /// Kills the server process with SIGKILL (no shutdown, no flush), and reaps it.
+    pub fn kill9(&self) {
+        let pid = self.child.0.id().to_string();
+        let status = Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -9 {pid} failed");
     }
 
     /// POST arbitrary bytes with exactly the given headers (no Content-Type unless given).
