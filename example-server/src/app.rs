@@ -51,10 +51,15 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
     );
     let rbac_config = RbacConfig {
         token_ttl: Duration::from_secs(config.token_ttl.max(1)),
-        hasher: HasherConfig {
-            memory_kib: config.argon2_memory_kib,
-            iterations: config.argon2_iterations,
-            ..HasherConfig::default()
+        hasher: {
+            let defaults = HasherConfig::default();
+            HasherConfig {
+                memory_kib: config.argon2_memory_kib,
+                iterations: config.argon2_iterations,
+                workers: config.argon2_workers.unwrap_or(defaults.workers).max(1),
+                queue: config.argon2_queue.unwrap_or(defaults.queue),
+                ..defaults
+            }
         },
         throttle: config.login_throttle(),
         ..RbacConfig::default()

@@ -60,6 +60,15 @@ pub struct Config {
     #[arg(long, env = "RBAC_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
 
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "RBAC_ARGON2_WORKERS")]
+    pub argon2_workers: Option<usize>,
+
+    /// Password hashes allowed to wait for a worker; past it logins answer "busy" at once
+    /// (default: 64 per core).
+    #[arg(long, env = "RBAC_ARGON2_QUEUE")]
+    pub argon2_queue: Option<usize>,
+
     /// Seconds a client has to send a request's headers (slow clients are cut off).
     #[arg(long, env = "RBAC_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,

@@ -83,18 +83,13 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
+            b'%' if i + 2 < bytes.len()
+                && bytes[i + 1].is_ascii_hexdigit()
+                && bytes[i + 2].is_ascii_hexdigit() =>
+            {
+                // Two hex digits exactly (`from_str_radix` alone would take "+1").
+                out.push(hex_value(bytes[i + 1]) << 4 | hex_value(bytes[i + 2]));
+                i += 3;
             }
             b'+' => {
                 out.push(b' ');
@@ -107,6 +102,15 @@ pub fn percent_decode(s: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        b'A'..=b'F' => digit - b'A' + 10,
+        _ => 0,
+    }
 }
 
 /// Reads the first credential any source yields.
@@ -153,5 +157,84 @@ mod tests {
                 password: "Foo@202:0".into()
             })
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Percent-encodes every byte outside `[A-Za-z0-9._~-]`.
+        fn encode(s: &str) -> String {
+            s.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'~' | b'-' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect()
+        }
+
+        fn all_sources() -> Vec<CredentialSource> {
+            vec![
+                CredentialSource::Bearer,
+                CredentialSource::Basic,
+                CredentialSource::auth_token(),
+                CredentialSource::Query("token"),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn percent_decoding_inverts_encoding(s in "\\PC*") {
+                prop_assert_eq!(percent_decode(&encode(&s)), s);
+            }
+
+            #[test]
+            fn percent_decoding_never_panics(s in "[%+0-9a-fA-F\\PC]{0,40}") {
+                let _ = percent_decode(&s);
+            }
+
+            #[test]
+            fn malformed_escapes_stay_literal(a in "[g-zG-Z+]", b in "[0-9a-fA-F+]") {
+                let s = format!("%{a}{b}");
+                prop_assert_eq!(percent_decode(&s), s.replace('+', " "));
+            }
+
+            #[test]
+            fn any_header_value_is_read_without_panicking(value in "[\\x20-\\x7e]{0,200}") {
+                let r = req(&format!("/x?token={}", encode(&value)), &[
+                    ("authorization", value.as_str()),
+                    ("auth-token", value.as_str()),
+                ]);
+                for source in all_sources() {
+                    let _ = source.read(&r);
+                }
+            }
+
+            #[test]
+            fn basic_credentials_round_trip(user in "[^:\\x00-\\x1f]{1,40}", password in "\\PC{0,40}") {
+                use base64::Engine as _;
+                let encoded = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{password}"));
+                let r = req("/", &[("authorization", &format!("Basic {encoded}"))]);
+                let got = CredentialSource::Basic.read(&r);
+                prop_assert_eq!(got, Some(Credential::Basic { user, password }));
+            }
+
+            #[test]
+            fn bearer_and_query_tokens_round_trip(token in "[!-~]{1,200}") {
+                let r = req("/", &[("authorization", &format!("Bearer {token}"))]);
+                prop_assert_eq!(
+                    CredentialSource::Bearer.read(&r),
+                    Some(Credential::Token(token.clone()))
+                );
+                let r = req(&format!("/x?a=1&token={}", encode(&token)), &[]);
+                prop_assert_eq!(
+                    CredentialSource::Query("token").read(&r),
+                    Some(Credential::Token(token))
+                );
+            }
+        }
     }
 }

@@ -1,0 +1,54 @@
+//! Hash flooding: with one hashing worker and a queue of two, a burst of logins gets quick
+//! "busy" refusals beyond the queue instead of piling up, the server keeps answering
+//! other requests, and logins work again once the burst is over.
+
+use std::sync::Arc;
+
+use tests::*;
+
+#[tokio::test]
+async fn a_login_burst_beyond_the_queue_is_answered_busy() {
+    let srv =
+        Arc::new(TestServer::start_with(&["--argon2-workers", "1", "--argon2-queue", "2"]).await);
+    let admin = srv.admin_token().await;
+    let name = unique_name("flood");
+    srv.create_user(&admin, &name, "Flood-pw-1", None).await;
+
+    let burst: Vec<_> = (0..30)
+        .map(|_| {
+            let (srv, name) = (srv.clone(), name.clone());
+            tokio::spawn(async move {
+                srv.post(
+                    "login",
+                    &json!({"name": name, "password": "Flood-pw-1"}),
+                    None,
+                )
+                .await
+            })
+        })
+        .collect();
+    // Other requests are served during the burst.
+    assert_eq!(srv.request("GET", "platform/ping", None).await.0, 200);
+    let mut busy = 0;
+    let mut ok = 0;
+    for t in burst {
+        let r = t.await.expect("task");
+        assert_eq!(r.0, 200, "{}", r.1);
+        match code(&r.1) {
+            0 => ok += 1,
+            1019 => {
+                busy += 1;
+                let msg = r.1["header"]["message"].as_str().unwrap_or_default();
+                assert!(msg.contains("busy"), "says why: {msg}");
+            }
+            other => panic!("unexpected code {other}: {}", r.1),
+        }
+    }
+    assert!(ok >= 1, "some logins went through ({ok} ok, {busy} busy)");
+    assert!(
+        busy >= 1,
+        "the burst overflowed the queue ({ok} ok, {busy} busy)"
+    );
+    // Once the burst is over, logins work again.
+    srv.login(&name, "Flood-pw-1").await;
+}
