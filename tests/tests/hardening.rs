@@ -97,3 +97,19 @@ async fn oversized_headers_are_refused_and_the_server_survives() {
     );
     assert_eq!(srv.request("GET", "platform/ping", None).await.0, 200);
 }
+
+#[tokio::test]
+async fn a_handler_slower_than_the_request_timeout_gets_a_503() {
+    let srv = TestServer::start_with(&["--bench-routes", "--request-timeout-secs", "1"]).await;
+    let started = Instant::now();
+    let (status, body) = srv.get_text("/bench/sleep/5000", &[]).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("timed out"), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    let (status, _) = srv.get_text("/bench/sleep/10", &[]).await;
+    assert_eq!(status, 200, "a quick handler is unaffected");
+}

@@ -1,0 +1,199 @@
+//! Generated request bodies against every endpoint that takes one, as the admin (so the
+//! bodies reach the handlers): arbitrary JSON, and objects with each endpoint's real field
+//! names holding values of random types. Never a 5xx; the server stays up.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PropConfig, TestRunner};
+use tests::*;
+
+/// (method, path, field names the endpoint reads). Logout and refresh are left out: they
+/// would end the admin's session the rest of the run relies on.
+const ENDPOINTS: &[(&str, &str, &[&str])] = &[
+    ("POST", "login", &["name", "user_name", "password"]),
+    (
+        "POST",
+        "platform/list/user",
+        &["page_no", "page_size", "name"],
+    ),
+    (
+        "POST",
+        "platform/create/user",
+        &[
+            "user_name",
+            "user_alias",
+            "password",
+            "phone_number",
+            "email",
+            "role_name",
+            "remark",
+            "user_did",
+        ],
+    ),
+    (
+        "POST",
+        "platform/edit/user",
+        &[
+            "user_name",
+            "user_alias",
+            "password",
+            "phone_number",
+            "email",
+            "role_name",
+            "remark",
+        ],
+    ),
+    ("POST", "platform/delete/user", &["user_name"]),
+    ("POST", "platform/enable/user", &["user_name"]),
+    ("POST", "platform/disable/user", &["user_name"]),
+    ("POST", "platform/list/role", &["page_no", "page_size"]),
+    ("POST", "platform/create/role", &["role_name", "remark"]),
+    (
+        "POST",
+        "platform/edit/role",
+        &["role_name", "new_role_name", "remark"],
+    ),
+    ("POST", "platform/delete/role", &["role_name"]),
+    ("POST", "platform/enable/role", &["role_name"]),
+    ("POST", "platform/disable/role", &["role_name"]),
+    ("POST", "platform/auth/role", &["role_name", "privilege"]),
+    ("POST", "platform/inquire/auth", &["name", "name_type"]),
+    (
+        "POST",
+        "platform/change/password",
+        &["old_password", "new_password"],
+    ),
+    (
+        "POST",
+        "platform/reset/password",
+        &["user_name", "new_password"],
+    ),
+    (
+        "POST",
+        "platform/list/role-user",
+        &["role_name", "page_no", "page_size"],
+    ),
+    (
+        "POST",
+        "platform/list/oper-log",
+        &[
+            "user_name",
+            "oper_type",
+            "start_time",
+            "end_time",
+            "page_no",
+            "page_size",
+        ],
+    ),
+    ("POST", "user/register", &["username", "password"]),
+    ("POST", "user/login", &["username", "password"]),
+    ("POST", "/login", &["username", "password"]),
+    (
+        "POST",
+        "/v1/users",
+        &["metadata", "nickname", "password", "email", "phone"],
+    ),
+    (
+        "PUT",
+        "/v1/users/fuzz-target",
+        &["metadata", "nickname", "email", "phone"],
+    ),
+    (
+        "PUT",
+        "/v1/users/fuzz-target/change-password",
+        &["oldPassword", "newPassword"],
+    ),
+];
+
+/// Any JSON value, a few levels deep, with strings that like to break things.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("JSON numbers are finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        "\\PC{0,20}".prop_map(Value::String),
+        prop_oneof![
+            Just("root".to_string()),
+            Just("' OR 1=1 --".to_string()),
+            Just("\u{0}".to_string()),
+            Just("%00%ff".to_string()),
+            Just("a".repeat(300)),
+            Just("{\"nested\": true}".to_string()),
+        ]
+        .prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// An endpoint and a body: arbitrary JSON, or the endpoint's own fields with random values.
+fn case() -> impl Strategy<Value = (usize, Value)> {
+    (0..ENDPOINTS.len()).prop_flat_map(|i| {
+        let fields = ENDPOINTS[i].2;
+        let shaped = proptest::collection::vec(
+            (proptest::sample::select(fields.to_vec()), json_value()),
+            0..fields.len() + 1,
+        )
+        .prop_map(|pairs| {
+            Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+        });
+        (Just(i), prop_oneof![json_value(), shaped])
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_bodies_never_get_a_5xx() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin_token().await;
+    // Targets for the per-user IAM paths.
+    srv.create_user(&admin, "fuzz-target", &gen_password(), None)
+        .await;
+    let iam = srv.iam_admin_token().await;
+
+    let mut runner = TestRunner::new(PropConfig {
+        cases: 600,
+        failure_persistence: None,
+        ..PropConfig::default()
+    });
+    let cases: Vec<(usize, Value)> = (0..600)
+        .map(|_| {
+            case()
+                .new_tree(&mut runner)
+                .map(|t| proptest::strategy::ValueTree::current(&t))
+                .expect("a generated case")
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for (i, body) in cases {
+        let (method, path, _) = ENDPOINTS[i];
+        let bytes = body.to_string().into_bytes();
+        let r = if path.starts_with('/') {
+            srv.iam_raw(method, path, Auth::Bearer(&iam), Some(bytes), true)
+                .await
+        } else {
+            srv.send_with(
+                method,
+                path,
+                &[JSON_CT, ("Auth-Token", admin.as_str())],
+                Some(bytes),
+            )
+            .await
+        };
+        *statuses.entry(r.0).or_default() += 1;
+        assert!(
+            r.0 < 500,
+            "{method} {path} with {body}: HTTP {} {}",
+            r.0,
+            r.1
+        );
+    }
+    eprintln!("statuses over 600 generated requests: {statuses:?}");
+    assert_eq!(srv.request("GET", "platform/ping", None).await.0, 200);
+}
