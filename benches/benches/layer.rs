@@ -1,5 +1,6 @@
 //! One request through `RbacLayer` around a no-op service (real HS256 JWT, warm session
-//! and role), the JWT verification alone, the same request from 1, 2 and 8 threads at
+//! and role), the same with an opaque console token (sliding session) and with a project's
+//! API key (counted against its quota), the JWT verification alone, the same request from 1, 2 and 8 threads at
 //! once, and the cold path: the first authentication after an invalidation, read from
 //! SQLite.
 
@@ -11,7 +12,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use rbac_core::service::LoginInput;
 use rbac_core::{
-    Change, HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Store,
+    Change, HasherConfig, Journal, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Revoke,
+    Store,
 };
 use rbac_tower::RbacLayer;
 use tower::{Layer, Service, ServiceExt};
@@ -26,6 +28,8 @@ fn config() -> RbacConfig {
             iterations: 1,
             ..HasherConfig::default()
         },
+        // The API-key bench makes millions of requests with one key.
+        project_request_max: i64::MAX,
         ..RbacConfig::default()
     }
 }
@@ -54,6 +58,33 @@ async fn login(rbac: &Rbac) -> String {
     .token
 }
 
+/// A console session of `admin` (moved into organisation 2): its opaque token.
+async fn console_login(rbac: &Rbac) -> String {
+    let store = rbac.store();
+    let mut admin = store
+        .user_by_name("admin")
+        .await
+        .expect("read")
+        .expect("admin");
+    admin.department_id = Some(2);
+    store
+        .update_user(&admin, Revoke::Nothing, &Journal::default())
+        .await
+        .expect("update");
+    rbac.login_to_organisation(
+        &LoginInput {
+            name: "admin".into(),
+            password: PASSWORD.into(),
+            ip: "127.0.0.1".into(),
+        },
+        2,
+    )
+    .await
+    .expect("console login")
+    .token
+    .token
+}
+
 type Svc = tower::util::BoxCloneService<Request<()>, Response<String>, Infallible>;
 
 /// `RbacLayer` requiring UserAccess around a service that answers an empty 200.
@@ -73,9 +104,31 @@ fn request(token: &str) -> Request<()> {
         .expect("request")
 }
 
+/// A request carrying a project's key and secret (`key:secret` in `token`).
+fn key_request(token: &str) -> Request<()> {
+    let (key, secret) = token.split_once(':').expect("key:secret");
+    Request::builder()
+        .uri("/bench")
+        .header("x-project-key", key)
+        .header("x-project-secret", secret)
+        .body(())
+        .expect("request")
+}
+
 /// Runs `iters` requests on this thread's runtime and returns the time they took.
 fn drive(rt: &tokio::runtime::Runtime, svc: &Svc, token: &str, iters: u64) -> Duration {
-    let reqs: Vec<Request<()>> = (0..iters).map(|_| request(token)).collect();
+    drive_with(rt, svc, token, iters, request)
+}
+
+/// [`drive`] with requests built by `make`.
+fn drive_with(
+    rt: &tokio::runtime::Runtime,
+    svc: &Svc,
+    token: &str,
+    iters: u64,
+    make: fn(&str) -> Request<()>,
+) -> Duration {
+    let reqs: Vec<Request<()>> = (0..iters).map(|_| make(token)).collect();
     let mut svc = svc.clone();
     rt.block_on(async move {
         let start = Instant::now();
@@ -115,6 +168,36 @@ fn layer(c: &mut Criterion) {
     });
     group.bench_function("request_through_layer", |b| {
         b.iter_custom(|iters| drive(&rt, &svc, &token, iters))
+    });
+    // The opaque console token: SHA-256 of the token, then the same session cache; its
+    // sliding expiry writes to the store at most once a minute, so not here.
+    let opaque = rt.block_on(console_login(&rbac));
+    drive(&rt, &svc, &opaque, 10);
+    group.bench_function("request_through_layer_opaque_token", |b| {
+        b.iter_custom(|iters| drive(&rt, &svc, &opaque, iters))
+    });
+    // A project's API key: the key cache, a constant-time secret comparison, and the
+    // project's quota counter (batched to the store elsewhere, so no write here).
+    let key_svc = {
+        let layer = RbacLayer::new(rbac.authorizer().clone())
+            .sources([rbac_tower::CredentialSource::ProjectKey])
+            .require_code("UserAccess");
+        let inner = tower::service_fn(|_req: Request<()>| async {
+            Ok::<_, Infallible>(Response::new(String::new()))
+        });
+        tower::util::BoxCloneService::new(layer.layer(inner))
+    };
+    let api_key = rt.block_on(async {
+        let admin = rbac.authenticate(&token).await.expect("admin");
+        let p = rbac
+            .create_project(&admin, "bench", 1)
+            .await
+            .expect("project");
+        format!("{}:{}", p.key, p.secret)
+    });
+    drive_with(&rt, &key_svc, &api_key, 10, key_request);
+    group.bench_function("request_through_layer_api_key", |b| {
+        b.iter_custom(|iters| drive_with(&rt, &key_svc, &api_key, iters, key_request))
     });
     group.finish();
 

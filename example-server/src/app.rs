@@ -7,7 +7,10 @@ use std::time::Duration;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rbac_core::service::{random_token, JWT_SECRET_SETTING};
-use rbac_core::{HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Store};
+use rbac_core::{
+    AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Senders,
+    Store,
+};
 use tokio::net::TcpListener;
 
 use crate::api;
@@ -26,12 +29,32 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[IpAddr]>,
+    /// The gateway's upstream and public endpoints.
+    pub gateway: Arc<api::gateway::GatewayConfig>,
+    /// The SQL store itself, for readiness (reachable, schema current).
+    pub sql: rbac_sqlx::SqlStore,
 }
 
+/// A boxed error for start-up and the command-line tools.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Runs the server until SIGTERM or Ctrl-C.
-pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn run(config: Config) -> Result<(), BoxError> {
     // First, so every layer and service built below reaches the recorder.
     let metrics = metrics::install()?;
+    let (sql, rbac) = open(&config).await?;
+    if let Some(generated) = rbac.bootstrap(config.admin_password.as_deref()).await? {
+        // Shown once, on the terminal, never through the log.
+        println!("created user admin with generated password: {generated}");
+    }
+    let _feed =
+        rbac_sqlx::spawn_change_feed(sql.clone(), rbac.authorizer().clone(), config.change_poll());
+    serve_with(&config, sql, rbac, metrics).await
+}
+
+/// Connects to the store, applies the migrations, and builds the use-cases with the
+/// configured secrets, policies and message senders (no bootstrap, no background tasks).
+pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxError> {
     let sql = rbac_sqlx::SqlStore::connect(&config.database).await?;
     sql.migrate().await?;
     let store: Arc<dyn Store> = Arc::new(sql.clone());
@@ -62,28 +85,86 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
             }
         },
         throttle: config.login_throttle(),
+        cache: {
+            let (sliding_ttl, sliding_interval) = config.sliding();
+            AuthorizerConfig {
+                sliding_ttl,
+                sliding_interval,
+                ..AuthorizerConfig::default()
+            }
+        },
+        codes: config.code_policy(),
+        organisations: config.organisations(),
+        project_request_max: config.project_request_max.max(0),
         ..RbacConfig::default()
     };
-    let rbac = Rbac::new(
+    let mut senders = Senders::default();
+    match &config.sms_webhook {
+        Some(url) => {
+            senders.sms = Arc::new(crate::notify::WebhookSms::new(url, Duration::from_secs(5))?);
+            tracing::info!(webhook = %without_secrets(url), "SMS messages go to the webhook");
+        }
+        None => {
+            tracing::warn!(
+                "no --sms-webhook: SMS messages are logged, not sent (development mode)"
+            );
+        }
+    }
+    match &config.smtp_url {
+        Some(url) => {
+            senders.mail = Arc::new(crate::notify::SmtpMail::new(url, &config.mail_from)?);
+            tracing::info!(relay = %redact(url), "e-mails go to the SMTP relay");
+        }
+        None => {
+            tracing::warn!("no --smtp-url: e-mails are logged, not sent (development mode)");
+        }
+    }
+    let rbac = Rbac::new_with(
         store,
         Arc::new(PrivilegeRegistry::builtin()),
         jwt,
         rbac_config,
+        senders,
     )
     .await?;
-    if let Some(generated) = rbac.bootstrap(config.admin_password.as_deref()).await? {
-        // Shown once, on the terminal, never through the log.
-        println!("created user admin with generated password: {generated}");
-    }
-    let _feed = rbac_sqlx::spawn_change_feed(sql, rbac.authorizer().clone(), config.change_poll());
+    Ok((sql, rbac))
+}
 
+/// The rest of [`run`]: the gateway, the counters' flusher, the router, the accept loop.
+async fn serve_with(
+    config: &Config,
+    sql: rbac_sqlx::SqlStore,
+    rbac: Rbac,
+    metrics: PrometheusHandle,
+) -> Result<(), BoxError> {
+    let gateway = api::gateway::GatewayConfig::new(
+        config.gateway_upstream.as_deref(),
+        config.gateway_endpoints.clone(),
+        config.request_timeout(),
+    )?;
+    // API-key request counts reach the store in batches, every second and at shutdown.
+    let flusher = {
+        let authorizer = rbac.authorizer().clone();
+        let every = Duration::from_millis(config.count_flush_ms.max(10));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = authorizer.flush_request_counts().await {
+                    tracing::warn!(error = %e, "flushing request counts failed; kept for the next try");
+                }
+            }
+        })
+    };
     let state = AppState {
-        rbac,
+        rbac: rbac.clone(),
         metrics,
         metrics_access: config.metrics_access,
         trusted_proxies: config.trusted_proxies.clone().into(),
+        gateway: Arc::new(gateway),
+        sql,
     };
-    let app: Router = api::router(state, &config);
+    let app: Router = api::router(state, config);
 
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -91,8 +172,28 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error + Send 
     tracing::info!(%addr, database = %redact(&config.database), "example-server listening");
     let app = serve::with_request_timeout(app, config.request_timeout());
     serve::serve(listener, app, config.limits(), shutdown()).await;
+    flusher.abort();
+    match rbac.authorizer().flush_request_counts().await {
+        Ok(n) => tracing::info!(requests = n, "request counts flushed"),
+        Err(e) => tracing::error!(error = %e, "flushing request counts at shutdown failed"),
+    }
     tracing::info!("example-server stopped");
     Ok(())
+}
+
+/// A URL as it may be logged: no credentials, no query string (webhook URLs often carry
+/// their API key there).
+fn without_secrets(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "<unparsable URL>".to_string(),
+    }
 }
 
 /// A database URL without its password.
@@ -127,4 +228,22 @@ async fn shutdown() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logged_urls_carry_no_secrets() {
+        assert_eq!(
+            without_secrets("http://user:pw@sms.example:8080/hook?key=SECRET#x"),
+            "http://sms.example:8080/hook"
+        );
+        assert_eq!(without_secrets("not a url"), "<unparsable URL>");
+        assert_eq!(
+            redact("postgres://rbac:secret@db:5432/rbac"),
+            "postgres://rbac@db:5432/rbac"
+        );
+    }
 }

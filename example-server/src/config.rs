@@ -3,17 +3,29 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, ValueEnum};
 use rbac_core::service::LoginThrottle;
-use rbac_core::ThrottlePolicy;
+use rbac_core::service::{default_organisations, CodePolicy};
+use rbac_core::{Organisation, ThrottlePolicy};
 
 use crate::metrics::MetricsAccess;
 use crate::serve::Limits;
 
-/// The reference server: five documented API surfaces over one rbac store.
-#[derive(Debug, Clone, Parser)]
-#[command(name = "example-server", version, about, args_override_self = true)]
+/// Every setting of the server. Each has a flag and an environment variable; a TOML file
+/// (`--config`) may set any of them too. Precedence: flag, then environment, then file,
+/// then default.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
+    /// A TOML file of settings, keys named like the flags (`database = "sqlite://…"`,
+    /// `login-max-failures = 5`; `_` works for `-`). Flags and environment win over it.
+    #[arg(long = "config", env = "RBAC_CONFIG")]
+    pub config_file: Option<std::path::PathBuf>,
+
+    /// Log format on standard error: `text` or `json` (one object per line); every line
+    /// logged while serving a request carries its request id.
+    #[arg(long, env = "RBAC_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "RBAC_LISTEN", default_value = "127.0.0.1:8088")]
     pub listen: SocketAddr,
@@ -128,10 +140,78 @@ pub struct Config {
     )]
     pub metrics_access: MetricsAccess,
 
+    /// Where SMS messages go: an `http://` URL that receives a POST of
+    /// `{"phone","template","code"|"password"}` per message (5 s timeout, one retry).
+    /// Unset: development mode, messages are logged instead (codes included).
+    #[arg(long, env = "RBAC_SMS_WEBHOOK")]
+    pub sms_webhook: Option<String>,
+
+    /// Organisations besides 2 (算力互联) and 5 (汴水超算), as `ID=NAME` (repeatable, or
+    /// comma-separated in the environment); an ID given again renames it.
+    #[arg(long = "organisation", env = "RBAC_ORGANISATIONS", value_delimiter = ',', value_parser = parse_organisation)]
+    pub organisations: Vec<Organisation>,
+
+    /// Lifetime of a console (opaque) token after its last use, in seconds.
+    #[arg(long, env = "RBAC_CONSOLE_TOKEN_TTL", default_value_t = 7_200)]
+    pub console_token_ttl: u64,
+
+    /// Seconds a verification code stays valid.
+    #[arg(long, env = "RBAC_CODE_TTL_SECS", default_value_t = 300)]
+    pub code_ttl_secs: i64,
+
+    /// Seconds before another code may be sent to the same phone or address.
+    #[arg(long, env = "RBAC_CODE_RESEND_SECS", default_value_t = 60)]
+    pub code_resend_secs: i64,
+
+    /// Where `/rpc` forwards requests made with a valid project key (`http://…`); unset,
+    /// `/rpc` answers 503.
+    #[arg(long, env = "RBAC_GATEWAY_UPSTREAM")]
+    pub gateway_upstream: Option<String>,
+
+    /// A public URL a project's programs call, listed as `end_points` (repeatable, or
+    /// comma-separated in the environment).
+    #[arg(
+        long = "gateway-endpoint",
+        env = "RBAC_GATEWAY_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    pub gateway_endpoints: Vec<String>,
+
+    /// Requests a new project's key may make per UTC day.
+    #[arg(long, env = "RBAC_PROJECT_REQUEST_MAX", default_value_t = 30)]
+    pub project_request_max: i64,
+
+    /// How often API-key request counts are written to the store, in milliseconds (they
+    /// are also written at shutdown).
+    #[arg(long, env = "RBAC_COUNT_FLUSH_MS", default_value_t = 1_000)]
+    pub count_flush_ms: u64,
+
+    /// SMTP relay for e-mailed codes: `smtp://[user:password@]host:port` (STARTTLS when
+    /// the relay offers it). Unset: development mode, e-mails are logged instead.
+    #[arg(long, env = "RBAC_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From address of e-mails.
+    #[arg(
+        long,
+        env = "RBAC_MAIL_FROM",
+        default_value = "rbac <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
     /// Mount the load-test routes `/bench/checked/users/{id}` (UserAccess) and
     /// `/bench/open/users/{id}` (no layer), for `benches/http.sh`. Off by default.
     #[arg(long, env = "RBAC_BENCH_ROUTES")]
     pub bench_routes: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 impl Config {
@@ -168,8 +248,120 @@ impl Config {
         }
     }
 
+    /// The organisations to store: the defaults, then the configured ones (later wins).
+    pub fn organisations(&self) -> Vec<Organisation> {
+        let mut all = default_organisations();
+        for org in &self.organisations {
+            all.retain(|o| o.id != org.id);
+            all.push(org.clone());
+        }
+        all
+    }
+
+    /// The verification-code policy.
+    pub fn code_policy(&self) -> CodePolicy {
+        CodePolicy {
+            ttl: self.code_ttl_secs.max(1),
+            resend_interval: self.code_resend_secs.max(0),
+            ..CodePolicy::default()
+        }
+    }
+
+    /// The console token's sliding lifetime, and the least time between two extensions of
+    /// its stored expiry (a minute, or a quarter of a short lifetime).
+    pub fn sliding(&self) -> (Duration, Duration) {
+        let ttl = self.console_token_ttl.max(1);
+        (
+            Duration::from_secs(ttl),
+            Duration::from_secs((ttl / 4).clamp(1, 60)),
+        )
+    }
+
     /// The change-log poll interval.
     pub fn change_poll(&self) -> Duration {
         Duration::from_millis(self.change_poll_ms.max(10))
     }
+}
+
+/// Parses `ID=NAME`.
+fn parse_organisation(s: &str) -> Result<Organisation, String> {
+    let (id, name) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected ID=NAME, got {s:?}"))?;
+    let id = id
+        .trim()
+        .parse::<i64>()
+        .map_err(|e| format!("organisation id {id:?}: {e}"))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("organisation {id} has an empty name"));
+    }
+    Ok(Organisation {
+        id,
+        name: name.to_string(),
+    })
+}
+
+/// Reads the TOML file named by `--config`/`RBAC_CONFIG` in `args` (if any) and, for every
+/// key it sets, sets the matching environment variable unless the environment already has
+/// it, so flags and environment keep precedence over the file. Call before any thread starts.
+pub fn apply_config_file(args: &[std::ffi::OsString]) -> Result<(), String> {
+    let mut path = std::env::var_os("RBAC_CONFIG").map(std::path::PathBuf::from);
+    let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(arg) = it.next() {
+        if arg == "--config" {
+            path = it.next().map(std::path::PathBuf::from);
+        } else if let Some(p) = arg.strip_prefix("--config=") {
+            path = Some(std::path::PathBuf::from(p));
+        }
+    }
+    let Some(path) = path else { return Ok(()) };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let command = <crate::cli::Cli as clap::CommandFactory>::command();
+    for (key, value) in table {
+        let long = key.replace('_', "-");
+        let arg = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(long.as_str()))
+            .ok_or_else(|| format!("--config {}: unknown setting `{key}`", path.display()))?;
+        let env = arg.get_env().ok_or_else(|| {
+            format!(
+                "--config {}: `{key}` cannot be set from a file",
+                path.display()
+            )
+        })?;
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    toml::Value::Integer(i) => Ok(i.to_string()),
+                    toml::Value::Float(f) => Ok(f.to_string()),
+                    toml::Value::Boolean(b) => Ok(b.to_string()),
+                    _ => Err(format!(
+                        "--config {}: `{key}` holds a list of non-scalar values",
+                        path.display()
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(","),
+            other => {
+                return Err(format!(
+                    "--config {}: `{key}` = {other:?} is not a value a flag takes",
+                    path.display()
+                ))
+            }
+        };
+        if std::env::var_os(env).is_none() {
+            std::env::set_var(env, text);
+        }
+    }
+    Ok(())
 }

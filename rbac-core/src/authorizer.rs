@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,8 @@ use arc_swap::ArcSwap;
 use moka::future::Cache;
 
 use crate::error::{AuthFailure, Error, Result};
-use crate::model::{now, Change, Page, Role, RoleId, SessionKind, Timestamp, UserId};
+use crate::meter::{ProjectMeter, RequestMeters};
+use crate::model::{now, Change, Page, ProjectId, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 use crate::stats::ShardedCounter;
 use crate::store::{ChangeSink, Store};
@@ -99,14 +100,30 @@ impl Hasher for IdHasher {
 type RoleTable = HashMap<RoleId, Arc<RoleGrant>, BuildHasherDefault<IdHasher>>;
 
 /// What the session cache keeps per session: enough to rebuild the principal.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct SessionState {
     user_id: UserId,
     user_name: Arc<str>,
     role_id: Option<RoleId>,
     kind: SessionKind,
-    expires_at: Timestamp,
+    /// The expiry as stored; a sliding session moves it forward (here and in the store).
+    expires_at: AtomicI64,
     /// `None` when the session authenticates; otherwise why not.
+    refusal: Option<AuthFailure>,
+}
+
+/// What the key cache keeps per API key: the project, its secret and its owner.
+#[derive(Debug)]
+struct KeyState {
+    project: ProjectId,
+    /// `project:<id>`, the principal's session id.
+    label: Arc<str>,
+    secret: String,
+    owner_id: UserId,
+    owner_name: Arc<str>,
+    role_id: Option<RoleId>,
+    meter: Option<Arc<ProjectMeter>>,
+    /// `None` when the key authenticates (with the right secret); otherwise why not.
     refusal: Option<AuthFailure>,
 }
 
@@ -118,6 +135,11 @@ pub struct AuthorizerConfig {
     /// How long a cached session state may be used before it is re-read (a safety net;
     /// changes invalidate entries at once).
     pub session_ttl: Duration,
+    /// How long an opaque (sliding) session lives after its last use.
+    pub sliding_ttl: Duration,
+    /// The least time between two extensions of a sliding session's stored expiry, so
+    /// that using a token does not write to the store on every request.
+    pub sliding_interval: Duration,
 }
 
 impl Default for AuthorizerConfig {
@@ -125,6 +147,8 @@ impl Default for AuthorizerConfig {
         AuthorizerConfig {
             session_capacity: 100_000,
             session_ttl: Duration::from_secs(60),
+            sliding_ttl: Duration::from_secs(2 * 3600),
+            sliding_interval: Duration::from_secs(60),
         }
     }
 }
@@ -163,6 +187,11 @@ pub struct Authorizer {
     store: Arc<dyn Store>,
     jwt: Arc<JwtCodec>,
     stats: CacheStats,
+    sliding_ttl: i64,
+    sliding_interval: i64,
+    /// API key → project state (a negative entry for an unknown or deleted key).
+    keys: Cache<Arc<str>, Arc<KeyState>>,
+    meters: RequestMeters,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -200,6 +229,14 @@ impl Authorizer {
             store,
             jwt,
             stats: CacheStats::default(),
+            sliding_ttl: config.sliding_ttl.as_secs().max(1) as i64,
+            sliding_interval: config.sliding_interval.as_secs() as i64,
+            keys: Cache::builder()
+                .max_capacity(config.session_capacity)
+                .time_to_live(config.session_ttl)
+                .support_invalidation_closures()
+                .build(),
+            meters: RequestMeters::default(),
         }
     }
 
@@ -211,6 +248,11 @@ impl Authorizer {
     /// The JWT codec.
     pub fn jwt(&self) -> &JwtCodec {
         &self.jwt
+    }
+
+    /// How long an opaque session lives after its last use, in seconds.
+    pub fn sliding_ttl(&self) -> i64 {
+        self.sliding_ttl
     }
 
     /// Cache counters.
@@ -350,6 +392,101 @@ impl Authorizer {
         Ok(principal)
     }
 
+    /// Verifies a bearer token of either kind: an opaque console token (UUID-shaped) or a
+    /// JWT.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Principal> {
+        if crate::token::is_opaque_token(token) {
+            self.authenticate_opaque(token).await
+        } else {
+            self.authenticate_jwt(token).await
+        }
+    }
+
+    /// Verifies an opaque token: its hash names a live session of kind opaque, whose expiry
+    /// slides forward with use.
+    pub async fn authenticate_opaque(&self, token: &str) -> Result<Principal> {
+        let id = crate::token::opaque_session_id(token);
+        let principal = self.principal_of(Arc::from(id)).await?;
+        if principal.kind != SessionKind::Opaque {
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        }
+        Ok(principal)
+    }
+
+    /// Verifies a project's API key and secret (the secret compared in constant time) and
+    /// counts the request against the project's daily quota; the principal acts as the
+    /// project's owner. Past the quota: `QuotaExceeded`, and the request is not counted.
+    pub async fn authenticate_api_key(&self, key: &str, secret: &str) -> Result<Principal> {
+        let state = self
+            .keys
+            .try_get_with(Arc::from(key), async {
+                self.load_key(key).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(refusal) = state.refusal {
+            return Err(Error::Unauthenticated(refusal));
+        }
+        if !crate::password::same_text(&state.secret, secret) {
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        }
+        if let Some(meter) = &state.meter {
+            if !meter.try_take(now()) {
+                return Err(Error::QuotaExceeded { limit: meter.max() });
+            }
+        }
+        if let Some(role) = state.role_id {
+            self.ensure_role(role).await?;
+        }
+        Ok(Principal {
+            user_id: state.owner_id,
+            user_name: state.owner_name.clone(),
+            role_id: state.role_id,
+            session_id: state.label.clone(),
+            kind: SessionKind::ApiKey,
+        })
+    }
+
+    async fn load_key(&self, key: &str) -> Result<KeyState> {
+        // A refusal keeps the project and owner it concerns, so that a change to either
+        // (an owner enabled again) drops it like any other entry.
+        let refused = |project: ProjectId, owner_id: UserId, why| KeyState {
+            project,
+            label: Arc::from(""),
+            secret: String::new(),
+            owner_id,
+            owner_name: Arc::from(""),
+            role_id: None,
+            meter: None,
+            refusal: Some(why),
+        };
+        let Some(project) = self.store.project_by_key(key).await? else {
+            return Ok(refused(0, 0, AuthFailure::Invalid));
+        };
+        if project.deleted {
+            return Ok(refused(project.id, project.owner_id, AuthFailure::Revoked));
+        }
+        let owner = match self.store.user(project.owner_id).await? {
+            Some(u) if u.enabled => u,
+            _ => return Ok(refused(project.id, project.owner_id, AuthFailure::UserGone)),
+        };
+        Ok(KeyState {
+            project: project.id,
+            label: Arc::from(format!("project:{}", project.id)),
+            secret: project.secret.clone(),
+            owner_id: owner.id,
+            owner_name: Arc::from(owner.name.as_str()),
+            role_id: owner.role_id,
+            meter: Some(self.meters.meter_of(&project, now())),
+            refusal: None,
+        })
+    }
+
+    /// Writes the API-key request counts not yet stored, in one batch.
+    pub async fn flush_request_counts(&self) -> Result<i64> {
+        self.meters.flush(self.store.as_ref()).await
+    }
+
     /// The principal of a live session id (any credential kind), via the session cache.
     pub async fn session_principal(&self, session_id: &str) -> Result<Principal> {
         self.principal_of(Arc::from(session_id)).await
@@ -358,36 +495,78 @@ impl Authorizer {
     /// [`Authorizer::session_principal`] for a session id already shared (no allocation
     /// on a cache hit).
     async fn principal_of(&self, key: Arc<str>) -> Result<Principal> {
-        let mut loaded = false;
-        let state = self
-            .sessions
-            .try_get_with(key.clone(), async {
-                loaded = true;
-                self.load_session(&key).await.map(Arc::new)
-            })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        if loaded {
-            self.stats.session_misses.incr();
-        } else {
-            self.stats.session_hits.incr();
+        let mut reread = false;
+        loop {
+            let mut loaded = false;
+            let state = self
+                .sessions
+                .try_get_with(key.clone(), async {
+                    loaded = true;
+                    self.load_session(&key).await.map(Arc::new)
+                })
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            if loaded {
+                self.stats.session_misses.incr();
+            } else {
+                self.stats.session_hits.incr();
+            }
+            if let Some(refusal) = state.refusal {
+                return Err(Error::Unauthenticated(refusal));
+            }
+            let at = now();
+            let expires_at = state.expires_at.load(Ordering::Acquire);
+            if expires_at <= at {
+                // Another instance may have extended a sliding session: read it once more
+                // before refusing.
+                if state.kind == SessionKind::Opaque && !loaded && !reread {
+                    reread = true;
+                    self.sessions.invalidate(&key).await;
+                    continue;
+                }
+                return Err(Error::Unauthenticated(AuthFailure::Expired));
+            }
+            if state.kind == SessionKind::Opaque {
+                self.slide(&key, &state, expires_at, at).await;
+            }
+            if let Some(role) = state.role_id {
+                self.ensure_role(role).await?;
+            }
+            return Ok(Principal {
+                user_id: state.user_id,
+                user_name: state.user_name.clone(),
+                role_id: state.role_id,
+                session_id: key,
+                kind: state.kind,
+            });
         }
-        if let Some(refusal) = state.refusal {
-            return Err(Error::Unauthenticated(refusal));
+    }
+
+    /// Moves a sliding session's expiry to `sliding_ttl` after `at`, in the cache and the
+    /// store, unless it moved less than `sliding_interval` ago. Of concurrent uses, one
+    /// writes. The stored expiry is the truth: it never lags a use by more than the
+    /// interval, and a token is never accepted after it.
+    async fn slide(&self, id: &str, state: &SessionState, expires_at: Timestamp, at: Timestamp) {
+        let extended = at.saturating_add(self.sliding_ttl);
+        if extended - expires_at < self.sliding_interval.max(1) {
+            return;
         }
-        if state.expires_at <= now() {
-            return Err(Error::Unauthenticated(AuthFailure::Expired));
+        if state
+            .expires_at
+            .compare_exchange(expires_at, extended, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
         }
-        if let Some(role) = state.role_id {
-            self.ensure_role(role).await?;
+        if let Err(e) = self.store.touch_session(id, extended, at).await {
+            tracing::warn!(error = %e, "extending a sliding session failed; retried on next use");
+            let _ = state.expires_at.compare_exchange(
+                extended,
+                expires_at,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
-        Ok(Principal {
-            user_id: state.user_id,
-            user_name: state.user_name.clone(),
-            role_id: state.role_id,
-            session_id: key,
-            kind: state.kind,
-        })
     }
 
     async fn load_session(&self, id: &str) -> Result<SessionState> {
@@ -396,7 +575,7 @@ impl Authorizer {
             user_name: Arc::from(""),
             role_id: None,
             kind: SessionKind::Jwt,
-            expires_at: 0,
+            expires_at: AtomicI64::new(0),
             refusal: Some(why),
         };
         let Some(session) = self.store.session(id).await? else {
@@ -414,7 +593,7 @@ impl Authorizer {
             user_name: Arc::from(user.name.as_str()),
             role_id: user.role_id,
             kind: session.kind,
-            expires_at: session.expires_at,
+            expires_at: AtomicI64::new(session.expires_at),
             refusal: None,
         })
     }
@@ -452,7 +631,14 @@ impl Authorizer {
         for change in changes {
             match change {
                 Change::Role(id) => self.reload_role(*id).await,
-                other => invalidate_sessions(&self.sessions, other).await,
+                Change::Project(id) => {
+                    invalidate_keys(&self.keys, change);
+                    self.meters.forget(*id);
+                }
+                other => {
+                    invalidate_keys(&self.keys, other);
+                    invalidate_sessions(&self.sessions, other).await
+                }
             }
         }
         self.repeat_later(changes);
@@ -500,15 +686,36 @@ impl Authorizer {
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let cache = self.sessions.clone();
+            let keys = self.keys.clone();
             handle.spawn(async move {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 for change in &sessions {
+                    invalidate_keys(&keys, change);
                     invalidate_sessions(&cache, change).await;
                 }
             });
         } else {
             self.sessions.invalidate_all();
+            self.keys.invalidate_all();
         }
+    }
+}
+
+/// Drops the cached API keys a change concerns: a project's, or every key of a user.
+fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Change) {
+    let dropped = match change {
+        Change::Project(id) => {
+            let id = *id;
+            keys.invalidate_entries_if(move |_, k| k.project == id)
+        }
+        Change::User(uid) => {
+            let uid = *uid;
+            keys.invalidate_entries_if(move |_, k| k.owner_id == uid)
+        }
+        Change::Role(_) | Change::Session(_) => return,
+    };
+    if dropped.is_err() {
+        keys.invalidate_all();
     }
 }
 
@@ -525,7 +732,7 @@ async fn invalidate_sessions(sessions: &Cache<Arc<str>, Arc<SessionState>>, chan
                 sessions.invalidate_all();
             }
         }
-        Change::Role(_) => {}
+        Change::Role(_) | Change::Project(_) => {}
     }
 }
 

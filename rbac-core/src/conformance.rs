@@ -358,6 +358,13 @@ checks!(
     settings_race,
     login_throttle,
     login_throttle_race,
+    organisations,
+    codes_send_and_resend,
+    codes_take,
+    codes_take_race,
+    codes_put_race,
+    projects_create_list_delete,
+    projects_count_requests,
     change_log,
     change_prune_keeps_ids_growing,
 );
@@ -2453,6 +2460,384 @@ async fn login_throttle_race<S: Store + ?Sized>(s: &S) -> Outcome {
     Ok(())
 }
 
+async fn organisations<S: Store + ?Sized>(s: &S) -> Outcome {
+    let id = i64::from(rand::random::<u32>()) + 1_000_000;
+    ensure_eq!(s.organisation(id).await.ctx("organisation")?, None);
+    let org = Organisation {
+        id,
+        name: "算力互联 'x'".into(),
+    };
+    s.put_organisation(&org).await.ctx("put_organisation")?;
+    ensure_eq!(
+        s.organisation(id).await.ctx("organisation")?,
+        Some(org.clone())
+    );
+    let renamed = Organisation {
+        id,
+        name: "汴水超算".into(),
+    };
+    s.put_organisation(&renamed)
+        .await
+        .ctx("put_organisation (rename)")?;
+    ensure_eq!(
+        s.organisation(id).await.ctx("organisation")?,
+        Some(renamed.clone())
+    );
+    let all = s.list_organisations().await.ctx("list_organisations")?;
+    ensure!(
+        all.iter().filter(|o| o.id == id).count() == 1 && all.contains(&renamed),
+        "listed once, renamed: {all:?}"
+    );
+    ensure!(all.windows(2).all(|w| w[0].id < w[1].id), "in id order");
+    Ok(())
+}
+
+fn code(key: &str, digest: &str, context: &str, sent_at: Timestamp) -> VerificationCode {
+    VerificationCode {
+        key: key.into(),
+        digest: digest.into(),
+        context: context.into(),
+        sent_at,
+        expires_at: sent_at + 300,
+    }
+}
+
+async fn codes_send_and_resend<S: Store + ?Sized>(s: &S) -> Outcome {
+    let key = format!("sms-register:{}", uniq("code"));
+    let at = 1_000_000;
+    ensure_eq!(
+        s.put_code(&code(&key, "d1", "2", at), at - 60)
+            .await
+            .ctx("put_code")?,
+        None
+    );
+    // A second send within the resend interval writes nothing and names the first send.
+    ensure_eq!(
+        s.put_code(&code(&key, "d2", "2", at + 30), at - 30)
+            .await
+            .ctx("put_code (too soon)")?,
+        Some(at)
+    );
+    ensure_eq!(
+        s.take_code(&key, "d2", "2", at + 31, 5)
+            .await
+            .ctx("take_code")?,
+        CodeCheck::Wrong { burned: false }
+    );
+    // After the interval the new code replaces the old one.
+    ensure_eq!(
+        s.put_code(&code(&key, "d3", "5", at + 61), at + 1)
+            .await
+            .ctx("put_code (resend)")?,
+        None
+    );
+    ensure_eq!(
+        s.take_code(&key, "d1", "2", at + 62, 5)
+            .await
+            .ctx("take_code old")?,
+        CodeCheck::OtherContext
+    );
+    ensure_eq!(
+        s.take_code(&key, "d1", "5", at + 62, 5)
+            .await
+            .ctx("take_code old")?,
+        CodeCheck::Wrong { burned: false }
+    );
+    // Withdrawing another digest leaves the code; withdrawing its own deletes it.
+    s.withdraw_code(&key, "d1").await.ctx("withdraw_code")?;
+    s.withdraw_code(&key, "d3").await.ctx("withdraw_code")?;
+    ensure_eq!(
+        s.take_code(&key, "d3", "5", at + 63, 5)
+            .await
+            .ctx("take_code withdrawn")?,
+        CodeCheck::Missing
+    );
+    // A withdrawn code does not block the next send.
+    ensure_eq!(
+        s.put_code(&code(&key, "d4", "5", at + 64), at + 4)
+            .await
+            .ctx("put_code after withdraw")?,
+        None
+    );
+    ensure_eq!(
+        s.take_code(&key, "d4", "5", at + 65, 5)
+            .await
+            .ctx("take_code")?,
+        CodeCheck::Accepted
+    );
+    Ok(())
+}
+
+async fn codes_take<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("take");
+    let at = 2_000_000;
+    let (a, b, c) = (format!("a:{t}"), format!("b:{t}"), format!("c:{t}"));
+    // Accepted once, then gone.
+    s.put_code(&code(&a, "good", "", at), at - 60)
+        .await
+        .ctx("put_code")?;
+    ensure_eq!(
+        s.take_code(&a, "good", "", at + 1, 3).await.ctx("take")?,
+        CodeCheck::Accepted
+    );
+    ensure_eq!(
+        s.take_code(&a, "good", "", at + 1, 3).await.ctx("take")?,
+        CodeCheck::Missing
+    );
+    // The max_attempts-th wrong try burns the code: the right one no longer works.
+    s.put_code(&code(&b, "good", "", at), at - 60)
+        .await
+        .ctx("put_code")?;
+    for burned in [false, false, true] {
+        ensure_eq!(
+            s.take_code(&b, "bad", "", at + 1, 3).await.ctx("take")?,
+            CodeCheck::Wrong { burned }
+        );
+    }
+    ensure_eq!(
+        s.take_code(&b, "good", "", at + 1, 3).await.ctx("take")?,
+        CodeCheck::Missing
+    );
+    // Expired at expires_at, right code or not; and then deleted.
+    s.put_code(&code(&c, "good", "", at), at - 60)
+        .await
+        .ctx("put_code")?;
+    ensure_eq!(
+        s.take_code(&c, "good", "", at + 300, 3).await.ctx("take")?,
+        CodeCheck::Expired
+    );
+    ensure_eq!(
+        s.take_code(&c, "good", "", at + 1, 3).await.ctx("take")?,
+        CodeCheck::Missing
+    );
+    // Keys are exact.
+    s.put_code(&code(&c, "good", "", at), at - 60)
+        .await
+        .ctx("put_code")?;
+    ensure_eq!(
+        s.take_code(&c.to_uppercase(), "good", "", at + 1, 3)
+            .await
+            .ctx("take")?,
+        CodeCheck::Missing
+    );
+    // Purging removes codes that expired before the cut-off only.
+    let purged = s.purge_codes(at + 301).await.ctx("purge_codes")?;
+    ensure!(purged >= 1, "purged {purged}");
+    ensure_eq!(
+        s.take_code(&c, "good", "", at + 1, 3).await.ctx("take")?,
+        CodeCheck::Missing
+    );
+    Ok(())
+}
+
+async fn codes_take_race<S: Store + ?Sized>(s: &S) -> Outcome {
+    let key = format!("race:{}", uniq("take"));
+    let at = now();
+    s.put_code(&code(&key, "good", "", at), at - 60)
+        .await
+        .ctx("put_code")?;
+    let f = || s.take_code(&key, "good", "", at + 1, 5);
+    let (r1, r2, r3, r4) = tokio::join!(f(), f(), f(), f());
+    let checks = [r1.ctx("1")?, r2.ctx("2")?, r3.ctx("3")?, r4.ctx("4")?];
+    // A code is accepted exactly once, however many use it at the same time.
+    ensure_eq!(
+        checks.iter().filter(|c| **c == CodeCheck::Accepted).count(),
+        1
+    );
+    ensure!(
+        checks
+            .iter()
+            .all(|c| matches!(c, CodeCheck::Accepted | CodeCheck::Missing)),
+        "{checks:?}"
+    );
+    Ok(())
+}
+
+async fn codes_put_race<S: Store + ?Sized>(s: &S) -> Outcome {
+    let key = format!("race:{}", uniq("put"));
+    let at = now();
+    let f = |d: &'static str| {
+        let c = code(&key, d, "", at);
+        async move { s.put_code(&c, at - 60).await }
+    };
+    let (r1, r2, r3, r4) = tokio::join!(f("d1"), f("d2"), f("d3"), f("d4"));
+    let puts = [r1.ctx("1")?, r2.ctx("2")?, r3.ctx("3")?, r4.ctx("4")?];
+    // One send wins the resend interval; the others are told when it was sent.
+    ensure_eq!(puts.iter().filter(|p| p.is_none()).count(), 1);
+    ensure!(
+        puts.iter().all(|p| p.is_none() || *p == Some(at)),
+        "{puts:?}"
+    );
+    let winner = ["d1", "d2", "d3", "d4"][puts.iter().position(Option::is_none).unwrap_or(0)];
+    ensure_eq!(
+        s.take_code(&key, winner, "", at + 1, 5).await.ctx("take")?,
+        CodeCheck::Accepted
+    );
+    Ok(())
+}
+
+fn new_project(owner: UserId, key: &str) -> Project {
+    Project {
+        id: 0,
+        owner_id: owner,
+        name: "我的ChatGPT项目 'x'".into(),
+        kind: 1,
+        key: key.into(),
+        secret: format!("{key}-secret"),
+        deleted: false,
+        request_total: 0,
+        request_today: 0,
+        request_day: 0,
+        request_max: 30,
+        pool_id: 0,
+        pool_name: String::new(),
+        created_at: 1_700_000_000,
+    }
+}
+
+async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("proj");
+    let j = Journal::default();
+    let a = s
+        .create_user(&new_user(&format!("{t}-a")), &j)
+        .await
+        .ctx("user a")?;
+    let b = s
+        .create_user(&new_user(&format!("{t}-b")), &j)
+        .await
+        .ctx("user b")?;
+    let p1 = s
+        .create_project(&new_project(a.id, &format!("{t}k1")), &j)
+        .await
+        .ctx("create p1")?;
+    let p2 = s
+        .create_project(&new_project(a.id, &format!("{t}k2")), &j)
+        .await
+        .ctx("create p2")?;
+    let p3 = s
+        .create_project(&new_project(b.id, &format!("{t}k3")), &j)
+        .await
+        .ctx("create p3")?;
+    ensure!(p1.id > 0 && p2.id > p1.id && p3.id > p2.id, "ids grow");
+    let mut want = new_project(a.id, &format!("{t}k1"));
+    want.id = p1.id;
+    ensure_eq!(s.project(p1.id).await.ctx("project")?, Some(want.clone()));
+    ensure_eq!(
+        s.project_by_key(&format!("{t}k1")).await.ctx("by key")?,
+        Some(want)
+    );
+    ensure_eq!(
+        s.project_by_key(&format!("{t}K1")).await.ctx("by key")?,
+        None
+    );
+    // Keys are unique; the owner must exist.
+    ensure!(
+        matches!(
+            s.create_project(&new_project(b.id, &format!("{t}k1")), &j)
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "duplicate key refused"
+    );
+    ensure!(
+        matches!(
+            s.create_project(&new_project(i64::MAX - 7, &format!("{t}k9")), &j)
+                .await,
+            Err(StoreError::NotFound(Entity::User))
+        ),
+        "missing owner refused"
+    );
+    // Each owner lists its own, in id order, paged.
+    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
+    ensure_eq!(la.total, 2);
+    ensure_eq!(
+        la.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![p1.id, p2.id]
+    );
+    let page = s
+        .list_projects(
+            a.id,
+            Page {
+                offset: 1,
+                limit: Some(1),
+            },
+        )
+        .await
+        .ctx("page")?;
+    ensure_eq!(page.total, 2);
+    ensure_eq!(
+        page.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![p2.id]
+    );
+    // Deleting hides it from the list, keeps it readable as deleted, and happens once.
+    ensure!(s.delete_project(p1.id, &j).await.ctx("delete")?, "deleted");
+    ensure!(
+        !s.delete_project(p1.id, &j).await.ctx("delete again")?,
+        "second delete is a no-op"
+    );
+    ensure!(
+        s.project(p1.id)
+            .await
+            .ctx("read")?
+            .is_some_and(|p| p.deleted),
+        "deleted flag"
+    );
+    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
+    ensure_eq!(la.total, 1);
+    // Deleting the owner deletes the projects.
+    s.delete_user(b.id, &j).await.ctx("delete user b")?;
+    ensure_eq!(s.project(p3.id).await.ctx("p3 after owner")?, None);
+    Ok(())
+}
+
+async fn projects_count_requests<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("count");
+    let j = Journal::default();
+    let a = s
+        .create_user(&new_user(&format!("{t}-a")), &j)
+        .await
+        .ctx("user")?;
+    let p = s
+        .create_project(&new_project(a.id, &format!("{t}k")), &j)
+        .await
+        .ctx("create")?;
+    let q = s
+        .create_project(&new_project(a.id, &format!("{t}q")), &j)
+        .await
+        .ctx("create")?;
+    let count = |day, requests| RequestCount {
+        project: p.id,
+        day,
+        requests,
+    };
+    let read = || async {
+        let p = s.project(p.id).await.ctx("read")?.ctx("present")?;
+        Ok::<_, String>((p.request_total, p.request_today, p.request_day))
+    };
+    s.add_project_requests(&[count(100, 3), count(100, 2)])
+        .await
+        .ctx("add")?;
+    ensure_eq!(read().await?, (5, 5, 100));
+    // A later day restarts today's count; an earlier (late-flushed) day adds to the total only.
+    s.add_project_requests(&[
+        count(101, 4),
+        count(100, 6),
+        RequestCount {
+            project: q.id,
+            day: 101,
+            requests: 1,
+        },
+    ])
+    .await
+    .ctx("add")?;
+    ensure_eq!(read().await?, (15, 4, 101));
+    s.add_project_requests(&[]).await.ctx("empty batch")?;
+    ensure_eq!(read().await?, (15, 4, 101));
+    let q = s.project(q.id).await.ctx("read q")?.ctx("q")?;
+    ensure_eq!((q.request_total, q.request_today), (1, 1));
+    Ok(())
+}
+
 async fn change_log<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("c");
     let c0 = s.change_cursor().await.ctx("change_cursor")?;
@@ -2462,6 +2847,7 @@ async fn change_log<S: Store + ?Sized>(s: &S) -> Outcome {
         Change::User(i64::MAX),
         Change::Session(sid.clone()),
         Change::Role(-1),
+        Change::Project(42),
     ];
     let mut j = Journal::default();
     for c in &want {

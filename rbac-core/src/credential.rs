@@ -8,7 +8,7 @@ use crate::error::{AuthFailure, Error, Result};
 /// A credential as a request presents it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// A session token (a JWT).
+    /// A session token (a JWT, or an opaque console token).
     Token(String),
     /// HTTP Basic user name and password.
     Basic {
@@ -17,6 +17,13 @@ pub enum Credential {
         /// The password.
         password: String,
     },
+    /// A project's API key and secret.
+    ApiKey {
+        /// The API key.
+        key: String,
+        /// The API secret.
+        secret: String,
+    },
 }
 
 impl std::fmt::Debug for Credential {
@@ -24,6 +31,7 @@ impl std::fmt::Debug for Credential {
         match self {
             Credential::Token(_) => f.write_str("Token(<redacted>)"),
             Credential::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+            Credential::ApiKey { key, .. } => write!(f, "ApiKey({key}, <redacted>)"),
         }
     }
 }
@@ -41,7 +49,8 @@ pub trait Authenticate: Send + Sync {
 impl Authenticate for Authorizer {
     async fn authenticate(&self, credential: &Credential) -> Result<Principal> {
         match credential {
-            Credential::Token(token) => self.authenticate_jwt(token).await,
+            Credential::Token(token) => self.authenticate_token(token).await,
+            Credential::ApiKey { key, secret } => self.authenticate_api_key(key, secret).await,
             Credential::Basic { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
         }
     }

@@ -129,6 +129,10 @@ pub enum Entity {
     Role,
     /// A session.
     Session,
+    /// An organisation.
+    Organisation,
+    /// A project.
+    Project,
 }
 
 impl fmt::Display for Entity {
@@ -137,6 +141,8 @@ impl fmt::Display for Entity {
             Entity::User => "user",
             Entity::Role => "role",
             Entity::Session => "session",
+            Entity::Organisation => "organisation",
+            Entity::Project => "project",
         })
     }
 }
@@ -241,6 +247,27 @@ pub enum Error {
         /// Seconds until the next attempt is allowed.
         retry_after: i64,
     },
+    /// The verification code does not match (or none is pending).
+    #[error("wrong verification code")]
+    CodeMismatch,
+    /// The verification code expired.
+    #[error("the verification code expired")]
+    CodeExpired,
+    /// A code was sent to this address moments ago.
+    #[error("a code was sent recently: try again in {retry_after} s")]
+    TooSoon {
+        /// Seconds until another code may be sent.
+        retry_after: i64,
+    },
+    /// A message (SMS, e-mail) could not be sent; nothing usable was stored.
+    #[error("the message could not be sent")]
+    SendFailed(String),
+    /// A project's daily request quota is used up.
+    #[error("daily request quota of {limit} used up; it resets at 00:00 UTC")]
+    QuotaExceeded {
+        /// Requests allowed per day.
+        limit: i64,
+    },
     /// The store failed.
     #[error("internal error")]
     Internal(String),
@@ -262,7 +289,12 @@ impl Error {
             Error::Violation(_) => Code::AccessViolate,
             Error::NotGrantable(_) => Code::NoPrivilege,
             Error::Busy => Code::ServerError,
-            Error::Throttled { .. } => Code::AccessViolate,
+            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
+                Code::AccessViolate
+            }
+            Error::CodeMismatch => Code::EmailCodeError,
+            Error::CodeExpired => Code::EmailCodeTimeout,
+            Error::SendFailed(_) => Code::EmailSendFailed,
             Error::Internal(_) => Code::Internal,
         }
     }

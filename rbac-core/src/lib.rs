@@ -6,7 +6,9 @@ pub mod authorizer;
 pub mod credential;
 pub mod error;
 pub mod memory;
+pub mod meter;
 pub mod model;
+pub mod notify;
 pub mod password;
 pub mod privilege;
 pub mod service;
@@ -22,6 +24,9 @@ pub use credential::{Authenticate, Credential};
 pub use error::{AuthFailure, Code, Entity, Error, Field, Result, StoreError};
 pub use memory::MemoryStore;
 pub use model::*;
+pub use notify::{
+    LogMail, LogSms, Mail, MailSender, SendError, Senders, Sms, SmsContent, SmsSender,
+};
 pub use password::{HasherConfig, PasswordHasher};
 pub use privilege::{
     PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, BUILTIN_PRIVILEGES, NULL_PRIVILEGE,

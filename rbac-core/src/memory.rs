@@ -23,6 +23,11 @@ struct Tables {
     /// Failed-login counters: key → (failures, window start, blocked until).
     login_failures: HashMap<String, (u32, Timestamp, Timestamp)>,
     changes: Vec<(i64, Timestamp, Change)>,
+    organisations: BTreeMap<i64, Organisation>,
+    /// Pending verification codes: key → (code, attempts).
+    codes: HashMap<String, (VerificationCode, u32)>,
+    projects: BTreeMap<ProjectId, Project>,
+    next_project: ProjectId,
     next_user: UserId,
     next_role: RoleId,
     next_change: i64,
@@ -246,6 +251,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         }
         t.sessions.retain(|_, s| s.user_id != id);
+        t.projects.retain(|_, p| p.owner_id != id);
         t.journal(journal);
         Ok(true)
     }
@@ -554,6 +560,167 @@ impl ThrottleStore for MemoryStore {
 
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
         self.lock().login_failures.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OrganisationStore for MemoryStore {
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
+        Ok(self.lock().organisations.get(&id).cloned())
+    }
+
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
+        Ok(self.lock().organisations.values().cloned().collect())
+    }
+
+    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()> {
+        self.lock()
+            .organisations
+            .insert(organisation.id, organisation.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn put_code(
+        &self,
+        code: &VerificationCode,
+        resend_after: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        let mut t = self.lock();
+        if let Some((pending, _)) = t.codes.get(&code.key) {
+            if pending.sent_at > resend_after {
+                return Ok(Some(pending.sent_at));
+            }
+        }
+        t.codes.insert(code.key.clone(), (code.clone(), 0));
+        Ok(None)
+    }
+
+    async fn take_code(
+        &self,
+        key: &str,
+        digest: &str,
+        context: &str,
+        at: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<CodeCheck> {
+        let mut t = self.lock();
+        let Some((pending, attempts)) = t.codes.get_mut(key) else {
+            return Ok(CodeCheck::Missing);
+        };
+        if pending.expires_at <= at {
+            t.codes.remove(key);
+            return Ok(CodeCheck::Expired);
+        }
+        if pending.context != context {
+            return Ok(CodeCheck::OtherContext);
+        }
+        if crate::password::same_text(&pending.digest, digest) {
+            t.codes.remove(key);
+            return Ok(CodeCheck::Accepted);
+        }
+        *attempts += 1;
+        let burned = *attempts >= max_attempts;
+        if burned {
+            t.codes.remove(key);
+        }
+        Ok(CodeCheck::Wrong { burned })
+    }
+
+    async fn withdraw_code(&self, key: &str, digest: &str) -> StoreResult<()> {
+        let mut t = self.lock();
+        if t.codes.get(key).is_some_and(|(c, _)| c.digest == digest) {
+            t.codes.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn purge_codes(&self, before: Timestamp) -> StoreResult<u64> {
+        let mut t = self.lock();
+        let n = t.codes.len();
+        t.codes.retain(|_, (c, _)| c.expires_at >= before);
+        Ok((n - t.codes.len()) as u64)
+    }
+}
+
+#[async_trait]
+impl ProjectStore for MemoryStore {
+    async fn create_project(&self, project: &Project, journal: &Journal) -> StoreResult<Project> {
+        let mut t = self.lock();
+        if !t.users.contains_key(&project.owner_id) {
+            return Err(StoreError::NotFound(Entity::User));
+        }
+        if t.projects.values().any(|p| p.key == project.key) {
+            return Err(StoreError::Conflict(Field::Other));
+        }
+        t.next_project += 1;
+        let mut project = project.clone();
+        project.id = t.next_project;
+        t.projects.insert(project.id, project.clone());
+        t.journal(journal);
+        Ok(project)
+    }
+
+    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        Ok(self.lock().projects.get(&id).cloned())
+    }
+
+    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
+        Ok(self
+            .lock()
+            .projects
+            .values()
+            .find(|p| p.key == key)
+            .cloned())
+    }
+
+    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
+        let t = self.lock();
+        let all: Vec<&Project> = t
+            .projects
+            .values()
+            .filter(|p| p.owner_id == owner && !p.deleted)
+            .collect();
+        let (offset, limit) = page.sql_bounds();
+        Ok(Listing {
+            total: all.len() as u64,
+            rows: all
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit.min(usize::MAX as i64) as usize)
+                .cloned()
+                .collect(),
+        })
+    }
+
+    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
+        let mut t = self.lock();
+        match t.projects.get_mut(&id) {
+            Some(p) if !p.deleted => {
+                p.deleted = true;
+                t.journal(journal);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
+        let mut t = self.lock();
+        for c in counts {
+            if let Some(p) = t.projects.get_mut(&c.project) {
+                p.request_total += c.requests;
+                if p.request_day == c.day {
+                    p.request_today += c.requests;
+                } else if c.day > p.request_day {
+                    p.request_day = c.day;
+                    p.request_today = c.requests;
+                }
+            }
+        }
         Ok(())
     }
 }

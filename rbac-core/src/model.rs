@@ -210,6 +210,9 @@ pub enum SessionKind {
     Jwt = 1,
     /// An opaque random token whose SHA-256 is the session id.
     Opaque = 2,
+    /// A project's API key and secret (no stored session; the principal acts as the
+    /// project's owner).
+    ApiKey = 3,
 }
 
 impl SessionKind {
@@ -220,10 +223,10 @@ impl SessionKind {
 
     /// From the stored number.
     pub fn from_i16(v: i16) -> Self {
-        if v == 2 {
-            SessionKind::Opaque
-        } else {
-            SessionKind::Jwt
+        match v {
+            2 => SessionKind::Opaque,
+            3 => SessionKind::ApiKey,
+            _ => SessionKind::Jwt,
         }
     }
 }
@@ -307,6 +310,8 @@ pub enum Change {
     User(UserId),
     /// One session was revoked or changed.
     Session(String),
+    /// A project was deleted or its key changed: its cached key state is dropped.
+    Project(ProjectId),
 }
 
 impl Change {
@@ -316,6 +321,7 @@ impl Change {
             Change::Role(id) => (1, id.to_string()),
             Change::User(id) => (2, id.to_string()),
             Change::Session(id) => (3, id.clone()),
+            Change::Project(id) => (4, id.to_string()),
         }
     }
 
@@ -325,6 +331,7 @@ impl Change {
             1 => target.parse().ok().map(Change::Role),
             2 => target.parse().ok().map(Change::User),
             3 => Some(Change::Session(target.to_string())),
+            4 => target.parse().ok().map(Change::Project),
             _ => None,
         }
     }
@@ -436,4 +443,111 @@ pub struct Listing<T> {
     pub rows: Vec<T>,
     /// How many rows match in all.
     pub total: u64,
+}
+
+/// An organisation users belong to (the console's `departmentId` / `departmentName`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// The organisation's id, as the documents number it.
+    pub id: i64,
+    /// Its display name.
+    pub name: String,
+}
+
+/// A one-time verification code as stored: the code itself only as a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationCode {
+    /// What the code verifies and where it went (`sms-register:<phone>`, …).
+    pub key: String,
+    /// Hex SHA-256 of the key and the code.
+    pub digest: String,
+    /// What the code was issued for (an organisation id, …); it must match on use.
+    pub context: String,
+    /// When it was sent.
+    pub sent_at: Timestamp,
+    /// When it stops being accepted.
+    pub expires_at: Timestamp,
+}
+
+/// What using a verification code found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// The code matched; it is deleted and can never be used again.
+    Accepted,
+    /// The code did not match; the attempt counted, and `burned` says the code is gone.
+    Wrong {
+        /// Whether this attempt was the last one the code allowed.
+        burned: bool,
+    },
+    /// The code expired (and is deleted).
+    Expired,
+    /// No code is pending for the key.
+    Missing,
+    /// A code is pending but was issued for another context; no attempt is counted.
+    OtherContext,
+}
+
+/// A project's id.
+pub type ProjectId = i64;
+
+/// A gateway project: an API key and secret its owner's programs call with, and their
+/// request counters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Store-assigned id.
+    pub id: ProjectId,
+    /// The user who owns it.
+    pub owner_id: UserId,
+    /// Display name (`project_name`).
+    pub name: String,
+    /// The document's `project_type`.
+    pub kind: i32,
+    /// The API key (16 characters, unique).
+    pub key: String,
+    /// The API secret (48 characters). Rendered to its owner, never logged.
+    pub secret: String,
+    /// A deleted project's key no longer authenticates; it is not listed.
+    pub deleted: bool,
+    /// Requests ever counted.
+    pub request_total: i64,
+    /// Requests counted on `request_day`.
+    pub request_today: i64,
+    /// The UTC day (days since the epoch) `request_today` counts.
+    pub request_day: i64,
+    /// Requests allowed per UTC day.
+    pub request_max: i64,
+    /// Resource pool (`pool_id`; 0 = none).
+    pub pool_id: i64,
+    /// Resource pool name.
+    pub pool_name: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+impl fmt::Debug for Project {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Project")
+            .field("id", &self.id)
+            .field("owner_id", &self.owner_id)
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .field("deleted", &self.deleted)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The UTC day number of a time (days since 1970-01-01).
+pub fn utc_day(at: Timestamp) -> i64 {
+    at.div_euclid(86_400)
+}
+
+/// Requests to add to one project's counters, counted on one UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCount {
+    /// The project.
+    pub project: ProjectId,
+    /// The UTC day the requests were made.
+    pub day: i64,
+    /// How many.
+    pub requests: i64,
 }

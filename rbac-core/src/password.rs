@@ -194,6 +194,12 @@ fn verify_blocking(argon: &Argon2<'_>, want: &Params, password: &str, hash: &str
     }
 }
 
+/// Whether two strings are equal, in time that depends only on their lengths.
+pub fn same_text(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The privilege codes the platform document defines (seed 003, table 2), `Null` excluded.
-pub const BUILTIN_PRIVILEGES: [&str; 11] = [
+/// The privilege codes the platform document defines (seed 003, table 2), `Null` excluded,
+/// and `SubAccountAdd` (the console's primary accounts creating their sub-accounts).
+pub const BUILTIN_PRIVILEGES: [&str; 12] = [
     "UserAccess",
     "UserAdd",
     "UserEdit",
@@ -16,6 +17,7 @@ pub const BUILTIN_PRIVILEGES: [&str; 11] = [
     "RoleEdit",
     "RoleEnableOrDisable",
     "RoleAuthority",
+    "SubAccountAdd",
 ];
 
 /// The code meaning "no check".
@@ -264,9 +266,12 @@ mod tests {
     #[test]
     fn registry_interns_builtins_densely() {
         let reg = PrivilegeRegistry::new(["Custom", "UserAdd"]);
-        assert_eq!(reg.len(), 12);
+        assert_eq!(reg.len(), BUILTIN_PRIVILEGES.len() + 1);
         assert_eq!(reg.id("UserAccess"), Some(PrivilegeId(0)));
-        assert_eq!(reg.id("Custom"), Some(PrivilegeId(11)));
+        assert_eq!(
+            reg.id("Custom"),
+            Some(PrivilegeId(BUILTIN_PRIVILEGES.len() as u32))
+        );
         assert_eq!(reg.id("Null"), None);
         assert_eq!(reg.set_of(["Nope"]), Err("Nope".to_string()));
     }

@@ -154,6 +154,63 @@ pub trait ThrottleStore: Send + Sync {
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 }
 
+/// Organisations users belong to.
+#[async_trait]
+pub trait OrganisationStore: Send + Sync {
+    /// An organisation by id.
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
+    /// Every organisation, in id order.
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>>;
+    /// Inserts an organisation, or renames the one with its id.
+    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()>;
+}
+
+/// One-time verification codes (SMS, e-mail), one pending code per key.
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Stores a code for its key, replacing an older one (and its attempts), unless the
+    /// pending code was sent after `resend_after`: then nothing is written and the pending
+    /// code's send time is returned. Atomic whatever other instances do.
+    async fn put_code(
+        &self,
+        code: &VerificationCode,
+        resend_after: Timestamp,
+    ) -> StoreResult<Option<Timestamp>>;
+    /// Uses a key's code at `at`: a match of digest and context deletes it; a wrong digest
+    /// counts an attempt and deletes the code at the `max_attempts`th; an expired code is
+    /// deleted. Atomic: a code is accepted at most once.
+    async fn take_code(
+        &self,
+        key: &str,
+        digest: &str,
+        context: &str,
+        at: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<CodeCheck>;
+    /// Deletes a key's code if it is still this digest (its sending failed).
+    async fn withdraw_code(&self, key: &str, digest: &str) -> StoreResult<()>;
+    /// Deletes codes that expired before `before`; returns how many.
+    async fn purge_codes(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
+/// Gateway projects and their request counters.
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    /// Inserts a project; `Conflict` on a taken key, `NotFound(User)` if the owner is gone.
+    async fn create_project(&self, project: &Project, journal: &Journal) -> StoreResult<Project>;
+    /// A project by id (deleted ones included).
+    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>>;
+    /// A project by exact API key (deleted ones included).
+    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>>;
+    /// An owner's projects that are not deleted, in id order, and their count.
+    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>>;
+    /// Marks a project deleted; `false` if it was absent or deleted already.
+    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool>;
+    /// Adds counted requests: to the total, and to `request_today` when the day matches
+    /// (a later day restarts it). One batch, one transaction.
+    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()>;
+}
+
 /// The changes journalled since a cursor, for instances that poll.
 #[async_trait]
 pub trait ChangeLog: Send + Sync {
@@ -173,6 +230,9 @@ pub trait Store:
     + AuditStore
     + SettingStore
     + ThrottleStore
+    + OrganisationStore
+    + CodeStore
+    + ProjectStore
     + ChangeLog
     + Send
     + Sync
@@ -186,6 +246,9 @@ impl<T> Store for T where
         + AuditStore
         + SettingStore
         + ThrottleStore
+        + OrganisationStore
+        + CodeStore
+        + ProjectStore
         + ChangeLog
         + Send
         + Sync

@@ -201,3 +201,56 @@ mod tests {
         assert_eq!(old.verify(&fresh), Err(AuthFailure::Invalid));
     }
 }
+
+/// A new opaque session token: 122 random bits in the UUID v4 text form
+/// (`b2f57719-8d4a-4822-8255-b14f3e3d2339`), as the console document shows.
+pub fn new_opaque_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Whether a presented token has the opaque token's shape (so it is not a JWT).
+pub fn is_opaque_token(token: &str) -> bool {
+    let b = token.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// The session id an opaque token is stored under: its SHA-256, hex (the token itself is
+/// never stored).
+pub fn opaque_session_id(token: &str) -> String {
+    hex::encode(Sha256::digest(token.to_ascii_lowercase().as_bytes()))
+}
+
+#[cfg(test)]
+mod opaque_tests {
+    use super::*;
+
+    #[test]
+    fn opaque_tokens_look_like_uuids_and_hash_stably() {
+        let t = new_opaque_token();
+        assert!(is_opaque_token(&t), "{t}");
+        assert_eq!(&t[14..15], "4");
+        assert_ne!(t, new_opaque_token());
+        assert!(!is_opaque_token("eyJhbGciOiJIUzI1NiJ9.e30.sig"));
+        assert!(!is_opaque_token(&t[1..]));
+        assert!(!is_opaque_token(&t.replace('-', "x")));
+        assert_eq!(opaque_session_id(&t), opaque_session_id(&t.to_uppercase()));
+        assert_eq!(opaque_session_id(&t).len(), 64);
+    }
+}

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rbac_core::{now, Change, ChangeLog, ChangeSink, StoreResult};
+use rbac_core::{now, Change, ChangeLog, ChangeSink, CodeStore, SessionStore, StoreResult};
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -71,6 +71,13 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
         if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             if let Err(e) = store.prune_changes(now() - KEEP_CHANGES).await {
                 tracing::warn!(error = %e, "change feed: pruning old changes failed");
+            }
+            // Housekeeping at the same pace: expired sessions and verification codes.
+            if let Err(e) = store.purge_sessions(now() - 60).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+            if let Err(e) = store.purge_codes(now()).await {
+                tracing::warn!(error = %e, "purging expired codes failed");
             }
             last_prune = Some(Instant::now());
         }

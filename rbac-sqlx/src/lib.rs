@@ -27,10 +27,11 @@ use std::fmt;
 
 use async_trait::async_trait;
 use rbac_core::{
-    now, AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, Entity, Field, Journal, Listing,
-    NewAudit, NewUser, Order, Page, Revoke, Role, RoleId, RoleStore, Session, SessionStore,
-    SettingStore, StoreError, StoreResult, ThrottlePolicy, ThrottleStore, Timestamp, User, UserId,
-    UserQuery, UserStore,
+    now, AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, CodeCheck, CodeStore, Entity,
+    Field, Journal, Listing, NewAudit, NewUser, Order, Organisation, OrganisationStore, Page,
+    Project, ProjectId, ProjectStore, RequestCount, Revoke, Role, RoleId, RoleStore, Session,
+    SessionStore, SettingStore, StoreError, StoreResult, ThrottlePolicy, ThrottleStore, Timestamp,
+    User, UserId, UserQuery, UserStore, VerificationCode,
 };
 use sqlx::error::ErrorKind;
 use sqlx::mysql::MySqlPool;
@@ -39,7 +40,7 @@ use sqlx::sqlite::SqlitePool;
 
 pub use feed::spawn_change_feed;
 
-use row::{AUDIT_COLUMNS, ROLE_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+use row::{AUDIT_COLUMNS, PROJECT_COLUMNS, ROLE_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,17 @@ impl Backend {
             "postgres" | "postgresql" => Some(Backend::Postgres),
             "mysql" | "mariadb" => Some(Backend::MySql),
             _ => None,
+        }
+    }
+}
+
+impl Backend {
+    /// How many migrations this crate embeds for the backend (the schema version it needs).
+    pub fn embedded_migrations(self) -> usize {
+        match self {
+            Backend::Sqlite => migrations::SQLITE.migrations.len(),
+            Backend::Postgres => migrations::POSTGRES.migrations.len(),
+            Backend::MySql => migrations::MYSQL.migrations.len(),
         }
     }
 }
@@ -160,6 +172,25 @@ impl SqlStore {
             Pool::Postgres(_) => Backend::Postgres,
             Pool::MySql(_) => Backend::MySql,
         }
+    }
+
+    /// Whether the database answers and every embedded migration is applied: `Err` says
+    /// which is not so.
+    pub async fn readiness(&self) -> Result<(), StoreError> {
+        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE";
+        let applied: i64 = match &self.pool {
+            Pool::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Pool::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Pool::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .map_err(backend)?;
+        let embedded = self.backend().embedded_migrations();
+        if usize::try_from(applied).unwrap_or(0) < embedded {
+            return Err(StoreError::Backend(format!(
+                "schema not current: {applied} of {embedded} migrations applied"
+            )));
+        }
+        Ok(())
     }
 
     /// Applies the embedded migrations that are not applied yet.
@@ -277,6 +308,23 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// `ON CONFLICT` upserts, the same text on SQLite and PostgreSQL.
+pub(crate) mod upsert {
+    /// Stores a code unless the pending one is too recent: binds key, digest, context,
+    /// sent_at, expires_at, then the resend cut-off once.
+    pub(crate) const CODE: &str =
+        "INSERT INTO rbac_codes (code_key, digest, context, sent_at, expires_at, attempts) \
+         VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (code_key) DO UPDATE SET \
+         digest = excluded.digest, context = excluded.context, sent_at = excluded.sent_at, \
+         expires_at = excluded.expires_at, attempts = 0 \
+         WHERE rbac_codes.sent_at <= ?";
+
+    /// Inserts or renames an organisation: binds id, name.
+    pub(crate) const ORGANISATION: &str =
+        "INSERT INTO rbac_organisations (id, name) VALUES (?, ?) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name";
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool and `$d` to its backend's dialect.
 macro_rules! on_backend {
     ($store:expr, $pool:ident, $d:ident => $body:block) => {
@@ -382,6 +430,22 @@ macro_rules! revoke_sessions_of {
         }
         q.execute(&mut *$tx).await.map_err(backend)?.rows_affected()
     }};
+}
+
+impl SqlStore {
+    /// Deletes the rows of `table` (one of ours, with an `expires_at` column) that expired
+    /// before `before`; returns how many.
+    async fn delete_expired(&self, table: &'static str, before: Timestamp) -> StoreResult<u64> {
+        let sql = format!("DELETE FROM {table} WHERE expires_at < ?");
+        on_backend!(self, pool, d => {
+            let done = sqlx::query(&d.sql(&sql))
+                .bind(before)
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+            Ok(done.rows_affected())
+        })
+    }
 }
 
 #[async_trait]
@@ -939,14 +1003,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64> {
-        on_backend!(self, pool, d => {
-            let done = sqlx::query(&d.sql("DELETE FROM rbac_sessions WHERE expires_at < ?"))
-                .bind(before)
-                .execute(pool)
-                .await
-                .map_err(backend)?;
-            Ok(done.rows_affected())
-        })
+        self.delete_expired("rbac_sessions", before).await
     }
 
     async fn count_live_sessions(&self, at: Timestamp) -> StoreResult<u64> {
@@ -1125,6 +1182,280 @@ impl ThrottleStore for SqlStore {
                 .execute(pool)
                 .await
                 .map_err(backend)?;
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl OrganisationStore for SqlStore {
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
+        on_backend!(self, pool, d => {
+            let r = sqlx::query(&d.sql("SELECT id, name FROM rbac_organisations WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.map(|r| row::organisation(&r)).transpose()
+        })
+    }
+
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
+        on_backend!(self, pool, d => {
+            let rows = sqlx::query(&d.sql("SELECT id, name FROM rbac_organisations ORDER BY id"))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter().map(row::organisation).collect()
+        })
+    }
+
+    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            sqlx::query(&d.sql(d.upsert_organisation()))
+                .bind(organisation.id)
+                .bind(organisation.name.as_str())
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl CodeStore for SqlStore {
+    async fn put_code(
+        &self,
+        code: &VerificationCode,
+        resend_after: Timestamp,
+    ) -> StoreResult<Option<Timestamp>> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let sql = d.sql(d.upsert_code());
+            let mut query = sqlx::query(&sql)
+                .bind(code.key.as_str())
+                .bind(code.digest.as_str())
+                .bind(code.context.as_str())
+                .bind(code.sent_at)
+                .bind(code.expires_at);
+            for _ in 0..d.code_cutoff_binds() {
+                query = query.bind(resend_after);
+            }
+            query.execute(&mut *tx).await.map_err(backend)?;
+            let r = sqlx::query(&d.sql("SELECT digest, sent_at FROM rbac_codes WHERE code_key = ?"))
+                .bind(code.key.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            let digest = row::Columns::text(&r, "digest").map_err(backend)?;
+            let sent_at = row::Columns::int(&r, "sent_at").map_err(backend)?;
+            Ok((digest != code.digest || sent_at != code.sent_at).then_some(sent_at))
+        })
+    }
+
+    async fn take_code(
+        &self,
+        key: &str,
+        digest: &str,
+        context: &str,
+        at: Timestamp,
+        max_attempts: u32,
+    ) -> StoreResult<CodeCheck> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let select = format!(
+                "SELECT digest, context, expires_at, attempts FROM rbac_codes WHERE code_key = ?{}",
+                d.for_update()
+            );
+            let Some(r) = sqlx::query(&d.sql(&select))
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+            else {
+                return Ok(CodeCheck::Missing);
+            };
+            let pending = row::Columns::text(&r, "digest").map_err(backend)?;
+            let issued_for = row::Columns::text(&r, "context").map_err(backend)?;
+            let expires_at = row::Columns::int(&r, "expires_at").map_err(backend)?;
+            let attempts = row::Columns::int32(&r, "attempts").map_err(backend)?;
+            let delete = d.sql("DELETE FROM rbac_codes WHERE code_key = ?");
+            let check = if expires_at <= at {
+                CodeCheck::Expired
+            } else if issued_for != context {
+                return Ok(CodeCheck::OtherContext);
+            } else if rbac_core::password::same_text(&pending, digest) {
+                CodeCheck::Accepted
+            } else {
+                let attempts = u32::try_from(attempts).unwrap_or(0).saturating_add(1);
+                CodeCheck::Wrong { burned: attempts >= max_attempts }
+            };
+            match check {
+                CodeCheck::Wrong { burned: false } => {
+                    sqlx::query(&d.sql("UPDATE rbac_codes SET attempts = attempts + 1 WHERE code_key = ?"))
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                }
+                _ => {
+                    sqlx::query(&delete).bind(key).execute(&mut *tx).await.map_err(backend)?;
+                }
+            }
+            tx.commit().await.map_err(backend)?;
+            Ok(check)
+        })
+    }
+
+    async fn withdraw_code(&self, key: &str, digest: &str) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            sqlx::query(&d.sql("DELETE FROM rbac_codes WHERE code_key = ? AND digest = ?"))
+                .bind(key)
+                .bind(digest)
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn purge_codes(&self, before: Timestamp) -> StoreResult<u64> {
+        self.delete_expired("rbac_codes", before).await
+    }
+}
+
+#[async_trait]
+impl ProjectStore for SqlStore {
+    async fn create_project(&self, p: &Project, journal: &Journal) -> StoreResult<Project> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let sql = d.insert_sql(
+                "INSERT INTO rbac_projects (owner_id, name, kind, api_key, secret, deleted, \
+                 request_total, request_today, request_day, request_max, pool_id, pool_name, \
+                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            );
+            let query = sqlx::query(&sql)
+                .bind(p.owner_id)
+                .bind(p.name.as_str())
+                .bind(p.kind)
+                .bind(p.key.as_str())
+                .bind(p.secret.as_str())
+                .bind(p.deleted)
+                .bind(p.request_total)
+                .bind(p.request_today)
+                .bind(p.request_day)
+                .bind(p.request_max)
+                .bind(p.pool_id)
+                .bind(p.pool_name.as_str())
+                .bind(p.created_at);
+            let id = d
+                .insert_id(query, &mut tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::NotFound(Entity::User)))?;
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            let mut created = p.clone();
+            created.id = id;
+            Ok(created)
+        })
+    }
+
+    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+        on_backend!(self, pool, d => {
+            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE id = ?")))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.map(|r| row::project(&r)).transpose()
+        })
+    }
+
+    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
+        on_backend!(self, pool, d => {
+            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE api_key = ?")))
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.map(|r| row::project(&r)).transpose()
+        })
+    }
+
+    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
+        let (offset, limit) = page.sql_bounds();
+        on_backend!(self, pool, d => {
+            let total: i64 = sqlx::query_scalar(&d.sql(
+                "SELECT COUNT(*) FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE",
+            ))
+            .bind(owner)
+            .fetch_one(pool)
+            .await
+            .map_err(backend)?;
+            let rows = sqlx::query(&d.sql(&format!(
+                "SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE \
+                 ORDER BY id LIMIT ? OFFSET ?"
+            )))
+            .bind(owner)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            let rows = rows.iter().map(row::project).collect::<StoreResult<Vec<_>>>()?;
+            Ok(Listing { rows, total: count(total) })
+        })
+    }
+
+    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql(
+                "UPDATE rbac_projects SET deleted = TRUE WHERE id = ? AND deleted = FALSE",
+            ))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            for c in counts {
+                // `request_day` moves last: MySQL assigns left to right.
+                sqlx::query(&d.sql(
+                    "UPDATE rbac_projects SET request_total = request_total + ?, \
+                     request_today = CASE WHEN request_day = ? THEN request_today + ? \
+                                          WHEN request_day < ? THEN ? ELSE request_today END, \
+                     request_day = CASE WHEN request_day < ? THEN ? ELSE request_day END \
+                     WHERE id = ?",
+                ))
+                .bind(c.requests)
+                .bind(c.day)
+                .bind(c.requests)
+                .bind(c.day)
+                .bind(c.requests)
+                .bind(c.day)
+                .bind(c.day)
+                .bind(c.project)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+            tx.commit().await.map_err(backend)?;
             Ok(())
         })
     }

@@ -42,16 +42,22 @@ fn build(files: Vec<(i64, &'static str, &'static str)>) -> Migrator {
 pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     1 => "init" => "sqlite/0001_init.sql",
     2 => "login failures" => "sqlite/0002_login_failures.sql",
+    3 => "organisations and codes" => "sqlite/0003_organisations_codes.sql",
+    4 => "projects" => "sqlite/0004_projects.sql",
 };
 
 /// PostgreSQL's migrations.
 pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     1 => "init" => "postgres/0001_init.sql",
     2 => "login failures" => "postgres/0002_login_failures.sql",
+    3 => "organisations and codes" => "postgres/0003_organisations_codes.sql",
+    4 => "projects" => "postgres/0004_projects.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
 pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     1 => "init" => "mysql/0001_init.sql",
     2 => "login failures" => "mysql/0002_login_failures.sql",
+    3 => "organisations and codes" => "mysql/0003_organisations_codes.sql",
+    4 => "projects" => "mysql/0004_projects.sql",
 };

@@ -81,4 +81,33 @@ impl Dialect {
          failures = IF(window_start <= ?, 1, failures + 1), \
          window_start = IF(window_start <= ?, VALUES(window_start), window_start)"
     }
+
+    /// Stores a code unless the pending one is too recent: binds key, digest, context,
+    /// sent_at, expires_at, then the resend cut-off [`Dialect::code_cutoff_binds`] times.
+    /// MySQL assigns left to right, so `sent_at` moves last.
+    pub(crate) fn upsert_code(self) -> &'static str {
+        "INSERT INTO rbac_codes (code_key, digest, context, sent_at, expires_at, attempts) \
+         VALUES (?, ?, ?, ?, ?, 0) ON DUPLICATE KEY UPDATE \
+         digest = IF(sent_at <= ?, VALUES(digest), digest), \
+         context = IF(sent_at <= ?, VALUES(context), context), \
+         expires_at = IF(sent_at <= ?, VALUES(expires_at), expires_at), \
+         attempts = IF(sent_at <= ?, 0, attempts), \
+         sent_at = IF(sent_at <= ?, VALUES(sent_at), sent_at)"
+    }
+
+    /// How many times [`Dialect::upsert_code`] binds the resend cut-off.
+    pub(crate) fn code_cutoff_binds(self) -> usize {
+        5
+    }
+
+    /// Inserts or renames an organisation: binds id, name.
+    pub(crate) fn upsert_organisation(self) -> &'static str {
+        "INSERT INTO rbac_organisations (id, name) VALUES (?, ?) \
+         ON DUPLICATE KEY UPDATE name = VALUES(name)"
+    }
+
+    /// The row-lock suffix of a `SELECT` in a transaction.
+    pub(crate) fn for_update(self) -> &'static str {
+        " FOR UPDATE"
+    }
 }

@@ -97,6 +97,26 @@ impl Dialect {
          window_start = CASE WHEN rbac_login_failures.window_start <= ? \
                         THEN excluded.window_start ELSE rbac_login_failures.window_start END"
     }
+
+    /// Stores a code unless the pending one is too recent (see [`crate::upsert::CODE`]).
+    pub(crate) fn upsert_code(self) -> &'static str {
+        crate::upsert::CODE
+    }
+
+    /// How many times [`Dialect::upsert_code`] binds the resend cut-off.
+    pub(crate) fn code_cutoff_binds(self) -> usize {
+        1
+    }
+
+    /// Inserts or renames an organisation (see [`crate::upsert::ORGANISATION`]).
+    pub(crate) fn upsert_organisation(self) -> &'static str {
+        crate::upsert::ORGANISATION
+    }
+
+    /// The row-lock suffix of a `SELECT` in a transaction.
+    pub(crate) fn for_update(self) -> &'static str {
+        " FOR UPDATE"
+    }
 }
 
 #[cfg(test)]

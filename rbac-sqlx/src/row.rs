@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rbac_core::{AuditEntry, Role, Session, SessionKind, StoreError, User};
+use rbac_core::{AuditEntry, Organisation, Project, Role, Session, SessionKind, StoreError, User};
 use sqlx::mysql::MySqlRow;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -22,6 +22,10 @@ pub(crate) const ROLE_COLUMNS: &str =
 /// The columns [`session`] reads, in a `SELECT`.
 pub(crate) const SESSION_COLUMNS: &str =
     "id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip";
+
+/// The columns [`project`] reads, in a `SELECT`.
+pub(crate) const PROJECT_COLUMNS: &str = "id, owner_id, name, kind, api_key, secret, deleted, \
+     request_total, request_today, request_day, request_max, pool_id, pool_name, created_at";
 
 /// The columns [`audit`] reads, in a `SELECT`.
 pub(crate) const AUDIT_COLUMNS: &str = "id, user_id, user_name, category, time, content, success";
@@ -154,5 +158,33 @@ pub(crate) fn audit<R: Columns>(r: &R) -> Result<AuditEntry, StoreError> {
         time: r.int("time").map_err(backend)?,
         content: r.text("content").map_err(backend)?,
         success: r.flag("success").map_err(backend)?,
+    })
+}
+
+/// An organisation from `SELECT id, name`.
+pub(crate) fn organisation<R: Columns>(r: &R) -> Result<Organisation, StoreError> {
+    Ok(Organisation {
+        id: r.int("id").map_err(backend)?,
+        name: r.text("name").map_err(backend)?,
+    })
+}
+
+/// A project from a `SELECT` of [`PROJECT_COLUMNS`].
+pub(crate) fn project<R: Columns>(r: &R) -> Result<Project, StoreError> {
+    Ok(Project {
+        id: r.int("id").map_err(backend)?,
+        owner_id: r.int("owner_id").map_err(backend)?,
+        name: r.text("name").map_err(backend)?,
+        kind: r.int32("kind").map_err(backend)?,
+        key: r.text("api_key").map_err(backend)?,
+        secret: r.text("secret").map_err(backend)?,
+        deleted: r.flag("deleted").map_err(backend)?,
+        request_total: r.int("request_total").map_err(backend)?,
+        request_today: r.int("request_today").map_err(backend)?,
+        request_day: r.int("request_day").map_err(backend)?,
+        request_max: r.int("request_max").map_err(backend)?,
+        pool_id: r.int("pool_id").map_err(backend)?,
+        pool_name: r.text("pool_name").map_err(backend)?,
+        created_at: r.int("created_at").map_err(backend)?,
     })
 }

@@ -17,6 +17,9 @@ pub enum CredentialSource {
     Query(&'static str),
     /// `Authorization: Basic base64(user:password)`.
     Basic,
+    /// A project's API key and secret: the `X-Project-Key` and `X-Project-Secret`
+    /// headers, or `Authorization: Basic base64(key:secret)`.
+    ProjectKey,
 }
 
 impl CredentialSource {
@@ -27,11 +30,13 @@ impl CredentialSource {
 
     /// Reads this source's credential from a request, if present and non-empty.
     pub fn read<B>(&self, req: &Request<B>) -> Option<Credential> {
-        if let CredentialSource::Basic = self {
-            return read_basic(req);
+        match self {
+            CredentialSource::Basic => return read_basic(req),
+            CredentialSource::ProjectKey => return read_project_key(req),
+            _ => {}
         }
         let token = match self {
-            CredentialSource::Basic => return None,
+            CredentialSource::Basic | CredentialSource::ProjectKey => return None,
             CredentialSource::Bearer => {
                 let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
                 strip_bearer(value)?.to_string()
@@ -62,6 +67,29 @@ fn read_basic<B>(req: &Request<B>) -> Option<Credential> {
         user: user.to_string(),
         password: password.to_string(),
     })
+}
+
+fn read_project_key<B>(req: &Request<B>) -> Option<Credential> {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let (Some(key), Some(secret)) = (header("x-project-key"), header("x-project-secret")) {
+        return Some(Credential::ApiKey {
+            key: key.to_string(),
+            secret: secret.to_string(),
+        });
+    }
+    match read_basic(req)? {
+        Credential::Basic { user, password } if !user.is_empty() => Some(Credential::ApiKey {
+            key: user,
+            secret: password,
+        }),
+        _ => None,
+    }
 }
 
 fn strip_bearer(value: &str) -> Option<&str> {

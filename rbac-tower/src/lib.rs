@@ -38,6 +38,8 @@
 #![deny(missing_docs)]
 
 pub mod credential;
+#[cfg(feature = "axum")]
+pub mod extract;
 pub mod layer;
 pub mod reject;
 pub mod service;

@@ -13,6 +13,11 @@ pub enum Rejection {
         /// The missing privilege code.
         missing: String,
     },
+    /// A project's daily request quota is used up.
+    QuotaExceeded {
+        /// Requests allowed per day.
+        limit: i64,
+    },
     /// The store or cache failed.
     Unavailable,
 }
@@ -27,6 +32,7 @@ impl Rejection {
             },
             Error::AccountDisabled => Rejection::Unauthenticated(AuthFailure::UserGone),
             Error::BadCredentials => Rejection::Unauthenticated(AuthFailure::Invalid),
+            Error::QuotaExceeded { limit } => Rejection::QuotaExceeded { limit: *limit },
             _ => Rejection::Unavailable,
         }
     }
@@ -38,6 +44,7 @@ impl Rejection {
             Rejection::Forbidden { missing } => Error::Forbidden {
                 missing: missing.clone(),
             },
+            Rejection::QuotaExceeded { limit } => Error::QuotaExceeded { limit: *limit },
             Rejection::Unavailable => Error::Internal("authorization unavailable".into()),
         }
     }
@@ -59,6 +66,9 @@ impl<B: From<String>> RenderRejection<B> for PlainRejection {
             Rejection::Unauthenticated(f) => (401, format!("unauthorized: {f}")),
             Rejection::Forbidden { missing } => {
                 (403, format!("forbidden: privilege {missing} required"))
+            }
+            Rejection::QuotaExceeded { limit } => {
+                (429, format!("daily request quota of {limit} used up"))
             }
             Rejection::Unavailable => (503, "authorization unavailable".to_string()),
         };

@@ -17,8 +17,9 @@ use base64::Engine as _;
 use rand::Rng as _;
 pub use serde_json::{json, Value};
 
-/// The eleven privilege codes of the platform document (table 2), `Null` excluded.
-pub const ALL_PRIVILEGES: [&str; 11] = [
+/// The eleven privilege codes of the platform document (table 2), `Null` excluded, and the
+/// console's `SubAccountAdd`: every code the built-in admin role holds.
+pub const ALL_PRIVILEGES: [&str; 12] = [
     "UserAccess",
     "UserAdd",
     "UserEdit",
@@ -30,6 +31,7 @@ pub const ALL_PRIVILEGES: [&str; 11] = [
     "RoleEdit",
     "RoleEnableOrDisable",
     "RoleAuthority",
+    "SubAccountAdd",
 ];
 
 /// `Content-Type: application/json`, for [`TestServer::post_raw`].
@@ -87,7 +89,8 @@ pub const DEFAULT_THROTTLE: [&str; 6] = [
     "1",
 ];
 
-/// The path of the server binary, built (once per test process) with `cargo build -p example-server`.
+/// The path of the server binary, built (once per test process) with
+/// `cargo build --workspace --bins --tests`.
 pub fn server_binary() -> PathBuf {
     static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match BUILT.get_or_init(build_server) {
@@ -99,16 +102,10 @@ pub fn server_binary() -> PathBuf {
 fn build_server() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut child = Command::new(&cargo)
-        // The same feature set `cargo test --workspace` resolves for rbac-core (whose
-        // conformance suite rbac-sqlx's tests enable), so this reuses that build's artifacts
-        // instead of recompiling the four workspace crates a second way.
-        .args([
-            "build",
-            "-p",
-            "example-server",
-            "--features",
-            "rbac-core/conformance",
-        ])
+        // Every workspace test target with it: the feature set `cargo test --workspace`
+        // resolves (dev-dependencies included), so the binary reuses that build's
+        // dependencies instead of compiling them a second way; the test targets are fresh.
+        .args(["build", "--workspace", "--bins", "--tests"])
         .current_dir(workspace_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -652,6 +649,31 @@ impl TestServer {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         ))
+    }
+
+    /// Stops the server with SIGTERM (graceful shutdown) and waits up to 20 s for it to exit.
+    pub fn terminate(&self) {
+        let pid = self.child.0.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let gone = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|stat| {
+                    stat.split(") ")
+                        .nth(1)
+                        .is_some_and(|rest| rest.starts_with('Z'))
+                })
+                .unwrap_or(true);
+            if gone {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not exit within 20 s of SIGTERM");
     }
 
     /// Kills the server process with SIGKILL (no shutdown, no flush), and reaps it.
@@ -1242,4 +1264,260 @@ pub fn expired_claims(claims: &Value) -> Value {
         obj.entry("exp").or_insert(json!(now - 3600));
     }
     c
+}
+
+// ---------------------------------------------------------------------------------------------
+// A webhook receiver (the SMS gateway stand-in)
+// ---------------------------------------------------------------------------------------------
+
+/// A minimal HTTP/1.1 listener on loopback that records each POSTed JSON body and answers
+/// 200, or 500 while failing is switched on.
+pub struct Webhook {
+    url: String,
+    received: Arc<Mutex<Vec<Value>>>,
+    heads: Arc<Mutex<Vec<String>>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Webhook {
+    /// Starts listening on a free loopback port.
+    pub async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind webhook");
+        let url = format!("http://{}/sms", listener.local_addr().expect("addr"));
+        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (rec, fail, hds) = (received.clone(), failing.clone(), heads.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (rec, fail, hds) = (rec.clone(), fail.clone(), hds.clone());
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    let body = loop {
+                        let Ok(n) = sock.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            if let Ok(mut h) = hds.lock() {
+                                h.push(String::from_utf8_lossy(&buf[..end]).into_owned());
+                            }
+                            break buf[end + 4..end + 4 + len].to_vec();
+                        }
+                    };
+                    let value = serde_json::from_slice(&body)
+                        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+                    if let Ok(mut r) = rec.lock() {
+                        r.push(value);
+                    }
+                    let status = if fail.load(Ordering::SeqCst) {
+                        "500 Internal Server Error"
+                    } else {
+                        "200 OK"
+                    };
+                    let answer = r#"{"jsonrpc":"2.0","result":"from upstream"}"#;
+                    let reply = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    let _ = sock.write_all(reply.as_bytes()).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        Webhook {
+            url,
+            received,
+            heads,
+            failing,
+            task,
+        }
+    }
+
+    /// The URL to pass as `--sms-webhook`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Makes the webhook answer 500 (or 200 again).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// The request line and headers of every request received so far.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// Every body received so far.
+    pub fn received(&self) -> Vec<Value> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The last body received for `phone`, waiting up to 5 s for one.
+    pub async fn last_for(&self, phone: &str) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(v) = self
+                .received()
+                .into_iter()
+                .rev()
+                .find(|v| v["phone"] == phone)
+            {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no webhook call for {phone}; got {:?}",
+                self.received()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real SMTP server: Python's aiosmtpd (from PyPI, in a virtualenv under target/)
+// ---------------------------------------------------------------------------------------------
+
+/// The virtualenv's python with aiosmtpd installed (created once per machine).
+fn aiosmtpd_python() -> PathBuf {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let venv = target_dir().join("py-aiosmtpd");
+            let python = venv.join("bin").join("python");
+            let ready = venv.join(".installed");
+            if !ready.exists() {
+                let ok = Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(ok, "python3 -m venv failed (python3 with venv is needed)");
+                let ok = Command::new(venv.join("bin").join("pip"))
+                    .args(["install", "-q", "aiosmtpd==1.4.6"])
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(ok, "pip install aiosmtpd failed (PyPI must be reachable)");
+                std::fs::write(&ready, b"aiosmtpd 1.4.6\n").expect("marker");
+            }
+            python
+        })
+        .clone()
+}
+
+/// An aiosmtpd server on a free loopback port that prints every message it receives.
+pub struct SmtpServer {
+    child: Child,
+    port: u16,
+    output: Arc<Mutex<String>>,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpServer {
+    /// Starts aiosmtpd (its Debugging handler) and waits until it accepts connections.
+    pub fn start() -> Self {
+        let python = aiosmtpd_python();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(python)
+            .args(["-u", "-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Debugging", "stdout"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting aiosmtpd");
+        let output: Arc<Mutex<String>> = Arc::default();
+        let stdout = child.stdout.take().expect("stdout");
+        let out = output.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(mut o) = out.lock() {
+                    o.push_str(&line);
+                    o.push('\n');
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpServer {
+            child,
+            port,
+            output,
+        }
+    }
+
+    /// The URL to pass as `--smtp-url`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Everything received so far, as aiosmtpd printed it.
+    pub fn output(&self) -> String {
+        self.output.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// The registration code in the last message to `to`, waiting up to 10 s for one.
+    pub async fn code_for(&self, to: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.output();
+            let found = out
+                .split("---------- MESSAGE FOLLOWS ----------")
+                .filter(|m| m.contains(&format!("To: {to}")))
+                .filter_map(|m| {
+                    let i = m.find("registration code is ")? + "registration code is ".len();
+                    let code: String = m[i..].chars().take(6).collect();
+                    (code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())).then_some(code)
+                })
+                .last();
+            if let Some(code) = found {
+                return code;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail to {to}; aiosmtpd printed:\n{out}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! Generated request bodies against every endpoint that takes one, as the admin (so the
-//! bodies reach the handlers): arbitrary JSON, and objects with each endpoint's real field
+//! Generated request bodies against every endpoint that takes one (platform, gateway,
+//! cloud, IAM, console), as the admin (so the bodies reach the handlers): arbitrary JSON, and objects with each endpoint's real field
 //! names holding values of random types. Never a 5xx; the server stays up.
 
 use proptest::prelude::*;
@@ -84,6 +84,15 @@ const ENDPOINTS: &[(&str, &str, &[&str])] = &[
             "page_size",
         ],
     ),
+    ("POST", "auth-code", &["user_name", "email"]),
+    (
+        "POST",
+        "register",
+        &["user_name", "password", "email", "reg_code"],
+    ),
+    ("POST", "project/list", &["user_id", "page_no", "page_size"]),
+    ("POST", "project/create", &["project_type", "project_name"]),
+    ("POST", "project/delete", &["id"]),
     ("POST", "user/register", &["username", "password"]),
     ("POST", "user/login", &["username", "password"]),
     ("POST", "/login", &["username", "password"]),
@@ -101,6 +110,61 @@ const ENDPOINTS: &[(&str, &str, &[&str])] = &[
         "PUT",
         "/v1/users/fuzz-target/change-password",
         &["oldPassword", "newPassword"],
+    ),
+    (
+        "POST",
+        "/casdao/api/v1.0/system/register/existence",
+        &["username"],
+    ),
+    (
+        "POST",
+        "/casdao/api/v1.0/system/register/sms/code",
+        &["mobilePhone", "module", "origin", "departmentId"],
+    ),
+    (
+        "POST",
+        "/casdao/api/v1.0/system/register/addition",
+        &[
+            "roleId",
+            "roleCategory",
+            "username",
+            "password",
+            "confirmPassword",
+            "mobilePhone",
+            "code",
+            "departmentId",
+            "origin",
+        ],
+    ),
+    (
+        "POST",
+        "/casdao/api/v1.0/system/user/addition",
+        &[
+            "roleId",
+            "roleCategory",
+            "username",
+            "password",
+            "mobilePhone",
+            "departmentId",
+            "departmentName",
+            "origin",
+            "parentId",
+            "clusterAccounts",
+            "status",
+            "notify",
+            "module",
+            "name",
+            "telephone",
+            "email",
+            "organization",
+            "duty",
+            "enterprise",
+        ],
+    ),
+    (
+        "POST",
+        "/casdao/api/v1.0/system/auth/login",
+        &["username", "password", "source", "departmentId"],
     ),
 ];
 
@@ -174,14 +238,27 @@ async fn generated_bodies_never_get_a_5xx() {
     for (i, body) in cases {
         let (method, path, _) = ENDPOINTS[i];
         let bytes = body.to_string().into_bytes();
-        let r = if path.starts_with('/') {
-            srv.iam_raw(method, path, Auth::Bearer(&iam), Some(bytes), true)
-                .await
-        } else {
+        let r = if path.starts_with("/casdao/") {
             srv.send_with(
                 method,
                 path,
-                &[JSON_CT, ("Auth-Token", admin.as_str())],
+                &[JSON_CT, ("X-Auth-Token", admin.as_str())],
+                Some(bytes),
+            )
+            .await
+        } else if path.starts_with('/') {
+            srv.iam_raw(method, path, Auth::Bearer(&iam), Some(bytes), true)
+                .await
+        } else {
+            let bearer = format!("Bearer {admin}");
+            srv.send_with(
+                method,
+                path,
+                &[
+                    JSON_CT,
+                    ("Auth-Token", admin.as_str()),
+                    ("Authorization", bearer.as_str()),
+                ],
                 Some(bytes),
             )
             .await

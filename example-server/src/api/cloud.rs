@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,11 +15,10 @@ use axum::{Json, Router};
 use rbac_core::service::{LoginInput, UserInput};
 use rbac_core::{Error, Field, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{datetime, parse_json, read_body, Actor, BodyError, BodyLimit, ClientAddr};
+use super::{datetime, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// Success.
@@ -125,18 +124,11 @@ impl RenderRejection<axum::body::Body> for CloudRejection {
 
 type Result<T, E = CloudError> = std::result::Result<T, E>;
 
-/// A JSON body, refused with 1002 when malformed or over the size limit.
-pub struct CloudJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for CloudJson<T> {
-    type Rejection = CloudError;
-
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let bytes = read_body(req.into_body(), limit).await?;
-        Ok(CloudJson(parse_json(&bytes)?))
-    }
-}
+super::json_extractor!(
+    /// A JSON body, refused with 1002 when malformed or over the size limit.
+    CloudJson,
+    CloudError
+);
 
 /// The cloud routes.
 pub fn routes(state: &AppState) -> Router<AppState> {

@@ -12,11 +12,10 @@ use rbac_core::service::validate::iam as rules;
 use rbac_core::service::{LoginInput, UserEdit, UserInput};
 use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{parse_json, read_body, rfc3339, Actor, BodyError, BodyLimit, ClientAddr};
+use super::{rfc3339, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// An IAM error: HTTP status, code and message.
@@ -54,14 +53,20 @@ impl From<Error> for IamError {
             | Error::Forbidden { .. }
             | Error::Violation(_)
             | Error::NotGrantable(_) => (S::FORBIDDEN, 100207),
-            Error::InvalidParam { .. } | Error::UnknownPrivilege(_) => (S::BAD_REQUEST, 100004),
+            Error::InvalidParam { .. }
+            | Error::UnknownPrivilege(_)
+            | Error::CodeMismatch
+            | Error::CodeExpired => (S::BAD_REQUEST, 100004),
             Error::BadRequest(_) => (S::BAD_REQUEST, 100003),
             Error::AlreadyExists(Field::UserName | Field::Email) => (S::BAD_REQUEST, 110002),
             Error::AlreadyExists(_) => (S::BAD_REQUEST, 100004),
             Error::NotFound(Entity::User) => (S::NOT_FOUND, 110001),
             Error::NotFound(_) => (S::NOT_FOUND, 100006),
             Error::Busy => (S::SERVICE_UNAVAILABLE, 100002),
-            Error::Throttled { .. } => (S::TOO_MANY_REQUESTS, 100207),
+            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
+                (S::TOO_MANY_REQUESTS, 100207)
+            }
+            Error::SendFailed(_) => (S::INTERNAL_SERVER_ERROR, 100001),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, 100101),
         };
         let message = match (&e, code) {
@@ -103,18 +108,11 @@ impl RenderRejection<axum::body::Body> for IamRejection {
 
 type Result<T, E = IamError> = std::result::Result<T, E>;
 
-/// A JSON body, refused with 400 100003 when malformed or over the size limit.
-pub struct IamJson<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for IamJson<T> {
-    type Rejection = IamError;
-
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let bytes = read_body(req.into_body(), limit).await?;
-        Ok(IamJson(parse_json(&bytes)?))
-    }
-}
+super::json_extractor!(
+    /// A JSON body, refused with 400 100003 when malformed or over the size limit.
+    IamJson,
+    IamError
+);
 
 /// The IAM routes.
 pub fn routes(state: &AppState) -> Router<AppState> {

@@ -2,6 +2,8 @@
 
 pub mod bench;
 pub mod cloud;
+pub mod console;
+pub mod gateway;
 pub mod iam;
 pub mod platform;
 
@@ -14,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use http_body_util::BodyExt;
-use rbac_core::Principal;
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
@@ -23,7 +24,9 @@ use crate::metrics;
 
 /// Every surface's routes over one state.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let operations = Router::new().route("/metrics", axum::routing::get(metrics::scrape));
+    let operations = Router::new()
+        .route("/metrics", axum::routing::get(metrics::scrape))
+        .route("/readyz", axum::routing::get(readyz));
     let bench = if config.bench_routes {
         metrics::instrument("bench", bench::routes(&state))
     } else {
@@ -34,10 +37,62 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .merge(metrics::instrument("platform", platform::routes(&state)))
         .merge(metrics::instrument("iam", iam::routes(&state)))
         .merge(metrics::instrument("cloud", cloud::routes(&state)))
+        .merge(metrics::instrument("console", console::routes(&state)))
+        .merge(metrics::instrument("gateway", gateway::routes(&state)))
         .merge(metrics::instrument("operations", operations))
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(config.body_limit)))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// The request-id header, read and answered.
+const REQUEST_ID: &str = "x-request-id";
+
+/// Gives every request an id (the client's `X-Request-Id` when it is short and plain, else
+/// a random one), logs everything the request does inside a `request` span carrying it,
+/// and answers it in `X-Request-Id`.
+async fn request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use tracing::Instrument;
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| rbac_core::service::random_token(12));
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path()
+    );
+    let mut resp = next.run(req).instrument(span).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID, value);
+    }
+    resp
+}
+
+/// Readiness: 200 when the store answers and its schema is current, else 503 saying why.
+/// (`/healthz`, liveness, is the IAM surface's.)
+async fn readyz(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
+    match app.sql.readiness().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({ "status": "not ready", "reason": e.to_string() })),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Unknown paths: a 404 in the envelope of the surface the path belongs to.
@@ -46,6 +101,9 @@ async fn not_found(uri: axum::http::Uri) -> Response {
         let mut resp = iam::IamError::page_not_found().into_response();
         *resp.status_mut() = StatusCode::NOT_FOUND;
         return resp;
+    }
+    if uri.path().starts_with("/casdao/") {
+        return console::not_found();
     }
     platform::not_found().await
 }
@@ -113,37 +171,39 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
     serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed(e.to_string()))
 }
 
-/// The authenticated caller, as the rbac layer left it in the request extensions.
-#[derive(Debug, Clone)]
-pub struct Actor(pub Principal);
-
-/// The layer was not installed on a route that reads the caller.
-#[derive(Debug)]
-pub struct MissingLayer;
-
-impl IntoResponse for MissingLayer {
-    fn into_response(self) -> Response {
-        tracing::error!("a handler reads the caller but RbacLayer is not installed on its route");
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server misconfigured: RbacLayer is not installed on this route",
-        )
-            .into_response()
-    }
+/// Reads a request's body as JSON under the configured size limit.
+pub async fn json_body<T: DeserializeOwned>(req: axum::extract::Request) -> Result<T, BodyError> {
+    let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
+    let bytes = read_body(req.into_body(), limit).await?;
+    parse_json(&bytes)
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Actor {
-    type Rejection = MissingLayer;
+/// Declares a surface's JSON body extractor: `$name<T>` reads the body with
+/// [`json_body`] and refuses with the surface's error type (which converts a [`BodyError`]).
+macro_rules! json_extractor {
+    ($(#[$doc:meta])* $name:ident, $error:ty) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .map(Actor)
-            .ok_or(MissingLayer)
-    }
+        impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S>
+            for $name<T>
+        {
+            type Rejection = $error;
+
+            async fn from_request(
+                req: axum::extract::Request,
+                _: &S,
+            ) -> Result<Self, Self::Rejection> {
+                Ok($name($crate::api::json_body(req).await?))
+            }
+        }
+    };
 }
+pub(crate) use json_extractor;
+
+/// The authenticated caller, as the rbac layer left it in the request extensions (a route
+/// without the layer answers a 500 naming the mistake).
+pub use rbac_tower::extract::Caller as Actor;
 
 /// The client's socket address as text (`IP:port`), empty when unknown.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! `header.code`.
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -14,13 +14,10 @@ use axum::{Json, Router};
 use rbac_core::service::{AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput};
 use rbac_core::{Code, Error, Order, Page, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{
-    datetime, parse_datetime, parse_json, read_body, Actor, BodyError, BodyLimit, ClientAddr,
-};
+use super::{datetime, parse_datetime, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// The platform's response header.
@@ -41,7 +38,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn one(data: Value) -> Self {
+    pub(crate) fn one(data: Value) -> Self {
         Reply {
             data,
             total: 1,
@@ -49,11 +46,11 @@ impl Reply {
         }
     }
 
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Reply::one(json!({}))
     }
 
-    fn list(data: Value, total: u64, count: usize) -> Self {
+    pub(crate) fn list(data: Value, total: u64, count: usize) -> Self {
         Reply {
             data,
             total,
@@ -79,14 +76,24 @@ impl IntoResponse for Reply {
 pub struct PlatformError {
     code: Code,
     message: String,
+    /// The HTTP status when it is not the code's usual one.
+    status: Option<StatusCode>,
 }
 
 impl PlatformError {
-    fn new(code: Code, message: impl Into<String>) -> Self {
+    /// A refusal with this code and message.
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         PlatformError {
             code,
             message: message.into(),
+            status: None,
         }
+    }
+
+    /// The same refusal with another HTTP status.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
     }
 }
 
@@ -96,7 +103,11 @@ impl From<Error> for PlatformError {
             Error::Internal(_) => "internal server error".to_string(),
             other => other.to_string(),
         };
-        PlatformError::new(e.code(), message)
+        let refusal = PlatformError::new(e.code(), message);
+        match e {
+            Error::QuotaExceeded { .. } => refusal.with_status(StatusCode::TOO_MANY_REQUESTS),
+            _ => refusal,
+        }
     }
 }
 
@@ -108,11 +119,11 @@ impl From<BodyError> for PlatformError {
 
 impl IntoResponse for PlatformError {
     fn into_response(self) -> Response {
-        let status = match self.code {
+        let status = self.status.unwrap_or(match self.code {
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::OK,
-        };
+        });
         let header = Header {
             code: self.code.value(),
             message: self.message,
@@ -133,21 +144,14 @@ impl RenderRejection<Body> for PlatformRejection {
     }
 }
 
-type Result<T, E = PlatformError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = PlatformError> = std::result::Result<T, E>;
 
-/// A JSON body in any content type (the documents send `text/plain`), refused with 1004
-/// when malformed, mistyped, over the size limit, or carrying unknown fields.
-pub struct JsonBody<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
-    type Rejection = PlatformError;
-
-    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let bytes = read_body(req.into_body(), limit).await?;
-        Ok(JsonBody(parse_json(&bytes)?))
-    }
-}
+super::json_extractor!(
+    /// A JSON body in any content type (the documents send `text/plain`), refused with 1004
+    /// when malformed, mistyped, over the size limit, or carrying unknown fields.
+    JsonBody,
+    PlatformError
+);
 
 /// The platform routes, each with its privilege requirement.
 pub fn routes(state: &AppState) -> Router<AppState> {
@@ -227,7 +231,7 @@ pub async fn not_found() -> Response {
     resp
 }
 
-fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
+pub(crate) fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
     value.ok_or_else(|| {
         PlatformError::new(
             Code::InvalidJsonOrRequiredParams,
@@ -236,7 +240,7 @@ fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
     })
 }
 
-fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
+pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
     Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
 }
 

@@ -79,7 +79,18 @@ impl Rbac {
     /// A wrong name and a wrong password answer alike, in similar time. Counted in the
     /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
     pub async fn login(&self, input: &LoginInput) -> Result<LoginOutcome> {
-        let result = self.check_login(input).await;
+        self.login_as(input, SessionKind::Jwt, None).await
+    }
+
+    /// [`Rbac::login`] opening a session of `kind`; with `organisation`, only a user of
+    /// that organisation gets in.
+    pub(crate) async fn login_as(
+        &self,
+        input: &LoginInput,
+        kind: SessionKind,
+        organisation: Option<i64>,
+    ) -> Result<LoginOutcome> {
+        let result = self.check_login(input, kind, organisation).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(Error::BadCredentials) => "bad_credentials",
@@ -135,7 +146,12 @@ impl Rbac {
         Ok(())
     }
 
-    async fn check_login(&self, input: &LoginInput) -> Result<LoginOutcome> {
+    async fn check_login(
+        &self,
+        input: &LoginInput,
+        kind: SessionKind,
+        organisation: Option<i64>,
+    ) -> Result<LoginOutcome> {
         let hasher = &self.inner.hasher;
         let found = self.find_login_user(&input.name).await?;
         // Keyed by the account's name when the identifier names one (so a phone number and
@@ -158,7 +174,8 @@ impl Rbac {
             return Err(Error::BadCredentials);
         };
         let verified = hasher.verify(&input.password, &user.password_hash).await?;
-        if !verified.ok {
+        let in_organisation = organisation.is_none_or(|o| user.department_id == Some(o));
+        if !verified.ok || !in_organisation {
             self.count_failure(&account, &input.ip).await?;
             self.audit_alone(
                 Some(&user),
@@ -199,7 +216,7 @@ impl Rbac {
             content: format!("login from {}", input.ip),
             success: true,
         });
-        let token = self.open_session(&user, &input.ip, &journal).await?;
+        let token = self.open_session(&user, &input.ip, kind, &journal).await?;
         let at = now();
         self.inner
             .store
@@ -252,6 +269,23 @@ impl Rbac {
         }
     }
 
+    /// A sliding session and its opaque token (only the token's hash is stored).
+    fn new_opaque_session(&self, user: &User, ip: &str) -> (Session, String) {
+        let token = crate::token::new_opaque_token();
+        let t = now();
+        let session = Session {
+            id: crate::token::opaque_session_id(&token),
+            user_id: user.id,
+            kind: SessionKind::Opaque,
+            issued_at: t,
+            expires_at: t + self.inner.authorizer.sliding_ttl(),
+            last_seen: t,
+            revoked: false,
+            ip: ip.to_string(),
+        };
+        (session, token)
+    }
+
     fn sign(&self, session: &Session, name: &str) -> Result<Token> {
         let claims = Claims {
             sub: session.user_id.to_string(),
@@ -268,10 +302,30 @@ impl Rbac {
         })
     }
 
-    async fn open_session(&self, user: &User, ip: &str, journal: &Journal) -> Result<Token> {
-        let session = self.new_session(user, ip);
-        self.inner.store.create_session(&session, journal).await?;
-        self.sign(&session, &user.name)
+    async fn open_session(
+        &self,
+        user: &User,
+        ip: &str,
+        kind: SessionKind,
+        journal: &Journal,
+    ) -> Result<Token> {
+        match kind {
+            SessionKind::Jwt => {
+                let session = self.new_session(user, ip);
+                self.inner.store.create_session(&session, journal).await?;
+                self.sign(&session, &user.name)
+            }
+            SessionKind::Opaque => {
+                let (session, token) = self.new_opaque_session(user, ip);
+                self.inner.store.create_session(&session, journal).await?;
+                Ok(Token {
+                    token,
+                    session_id: session.id,
+                    expires_at: session.expires_at,
+                })
+            }
+            SessionKind::ApiKey => Err(Error::Internal("an API key is not a login session".into())),
+        }
     }
 
     /// Revokes the caller's session.
@@ -416,6 +470,12 @@ impl crate::credential::Authenticate for Rbac {
             crate::credential::Credential::Token(token) => self.authenticate(token).await,
             crate::credential::Credential::Basic { user, password } => {
                 self.authenticate_password(user, password).await
+            }
+            crate::credential::Credential::ApiKey { key, secret } => {
+                self.inner
+                    .authorizer
+                    .authenticate_api_key(key, secret)
+                    .await
             }
         }
     }

@@ -8,7 +8,10 @@
 mod accounts;
 mod audit;
 mod iam;
+mod operator;
+mod projects;
 mod roles;
+mod signup;
 mod users;
 pub mod validate;
 
@@ -17,12 +20,21 @@ use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
 pub use audit::AuditFilter;
+pub use operator::{is_supported_hash, ImportedUser};
+pub use projects::{EmailRegistration, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS, REGISTERED_ROLE};
 pub use roles::{InquiryTarget, RoleUpdate};
+pub use signup::{
+    default_organisations, CodePolicy, PrimaryRegistration, SubAccount, PRIMARY_ROLE,
+    SUB_ACCOUNT_ROLE,
+};
 pub use users::{UserEdit, UserInput, UserView};
 
 use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
 use crate::error::{Error, Result};
-use crate::model::{AuditCategory, Change, Journal, NewAudit, Page, Role, ThrottlePolicy, User};
+use crate::model::{
+    AuditCategory, Change, Journal, NewAudit, Organisation, Page, Role, ThrottlePolicy, User,
+};
+use crate::notify::Senders;
 use crate::password::{HasherConfig, PasswordHasher};
 use crate::privilege::PrivilegeRegistry;
 use crate::store::Store;
@@ -47,6 +59,12 @@ pub struct RbacConfig {
     pub version: String,
     /// Failed-login throttling per account and per client address.
     pub throttle: LoginThrottle,
+    /// Verification codes.
+    pub codes: CodePolicy,
+    /// The organisations to store at bootstrap (the defaults and any configured).
+    pub organisations: Vec<Organisation>,
+    /// Requests a new project's API key may make per UTC day.
+    pub project_request_max: i64,
 }
 
 /// Failed-login throttling: one policy per account name, one per client address (looser and
@@ -88,6 +106,9 @@ impl Default for RbacConfig {
             cache: AuthorizerConfig::default(),
             version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
             throttle: LoginThrottle::default(),
+            codes: CodePolicy::default(),
+            organisations: default_organisations(),
+            project_request_max: 30,
         }
     }
 }
@@ -97,6 +118,7 @@ struct Inner {
     authorizer: Arc<Authorizer>,
     hasher: PasswordHasher,
     config: RbacConfig,
+    senders: Senders,
 }
 
 /// The use-case services over one store.
@@ -112,12 +134,23 @@ impl std::fmt::Debug for Rbac {
 }
 
 impl Rbac {
-    /// Builds the services and loads the role snapshot.
+    /// Builds the services and loads the role snapshot; messages go to the log.
     pub async fn new(
         store: Arc<dyn Store>,
         registry: Arc<PrivilegeRegistry>,
         jwt: JwtCodec,
         config: RbacConfig,
+    ) -> Result<Self> {
+        Self::new_with(store, registry, jwt, config, Senders::default()).await
+    }
+
+    /// Builds the services with the given message senders and loads the role snapshot.
+    pub async fn new_with(
+        store: Arc<dyn Store>,
+        registry: Arc<PrivilegeRegistry>,
+        jwt: JwtCodec,
+        config: RbacConfig,
+        senders: Senders,
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(&config.hasher)?;
         let authorizer = Arc::new(Authorizer::new(
@@ -133,6 +166,7 @@ impl Rbac {
                 authorizer,
                 hasher,
                 config,
+                senders,
             }),
         })
     }
@@ -157,9 +191,9 @@ impl Rbac {
         &self.inner.config
     }
 
-    /// Verifies a JWT and its session.
+    /// Verifies a token (a JWT or an opaque console token) and its session.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        self.inner.authorizer.authenticate_jwt(token).await
+        self.inner.authorizer.authenticate_token(token).await
     }
 
     /// Creates the built-in `admin` role (every privilege) and, on an empty store, the
@@ -223,8 +257,35 @@ impl Rbac {
                 Err(e) => return Err(e.into()),
             }
         }
+        self.bootstrap_console().await?;
         self.inner.authorizer.load_roles().await?;
         Ok(generated)
+    }
+
+    /// Creates a role with these privileges unless one of that name exists (another
+    /// instance's concurrent creation counts as existing).
+    async fn ensure_role(&self, name: &str, remark: &str, codes: &[&str]) -> Result<Role> {
+        let store = &self.inner.store;
+        if let Some(role) = store.role_by_name(name).await? {
+            return Ok(role);
+        }
+        let mut role = Role::new(name, remark, ADMIN);
+        role.privileges = codes.iter().map(|c| c.to_string()).collect();
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: "system".into(),
+            category: AuditCategory::System,
+            content: format!("create role {name}"),
+            success: true,
+        });
+        match store.create_role(&role, &journal).await {
+            Ok(r) => Ok(r),
+            Err(crate::StoreError::Conflict(_)) => store
+                .role_by_name(name)
+                .await?
+                .ok_or_else(|| Error::Internal(format!("role {name} vanished"))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn journal(

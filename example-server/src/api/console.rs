@@ -1,0 +1,356 @@
+//! The compute-console account surface (seed 001) under `/casdao/api/v1.0/system/`:
+//! name existence, SMS registration codes, primary-account registration, sub-accounts, and
+//! login with an opaque token whose 2-hour lifetime slides with use.
+//!
+//! Envelope `{"code":200,"msg":null,"data":…}`. A refusal carries an HTTP-like `code`
+//! (400 invalid input, 401 not logged in or bad credentials, 403 forbidden, 404 unknown,
+//! 409 already exists, 429 too many, 500 server) with `msg` in words, and the HTTP status
+//! is that code.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use rbac_core::service::{LoginInput, PrimaryRegistration, SubAccount};
+use rbac_core::{Entity, Error};
+use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{read_body, Actor, BodyError, BodyLimit, ClientAddr};
+use crate::app::AppState;
+
+/// Where the console's routes live.
+pub const PREFIX: &str = "/casdao/api/v1.0/system";
+
+/// A console refusal: the HTTP-like code (also the HTTP status) and the words for `msg`.
+#[derive(Debug)]
+pub struct ConsoleError {
+    code: StatusCode,
+    msg: String,
+}
+
+impl ConsoleError {
+    fn bad(msg: impl Into<String>) -> Self {
+        ConsoleError {
+            code: StatusCode::BAD_REQUEST,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl From<Error> for ConsoleError {
+    fn from(e: Error) -> Self {
+        use StatusCode as S;
+        let code = match &e {
+            Error::Unauthenticated(_) | Error::BadCredentials => S::UNAUTHORIZED,
+            Error::AccountDisabled
+            | Error::Forbidden { .. }
+            | Error::Violation(_)
+            | Error::NotGrantable(_) => S::FORBIDDEN,
+            Error::InvalidParam { .. }
+            | Error::UnknownPrivilege(_)
+            | Error::BadRequest(_)
+            | Error::WrongPassword
+            | Error::CodeMismatch
+            | Error::CodeExpired
+            | Error::NotFound(Entity::Organisation) => S::BAD_REQUEST,
+            Error::NotFound(_) => S::NOT_FOUND,
+            Error::AlreadyExists(_) => S::CONFLICT,
+            Error::Throttled { .. }
+            | Error::TooSoon { .. }
+            | Error::QuotaExceeded { .. }
+            | Error::Busy => S::TOO_MANY_REQUESTS,
+            Error::SendFailed(_) | Error::Internal(_) => S::INTERNAL_SERVER_ERROR,
+        };
+        let msg = match &e {
+            Error::Unauthenticated(why) => format!("not logged in: {why}"),
+            Error::BadCredentials => "wrong username, password or departmentId".to_string(),
+            Error::NotFound(Entity::Organisation) => "unknown departmentId".to_string(),
+            Error::AlreadyExists(field) => format!("the {field} is taken"),
+            Error::SendFailed(_) => "the SMS could not be sent; try again".to_string(),
+            Error::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        ConsoleError { code, msg }
+    }
+}
+
+impl From<BodyError> for ConsoleError {
+    fn from(e: BodyError) -> Self {
+        ConsoleError::bad(e.to_string())
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.code.as_u16(), "msg": self.msg, "data": null });
+        (self.code, Json(body)).into_response()
+    }
+}
+
+/// Renders the layer's refusals in the console envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleRejection;
+
+impl RenderRejection<axum::body::Body> for ConsoleRejection {
+    fn render(&self, rejection: &Rejection) -> Response {
+        ConsoleError::from(rejection.to_error()).into_response()
+    }
+}
+
+type Result<T, E = ConsoleError> = std::result::Result<T, E>;
+
+/// Success: `{"code":200,"msg":null,"data":data}`.
+fn ok(data: Value) -> Json<Value> {
+    Json(json!({ "code": 200, "msg": null, "data": data }))
+}
+
+super::json_extractor!(
+    /// A JSON body, refused with 400 when malformed or over the size limit.
+    ConsoleJson,
+    ConsoleError
+);
+
+/// A form-encoded body (the document's choice for `register/existence`); a JSON object is
+/// accepted too, as the document's example shows one.
+pub struct ConsoleForm<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ConsoleForm<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().contains("json"));
+        let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
+        let bytes = read_body(req.into_body(), limit).await?;
+        let parsed = if json {
+            super::parse_json(&bytes)?
+        } else {
+            serde_urlencoded::from_bytes(&bytes)
+                .map_err(|e| ConsoleError::bad(format!("malformed form body: {e}")))?
+        };
+        Ok(ConsoleForm(parsed))
+    }
+}
+
+/// The console routes.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let token = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([
+            CredentialSource::Header(HeaderName::from_static("x-auth-token")),
+            CredentialSource::Bearer,
+        ])
+        .renderer(ConsoleRejection)
+        .authenticated();
+    Router::new()
+        .route(&format!("{PREFIX}/register/existence"), post(existence))
+        .route(&format!("{PREFIX}/register/sms/code"), post(sms_code))
+        .route(&format!("{PREFIX}/register/addition"), post(register))
+        .route(&format!("{PREFIX}/auth/login"), post(login))
+        .route(
+            &format!("{PREFIX}/user/addition"),
+            post(add_sub_account).layer(token),
+        )
+}
+
+/// An unknown path under the console's prefix.
+pub fn not_found() -> Response {
+    ConsoleError {
+        code: StatusCode::NOT_FOUND,
+        msg: "no such endpoint".into(),
+    }
+    .into_response()
+}
+
+/// A required field, or a 400 naming it.
+fn required<T>(field: &str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| ConsoleError::bad(format!("{field} is required")))
+}
+
+/// A required field whose value the document fixes.
+fn fixed<T: PartialEq + std::fmt::Debug>(field: &str, value: Option<T>, want: T) -> Result<()> {
+    let value = required(field, value)?;
+    if value == want {
+        Ok(())
+    } else {
+        Err(ConsoleError::bad(format!(
+            "{field} must be {want:?}, got {value:?}"
+        )))
+    }
+}
+
+/// A required text field that must not be blank.
+fn text(field: &str, value: Option<String>) -> Result<String> {
+    let value = required(field, value)?;
+    if value.trim().is_empty() {
+        return Err(ConsoleError::bad(format!("{field} must not be empty")));
+    }
+    Ok(value)
+}
+
+#[derive(Debug, Deserialize)]
+struct ExistenceForm {
+    username: Option<String>,
+}
+
+async fn existence(
+    State(app): State<AppState>,
+    ConsoleForm(form): ConsoleForm<ExistenceForm>,
+) -> Result<Json<Value>> {
+    let name = text("username", form.username)?;
+    Ok(ok(json!(app.rbac.user_exists(&name).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SmsCodeRequest {
+    mobile_phone: Option<String>,
+    module: Option<String>,
+    origin: Option<String>,
+    department_id: Option<i64>,
+}
+
+async fn sms_code(
+    State(app): State<AppState>,
+    ConsoleJson(body): ConsoleJson<SmsCodeRequest>,
+) -> Result<Json<Value>> {
+    let phone = text("mobilePhone", body.mobile_phone)?;
+    fixed("module", body.module.as_deref(), "注册验证")?;
+    fixed("origin", body.origin.as_deref(), "console")?;
+    let organisation = required("departmentId", body.department_id)?;
+    app.rbac.send_registration_sms(&phone, organisation).await?;
+    Ok(ok(Value::Null))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RegisterRequest {
+    role_id: Option<i64>,
+    role_category: Option<i64>,
+    username: Option<String>,
+    password: Option<String>,
+    confirm_password: Option<String>,
+    mobile_phone: Option<String>,
+    code: Option<String>,
+    department_id: Option<i64>,
+    origin: Option<String>,
+}
+
+async fn register(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    ConsoleJson(body): ConsoleJson<RegisterRequest>,
+) -> Result<Json<Value>> {
+    fixed("roleId", body.role_id, 1)?;
+    fixed("roleCategory", body.role_category, 1)?;
+    fixed("origin", body.origin.as_deref(), "console")?;
+    let name = text("username", body.username)?;
+    let password = text("password", body.password)?;
+    let confirm = required("confirmPassword", body.confirm_password)?;
+    if confirm != password {
+        return Err(ConsoleError::bad("confirmPassword does not match password"));
+    }
+    let input = PrimaryRegistration {
+        name,
+        password,
+        phone: text("mobilePhone", body.mobile_phone)?,
+        code: text("code", body.code)?,
+        organisation: required("departmentId", body.department_id)?,
+        ip: addr.ip(),
+    };
+    let user = app.rbac.register_primary(input).await?;
+    Ok(ok(json!(user.id)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubAccountRequest {
+    role_id: Option<i64>,
+    role_category: Option<i64>,
+    username: Option<String>,
+    password: Option<String>,
+    mobile_phone: Option<String>,
+    department_id: Option<i64>,
+    department_name: Option<String>,
+    origin: Option<String>,
+    parent_id: Option<i64>,
+    cluster_accounts: Option<Vec<Value>>,
+    status: Option<i64>,
+    notify: Option<i64>,
+    module: Option<String>,
+    name: Option<String>,
+    telephone: Option<String>,
+    email: Option<String>,
+    organization: Option<String>,
+    duty: Option<String>,
+    enterprise: Option<String>,
+}
+
+async fn add_sub_account(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    ConsoleJson(body): ConsoleJson<SubAccountRequest>,
+) -> Result<Json<Value>> {
+    fixed("roleId", body.role_id, 4)?;
+    fixed("roleCategory", body.role_category, 4)?;
+    fixed("origin", body.origin.as_deref(), "console")?;
+    fixed("parentId", body.parent_id, -1)?;
+    fixed("clusterAccounts", body.cluster_accounts.map(|a| a.len()), 0)?;
+    fixed("status", body.status, 0)?;
+    fixed("notify", body.notify, 3)?;
+    fixed("module", body.module.as_deref(), "密码通知")?;
+    let attributes = [
+        ("telephone", body.telephone),
+        ("organization", body.organization),
+        ("duty", body.duty),
+        ("enterprise", body.enterprise),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
+    .collect();
+    let input = SubAccount {
+        name: text("username", body.username)?,
+        password: text("password", body.password)?,
+        phone: text("mobilePhone", body.mobile_phone)?,
+        organisation: required("departmentId", body.department_id)?,
+        organisation_name: text("departmentName", body.department_name)?,
+        alias: body.name.unwrap_or_default(),
+        email: body.email.unwrap_or_default(),
+        attributes,
+        notify: true,
+    };
+    let user = app.rbac.add_sub_account(&actor, input).await?;
+    Ok(ok(json!(user.id)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginRequest {
+    username: Option<String>,
+    password: Option<String>,
+    source: Option<String>,
+    department_id: Option<i64>,
+}
+
+async fn login(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    ConsoleJson(body): ConsoleJson<LoginRequest>,
+) -> Result<Json<Value>> {
+    let name = text("username", body.username)?;
+    let password = text("password", body.password)?;
+    fixed("source", body.source.as_deref(), "console")?;
+    let organisation = required("departmentId", body.department_id)?;
+    let input = LoginInput {
+        name,
+        password,
+        ip: addr.ip(),
+    };
+    let outcome = app.rbac.login_to_organisation(&input, organisation).await?;
+    Ok(ok(json!(outcome.token.token)))
+}

@@ -1,0 +1,328 @@
+//! The API-gateway console surface (seed 002): registration with an e-mailed code,
+//! projects with API keys, and `/rpc`, which forwards requests made with a project's key to
+//! the configured upstream, counting them against the project's daily quota.
+//!
+//! Same envelope and codes as the platform surface (`login` and `platform/logout` are the
+//! platform's handlers); a used-up quota answers HTTP 429 in that envelope.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use axum::Router;
+use rbac_core::service::EmailRegistration;
+use rbac_core::{Code, Error, Field, Project};
+use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::platform::{page, required, JsonBody, PlatformError, Reply, Result};
+use super::{datetime, read_body, Actor, BodyLimit, ClientAddr};
+use crate::app::AppState;
+
+/// Where `/rpc` forwards to, and what `end_points` lists.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayConfig {
+    /// The upstream base URL (`None`: `/rpc` answers 503).
+    pub upstream: Option<reqwest::Url>,
+    /// The public URLs a project's programs call (`end_points`).
+    pub endpoints: Vec<String>,
+    /// The client that forwards.
+    pub client: reqwest::Client,
+}
+
+impl GatewayConfig {
+    /// A gateway forwarding to `upstream` (if any), each forward bounded by `timeout`.
+    pub fn new(
+        upstream: Option<&str>,
+        endpoints: Vec<String>,
+        timeout: Duration,
+    ) -> std::result::Result<Self, String> {
+        let upstream = upstream
+            .map(|u| {
+                let url =
+                    reqwest::Url::parse(u).map_err(|e| format!("--gateway-upstream {u:?}: {e}"))?;
+                if url.scheme() != "http" {
+                    return Err(format!(
+                        "--gateway-upstream must be an http:// URL; got {}:",
+                        url.scheme()
+                    ));
+                }
+                Ok(url)
+            })
+            .transpose()?;
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(GatewayConfig {
+            upstream,
+            endpoints,
+            client,
+        })
+    }
+}
+
+/// A gateway refusal: the platform's, with the gateway document's codes for e-mail.
+fn refusal(e: Error) -> PlatformError {
+    match e {
+        Error::AlreadyExists(Field::Email) => {
+            PlatformError::new(Code::EmailAlreadyExist, "Email already exist")
+        }
+        Error::InvalidParam {
+            field: "email",
+            reason,
+        } => PlatformError::new(Code::EmailFormatWrong, format!("invalid e-mail: {reason}")),
+        other => PlatformError::from(other),
+    }
+}
+
+/// Renders the API-key layer's refusals in the platform envelope (429 for the quota).
+#[derive(Debug, Clone, Copy)]
+pub struct GatewayRejection;
+
+impl RenderRejection<Body> for GatewayRejection {
+    fn render(&self, rejection: &Rejection) -> Response {
+        PlatformError::from(rejection.to_error()).into_response()
+    }
+}
+
+/// The gateway routes (login and logout are mounted by the platform surface).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let token = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([
+            CredentialSource::Header(header::AUTHORIZATION),
+            CredentialSource::auth_token(),
+        ])
+        .renderer(super::platform::PlatformRejection)
+        .authenticated();
+    let key = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([CredentialSource::ProjectKey])
+        .renderer(GatewayRejection)
+        .authenticated();
+    Router::new()
+        .route("/api/v1/auth-code", post(auth_code))
+        .route("/api/v1/register", post(register))
+        .route("/api/v1/project/list", post(list).layer(token.clone()))
+        .route("/api/v1/project/create", post(create).layer(token.clone()))
+        .route("/api/v1/project/delete", post(delete).layer(token))
+        .route("/rpc", any(rpc).layer(key))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthCodeReq {
+    user_name: Option<String>,
+    email: Option<String>,
+}
+
+async fn auth_code(
+    State(app): State<AppState>,
+    JsonBody(body): JsonBody<AuthCodeReq>,
+) -> Result<Reply> {
+    let email = required("email", body.email)?;
+    app.rbac
+        .send_registration_email(body.user_name.as_deref().unwrap_or(""), &email)
+        .await
+        .map_err(refusal)?;
+    Ok(Reply::empty())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterReq {
+    user_name: Option<String>,
+    password: Option<String>,
+    email: Option<String>,
+    reg_code: Option<String>,
+}
+
+async fn register(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    JsonBody(body): JsonBody<RegisterReq>,
+) -> Result<Reply> {
+    let input = EmailRegistration {
+        name: required("user_name", body.user_name)?,
+        password: required("password", body.password)?,
+        email: required("email", body.email)?,
+        code: required("reg_code", body.reg_code)?,
+    };
+    app.rbac
+        .register_with_email(input, &addr.ip())
+        .await
+        .map_err(refusal)?;
+    Ok(Reply::empty())
+}
+
+/// A project in the document's shape.
+fn record(p: &Project, endpoints: &[String]) -> Value {
+    json!({
+        "id": p.id,
+        "project_name": p.name,
+        "project_type": p.kind,
+        "project_key": p.key,
+        "project_secret": p.secret,
+        "end_points": endpoints,
+        "deleted": p.deleted,
+        "created_time": datetime(p.created_at),
+        "request_total": p.request_total,
+        "request_today": if p.request_day == rbac_core::utc_day(rbac_core::now()) { p.request_today } else { 0 },
+        "request_max": p.request_max,
+        "pool_id": p.pool_id,
+        "pool_name": p.pool_name,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListReq {
+    user_id: Option<i64>,
+    page_no: Option<u64>,
+    page_size: Option<u64>,
+}
+
+async fn list(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(body): JsonBody<ListReq>,
+) -> Result<Reply> {
+    let listing = app
+        .rbac
+        .list_projects(&actor, body.user_id, page(body.page_no, body.page_size))
+        .await
+        .map_err(refusal)?;
+    let endpoints = &app.gateway.endpoints;
+    let rows: Vec<Value> = listing.rows.iter().map(|p| record(p, endpoints)).collect();
+    let count = rows.len();
+    Ok(Reply::list(json!({ "list": rows }), listing.total, count))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateReq {
+    project_type: Option<i32>,
+    project_name: Option<String>,
+}
+
+async fn create(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(body): JsonBody<CreateReq>,
+) -> Result<Reply> {
+    let name = required("project_name", body.project_name)?;
+    let project = app
+        .rbac
+        .create_project(&actor, &name, body.project_type.unwrap_or(1))
+        .await
+        .map_err(refusal)?;
+    Ok(Reply::one(json!({
+        "project_key": project.key,
+        "project_secret": project.secret,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteReq {
+    id: Option<i64>,
+}
+
+async fn delete(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(body): JsonBody<DeleteReq>,
+) -> Result<Reply> {
+    let id = required("id", body.id)?;
+    app.rbac.delete_project(&actor, id).await.map_err(refusal)?;
+    Ok(Reply::empty())
+}
+
+/// Headers that belong to one hop, or carry this gateway's credentials: never forwarded.
+fn forwardable(name: &HeaderName) -> bool {
+    !matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "host"
+            | "content-length"
+            | "authorization"
+            | "x-project-key"
+            | "x-project-secret"
+    )
+}
+
+fn copy_headers(from: &HeaderMap) -> HeaderMap {
+    let mut to = HeaderMap::new();
+    for (name, value) in from {
+        if forwardable(name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+    to
+}
+
+/// Forwards a request made with a valid project key to the upstream, as is (method, query,
+/// headers but credentials and hop-by-hop ones, body), and answers with the upstream's
+/// answer. No upstream configured: 503.
+async fn rpc(State(app): State<AppState>, req: Request) -> Response {
+    let Some(upstream) = app.gateway.upstream.clone() else {
+        return PlatformError::new(Code::ServerError, "no upstream is configured for /rpc")
+            .with_status(StatusCode::SERVICE_UNAVAILABLE)
+            .into_response();
+    };
+    let mut url = upstream;
+    if let Some(q) = req.uri().query() {
+        url.set_query(Some(q));
+    }
+    let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
+    let method = req.method().clone();
+    let headers = copy_headers(req.headers());
+    let body = match read_body(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(e) => return PlatformError::from(e).into_response(),
+    };
+    let sent = app
+        .gateway
+        .client
+        .request(method, url)
+        .headers(headers)
+        .body(body)
+        .send()
+        .await;
+    let upstream = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "forwarding /rpc failed");
+            return PlatformError::new(Code::ServerError, "the upstream did not answer")
+                .with_status(StatusCode::BAD_GATEWAY)
+                .into_response();
+        }
+    };
+    let status = upstream.status();
+    let headers = copy_headers(upstream.headers());
+    match upstream.bytes().await {
+        Ok(bytes) => {
+            let mut resp = Response::new(Body::from(bytes));
+            *resp.status_mut() = status;
+            *resp.headers_mut() = headers;
+            resp
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the upstream's answer failed");
+            PlatformError::new(Code::ServerError, "the upstream's answer could not be read")
+                .with_status(StatusCode::BAD_GATEWAY)
+                .into_response()
+        }
+    }
+}

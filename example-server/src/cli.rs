@@ -1,0 +1,319 @@
+//! The command line: `serve` (the default), `migrate`, `admin …`, `import-users`,
+//! `export-users`. Every subcommand reads the same configuration (flags before the
+//! subcommand, environment, `--config` file).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rbac_core::service::{random_token, ImportedUser, UserInput};
+use rbac_core::{Page, UserQuery};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{self, BoxError};
+use crate::config::Config;
+
+/// The reference server: five documented API surfaces over one rbac store.
+#[derive(Debug, Parser)]
+#[command(name = "example-server", version, about, args_override_self = true)]
+pub struct Cli {
+    /// The configuration every subcommand shares.
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Serve every surface until SIGTERM or Ctrl-C (the default).
+    Serve,
+    /// Apply the embedded migrations and exit.
+    Migrate,
+    /// Administer users from the command line (as the operator; audited).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Import users with their password hashes (bcrypt or argon2) from CSV or JSON; each
+    /// password is rehashed with this server's parameters at its first login.
+    ImportUsers {
+        /// The file to read (`-`: standard input).
+        file: PathBuf,
+        /// The file's format (default: from the extension, JSON otherwise).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Export users as JSON or CSV (password hashes only with `--with-hashes`).
+    ExportUsers {
+        /// The file to write (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// The format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Include the password hashes (to move the users to another deployment).
+        #[arg(long)]
+        with_hashes: bool,
+    },
+}
+
+/// The `admin` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user (a random password is printed when none is given).
+    CreateUser {
+        /// Login name.
+        name: String,
+        /// Password (default: generated and printed once).
+        #[arg(long, env = "RBAC_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        /// Role to hold.
+        #[arg(long)]
+        role: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set a user's password (a random one is printed when none is given); every
+    /// session of the user ends.
+    ResetPassword {
+        /// Login name.
+        name: String,
+        /// The new password (default: generated and printed once).
+        #[arg(long, env = "RBAC_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Lift a user's failed-login lock.
+    Unlock {
+        /// Login name.
+        name: String,
+    },
+}
+
+/// File formats of `import-users` and `export-users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A JSON array of objects (or one object per line).
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// One user as imported and exported: the column and field names of both formats.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct UserRecord {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_hash: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    alias: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// Runs the chosen subcommand.
+pub async fn run(cli: Cli) -> Result<(), BoxError> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => app::run(config).await,
+        Command::Migrate => {
+            let store = rbac_sqlx::SqlStore::connect(&config.database).await?;
+            store.migrate().await?;
+            store.readiness().await?;
+            println!(
+                "schema current: {} migrations applied",
+                store.backend().embedded_migrations()
+            );
+            Ok(())
+        }
+        Command::Admin(admin) => {
+            let (_, rbac) = app::open(&config).await?;
+            rbac.bootstrap(config.admin_password.as_deref()).await?;
+            match admin {
+                AdminCommand::CreateUser {
+                    name,
+                    password,
+                    role,
+                    email,
+                } => {
+                    let (password, generated) = chosen_or_generated(password);
+                    let user = rbac
+                        .create_user(
+                            None,
+                            UserInput {
+                                name,
+                                password: password.clone(),
+                                role_name: role.unwrap_or_default(),
+                                email: email.unwrap_or_default(),
+                                ..UserInput::default()
+                            },
+                        )
+                        .await?;
+                    println!("created user {} (id {})", user.name, user.id);
+                    if generated {
+                        println!("password: {password}");
+                    }
+                }
+                AdminCommand::ResetPassword { name, password } => {
+                    let (password, generated) = chosen_or_generated(password);
+                    rbac.operator_set_password(&name, &password).await?;
+                    println!("password of {name} set; its sessions ended");
+                    if generated {
+                        println!("password: {password}");
+                    }
+                }
+                AdminCommand::Unlock { name } => {
+                    rbac.unlock_account(&name).await?;
+                    println!("{name} unlocked");
+                }
+            }
+            Ok(())
+        }
+        Command::ImportUsers { file, format } => {
+            let (_, rbac) = app::open(&config).await?;
+            rbac.bootstrap(config.admin_password.as_deref()).await?;
+            let format = format.unwrap_or_else(|| format_of(&file));
+            let records = read_records(&file, format)?;
+            let (mut imported, mut refused) = (0usize, 0usize);
+            for (line, r) in records.into_iter().enumerate() {
+                let name = r.name.clone();
+                let Some(hash) = r.password_hash.filter(|h| !h.is_empty()) else {
+                    eprintln!("record {}: {name}: no password_hash; skipped", line + 1);
+                    refused += 1;
+                    continue;
+                };
+                let input = ImportedUser {
+                    name: r.name,
+                    password_hash: hash,
+                    email: r.email,
+                    phone: r.phone,
+                    alias: r.alias,
+                    role_name: r.role,
+                    enabled: r.enabled,
+                };
+                match rbac.import_user(input).await {
+                    Ok(_) => imported += 1,
+                    Err(e) => {
+                        eprintln!("record {}: {name}: {e}; skipped", line + 1);
+                        refused += 1;
+                    }
+                }
+            }
+            println!("imported {imported} users, skipped {refused}");
+            if imported == 0 && refused > 0 {
+                return Err("no user imported".into());
+            }
+            Ok(())
+        }
+        Command::ExportUsers {
+            output,
+            format,
+            with_hashes,
+        } => {
+            let (_, rbac) = app::open(&config).await?;
+            let users = rbac
+                .list_users_unchecked(&UserQuery {
+                    page: Page::ALL,
+                    ..UserQuery::default()
+                })
+                .await?;
+            let records: Vec<UserRecord> = users
+                .rows
+                .into_iter()
+                .map(|v| UserRecord {
+                    password_hash: with_hashes.then(|| v.user.password_hash.clone()),
+                    name: v.user.name,
+                    email: v.user.email.unwrap_or_default(),
+                    phone: v.user.phone,
+                    alias: v.user.alias,
+                    role: v.role_name,
+                    enabled: v.user.enabled,
+                })
+                .collect();
+            let bytes = write_records(&records, format)?;
+            match output {
+                Some(path) => std::fs::write(&path, bytes)?,
+                None => std::io::stdout().write_all(&bytes)?,
+            }
+            eprintln!("exported {} users", records.len());
+            Ok(())
+        }
+    }
+}
+
+fn chosen_or_generated(password: Option<String>) -> (String, bool) {
+    match password {
+        Some(p) => (p, false),
+        None => (random_token(18), true),
+    }
+}
+
+fn format_of(file: &std::path::Path) -> Format {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => Format::Csv,
+        _ => Format::Json,
+    }
+}
+
+fn read_records(file: &std::path::Path, format: Format) -> Result<Vec<UserRecord>, BoxError> {
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text)?;
+    } else {
+        text = std::fs::read_to_string(file)?;
+    }
+    match format {
+        Format::Csv => {
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let mut out = Vec::new();
+            for (i, row) in reader.deserialize::<UserRecord>().enumerate() {
+                out.push(row.map_err(|e| format!("CSV record {}: {e}", i + 1))?);
+            }
+            Ok(out)
+        }
+        Format::Json => {
+            let trimmed = text.trim_start();
+            if trimmed.starts_with('[') {
+                Ok(serde_json::from_str(trimmed)?)
+            } else {
+                trimmed
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .enumerate()
+                    .map(|(i, l)| {
+                        serde_json::from_str(l)
+                            .map_err(|e| format!("JSON line {}: {e}", i + 1).into())
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+fn write_records(records: &[UserRecord], format: Format) -> Result<Vec<u8>, BoxError> {
+    match format {
+        Format::Json => {
+            let mut bytes = serde_json::to_vec_pretty(records)?;
+            bytes.push(b'\n');
+            Ok(bytes)
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            for r in records {
+                writer.serialize(r)?;
+            }
+            Ok(writer.into_inner().map_err(|e| e.to_string())?)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The ports that deliver messages to users (SMS), and a development implementation that
+//! only logs.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+/// What an SMS carries.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SmsContent {
+    /// A registration verification code (template `注册验证`).
+    RegisterCode(String),
+    /// A new account's password, sent to the account's phone (template `密码通知`).
+    Password(String),
+}
+
+/// One SMS to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sms {
+    /// The recipient's phone number.
+    pub phone: String,
+    /// The message.
+    pub content: SmsContent,
+}
+
+impl Sms {
+    /// The template name, as the console document names the module (`注册验证`, `密码通知`).
+    pub fn template(&self) -> &'static str {
+        match self.content {
+            SmsContent::RegisterCode(_) => "注册验证",
+            SmsContent::Password(_) => "密码通知",
+        }
+    }
+}
+
+impl fmt::Debug for Sms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sms")
+            .field("phone", &self.phone)
+            .field("template", &self.template())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a message was not delivered.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(pub String);
+
+/// Sends SMS messages (a provider's API, a webhook, a log).
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Sends one message; `Err` when it was not accepted for delivery.
+    async fn send(&self, sms: &Sms) -> Result<(), SendError>;
+}
+
+/// Development mode: logs each SMS at INFO instead of sending it (a code is logged so a
+/// developer can register; a password never is).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogSms;
+
+#[async_trait]
+impl SmsSender for LogSms {
+    async fn send(&self, sms: &Sms) -> Result<(), SendError> {
+        match &sms.content {
+            SmsContent::RegisterCode(code) => {
+                tracing::info!(phone = %sms.phone, template = sms.template(), %code, "SMS not sent (development mode)");
+            }
+            SmsContent::Password(_) => {
+                tracing::info!(phone = %sms.phone, template = sms.template(), "SMS not sent (development mode; password withheld from the log)");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One e-mail to send.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mail {
+    /// The recipient's address.
+    pub to: String,
+    /// The subject line.
+    pub subject: String,
+    /// The plain-text body.
+    pub body: String,
+    /// The verification code the body carries, if any (for the development log only).
+    pub code: Option<String>,
+}
+
+impl fmt::Debug for Mail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mail")
+            .field("to", &self.to)
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Sends e-mail (SMTP, a provider's API, a log).
+#[async_trait]
+pub trait MailSender: Send + Sync {
+    /// Sends one message; `Err` when the relay did not accept it.
+    async fn send(&self, mail: &Mail) -> Result<(), SendError>;
+}
+
+/// Development mode: logs each e-mail's recipient, subject and code at INFO instead of
+/// sending it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogMail;
+
+#[async_trait]
+impl MailSender for LogMail {
+    async fn send(&self, mail: &Mail) -> Result<(), SendError> {
+        tracing::info!(to = %mail.to, subject = %mail.subject, code = mail.code.as_deref().unwrap_or(""), "e-mail not sent (development mode)");
+        Ok(())
+    }
+}
+
+/// The message ports the use-cases send through.
+#[derive(Clone)]
+pub struct Senders {
+    /// SMS delivery.
+    pub sms: Arc<dyn SmsSender>,
+    /// E-mail delivery.
+    pub mail: Arc<dyn MailSender>,
+}
+
+impl Default for Senders {
+    /// Every port in development (logging) mode.
+    fn default() -> Self {
+        Senders {
+            sms: Arc::new(LogSms),
+            mail: Arc::new(LogMail),
+        }
+    }
+}
+
+impl fmt::Debug for Senders {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Senders").finish_non_exhaustive()
+    }
+}

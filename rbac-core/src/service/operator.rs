@@ -1,0 +1,125 @@
+//! What an operator does from the command line, with no logged-in actor: import users with
+//! their password hashes, set a password, lift a login lock.
+
+use super::{validate, Rbac};
+use crate::error::{Entity, Error, Result};
+use crate::model::{AuditCategory, Change, Journal, NewAudit, User};
+
+/// A user brought over from another system, with its password hash.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportedUser {
+    /// Login name.
+    pub name: String,
+    /// A bcrypt (`$2a$`, `$2b$`, `$2y$`) or argon2 (`$argon2id$`, `$argon2i$`) hash; the
+    /// password is rehashed with this deployment's parameters at its first login.
+    pub password_hash: String,
+    /// E-mail address (empty: none).
+    pub email: String,
+    /// Phone number.
+    pub phone: String,
+    /// Display name.
+    pub alias: String,
+    /// Role to hold (empty: none).
+    pub role_name: String,
+    /// Whether the account may log in.
+    pub enabled: bool,
+}
+
+fn operator_journal(content: String) -> Journal {
+    Journal::audit(NewAudit {
+        user_id: None,
+        user_name: "operator".into(),
+        category: AuditCategory::System,
+        content,
+        success: true,
+    })
+}
+
+/// Whether a string is a password hash this library verifies.
+pub fn is_supported_hash(hash: &str) -> bool {
+    [
+        "$2a$",
+        "$2b$",
+        "$2y$",
+        "$argon2id$",
+        "$argon2i$",
+        "$argon2d$",
+    ]
+    .iter()
+    .any(|p| hash.starts_with(p))
+        && hash.len() <= 512
+        && !hash.chars().any(char::is_whitespace)
+}
+
+impl Rbac {
+    /// Creates a user with an existing password hash (an operator's import).
+    pub async fn import_user(&self, input: ImportedUser) -> Result<User> {
+        validate::name("name", &input.name)?;
+        validate::text("alias", &input.alias)?;
+        validate::text("phone", &input.phone)?;
+        if !input.email.is_empty() {
+            validate::email("email", &input.email)?;
+        }
+        if !is_supported_hash(&input.password_hash) {
+            return Err(Error::invalid(
+                "password_hash",
+                "not a bcrypt or argon2 hash",
+            ));
+        }
+        let role = if input.role_name.is_empty() {
+            None
+        } else {
+            Some(self.role_named(&input.role_name).await?)
+        };
+        let mut user = User::blank(&input.name, input.password_hash);
+        user.email = (!input.email.is_empty()).then_some(input.email);
+        user.phone = input.phone;
+        user.alias = input.alias;
+        user.role_id = role.map(|r| r.id);
+        user.enabled = input.enabled;
+        user.creator = "operator".into();
+        let journal = operator_journal(format!("import user {}", user.name));
+        Ok(self.inner.store.create_user(&user, &journal).await?)
+    }
+
+    /// Sets a user's password (an operator's reset); every session of the user ends.
+    pub async fn operator_set_password(&self, name: &str, password: &str) -> Result<()> {
+        validate::password("password", password)?;
+        let user = self
+            .inner
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))?;
+        let hash = self.inner.hasher.hash(password).await?;
+        let journal = operator_journal(format!("reset password of user {}", user.name))
+            .with(Change::User(user.id));
+        self.inner
+            .store
+            .set_password(user.id, &hash, None, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Lifts an account's failed-login lock.
+    pub async fn unlock_account(&self, name: &str) -> Result<()> {
+        self.inner
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))?;
+        self.unlock(name).await?;
+        self.inner
+            .store
+            .append_audit(&NewAudit {
+                user_id: None,
+                user_name: "operator".into(),
+                category: AuditCategory::System,
+                content: format!("unlock user {name}"),
+                success: true,
+            })
+            .await?;
+        Ok(())
+    }
+}

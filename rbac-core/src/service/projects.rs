@@ -1,0 +1,180 @@
+//! The gateway's use-cases: registration with an e-mailed code, and projects with their
+//! API keys.
+
+use rand::distributions::{Alphanumeric, DistString};
+
+use super::{validate, Rbac};
+use crate::authorizer::Principal;
+use crate::error::{Entity, Error, Field, Result};
+use crate::model::{
+    now, AuditCategory, Change, Journal, Listing, NewAudit, Page, Project, ProjectId, User,
+};
+use crate::notify::Mail;
+
+/// The role self-registered gateway users get: no privileges (their own projects need
+/// none).
+pub const REGISTERED_ROLE: &str = "registered-user";
+
+/// Length of a project's API key.
+pub const PROJECT_KEY_CHARS: usize = 16;
+
+/// Length of a project's API secret.
+pub const PROJECT_SECRET_CHARS: usize = 48;
+
+/// A self-registration verified by the code e-mailed to `email`.
+#[derive(Debug, Clone)]
+pub struct EmailRegistration {
+    /// Login name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+    /// E-mail address the code was sent to.
+    pub email: String,
+    /// The code as received.
+    pub code: String,
+}
+
+fn mail_register_key(email: &str) -> String {
+    format!("mail-register:{}", email.to_lowercase())
+}
+
+/// `len` letters and digits from the OS's CSPRNG.
+fn alphanumeric(len: usize) -> String {
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, len)
+}
+
+impl Rbac {
+    /// E-mails a registration code to `email` (for `user_name`): valid for the code
+    /// policy's lifetime, one send per address per resend interval. An address already
+    /// registered is refused.
+    pub async fn send_registration_email(&self, user_name: &str, email: &str) -> Result<()> {
+        validate::email("email", email)?;
+        if self.inner.store.user_by_email(email).await?.is_some() {
+            return Err(Error::AlreadyExists(Field::Email));
+        }
+        let mail = self.inner.senders.mail.clone();
+        let to = email.to_string();
+        let greeting = if user_name.trim().is_empty() {
+            "Hello".to_string()
+        } else {
+            format!("Hello {}", user_name.trim())
+        };
+        let minutes = (self.inner.config.codes.ttl / 60).max(1);
+        self.issue_code(&mail_register_key(email), "", |code| async move {
+            mail.send(&Mail {
+                to,
+                subject: "Your registration code".into(),
+                body: format!(
+                    "{greeting},\r\n\r\nYour registration code is {code}. It is valid for {minutes} minutes and works once.\r\n"
+                ),
+                code: Some(code),
+            })
+            .await
+        })
+        .await
+    }
+
+    /// Registers a user with the default self-registration role once the e-mailed code
+    /// matches. Name and address are checked first, so a refusal does not use the code up.
+    pub async fn register_with_email(&self, input: EmailRegistration, ip: &str) -> Result<User> {
+        validate::name("user_name", &input.name)?;
+        validate::password("password", &input.password)?;
+        validate::email("email", &input.email)?;
+        let store = &self.inner.store;
+        if store.user_by_name(&input.name).await?.is_some() {
+            return Err(Error::AlreadyExists(Field::UserName));
+        }
+        if store.user_by_email(&input.email).await?.is_some() {
+            return Err(Error::AlreadyExists(Field::Email));
+        }
+        let role = self.role_named(REGISTERED_ROLE).await?;
+        let hash = self.inner.hasher.hash(&input.password).await?;
+        self.take_code(&mail_register_key(&input.email), &input.code, "")
+            .await?;
+        let mut user = User::blank(&input.name, hash);
+        user.email = Some(input.email);
+        user.role_id = Some(role.id);
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: user.name.clone(),
+            category: AuditCategory::Home,
+            content: format!("register {} by e-mail from {ip}", user.name),
+            success: true,
+        });
+        Ok(store.create_user(&user, &journal).await?)
+    }
+
+    /// Creates a project of the caller with a fresh API key (16 characters) and secret
+    /// (48), from the OS's CSPRNG.
+    pub async fn create_project(
+        &self,
+        actor: &Principal,
+        name: &str,
+        kind: i32,
+    ) -> Result<Project> {
+        validate::text("project_name", name)?;
+        if name.trim().is_empty() {
+            return Err(Error::invalid("project_name", "must not be empty"));
+        }
+        let at = now();
+        let project = Project {
+            id: 0,
+            owner_id: actor.user_id,
+            name: name.to_string(),
+            kind,
+            key: alphanumeric(PROJECT_KEY_CHARS),
+            secret: alphanumeric(PROJECT_SECRET_CHARS),
+            deleted: false,
+            request_total: 0,
+            request_today: 0,
+            request_day: crate::model::utc_day(at),
+            request_max: self.inner.config.project_request_max,
+            pool_id: 0,
+            pool_name: String::new(),
+            created_at: at,
+        };
+        let journal = self.journal(
+            Some(actor),
+            AuditCategory::Project,
+            format!("create project {}", project.name),
+        );
+        Ok(self.inner.store.create_project(&project, &journal).await?)
+    }
+
+    /// The live projects of `owner` (the caller's own, or anyone's with UserAccess).
+    pub async fn list_projects(
+        &self,
+        actor: &Principal,
+        owner: Option<i64>,
+        page: Page,
+    ) -> Result<Listing<Project>> {
+        let owner = owner.unwrap_or(actor.user_id);
+        if owner != actor.user_id {
+            self.require(actor, "UserAccess")?;
+        }
+        Ok(self.inner.store.list_projects(owner, page).await?)
+    }
+
+    /// Deletes one of the caller's projects; its key stops working at once. Another
+    /// user's project, or none, is `NotFound`.
+    pub async fn delete_project(&self, actor: &Principal, id: ProjectId) -> Result<()> {
+        let store = &self.inner.store;
+        let project = store
+            .project(id)
+            .await?
+            .filter(|p| p.owner_id == actor.user_id && !p.deleted)
+            .ok_or(Error::NotFound(Entity::Project))?;
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::Project,
+                format!("delete project {} ({})", project.name, project.id),
+            )
+            .with(Change::Project(project.id));
+        if !store.delete_project(project.id, &journal).await? {
+            return Err(Error::NotFound(Entity::Project));
+        }
+        self.applied(&journal).await;
+        Ok(())
+    }
+}

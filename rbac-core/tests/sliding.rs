@@ -1,0 +1,113 @@
+//! Opaque console sessions: the expiry slides with use, without a store write per use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rbac_core::service::LoginInput;
+use rbac_core::{
+    AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry, Rbac,
+    RbacConfig, SessionKind, SessionStore, Store, User, UserStore,
+};
+
+async fn console(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    let config = RbacConfig {
+        hasher: HasherConfig {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            workers: 2,
+            queue: 64,
+        },
+        cache: AuthorizerConfig {
+            sliding_ttl: Duration::from_secs(sliding_ttl),
+            sliding_interval: Duration::from_secs(sliding_interval),
+            ..AuthorizerConfig::default()
+        },
+        ..RbacConfig::default()
+    };
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let rbac = Rbac::new(
+        dyn_store,
+        Arc::new(PrivilegeRegistry::builtin()),
+        JwtCodec::new(JwtKey::from_secret("sliding-test-secret-sliding-test"), []),
+        config,
+    )
+    .await
+    .expect("rbac");
+    rbac.bootstrap(Some("admin-password"))
+        .await
+        .expect("bootstrap");
+    let mut user = User::blank("alice", rbac.hasher().hash("pw").await.expect("hash"));
+    user.department_id = Some(2);
+    store
+        .create_user(&user, &Default::default())
+        .await
+        .expect("user");
+    (rbac, store)
+}
+
+fn input() -> LoginInput {
+    LoginInput {
+        name: "alice".into(),
+        password: "pw".into(),
+        ip: "127.0.0.1".into(),
+    }
+}
+
+#[tokio::test]
+async fn using_a_token_does_not_write_until_the_interval_passes() {
+    let (rbac, store) = console(7200, 60).await;
+    let login = rbac
+        .login_to_organisation(&input(), 2)
+        .await
+        .expect("login");
+    let token = login.token.token;
+    let before = store
+        .session(&login.token.session_id)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!(before.kind, SessionKind::Opaque);
+    assert_ne!(before.id, token, "the token itself is never stored");
+    for _ in 0..1000 {
+        let p = rbac.authenticate(&token).await.expect("token accepted");
+        assert_eq!(p.kind, SessionKind::Opaque);
+    }
+    let after = store
+        .session(&login.token.session_id)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!(before, after, "no store write within the interval");
+    // Another organisation's login is refused like a wrong password.
+    assert!(rbac.login_to_organisation(&input(), 5).await.is_err());
+}
+
+#[tokio::test]
+async fn a_use_after_the_interval_moves_the_stored_expiry() {
+    let (rbac, store) = console(3, 1).await;
+    let login = rbac
+        .login_to_organisation(&input(), 2)
+        .await
+        .expect("login");
+    let first = login.token.expires_at;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    rbac.authenticate(&login.token.token)
+        .await
+        .expect("token accepted");
+    let stored = store
+        .session(&login.token.session_id)
+        .await
+        .expect("read")
+        .expect("session");
+    assert!(
+        stored.expires_at >= first + 2,
+        "extended: {} -> {}",
+        first,
+        stored.expires_at
+    );
+    // Unused past its (extended) expiry: refused.
+    tokio::time::sleep(Duration::from_millis(4100)).await;
+    assert!(rbac.authenticate(&login.token.token).await.is_err());
+}
