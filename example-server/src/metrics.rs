@@ -11,9 +11,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use rbac_core::{now, Rbac};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::api::ClientAddr;
 use crate::app::AppState;
@@ -86,7 +86,10 @@ fn describe() {
 }
 
 /// Counts and times every request of a surface's routes (by route template, not raw path).
-pub fn instrument(surface: &'static str, routes: Router<AppState>) -> Router<AppState> {
+pub fn instrument(
+    surface: &'static str,
+    routes: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
     routes.route_layer(axum::middleware::from_fn(
         move |req: Request, next: Next| track(surface, req, next),
     ))
@@ -117,6 +120,20 @@ async fn track(surface: &'static str, req: Request, next: Next) -> Response {
 }
 
 /// `GET /metrics`: the exposition, subject to the access setting.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "operations_scrape",
+    summary = "Prometheus metrics",
+    description = "Open, loopback-only, or for a bearer token holding `UserAccess`, as `--metrics-access` says.",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The Prometheus text exposition", content_type = "text/plain"),
+        (status = 401, description = "No valid bearer token from a non-loopback address"),
+        (status = 403, description = "The token lacks `UserAccess`")
+    )
+)]
 pub async fn scrape(State(app): State<AppState>, addr: ClientAddr, headers: HeaderMap) -> Response {
     if let Err(refusal) = allowed(&app, addr.0, &headers).await {
         return refusal;

@@ -144,7 +144,17 @@ async fn settings_file_with_flags_taking_precedence() {
 
 #[tokio::test]
 async fn command_line_administration() {
-    let s = TestServer::start_with(&DEFAULT_THROTTLE).await;
+    // The default lock (5 failures), without the backoff between failures: an attempt during
+    // a backoff is refused uncounted, which would make the lock below depend on timing.
+    let s = TestServer::start_with(&[
+        "--login-max-failures",
+        "5",
+        "--login-address-max-failures",
+        "20",
+        "--login-backoff-secs",
+        "0",
+    ])
+    .await;
     let db = s.database_url().to_string();
     let (ok, out, err) = cli(&["--database", &db, "migrate"]);
     assert!(ok && out.contains("schema current"), "{out}{err}");

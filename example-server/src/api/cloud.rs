@@ -10,15 +10,17 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use rbac_core::service::{LoginInput, UserInput};
 use rbac_core::{Error, Field, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{datetime, Actor, BodyError, ClientAddr};
+use super::{datetime, guarded, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// Success.
@@ -100,14 +102,31 @@ impl From<BodyError> for CloudError {
     }
 }
 
+/// A cloud refusal's body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::ErrorBody)]
+pub struct ErrorBody {
+    /// 1001 error, 1002 bad parameters, 1003 authentication failed, 1004 registration
+    /// failed, 1007 user disabled, 500 internal.
+    #[serde(rename = "errCode")]
+    code: i64,
+    /// Always null on a refusal.
+    data: Option<Value>,
+    /// Always `failed`.
+    msg: &'static str,
+    /// The refusal in words.
+    #[serde(rename = "errMsg")]
+    message: String,
+}
+
 impl IntoResponse for CloudError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "errCode": self.code,
-            "data": null,
-            "msg": "failed",
-            "errMsg": self.message,
-        });
+        let body = ErrorBody {
+            code: self.code,
+            data: None,
+            msg: "failed",
+            message: self.message,
+        };
         (self.status, Json(body)).into_response()
     }
 }
@@ -131,7 +150,7 @@ super::json_extractor!(
 );
 
 /// The cloud routes.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([
             CredentialSource::Header(HeaderName::from_static("token")),
@@ -139,20 +158,41 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         ])
         .renderer(CloudRejection)
         .authenticated();
-    Router::new()
-        .route("/api/v1/platform/ping", get(ping))
-        .route("/api/v1/platform/address", get(address))
-        .route("/api/v1/user/register", post(register))
-        .route("/api/v1/user/login", post(login))
-        .route("/api/v1/user/list", get(list).layer(token))
+    OpenApiRouter::new()
+        .routes(routes!(ping))
+        .routes(routes!(address))
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(guarded(routes!(list), token))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/platform/ping",
+    tag = "cloud",
+    operation_id = "cloud_ping",
+    summary = "Ping",
+    responses(
+        (status = 200, description = "`\"pong\"`", content_type = "application/json"),
+    )
+)]
 async fn ping() -> Json<&'static str> {
     Json("pong")
 }
 
 /// The client's `IP:port`: the socket's peer, or, when that peer is a trusted proxy, the
 /// nearest untrusted hop of `X-Forwarded-For` (with `X-Forwarded-Port`, else port 0).
+#[utoipa::path(
+    get,
+    path = "/api/v1/platform/address",
+    tag = "cloud",
+    operation_id = "cloud_address",
+    summary = "The client's IP:port",
+    description = "Behind a trusted proxy, the nearest untrusted hop of `X-Forwarded-For`.",
+    responses(
+        (status = 200, description = "`\"IP:port\"`", content_type = "application/json"),
+    )
+)]
 async fn address(
     State(app): State<AppState>,
     addr: ClientAddr,
@@ -190,12 +230,24 @@ pub fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[
 }
 
 /// `{"username","password"}`; both must be strings when present.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = cloud::Credentials)]
 struct Credentials {
     username: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/register",
+    tag = "cloud",
+    operation_id = "cloud_register",
+    summary = "Register a user",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "`errCode` 0 with the new user; or a refusal with its `errCode`", content_type = "application/json"),
+    )
+)]
 async fn register(
     State(app): State<AppState>,
     CloudJson(body): CloudJson<Credentials>,
@@ -226,6 +278,17 @@ async fn register(
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/login",
+    tag = "cloud",
+    operation_id = "cloud_login",
+    summary = "Log in: answers a token",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "`errCode` 0 with the token; or a refusal with its `errCode`", content_type = "application/json"),
+    )
+)]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
@@ -273,6 +336,18 @@ fn record(user: &User) -> Value {
 }
 
 /// The caller's record; with UserAccess, every user under `data.users` too.
+#[utoipa::path(
+    get,
+    path = "/api/v1/user/list",
+    tag = "cloud",
+    operation_id = "cloud_list",
+    summary = "The caller's record (and every user for `UserAccess`)",
+    security(("token" = []), ("token_query" = [])),
+    responses(
+        (status = 200, description = "`errcode` 0 with `data.user`; or a refusal with its `errCode`", content_type = "application/json"),
+        (status = 401, description = "Missing, bad or revoked token (`errCode` 1003)", body = ErrorBody),
+    )
+)]
 async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<Value>> {
     let me = app.rbac.user_by_id(actor.user_id).await?;
     let mut data = json!({ "user": record(&me) });

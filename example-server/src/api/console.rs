@@ -10,19 +10,18 @@
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use rbac_core::service::{LoginInput, PrimaryRegistration, SubAccount};
 use rbac_core::{Entity, Error};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{read_body, Actor, BodyError, BodyLimit, ClientAddr};
+use super::{guarded, read_body, Actor, BodyError, BodyLimit, ClientAddr};
 use crate::app::AppState;
-
-/// Where the console's routes live.
-pub const PREFIX: &str = "/casdao/api/v1.0/system";
 
 /// A console refusal: the HTTP-like code (also the HTTP status) and the words for `msg`.
 #[derive(Debug)]
@@ -83,9 +82,25 @@ impl From<BodyError> for ConsoleError {
     }
 }
 
+/// The console envelope.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = console::Envelope)]
+pub struct Envelope {
+    /// 200 on success, else the HTTP-like refusal code (also the HTTP status).
+    code: u16,
+    /// Null on success, else the refusal in words.
+    msg: Option<String>,
+    /// The answer (null on a refusal).
+    data: Value,
+}
+
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        let body = json!({ "code": self.code.as_u16(), "msg": self.msg, "data": null });
+        let body = Envelope {
+            code: self.code.as_u16(),
+            msg: Some(self.msg),
+            data: Value::Null,
+        };
         (self.code, Json(body)).into_response()
     }
 }
@@ -103,8 +118,12 @@ impl RenderRejection<axum::body::Body> for ConsoleRejection {
 type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Success: `{"code":200,"msg":null,"data":data}`.
-fn ok(data: Value) -> Json<Value> {
-    Json(json!({ "code": 200, "msg": null, "data": data }))
+fn ok(data: Value) -> Json<Envelope> {
+    Json(Envelope {
+        code: 200,
+        msg: None,
+        data,
+    })
 }
 
 super::json_extractor!(
@@ -139,7 +158,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ConsoleF
 }
 
 /// The console routes.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([
             CredentialSource::Header(HeaderName::from_static("x-auth-token")),
@@ -147,15 +166,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         ])
         .renderer(ConsoleRejection)
         .authenticated();
-    Router::new()
-        .route(&format!("{PREFIX}/register/existence"), post(existence))
-        .route(&format!("{PREFIX}/register/sms/code"), post(sms_code))
-        .route(&format!("{PREFIX}/register/addition"), post(register))
-        .route(&format!("{PREFIX}/auth/login"), post(login))
-        .route(
-            &format!("{PREFIX}/user/addition"),
-            post(add_sub_account).layer(token),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(existence))
+        .routes(routes!(sms_code))
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(guarded(routes!(add_sub_account), token))
 }
 
 /// An unknown path under the console's prefix.
@@ -193,21 +209,36 @@ fn text(field: &str, value: Option<String>) -> Result<String> {
     Ok(value)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = console::ExistenceForm)]
 struct ExistenceForm {
     username: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/register/existence",
+    tag = "console",
+    operation_id = "console_existence",
+    summary = "Whether a username is taken",
+    description = "`data` is true or false.",
+    request_body(content = ExistenceForm, content_type = "application/x-www-form-urlencoded", description = "Form-encoded (a JSON object is accepted too)"),
+    responses(
+        (status = 200, description = "`data`: true when taken", body = Envelope),
+        (status = 400, description = "Missing or malformed username", body = Envelope),
+    )
+)]
 async fn existence(
     State(app): State<AppState>,
     ConsoleForm(form): ConsoleForm<ExistenceForm>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Envelope>> {
     let name = text("username", form.username)?;
     Ok(ok(json!(app.rbac.user_exists(&name).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = console::SmsCodeRequest)]
 struct SmsCodeRequest {
     mobile_phone: Option<String>,
     module: Option<String>,
@@ -215,10 +246,25 @@ struct SmsCodeRequest {
     department_id: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/register/sms/code",
+    tag = "console",
+    operation_id = "console_sms_code",
+    summary = "Send a 6-digit registration code by SMS",
+    description = "Valid 5 minutes, single use, one send per phone per minute.",
+    request_body = SmsCodeRequest,
+    responses(
+        (status = 200, description = "Sent", body = Envelope),
+        (status = 400, description = "Invalid input or unknown departmentId", body = Envelope),
+        (status = 429, description = "Sent less than a minute ago", body = Envelope),
+        (status = 500, description = "The SMS could not be sent", body = Envelope),
+    )
+)]
 async fn sms_code(
     State(app): State<AppState>,
     ConsoleJson(body): ConsoleJson<SmsCodeRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Envelope>> {
     let phone = text("mobilePhone", body.mobile_phone)?;
     fixed("module", body.module.as_deref(), "注册验证")?;
     fixed("origin", body.origin.as_deref(), "console")?;
@@ -227,8 +273,9 @@ async fn sms_code(
     Ok(ok(Value::Null))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = console::RegisterRequest)]
 struct RegisterRequest {
     role_id: Option<i64>,
     role_category: Option<i64>,
@@ -241,11 +288,25 @@ struct RegisterRequest {
     origin: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/register/addition",
+    tag = "console",
+    operation_id = "console_register",
+    summary = "Register a primary account with the SMS code",
+    description = "`data` is the new user id.",
+    request_body = RegisterRequest,
+    responses(
+        (status = 200, description = "`data`: the new user id", body = Envelope),
+        (status = 400, description = "Invalid input, wrong or expired code", body = Envelope),
+        (status = 409, description = "The username is taken", body = Envelope),
+    )
+)]
 async fn register(
     State(app): State<AppState>,
     addr: ClientAddr,
     ConsoleJson(body): ConsoleJson<RegisterRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Envelope>> {
     fixed("roleId", body.role_id, 1)?;
     fixed("roleCategory", body.role_category, 1)?;
     fixed("origin", body.origin.as_deref(), "console")?;
@@ -267,8 +328,9 @@ async fn register(
     Ok(ok(json!(user.id)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = console::SubAccountRequest)]
 struct SubAccountRequest {
     role_id: Option<i64>,
     role_category: Option<i64>,
@@ -291,11 +353,28 @@ struct SubAccountRequest {
     enterprise: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/user/addition",
+    tag = "console",
+    operation_id = "console_add_sub_account",
+    summary = "Create a sub-account in the caller's organisation",
+    description = "Requires the privilege `SubAccountAdd` (primary accounts). `notify` 3 sends the password by SMS. `data` is the new id.",
+    request_body = SubAccountRequest,
+    security(("x_auth_token" = [])),
+    responses(
+        (status = 200, description = "`data`: the new user id", body = Envelope),
+        (status = 400, description = "Invalid input", body = Envelope),
+        (status = 401, description = "Missing, invalid or expired token", body = Envelope),
+        (status = 403, description = "Not a primary account", body = Envelope),
+        (status = 409, description = "The username is taken", body = Envelope),
+    )
+)]
 async fn add_sub_account(
     State(app): State<AppState>,
     Actor(actor): Actor,
     ConsoleJson(body): ConsoleJson<SubAccountRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Envelope>> {
     fixed("roleId", body.role_id, 4)?;
     fixed("roleCategory", body.role_category, 4)?;
     fixed("origin", body.origin.as_deref(), "console")?;
@@ -328,8 +407,9 @@ async fn add_sub_account(
     Ok(ok(json!(user.id)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = console::LoginRequest)]
 struct LoginRequest {
     username: Option<String>,
     password: Option<String>,
@@ -337,11 +417,26 @@ struct LoginRequest {
     department_id: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/auth/login",
+    tag = "console",
+    operation_id = "console_login",
+    summary = "Log in to an organisation",
+    description = "`data` is an opaque token valid 2 hours, each use extending it to 2 hours from that use.",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "`data`: the token", body = Envelope),
+        (status = 400, description = "Invalid input", body = Envelope),
+        (status = 401, description = "Wrong username, password or departmentId", body = Envelope),
+        (status = 429, description = "Too many failed attempts", body = Envelope),
+    )
+)]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
     ConsoleJson(body): ConsoleJson<LoginRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Envelope>> {
     let name = text("username", body.username)?;
     let password = text("password", body.password)?;
     fixed("source", body.source.as_deref(), "console")?;

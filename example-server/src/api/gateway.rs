@@ -11,16 +11,17 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, post};
-use axum::Router;
 use rbac_core::service::EmailRegistration;
 use rbac_core::{Code, Error, Field, Project};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::platform::{page, required, JsonBody, PlatformError, Reply, Result};
-use super::{datetime, read_body, Actor, BodyLimit, ClientAddr};
+use super::platform::{page, required, Envelope, JsonBody, PlatformError, Reply, Result};
+use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr};
 use crate::app::AppState;
 
 /// Where `/rpc` forwards to, and what `end_points` lists.
@@ -92,7 +93,7 @@ impl RenderRejection<Body> for GatewayRejection {
 }
 
 /// The gateway routes (login and logout are mounted by the platform surface).
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([
             CredentialSource::Header(header::AUTHORIZATION),
@@ -104,22 +105,35 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .sources([CredentialSource::ProjectKey])
         .renderer(GatewayRejection)
         .authenticated();
-    Router::new()
-        .route("/api/v1/auth-code", post(auth_code))
-        .route("/api/v1/register", post(register))
-        .route("/api/v1/project/list", post(list).layer(token.clone()))
-        .route("/api/v1/project/create", post(create).layer(token.clone()))
-        .route("/api/v1/project/delete", post(delete).layer(token))
-        .route("/rpc", any(rpc).layer(key))
+    OpenApiRouter::new()
+        .routes(routes!(auth_code))
+        .routes(routes!(register))
+        .routes(guarded(routes!(list), token.clone()))
+        .routes(guarded(routes!(create), token.clone()))
+        .routes(guarded(routes!(delete), token))
+        .routes(guarded(routes!(rpc), key))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = gateway::AuthCodeReq)]
 struct AuthCodeReq {
     user_name: Option<String>,
     email: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth-code",
+    tag = "gateway",
+    operation_id = "gateway_auth_code",
+    summary = "E-mail a 6-digit registration code",
+    description = "Valid 5 minutes, single use, one send per address per minute. 1027 malformed address, 1029 the mail could not be sent.",
+    request_body = AuthCodeReq,
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+    )
+)]
 async fn auth_code(
     State(app): State<AppState>,
     JsonBody(body): JsonBody<AuthCodeReq>,
@@ -132,8 +146,9 @@ async fn auth_code(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = gateway::RegisterReq)]
 struct RegisterReq {
     user_name: Option<String>,
     password: Option<String>,
@@ -141,6 +156,18 @@ struct RegisterReq {
     reg_code: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/register",
+    tag = "gateway",
+    operation_id = "gateway_register",
+    summary = "Register with the e-mailed code",
+    description = "Wrong code 1032, expired 1030, e-mail taken 1018, name taken 1005; five wrong codes burn the code.",
+    request_body = RegisterReq,
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+    )
+)]
 async fn register(
     State(app): State<AppState>,
     addr: ClientAddr,
@@ -178,14 +205,28 @@ fn record(p: &Project, endpoints: &[String]) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = gateway::ListReq)]
 struct ListReq {
     user_id: Option<i64>,
     page_no: Option<u64>,
     page_size: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/project/list",
+    tag = "gateway",
+    operation_id = "gateway_list",
+    summary = "List the caller's projects (another user's with `UserAccess`)",
+    request_body = ListReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn list(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -202,13 +243,27 @@ async fn list(
     Ok(Reply::list(json!({ "list": rows }), listing.total, count))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = gateway::CreateReq)]
 struct CreateReq {
     project_type: Option<i32>,
     project_name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/project/create",
+    tag = "gateway",
+    operation_id = "gateway_create",
+    summary = "Create a project with a fresh key and secret",
+    request_body = CreateReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn create(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -226,12 +281,26 @@ async fn create(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = gateway::DeleteReq)]
 struct DeleteReq {
     id: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/project/delete",
+    tag = "gateway",
+    operation_id = "gateway_delete",
+    summary = "Delete an own project: its key stops working at once",
+    request_body = DeleteReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn delete(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -275,6 +344,22 @@ fn copy_headers(from: &HeaderMap) -> HeaderMap {
 /// Forwards a request made with a valid project key to the upstream, as is (method, query,
 /// headers but credentials and hop-by-hop ones, body), and answers with the upstream's
 /// answer. No upstream configured: 503.
+#[utoipa::path(
+    method(get, post, put, delete, patch, head, options),
+    path = "/rpc",
+    tag = "gateway",
+    operation_id = "gateway_rpc",
+    summary = "Forward a request to the upstream with a project key",
+    description = "Authenticated by the project key and secret (headers or HTTP Basic) and counted against the project's daily quota; the upstream's answer is returned as is.",
+    security(("project_key" = [], "project_secret" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The upstream's answer (any status)"),
+        (status = 401, description = "Missing or wrong key or secret, or a deleted project", body = Envelope),
+        (status = 429, description = "The project's daily quota is used up", body = Envelope),
+        (status = 502, description = "The upstream did not answer", body = Envelope),
+        (status = 503, description = "No upstream is configured", body = Envelope),
+    )
+)]
 async fn rpc(State(app): State<AppState>, req: Request) -> Response {
     let Some(upstream) = app.gateway.upstream.clone() else {
         return PlatformError::new(Code::ServerError, "no upstream is configured for /rpc")

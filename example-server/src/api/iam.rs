@@ -6,16 +6,18 @@
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use rbac_core::service::validate::iam as rules;
 use rbac_core::service::{LoginInput, UserEdit, UserInput};
 use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{rfc3339, Actor, BodyError, ClientAddr};
+use super::{guarded, rfc3339, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// An IAM error: HTTP status, code and message.
@@ -86,13 +88,23 @@ impl From<BodyError> for IamError {
     }
 }
 
+/// An IAM refusal's body.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = iam::ErrorBody)]
+pub struct ErrorBody {
+    /// The IAM code (100003 bad body, 100206 wrong password, 110001 no such user, ...).
+    code: u32,
+    /// The code in words.
+    message: String,
+}
+
 impl IntoResponse for IamError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "code": self.code, "message": self.message })),
-        )
-            .into_response()
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
     }
 }
 
@@ -115,40 +127,40 @@ super::json_extractor!(
 );
 
 /// The IAM routes.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let layer = RbacLayer::new(std::sync::Arc::new(state.rbac.clone()))
         .sources([CredentialSource::Bearer, CredentialSource::Basic])
         .renderer(IamRejection);
     let need = |code: &str| layer.clone().require_code(code);
     let authenticated = || layer.clone().authenticated();
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/login", post(login))
-        .route("/logout", post(logout).layer(authenticated()))
-        .route("/refresh", post(refresh).layer(authenticated()))
-        .route(
-            "/v1/users",
-            post(create)
-                .merge(get(list).layer(need("UserAccess")))
-                .merge(delete(delete_many).layer(need("UserDelete"))),
-        )
-        .route(
-            "/v1/users/{name}",
-            get(get_one)
-                .merge(put(update))
-                .layer(authenticated())
-                .merge(delete(delete_one).layer(need("UserDelete"))),
-        )
-        .route(
-            "/v1/users/{name}/change-password",
-            put(change_password).layer(authenticated()),
-        )
-        .route(
-            "/v1/users/{name}/change_password",
-            put(change_password).layer(authenticated()),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(login))
+        .routes(guarded(routes!(logout), authenticated()))
+        .routes(guarded(routes!(refresh), authenticated()))
+        .routes(routes!(create))
+        .routes(guarded(routes!(list), need("UserAccess")))
+        .routes(guarded(routes!(delete_many), need("UserDelete")))
+        .routes(guarded(routes!(get_one), authenticated()))
+        .routes(guarded(routes!(update), authenticated()))
+        .routes(guarded(routes!(delete_one), need("UserDelete")))
+        .routes(guarded(routes!(change_password), authenticated()))
+        .routes(guarded(
+            routes!(change_password_underscored),
+            authenticated(),
+        ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "iam",
+    operation_id = "iam_healthz",
+    summary = "Liveness",
+    responses(
+        (status = 200, description = "`{\"status\":\"ok\"}`", content_type = "application/json"),
+    )
+)]
 async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -168,12 +180,14 @@ fn resource(user: &User) -> Value {
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = iam::Metadata)]
 struct Metadata {
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = iam::UserBody)]
 struct UserBody {
     #[serde(default)]
     metadata: Metadata,
@@ -183,6 +197,18 @@ struct UserBody {
     phone: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/users",
+    tag = "iam",
+    operation_id = "iam_create",
+    summary = "Create (register) a user",
+    request_body = UserBody,
+    responses(
+        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 400, description = "Invalid input, or the name is taken (110002)", body = ErrorBody),
+    )
+)]
 async fn create(
     State(app): State<AppState>,
     IamJson(body): IamJson<UserBody>,
@@ -221,6 +247,23 @@ fn names_in(query: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/users",
+    tag = "iam",
+    operation_id = "iam_delete_many",
+    summary = "Delete several users by name",
+    description = "Requires the privilege `UserDelete`.",
+    params(
+        ("name" = Vec<String>, Query, description = "Names to delete, repeated"),
+    ),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "null", content_type = "application/json"),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+        (status = 403, description = "Lacks `UserDelete`", body = ErrorBody),
+    )
+)]
 async fn delete_many(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -231,6 +274,24 @@ async fn delete_many(
     Ok(Json(Value::Null))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{name}",
+    tag = "iam",
+    operation_id = "iam_delete_one",
+    summary = "Delete a user",
+    description = "Requires the privilege `UserDelete`.",
+    params(
+        ("name" = String, Path, description = "The user's name"),
+    ),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "null", content_type = "application/json"),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+        (status = 403, description = "Lacks `UserDelete`", body = ErrorBody),
+        (status = 404, description = "No such user (110001)", body = ErrorBody),
+    )
+)]
 async fn delete_one(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -240,13 +301,34 @@ async fn delete_one(
     Ok(Json(Value::Null))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = iam::ChangePasswordBody)]
 struct ChangePasswordBody {
     old_password: Option<String>,
     new_password: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/users/{name}/change-password",
+    tag = "iam",
+    operation_id = "iam_change_password",
+    summary = "Change a password",
+    description = "The owner with the old password, or anyone with `UserEdit`.",
+    params(
+        ("name" = String, Path, description = "The user's name"),
+    ),
+    request_body = ChangePasswordBody,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "null", content_type = "application/json"),
+        (status = 400, description = "Invalid new password", body = ErrorBody),
+        (status = 401, description = "Missing or bad token, or a wrong old password", body = ErrorBody),
+        (status = 403, description = "Not oneself and lacks `UserEdit`", body = ErrorBody),
+        (status = 404, description = "No such user (110001)", body = ErrorBody),
+    )
+)]
 async fn change_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -262,6 +344,56 @@ async fn change_password(
     Ok(Json(Value::Null))
 }
 
+/// `change_password`, the spelling marmotedu/iam mounts.
+#[utoipa::path(
+    put,
+    path = "/v1/users/{name}/change_password",
+    tag = "iam",
+    operation_id = "iam_change_password_underscored",
+    summary = "Change a password (the spelling of marmotedu/iam)",
+    description = "The same as `change-password`.",
+    params(
+        ("name" = String, Path, description = "The user's name"),
+    ),
+    request_body = ChangePasswordBody,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "null", content_type = "application/json"),
+        (status = 400, description = "Invalid new password", body = ErrorBody),
+        (status = 401, description = "Missing or bad token, or a wrong old password", body = ErrorBody),
+        (status = 403, description = "Not oneself and lacks `UserEdit`", body = ErrorBody),
+        (status = 404, description = "No such user (110001)", body = ErrorBody),
+    )
+)]
+async fn change_password_underscored(
+    state: State<AppState>,
+    actor: Actor,
+    name: Path<String>,
+    body: IamJson<ChangePasswordBody>,
+) -> Result<Json<Value>> {
+    change_password(state, actor, name, body).await
+}
+
+#[utoipa::path(
+    put,
+    path = "/v1/users/{name}",
+    tag = "iam",
+    operation_id = "iam_update",
+    summary = "Update a user's details",
+    description = "Oneself, or anyone with `UserEdit`.",
+    params(
+        ("name" = String, Path, description = "The user's name"),
+    ),
+    request_body = UserBody,
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 400, description = "Invalid input", body = ErrorBody),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+        (status = 403, description = "Not oneself and lacks `UserEdit`", body = ErrorBody),
+        (status = 404, description = "No such user (110001)", body = ErrorBody),
+    )
+)]
 async fn update(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -284,6 +416,24 @@ async fn update(
     Ok(Json(resource(&user)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/users/{name}",
+    tag = "iam",
+    operation_id = "iam_get_one",
+    summary = "One user",
+    description = "Oneself, or anyone with `UserAccess`.",
+    params(
+        ("name" = String, Path, description = "The user's name"),
+    ),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+        (status = 403, description = "Not oneself and lacks `UserAccess`", body = ErrorBody),
+        (status = 404, description = "No such user (110001)", body = ErrorBody),
+    )
+)]
 async fn get_one(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -320,6 +470,26 @@ fn selector_name(selector: Option<&str>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/users",
+    tag = "iam",
+    operation_id = "iam_list",
+    summary = "List users",
+    description = "Requires the privilege `UserAccess`.",
+    params(
+        ("offset" = Option<u64>, Query, description = "Rows to skip"),
+        ("limit" = Option<u64>, Query, description = "Most rows (default 1000)"),
+        ("fieldSelector" = Option<String>, Query, description = "`name=<part of a name>`"),
+    ),
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "`{totalCount, items}`", content_type = "application/json"),
+        (status = 400, description = "A bad offset or limit", body = ErrorBody),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+        (status = 403, description = "Lacks `UserAccess`", body = ErrorBody),
+    )
+)]
 async fn list(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -349,12 +519,28 @@ async fn list(
     Ok(Json(json!({ "totalCount": listing.total, "items": items })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = iam::LoginBody)]
 struct LoginBody {
     username: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "iam",
+    operation_id = "iam_login",
+    summary = "Log in with a JSON body or HTTP Basic credentials",
+    description = "Answers `{token, expire}`.",
+    request_body = LoginBody,
+    security((), ("basic" = [])),
+    responses(
+        (status = 200, description = "`{token, expire}`", content_type = "application/json"),
+        (status = 400, description = "Malformed body (100003)", body = ErrorBody),
+        (status = 401, description = "Wrong name or password (100206)", body = ErrorBody),
+    )
+)]
 async fn login(State(app): State<AppState>, addr: ClientAddr, req: Request) -> Result<Json<Value>> {
     let basic = CredentialSource::Basic.read(&req);
     let (name, password) = match basic {
@@ -388,6 +574,18 @@ async fn login(State(app): State<AppState>, addr: ClientAddr, req: Request) -> R
     })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "iam",
+    operation_id = "iam_logout",
+    summary = "End the session",
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "null", content_type = "application/json"),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+    )
+)]
 async fn logout(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<Value>> {
     if !actor.session_id.is_empty() {
         app.rbac.logout(&actor).await?;
@@ -395,6 +593,18 @@ async fn logout(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json
     Ok(Json(Value::Null))
 }
 
+#[utoipa::path(
+    post,
+    path = "/refresh",
+    tag = "iam",
+    operation_id = "iam_refresh",
+    summary = "A fresh token for the session",
+    security(("bearer" = []), ("basic" = [])),
+    responses(
+        (status = 200, description = "`{token, expire}`", content_type = "application/json"),
+        (status = 401, description = "Missing or bad token", body = ErrorBody),
+    )
+)]
 async fn refresh(
     State(app): State<AppState>,
     Actor(actor): Actor,

@@ -5,8 +5,10 @@ pub mod cloud;
 pub mod console;
 pub mod gateway;
 pub mod iam;
+pub mod openapi;
 pub mod platform;
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -14,36 +16,68 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::Route;
 use axum::Router;
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
+use tower::{Layer, Service};
+use utoipa::OpenApi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::config::Config;
 use crate::metrics;
 
-/// Every surface's routes over one state.
+/// Every surface's routes over one state, with the OpenAPI document of exactly those
+/// routes at `/openapi.json` and its interactive page at `/docs`.
 pub fn router(state: AppState, config: &Config) -> Router {
-    let operations = Router::new()
-        .route("/metrics", axum::routing::get(metrics::scrape))
-        .route("/readyz", axum::routing::get(readyz));
-    let bench = if config.bench_routes {
-        metrics::instrument("bench", bench::routes(&state))
-    } else {
-        Router::new()
-    };
-    Router::new()
-        .merge(bench)
-        .merge(metrics::instrument("platform", platform::routes(&state)))
-        .merge(metrics::instrument("iam", iam::routes(&state)))
-        .merge(metrics::instrument("cloud", cloud::routes(&state)))
-        .merge(metrics::instrument("console", console::routes(&state)))
-        .merge(metrics::instrument("gateway", gateway::routes(&state)))
-        .merge(metrics::instrument("operations", operations))
+    documented_routes(&state, config)
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(config.body_limit)))
         .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// The mounted routes and, from the same attributes, their document and its page. Every
+/// API route goes through [`OpenApiRouter::routes`], so none is mounted undocumented.
+fn documented_routes(state: &AppState, config: &Config) -> Router<AppState> {
+    let document = openapi::Document::default();
+    let operations = OpenApiRouter::new()
+        .routes(routes!(metrics::scrape))
+        .routes(routes!(readyz))
+        .routes(openapi::document_route(&document));
+    let bench = if config.bench_routes {
+        metrics::instrument("bench", bench::routes(state))
+    } else {
+        OpenApiRouter::new()
+    };
+    let (routes, spec) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(bench)
+        .merge(metrics::instrument("platform", platform::routes(state)))
+        .merge(metrics::instrument("iam", iam::routes(state)))
+        .merge(metrics::instrument("cloud", cloud::routes(state)))
+        .merge(metrics::instrument("console", console::routes(state)))
+        .merge(metrics::instrument("gateway", gateway::routes(state)))
+        .merge(metrics::instrument("operations", operations))
+        .split_for_parts();
+    routes.merge(openapi::publish(&document, spec))
+}
+
+/// A documented route with `layer` (its privilege check) around its handler only: a
+/// method the route does not serve still answers 405, credentials or not.
+pub(crate) fn guarded<L>(
+    routes: UtoipaMethodRouter<AppState>,
+    layer: L,
+) -> UtoipaMethodRouter<AppState>
+where
+    L: Layer<Route> + Clone + Send + Sync + 'static,
+    L::Service: Service<axum::extract::Request, Error = Infallible> + Clone + Send + Sync + 'static,
+    <L::Service as Service<axum::extract::Request>>::Response: IntoResponse + 'static,
+    <L::Service as Service<axum::extract::Request>>::Future: Send + 'static,
+{
+    let (schemas, paths, route) = routes;
+    (schemas, paths, route.route_layer(layer))
 }
 
 /// The request-id header, read and answered.
@@ -81,6 +115,17 @@ async fn request_id(req: axum::extract::Request, next: axum::middleware::Next) -
 
 /// Readiness: 200 when the store answers and its schema is current, else 503 saying why.
 /// (`/healthz`, liveness, is the IAM surface's.)
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "operations_readyz",
+    summary = "Readiness: the store answers and its schema is current",
+    responses(
+        (status = 200, description = "`{\"status\":\"ready\"}`", content_type = "application/json"),
+        (status = 503, description = "`{\"status\":\"not ready\",\"reason\":…}`", content_type = "application/json")
+    )
+)]
 async fn readyz(axum::extract::State(app): axum::extract::State<AppState>) -> Response {
     match app.sql.readiness().await {
         Ok(()) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
@@ -282,5 +327,37 @@ mod tests {
             parse_datetime("2021-10-11 00:00:00")
         );
         assert_eq!(parse_datetime("nope"), None);
+    }
+}
+
+#[cfg(test)]
+mod mounting {
+    /// Every route goes through `OpenApiRouter::routes`, which takes its path and methods
+    /// from the handler's `#[utoipa::path]`: a plain `route`, `route_service` or `nest` would
+    /// mount something the document does not list (tests/tests/openapi.rs checks the rest
+    /// through the binary).
+    #[test]
+    fn no_route_is_mounted_around_the_document() {
+        let sources = [
+            ("api/mod.rs", include_str!("mod.rs")),
+            ("api/bench.rs", include_str!("bench.rs")),
+            ("api/cloud.rs", include_str!("cloud.rs")),
+            ("api/console.rs", include_str!("console.rs")),
+            ("api/gateway.rs", include_str!("gateway.rs")),
+            ("api/iam.rs", include_str!("iam.rs")),
+            ("api/openapi.rs", include_str!("openapi.rs")),
+            ("api/platform.rs", include_str!("platform.rs")),
+            ("metrics.rs", include_str!("../metrics.rs")),
+            ("app.rs", include_str!("../app.rs")),
+        ];
+        for (file, source) in sources {
+            for call in ["route", "route_service", "nest", "nest_service"] {
+                let needle = format!(".{call}(");
+                assert!(
+                    !source.contains(&needle),
+                    "{file} mounts with `{needle}`: use `.routes(routes!(handler))`"
+                );
+            }
+        }
     }
 }

@@ -7,26 +7,45 @@
 
 use axum::body::Body;
 use axum::extract::State;
+use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use rbac_core::service::{AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput};
 use rbac_core::{Code, Error, Order, Page, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{datetime, parse_datetime, Actor, BodyError, ClientAddr};
+use super::{datetime, guarded, parse_datetime, Actor, BodyError, ClientAddr};
 use crate::app::AppState;
 
 /// The platform's response header.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Header)]
 pub struct Header {
+    /// 0 on success, else the refusal's code (1001 not logged in, 1003 no privilege, 1004
+    /// bad request, ...).
     code: i32,
+    /// The code in words.
     message: String,
+    /// Rows matching, for lists (1 for a single answer, 0 on a refusal).
     total: u64,
+    /// Rows in this answer.
     count: u64,
+}
+
+/// The platform envelope, shared by the gateway surface.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Envelope)]
+pub struct Envelope {
+    /// The outcome.
+    header: Header,
+    /// The answer (`{}` on a refusal).
+    data: Value,
 }
 
 /// A success: data with its total and count.
@@ -67,7 +86,11 @@ impl IntoResponse for Reply {
             total: self.total,
             count: self.count,
         };
-        Json(json!({ "header": header, "data": self.data })).into_response()
+        Json(Envelope {
+            header,
+            data: self.data,
+        })
+        .into_response()
     }
 }
 
@@ -130,7 +153,8 @@ impl IntoResponse for PlatformError {
             total: 0,
             count: 0,
         };
-        (status, Json(json!({ "header": header, "data": {} }))).into_response()
+        let data = json!({});
+        (status, Json(Envelope { header, data })).into_response()
     }
 }
 
@@ -154,74 +178,37 @@ super::json_extractor!(
 );
 
 /// The platform routes, each with its privilege requirement.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let layer = RbacLayer::new(state.rbac.authorizer().clone())
-        .sources([CredentialSource::auth_token(), CredentialSource::Bearer])
+        .sources([
+            CredentialSource::auth_token(),
+            CredentialSource::Header(header::AUTHORIZATION),
+        ])
         .renderer(PlatformRejection);
     let need = |code: &str| layer.clone().require_code(code);
     let authenticated = || layer.clone().authenticated();
-    let p = |path: &str| format!("/api/v1/platform/{path}");
-    Router::new()
-        .route("/api/v1/login", post(login))
-        .route(&p("logout"), post(logout).layer(authenticated()))
-        .route(&p("list/user"), post(list_user).layer(need("UserAccess")))
-        .route(&p("create/user"), post(create_user).layer(need("UserAdd")))
-        .route(&p("edit/user"), post(edit_user).layer(need("UserEdit")))
-        .route(
-            &p("delete/user"),
-            post(delete_user).layer(need("UserDelete")),
-        )
-        .route(
-            &p("enable/user"),
-            post(enable_user).layer(need("UserEnableOrDisable")),
-        )
-        .route(
-            &p("disable/user"),
-            post(disable_user).layer(need("UserEnableOrDisable")),
-        )
-        .route(&p("list/role"), post(list_role).layer(need("RoleAccess")))
-        .route(&p("create/role"), post(create_role).layer(need("RoleAdd")))
-        .route(&p("edit/role"), post(edit_role).layer(need("RoleEdit")))
-        .route(
-            &p("delete/role"),
-            post(delete_role).layer(need("RoleDelete")),
-        )
-        .route(
-            &p("enable/role"),
-            post(enable_role).layer(need("RoleEnableOrDisable")),
-        )
-        .route(
-            &p("disable/role"),
-            post(disable_role).layer(need("RoleEnableOrDisable")),
-        )
-        .route(
-            &p("auth/role"),
-            post(auth_role).layer(need("RoleAuthority")),
-        )
-        .route(
-            &p("inquire/auth"),
-            post(inquire_auth).layer(authenticated()),
-        )
-        .route(
-            &p("change/password"),
-            post(change_password).layer(authenticated()),
-        )
-        .route(
-            &p("reset/password"),
-            post(reset_password).layer(need("UserEdit")),
-        )
-        .route(
-            &p("list/role-user"),
-            post(list_role_user).layer(need("RoleAccess")),
-        )
-        .route(
-            &p("refresh/token"),
-            post(refresh_token).layer(authenticated()),
-        )
-        .route(
-            &p("list/oper-log"),
-            post(list_oper_log).layer(authenticated()),
-        )
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(guarded(routes!(logout), authenticated()))
+        .routes(guarded(routes!(list_user), need("UserAccess")))
+        .routes(guarded(routes!(create_user), need("UserAdd")))
+        .routes(guarded(routes!(edit_user), need("UserEdit")))
+        .routes(guarded(routes!(delete_user), need("UserDelete")))
+        .routes(guarded(routes!(enable_user), need("UserEnableOrDisable")))
+        .routes(guarded(routes!(disable_user), need("UserEnableOrDisable")))
+        .routes(guarded(routes!(list_role), need("RoleAccess")))
+        .routes(guarded(routes!(create_role), need("RoleAdd")))
+        .routes(guarded(routes!(edit_role), need("RoleEdit")))
+        .routes(guarded(routes!(delete_role), need("RoleDelete")))
+        .routes(guarded(routes!(enable_role), need("RoleEnableOrDisable")))
+        .routes(guarded(routes!(disable_role), need("RoleEnableOrDisable")))
+        .routes(guarded(routes!(auth_role), need("RoleAuthority")))
+        .routes(guarded(routes!(inquire_auth), authenticated()))
+        .routes(guarded(routes!(change_password), authenticated()))
+        .routes(guarded(routes!(reset_password), need("UserEdit")))
+        .routes(guarded(routes!(list_role_user), need("RoleAccess")))
+        .routes(guarded(routes!(refresh_token), authenticated()))
+        .routes(guarded(routes!(list_oper_log), authenticated()))
 }
 
 /// Unknown paths: HTTP 404 in the platform envelope.
@@ -244,14 +231,27 @@ pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
     Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::LoginReq)]
 struct LoginReq {
     name: Option<String>,
     user_name: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "platform",
+    operation_id = "platform_login",
+    summary = "Log in with a name (or user_name) and password",
+    description = "Answers a JWT in `auth_token` with the role and privileges. Repeated failures back off and lock (code 1028).",
+    request_body = LoginReq,
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+    )
+)]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
@@ -278,10 +278,25 @@ async fn login(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::Nothing)]
 struct Nothing {}
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/logout",
+    tag = "platform",
+    operation_id = "platform_logout",
+    summary = "Log out: the token stops working at once, on every instance",
+    description = "Any logged-in user.",
+    request_body = Nothing,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn logout(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -291,14 +306,29 @@ async fn logout(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::ListUserReq)]
 struct ListUserReq {
     name: Option<String>,
     page_no: Option<u64>,
     page_size: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/user",
+    tag = "platform",
+    operation_id = "platform_list_user",
+    summary = "List users, optionally by name, a page at a time",
+    description = "Requires the privilege `UserAccess`; without it, code 1000.",
+    request_body = ListUserReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn list_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -336,8 +366,9 @@ async fn list_user(
     Ok(Reply::list(json!({ "users": users }), listing.total, count))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::CreateUserReq)]
 struct CreateUserReq {
     user_name: Option<String>,
     user_alias: Option<String>,
@@ -348,6 +379,20 @@ struct CreateUserReq {
     email: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/create/user",
+    tag = "platform",
+    operation_id = "platform_create_user",
+    summary = "Create a user with a role",
+    description = "Requires the privilege `UserAdd`; without it, code 1000. The role may grant only privileges the caller holds.",
+    request_body = CreateUserReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn create_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -367,8 +412,9 @@ async fn create_user(
     Ok(Reply::one(json!({ "user_id": user.id })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::EditUserReq)]
 struct EditUserReq {
     user_name: Option<String>,
     user_alias: Option<String>,
@@ -379,6 +425,20 @@ struct EditUserReq {
     email: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/edit/user",
+    tag = "platform",
+    operation_id = "platform_edit_user",
+    summary = "Edit a user's details or role",
+    description = "Requires the privilege `UserEdit`; without it, code 1000.",
+    request_body = EditUserReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn edit_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -397,12 +457,27 @@ async fn edit_user(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::UserNameReq)]
 struct UserNameReq {
     user_name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/delete/user",
+    tag = "platform",
+    operation_id = "platform_delete_user",
+    summary = "Delete a user (not the built-in admin)",
+    description = "Requires the privilege `UserDelete`; without it, code 1000.",
+    request_body = UserNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn delete_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -413,6 +488,20 @@ async fn delete_user(
     Ok(Reply::empty())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/enable/user",
+    tag = "platform",
+    operation_id = "platform_enable_user",
+    summary = "Enable a user and clear its login lock",
+    description = "Requires the privilege `UserEnableOrDisable`; without it, code 1000.",
+    request_body = UserNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn enable_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -423,6 +512,20 @@ async fn enable_user(
     Ok(Reply::empty())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/disable/user",
+    tag = "platform",
+    operation_id = "platform_disable_user",
+    summary = "Disable a user: its sessions end at once",
+    description = "Requires the privilege `UserEnableOrDisable`; without it, code 1000.",
+    request_body = UserNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn disable_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -433,13 +536,28 @@ async fn disable_user(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::PageReq)]
 struct PageReq {
     page_no: Option<u64>,
     page_size: Option<u64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/role",
+    tag = "platform",
+    operation_id = "platform_list_role",
+    summary = "List roles with their privileges",
+    description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    request_body = PageReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn list_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -474,13 +592,28 @@ async fn list_role(
     Ok(Reply::list(json!({ "roles": roles }), listing.total, count))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::CreateRoleReq)]
 struct CreateRoleReq {
     role_name: Option<String>,
     remark: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/create/role",
+    tag = "platform",
+    operation_id = "platform_create_role",
+    summary = "Create a role",
+    description = "Requires the privilege `RoleAdd`; without it, code 1000.",
+    request_body = CreateRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn create_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -494,14 +627,29 @@ async fn create_role(
     Ok(Reply::one(json!({ "id": role.id })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::EditRoleReq)]
 struct EditRoleReq {
     id: Option<i64>,
     role_name: Option<String>,
     remark: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/edit/role",
+    tag = "platform",
+    operation_id = "platform_edit_role",
+    summary = "Rename a role or change its remark",
+    description = "Requires the privilege `RoleEdit`; without it, code 1000.",
+    request_body = EditRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn edit_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -516,12 +664,27 @@ async fn edit_role(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::RoleNameReq)]
 struct RoleNameReq {
     role_name: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/delete/role",
+    tag = "platform",
+    operation_id = "platform_delete_role",
+    summary = "Delete a role no user holds",
+    description = "Requires the privilege `RoleDelete`; without it, code 1000.",
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn delete_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -532,6 +695,20 @@ async fn delete_role(
     Ok(Reply::empty())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/enable/role",
+    tag = "platform",
+    operation_id = "platform_enable_role",
+    summary = "Enable a role",
+    description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn enable_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -542,6 +719,20 @@ async fn enable_role(
     Ok(Reply::empty())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/disable/role",
+    tag = "platform",
+    operation_id = "platform_disable_role",
+    summary = "Disable a role: it grants nothing until enabled",
+    description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn disable_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -552,13 +743,28 @@ async fn disable_role(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::AuthRoleReq)]
 struct AuthRoleReq {
     role_name: Option<String>,
     privilege: Option<Vec<String>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/auth/role",
+    tag = "platform",
+    operation_id = "platform_auth_role",
+    summary = "Set a role's privileges",
+    description = "Requires the privilege `RoleAuthority`; without it, code 1000. Only privileges the caller holds can be granted.",
+    request_body = AuthRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn auth_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -570,13 +776,28 @@ async fn auth_role(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::InquireReq)]
 struct InquireReq {
     name: Option<String>,
     name_type: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/inquire/auth",
+    tag = "platform",
+    operation_id = "platform_inquire_auth",
+    summary = "The privileges of a user or a role",
+    description = "Any logged-in user.",
+    request_body = InquireReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn inquire_auth(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -592,13 +813,28 @@ async fn inquire_auth(
     Ok(Reply::one(json!({ "privilege": codes })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::ChangePasswordReq)]
 struct ChangePasswordReq {
     old_password: Option<String>,
     new_password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/change/password",
+    tag = "platform",
+    operation_id = "platform_change_password",
+    summary = "Change the caller's own password",
+    description = "Any logged-in user.",
+    request_body = ChangePasswordReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn change_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -610,13 +846,28 @@ async fn change_password(
     Ok(Reply::empty())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::ResetPasswordReq)]
 struct ResetPasswordReq {
     user_name: Option<String>,
     new_password: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/reset/password",
+    tag = "platform",
+    operation_id = "platform_reset_password",
+    summary = "Reset another user's password",
+    description = "Requires the privilege `UserEdit`; without it, code 1000.",
+    request_body = ResetPasswordReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn reset_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -628,6 +879,20 @@ async fn reset_password(
     Ok(Reply::empty())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/role-user",
+    tag = "platform",
+    operation_id = "platform_list_role_user",
+    summary = "How many users hold a role",
+    description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn list_role_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -640,6 +905,20 @@ async fn list_role_user(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/refresh/token",
+    tag = "platform",
+    operation_id = "platform_refresh_token",
+    summary = "Exchange the token for a fresh one (the old one ends)",
+    description = "Any logged-in user.",
+    request_body = Nothing,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn refresh_token(
     State(app): State<AppState>,
     Actor(actor): Actor,
@@ -650,8 +929,9 @@ async fn refresh_token(
     Ok(Reply::one(json!({ "auth_token": token.token })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = platform::OperLogReq)]
 struct OperLogReq {
     page_no: Option<u64>,
     page_size: Option<u64>,
@@ -682,6 +962,20 @@ fn time_bound(field: &'static str, value: Option<Value>) -> Result<Option<i64>> 
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/oper-log",
+    tag = "platform",
+    operation_id = "platform_list_oper_log",
+    summary = "The operation log, filtered and paged",
+    description = "Any logged-in user. Users without `UserAccess` see their own entries only.",
+    request_body = OperLogReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+    )
+)]
 async fn list_oper_log(
     State(app): State<AppState>,
     Actor(actor): Actor,
