@@ -195,6 +195,17 @@ async fn the_bench_routes_are_documented_only_when_mounted() {
     assert!(unmatched(r.0, &r.1), "{r:?}");
 }
 
+/// A schema, with a `$ref` to a component followed.
+fn resolve(doc: &Value, schema: &Value) -> Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            doc["components"]["schemas"][name].clone()
+        }
+        None => schema.clone(),
+    }
+}
+
 #[tokio::test]
 async fn every_operation_is_described_with_its_request_and_credentials() {
     let s = TestServer::start().await;
@@ -274,6 +285,43 @@ async fn every_operation_is_described_with_its_request_and_credentials() {
     assert_eq!(
         body_fields("/api/v1/register", "application/json"),
         names(&["user_name", "password", "email", "reg_code"])
+    );
+
+    // Answers come from the handlers' types too.
+    let answer_fields = |method: &str, path: &str, pointer: &[&str]| -> BTreeSet<String> {
+        let content = &doc["paths"][path][method]["responses"]["200"]["content"];
+        let mut schema = resolve(&doc, &content["application/json"]["schema"]);
+        for field in pointer {
+            schema = resolve(&doc, &schema["properties"][*field]);
+        }
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        answer_fields("post", "/api/v1/platform/list/user", &["header"]),
+        names(&["code", "message", "total", "count"])
+    );
+    assert!(
+        answer_fields("post", "/api/v1/login", &["data"]).contains("auth_token"),
+        "platform login answers a token"
+    );
+    assert_eq!(
+        answer_fields("post", "/api/v1/project/create", &["data"]),
+        names(&["project_key", "project_secret"])
+    );
+    assert_eq!(
+        answer_fields("get", "/v1/users/{name}", &["metadata"]),
+        names(&["id", "name", "createdAt", "updatedAt"])
+    );
+    assert_eq!(
+        answer_fields("post", "/casdao/api/v1.0/system/auth/login", &[]),
+        names(&["code", "msg", "data"])
+    );
+    assert!(
+        answer_fields("get", "/api/v1/user/list", &["data", "user"]).contains("userName"),
+        "cloud user record"
     );
 
     // The privilege an operation requires is stated.

@@ -15,7 +15,7 @@ use rbac_core::service::{LoginInput, UserInput};
 use rbac_core::{Error, Field, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -245,13 +245,13 @@ struct Credentials {
     summary = "Register a user",
     request_body = Credentials,
     responses(
-        (status = 200, description = "`errCode` 0 with the new user; or a refusal with its `errCode`", content_type = "application/json"),
+        (status = 200, description = "`errCode` 0 with the new user; a refusal is also HTTP 200, shaped as `cloud.ErrorBody` (1002, 1004)", body = Success<Registered>),
     )
 )]
 async fn register(
     State(app): State<AppState>,
     CloudJson(body): CloudJson<Credentials>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Success<Registered>>> {
     let username = body.username.unwrap_or_default();
     let password = body.password.unwrap_or_default();
     if username.trim().is_empty() || password.is_empty() {
@@ -270,11 +270,9 @@ async fn register(
         .create_user(None, input)
         .await
         .map_err(CloudError::registration)?;
-    Ok(Json(json!({
-        "errCode": OK,
-        "data": { "id": user.id, "username": user.name },
-        "msg": "success",
-        "errMsg": "",
+    Ok(Json(Success::new(Registered {
+        id: user.id,
+        username: user.name,
     })))
 }
 
@@ -286,14 +284,14 @@ async fn register(
     summary = "Log in: answers a token",
     request_body = Credentials,
     responses(
-        (status = 200, description = "`errCode` 0 with the token; or a refusal with its `errCode`", content_type = "application/json"),
+        (status = 200, description = "`errCode` 0 with the token; a refusal is also HTTP 200, shaped as `cloud.ErrorBody` (1002, 1003, 1007)", body = Success<LoggedIn>),
     )
 )]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
     CloudJson(body): CloudJson<Credentials>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Success<LoggedIn>>> {
     let (Some(name), Some(password)) = (body.username, body.password) else {
         return Err(CloudError::new(
             BAD_PARAMS,
@@ -314,25 +312,106 @@ async fn login(
             ip: addr.ip(),
         })
         .await?;
-    Ok(Json(json!({
-        "errCode": OK,
-        "data": { "token": outcome.token.token, "username": outcome.user.name },
-        "msg": "success",
-        "errMsg": "",
+    Ok(Json(Success::new(LoggedIn {
+        token: outcome.token.token,
+        username: outcome.user.name,
     })))
 }
 
 /// A user in the document's shape; the password is never returned.
-fn record(user: &User) -> Value {
-    json!({
-        "id": user.id,
-        "CreatedAt": datetime(user.created_at),
-        "UpdatedAt": datetime(user.updated_at),
-        "uid": user.id.to_string(),
-        "userName": user.name,
-        "password": "",
-        "Status": user.enabled,
-    })
+/// A success: `errCode` 0 with the data.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::Success)]
+pub struct Success<T> {
+    /// 0.
+    #[serde(rename = "errCode")]
+    code: i64,
+    data: T,
+    /// `success`.
+    msg: &'static str,
+    /// Empty.
+    #[serde(rename = "errMsg")]
+    message: &'static str,
+}
+
+impl<T> Success<T> {
+    fn new(data: T) -> Self {
+        Success {
+            code: OK,
+            data,
+            msg: "success",
+            message: "",
+        }
+    }
+}
+
+/// `user/register`: the new user.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::Registered)]
+pub struct Registered {
+    id: i64,
+    username: String,
+}
+
+/// `user/login`: the token for the `token` header or query parameter.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::LoggedIn)]
+pub struct LoggedIn {
+    token: String,
+    username: String,
+}
+
+/// A user record of `user/list` (`password` is always empty).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::UserRecord)]
+pub struct UserRecord {
+    id: i64,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    #[serde(rename = "CreatedAt")]
+    created_at: String,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    #[serde(rename = "UpdatedAt")]
+    updated_at: String,
+    /// The id as text.
+    uid: String,
+    #[serde(rename = "userName")]
+    user_name: String,
+    password: String,
+    /// Enabled.
+    #[serde(rename = "Status")]
+    status: bool,
+}
+
+/// `user/list`'s data: the caller, and every user for a caller holding `UserAccess`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::UserListing)]
+pub struct UserListing {
+    user: UserRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    users: Option<Vec<UserRecord>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<u64>,
+}
+
+/// `user/list`'s answer (the document spells this code `errcode`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = cloud::UserListAnswer)]
+pub struct UserListAnswer {
+    data: UserListing,
+    /// 0.
+    errcode: i64,
+}
+
+fn record(user: &User) -> UserRecord {
+    UserRecord {
+        id: user.id,
+        created_at: datetime(user.created_at),
+        updated_at: datetime(user.updated_at),
+        uid: user.id.to_string(),
+        user_name: user.name.clone(),
+        password: String::new(),
+        status: user.enabled,
+    }
 }
 
 /// The caller's record; with UserAccess, every user under `data.users` too.
@@ -344,13 +423,17 @@ fn record(user: &User) -> Value {
     summary = "The caller's record (and every user for `UserAccess`)",
     security(("token" = []), ("token_query" = [])),
     responses(
-        (status = 200, description = "`errcode` 0 with `data.user`; or a refusal with its `errCode`", content_type = "application/json"),
+        (status = 200, description = "`errcode` 0 with `data.user` (and `data.users`, `data.total` for `UserAccess`)", body = UserListAnswer),
         (status = 401, description = "Missing, bad or revoked token (`errCode` 1003)", body = ErrorBody),
     )
 )]
-async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<Value>> {
+async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<UserListAnswer>> {
     let me = app.rbac.user_by_id(actor.user_id).await?;
-    let mut data = json!({ "user": record(&me) });
+    let mut data = UserListing {
+        user: record(&me),
+        users: None,
+        total: None,
+    };
     if app
         .rbac
         .authorizer()
@@ -364,10 +447,10 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<V
                 ..UserQuery::default()
             })
             .await?;
-        data["users"] = all.rows.iter().map(|v| record(&v.user)).collect();
-        data["total"] = json!(all.total);
+        data.users = Some(all.rows.iter().map(|v| record(&v.user)).collect());
+        data.total = Some(all.total);
     }
-    Ok(Json(json!({ "data": data, "errcode": OK })))
+    Ok(Json(UserListAnswer { data, errcode: OK }))
 }
 
 #[cfg(test)]

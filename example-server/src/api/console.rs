@@ -15,7 +15,7 @@ use rbac_core::service::{LoginInput, PrimaryRegistration, SubAccount};
 use rbac_core::{Entity, Error};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -82,16 +82,36 @@ impl From<BodyError> for ConsoleError {
     }
 }
 
-/// The console envelope.
+/// The console envelope; `T` is the answer's data.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = console::Envelope)]
-pub struct Envelope {
+pub struct Envelope<T> {
     /// 200 on success, else the HTTP-like refusal code (also the HTTP status).
     code: u16,
     /// Null on success, else the refusal in words.
     msg: Option<String>,
     /// The answer (null on a refusal).
-    data: Value,
+    data: T,
+}
+
+/// No data: JSON `null`.
+#[derive(Debug, Serialize)]
+pub struct Null;
+
+impl utoipa::PartialSchema for Null {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::Null)
+            .description(Some("No data: JSON `null`."))
+            .build()
+            .into()
+    }
+}
+
+impl ToSchema for Null {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "console.Null".into()
+    }
 }
 
 impl IntoResponse for ConsoleError {
@@ -99,7 +119,7 @@ impl IntoResponse for ConsoleError {
         let body = Envelope {
             code: self.code.as_u16(),
             msg: Some(self.msg),
-            data: Value::Null,
+            data: Null,
         };
         (self.code, Json(body)).into_response()
     }
@@ -118,7 +138,7 @@ impl RenderRejection<axum::body::Body> for ConsoleRejection {
 type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Success: `{"code":200,"msg":null,"data":data}`.
-fn ok(data: Value) -> Json<Envelope> {
+fn ok<T>(data: T) -> Json<Envelope<T>> {
     Json(Envelope {
         code: 200,
         msg: None,
@@ -224,16 +244,16 @@ struct ExistenceForm {
     description = "`data` is true or false.",
     request_body(content = ExistenceForm, content_type = "application/x-www-form-urlencoded", description = "Form-encoded (a JSON object is accepted too)"),
     responses(
-        (status = 200, description = "`data`: true when taken", body = Envelope),
-        (status = 400, description = "Missing or malformed username", body = Envelope),
+        (status = 200, description = "`data`: true when taken", body = Envelope<bool>),
+        (status = 400, description = "Missing or malformed username", body = Envelope<Null>),
     )
 )]
 async fn existence(
     State(app): State<AppState>,
     ConsoleForm(form): ConsoleForm<ExistenceForm>,
-) -> Result<Json<Envelope>> {
+) -> Result<Json<Envelope<bool>>> {
     let name = text("username", form.username)?;
-    Ok(ok(json!(app.rbac.user_exists(&name).await?)))
+    Ok(ok(app.rbac.user_exists(&name).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -255,22 +275,22 @@ struct SmsCodeRequest {
     description = "Valid 5 minutes, single use, one send per phone per minute.",
     request_body = SmsCodeRequest,
     responses(
-        (status = 200, description = "Sent", body = Envelope),
-        (status = 400, description = "Invalid input or unknown departmentId", body = Envelope),
-        (status = 429, description = "Sent less than a minute ago", body = Envelope),
-        (status = 500, description = "The SMS could not be sent", body = Envelope),
+        (status = 200, description = "Sent", body = Envelope<Null>),
+        (status = 400, description = "Invalid input or unknown departmentId", body = Envelope<Null>),
+        (status = 429, description = "Sent less than a minute ago", body = Envelope<Null>),
+        (status = 500, description = "The SMS could not be sent", body = Envelope<Null>),
     )
 )]
 async fn sms_code(
     State(app): State<AppState>,
     ConsoleJson(body): ConsoleJson<SmsCodeRequest>,
-) -> Result<Json<Envelope>> {
+) -> Result<Json<Envelope<Null>>> {
     let phone = text("mobilePhone", body.mobile_phone)?;
     fixed("module", body.module.as_deref(), "注册验证")?;
     fixed("origin", body.origin.as_deref(), "console")?;
     let organisation = required("departmentId", body.department_id)?;
     app.rbac.send_registration_sms(&phone, organisation).await?;
-    Ok(ok(Value::Null))
+    Ok(ok(Null))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -297,16 +317,16 @@ struct RegisterRequest {
     description = "`data` is the new user id.",
     request_body = RegisterRequest,
     responses(
-        (status = 200, description = "`data`: the new user id", body = Envelope),
-        (status = 400, description = "Invalid input, wrong or expired code", body = Envelope),
-        (status = 409, description = "The username is taken", body = Envelope),
+        (status = 200, description = "`data`: the new user id", body = Envelope<i64>),
+        (status = 400, description = "Invalid input, wrong or expired code", body = Envelope<Null>),
+        (status = 409, description = "The username is taken", body = Envelope<Null>),
     )
 )]
 async fn register(
     State(app): State<AppState>,
     addr: ClientAddr,
     ConsoleJson(body): ConsoleJson<RegisterRequest>,
-) -> Result<Json<Envelope>> {
+) -> Result<Json<Envelope<i64>>> {
     fixed("roleId", body.role_id, 1)?;
     fixed("roleCategory", body.role_category, 1)?;
     fixed("origin", body.origin.as_deref(), "console")?;
@@ -325,7 +345,7 @@ async fn register(
         ip: addr.ip(),
     };
     let user = app.rbac.register_primary(input).await?;
-    Ok(ok(json!(user.id)))
+    Ok(ok(user.id))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -363,18 +383,18 @@ struct SubAccountRequest {
     request_body = SubAccountRequest,
     security(("x_auth_token" = [])),
     responses(
-        (status = 200, description = "`data`: the new user id", body = Envelope),
-        (status = 400, description = "Invalid input", body = Envelope),
-        (status = 401, description = "Missing, invalid or expired token", body = Envelope),
-        (status = 403, description = "Not a primary account", body = Envelope),
-        (status = 409, description = "The username is taken", body = Envelope),
+        (status = 200, description = "`data`: the new user id", body = Envelope<i64>),
+        (status = 400, description = "Invalid input", body = Envelope<Null>),
+        (status = 401, description = "Missing, invalid or expired token", body = Envelope<Null>),
+        (status = 403, description = "Not a primary account", body = Envelope<Null>),
+        (status = 409, description = "The username is taken", body = Envelope<Null>),
     )
 )]
 async fn add_sub_account(
     State(app): State<AppState>,
     Actor(actor): Actor,
     ConsoleJson(body): ConsoleJson<SubAccountRequest>,
-) -> Result<Json<Envelope>> {
+) -> Result<Json<Envelope<i64>>> {
     fixed("roleId", body.role_id, 4)?;
     fixed("roleCategory", body.role_category, 4)?;
     fixed("origin", body.origin.as_deref(), "console")?;
@@ -404,7 +424,7 @@ async fn add_sub_account(
         notify: true,
     };
     let user = app.rbac.add_sub_account(&actor, input).await?;
-    Ok(ok(json!(user.id)))
+    Ok(ok(user.id))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -426,17 +446,17 @@ struct LoginRequest {
     description = "`data` is an opaque token valid 2 hours, each use extending it to 2 hours from that use.",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "`data`: the token", body = Envelope),
-        (status = 400, description = "Invalid input", body = Envelope),
-        (status = 401, description = "Wrong username, password or departmentId", body = Envelope),
-        (status = 429, description = "Too many failed attempts", body = Envelope),
+        (status = 200, description = "`data`: the token", body = Envelope<String>),
+        (status = 400, description = "Invalid input", body = Envelope<Null>),
+        (status = 401, description = "Wrong username, password or departmentId", body = Envelope<Null>),
+        (status = 429, description = "Too many failed attempts", body = Envelope<Null>),
     )
 )]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
     ConsoleJson(body): ConsoleJson<LoginRequest>,
-) -> Result<Json<Envelope>> {
+) -> Result<Json<Envelope<String>>> {
     let name = text("username", body.username)?;
     let password = text("password", body.password)?;
     fixed("source", body.source.as_deref(), "console")?;
@@ -447,5 +467,5 @@ async fn login(
         ip: addr.ip(),
     };
     let outcome = app.rbac.login_to_organisation(&input, organisation).await?;
-    Ok(ok(json!(outcome.token.token)))
+    Ok(ok(outcome.token.token))
 }

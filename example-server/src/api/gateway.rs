@@ -14,13 +14,12 @@ use axum::response::{IntoResponse, Response};
 use rbac_core::service::EmailRegistration;
 use rbac_core::{Code, Error, Field, Project};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::platform::{page, required, Envelope, JsonBody, PlatformError, Reply, Result};
+use super::platform::{page, required, Empty, Envelope, JsonBody, PlatformError, Reply, Result};
 use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr};
 use crate::app::AppState;
 
@@ -131,7 +130,7 @@ struct AuthCodeReq {
     description = "Valid 5 minutes, single use, one send per address per minute. 1027 malformed address, 1029 the mail could not be sent.",
     request_body = AuthCodeReq,
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
     )
 )]
 async fn auth_code(
@@ -165,7 +164,7 @@ struct RegisterReq {
     description = "Wrong code 1032, expired 1030, e-mail taken 1018, name taken 1005; five wrong codes burn the code.",
     request_body = RegisterReq,
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
     )
 )]
 async fn register(
@@ -187,22 +186,68 @@ async fn register(
 }
 
 /// A project in the document's shape.
-fn record(p: &Project, endpoints: &[String]) -> Value {
-    json!({
-        "id": p.id,
-        "project_name": p.name,
-        "project_type": p.kind,
-        "project_key": p.key,
-        "project_secret": p.secret,
-        "end_points": endpoints,
-        "deleted": p.deleted,
-        "created_time": datetime(p.created_at),
-        "request_total": p.request_total,
-        "request_today": if p.request_day == rbac_core::utc_day(rbac_core::now()) { p.request_today } else { 0 },
-        "request_max": p.request_max,
-        "pool_id": p.pool_id,
-        "pool_name": p.pool_name,
-    })
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = gateway::ProjectRow)]
+pub struct ProjectRow {
+    id: i64,
+    project_name: String,
+    project_type: i32,
+    /// 16 characters.
+    project_key: String,
+    /// 48 characters.
+    project_secret: String,
+    /// The public URLs of the gateway (`--gateway-endpoint`).
+    end_points: Vec<String>,
+    deleted: bool,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    created_time: String,
+    request_total: i64,
+    /// Requests counted today (UTC).
+    request_today: i64,
+    /// The daily quota.
+    request_max: i64,
+    pool_id: i64,
+    pool_name: String,
+}
+
+/// `project/list`: a page of projects.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = gateway::ProjectPage)]
+pub struct ProjectPage {
+    list: Vec<ProjectRow>,
+}
+
+/// `project/create`: the new project's credentials.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = gateway::ProjectKeys)]
+pub struct ProjectKeys {
+    /// 16 characters from the OS CSPRNG.
+    project_key: String,
+    /// 48 characters from the OS CSPRNG.
+    project_secret: String,
+}
+
+fn record(p: &Project, endpoints: &[String]) -> ProjectRow {
+    let today = rbac_core::utc_day(rbac_core::now());
+    ProjectRow {
+        id: p.id,
+        project_name: p.name.clone(),
+        project_type: p.kind,
+        project_key: p.key.clone(),
+        project_secret: p.secret.clone(),
+        end_points: endpoints.to_vec(),
+        deleted: p.deleted,
+        created_time: datetime(p.created_at),
+        request_total: p.request_total,
+        request_today: if p.request_day == today {
+            p.request_today
+        } else {
+            0
+        },
+        request_max: p.request_max,
+        pool_id: p.pool_id,
+        pool_name: p.pool_name.clone(),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -223,8 +268,8 @@ struct ListReq {
     request_body = ListReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<ProjectPage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn list(
@@ -238,9 +283,9 @@ async fn list(
         .await
         .map_err(refusal)?;
     let endpoints = &app.gateway.endpoints;
-    let rows: Vec<Value> = listing.rows.iter().map(|p| record(p, endpoints)).collect();
-    let count = rows.len();
-    Ok(Reply::list(json!({ "list": rows }), listing.total, count))
+    let list: Vec<ProjectRow> = listing.rows.iter().map(|p| record(p, endpoints)).collect();
+    let count = list.len();
+    Ok(Reply::page_of(ProjectPage { list }, listing.total, count))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -260,8 +305,8 @@ struct CreateReq {
     request_body = CreateReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<ProjectKeys>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn create(
@@ -275,10 +320,10 @@ async fn create(
         .create_project(&actor, &name, body.project_type.unwrap_or(1))
         .await
         .map_err(refusal)?;
-    Ok(Reply::one(json!({
-        "project_key": project.key,
-        "project_secret": project.secret,
-    })))
+    Ok(Reply::of(ProjectKeys {
+        project_key: project.key,
+        project_secret: project.secret,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -297,8 +342,8 @@ struct DeleteReq {
     request_body = DeleteReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn delete(
@@ -354,10 +399,10 @@ fn copy_headers(from: &HeaderMap) -> HeaderMap {
     security(("project_key" = [], "project_secret" = []), ("basic" = [])),
     responses(
         (status = 200, description = "The upstream's answer (any status)"),
-        (status = 401, description = "Missing or wrong key or secret, or a deleted project", body = Envelope),
-        (status = 429, description = "The project's daily quota is used up", body = Envelope),
-        (status = 502, description = "The upstream did not answer", body = Envelope),
-        (status = 503, description = "No upstream is configured", body = Envelope),
+        (status = 401, description = "Missing or wrong key or secret, or a deleted project", body = Envelope<Empty>),
+        (status = 429, description = "The project's daily quota is used up", body = Envelope<Empty>),
+        (status = 502, description = "The upstream did not answer", body = Envelope<Empty>),
+        (status = 503, description = "No upstream is configured", body = Envelope<Empty>),
     )
 )]
 async fn rpc(State(app): State<AppState>, req: Request) -> Response {

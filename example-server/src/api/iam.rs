@@ -165,19 +165,67 @@ async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-fn resource(user: &User) -> Value {
-    json!({
-        "metadata": {
-            "id": user.id,
-            "name": user.name,
-            "createdAt": rfc3339(user.created_at),
-            "updatedAt": rfc3339(user.updated_at),
+/// A user resource's metadata.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = iam::ObjectMeta)]
+pub struct ObjectMeta {
+    id: i64,
+    name: String,
+    /// RFC 3339, UTC.
+    created_at: String,
+    /// RFC 3339, UTC.
+    updated_at: String,
+}
+
+/// A user resource (`password` is always empty).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = iam::UserResource)]
+pub struct UserResource {
+    metadata: ObjectMeta,
+    nickname: String,
+    password: String,
+    email: String,
+    phone: String,
+    /// In lists only: the user's policy count (always 0 here: no policies).
+    #[serde(rename = "totalPolicy", skip_serializing_if = "Option::is_none")]
+    total_policy: Option<u64>,
+}
+
+/// `GET /v1/users`: a page of users.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = iam::UserList)]
+pub struct UserList {
+    /// Users matching, in all.
+    total_count: u64,
+    items: Vec<UserResource>,
+}
+
+/// `login`, `refresh`: a token and when it expires.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = iam::IssuedToken)]
+pub struct IssuedToken {
+    /// For `Authorization: Bearer`.
+    token: String,
+    /// RFC 3339, UTC.
+    expire: String,
+}
+
+fn resource(user: &User) -> UserResource {
+    UserResource {
+        metadata: ObjectMeta {
+            id: user.id,
+            name: user.name.clone(),
+            created_at: rfc3339(user.created_at),
+            updated_at: rfc3339(user.updated_at),
         },
-        "nickname": user.alias,
-        "password": "",
-        "email": user.email.clone().unwrap_or_default(),
-        "phone": user.phone,
-    })
+        nickname: user.alias.clone(),
+        password: String::new(),
+        email: user.email.clone().unwrap_or_default(),
+        phone: user.phone.clone(),
+        total_policy: None,
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -205,14 +253,14 @@ struct UserBody {
     summary = "Create (register) a user",
     request_body = UserBody,
     responses(
-        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 200, description = "The user resource", body = UserResource),
         (status = 400, description = "Invalid input, or the name is taken (110002)", body = ErrorBody),
     )
 )]
 async fn create(
     State(app): State<AppState>,
     IamJson(body): IamJson<UserBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<UserResource>> {
     let name = body.metadata.name.unwrap_or_default();
     let nickname = body.nickname.unwrap_or_default();
     let email = body.email.unwrap_or_default();
@@ -387,7 +435,7 @@ async fn change_password_underscored(
     request_body = UserBody,
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 200, description = "The user resource", body = UserResource),
         (status = 400, description = "Invalid input", body = ErrorBody),
         (status = 401, description = "Missing or bad token", body = ErrorBody),
         (status = 403, description = "Not oneself and lacks `UserEdit`", body = ErrorBody),
@@ -399,7 +447,7 @@ async fn update(
     Actor(actor): Actor,
     Path(name): Path<String>,
     IamJson(body): IamJson<UserBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<UserResource>> {
     let current = app.rbac.view_user(&actor, &name).await?;
     let nickname = body.nickname.unwrap_or(current.alias);
     let email = body.email.unwrap_or(current.email.unwrap_or_default());
@@ -428,7 +476,7 @@ async fn update(
     ),
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "The user resource", content_type = "application/json"),
+        (status = 200, description = "The user resource", body = UserResource),
         (status = 401, description = "Missing or bad token", body = ErrorBody),
         (status = 403, description = "Not oneself and lacks `UserAccess`", body = ErrorBody),
         (status = 404, description = "No such user (110001)", body = ErrorBody),
@@ -438,7 +486,7 @@ async fn get_one(
     State(app): State<AppState>,
     Actor(actor): Actor,
     Path(name): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<UserResource>> {
     let user = app.rbac.view_user(&actor, &name).await?;
     Ok(Json(resource(&user)))
 }
@@ -484,7 +532,7 @@ fn selector_name(selector: Option<&str>) -> Option<String> {
     ),
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "`{totalCount, items}`", content_type = "application/json"),
+        (status = 200, description = "A page of users", body = UserList),
         (status = 400, description = "A bad offset or limit", body = ErrorBody),
         (status = 401, description = "Missing or bad token", body = ErrorBody),
         (status = 403, description = "Lacks `UserAccess`", body = ErrorBody),
@@ -494,7 +542,7 @@ async fn list(
     State(app): State<AppState>,
     Actor(actor): Actor,
     query: axum::extract::Query<ListQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<UserList>> {
     let offset = number("offset", query.offset.as_deref(), 0)?;
     let limit = number("limit", query.limit.as_deref(), 1000)?;
     let q = UserQuery {
@@ -507,16 +555,18 @@ async fn list(
         },
     };
     let listing = app.rbac.list_users(&actor, &q).await?;
-    let items: Vec<Value> = listing
+    let items = listing
         .rows
         .iter()
-        .map(|v| {
-            let mut item = resource(&v.user);
-            item["totalPolicy"] = json!(0);
-            item
+        .map(|v| UserResource {
+            total_policy: Some(0),
+            ..resource(&v.user)
         })
         .collect();
-    Ok(Json(json!({ "totalCount": listing.total, "items": items })))
+    Ok(Json(UserList {
+        total_count: listing.total,
+        items,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -536,12 +586,16 @@ struct LoginBody {
     request_body = LoginBody,
     security((), ("basic" = [])),
     responses(
-        (status = 200, description = "`{token, expire}`", content_type = "application/json"),
+        (status = 200, description = "A token", body = IssuedToken),
         (status = 400, description = "Malformed body (100003)", body = ErrorBody),
         (status = 401, description = "Wrong name or password (100206)", body = ErrorBody),
     )
 )]
-async fn login(State(app): State<AppState>, addr: ClientAddr, req: Request) -> Result<Json<Value>> {
+async fn login(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    req: Request,
+) -> Result<Json<IssuedToken>> {
     let basic = CredentialSource::Basic.read(&req);
     let (name, password) = match basic {
         Some(rbac_core::Credential::Basic { user, password }) => (user, password),
@@ -568,10 +622,10 @@ async fn login(State(app): State<AppState>, addr: ClientAddr, req: Request) -> R
             ip: addr.ip(),
         })
         .await?;
-    Ok(Json(json!({
-        "token": outcome.token.token,
-        "expire": rfc3339(outcome.token.expires_at),
-    })))
+    Ok(Json(IssuedToken {
+        token: outcome.token.token,
+        expire: rfc3339(outcome.token.expires_at),
+    }))
 }
 
 #[utoipa::path(
@@ -601,7 +655,7 @@ async fn logout(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json
     summary = "A fresh token for the session",
     security(("bearer" = []), ("basic" = [])),
     responses(
-        (status = 200, description = "`{token, expire}`", content_type = "application/json"),
+        (status = 200, description = "A token", body = IssuedToken),
         (status = 401, description = "Missing or bad token", body = ErrorBody),
     )
 )]
@@ -609,13 +663,13 @@ async fn refresh(
     State(app): State<AppState>,
     Actor(actor): Actor,
     addr: ClientAddr,
-) -> Result<Json<Value>> {
+) -> Result<Json<IssuedToken>> {
     if actor.session_id.is_empty() {
         return Err(Error::Unauthenticated(AuthFailure::Missing).into());
     }
     let token = app.rbac.refresh(&actor, &addr.ip()).await?;
-    Ok(Json(json!({
-        "token": token.token,
-        "expire": rfc3339(token.expires_at),
-    })))
+    Ok(Json(IssuedToken {
+        token: token.token,
+        expire: rfc3339(token.expires_at),
+    }))
 }

@@ -38,14 +38,145 @@ pub struct Header {
     count: u64,
 }
 
-/// The platform envelope, shared by the gateway surface.
+/// The platform envelope, shared by the gateway surface; `T` is the answer's data.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = platform::Envelope)]
-pub struct Envelope {
+pub struct Envelope<T> {
     /// The outcome.
     header: Header,
     /// The answer (`{}` on a refusal).
-    data: Value,
+    data: T,
+}
+
+/// No data: `{}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Empty)]
+pub struct Empty {}
+
+/// A typed answer as the envelope's data (plain structs with string keys always serialize).
+fn to_data<T: Serialize>(data: T) -> Value {
+    serde_json::to_value(data).unwrap_or(Value::Null)
+}
+
+/// `login`: the session and what it may do.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::LoginData)]
+pub struct LoginData {
+    /// The server's version.
+    version: String,
+    user_name: String,
+    /// The JWT, for `Auth-Token` or `Authorization`.
+    auth_token: String,
+    login_ip: String,
+    /// Unix seconds of this login.
+    login_time: i64,
+    /// The role's name.
+    role: String,
+    /// The privilege codes the role grants.
+    privilege: Vec<String>,
+}
+
+/// One row of `list/user` (`password` is always empty).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::UserRow)]
+pub struct UserRow {
+    user_id: i64,
+    user_did: String,
+    user_name: String,
+    user_alias: String,
+    phone_number: String,
+    email: String,
+    /// Who created the user.
+    create_user: String,
+    /// Unix seconds of the last login, 0 for never.
+    login_time: i64,
+    role_name: String,
+    remark: String,
+    enabled: bool,
+    password: String,
+}
+
+/// `list/user`: a page of users.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::UserPage)]
+pub struct UserPage {
+    users: Vec<UserRow>,
+}
+
+/// `create/user`: the new user's id.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::CreatedUser)]
+pub struct CreatedUser {
+    user_id: i64,
+}
+
+/// One row of `list/role`; `role` lists the privilege codes.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::RoleRow)]
+pub struct RoleRow {
+    id: i64,
+    role_name: String,
+    create_user: String,
+    remark: String,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    created_time: String,
+    enabled: bool,
+    role: Vec<String>,
+}
+
+/// `list/role`: a page of roles.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::RolePage)]
+pub struct RolePage {
+    roles: Vec<RoleRow>,
+}
+
+/// `create/role`: the new role's id.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::CreatedRole)]
+pub struct CreatedRole {
+    id: i64,
+}
+
+/// `inquire/auth`: the privilege codes a user or role holds.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Privileges)]
+pub struct Privileges {
+    privilege: Vec<String>,
+}
+
+/// `list/role-user`: how many users hold the role.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::RoleUserCount)]
+pub struct RoleUserCount {
+    role_name: String,
+    user_count: u64,
+}
+
+/// `refresh/token`: the new token (the old one has ended).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Refreshed)]
+pub struct Refreshed {
+    auth_token: String,
+}
+
+/// One operation-log entry.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::LogRow)]
+pub struct LogRow {
+    oper_user: String,
+    /// The operation's category code.
+    oper_type: i32,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    oper_time: String,
+    oper_content: String,
+}
+
+/// `list/oper-log`: a page of entries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::LogPage)]
+pub struct LogPage {
+    list: Vec<LogRow>,
 }
 
 /// A success: data with its total and count.
@@ -75,6 +206,16 @@ impl Reply {
             total,
             count: count as u64,
         }
+    }
+
+    /// A single answer of a typed shape.
+    pub(crate) fn of<T: Serialize>(data: T) -> Self {
+        Reply::one(to_data(data))
+    }
+
+    /// A page of a typed shape: `count` rows here of `total`.
+    pub(crate) fn page_of<T: Serialize>(data: T, total: u64, count: usize) -> Self {
+        Reply::list(to_data(data), total, count)
     }
 }
 
@@ -249,7 +390,7 @@ struct LoginReq {
     description = "Answers a JWT in `auth_token` with the role and privileges. Repeated failures back off and lock (code 1028).",
     request_body = LoginReq,
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LoginData>),
     )
 )]
 async fn login(
@@ -267,15 +408,15 @@ async fn login(
             ip: addr.ip(),
         })
         .await?;
-    Ok(Reply::one(json!({
-        "version": app.rbac.config().version,
-        "user_name": outcome.user.name,
-        "auth_token": outcome.token.token,
-        "login_ip": outcome.user.login_ip,
-        "login_time": outcome.user.login_time.unwrap_or(0),
-        "role": outcome.role,
-        "privilege": outcome.privileges,
-    })))
+    Ok(Reply::of(LoginData {
+        version: app.rbac.config().version.clone(),
+        user_name: outcome.user.name,
+        auth_token: outcome.token.token,
+        login_ip: outcome.user.login_ip,
+        login_time: outcome.user.login_time.unwrap_or(0),
+        role: outcome.role,
+        privilege: outcome.privileges,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -293,8 +434,8 @@ struct Nothing {}
     request_body = Nothing,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn logout(
@@ -325,8 +466,8 @@ struct ListUserReq {
     request_body = ListUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<UserPage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn list_user(
@@ -341,29 +482,29 @@ async fn list_user(
         page: page(req.page_no, req.page_size),
     };
     let listing = app.rbac.list_users(&actor, &query).await?;
-    let users: Vec<Value> = listing
+    let users: Vec<UserRow> = listing
         .rows
-        .iter()
+        .into_iter()
         .map(|v| {
-            let u = &v.user;
-            json!({
-                "user_id": u.id,
-                "user_did": u.did,
-                "user_name": u.name,
-                "user_alias": u.alias,
-                "phone_number": u.phone,
-                "email": u.email.clone().unwrap_or_default(),
-                "create_user": u.creator,
-                "login_time": u.login_time.unwrap_or(0),
-                "role_name": v.role_name,
-                "remark": u.remark,
-                "enabled": u.enabled,
-                "password": "",
-            })
+            let u = v.user;
+            UserRow {
+                user_id: u.id,
+                user_did: u.did,
+                user_name: u.name,
+                user_alias: u.alias,
+                phone_number: u.phone,
+                email: u.email.unwrap_or_default(),
+                create_user: u.creator,
+                login_time: u.login_time.unwrap_or(0),
+                role_name: v.role_name,
+                remark: u.remark,
+                enabled: u.enabled,
+                password: String::new(),
+            }
         })
         .collect();
     let count = users.len();
-    Ok(Reply::list(json!({ "users": users }), listing.total, count))
+    Ok(Reply::page_of(UserPage { users }, listing.total, count))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -389,8 +530,8 @@ struct CreateUserReq {
     request_body = CreateUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<CreatedUser>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn create_user(
@@ -409,7 +550,7 @@ async fn create_user(
         ..UserInput::default()
     };
     let user = app.rbac.create_user(Some(&actor), input).await?;
-    Ok(Reply::one(json!({ "user_id": user.id })))
+    Ok(Reply::of(CreatedUser { user_id: user.id }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -435,8 +576,8 @@ struct EditUserReq {
     request_body = EditUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn edit_user(
@@ -474,8 +615,8 @@ struct UserNameReq {
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn delete_user(
@@ -498,8 +639,8 @@ async fn delete_user(
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn enable_user(
@@ -522,8 +663,8 @@ async fn enable_user(
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn disable_user(
@@ -554,8 +695,8 @@ struct PageReq {
     request_body = PageReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RolePage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn list_role(
@@ -568,7 +709,7 @@ async fn list_role(
         .list_roles(&actor, page(req.page_no, req.page_size))
         .await?;
     let registry = app.rbac.authorizer().registry();
-    let roles: Vec<Value> = listing
+    let roles: Vec<RoleRow> = listing
         .rows
         .iter()
         .map(|r| {
@@ -577,19 +718,19 @@ async fn list_role(
             } else {
                 r.privileges.clone()
             };
-            json!({
-                "id": r.id,
-                "role_name": r.name,
-                "create_user": r.creator,
-                "remark": r.remark,
-                "created_time": datetime(r.created_at),
-                "enabled": r.enabled,
-                "role": codes,
-            })
+            RoleRow {
+                id: r.id,
+                role_name: r.name.clone(),
+                create_user: r.creator.clone(),
+                remark: r.remark.clone(),
+                created_time: datetime(r.created_at),
+                enabled: r.enabled,
+                role: codes,
+            }
         })
         .collect();
     let count = roles.len();
-    Ok(Reply::list(json!({ "roles": roles }), listing.total, count))
+    Ok(Reply::page_of(RolePage { roles }, listing.total, count))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -610,8 +751,8 @@ struct CreateRoleReq {
     request_body = CreateRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<CreatedRole>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn create_role(
@@ -624,7 +765,7 @@ async fn create_role(
         .rbac
         .create_role(&actor, &name, req.remark.as_deref().unwrap_or(""))
         .await?;
-    Ok(Reply::one(json!({ "id": role.id })))
+    Ok(Reply::of(CreatedRole { id: role.id }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -646,8 +787,8 @@ struct EditRoleReq {
     request_body = EditRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn edit_role(
@@ -681,8 +822,8 @@ struct RoleNameReq {
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn delete_role(
@@ -705,8 +846,8 @@ async fn delete_role(
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn enable_role(
@@ -729,8 +870,8 @@ async fn enable_role(
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn disable_role(
@@ -761,8 +902,8 @@ struct AuthRoleReq {
     request_body = AuthRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn auth_role(
@@ -794,8 +935,8 @@ struct InquireReq {
     request_body = InquireReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Privileges>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn inquire_auth(
@@ -810,7 +951,7 @@ async fn inquire_auth(
         _ => return Err(Error::invalid("name_type", "must be 0 (user) or 1 (role)").into()),
     };
     let codes = app.rbac.inquire(&actor, target, &name).await?;
-    Ok(Reply::one(json!({ "privilege": codes })))
+    Ok(Reply::of(Privileges { privilege: codes }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -831,8 +972,8 @@ struct ChangePasswordReq {
     request_body = ChangePasswordReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn change_password(
@@ -864,8 +1005,8 @@ struct ResetPasswordReq {
     request_body = ResetPasswordReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn reset_password(
@@ -889,8 +1030,8 @@ async fn reset_password(
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RoleUserCount>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn list_role_user(
@@ -900,9 +1041,10 @@ async fn list_role_user(
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
     let (role, count) = app.rbac.role_user_count(&actor, &name).await?;
-    Ok(Reply::one(
-        json!({ "role_name": role.name, "user_count": count }),
-    ))
+    Ok(Reply::of(RoleUserCount {
+        role_name: role.name,
+        user_count: count,
+    }))
 }
 
 #[utoipa::path(
@@ -915,8 +1057,8 @@ async fn list_role_user(
     request_body = Nothing,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Refreshed>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn refresh_token(
@@ -926,7 +1068,9 @@ async fn refresh_token(
     JsonBody(_): JsonBody<Nothing>,
 ) -> Result<Reply> {
     let token = app.rbac.refresh(&actor, &addr.ip()).await?;
-    Ok(Reply::one(json!({ "auth_token": token.token })))
+    Ok(Reply::of(Refreshed {
+        auth_token: token.token,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -972,8 +1116,8 @@ fn time_bound(field: &'static str, value: Option<Value>) -> Result<Option<i64>> 
     request_body = OperLogReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code`", body = Envelope),
-        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope),
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LogPage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
     )
 )]
 async fn list_oper_log(
@@ -994,18 +1138,16 @@ async fn list_oper_log(
         page: page(req.page_no, req.page_size),
     };
     let listing = app.rbac.list_audit(&actor, filter).await?;
-    let list: Vec<Value> = listing
+    let list: Vec<LogRow> = listing
         .rows
         .iter()
-        .map(|e| {
-            json!({
-                "oper_user": e.user_name,
-                "oper_type": e.category,
-                "oper_time": datetime(e.time),
-                "oper_content": e.content,
-            })
+        .map(|e| LogRow {
+            oper_user: e.user_name.clone(),
+            oper_type: e.category,
+            oper_time: datetime(e.time),
+            oper_content: e.content.clone(),
         })
         .collect();
     let count = list.len();
-    Ok(Reply::list(json!({ "list": list }), listing.total, count))
+    Ok(Reply::page_of(LogPage { list }, listing.total, count))
 }
