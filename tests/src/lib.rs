@@ -607,6 +607,18 @@ impl TestServer {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// The first line of the server's output that `wanted` accepts, waiting up to five
+    /// seconds for it (the output arrives through a reader thread).
+    pub async fn log_line(&self, wanted: impl Fn(&str) -> bool) -> Option<String> {
+        for _ in 0..250 {
+            if let Some(line) = self.server_log().lines().find(|l| wanted(l)) {
+                return Some(line.to_string());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+
     /// Every response body received so far, in order.
     pub fn recorded_bodies(&self) -> Vec<String> {
         self.bodies.lock().map(|b| b.clone()).unwrap_or_default()

@@ -367,3 +367,67 @@ async fn the_docs_page_is_served_from_the_binary() {
     let r = s.request("GET", "/docs", None).await;
     assert!(r.0 == 200 || r.0 == 303 || r.0 == 308, "{r:?}");
 }
+
+/// Whether an answer is the surface's refusal for a missing privilege.
+fn refused_for_privilege(tag: &str, r: &(u16, Value)) -> bool {
+    match tag {
+        "platform" | "gateway" => r.1["header"]["code"] == 1000,
+        _ => r.0 == 403,
+    }
+}
+
+#[tokio::test]
+async fn each_operation_requires_exactly_the_privilege_it_names() {
+    let s = TestServer::start_with(&["--bench-routes"]).await;
+    let doc = document(&s).await;
+    let admin = s.admin_token().await;
+    let nobody = s.new_user(&admin, &[]).await;
+    let mut holders: std::collections::BTreeMap<String, String> = Default::default();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            let Some(op) = item.get(*method) else {
+                continue;
+            };
+            let Some(privilege) = op["x-rbac-privilege"].as_str() else {
+                continue;
+            };
+            let tag = op["tags"][0].as_str().unwrap_or_default().to_string();
+            let holder = match holders.get(privilege) {
+                Some(t) => t.clone(),
+                None => {
+                    let t = s.new_user(&admin, &[privilege]).await.token;
+                    holders.insert(privilege.to_string(), t.clone());
+                    t
+                }
+            };
+            let call = |token: String| {
+                let (method, path) = (method.to_uppercase(), concrete(path));
+                let s = &s;
+                async move {
+                    let bearer = format!("Bearer {token}");
+                    let headers = [
+                        ("Content-Type", "application/json"),
+                        ("Auth-Token", token.as_str()),
+                        ("Authorization", bearer.as_str()),
+                        ("X-Auth-Token", token.as_str()),
+                    ];
+                    s.send_with(&method, &path, &headers, Some(b"{}".to_vec()))
+                        .await
+                }
+            };
+            let without = call(nobody.token.clone()).await;
+            assert!(
+                refused_for_privilege(&tag, &without),
+                "{method} {path} names {privilege} but lets a caller without it through: {without:?}"
+            );
+            let with = call(holder).await;
+            assert!(
+                !refused_for_privilege(&tag, &with),
+                "{method} {path} names {privilege} but refuses a caller holding it: {with:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} operations name a privilege");
+}

@@ -83,12 +83,10 @@ async fn readiness_and_request_ids() {
             .and_then(|v| v.to_str().ok()),
         Some("ops-test-0042")
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let log = s.server_log();
-    let denied = log
-        .lines()
-        .find(|l| l.contains("access denied"))
-        .unwrap_or_else(|| panic!("the refusal is logged:\n{log}"));
+    let denied = s
+        .log_line(|l| l.contains("access denied"))
+        .await
+        .unwrap_or_else(|| panic!("the refusal is logged:\n{}", s.server_log()));
     // The harness tags each captured line with its stream (`[stderr] …`).
     let json = &denied[denied.find('{').expect("a JSON object")..];
     let line: Value = serde_json::from_str(json).expect("a JSON log line");

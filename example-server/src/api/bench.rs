@@ -42,6 +42,7 @@ async fn read_user(app: &AppState, id: i64) -> Response {
     tag = "bench",
     operation_id = "bench_checked_user",
     summary = "Read a user's id and name, behind the `UserAccess` check",
+    extensions(("x-rbac-privilege" = json!("UserAccess"))),
     params(("id" = i64, Path, description = "A user id")),
     security(("bearer" = []), ("auth_token" = [])),
     responses(

@@ -185,7 +185,9 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Bearer,
         ])
         .renderer(ConsoleRejection)
-        .authenticated();
+        // Checked before the body is read: a caller who may not add sub-accounts learns
+        // nothing about the fields.
+        .require_code("SubAccountAdd");
     OpenApiRouter::new()
         .routes(routes!(existence))
         .routes(routes!(sms_code))
@@ -380,6 +382,7 @@ struct SubAccountRequest {
     operation_id = "console_add_sub_account",
     summary = "Create a sub-account in the caller's organisation",
     description = "Requires the privilege `SubAccountAdd` (primary accounts). `notify` 3 sends the password by SMS. `data` is the new id.",
+    extensions(("x-rbac-privilege" = json!("SubAccountAdd"))),
     request_body = SubAccountRequest,
     security(("x_auth_token" = [])),
     responses(

@@ -302,6 +302,7 @@ fn names_in(query: Option<&str>) -> Vec<String> {
     operation_id = "iam_delete_many",
     summary = "Delete several users by name",
     description = "Requires the privilege `UserDelete`.",
+    extensions(("x-rbac-privilege" = json!("UserDelete"))),
     params(
         ("name" = Vec<String>, Query, description = "Names to delete, repeated"),
     ),
@@ -329,6 +330,7 @@ async fn delete_many(
     operation_id = "iam_delete_one",
     summary = "Delete a user",
     description = "Requires the privilege `UserDelete`.",
+    extensions(("x-rbac-privilege" = json!("UserDelete"))),
     params(
         ("name" = String, Path, description = "The user's name"),
     ),
@@ -525,6 +527,7 @@ fn selector_name(selector: Option<&str>) -> Option<String> {
     operation_id = "iam_list",
     summary = "List users",
     description = "Requires the privilege `UserAccess`.",
+    extensions(("x-rbac-privilege" = json!("UserAccess"))),
     params(
         ("offset" = Option<u64>, Query, description = "Rows to skip"),
         ("limit" = Option<u64>, Query, description = "Most rows (default 1000)"),

@@ -463,6 +463,7 @@ struct ListUserReq {
     operation_id = "platform_list_user",
     summary = "List users, optionally by name, a page at a time",
     description = "Requires the privilege `UserAccess`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserAccess"))),
     request_body = ListUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -527,6 +528,7 @@ struct CreateUserReq {
     operation_id = "platform_create_user",
     summary = "Create a user with a role",
     description = "Requires the privilege `UserAdd`; without it, code 1000. The role may grant only privileges the caller holds.",
+    extensions(("x-rbac-privilege" = json!("UserAdd"))),
     request_body = CreateUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -573,6 +575,7 @@ struct EditUserReq {
     operation_id = "platform_edit_user",
     summary = "Edit a user's details or role",
     description = "Requires the privilege `UserEdit`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserEdit"))),
     request_body = EditUserReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -612,6 +615,7 @@ struct UserNameReq {
     operation_id = "platform_delete_user",
     summary = "Delete a user (not the built-in admin)",
     description = "Requires the privilege `UserDelete`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserDelete"))),
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -636,6 +640,7 @@ async fn delete_user(
     operation_id = "platform_enable_user",
     summary = "Enable a user and clear its login lock",
     description = "Requires the privilege `UserEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserEnableOrDisable"))),
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -660,6 +665,7 @@ async fn enable_user(
     operation_id = "platform_disable_user",
     summary = "Disable a user: its sessions end at once",
     description = "Requires the privilege `UserEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserEnableOrDisable"))),
     request_body = UserNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -692,6 +698,7 @@ struct PageReq {
     operation_id = "platform_list_role",
     summary = "List roles with their privileges",
     description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAccess"))),
     request_body = PageReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -748,6 +755,7 @@ struct CreateRoleReq {
     operation_id = "platform_create_role",
     summary = "Create a role",
     description = "Requires the privilege `RoleAdd`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAdd"))),
     request_body = CreateRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -784,6 +792,7 @@ struct EditRoleReq {
     operation_id = "platform_edit_role",
     summary = "Rename a role or change its remark",
     description = "Requires the privilege `RoleEdit`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEdit"))),
     request_body = EditRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -819,6 +828,7 @@ struct RoleNameReq {
     operation_id = "platform_delete_role",
     summary = "Delete a role no user holds",
     description = "Requires the privilege `RoleDelete`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleDelete"))),
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -843,6 +853,7 @@ async fn delete_role(
     operation_id = "platform_enable_role",
     summary = "Enable a role",
     description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEnableOrDisable"))),
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -867,6 +878,7 @@ async fn enable_role(
     operation_id = "platform_disable_role",
     summary = "Disable a role: it grants nothing until enabled",
     description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEnableOrDisable"))),
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -899,6 +911,7 @@ struct AuthRoleReq {
     operation_id = "platform_auth_role",
     summary = "Set a role's privileges",
     description = "Requires the privilege `RoleAuthority`; without it, code 1000. Only privileges the caller holds can be granted.",
+    extensions(("x-rbac-privilege" = json!("RoleAuthority"))),
     request_body = AuthRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -1002,6 +1015,7 @@ struct ResetPasswordReq {
     operation_id = "platform_reset_password",
     summary = "Reset another user's password",
     description = "Requires the privilege `UserEdit`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("UserEdit"))),
     request_body = ResetPasswordReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -1027,6 +1041,7 @@ async fn reset_password(
     operation_id = "platform_list_role_user",
     summary = "How many users hold a role",
     description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAccess"))),
     request_body = RoleNameReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
