@@ -324,6 +324,7 @@ macro_rules! checks {
 }
 
 checks!(
+    nul_characters_are_refused_or_absent,
     user_create_and_read,
     user_unique_name_and_email,
     user_names_case_sensitive_and_exact,
@@ -368,6 +369,18 @@ checks!(
     change_log,
     change_prune_keeps_ids_growing,
 );
+
+/// A NUL character in looked-up text finds nothing or is refused as input
+/// ([`StoreError::Unrepresentable`]), never a backend failure (a 5xx).
+async fn nul_characters_are_refused_or_absent<S: Store + ?Sized>(s: &S) -> Outcome {
+    let fine = |what: &str, e: Option<StoreError>| match e {
+        None | Some(StoreError::Unrepresentable(_)) => Ok(()),
+        Some(other) => Err(format!("{what} with a NUL: {other}")),
+    };
+    fine("user_by_name", s.user_by_name("a\0b").await.err())?;
+    fine("role_by_name", s.role_by_name("a\0b").await.err())?;
+    Ok(())
+}
 
 async fn user_create_and_read<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("u");

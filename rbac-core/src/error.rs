@@ -186,6 +186,10 @@ pub enum StoreError {
     /// The write would break a rule the store enforces atomically (e.g. a role still in use).
     #[error("{0}")]
     Violation(&'static str),
+    /// The value cannot be stored or compared by this backend (PostgreSQL text holds no
+    /// NUL character); nothing was written.
+    #[error("{0}")]
+    Unrepresentable(&'static str),
     /// The backend failed (connection, I/O, unexpected data).
     #[error("storage backend: {0}")]
     Backend(String),
@@ -314,6 +318,7 @@ impl From<StoreError> for Error {
             StoreError::Conflict(f) => Error::AlreadyExists(f),
             StoreError::NotFound(e) => Error::NotFound(e),
             StoreError::Violation(m) => Error::Violation(m.to_string()),
+            StoreError::Unrepresentable(m) => Error::BadRequest(m.to_string()),
             StoreError::Backend(m) => {
                 tracing::error!(error = %m, "storage backend failed");
                 Error::Internal(m)

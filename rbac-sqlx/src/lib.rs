@@ -267,6 +267,15 @@ impl SqlStore {
 
 /// A backend failure, as the traits report it.
 pub(crate) fn backend(e: sqlx::Error) -> StoreError {
+    // PostgreSQL refuses a NUL character in text (SQLSTATE 22021, or 22P05 when it cannot
+    // be translated): that is the input's fault, not the store's.
+    let unrepresentable = e
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "22021" || code == "22P05");
+    if unrepresentable {
+        return StoreError::Unrepresentable("text may not contain NUL characters");
+    }
     StoreError::Backend(e.to_string())
 }
 
