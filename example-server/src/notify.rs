@@ -43,7 +43,8 @@ impl WebhookSms {
             .json(body)
             .send()
             .await
-            .map_err(|e| e.to_string())?;
+            // Without the URL: it may carry the relay's credentials or a token.
+            .map_err(|e| e.without_url().to_string())?;
         if resp.status().is_success() {
             Ok(())
         } else {

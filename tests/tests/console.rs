@@ -549,3 +549,26 @@ async fn a_token_extended_on_one_instance_is_valid_on_another() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert!(!token_accepted(&a, &token).await, "A after B's logout");
 }
+
+#[tokio::test]
+async fn an_unreachable_webhook_is_logged_without_its_url() {
+    // A port nobody listens on, and a credential in the webhook's query string.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let url = format!("http://127.0.0.1:{closed}/sms?key=webhook-secret-4711");
+    let s = TestServer::start_with(&["--sms-webhook", &url]).await;
+    let r = console_post(&s, "register/sms/code", &sms_request(&gen_phone(), 2), None).await;
+    expect_console_error(&r, 500, "webhook unreachable");
+    let failed = s
+        .log_line(|l| l.contains("SMS webhook failed"))
+        .await
+        .unwrap_or_else(|| panic!("the failure is logged:\n{}", s.server_log()));
+    assert!(!failed.is_empty());
+    assert!(
+        !s.server_log().contains("webhook-secret-4711"),
+        "the webhook's credential reached the log:\n{}",
+        s.server_log()
+    );
+}

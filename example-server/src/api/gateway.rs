@@ -433,7 +433,7 @@ async fn rpc(State(app): State<AppState>, req: Request) -> Response {
     let upstream = match sent {
         Ok(r) => r,
         Err(e) => {
-            tracing::warn!(error = %e, "forwarding /rpc failed");
+            tracing::warn!(error = %e.without_url(), "forwarding /rpc failed");
             return PlatformError::new(Code::ServerError, "the upstream did not answer")
                 .with_status(StatusCode::BAD_GATEWAY)
                 .into_response();
@@ -449,7 +449,7 @@ async fn rpc(State(app): State<AppState>, req: Request) -> Response {
             resp
         }
         Err(e) => {
-            tracing::warn!(error = %e, "reading the upstream's answer failed");
+            tracing::warn!(error = %e.without_url(), "reading the upstream's answer failed");
             PlatformError::new(Code::ServerError, "the upstream's answer could not be read")
                 .with_status(StatusCode::BAD_GATEWAY)
                 .into_response()
