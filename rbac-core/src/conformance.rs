@@ -344,6 +344,7 @@ checks!(
     role_update,
     role_set_privileges,
     role_delete,
+    role_system_key,
     session_create_and_read,
     session_revoke,
     session_rotate_once,
@@ -1682,6 +1683,74 @@ async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
         s.update_user(&back, Revoke::Nothing, &Journal::default())
             .await,
         StoreError::NotFound(Entity::Role)
+    );
+    Ok(())
+}
+
+/// System keys: stored and read back, found by `role_by_key` whatever the name, unique
+/// (on create and on update), kept across a rename, and absent for ordinary roles.
+async fn role_system_key<S: Store + ?Sized>(s: &S) -> Outcome {
+    let (t, key) = (uniq("sk"), uniq("key"));
+    let mut keyed = Role::new(format!("{t}-sys"), "", "admin");
+    keyed.system_key = Some(key.clone());
+    let keyed = s
+        .create_role(&keyed, &Journal::default())
+        .await
+        .ctx("create keyed")?;
+    let got = s.role_by_key(&key).await.ctx("by key")?.ctx("by key")?;
+    ensure_eq!(got.id, keyed.id);
+    ensure_eq!(got.system_key.as_deref(), Some(key.as_str()));
+    let plain = s
+        .create_role(
+            &Role::new(format!("{t}-plain"), "", ""),
+            &Journal::default(),
+        )
+        .await
+        .ctx("create plain")?;
+    ensure_eq!(
+        s.role(plain.id)
+            .await
+            .ctx("plain")?
+            .ctx("plain")?
+            .system_key,
+        None
+    );
+    let mut twin = Role::new(format!("{t}-twin"), "", "");
+    twin.system_key = Some(key.clone());
+    ensure_err!(
+        s.create_role(&twin, &Journal::default()).await,
+        StoreError::Conflict(_)
+    );
+    let mut renamed = got.clone();
+    renamed.name = format!("{t}-renamed");
+    s.update_role(&renamed, &Journal::default())
+        .await
+        .ctx("rename keyed")?;
+    let got = s.role_by_key(&key).await.ctx("by key")?.ctx("by key")?;
+    ensure_eq!(got.name, renamed.name);
+    let mut stolen = s.role(plain.id).await.ctx("plain")?.ctx("plain")?;
+    stolen.system_key = Some(key.clone());
+    ensure_err!(
+        s.update_role(&stolen, &Journal::default()).await,
+        StoreError::Conflict(_)
+    );
+    ensure_eq!(
+        s.role_by_key(&key).await.ctx("by key")?.map(|r| r.id),
+        Some(keyed.id)
+    );
+    ensure!(
+        s.role_by_key(&uniq("none")).await.ctx("none")?.is_none(),
+        "an unknown key finds a role"
+    );
+    let mut adopted = s.role(plain.id).await.ctx("plain")?.ctx("plain")?;
+    let other = uniq("key2");
+    adopted.system_key = Some(other.clone());
+    s.update_role(&adopted, &Journal::default())
+        .await
+        .ctx("key an existing role")?;
+    ensure_eq!(
+        s.role_by_key(&other).await.ctx("adopted")?.map(|r| r.id),
+        Some(plain.id)
     );
     Ok(())
 }

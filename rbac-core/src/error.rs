@@ -242,6 +242,15 @@ pub enum Error {
     /// The grantor does not hold the privilege it tries to grant.
     #[error("cannot grant {0}: the grantor does not hold it")]
     NotGrantable(String),
+    /// The target user or role holds a privilege the actor does not: no one acts on
+    /// someone stronger.
+    #[error("refused: {target} holds {missing}, which the caller does not")]
+    Outranked {
+        /// The user or role acted on (`user eve`, `role ops`).
+        target: String,
+        /// A privilege code (or `admin`, the built-in admin) the actor lacks.
+        missing: String,
+    },
     /// Too many requests waiting on password hashing.
     #[error("server busy, try again")]
     Busy,
@@ -291,7 +300,7 @@ impl Error {
             Error::NotFound(_) => Code::NotFound,
             Error::WrongPassword => Code::InvalidPassword,
             Error::Violation(_) => Code::AccessViolate,
-            Error::NotGrantable(_) => Code::NoPrivilege,
+            Error::NotGrantable(_) | Error::Outranked { .. } => Code::NoPrivilege,
             Error::Busy => Code::ServerError,
             Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
                 Code::AccessViolate

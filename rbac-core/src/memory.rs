@@ -287,6 +287,9 @@ impl UserStore for MemoryStore {
 impl RoleStore for MemoryStore {
     async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role> {
         let mut t = self.lock();
+        if role.system_key.is_some() && t.roles.values().any(|r| r.system_key == role.system_key) {
+            return Err(StoreError::Conflict(Field::Other));
+        }
         if t.roles.values().any(|r| r.name == role.name) {
             return Err(StoreError::Conflict(Field::RoleName));
         }
@@ -308,6 +311,15 @@ impl RoleStore for MemoryStore {
         Ok(self.lock().roles.values().find(|r| r.name == name).cloned())
     }
 
+    async fn role_by_key(&self, key: &str) -> StoreResult<Option<Role>> {
+        Ok(self
+            .lock()
+            .roles
+            .values()
+            .find(|r| r.system_key.as_deref() == Some(key))
+            .cloned())
+    }
+
     async fn list_roles(&self, p: Page) -> StoreResult<Listing<Role>> {
         Ok(page(self.lock().roles.values().cloned().collect(), p))
     }
@@ -323,8 +335,16 @@ impl RoleStore for MemoryStore {
         {
             return Err(StoreError::Conflict(Field::RoleName));
         }
+        if role.system_key.is_some()
+            && t.roles
+                .values()
+                .any(|r| r.id != role.id && r.system_key == role.system_key)
+        {
+            return Err(StoreError::Conflict(Field::Other));
+        }
         if let Some(r) = t.roles.get_mut(&role.id) {
             r.name = role.name.clone();
+            r.system_key = role.system_key.clone();
             r.remark = role.remark.clone();
             r.enabled = role.enabled;
             r.updated_at = now();

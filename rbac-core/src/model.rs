@@ -171,6 +171,9 @@ pub struct Role {
     pub creator: String,
     /// Whether this is the built-in super-admin role.
     pub builtin: bool,
+    /// The stable key of a role the application seeds (`None` for roles users create):
+    /// surfaces find their roles by it, never by the editable name.
+    pub system_key: Option<String>,
     /// A disabled role grants nothing.
     pub enabled: bool,
     /// The privilege codes granted, sorted.
@@ -195,6 +198,7 @@ impl Role {
             remark: remark.into(),
             creator: creator.into(),
             builtin: false,
+            system_key: None,
             enabled: true,
             privileges: Vec::new(),
             created_at: t,

@@ -61,15 +61,24 @@ pub trait UserStore: Send + Sync {
 /// Roles and their grants.
 #[async_trait]
 pub trait RoleStore: Send + Sync {
-    /// Inserts a role with its privileges; `Conflict` on a taken name.
+    /// Inserts a role with its privileges; `Conflict` on a taken name or system key.
     async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role>;
     /// A role by id.
     async fn role(&self, id: RoleId) -> StoreResult<Option<Role>>;
     /// A role by exact name.
     async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>>;
+    /// The role seeded under a stable system key (whatever its name is now).
+    async fn role_by_key(&self, key: &str) -> StoreResult<Option<Role>> {
+        let roles = self.list_roles(Page::ALL).await?;
+        Ok(roles
+            .rows
+            .into_iter()
+            .find(|r| r.system_key.as_deref() == Some(key)))
+    }
     /// Roles in id order, and the full count.
     async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>>;
-    /// Replaces name, remark and enabled flag (not privileges); `NotFound`/`Conflict`.
+    /// Replaces name, remark, enabled flag and system key (not privileges);
+    /// `NotFound`/`Conflict`.
     async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()>;
     /// Replaces a role's privilege codes atomically; `NotFound` if gone.
     async fn set_role_privileges(

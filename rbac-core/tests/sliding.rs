@@ -86,7 +86,8 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
 
 #[tokio::test]
 async fn a_use_after_the_interval_moves_the_stored_expiry() {
-    let (rbac, store) = console(3, 1).await;
+    // A 4 s lifetime: the use at 2.1 s stays clear of whole-second rounding of the expiry.
+    let (rbac, store) = console(4, 1).await;
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
@@ -108,6 +109,6 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
         stored.expires_at
     );
     // Unused past its (extended) expiry: refused.
-    tokio::time::sleep(Duration::from_millis(4100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     assert!(rbac.authenticate(&login.token.token).await.is_err());
 }

@@ -714,14 +714,15 @@ impl RoleStore for SqlStore {
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
             let sql = d.insert_sql(
-                "INSERT INTO rbac_roles (name, remark, creator, builtin, enabled, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO rbac_roles (name, remark, creator, builtin, system_key, enabled, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             );
             let query = sqlx::query(&sql)
                 .bind(role.name.as_str())
                 .bind(role.remark.as_str())
                 .bind(role.creator.as_str())
                 .bind(role.builtin)
+                .bind(role.system_key.as_deref())
                 .bind(role.enabled)
                 .bind(role.created_at)
                 .bind(role.updated_at);
@@ -754,6 +755,17 @@ impl RoleStore for SqlStore {
         on_backend!(self, pool, d => {
             let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE name = ?");
             let r = sqlx::query(&d.sql(&sql)).bind(name).fetch_optional(pool).await.map_err(backend)?;
+            let Some(r) = r else { return Ok(None) };
+            let mut role = row::role(&r)?;
+            role.privileges = role_codes!(d, pool, role.id);
+            Ok(Some(role))
+        })
+    }
+
+    async fn role_by_key(&self, key: &str) -> StoreResult<Option<Role>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE system_key = ?");
+            let r = sqlx::query(&d.sql(&sql)).bind(key).fetch_optional(pool).await.map_err(backend)?;
             let Some(r) = r else { return Ok(None) };
             let mut role = row::role(&r)?;
             role.privileges = role_codes!(d, pool, role.id);
@@ -807,10 +819,11 @@ impl RoleStore for SqlStore {
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
             let done = sqlx::query(&d.sql(
-                "UPDATE rbac_roles SET name = ?, remark = ?, enabled = ?, updated_at = ? WHERE id = ?",
+                "UPDATE rbac_roles SET name = ?, remark = ?, system_key = ?, enabled = ?, updated_at = ? WHERE id = ?",
             ))
             .bind(role.name.as_str())
             .bind(role.remark.as_str())
+            .bind(role.system_key.as_deref())
             .bind(role.enabled)
             .bind(now())
             .bind(role.id)

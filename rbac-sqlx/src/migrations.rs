@@ -44,6 +44,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     2 => "login failures" => "sqlite/0002_login_failures.sql",
     3 => "organisations and codes" => "sqlite/0003_organisations_codes.sql",
     4 => "projects" => "sqlite/0004_projects.sql",
+    5 => "system role keys" => "sqlite/0005_system_role_keys.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -52,6 +53,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     2 => "login failures" => "postgres/0002_login_failures.sql",
     3 => "organisations and codes" => "postgres/0003_organisations_codes.sql",
     4 => "projects" => "postgres/0004_projects.sql",
+    5 => "system role keys" => "postgres/0005_system_role_keys.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -60,4 +62,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     2 => "login failures" => "mysql/0002_login_failures.sql",
     3 => "organisations and codes" => "mysql/0003_organisations_codes.sql",
     4 => "projects" => "mysql/0004_projects.sql",
+    5 => "system role keys" => "mysql/0005_system_role_keys.sql",
 };

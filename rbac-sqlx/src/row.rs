@@ -17,7 +17,7 @@ pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remar
 
 /// The columns [`role`] reads, in a `SELECT`.
 pub(crate) const ROLE_COLUMNS: &str =
-    "id, name, remark, creator, builtin, enabled, created_at, updated_at";
+    "id, name, remark, creator, builtin, system_key, enabled, created_at, updated_at";
 
 /// The columns [`session`] reads, in a `SELECT`.
 pub(crate) const SESSION_COLUMNS: &str =
@@ -127,6 +127,7 @@ pub(crate) fn role<R: Columns>(r: &R) -> Result<Role, StoreError> {
         remark: r.text("remark").map_err(backend)?,
         creator: r.text("creator").map_err(backend)?,
         builtin: r.flag("builtin").map_err(backend)?,
+        system_key: r.opt_text("system_key").map_err(backend)?,
         enabled: r.flag("enabled").map_err(backend)?,
         privileges: Vec::new(),
         created_at: r.int("created_at").map_err(backend)?,

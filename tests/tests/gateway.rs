@@ -305,12 +305,27 @@ async fn projects_belong_to_their_owner() {
         "b lists a's",
     );
     let r = list_projects(&s, &admin, Some(a_id)).await;
-    assert_eq!(
-        expect_ok(&r, "admin lists a's")["list"]
-            .as_array()
-            .map(Vec::len),
-        Some(2)
+    let listed = expect_ok(&r, "admin lists a's")["list"].clone();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+    // Only the owner sees a project's secret; others see the project with an empty one.
+    for p in listed.as_array().into_iter().flatten() {
+        assert_eq!(p["project_secret"], "", "a's secret shown to admin: {p}");
+        assert_eq!(p["project_key"].as_str().map(str::len), Some(16), "{p}");
+    }
+    // Control: the owner still sees it, and `user_id: 0` (a Go client's unset field) is
+    // the caller's own list.
+    let r = list_projects(&s, &a, Some(0)).await;
+    let own = expect_ok(&r, "a lists with user_id 0")["list"].clone();
+    assert_eq!(own.as_array().map(Vec::len), Some(2), "{own}");
+    assert!(
+        own.as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["project_secret"] == secret.as_str()),
+        "{own}"
     );
+    let r = list_projects(&s, &b, Some(0)).await;
+    assert_eq!(expect_ok(&r, "b lists with user_id 0")["list"], json!([]));
     expect_header(
         &gw(&s, "project/delete", &json!({"id": id}), &b).await,
         1006,
@@ -380,6 +395,35 @@ async fn api_keys_are_counted_capped_and_revoked() {
         !head.contains("x-project-secret"),
         "credentials are not forwarded: {head}"
     );
+    // Nor the caller's other credentials: a session token or a cookie.
+    let r = s
+        .send_with(
+            "POST",
+            "/rpc",
+            &[
+                JSON_CT,
+                ("X-Project-Key", key.as_str()),
+                ("X-Project-Secret", secret.as_str()),
+                ("Auth-Token", "callers-session-token"),
+                ("Cookie", "session=callers-cookie"),
+                ("X-Trace", "kept"),
+            ],
+            Some(b"{}".to_vec()),
+        )
+        .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    let head = upstream.heads().last().cloned().unwrap_or_default();
+    let lower = head.to_ascii_lowercase();
+    assert!(
+        lower.contains("x-trace: kept"),
+        "other headers pass: {head}"
+    );
+    for secret_header in ["auth-token", "cookie", "callers-"] {
+        assert!(
+            !lower.contains(secret_header),
+            "{secret_header} forwarded: {head}"
+        );
+    }
     // Basic key:secret works too.
     use base64::Engine as _;
     let basic = format!(
@@ -396,7 +440,7 @@ async fn api_keys_are_counted_capped_and_revoked() {
         .await;
     assert_eq!(r.0, 200, "{}", r.1);
 
-    // 2 used; 40 at once: exactly 28 more pass (request 30 is the last), the rest get 429.
+    // 3 used; 40 at once: exactly 27 more pass (request 30 is the last), the rest get 429.
     let mut calls = Vec::new();
     for _ in 0..40 {
         let (s, key, secret) = (&s, key.clone(), secret.clone());
@@ -407,11 +451,11 @@ async fn api_keys_are_counted_capped_and_revoked() {
     let refused: Vec<_> = results.iter().filter(|r| r.0 == 429).collect();
     assert_eq!(
         passed,
-        28,
+        27,
         "{:?}",
         results.iter().map(|r| r.0).collect::<Vec<_>>()
     );
-    assert_eq!(refused.len(), 12);
+    assert_eq!(refused.len(), 13);
     assert_ne!(header_code(refused[0]), 0, "{}", refused[0].1);
     assert_eq!(rpc(&s, &key, &secret, "{}").await.0, 429, "request 31");
 

@@ -47,7 +47,8 @@ impl From<Error> for ConsoleError {
             Error::AccountDisabled
             | Error::Forbidden { .. }
             | Error::Violation(_)
-            | Error::NotGrantable(_) => S::FORBIDDEN,
+            | Error::NotGrantable(_)
+            | Error::Outranked { .. } => S::FORBIDDEN,
             Error::InvalidParam { .. }
             | Error::UnknownPrivilege(_)
             | Error::BadRequest(_)

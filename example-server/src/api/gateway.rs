@@ -371,9 +371,41 @@ fn forwardable(name: &HeaderName) -> bool {
             | "host"
             | "content-length"
             | "authorization"
+            | "auth-token"
+            | "cookie"
             | "x-project-key"
             | "x-project-secret"
     )
+}
+
+/// The largest upstream answer `/rpc` relays; a larger one is refused with 502, so an
+/// upstream cannot make the gateway hold an unbounded body.
+pub const MAX_UPSTREAM_ANSWER: usize = 16 << 20;
+
+/// Reads the upstream's answer, refusing it past [`MAX_UPSTREAM_ANSWER`] bytes.
+async fn read_capped(mut upstream: reqwest::Response) -> Result<Vec<u8>, &'static str> {
+    if upstream
+        .content_length()
+        .is_some_and(|n| n > MAX_UPSTREAM_ANSWER as u64)
+    {
+        return Err("the upstream's answer is too large");
+    }
+    let mut body = Vec::new();
+    loop {
+        match upstream.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_UPSTREAM_ANSWER {
+                    return Err("the upstream's answer is too large");
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => {
+                tracing::warn!(error = %e.without_url(), "reading the upstream's answer failed");
+                return Err("the upstream's answer could not be read");
+            }
+        }
+    }
 }
 
 fn copy_headers(from: &HeaderMap) -> HeaderMap {
@@ -387,8 +419,8 @@ fn copy_headers(from: &HeaderMap) -> HeaderMap {
 }
 
 /// Forwards a request made with a valid project key to the upstream, as is (method, query,
-/// headers but credentials and hop-by-hop ones, body), and answers with the upstream's
-/// answer. No upstream configured: 503.
+/// headers but the caller's credentials and hop-by-hop ones, body), and answers with the
+/// upstream's answer (at most [`MAX_UPSTREAM_ANSWER`] bytes). No upstream configured: 503.
 #[utoipa::path(
     method(get, post, put, delete, patch, head, options),
     path = "/rpc",
@@ -441,18 +473,15 @@ async fn rpc(State(app): State<AppState>, req: Request) -> Response {
     };
     let status = upstream.status();
     let headers = copy_headers(upstream.headers());
-    match upstream.bytes().await {
+    match read_capped(upstream).await {
         Ok(bytes) => {
             let mut resp = Response::new(Body::from(bytes));
             *resp.status_mut() = status;
             *resp.headers_mut() = headers;
             resp
         }
-        Err(e) => {
-            tracing::warn!(error = %e.without_url(), "reading the upstream's answer failed");
-            PlatformError::new(Code::ServerError, "the upstream's answer could not be read")
-                .with_status(StatusCode::BAD_GATEWAY)
-                .into_response()
-        }
+        Err(reason) => PlatformError::new(Code::ServerError, reason)
+            .with_status(StatusCode::BAD_GATEWAY)
+            .into_response(),
     }
 }

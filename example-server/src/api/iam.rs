@@ -54,7 +54,8 @@ impl From<Error> for IamError {
             Error::AccountDisabled
             | Error::Forbidden { .. }
             | Error::Violation(_)
-            | Error::NotGrantable(_) => (S::FORBIDDEN, 100207),
+            | Error::NotGrantable(_)
+            | Error::Outranked { .. } => (S::FORBIDDEN, 100207),
             Error::InvalidParam { .. }
             | Error::UnknownPrivilege(_)
             | Error::CodeMismatch

@@ -395,7 +395,8 @@ impl Rbac {
         Ok(())
     }
 
-    /// Sets another user's password (needs UserEdit); every session of that user ends.
+    /// Sets another user's password (needs UserEdit, and a user that lies within the
+    /// actor); every session of that user ends.
     pub async fn reset_password(
         &self,
         actor: &Principal,
@@ -410,6 +411,8 @@ impl Rbac {
             .user_by_name(user_name)
             .await?
             .ok_or(Error::NotFound(crate::Entity::User))?;
+        self.ensure_user_within(actor, &user, "reset the password of")
+            .await?;
         let hash = self.inner.hasher.hash(new).await?;
         let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
         let journal = self

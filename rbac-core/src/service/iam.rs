@@ -16,7 +16,8 @@ impl Rbac {
     }
 
     /// Changes a user's password given the old one: oneself, or another user with
-    /// UserEdit. The user's other sessions end (all of them when it is another user).
+    /// UserEdit on a user that lies within the actor. The user's other sessions end (all of
+    /// them when it is another user).
     pub async fn change_password_of(
         &self,
         actor: &Principal,
@@ -30,6 +31,8 @@ impl Rbac {
         }
         validate::password("newPassword", new)?;
         let user = self.user_named(name).await?;
+        self.ensure_user_within(actor, &user, "change the password of")
+            .await?;
         if !self.inner.hasher.verify(old, &user.password_hash).await?.ok {
             return Err(Error::WrongPassword);
         }
@@ -51,7 +54,8 @@ impl Rbac {
     }
 
     /// Deletes users by name (needs UserDelete). Unknown names are skipped (deleting is
-    /// idempotent); if any name is the built-in admin or the actor, nothing is deleted.
+    /// idempotent); if any name is the built-in admin, the actor, or a user stronger than
+    /// the actor, nothing is deleted.
     pub async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
         self.require(actor, "UserDelete")?;
         let mut targets = Vec::with_capacity(names.len());
@@ -69,6 +73,10 @@ impl Rbac {
                 Err(Error::NotFound(Entity::User)) => {}
                 Err(e) => return Err(e),
             }
+        }
+        // All or nothing: every target must lie within the actor before any is deleted.
+        for user in &targets {
+            self.ensure_user_within(actor, user, "delete").await?;
         }
         let mut deleted = 0;
         for user in &targets {

@@ -7,6 +7,8 @@
 
 mod accounts;
 mod audit;
+mod bootstrap;
+mod containment;
 mod iam;
 mod operator;
 mod projects;
@@ -30,10 +32,8 @@ pub use signup::{
 pub use users::{UserEdit, UserInput, UserView};
 
 use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
-use crate::error::{Error, Result};
-use crate::model::{
-    AuditCategory, Change, Journal, NewAudit, Organisation, Page, Role, ThrottlePolicy, User,
-};
+use crate::error::Result;
+use crate::model::{AuditCategory, Journal, NewAudit, Organisation, Page, ThrottlePolicy};
 use crate::notify::Senders;
 use crate::password::{HasherConfig, PasswordHasher};
 use crate::privilege::PrivilegeRegistry;
@@ -42,6 +42,47 @@ use crate::token::JwtCodec;
 
 /// The name of the built-in super-admin role and user.
 pub const ADMIN: &str = "admin";
+
+/// A role the application seeds at bootstrap and finds by its stable key, never by its
+/// name: a renamed role cannot take a system role's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemRole {
+    /// The stable key stored with the role.
+    pub key: &'static str,
+    /// The name it is created with (reserved: no other role may take it).
+    pub name: &'static str,
+    /// Its description.
+    pub remark: &'static str,
+    /// The privileges it is created with.
+    pub privileges: &'static [&'static str],
+}
+
+/// The roles bootstrap seeds besides the built-in admin role (whose key is [`ADMIN`]).
+pub const SYSTEM_ROLES: &[SystemRole] = &[
+    SystemRole {
+        key: PRIMARY_ROLE,
+        name: PRIMARY_ROLE,
+        remark: "console primary accounts",
+        privileges: &["SubAccountAdd"],
+    },
+    SystemRole {
+        key: SUB_ACCOUNT_ROLE,
+        name: SUB_ACCOUNT_ROLE,
+        remark: "console sub-accounts",
+        privileges: &[],
+    },
+    SystemRole {
+        key: REGISTERED_ROLE,
+        name: REGISTERED_ROLE,
+        remark: "self-registered gateway users",
+        privileges: &[],
+    },
+];
+
+/// Whether no role but a system role may carry `name`.
+pub fn is_reserved_role_name(name: &str) -> bool {
+    name == ADMIN || SYSTEM_ROLES.iter().any(|r| r.name == name)
+}
 
 /// Setting key of the generated JWT secret.
 pub const JWT_SECRET_SETTING: &str = "jwt_secret";
@@ -194,98 +235,6 @@ impl Rbac {
     /// Verifies a token (a JWT or an opaque console token) and its session.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         self.inner.authorizer.authenticate_token(token).await
-    }
-
-    /// Creates the built-in `admin` role (every privilege) and, on an empty store, the
-    /// `admin` user with `password` (or a generated one, returned so it can be shown once).
-    /// Safe to run from several instances at once.
-    pub async fn bootstrap(&self, password: Option<&str>) -> Result<Option<String>> {
-        let store = &self.inner.store;
-        let registry = self.inner.authorizer.registry().clone();
-        let all: Vec<String> = registry.codes().map(str::to_string).collect();
-        let system = |content: &str| {
-            Journal::audit(NewAudit {
-                user_id: None,
-                user_name: "system".into(),
-                category: AuditCategory::System,
-                content: content.into(),
-                success: true,
-            })
-        };
-        let role = match store.role_by_name(ADMIN).await? {
-            Some(r) => r,
-            None => {
-                let mut role = Role::new(ADMIN, "super administrator role", ADMIN);
-                role.builtin = true;
-                role.privileges = all.clone();
-                match store.create_role(&role, &system("create role admin")).await {
-                    Ok(r) => r,
-                    Err(crate::StoreError::Conflict(_)) => store
-                        .role_by_name(ADMIN)
-                        .await?
-                        .ok_or_else(|| Error::Internal("admin role vanished".into()))?,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        };
-        let mut held = role.privileges.clone();
-        held.sort();
-        let mut want = all.clone();
-        want.sort();
-        if held != want {
-            let journal = system("grant admin every privilege").with(Change::Role(role.id));
-            store.set_role_privileges(role.id, &all, &journal).await?;
-            self.inner.authorizer.apply_changes(&journal.changes).await;
-        }
-        let mut generated = None;
-        if store.user_by_name(ADMIN).await?.is_none() {
-            let pw = match password {
-                Some(p) => p.to_string(),
-                None => {
-                    let p = random_token(18);
-                    generated = Some(p.clone());
-                    p
-                }
-            };
-            let mut user = User::blank(ADMIN, self.inner.hasher.hash(&pw).await?);
-            user.role_id = Some(role.id);
-            user.alias = "administrator".into();
-            user.creator = ADMIN.into();
-            match store.create_user(&user, &system("create user admin")).await {
-                Ok(_) => {}
-                Err(crate::StoreError::Conflict(_)) => generated = None,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.bootstrap_console().await?;
-        self.inner.authorizer.load_roles().await?;
-        Ok(generated)
-    }
-
-    /// Creates a role with these privileges unless one of that name exists (another
-    /// instance's concurrent creation counts as existing).
-    async fn ensure_role(&self, name: &str, remark: &str, codes: &[&str]) -> Result<Role> {
-        let store = &self.inner.store;
-        if let Some(role) = store.role_by_name(name).await? {
-            return Ok(role);
-        }
-        let mut role = Role::new(name, remark, ADMIN);
-        role.privileges = codes.iter().map(|c| c.to_string()).collect();
-        let journal = Journal::audit(NewAudit {
-            user_id: None,
-            user_name: "system".into(),
-            category: AuditCategory::System,
-            content: format!("create role {name}"),
-            success: true,
-        });
-        match store.create_role(&role, &journal).await {
-            Ok(r) => Ok(r),
-            Err(crate::StoreError::Conflict(_)) => store
-                .role_by_name(name)
-                .await?
-                .ok_or_else(|| Error::Internal(format!("role {name} vanished"))),
-            Err(e) => Err(e.into()),
-        }
     }
 
     fn journal(

@@ -87,7 +87,7 @@ impl Rbac {
         if store.user_by_email(&input.email).await?.is_some() {
             return Err(Error::AlreadyExists(Field::Email));
         }
-        let role = self.role_named(REGISTERED_ROLE).await?;
+        let role = self.system_role(REGISTERED_ROLE).await?;
         let hash = self.inner.hasher.hash(&input.password).await?;
         self.take_code(&mail_register_key(&input.email), &input.code, "")
             .await?;
@@ -141,18 +141,26 @@ impl Rbac {
         Ok(self.inner.store.create_project(&project, &journal).await?)
     }
 
-    /// The live projects of `owner` (the caller's own, or anyone's with UserAccess).
+    /// The live projects of `owner` (the caller's own when `None` or 0, the value a client
+    /// sends for an unset field; anyone's with UserAccess). Only the owner sees a
+    /// project's secret: in another user's list it is empty.
     pub async fn list_projects(
         &self,
         actor: &Principal,
         owner: Option<i64>,
         page: Page,
     ) -> Result<Listing<Project>> {
-        let owner = owner.unwrap_or(actor.user_id);
+        let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
         if owner != actor.user_id {
             self.require(actor, "UserAccess")?;
         }
-        Ok(self.inner.store.list_projects(owner, page).await?)
+        let mut listing = self.inner.store.list_projects(owner, page).await?;
+        if owner != actor.user_id {
+            for project in &mut listing.rows {
+                project.secret.clear();
+            }
+        }
+        Ok(listing)
     }
 
     /// Deletes one of the caller's projects; its key stops working at once. Another

@@ -31,6 +31,9 @@ impl Rbac {
         self.require(actor, "RoleAdd")?;
         validate::name("role_name", name)?;
         validate::text("remark", remark)?;
+        if super::is_reserved_role_name(name) {
+            return Err(Error::AlreadyExists(crate::Field::RoleName));
+        }
         let role = Role::new(name, remark, actor.user_name.to_string());
         let journal = self.journal(
             Some(actor),
@@ -42,7 +45,8 @@ impl Rbac {
         Ok(role)
     }
 
-    /// Renames a role or changes its remark (needs RoleEdit); not the built-in admin role.
+    /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
+    /// not the built-in admin role, and a system role's name only by admin.
     pub async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
         self.require(actor, "RoleEdit")?;
         validate::name("role_name", &update.name)?;
@@ -57,6 +61,18 @@ impl Rbac {
                 "the built-in admin role cannot be edited".into(),
             ));
         }
+        if role.name != update.name {
+            if role.system_key.is_some() && !self.is_builtin_admin(actor) {
+                return Err(Error::Violation(format!(
+                    "the system role {} can be renamed by admin alone",
+                    role.name
+                )));
+            }
+            if super::is_reserved_role_name(&update.name) {
+                return Err(Error::AlreadyExists(crate::Field::RoleName));
+            }
+        }
+        self.ensure_role_within(actor, &role, "edit").await?;
         if let Some(remark) = update.remark {
             validate::text("remark", &remark)?;
             role.remark = remark;
@@ -75,7 +91,8 @@ impl Rbac {
         Ok(role)
     }
 
-    /// Deletes a role no user holds (needs RoleDelete); not the built-in admin role.
+    /// Deletes a role no user holds (needs RoleDelete, and a role within the actor); not the
+    /// built-in admin role, and a system role only by admin.
     pub async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
         self.require(actor, "RoleDelete")?;
         let role = self.role_named(name).await?;
@@ -84,6 +101,12 @@ impl Rbac {
                 "the built-in admin role cannot be deleted".into(),
             ));
         }
+        if role.system_key.is_some() && !self.is_builtin_admin(actor) {
+            return Err(Error::Violation(format!(
+                "the system role {name} can be deleted by admin alone"
+            )));
+        }
+        self.ensure_role_within(actor, &role, "delete").await?;
         let journal = self
             .journal(
                 Some(actor),
@@ -111,9 +134,10 @@ impl Rbac {
                 "the built-in admin role cannot be disabled".into(),
             ));
         }
+        let verb = if enabled { "enable" } else { "disable" };
+        self.ensure_role_within(actor, &role, verb).await?;
         role.enabled = enabled;
         role.updated_at = now();
-        let verb = if enabled { "enable" } else { "disable" };
         let journal = self
             .journal(
                 Some(actor),
@@ -127,7 +151,8 @@ impl Rbac {
     }
 
     /// Replaces a role's privileges (needs RoleAuthority). Every code must be known, and
-    /// the actor must hold each one it grants. Not the built-in admin role.
+    /// the actor must hold each one it adds and each one it removes (the role must lie
+    /// within the actor). Not the built-in admin role; more to a system role only by admin.
     pub async fn grant(
         &self,
         actor: &Principal,
@@ -147,10 +172,8 @@ impl Rbac {
             ));
         }
         let held = authorizer.privileges_of(actor);
-        let current = authorizer
-            .registry()
-            .set_of_known(role.privileges.iter().map(String::as_str));
-        // Granting means adding; keeping what the role already has is not a grant.
+        let current = self.privileges_of_role(&role);
+        // Adding what the actor does not hold is refused first, with the grant's own code.
         if let Some(p) = wanted
             .iter()
             .find(|p| !held.contains(*p) && !current.contains(*p))
@@ -159,6 +182,18 @@ impl Rbac {
                 authorizer.registry().code(p).unwrap_or("?").to_string(),
             ));
         }
+        if role.system_key.is_some()
+            && !self.is_builtin_admin(actor)
+            && wanted.iter().any(|p| !current.contains(p))
+        {
+            return Err(Error::Violation(format!(
+                "the system role {role_name} can be granted more by admin alone"
+            )));
+        }
+        // Removing is acting on the role too: the role, as it stands, must lie within the
+        // actor, so every code added and every code removed is one the actor holds.
+        self.ensure_role_within(actor, &role, "change the grants of")
+            .await?;
         let codes = authorizer.registry().codes_of(&wanted);
         let journal = self
             .journal(

@@ -219,7 +219,7 @@ impl Rbac {
         validate::password("password", &input.password)?;
         validate::mobile("mobilePhone", &input.phone)?;
         self.organisation(input.organisation).await?;
-        let role = self.role_named(PRIMARY_ROLE).await?;
+        let role = self.system_role(PRIMARY_ROLE).await?;
         if self.user_exists(&input.name).await? {
             return Err(Error::AlreadyExists(crate::Field::UserName));
         }
@@ -287,7 +287,7 @@ impl Rbac {
                 ),
             ));
         }
-        let role = self.role_named(SUB_ACCOUNT_ROLE).await?;
+        let role = self.system_role(SUB_ACCOUNT_ROLE).await?;
         let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
         user.phone = input.phone.clone();
         user.alias = input.alias;
@@ -328,8 +328,8 @@ impl Rbac {
             .await
     }
 
-    /// Stores the configured organisations (renaming any whose name changed) and creates
-    /// the console roles. Safe to run from several instances at once.
+    /// Stores the configured organisations (renaming any whose name changed). Safe to run
+    /// from several instances at once.
     pub(crate) async fn bootstrap_console(&self) -> Result<()> {
         let store = &self.inner.store;
         for org in &self.inner.config.organisations {
@@ -337,12 +337,6 @@ impl Rbac {
                 store.put_organisation(org).await?;
             }
         }
-        self.ensure_role(PRIMARY_ROLE, "console primary accounts", &["SubAccountAdd"])
-            .await?;
-        self.ensure_role(SUB_ACCOUNT_ROLE, "console sub-accounts", &[])
-            .await?;
-        self.ensure_role(super::REGISTERED_ROLE, "self-registered gateway users", &[])
-            .await?;
         Ok(())
     }
 }

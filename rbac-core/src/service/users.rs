@@ -139,10 +139,12 @@ impl Rbac {
         Ok(user)
     }
 
-    /// Changes the fields given. Editing another user needs UserEdit; changing a role
-    /// needs UserEdit and a role the actor could grant; the built-in admin keeps its role.
+    /// Changes the fields given. Editing another user needs UserEdit and a user that lies
+    /// within the actor; changing a role needs UserEdit and a role the actor could grant;
+    /// the built-in admin keeps its role.
     pub async fn edit_user(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
-        let mut user = self.user_named(name).await?;
+        let stored = self.user_named(name).await?;
+        let mut user = stored.clone();
         let own = user.id == actor.user_id;
         if !own || edit.role_name.is_some() {
             self.require(actor, "UserEdit")?;
@@ -182,11 +184,15 @@ impl Rbac {
             }
             user.role_id = role_id;
         }
+        if let Some(pw) = &edit.password {
+            validate::password("password", pw)?;
+        }
+        if !own {
+            // The stored user, not the edited copy: its role before this change.
+            self.ensure_user_within(actor, &stored, "edit").await?;
+        }
         let hash = match &edit.password {
-            Some(pw) => {
-                validate::password("password", pw)?;
-                Some(self.inner.hasher.hash(pw).await?)
-            }
+            Some(pw) => Some(self.inner.hasher.hash(pw).await?),
             None => None,
         };
         let revoke = match &hash {
@@ -218,7 +224,8 @@ impl Rbac {
         Ok(user)
     }
 
-    /// Deletes a user (needs UserDelete); never oneself or the built-in admin.
+    /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
+    /// stronger than the actor.
     pub async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
         self.require(actor, "UserDelete")?;
         let user = self.user_named(name).await?;
@@ -235,6 +242,7 @@ impl Rbac {
         if user.id == actor.user_id {
             return Err(Error::Violation("a user cannot delete itself".into()));
         }
+        self.ensure_user_within(actor, user, "delete").await?;
         let journal = self
             .journal(
                 Some(actor),
@@ -247,8 +255,8 @@ impl Rbac {
         Ok(())
     }
 
-    /// Enables or disables a user (needs UserEnableOrDisable); never oneself or the
-    /// built-in admin. Disabling ends every session of the user.
+    /// Enables or disables a user (needs UserEnableOrDisable); never oneself, the built-in
+    /// admin, or a user stronger than the actor. Disabling ends every session of the user.
     pub async fn set_user_enabled(
         &self,
         actor: &Principal,
@@ -267,9 +275,10 @@ impl Rbac {
                 "a user cannot disable or enable itself".into(),
             ));
         }
+        let verb = if enabled { "enable" } else { "disable" };
+        self.ensure_user_within(actor, &user, verb).await?;
         user.enabled = enabled;
         user.updated_at = now();
-        let verb = if enabled { "enable" } else { "disable" };
         let journal = self
             .journal(
                 Some(actor),

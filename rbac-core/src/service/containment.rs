@@ -1,0 +1,126 @@
+//! Administrative containment: no one acts on someone stronger.
+//!
+//! An actor may change, reset, disable, delete or re-grant a user or role only when that
+//! target lies within the actor:
+//! - a user lies within the actor when every privilege *assigned* to it (through its role,
+//!   enabled or not) is one the actor holds now; a user with no role lies within everyone,
+//!   every user lies within itself, and the built-in admin user lies within itself alone;
+//! - a role lies within the actor when every privilege it grants is one the actor holds.
+//!
+//! Assignments are compared, not today's effective set: a user whose role is disabled for
+//! a moment is still as strong as that role, and resetting its password would own it once
+//! the role is enabled again. Every refusal is audited, and nothing is written before it.
+
+use super::{Rbac, ADMIN};
+use crate::authorizer::Principal;
+use crate::error::{Error, Result};
+use crate::model::{AuditCategory, NewAudit, Role, User};
+use crate::privilege::PrivilegeSet;
+
+impl Rbac {
+    /// Whether `actor` is the built-in admin user (the only one that may rename, delete or
+    /// grant more to a system role, or act on the built-in admin user).
+    pub fn is_builtin_admin(&self, actor: &Principal) -> bool {
+        &*actor.user_name == ADMIN
+    }
+
+    /// The privileges a role grants when enabled (the built-in admin role: every one).
+    pub fn privileges_of_role(&self, role: &Role) -> PrivilegeSet {
+        let registry = self.inner.authorizer.registry();
+        if role.builtin {
+            registry.all()
+        } else {
+            registry.set_of_known(role.privileges.iter().map(String::as_str))
+        }
+    }
+
+    /// The privileges assigned to `user` through its role, whether the role is enabled or
+    /// not (empty for a user without a role).
+    pub async fn assigned_privileges(&self, user: &User) -> Result<PrivilegeSet> {
+        let registry = self.inner.authorizer.registry();
+        let Some(role_id) = user.role_id else {
+            return Ok(PrivilegeSet::with_capacity(registry.len()));
+        };
+        Ok(match self.inner.store.role(role_id).await? {
+            Some(role) => self.privileges_of_role(&role),
+            None => PrivilegeSet::with_capacity(registry.len()),
+        })
+    }
+
+    /// Refuses (`Outranked`, audited) unless `target` lies within `actor`; `action` says
+    /// what was attempted, for the audit entry ("reset the password of").
+    pub async fn ensure_user_within(
+        &self,
+        actor: &Principal,
+        target: &User,
+        action: &str,
+    ) -> Result<()> {
+        if target.id == actor.user_id {
+            return Ok(());
+        }
+        let assigned = self.assigned_privileges(target).await?;
+        let missing = self.first_unheld(actor, &assigned).or_else(|| {
+            // Holding every privilege is not enough: the built-in admin is admin's alone.
+            (target.name == ADMIN && !self.is_builtin_admin(actor)).then(|| ADMIN.to_string())
+        });
+        match missing {
+            None => Ok(()),
+            Some(missing) => {
+                self.refuse(actor, action, format!("user {}", target.name), missing)
+                    .await
+            }
+        }
+    }
+
+    /// Refuses (`Outranked`, audited) unless every privilege of `role` is held by `actor`.
+    pub async fn ensure_role_within(
+        &self,
+        actor: &Principal,
+        role: &Role,
+        action: &str,
+    ) -> Result<()> {
+        let grants = self.privileges_of_role(role);
+        match self.first_unheld(actor, &grants) {
+            None => Ok(()),
+            Some(missing) => {
+                self.refuse(actor, action, format!("role {}", role.name), missing)
+                    .await
+            }
+        }
+    }
+
+    /// The first privilege of `set` that `actor` does not hold now.
+    pub(crate) fn first_unheld(&self, actor: &Principal, set: &PrivilegeSet) -> Option<String> {
+        let authorizer = &self.inner.authorizer;
+        let held = authorizer.privileges_of(actor);
+        let missing = held.missing_from(set).next()?;
+        Some(
+            authorizer
+                .registry()
+                .code(missing)
+                .unwrap_or("?")
+                .to_string(),
+        )
+    }
+
+    /// Audits a refusal to act on a stronger target and returns its error.
+    pub(crate) async fn refuse(
+        &self,
+        actor: &Principal,
+        action: &str,
+        target: String,
+        missing: String,
+    ) -> Result<()> {
+        let entry = NewAudit {
+            user_id: Some(actor.user_id),
+            user_name: actor.user_name.to_string(),
+            category: AuditCategory::System,
+            content: format!("refused to {action} {target}: it holds {missing}"),
+            success: false,
+        };
+        if let Err(e) = self.inner.store.append_audit(&entry).await {
+            tracing::warn!(error = %e, "audit of a containment refusal failed");
+        }
+        Err(Error::Outranked { target, missing })
+    }
+}
