@@ -153,8 +153,8 @@ impl Rbac {
 
     /// Whether an unkeyed role bearing a system role's name is the one bootstrap created:
     /// the built-in flag for the admin role; otherwise created by `admin` at the moment of
-    /// bootstrap's own audit entry for that name. A role renamed into the name later was
-    /// created at another time, so it is not adopted.
+    /// bootstrap's own audit entry for that name, and never renamed into that name (an
+    /// `edit role … (now <name>)` entry). A role renamed into the name was not adopted.
     async fn vouched_for(&self, role: &Role, builtin: bool) -> Result<bool> {
         if builtin || role.builtin {
             return Ok(builtin && role.builtin);
@@ -163,9 +163,13 @@ impl Rbac {
             return Ok(false);
         }
         let created = self.creation_record(&role.name).await?;
-        Ok(created
+        if !created
             .iter()
-            .any(|t| (role.created_at - t).abs() <= CREATION_SLACK))
+            .any(|t| (role.created_at - t).abs() <= CREATION_SLACK)
+        {
+            return Ok(false);
+        }
+        Ok(!self.renamed_into(&role.name).await?)
     }
 
     /// When bootstrap audited creating a role of this name (every time it did).
@@ -187,5 +191,38 @@ impl Rbac {
             .filter(|e| e.user_id.is_none() && e.success && e.content == content)
             .map(|e| e.time)
             .collect())
+    }
+
+    /// Whether the operation log shows some role renamed into `name` (read a page at a
+    /// time: this runs once, when a store gets its keys).
+    async fn renamed_into(&self, name: &str) -> Result<bool> {
+        const PAGE: u64 = 1000;
+        let suffix = format!(" (now {name})");
+        let mut offset = 0;
+        loop {
+            let page = self
+                .inner
+                .store
+                .list_audit(&AuditQuery {
+                    category: Some(AuditCategory::System as i32),
+                    page: Page {
+                        offset,
+                        limit: Some(PAGE),
+                    },
+                    ..AuditQuery::default()
+                })
+                .await?;
+            if page
+                .rows
+                .iter()
+                .any(|e| e.content.starts_with("edit role ") && e.content.ends_with(&suffix))
+            {
+                return Ok(true);
+            }
+            if (page.rows.len() as u64) < PAGE {
+                return Ok(false);
+            }
+            offset += PAGE;
+        }
     }
 }
