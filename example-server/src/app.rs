@@ -1,6 +1,5 @@
 //! Start-up: store, migrations, secrets, bootstrap, change feed, router, serve.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,8 +26,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Who may read `/metrics`.
     pub metrics_access: MetricsAccess,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Arc<[IpAddr]>,
     /// The gateway's upstream and public endpoints.
     pub gateway: Arc<api::gateway::GatewayConfig>,
     /// The SQL store itself, for readiness (reachable, schema current).
@@ -160,7 +157,6 @@ async fn serve_with(
         rbac: rbac.clone(),
         metrics,
         metrics_access: config.metrics_access,
-        trusted_proxies: config.trusted_proxies.clone().into(),
         gateway: Arc::new(gateway),
         sql,
     };
@@ -171,6 +167,7 @@ async fn serve_with(
     println!("listening on http://{addr}");
     tracing::info!(%addr, database = %redact(&config.database), "example-server listening");
     let app = serve::with_request_timeout(app, config.request_timeout());
+    let app = serve::with_client_address(app, config.trusted_proxies.clone().into());
     serve::serve(listener, app, config.limits(), shutdown()).await;
     flusher.abort();
     match rbac.authorizer().flush_request_counts().await {

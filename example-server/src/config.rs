@@ -101,8 +101,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
 
+    /// Failed logins per account within the window that cost no wait (typos).
+    #[arg(long, env = "RBAC_LOGIN_FREE_FAILURES", default_value_t = 4)]
+    pub login_free_failures: u32,
+
     /// Failed logins per account within the window that lock it.
-    #[arg(long, env = "RBAC_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    #[arg(long, env = "RBAC_LOGIN_MAX_FAILURES", default_value_t = 10)]
     pub login_max_failures: u32,
 
     /// Failed logins per client address within the window that lock it.
@@ -117,10 +121,20 @@ pub struct Config {
     #[arg(long, env = "RBAC_LOGIN_LOCKOUT_SECS", default_value_t = 900)]
     pub login_lockout_secs: i64,
 
-    /// An account's wait after its second failure, doubled by each further one, in seconds
-    /// (0: none; addresses only lock).
+    /// An account's wait after its first failure past the free ones, doubled by each
+    /// further one, in seconds (0: none; addresses only lock).
     #[arg(long, env = "RBAC_LOGIN_BACKOFF_SECS", default_value_t = 1)]
     pub login_backoff_secs: i64,
+
+    /// Days an address stays known to an account after a successful login from it: its
+    /// attempts are counted apart, so others' failures do not lock the owner out (0: off).
+    #[arg(long, env = "RBAC_LOGIN_KNOWN_ADDRESS_DAYS", default_value_t = 30)]
+    pub login_known_address_days: i64,
+
+    /// Milliseconds a login attempt may wait for its turn behind other attempts on the
+    /// same account before it is answered as throttled.
+    #[arg(long, env = "RBAC_LOGIN_QUEUE_WAIT_MS", default_value_t = 5000)]
+    pub login_queue_wait_ms: u64,
 
     /// Proxies whose `X-Forwarded-For` is believed (comma-separated IPs); none by default.
     #[arg(
@@ -233,6 +247,7 @@ impl Config {
     /// The failed-login throttle.
     pub fn login_throttle(&self) -> LoginThrottle {
         let account = ThrottlePolicy {
+            free: self.login_free_failures,
             max_failures: self.login_max_failures.max(1),
             window: self.login_window_secs.max(1),
             lockout: self.login_lockout_secs.max(0),
@@ -241,10 +256,14 @@ impl Config {
         LoginThrottle {
             account,
             address: ThrottlePolicy {
+                free: self.login_address_max_failures,
                 max_failures: self.login_address_max_failures.max(1),
                 backoff: 0,
                 ..account
             },
+            known_address_secs: self.login_known_address_days.max(0).saturating_mul(86_400),
+            queue_wait: Duration::from_millis(self.login_queue_wait_ms),
+            ..LoginThrottle::default()
         }
     }
 

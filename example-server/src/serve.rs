@@ -3,14 +3,14 @@
 //! per-request timeout, and a graceful shutdown that drains in-flight requests.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::Router;
@@ -48,6 +48,57 @@ pub fn with_request_timeout(router: Router, timeout: Duration) -> Router {
             }
         },
     ))
+}
+
+/// Resolves each request's client once, by the trusted-proxy rule ([`client_socket`]), and
+/// leaves it where everything reads it: `ConnectInfo` (handlers, audit, `login_ip`,
+/// throttling) and [`rbac_tower::ClientAddress`] (the layer's throttling of passwords).
+pub fn with_client_address(router: Router, trusted: Arc<[IpAddr]>) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |mut req: Request, next: Next| {
+            let trusted = trusted.clone();
+            async move {
+                let peer = req
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0);
+                if let Some(peer) = peer {
+                    let client = client_socket(peer, req.headers(), &trusted);
+                    req.extensions_mut().insert(ConnectInfo(client));
+                    req.extensions_mut()
+                        .insert(rbac_tower::ClientAddress(client.ip()));
+                }
+                next.run(req).await
+            }
+        },
+    ))
+}
+
+/// The client behind `peer`: `peer` itself unless it is a trusted proxy; then the nearest
+/// `X-Forwarded-For` hop that is not a trusted proxy (with `X-Forwarded-Port`, or 0). A
+/// client cannot hide behind a forged left-most entry.
+pub fn client_socket(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> SocketAddr {
+    if !trusted.contains(&peer.ip()) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .collect();
+    match hops.iter().rev().find(|ip| !trusted.contains(ip)) {
+        Some(ip) => {
+            let port = headers
+                .get("x-forwarded-port")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u16>().ok())
+                .unwrap_or(0);
+            SocketAddr::new(*ip, port)
+        }
+        None => peer,
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
@@ -107,5 +158,29 @@ pub async fn serve(
         () = tokio::time::sleep(limits.shutdown_grace) => {
             tracing::warn!(grace = ?limits.shutdown_grace, "in-flight requests did not finish in time");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hdrs(xff: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", xff.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().expect("addr");
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().expect("ip")];
+        let h = hdrs("203.0.113.9, 10.0.0.1");
+        let at = |s: &str| s.parse::<SocketAddr>().expect("addr");
+        assert_eq!(client_socket(proxy, &h, &[]), at("10.0.0.1:4000"));
+        assert_eq!(client_socket(proxy, &h, &trusted), at("203.0.113.9:0"));
+        // A client cannot hide behind a forged left-most entry: the nearest untrusted hop wins.
+        let h = hdrs("198.51.100.1, 203.0.113.9");
+        assert_eq!(client_socket(proxy, &h, &trusted), at("203.0.113.9:0"));
     }
 }

@@ -41,6 +41,12 @@ impl std::fmt::Debug for Credential {
 pub trait Authenticate: Send + Sync {
     /// Verifies a credential.
     async fn authenticate(&self, credential: &Credential) -> Result<Principal>;
+    /// Verifies a credential a client at `address` presented (its IP address as text,
+    /// empty when unknown), so password credentials are throttled per address too.
+    async fn authenticate_from(&self, credential: &Credential, address: &str) -> Result<Principal> {
+        let _ = address;
+        self.authenticate(credential).await
+    }
     /// The authorizer that checks the principal's privileges.
     fn authorizer(&self) -> &Authorizer;
 }

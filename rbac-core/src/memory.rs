@@ -22,6 +22,7 @@ struct Tables {
     settings: HashMap<String, String>,
     /// Failed-login counters: key → (failures, window start, blocked until).
     login_failures: HashMap<String, (u32, Timestamp, Timestamp)>,
+    login_addresses: HashMap<(String, String), Timestamp>,
     changes: Vec<(i64, Timestamp, Change)>,
     organisations: BTreeMap<i64, Organisation>,
     /// Pending verification codes: key → (code, attempts).
@@ -578,9 +579,66 @@ impl ThrottleStore for MemoryStore {
         Ok(entry.0)
     }
 
+    async fn reserve_login_attempt(
+        &self,
+        key: &str,
+        at: Timestamp,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<Result<u32, Timestamp>> {
+        let mut t = self.lock();
+        let entry = t
+            .login_failures
+            .entry(key.to_string())
+            .or_insert((0, at, 0));
+        if entry.2 > at {
+            return Ok(Err(entry.2));
+        }
+        if entry.1 <= at - policy.window {
+            *entry = (0, at, 0);
+        }
+        entry.0 += 1;
+        entry.2 = policy.blocked_until(entry.0, at);
+        Ok(Ok(entry.0))
+    }
+
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
         self.lock().login_failures.remove(key);
         Ok(())
+    }
+
+    async fn clear_login_failures_under(&self, key: &str) -> StoreResult<()> {
+        let under = format!("{key}@");
+        self.lock()
+            .login_failures
+            .retain(|k, _| k != key && !k.starts_with(&under));
+        Ok(())
+    }
+
+    async fn remember_login_address(
+        &self,
+        account: &str,
+        address: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        let last = t
+            .login_addresses
+            .entry((account.to_string(), address.to_string()))
+            .or_insert(at);
+        *last = (*last).max(at);
+        Ok(())
+    }
+
+    async fn login_address_known(
+        &self,
+        account: &str,
+        address: &str,
+        since: Timestamp,
+    ) -> StoreResult<bool> {
+        let t = self.lock();
+        Ok(t.login_addresses
+            .get(&(account.to_string(), address.to_string()))
+            .is_some_and(|last| *last >= since))
     }
 }
 

@@ -61,17 +61,20 @@ pub struct User {
 }
 
 /// A failed-login policy for one kind of key (an account, a client address): the first
-/// failure costs nothing, each further one doubles a wait, and `max_failures` within
-/// `window` seconds lock the key for `lockout` seconds.
+/// `free` failures cost nothing, each further one doubles a wait (`backoff`, `2 × backoff`,
+/// …), and `max_failures` within `window` seconds lock the key for `lockout` seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
+    /// Failures within the window that cost no wait (typos).
+    pub free: u32,
     /// Failures within the window that lock the key.
     pub max_failures: u32,
     /// Seconds a failure counts for (a failure after the window restarts the count).
     pub window: i64,
     /// Seconds a locked key stays locked.
     pub lockout: i64,
-    /// Seconds of wait after the second failure, doubled by each further one (0: none).
+    /// Seconds of wait after the first failure past `free`, doubled by each further one
+    /// (0: none).
     pub backoff: i64,
 }
 
@@ -81,10 +84,10 @@ impl ThrottlePolicy {
         if failures >= self.max_failures {
             return at.saturating_add(self.lockout);
         }
-        if failures < 2 || self.backoff <= 0 {
+        if failures <= self.free || self.backoff <= 0 {
             return at;
         }
-        let doublings = (failures - 2).min(30);
+        let doublings = (failures - self.free - 1).min(30);
         let wait = self
             .backoff
             .saturating_mul(1i64 << doublings)

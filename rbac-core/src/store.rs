@@ -159,8 +159,35 @@ pub trait ThrottleStore: Send + Sync {
         at: Timestamp,
         policy: &ThrottlePolicy,
     ) -> StoreResult<u32>;
+    /// Reserves one attempt of `key` before its password is checked: refused with the
+    /// time it is blocked until when it is blocked at `at` (nothing counted); otherwise
+    /// counted as a failure, and blocked as the policy says, in one atomic step whatever
+    /// other instances do. A success releases it with [`Self::clear_login_failures`].
+    async fn reserve_login_attempt(
+        &self,
+        key: &str,
+        at: Timestamp,
+        policy: &ThrottlePolicy,
+    ) -> StoreResult<Result<u32, Timestamp>>;
     /// Forgets a key's failures (after a successful login, or an admin unlock).
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+    /// Forgets the failures of `key` and of every key `<key>@…` (an account's attempts
+    /// from each address it is known at): an unlock.
+    async fn clear_login_failures_under(&self, key: &str) -> StoreResult<()>;
+    /// Remembers that `account` logged in successfully from `address` at `at`.
+    async fn remember_login_address(
+        &self,
+        account: &str,
+        address: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Whether `account` logged in successfully from `address` at or after `since`.
+    async fn login_address_known(
+        &self,
+        account: &str,
+        address: &str,
+        since: Timestamp,
+    ) -> StoreResult<bool>;
 }
 
 /// Organisations users belong to.

@@ -270,6 +270,7 @@ impl SmsSender for Inbox {
 }
 
 const UNTHROTTLED: ThrottlePolicy = ThrottlePolicy {
+    free: u32::MAX,
     max_failures: u32::MAX,
     window: 1,
     lockout: 0,
@@ -299,6 +300,7 @@ async fn setup(initial: &[Vec<usize>]) -> World {
         throttle: LoginThrottle {
             account: UNTHROTTLED,
             address: UNTHROTTLED,
+            ..LoginThrottle::default()
         },
         ..RbacConfig::default()
     };

@@ -16,6 +16,7 @@ use rbac_core::{
 
 /// Failed logins never block.
 const UNTHROTTLED: ThrottlePolicy = ThrottlePolicy {
+    free: u32::MAX,
     max_failures: u32::MAX,
     window: 1,
     lockout: 0,
@@ -93,6 +94,7 @@ async fn setup() -> (Rbac, Principal) {
         throttle: LoginThrottle {
             account: UNTHROTTLED,
             address: UNTHROTTLED,
+            ..LoginThrottle::default()
         },
         ..RbacConfig::default()
     };

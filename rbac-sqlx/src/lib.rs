@@ -30,8 +30,8 @@ use rbac_core::{
     now, AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, CodeCheck, CodeStore, Entity,
     Field, Journal, Listing, NewAudit, NewUser, Order, Organisation, OrganisationStore, Page,
     Project, ProjectId, ProjectStore, RequestCount, Revoke, Role, RoleId, RoleStore, Session,
-    SessionStore, SettingStore, StoreError, StoreResult, ThrottlePolicy, ThrottleStore, Timestamp,
-    User, UserId, UserQuery, UserStore, VerificationCode,
+    SessionStore, SettingStore, StoreError, StoreResult, Timestamp, User, UserId, UserQuery,
+    UserStore, VerificationCode,
 };
 use sqlx::error::ErrorKind;
 use sqlx::mysql::MySqlPool;
@@ -1141,73 +1141,8 @@ impl SettingStore for SqlStore {
     }
 }
 
-#[async_trait]
-impl ThrottleStore for SqlStore {
-    async fn login_blocked(&self, keys: &[&str], at: Timestamp) -> StoreResult<Option<Timestamp>> {
-        if keys.is_empty() {
-            return Ok(None);
-        }
-        on_backend!(self, pool, d => {
-            let marks = vec!["?"; keys.len()].join(", ");
-            let sql = d.sql(&format!(
-                "SELECT MAX(blocked_until) AS until FROM rbac_login_failures \
-                 WHERE subject IN ({marks}) AND blocked_until > ?"
-            )).into_owned();
-            let mut q = sqlx::query(&sql);
-            for key in keys {
-                q = q.bind(*key);
-            }
-            let r = q.bind(at).fetch_one(pool).await.map_err(backend)?;
-            row::Columns::opt_int(&r, "until").map_err(backend)
-        })
-    }
-
-    async fn record_login_failure(
-        &self,
-        key: &str,
-        at: Timestamp,
-        policy: &ThrottlePolicy,
-    ) -> StoreResult<u32> {
-        let cutoff = at.saturating_sub(policy.window);
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            sqlx::query(&d.sql(d.upsert_login_failure()))
-                .bind(key)
-                .bind(at)
-                .bind(cutoff)
-                .bind(cutoff)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            let r = sqlx::query(&d.sql("SELECT failures FROM rbac_login_failures WHERE subject = ?"))
-                .bind(key)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(backend)?;
-            let failures = u32::try_from(row::Columns::int32(&r, "failures").map_err(backend)?)
-                .unwrap_or(0);
-            sqlx::query(&d.sql("UPDATE rbac_login_failures SET blocked_until = ? WHERE subject = ?"))
-                .bind(policy.blocked_until(failures, at))
-                .bind(key)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
-            Ok(failures)
-        })
-    }
-
-    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
-        on_backend!(self, pool, d => {
-            sqlx::query(&d.sql("DELETE FROM rbac_login_failures WHERE subject = ?"))
-                .bind(key)
-                .execute(pool)
-                .await
-                .map_err(backend)?;
-            Ok(())
-        })
-    }
-}
+// After the macros it uses.
+mod throttle;
 
 #[async_trait]
 impl OrganisationStore for SqlStore {

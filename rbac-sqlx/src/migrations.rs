@@ -45,6 +45,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     3 => "organisations and codes" => "sqlite/0003_organisations_codes.sql",
     4 => "projects" => "sqlite/0004_projects.sql",
     5 => "system role keys" => "sqlite/0005_system_role_keys.sql",
+    6 => "login addresses" => "sqlite/0006_login_addresses.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -54,6 +55,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     3 => "organisations and codes" => "postgres/0003_organisations_codes.sql",
     4 => "projects" => "postgres/0004_projects.sql",
     5 => "system role keys" => "postgres/0005_system_role_keys.sql",
+    6 => "login addresses" => "postgres/0006_login_addresses.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -63,4 +65,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     3 => "organisations and codes" => "mysql/0003_organisations_codes.sql",
     4 => "projects" => "mysql/0004_projects.sql",
     5 => "system role keys" => "mysql/0005_system_role_keys.sql",
+    6 => "login addresses" => "mysql/0006_login_addresses.sql",
 };

@@ -48,7 +48,7 @@ pub use credential::CredentialSource;
 pub use layer::RbacLayer;
 pub use rbac_core::{Principal, Requirement};
 pub use reject::{PlainRejection, Rejection, RenderRejection};
-pub use service::RbacService;
+pub use service::{ClientAddress, RbacService};
 
 /// The README's code samples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]

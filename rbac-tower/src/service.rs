@@ -12,6 +12,12 @@ use crate::credential::first_credential;
 use crate::layer::{Need, RbacLayer};
 use crate::reject::{Rejection, RenderRejection};
 
+/// The client's address, as the application resolved it (after its trusted proxies): put
+/// it in the request extensions before the layer, and password credentials are throttled
+/// per address as well as per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// The service [`RbacLayer`] wraps around an inner service.
 #[derive(Clone)]
 pub struct RbacService<S, R> {
@@ -59,7 +65,12 @@ where
                 return refuse(Rejection::Unauthenticated(AuthFailure::Missing));
             };
             let authorizer = layer.auth.authorizer();
-            let principal = match layer.auth.authenticate(&credential).await {
+            let address = req
+                .extensions()
+                .get::<ClientAddress>()
+                .map(|a| a.0.to_string())
+                .unwrap_or_default();
+            let principal = match layer.auth.authenticate_from(&credential, &address).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::debug!(error = %e, path = %req.uri().path(), "authentication refused");

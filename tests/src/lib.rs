@@ -80,9 +80,11 @@ pub const RELAXED_THROTTLE: [&str; 6] = [
 ];
 
 /// The flags that restore the documented throttling defaults.
-pub const DEFAULT_THROTTLE: [&str; 6] = [
+pub const DEFAULT_THROTTLE: [&str; 8] = [
+    "--login-free-failures",
+    "4",
     "--login-max-failures",
-    "5",
+    "10",
     "--login-address-max-failures",
     "20",
     "--login-backoff-secs",
@@ -640,6 +642,45 @@ impl TestServer {
             req = req.header("Auth-Token", t);
         }
         self.send(req, path).await
+    }
+
+    /// A client whose connections come from the loopback address `from` (`127.x.y.z`), for
+    /// tests where the client's address matters.
+    pub fn client_from(&self, from: &str) -> reqwest::Client {
+        let ip: std::net::IpAddr = from.parse().expect("a loopback source address");
+        reqwest::Client::builder()
+            .no_proxy()
+            .local_address(ip)
+            .pool_idle_timeout(Duration::from_millis(500))
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("reqwest client")
+    }
+
+    /// POST a JSON body like [`TestServer::post`], from the loopback address `from`.
+    pub async fn post_from(
+        &self,
+        from: &str,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let mut req = self.client_from(from).post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.header("Auth-Token", t);
+        }
+        self.send(req, path).await
+    }
+
+    /// `POST login` from the loopback address `from`; returns the answer.
+    pub async fn login_from(&self, from: &str, name: &str, password: &str) -> (u16, Value) {
+        self.post_from(
+            from,
+            "login",
+            &json!({"name": name, "password": password}),
+            None,
+        )
+        .await
     }
 
     /// POST a JSON body like [`TestServer::post`], but report a failed connection instead of

@@ -5,10 +5,8 @@
 //! parameters, 1003 authentication failed, 1004 registration failed, 1007 user disabled,
 //! 500 internal); a missing, bad or revoked token is HTTP 401 with `errCode` 1003.
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::service::{LoginInput, UserInput};
@@ -193,40 +191,8 @@ async fn ping() -> Json<&'static str> {
         (status = 200, description = "`\"IP:port\"`", content_type = "application/json"),
     )
 )]
-async fn address(
-    State(app): State<AppState>,
-    addr: ClientAddr,
-    headers: HeaderMap,
-) -> Json<String> {
-    Json(client_address(addr.0, &headers, &app.trusted_proxies))
-}
-
-/// See [`address`].
-pub fn client_address(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> String {
-    let Some(peer) = peer else {
-        return String::new();
-    };
-    if !trusted.contains(&peer.ip()) {
-        return peer.to_string();
-    }
-    let hops: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .collect();
-    match hops.iter().rev().find(|ip| !trusted.contains(ip)) {
-        Some(ip) => {
-            let port = headers
-                .get("x-forwarded-port")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u16>().ok())
-                .unwrap_or(0);
-            SocketAddr::new(*ip, port).to_string()
-        }
-        None => peer.to_string(),
-    }
+async fn address(addr: ClientAddr) -> Json<String> {
+    Json(addr.0.map(|a| a.to_string()).unwrap_or_default())
 }
 
 /// `{"username","password"}`; both must be strings when present.
@@ -451,28 +417,4 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<U
         data.total = Some(all.total);
     }
     Ok(Json(UserListAnswer { data, errcode: OK }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hdrs(xff: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", xff.parse().expect("header"));
-        h
-    }
-
-    #[test]
-    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
-        let proxy: SocketAddr = "10.0.0.1:4000".parse().expect("addr");
-        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().expect("ip")];
-        let h = hdrs("203.0.113.9, 10.0.0.1");
-        assert_eq!(client_address(Some(proxy), &h, &[]), "10.0.0.1:4000");
-        assert_eq!(client_address(Some(proxy), &h, &trusted), "203.0.113.9:0");
-        // A client cannot hide behind a forged left-most entry: the nearest untrusted hop wins.
-        let h = hdrs("198.51.100.1, 203.0.113.9");
-        assert_eq!(client_address(Some(proxy), &h, &trusted), "203.0.113.9:0");
-        assert_eq!(client_address(None, &h, &trusted), "");
-    }
 }

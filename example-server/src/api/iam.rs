@@ -383,6 +383,7 @@ struct ChangePasswordBody {
 async fn change_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
+    addr: ClientAddr,
     Path(name): Path<String>,
     IamJson(body): IamJson<ChangePasswordBody>,
 ) -> Result<Json<Value>> {
@@ -390,7 +391,7 @@ async fn change_password(
     let new = body.new_password.unwrap_or_default();
     rules::password("newPassword", &new)?;
     app.rbac
-        .change_password_of(&actor, &name, &old, &new)
+        .change_password_of(&actor, &name, &old, &new, &addr.ip())
         .await?;
     Ok(Json(Value::Null))
 }
@@ -419,10 +420,11 @@ async fn change_password(
 async fn change_password_underscored(
     state: State<AppState>,
     actor: Actor,
+    addr: ClientAddr,
     name: Path<String>,
     body: IamJson<ChangePasswordBody>,
 ) -> Result<Json<Value>> {
-    change_password(state, actor, name, body).await
+    change_password(state, actor, addr, name, body).await
 }
 
 #[utoipa::path(

@@ -992,11 +992,14 @@ struct ChangePasswordReq {
 async fn change_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
+    addr: ClientAddr,
     JsonBody(req): JsonBody<ChangePasswordReq>,
 ) -> Result<Reply> {
     let old = required("old_password", req.old_password)?;
     let new = required("new_password", req.new_password)?;
-    app.rbac.change_password(&actor, &old, &new).await?;
+    app.rbac
+        .change_password(&actor, &old, &new, &addr.ip())
+        .await?;
     Ok(Reply::empty())
 }
 

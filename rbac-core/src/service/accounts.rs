@@ -104,44 +104,11 @@ impl Rbac {
         result
     }
 
-    /// Refuses, before any hashing, a login whose account or address is blocked.
-    async fn check_throttle(&self, account: &str, ip: &str) -> Result<()> {
-        let account_key = format!("user:{account}");
-        let address_key = format!("ip:{ip}");
-        let mut keys = vec![account_key.as_str()];
-        if !ip.is_empty() {
-            keys.push(address_key.as_str());
-        }
-        let at = now();
-        match self.inner.store.login_blocked(&keys, at).await? {
-            Some(until) => Err(Error::Throttled {
-                retry_after: (until - at).max(1),
-            }),
-            None => Ok(()),
-        }
-    }
-
-    /// Counts a failed login against the account and the address.
-    async fn count_failure(&self, account: &str, ip: &str) -> Result<()> {
-        let store = &self.inner.store;
-        let policy = self.inner.config.throttle;
-        let at = now();
-        store
-            .record_login_failure(&format!("user:{account}"), at, &policy.account)
-            .await?;
-        if !ip.is_empty() {
-            store
-                .record_login_failure(&format!("ip:{ip}"), at, &policy.address)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Lifts an account's failed-login block (an admin's unlock).
+    /// Lifts an account's failed-login block, from every address (an admin's unlock).
     pub(crate) async fn unlock(&self, account: &str) -> Result<()> {
         self.inner
             .store
-            .clear_login_failures(&format!("user:{account}"))
+            .clear_login_failures_under(&super::account_key(account))
             .await?;
         Ok(())
     }
@@ -158,29 +125,31 @@ impl Rbac {
         // the name share a counter), else by what was typed.
         let account = found
             .as_ref()
-            .map_or(input.name.as_str(), |u| u.name.as_str());
-        let account = account.to_string();
-        self.check_throttle(&account, &input.ip).await?;
-        let Some(user) = found else {
-            hasher.verify_dummy(&input.password).await?;
-            self.count_failure(&account, &input.ip).await?;
-            self.audit_alone(
-                None,
-                &input.name,
-                "login failed: unknown user".into(),
-                false,
-            )
-            .await;
-            return Err(Error::BadCredentials);
+            .map_or(input.name.as_str(), |u| u.name.as_str())
+            .to_string();
+        let stored = found.clone();
+        let (user, rehash) = match self
+            .verify_attempt(&account, found, &input.password, &input.ip)
+            .await
+        {
+            Ok(verified) => verified,
+            Err(Error::BadCredentials) => {
+                let content = if stored.is_some() {
+                    "login failed: wrong password"
+                } else {
+                    "login failed: unknown user"
+                };
+                self.audit_alone(stored.as_ref(), &input.name, content.into(), false)
+                    .await;
+                return Err(Error::BadCredentials);
+            }
+            Err(e) => return Err(e),
         };
-        let verified = hasher.verify(&input.password, &user.password_hash).await?;
-        let in_organisation = organisation.is_none_or(|o| user.department_id == Some(o));
-        if !verified.ok || !in_organisation {
-            self.count_failure(&account, &input.ip).await?;
+        if organisation.is_some_and(|o| user.department_id != Some(o)) {
             self.audit_alone(
                 Some(&user),
                 &user.name,
-                "login failed: wrong password".into(),
+                "login failed: another organisation".into(),
                 false,
             )
             .await;
@@ -196,9 +165,8 @@ impl Rbac {
             .await;
             return Err(Error::AccountDisabled);
         }
-        self.unlock(&account).await?;
         let mut user = user;
-        let rehash = if verified.rehash {
+        let rehash = if rehash {
             match hasher.hash(&input.password).await {
                 Ok(hash) => Some(hash),
                 Err(e) => {
@@ -366,9 +334,15 @@ impl Rbac {
         self.sign(&session, &user.name)
     }
 
-    /// Changes the caller's own password after checking the old one; the caller's other
-    /// sessions end at once.
-    pub async fn change_password(&self, actor: &Principal, old: &str, new: &str) -> Result<()> {
+    /// Changes the caller's own password after checking the old one (a wrong one counts
+    /// as a failed login from `address`); the caller's other sessions end at once.
+    pub async fn change_password(
+        &self,
+        actor: &Principal,
+        old: &str,
+        new: &str,
+        address: &str,
+    ) -> Result<()> {
         validate::password("new_password", new)?;
         let user = self
             .inner
@@ -376,9 +350,11 @@ impl Rbac {
             .user(actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
-        if !self.inner.hasher.verify(old, &user.password_hash).await?.ok {
-            return Err(Error::WrongPassword);
-        }
+        let name = user.name.clone();
+        let (user, _) = match self.verify_attempt(&name, Some(user), old, address).await {
+            Err(Error::BadCredentials) => return Err(Error::WrongPassword),
+            other => other?,
+        };
         let hash = self.inner.hasher.hash(new).await?;
         let journal = self
             .journal(
@@ -432,24 +408,27 @@ impl Rbac {
 }
 
 impl Rbac {
-    /// Checks a name and password without opening a session (HTTP Basic on each request).
-    pub async fn authenticate_password(&self, name: &str, password: &str) -> Result<Principal> {
-        let hasher = &self.inner.hasher;
+    /// Checks a name and password without opening a session (HTTP Basic on each request),
+    /// throttled like a login from `address`.
+    pub async fn authenticate_password(
+        &self,
+        name: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<Principal> {
         let found = self.find_login_user(name).await?;
         let account = found.as_ref().map_or(name, |u| u.name.as_str()).to_string();
-        // Per-request credentials are throttled per account like logins (no address here).
-        if self.check_throttle(&account, "").await.is_err() {
-            return Err(Error::Unauthenticated(AuthFailure::Invalid));
-        }
-        let Some(user) = found else {
-            hasher.verify_dummy(password).await?;
-            self.count_failure(&account, "").await?;
-            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        let user = match self
+            .verify_attempt(&account, found, password, address)
+            .await
+        {
+            Ok((user, _)) => user,
+            // A throttled or wrong credential is a refused credential, to the layer.
+            Err(Error::BadCredentials | Error::Throttled { .. }) => {
+                return Err(Error::Unauthenticated(AuthFailure::Invalid))
+            }
+            Err(e) => return Err(e),
         };
-        if !hasher.verify(password, &user.password_hash).await?.ok {
-            self.count_failure(&account, "").await?;
-            return Err(Error::Unauthenticated(AuthFailure::Invalid));
-        }
         if !user.enabled {
             return Err(Error::Unauthenticated(AuthFailure::UserGone));
         }
@@ -469,10 +448,18 @@ impl Rbac {
 #[async_trait::async_trait]
 impl crate::credential::Authenticate for Rbac {
     async fn authenticate(&self, credential: &crate::credential::Credential) -> Result<Principal> {
+        self.authenticate_from(credential, "").await
+    }
+
+    async fn authenticate_from(
+        &self,
+        credential: &crate::credential::Credential,
+        address: &str,
+    ) -> Result<Principal> {
         match credential {
             crate::credential::Credential::Token(token) => self.authenticate(token).await,
             crate::credential::Credential::Basic { user, password } => {
-                self.authenticate_password(user, password).await
+                self.authenticate_password(user, password, address).await
             }
             crate::credential::Credential::ApiKey { key, secret } => {
                 self.inner

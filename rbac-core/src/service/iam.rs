@@ -24,6 +24,7 @@ impl Rbac {
         name: &str,
         old: &str,
         new: &str,
+        address: &str,
     ) -> Result<()> {
         let own = name == &*actor.user_name;
         if !own {
@@ -33,9 +34,15 @@ impl Rbac {
         let user = self.user_named(name).await?;
         self.ensure_user_within(actor, &user, "change the password of")
             .await?;
-        if !self.inner.hasher.verify(old, &user.password_hash).await?.ok {
-            return Err(Error::WrongPassword);
-        }
+        // A wrong old password counts as a failed login of that account from `address`.
+        let account = user.name.clone();
+        let (user, _) = match self
+            .verify_attempt(&account, Some(user), old, address)
+            .await
+        {
+            Err(Error::BadCredentials) => return Err(Error::WrongPassword),
+            other => other?,
+        };
         let hash = self.inner.hasher.hash(new).await?;
         let keep = own.then_some(&*actor.session_id);
         let journal = self

@@ -14,6 +14,7 @@ mod operator;
 mod projects;
 mod roles;
 mod signup;
+mod throttle;
 mod users;
 pub mod validate;
 
@@ -29,11 +30,12 @@ pub use signup::{
     default_organisations, CodePolicy, PrimaryRegistration, SubAccount, PRIMARY_ROLE,
     SUB_ACCOUNT_ROLE,
 };
+pub use throttle::{account_key, LoginThrottle};
 pub use users::{UserEdit, UserInput, UserView};
 
 use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
 use crate::error::Result;
-use crate::model::{AuditCategory, Journal, NewAudit, Organisation, Page, ThrottlePolicy};
+use crate::model::{AuditCategory, Journal, NewAudit, Organisation, Page};
 use crate::notify::Senders;
 use crate::password::{HasherConfig, PasswordHasher};
 use crate::privilege::PrivilegeRegistry;
@@ -108,37 +110,6 @@ pub struct RbacConfig {
     pub project_request_max: i64,
 }
 
-/// Failed-login throttling: one policy per account name, one per client address (looser and
-/// without backoff, so clients behind a shared address do not slow each other down).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginThrottle {
-    /// Per account name (`user:<name>`).
-    pub account: ThrottlePolicy,
-    /// Per client address (`ip:<address>`).
-    pub address: ThrottlePolicy,
-}
-
-impl Default for LoginThrottle {
-    /// 5 failures per account or 20 per address in 15 minutes lock for 15 minutes; an
-    /// account waits 1, 2, 4, … seconds between failures before that.
-    fn default() -> Self {
-        let account = ThrottlePolicy {
-            max_failures: 5,
-            window: 900,
-            lockout: 900,
-            backoff: 1,
-        };
-        LoginThrottle {
-            account,
-            address: ThrottlePolicy {
-                max_failures: 20,
-                backoff: 0,
-                ..account
-            },
-        }
-    }
-}
-
 impl Default for RbacConfig {
     fn default() -> Self {
         RbacConfig {
@@ -160,6 +131,7 @@ struct Inner {
     hasher: PasswordHasher,
     config: RbacConfig,
     senders: Senders,
+    gate: Arc<throttle::LoginGate>,
 }
 
 /// The use-case services over one store.
@@ -208,6 +180,7 @@ impl Rbac {
                 hasher,
                 config,
                 senders,
+                gate: Arc::default(),
             }),
         })
     }

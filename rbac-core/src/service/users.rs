@@ -257,6 +257,8 @@ impl Rbac {
 
     /// Enables or disables a user (needs UserEnableOrDisable); never oneself, the built-in
     /// admin, or a user stronger than the actor. Disabling ends every session of the user.
+    /// Enabling an enabled user lifts its failed-login lock (also on oneself, and on admin
+    /// by admin).
     pub async fn set_user_enabled(
         &self,
         actor: &Principal,
@@ -265,6 +267,21 @@ impl Rbac {
     ) -> Result<()> {
         self.require(actor, "UserEnableOrDisable")?;
         let mut user = self.user_named(name).await?;
+        if enabled && user.enabled {
+            // Enabling an enabled account only lifts its failed-login lock: allowed on
+            // oneself, and on admin by admin, within the containment rule.
+            self.ensure_user_within(actor, &user, "unlock").await?;
+            self.unlock(&user.name).await?;
+            let journal = self.journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("unlock user {}", user.name),
+            );
+            if let Some(entry) = &journal.audit {
+                self.inner.store.append_audit(entry).await?;
+            }
+            return Ok(());
+        }
         if user.name == ADMIN {
             return Err(Error::Violation(
                 "the built-in admin cannot be disabled".into(),
