@@ -28,6 +28,8 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
     /// The gateway's upstream and public endpoints.
     pub gateway: Arc<api::gateway::GatewayConfig>,
+    /// The console's own rules (the phone formats it texts).
+    pub console: Arc<api::console::ConsoleConfig>,
     /// The SQL store itself, for readiness (reachable, schema current).
     pub sql: rbac_sqlx::SqlStore,
 }
@@ -82,6 +84,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
             }
         },
         throttle: config.login_throttle(),
+        limits: config.abuse_limits(),
         cache: {
             let (sliding_ttl, sliding_interval) = config.sliding();
             AuthorizerConfig {
@@ -158,6 +161,9 @@ async fn serve_with(
         metrics,
         metrics_access: config.metrics_access,
         gateway: Arc::new(gateway),
+        console: Arc::new(api::console::ConsoleConfig::new(
+            &config.sms_phone_patterns,
+        )?),
         sql,
     };
     let app: Router = api::router(state, config);

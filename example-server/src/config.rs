@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use rbac_core::service::LoginThrottle;
-use rbac_core::service::{default_organisations, CodePolicy};
+use rbac_core::service::{default_organisations, AbuseLimits, CodePolicy};
 use rbac_core::{Organisation, ThrottlePolicy};
 
 use crate::metrics::MetricsAccess;
@@ -17,7 +17,7 @@ use crate::serve::Limits;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// A TOML file of settings, keys named like the flags (`database = "sqlite://…"`,
-    /// `login-max-failures = 5`; `_` works for `-`). Flags and environment win over it.
+    /// `login-max-failures = 10`; `_` works for `-`). Flags and environment win over it.
     #[arg(long = "config", env = "RBAC_CONFIG")]
     pub config_file: Option<std::path::PathBuf>,
 
@@ -131,6 +131,11 @@ pub struct Config {
     #[arg(long, env = "RBAC_LOGIN_KNOWN_ADDRESS_DAYS", default_value_t = 30)]
     pub login_known_address_days: i64,
 
+    /// Password attempts from one client address hashed at once (more wait their turn):
+    /// one address cannot take the whole hashing capacity.
+    #[arg(long, env = "RBAC_LOGIN_ADDRESS_CONCURRENCY", default_value_t = 4)]
+    pub login_address_concurrency: usize,
+
     /// Milliseconds a login attempt may wait for its turn behind other attempts on the
     /// same account before it is answered as throttled.
     #[arg(long, env = "RBAC_LOGIN_QUEUE_WAIT_MS", default_value_t = 5000)]
@@ -190,6 +195,34 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub gateway_endpoints: Vec<String>,
+
+    /// Verification codes one client address may have sent per hour, per channel (SMS,
+    /// e-mail); 0: no limit.
+    #[arg(long, env = "RBAC_CODES_PER_ADDRESS_HOUR", default_value_t = 5)]
+    pub codes_per_address_hour: u32,
+
+    /// Verification codes the whole server may send per hour, per channel; 0: no limit.
+    #[arg(long, env = "RBAC_CODES_PER_HOUR", default_value_t = 200)]
+    pub codes_per_hour: u32,
+
+    /// Password SMS one console primary account may send its new sub-accounts per hour.
+    #[arg(long, env = "RBAC_PASSWORD_SMS_PER_ACCOUNT_HOUR", default_value_t = 5)]
+    pub password_sms_per_account_hour: u32,
+
+    /// Self-registrations (IAM, cloud, gateway, console) per client address per hour.
+    #[arg(long, env = "RBAC_SIGNUPS_PER_ADDRESS_HOUR", default_value_t = 20)]
+    pub signups_per_address_hour: u32,
+
+    /// A phone number format the console sends SMS codes to (a regular expression the
+    /// whole number must match; repeatable, or comma-separated in the environment); by
+    /// default the mainland mobile format of the console document.
+    #[arg(
+        long = "sms-phone-pattern",
+        env = "RBAC_SMS_PHONE_PATTERNS",
+        value_delimiter = ',',
+        default_value = "^1[3-9][0-9]{9}$"
+    )]
+    pub sms_phone_patterns: Vec<String>,
 
     /// Requests a new project's key may make per UTC day.
     #[arg(long, env = "RBAC_PROJECT_REQUEST_MAX", default_value_t = 30)]
@@ -263,6 +296,7 @@ impl Config {
             },
             known_address_secs: self.login_known_address_days.max(0).saturating_mul(86_400),
             queue_wait: Duration::from_millis(self.login_queue_wait_ms),
+            address_concurrency: self.login_address_concurrency.max(1),
             ..LoginThrottle::default()
         }
     }
@@ -275,6 +309,16 @@ impl Config {
             all.push(org.clone());
         }
         all
+    }
+
+    /// The hourly limits on unauthenticated work.
+    pub fn abuse_limits(&self) -> AbuseLimits {
+        AbuseLimits {
+            codes_per_address: self.codes_per_address_hour,
+            codes_total: self.codes_per_hour,
+            password_sms_per_account: self.password_sms_per_account_hour,
+            signups_per_address: self.signups_per_address_hour,
+        }
     }
 
     /// The verification-code policy.

@@ -511,7 +511,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
     match path {
         Path::Gateway => {
             let email = format!("r{serial}@example.com");
-            if rbac.send_registration_email(name, &email).await.is_ok() {
+            if rbac.send_registration_email(name, &email, "").await.is_ok() {
                 let input = EmailRegistration {
                     name: name.into(),
                     password: PW.into(),
@@ -523,7 +523,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
         }
         Path::ConsolePrimary => {
             let phone = format!("138{serial:08}");
-            if rbac.send_registration_sms(&phone, 2).await.is_ok() {
+            if rbac.send_registration_sms(&phone, 2, "").await.is_ok() {
                 let input = PrimaryRegistration {
                     name: name.into(),
                     password: PW.into(),

@@ -216,6 +216,7 @@ struct Credentials {
 )]
 async fn register(
     State(app): State<AppState>,
+    addr: ClientAddr,
     CloudJson(body): CloudJson<Credentials>,
 ) -> Result<Json<Success<Registered>>> {
     let username = body.username.unwrap_or_default();
@@ -233,7 +234,7 @@ async fn register(
     };
     let user = app
         .rbac
-        .create_user(None, input)
+        .sign_up(input, &addr.ip())
         .await
         .map_err(CloudError::registration)?;
     Ok(Json(Success::new(Registered {

@@ -178,6 +178,29 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ConsoleF
     }
 }
 
+/// The console's own rules.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// The phone number formats SMS codes may go to (the whole number must match one).
+    pub phone_patterns: Vec<regex::Regex>,
+}
+
+impl ConsoleConfig {
+    /// Compiles the allowed phone formats; a malformed one is a start-up error.
+    pub fn new(patterns: &[String]) -> Result<Self, regex::Error> {
+        let phone_patterns = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p))
+            .collect::<Result<_, _>>()?;
+        Ok(ConsoleConfig { phone_patterns })
+    }
+
+    /// Whether an SMS code may go to `phone`.
+    pub fn phone_allowed(&self, phone: &str) -> bool {
+        self.phone_patterns.iter().any(|p| p.is_match(phone))
+    }
+}
+
 /// The console routes.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
@@ -286,13 +309,21 @@ struct SmsCodeRequest {
 )]
 async fn sms_code(
     State(app): State<AppState>,
+    addr: ClientAddr,
     ConsoleJson(body): ConsoleJson<SmsCodeRequest>,
 ) -> Result<Json<Envelope<Null>>> {
     let phone = text("mobilePhone", body.mobile_phone)?;
     fixed("module", body.module.as_deref(), "注册验证")?;
     fixed("origin", body.origin.as_deref(), "console")?;
     let organisation = required("departmentId", body.department_id)?;
-    app.rbac.send_registration_sms(&phone, organisation).await?;
+    if !app.console.phone_allowed(&phone) {
+        return Err(
+            Error::invalid("mobilePhone", "codes are not sent to this number format").into(),
+        );
+    }
+    app.rbac
+        .send_registration_sms(&phone, organisation, &addr.ip())
+        .await?;
     Ok(ok(Null))
 }
 

@@ -135,11 +135,12 @@ struct AuthCodeReq {
 )]
 async fn auth_code(
     State(app): State<AppState>,
+    addr: ClientAddr,
     JsonBody(body): JsonBody<AuthCodeReq>,
 ) -> Result<Reply> {
     let email = required("email", body.email)?;
     app.rbac
-        .send_registration_email(body.user_name.as_deref().unwrap_or(""), &email)
+        .send_registration_email(body.user_name.as_deref().unwrap_or(""), &email, &addr.ip())
         .await
         .map_err(refusal)?;
     Ok(Reply::empty())

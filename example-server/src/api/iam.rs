@@ -260,6 +260,7 @@ struct UserBody {
 )]
 async fn create(
     State(app): State<AppState>,
+    addr: ClientAddr,
     IamJson(body): IamJson<UserBody>,
 ) -> Result<Json<UserResource>> {
     let name = body.metadata.name.unwrap_or_default();
@@ -278,7 +279,7 @@ async fn create(
         password,
         ..UserInput::default()
     };
-    let user = app.rbac.create_user(None, input).await?;
+    let user = app.rbac.sign_up(input, &addr.ip()).await?;
     Ok(Json(resource(&user)))
 }
 

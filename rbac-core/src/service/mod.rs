@@ -10,6 +10,7 @@ mod audit;
 mod bootstrap;
 mod containment;
 mod iam;
+mod limits;
 mod operator;
 mod projects;
 mod roles;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
 pub use audit::AuditFilter;
+pub use limits::{AbuseLimits, Channel};
 pub use operator::{is_supported_hash, ImportedUser};
 pub use projects::{EmailRegistration, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS, REGISTERED_ROLE};
 pub use roles::{InquiryTarget, RoleUpdate};
@@ -102,6 +104,8 @@ pub struct RbacConfig {
     pub version: String,
     /// Failed-login throttling per account and per client address.
     pub throttle: LoginThrottle,
+    /// Hourly limits on unauthenticated work (sign-ups, codes).
+    pub limits: AbuseLimits,
     /// Verification codes.
     pub codes: CodePolicy,
     /// The organisations to store at bootstrap (the defaults and any configured).
@@ -118,6 +122,7 @@ impl Default for RbacConfig {
             cache: AuthorizerConfig::default(),
             version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
             throttle: LoginThrottle::default(),
+            limits: AbuseLimits::default(),
             codes: CodePolicy::default(),
             organisations: default_organisations(),
             project_request_max: 30,

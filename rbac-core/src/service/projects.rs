@@ -44,33 +44,43 @@ fn alphanumeric(len: usize) -> String {
 }
 
 impl Rbac {
-    /// E-mails a registration code to `email` (for `user_name`): valid for the code
-    /// policy's lifetime, one send per address per resend interval. An address already
-    /// registered is refused.
-    pub async fn send_registration_email(&self, user_name: &str, email: &str) -> Result<()> {
+    /// E-mails a registration code to `email` (for `user_name`, which must be a valid
+    /// name when given) at the request of the client at `address`: valid for the code
+    /// policy's lifetime, one send per address per resend interval, within the hourly
+    /// limits on codes. An address already registered is refused. The mail carries the
+    /// code and fixed wording only: nothing the client sent.
+    pub async fn send_registration_email(
+        &self,
+        user_name: &str,
+        email: &str,
+        address: &str,
+    ) -> Result<()> {
+        if !user_name.is_empty() {
+            validate::name("user_name", user_name)?;
+        }
         validate::email("email", email)?;
         if self.inner.store.user_by_email(email).await?.is_some() {
             return Err(Error::AlreadyExists(Field::Email));
         }
         let mail = self.inner.senders.mail.clone();
         let to = email.to_string();
-        let greeting = if user_name.trim().is_empty() {
-            "Hello".to_string()
-        } else {
-            format!("Hello {}", user_name.trim())
-        };
         let minutes = (self.inner.config.codes.ttl / 60).max(1);
-        self.issue_code(&mail_register_key(email), "", |code| async move {
-            mail.send(&Mail {
-                to,
-                subject: "Your registration code".into(),
-                body: format!(
-                    "{greeting},\r\n\r\nYour registration code is {code}. It is valid for {minutes} minutes and works once.\r\n"
-                ),
-                code: Some(code),
-            })
-            .await
-        })
+        self.issue_code(
+            &mail_register_key(email),
+            "",
+            (super::Channel::Mail, address),
+            |code| async move {
+                mail.send(&Mail {
+                    to,
+                    subject: "Your registration code".into(),
+                    body: format!(
+                        "Hello,\r\n\r\nYour registration code is {code}. It is valid for {minutes} minutes and works once.\r\n"
+                    ),
+                    code: Some(code),
+                })
+                .await
+            },
+        )
         .await
     }
 
@@ -87,6 +97,7 @@ impl Rbac {
         if store.user_by_email(&input.email).await?.is_some() {
             return Err(Error::AlreadyExists(Field::Email));
         }
+        self.take_signup(ip).await?;
         let role = self.system_role(REGISTERED_ROLE).await?;
         let hash = self.inner.hasher.hash(&input.password).await?;
         self.take_code(&mail_register_key(&input.email), &input.code, "")

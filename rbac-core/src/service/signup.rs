@@ -137,11 +137,19 @@ impl Rbac {
 
     /// Stores a new code for `key`, then sends it with `send`; a refused or failed send
     /// leaves nothing usable behind.
-    pub(crate) async fn issue_code<F, Fut>(&self, key: &str, context: &str, send: F) -> Result<()>
+    pub(crate) async fn issue_code<F, Fut>(
+        &self,
+        key: &str,
+        context: &str,
+        sent: (super::Channel, &str),
+        send: F,
+    ) -> Result<()>
     where
         F: FnOnce(String) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<(), crate::notify::SendError>>,
     {
+        let (channel, address) = sent;
+        self.take_code_send(channel, address).await?;
         let policy = self.inner.config.codes;
         let code = six_digits();
         let at = now();
@@ -191,9 +199,15 @@ impl Rbac {
         }
     }
 
-    /// Sends a registration code by SMS to `phone`, for registering in `organisation`:
-    /// valid for the code policy's lifetime, one send per phone per resend interval.
-    pub async fn send_registration_sms(&self, phone: &str, organisation: i64) -> Result<()> {
+    /// Sends a registration code by SMS to `phone`, for registering in `organisation`, at
+    /// the request of the client at `address`: valid for the code policy's lifetime, one
+    /// send per phone per resend interval, within the hourly limits on codes.
+    pub async fn send_registration_sms(
+        &self,
+        phone: &str,
+        organisation: i64,
+        address: &str,
+    ) -> Result<()> {
         validate::mobile("mobilePhone", phone)?;
         self.organisation(organisation).await?;
         let sms = self.inner.senders.sms.clone();
@@ -201,6 +215,7 @@ impl Rbac {
         self.issue_code(
             &sms_register_key(&phone),
             &organisation.to_string(),
+            (super::Channel::Sms, address),
             |code| async move {
                 sms.send(&Sms {
                     phone,
@@ -223,6 +238,7 @@ impl Rbac {
         if self.user_exists(&input.name).await? {
             return Err(Error::AlreadyExists(crate::Field::UserName));
         }
+        self.take_signup(&input.ip).await?;
         let hash = self.inner.hasher.hash(&input.password).await?;
         self.take_code(
             &sms_register_key(&input.phone),
@@ -288,6 +304,10 @@ impl Rbac {
             ));
         }
         let role = self.system_role(SUB_ACCOUNT_ROLE).await?;
+        if input.notify {
+            // Counted before anything is written: a refused SMS creates no account.
+            self.take_password_sms(parent.id).await?;
+        }
         let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
         user.phone = input.phone.clone();
         user.alias = input.alias;

@@ -27,6 +27,9 @@ pub struct LoginThrottle {
     pub known_address_secs: i64,
     /// Attempts on one account that may wait for their turn in this process.
     pub queue: usize,
+    /// Password attempts from one client address hashed at once in this process: one
+    /// address cannot take the whole hashing capacity, so others' logins go through.
+    pub address_concurrency: usize,
     /// How long an attempt waits for its turn before it is answered as throttled.
     pub queue_wait: Duration,
 }
@@ -53,6 +56,7 @@ impl Default for LoginThrottle {
             },
             known_address_secs: 30 * 24 * 3600,
             queue: 64,
+            address_concurrency: 4,
             queue_wait: Duration::from_secs(5),
         }
     }
@@ -75,8 +79,8 @@ struct Lane {
     waiting: AtomicUsize,
 }
 
-/// Per-account queues: one attempt of an account at a time in this process, a bounded
-/// number waiting, each for a bounded time.
+/// Turn-taking queues: one attempt of an account at a time in this process (a few per
+/// client address), a bounded number waiting, each for a bounded time.
 #[derive(Debug, Default)]
 pub(crate) struct LoginGate {
     lanes: Mutex<HashMap<String, Arc<Lane>>>,
@@ -101,15 +105,21 @@ impl Drop for Turn {
 }
 
 impl LoginGate {
-    /// Waits for `key`'s turn; `Throttled` when the queue is full or the wait too long.
-    async fn enter(self: &Arc<Self>, key: &str, policy: &LoginThrottle) -> Result<Turn> {
+    /// Waits for one of `key`'s `turns`; `Throttled` when the queue is full or the wait too
+    /// long.
+    async fn enter(
+        self: &Arc<Self>,
+        key: &str,
+        turns: usize,
+        policy: &LoginThrottle,
+    ) -> Result<Turn> {
         let lane = {
             let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
             lanes
                 .entry(key.to_string())
                 .or_insert_with(|| {
                     Arc::new(Lane {
-                        turn: Arc::new(Semaphore::new(1)),
+                        turn: Arc::new(Semaphore::new(turns.max(1))),
                         waiting: AtomicUsize::new(0),
                     })
                 })
@@ -137,10 +147,11 @@ impl LoginGate {
     }
 }
 
-/// A password attempt whose turn has come and whose reservation is held.
+/// A password attempt whose turns have come and whose reservation is held.
 pub(crate) struct Attempt {
     key: String,
     _turn: Turn,
+    _address_turn: Option<Turn>,
 }
 
 impl Rbac {
@@ -181,12 +192,26 @@ impl Rbac {
         } else {
             account_key(name)
         };
-        let turn = self.inner.gate.enter(&key, &policy).await?;
+        let gate = &self.inner.gate;
+        let address_turn = if address.is_empty() {
+            None
+        } else {
+            let key = address_key(address);
+            Some(
+                gate.enter(&key, policy.address_concurrency, &policy)
+                    .await?,
+            )
+        };
+        let turn = gate.enter(&key, 1, &policy).await?;
         match store
             .reserve_login_attempt(&key, now(), &policy.account)
             .await?
         {
-            Ok(_) => Ok(Attempt { key, _turn: turn }),
+            Ok(_) => Ok(Attempt {
+                key,
+                _turn: turn,
+                _address_turn: address_turn,
+            }),
             Err(until) => Err(Error::Throttled {
                 retry_after: (until - now()).max(1),
             }),

@@ -139,6 +139,13 @@ impl Rbac {
         Ok(user)
     }
 
+    /// A self-registration from the client at `address`: counted against the hourly
+    /// sign-up limit (before any hashing), then created with the role the surface chose.
+    pub async fn sign_up(&self, input: UserInput, address: &str) -> Result<User> {
+        self.take_signup(address).await?;
+        self.create_user(None, input).await
+    }
+
     /// Changes the fields given. Editing another user needs UserEdit and a user that lies
     /// within the actor; changing a role needs UserEdit and a role the actor could grant;
     /// the built-in admin keeps its role.
