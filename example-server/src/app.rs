@@ -42,7 +42,10 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
     // First, so every layer and service built below reaches the recorder.
     let metrics = metrics::install()?;
     let (sql, rbac) = open(&config).await?;
-    if let Some(generated) = rbac.bootstrap(config.admin_password.as_deref()).await? {
+    if let Some(generated) = rbac
+        .bootstrap(config.initial_admin_password()?.as_deref())
+        .await?
+    {
         // Shown once, on the terminal, never through the log.
         println!("created user admin with generated password: {generated}");
     }

@@ -139,7 +139,8 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Command::Admin(admin) => {
             let (_, rbac) = app::open(&config).await?;
-            rbac.bootstrap(config.admin_password.as_deref()).await?;
+            rbac.bootstrap(config.initial_admin_password()?.as_deref())
+                .await?;
             match admin {
                 AdminCommand::CreateUser {
                     name,
@@ -182,7 +183,8 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         }
         Command::ImportUsers { file, format } => {
             let (_, rbac) = app::open(&config).await?;
-            rbac.bootstrap(config.admin_password.as_deref()).await?;
+            rbac.bootstrap(config.initial_admin_password()?.as_deref())
+                .await?;
             let format = format.unwrap_or_else(|| format_of(&file));
             let records = read_records(&file, format)?;
             let (mut imported, mut refused) = (0usize, 0usize);

@@ -38,6 +38,15 @@ pub struct Config {
     #[arg(long, env = "RBAC_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
 
+    /// A file holding that password (its first line), so it need not appear in the
+    /// process list or the environment; exclusive with `--admin-password`.
+    #[arg(
+        long,
+        env = "RBAC_ADMIN_PASSWORD_FILE",
+        conflicts_with = "admin_password"
+    )]
+    pub admin_password_file: Option<std::path::PathBuf>,
+
     /// HS256 signing secret (generated once and kept in the store if unset).
     #[arg(long, env = "RBAC_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -274,6 +283,25 @@ impl Config {
             max_header_bytes: self.max_header_bytes,
             max_connections: self.max_connections,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
+    /// The admin's initial password: `--admin-password`, or the first line of
+    /// `--admin-password-file`.
+    pub fn initial_admin_password(&self) -> std::io::Result<Option<String>> {
+        match &self.admin_password_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)?;
+                let line = text.lines().next().unwrap_or_default().to_string();
+                if line.is_empty() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{} holds no password on its first line", path.display()),
+                    ));
+                }
+                Ok(Some(line))
+            }
+            None => Ok(self.admin_password.clone()),
         }
     }
 

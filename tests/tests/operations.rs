@@ -319,3 +319,72 @@ async fn users_move_between_deployments_with_their_passwords() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// `--admin-password-file`: the admin's first password from a file (its first line), kept
+/// out of the process list; refused beside `--admin-password`. Config, not storage: run on
+/// an embedded SQLite file of its own.
+#[tokio::test]
+async fn the_admin_password_can_come_from_a_file() {
+    use std::io::{BufRead, BufReader};
+    let password = gen_password();
+    let file = temp_file("admin-pw", &format!("{password}\nignored second line\n"));
+    let db_path = std::env::temp_dir().join(format!("{}-pwfile.db", unique()));
+    let db = format!("sqlite://{}?mode=rwc", db_path.display());
+    let file_arg = file.display().to_string();
+
+    let (ok, _, err) = cli(&[
+        "--database",
+        &db,
+        "--admin-password",
+        "x",
+        "--admin-password-file",
+        &file_arg,
+        "migrate",
+    ]);
+    assert!(!ok, "both flags at once are refused");
+    assert!(err.contains("admin-password"), "{err}");
+
+    let mut child = Command::new(server_binary())
+        .args(["--listen", "127.0.0.1:0", "--database", &db])
+        .args(["--admin-password-file", &file_arg])
+        .env("NO_COLOR", "1")
+        .env_remove("RBAC_CONFIG")
+        .env_remove("RBAC_ADMIN_PASSWORD")
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("server");
+    let stdout = child.stdout.take().expect("stdout");
+    let base = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("listening on ").map(str::to_string))
+        .expect("listening line");
+    let login = |pw: String| {
+        let url = format!("{base}/api/v1/login");
+        async move {
+            let r: Value = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("client")
+                .post(url)
+                .json(&json!({"name": "admin", "password": pw}))
+                .send()
+                .await
+                .expect("login")
+                .json()
+                .await
+                .expect("json");
+            code(&r)
+        }
+    };
+    let worked = login(password.clone()).await;
+    let wrong = login(format!("{password}x")).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&db_path);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(worked, 0, "the file's first line is admin's password");
+    assert_eq!(wrong, 1002, "control: another password is refused");
+}

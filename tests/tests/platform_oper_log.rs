@@ -309,3 +309,28 @@ async fn visibility_and_filters() {
     .await;
     assert_eq!(some.len(), all.len(), "unix window around now: {raw}");
 }
+
+#[tokio::test]
+async fn names_an_attacker_sends_are_rendered_as_data() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin_token().await;
+    let sent = "eve\u{202e}nimda\nroot";
+    let r = srv
+        .post("login", &json!({"name": sent, "password": "guess"}), None)
+        .await;
+    expect_code(&r, 200, 1002, "a failed login with a crafted name");
+    let (list, raw) = oper_log(&srv, &admin, json!({"page_no": 0, "page_size": 0})).await;
+    let shown: Vec<&str> = list
+        .iter()
+        .filter_map(|e| e["oper_user"].as_str())
+        .filter(|u| u.starts_with("eve"))
+        .collect();
+    assert_eq!(shown, ["eve\\u{202e}nimda\\u{000a}root"], "{raw}");
+    for e in &list {
+        let text = format!("{}{}", e["oper_user"], e["oper_content"]);
+        assert!(
+            !text.contains('\u{202e}') && !text.contains('\n'),
+            "raw control characters in {e}"
+        );
+    }
+}

@@ -11,7 +11,9 @@ use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::service::{AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput};
+use rbac_core::service::{
+    as_data, AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput,
+};
 use rbac_core::{Code, Error, Order, Page, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
@@ -1160,10 +1162,10 @@ async fn list_oper_log(
         .rows
         .iter()
         .map(|e| LogRow {
-            oper_user: e.user_name.clone(),
+            oper_user: as_data(&e.user_name),
             oper_type: e.category,
             oper_time: datetime(e.time),
-            oper_content: e.content.clone(),
+            oper_content: as_data(&e.content),
         })
         .collect();
     let count = list.len();

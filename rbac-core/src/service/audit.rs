@@ -5,6 +5,28 @@ use crate::authorizer::Principal;
 use crate::error::Result;
 use crate::model::{AuditEntry, AuditQuery, Listing, Page, Timestamp};
 
+/// Renders text an attacker may have written (a failed login's name, an audited target) as
+/// data: control characters and bidirectional-text controls become `\u{…}`, so a log
+/// reader sees what was sent instead of a reordered or broken line.
+pub fn as_data(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// What a caller asks of the operation log.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -40,5 +62,20 @@ impl Rbac {
             page: filter.page,
         };
         Ok(self.inner.store.list_audit(&query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_data;
+
+    #[test]
+    fn untrusted_text_is_rendered_as_data() {
+        assert_eq!(as_data("login failed: eve"), "login failed: eve");
+        assert_eq!(
+            as_data("a\nb\u{202e}c\u{0}"),
+            "a\\u{000a}b\\u{202e}c\\u{0000}"
+        );
+        assert_eq!(as_data("李彬 \u{2067}x"), "李彬 \\u{2067}x");
     }
 }

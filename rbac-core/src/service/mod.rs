@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
-pub use audit::AuditFilter;
+pub use audit::{as_data, AuditFilter};
 pub use limits::{AbuseLimits, Channel};
 pub use operator::{is_supported_hash, ImportedUser};
 pub use projects::{EmailRegistration, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS, REGISTERED_ROLE};
