@@ -93,6 +93,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
             AuthorizerConfig {
                 sliding_ttl,
                 sliding_interval,
+                sliding_max: Duration::from_secs(config.console_token_max_age.max(1)),
                 ..AuthorizerConfig::default()
             }
         },

@@ -183,6 +183,10 @@ pub struct Config {
     #[arg(long, env = "RBAC_CONSOLE_TOKEN_TTL", default_value_t = 7_200)]
     pub console_token_ttl: u64,
 
+    /// Absolute lifetime of a console token, however often it is used, in seconds.
+    #[arg(long, env = "RBAC_CONSOLE_TOKEN_MAX_AGE", default_value_t = 604_800)]
+    pub console_token_max_age: u64,
+
     /// Seconds a verification code stays valid.
     #[arg(long, env = "RBAC_CODE_TTL_SECS", default_value_t = 300)]
     pub code_ttl_secs: i64,

@@ -108,6 +108,8 @@ struct SessionState {
     kind: SessionKind,
     /// The expiry as stored; a sliding session moves it forward (here and in the store).
     expires_at: AtomicI64,
+    /// When the session was issued (a sliding session never outlives `sliding_max` after).
+    issued_at: Timestamp,
     /// `None` when the session authenticates; otherwise why not.
     refusal: Option<AuthFailure>,
 }
@@ -140,6 +142,9 @@ pub struct AuthorizerConfig {
     /// The least time between two extensions of a sliding session's stored expiry, so
     /// that using a token does not write to the store on every request.
     pub sliding_interval: Duration,
+    /// The absolute lifetime of an opaque session: however often it is used, it ends
+    /// this long after it was issued.
+    pub sliding_max: Duration,
 }
 
 impl Default for AuthorizerConfig {
@@ -149,6 +154,7 @@ impl Default for AuthorizerConfig {
             session_ttl: Duration::from_secs(60),
             sliding_ttl: Duration::from_secs(2 * 3600),
             sliding_interval: Duration::from_secs(60),
+            sliding_max: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -189,6 +195,7 @@ pub struct Authorizer {
     stats: CacheStats,
     sliding_ttl: i64,
     sliding_interval: i64,
+    sliding_max: i64,
     /// API key → project state (a negative entry for an unknown or deleted key).
     keys: Cache<Arc<str>, Arc<KeyState>>,
     meters: RequestMeters,
@@ -231,6 +238,7 @@ impl Authorizer {
             stats: CacheStats::default(),
             sliding_ttl: config.sliding_ttl.as_secs().max(1) as i64,
             sliding_interval: config.sliding_interval.as_secs() as i64,
+            sliding_max: config.sliding_max.as_secs().max(1) as i64,
             keys: Cache::builder()
                 .max_capacity(config.session_capacity)
                 .time_to_live(config.session_ttl)
@@ -253,6 +261,11 @@ impl Authorizer {
     /// How long an opaque session lives after its last use, in seconds.
     pub fn sliding_ttl(&self) -> i64 {
         self.sliding_ttl
+    }
+
+    /// The absolute lifetime of an opaque session, in seconds.
+    pub fn sliding_max(&self) -> i64 {
+        self.sliding_max
     }
 
     /// Cache counters.
@@ -547,7 +560,9 @@ impl Authorizer {
     /// writes. The stored expiry is the truth: it never lags a use by more than the
     /// interval, and a token is never accepted after it.
     async fn slide(&self, id: &str, state: &SessionState, expires_at: Timestamp, at: Timestamp) {
-        let extended = at.saturating_add(self.sliding_ttl);
+        let extended = at
+            .saturating_add(self.sliding_ttl)
+            .min(state.issued_at.saturating_add(self.sliding_max));
         if extended - expires_at < self.sliding_interval.max(1) {
             return;
         }
@@ -576,6 +591,7 @@ impl Authorizer {
             role_id: None,
             kind: SessionKind::Jwt,
             expires_at: AtomicI64::new(0),
+            issued_at: 0,
             refusal: Some(why),
         };
         let Some(session) = self.store.session(id).await? else {
@@ -594,6 +610,7 @@ impl Authorizer {
             role_id: user.role_id,
             kind: session.kind,
             expires_at: AtomicI64::new(session.expires_at),
+            issued_at: session.issued_at,
             refusal: None,
         })
     }

@@ -10,6 +10,14 @@ use rbac_core::{
 };
 
 async fn console(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
+    console_with_max(sliding_ttl, sliding_interval, 7 * 24 * 3600).await
+}
+
+async fn console_with_max(
+    sliding_ttl: u64,
+    sliding_interval: u64,
+    sliding_max: u64,
+) -> (Rbac, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     let config = RbacConfig {
         hasher: HasherConfig {
@@ -22,6 +30,7 @@ async fn console(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemorySt
         cache: AuthorizerConfig {
             sliding_ttl: Duration::from_secs(sliding_ttl),
             sliding_interval: Duration::from_secs(sliding_interval),
+            sliding_max: Duration::from_secs(sliding_max),
             ..AuthorizerConfig::default()
         },
         ..RbacConfig::default()
@@ -110,5 +119,41 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
     );
     // Unused past its (extended) expiry: refused.
     tokio::time::sleep(Duration::from_millis(5100)).await;
+    assert!(rbac.authenticate(&login.token.token).await.is_err());
+}
+
+#[tokio::test]
+async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
+    // Slides by 3 s on each use, but lives at most 5 s after issue.
+    let (rbac, store) = console_with_max(3, 1, 5).await;
+    let login = rbac
+        .login_to_organisation(&input(), 2)
+        .await
+        .expect("login");
+    let issued = store
+        .session(&login.token.session_id)
+        .await
+        .expect("read")
+        .expect("session")
+        .issued_at;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        if rbac.authenticate(&login.token.token).await.is_err() {
+            break;
+        }
+        let stored = store
+            .session(&login.token.session_id)
+            .await
+            .expect("read")
+            .expect("session");
+        assert!(
+            stored.expires_at <= issued + 5,
+            "never past the absolute lifetime: {} > {}",
+            stored.expires_at,
+            issued + 5
+        );
+    }
+    // Used every 1.6 s, well within its 3 s sliding lifetime, yet refused after 5 s.
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     assert!(rbac.authenticate(&login.token.token).await.is_err());
 }

@@ -246,7 +246,11 @@ impl Rbac {
             user_id: user.id,
             kind: SessionKind::Opaque,
             issued_at: t,
-            expires_at: t + self.inner.authorizer.sliding_ttl(),
+            expires_at: t + self
+                .inner
+                .authorizer
+                .sliding_ttl()
+                .min(self.inner.authorizer.sliding_max()),
             last_seen: t,
             revoked: false,
             ip: ip.to_string(),
