@@ -199,6 +199,9 @@ pub struct Authorizer {
     /// API key → project state (a negative entry for an unknown or deleted key).
     keys: Cache<Arc<str>, Arc<KeyState>>,
     meters: RequestMeters,
+    /// (user, privilege) → the minute of its last denial written to the operation log:
+    /// denials are aggregated, one row per user, privilege and minute.
+    denials: std::sync::Mutex<std::collections::HashMap<(UserId, String), i64>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -245,6 +248,7 @@ impl Authorizer {
                 .support_invalidation_closures()
                 .build(),
             meters: RequestMeters::default(),
+            denials: Default::default(),
         }
     }
 
@@ -615,14 +619,30 @@ impl Authorizer {
         })
     }
 
-    /// Records a refused privilege in the log and, without delaying the answer, in the
-    /// operation log.
+    /// Records a refused privilege in the operation log without delaying the answer, one
+    /// row per user, privilege and minute (so refused requests cannot flood the log).
     pub fn record_denial(&self, principal: &Principal, missing: &str, target: &str) {
+        const REMEMBERED: usize = 100_000;
+        let minute = now() / 60;
+        {
+            let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (principal.user_id, missing.to_string());
+            if denials.get(&key) == Some(&minute) {
+                return;
+            }
+            if denials.len() >= REMEMBERED {
+                denials.retain(|_, m| *m == minute);
+            }
+            denials.insert(key, minute);
+        }
         let entry = crate::model::NewAudit {
             user_id: Some(principal.user_id),
             user_name: principal.user_name.to_string(),
             category: crate::model::AuditCategory::System,
-            content: format!("access denied to {target}: privilege {missing} required"),
+            content: format!(
+                "access denied to {target}: privilege {missing} required \
+                 (one entry per user, privilege and minute)"
+            ),
             success: false,
         };
         let store = self.store.clone();

@@ -334,3 +334,50 @@ async fn names_an_attacker_sends_are_rendered_as_data() {
         );
     }
 }
+
+#[tokio::test]
+async fn denials_are_aggregated_per_user_privilege_and_minute() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin_token().await;
+    let weak = srv.new_user(&admin, &[]).await;
+    for _ in 0..20 {
+        let r = srv
+            .post("platform/list/user", &json!({}), Some(&weak.token))
+            .await;
+        expect_denied(&r, "UserAccess", "list/user without UserAccess");
+    }
+    // Control: a denial of another privilege gets its own row.
+    let r = srv
+        .post("platform/list/role", &json!({}), Some(&weak.token))
+        .await;
+    expect_denied(&r, "RoleAccess", "list/role without RoleAccess");
+    // The rows are written without delaying the answers: wait for them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (list, raw) = oper_log(
+            &srv,
+            &admin,
+            json!({"page_no": 0, "page_size": 0, "oper_user": weak.name}),
+        )
+        .await;
+        let denied = |privilege: &str| {
+            list.iter()
+                .filter(|e| {
+                    let c = e["oper_content"].as_str().unwrap_or_default();
+                    c.contains("access denied") && c.contains(privilege)
+                })
+                .count()
+        };
+        // 20 denials fit in at most two minutes: one or two rows, never twenty.
+        let (users, roles) = (denied("UserAccess"), denied("RoleAccess"));
+        if users >= 1 && roles == 1 {
+            assert!(users <= 2, "aggregated per minute: {users} rows in {raw}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "denials not logged: {raw}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
