@@ -9,8 +9,19 @@ use tests::*;
 
 #[tokio::test]
 async fn a_login_burst_beyond_the_queue_is_answered_busy() {
-    let srv =
-        Arc::new(TestServer::start_with(&["--argon2-workers", "1", "--argon2-queue", "2"]).await);
+    // Every request comes from 127.0.0.1: let its attempts all reach the hasher at once
+    // (by default one address hashes only a few at a time, which would hide the queue).
+    let srv = Arc::new(
+        TestServer::start_with(&[
+            "--argon2-workers",
+            "1",
+            "--argon2-queue",
+            "2",
+            "--login-address-concurrency",
+            "30",
+        ])
+        .await,
+    );
     let admin = srv.admin_token().await;
     // One attempt per account hashes at a time, so the burst spreads over six accounts.
     let mut names = Vec::new();
