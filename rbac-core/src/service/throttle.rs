@@ -150,6 +150,8 @@ impl LoginGate {
 /// A password attempt whose turns have come and whose reservation is held.
 pub(crate) struct Attempt {
     key: String,
+    /// Whether the address was already known to the account (nothing to remember then).
+    known: bool,
     _turn: Turn,
     _address_turn: Option<Turn>,
 }
@@ -209,6 +211,7 @@ impl Rbac {
         {
             Ok(_) => Ok(Attempt {
                 key,
+                known,
                 _turn: turn,
                 _address_turn: address_turn,
             }),
@@ -245,8 +248,11 @@ impl Rbac {
     ) -> Result<()> {
         let store = &self.inner.store;
         store.clear_login_failures(&attempt.key).await?;
+        let known = attempt.known;
         drop(attempt);
-        if !address.is_empty() && self.inner.config.throttle.known_address_secs > 0 {
+        // An address already known is not written again on every success (HTTP Basic
+        // authenticates each request): it is remembered anew once it has aged out.
+        if !known && !address.is_empty() && self.inner.config.throttle.known_address_secs > 0 {
             store
                 .remember_login_address(&user.name.to_lowercase(), address, now())
                 .await?;
