@@ -180,7 +180,7 @@ async fn serve_with(
     let app = serve::with_client_address(app, config.trusted_proxies.clone().into());
     serve::serve(listener, app, config.limits(), shutdown()).await;
     flusher.abort();
-    match rbac.authorizer().flush_request_counts().await {
+    match rbac.authorizer().flush_request_counts_at_exit().await {
         Ok(n) => tracing::info!(requests = n, "request counts flushed"),
         Err(e) => tracing::error!(error = %e, "flushing request counts at shutdown failed"),
     }

@@ -75,8 +75,11 @@ impl SmsSender for WebhookSms {
     }
 }
 
-/// Sends e-mail through an SMTP relay (`smtp://[user:password@]host:port`), upgrading to
-/// TLS with STARTTLS whenever the relay offers it.
+/// Sends e-mail through an SMTP relay: `smtps://host[:465]` (TLS from the first byte),
+/// `smtp://host[:25]?tls=required` (STARTTLS, refusing a relay that does not offer it), or
+/// `smtp://host[:25]` (STARTTLS whenever the relay offers it). With credentials in the URL
+/// plain `smtp://` requires STARTTLS, so a password never crosses in the clear; add
+/// `?tls=opportunistic` to accept that anyway.
 #[derive(Clone)]
 pub struct SmtpMail {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -95,21 +98,38 @@ impl SmtpMail {
     /// A sender for the relay `url`, writing from `from`.
     pub fn new(url: &str, from: &str) -> Result<Self, String> {
         let parsed = reqwest::Url::parse(url).map_err(|e| format!("--smtp-url: {e}"))?;
-        if parsed.scheme() != "smtp" {
-            return Err(format!(
-                "--smtp-url must be smtp://[user:password@]host:port; got {}:",
-                parsed.scheme()
-            ));
-        }
         let host = parsed
             .host_str()
             .ok_or("--smtp-url names no host")?
             .to_string();
-        let port = parsed.port().unwrap_or(25);
-        let tls = TlsParameters::new(host.clone()).map_err(|e| format!("--smtp-url TLS: {e}"))?;
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+        let mode = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let with_credentials = !parsed.username().is_empty();
+        let params =
+            || TlsParameters::new(host.clone()).map_err(|e| format!("--smtp-url TLS: {e}"));
+        let (tls, default_port) = match (parsed.scheme(), mode.as_deref()) {
+            ("smtps", None | Some("wrapper")) => (Tls::Wrapper(params()?), 465),
+            ("smtp", Some("required")) => (Tls::Required(params()?), 25),
+            ("smtp", None) if with_credentials => (Tls::Required(params()?), 25),
+            ("smtp", None | Some("opportunistic")) => (Tls::Opportunistic(params()?), 25),
+            ("smtp" | "smtps", Some(other)) => {
+                return Err(format!(
+                    "--smtp-url: tls={other} is not one of required, opportunistic"
+                ))
+            }
+            (scheme, _) => {
+                return Err(format!(
+                    "--smtp-url must be smtps://host[:port] or smtp://host[:port][?tls=required]; \
+                     got {scheme}:"
+                ))
+            }
+        };
+        let port = parsed.port().unwrap_or(default_port);
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.clone())
             .port(port)
-            .tls(Tls::Opportunistic(tls))
+            .tls(tls)
             .timeout(Some(Duration::from_secs(10)));
         if !parsed.username().is_empty() {
             let user = rbac_tower::credential::percent_decode(parsed.username());

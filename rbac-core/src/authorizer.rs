@@ -448,7 +448,7 @@ impl Authorizer {
             return Err(Error::Unauthenticated(AuthFailure::Invalid));
         }
         if let Some(meter) = &state.meter {
-            if !meter.try_take(now()) {
+            if !meter.try_take(self.store.as_ref(), now()).await? {
                 return Err(Error::QuotaExceeded { limit: meter.max() });
             }
         }
@@ -499,9 +499,20 @@ impl Authorizer {
         })
     }
 
-    /// Writes the API-key request counts not yet stored, in one batch.
+    /// Writes the API-key request counts not yet stored, in one batch, and gives back the
+    /// quota slices of projects idle here for [`QUOTA_IDLE`](crate::meter::QUOTA_IDLE).
     pub async fn flush_request_counts(&self) -> Result<i64> {
-        self.meters.flush(self.store.as_ref()).await
+        self.meters
+            .flush(self.store.as_ref(), crate::meter::QUOTA_IDLE)
+            .await
+    }
+
+    /// [`flush_request_counts`](Self::flush_request_counts) at shutdown: every unused quota
+    /// slice goes back to the store, for the instances that stay.
+    pub async fn flush_request_counts_at_exit(&self) -> Result<i64> {
+        self.meters
+            .flush(self.store.as_ref(), std::time::Duration::ZERO)
+            .await
     }
 
     /// The principal of a live session id (any credential kind), via the session cache.

@@ -5,6 +5,7 @@
 pub mod authorizer;
 pub mod credential;
 pub mod error;
+pub mod identity;
 pub mod memory;
 pub mod meter;
 pub mod model;

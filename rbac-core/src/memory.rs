@@ -6,17 +6,21 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use crate::error::{Entity, Field, StoreError};
+use crate::identity;
 use crate::model::*;
 use crate::store::*;
 
+mod projects;
 mod throttle;
 
 #[derive(Default)]
 struct Tables {
     users: BTreeMap<UserId, User>,
-    /// Unique-name index over `users`.
+    /// Unique index over `users` by name key (NFKC case fold).
     user_names: HashMap<String, UserId>,
-    /// Unique-e-mail index over `users`.
+    /// Unique index over `users` by the names' confusable skeletons.
+    user_skeletons: HashMap<String, UserId>,
+    /// Unique index over `users` by e-mail key (case fold).
     user_emails: HashMap<String, UserId>,
     roles: BTreeMap<RoleId, Role>,
     sessions: HashMap<String, Session>,
@@ -30,6 +34,8 @@ struct Tables {
     /// Pending verification codes: key → (code, attempts).
     codes: HashMap<String, (VerificationCode, u32)>,
     projects: BTreeMap<ProjectId, Project>,
+    /// Quota reserved by instances: project → (day, reserved).
+    quota: HashMap<ProjectId, (i64, i64)>,
     next_project: ProjectId,
     next_user: UserId,
     next_role: RoleId,
@@ -57,27 +63,47 @@ impl Tables {
     }
 
     fn check_user_unique(&self, user: &User) -> StoreResult<()> {
-        if self
-            .user_names
-            .get(&user.name)
-            .is_some_and(|id| *id != user.id)
+        let other = |index: &HashMap<String, UserId>, key: String| {
+            index.get(&key).is_some_and(|id| *id != user.id)
+        };
+        if other(&self.user_names, identity::name_key(&user.name))
+            || other(&self.user_skeletons, identity::name_skeleton(&user.name))
         {
             return Err(StoreError::Conflict(Field::UserName));
         }
         if let Some(email) = &user.email {
-            if self.user_emails.get(email).is_some_and(|id| *id != user.id) {
+            if other(&self.user_emails, identity::email_key(email)) {
                 return Err(StoreError::Conflict(Field::Email));
             }
         }
         Ok(())
     }
 
+    /// Inserts a new user (a fresh id), checking its names, address and role.
+    fn insert_user(&mut self, user: &User) -> StoreResult<User> {
+        let mut user = user.clone();
+        user.id = -1;
+        self.check_user_unique(&user)?;
+        if let Some(r) = user.role_id {
+            if !self.roles.contains_key(&r) {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+        }
+        self.next_user += 1;
+        user.id = self.next_user;
+        self.put_user(user.clone());
+        Ok(user)
+    }
+
     /// Inserts or replaces a user, keeping the name and e-mail indexes in step.
     fn put_user(&mut self, user: User) {
         self.remove_user(user.id);
-        self.user_names.insert(user.name.clone(), user.id);
+        self.user_names
+            .insert(identity::name_key(&user.name), user.id);
+        self.user_skeletons
+            .insert(identity::name_skeleton(&user.name), user.id);
         if let Some(email) = &user.email {
-            self.user_emails.insert(email.clone(), user.id);
+            self.user_emails.insert(identity::email_key(email), user.id);
         }
         self.users.insert(user.id, user);
     }
@@ -85,9 +111,11 @@ impl Tables {
     /// Removes a user and its index entries.
     fn remove_user(&mut self, id: UserId) -> Option<User> {
         let old = self.users.remove(&id)?;
-        self.user_names.remove(&old.name);
+        self.user_names.remove(&identity::name_key(&old.name));
+        self.user_skeletons
+            .remove(&identity::name_skeleton(&old.name));
         if let Some(email) = &old.email {
-            self.user_emails.remove(email);
+            self.user_emails.remove(&identity::email_key(email));
         }
         Some(old)
     }
@@ -137,19 +165,58 @@ fn page<T: Clone>(rows: Vec<T>, page: Page) -> Listing<T> {
 impl UserStore for MemoryStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
         let mut t = self.lock();
-        let mut user = user.clone();
-        user.id = -1;
-        t.check_user_unique(&user)?;
-        if let Some(r) = user.role_id {
-            if !t.roles.contains_key(&r) {
-                return Err(StoreError::NotFound(Entity::Role));
-            }
-        }
-        t.next_user += 1;
-        user.id = t.next_user;
-        t.put_user(user.clone());
+        let user = t.insert_user(user)?;
         t.journal(journal);
         Ok(user)
+    }
+
+    async fn create_user_claiming(
+        &self,
+        user: &NewUser,
+        journal: &Journal,
+    ) -> StoreResult<(User, Vec<UserId>)> {
+        let mut t = self.lock();
+        let email = user
+            .email
+            .as_deref()
+            .filter(|_| user.email_verified)
+            .map(identity::email_key);
+        let phone = (user.phone_verified && !user.phone.is_empty()).then_some(user.phone.as_str());
+        let claims: Vec<User> = t
+            .users
+            .values()
+            .filter(|u| {
+                let email_claim = !u.email_verified
+                    && email.is_some()
+                    && u.email.as_deref().map(identity::email_key) == email;
+                let phone_claim = !u.phone_verified && phone == Some(u.phone.as_str());
+                email_claim || phone_claim
+            })
+            .cloned()
+            .collect();
+        for claim in &claims {
+            let mut cleared = claim.clone();
+            if !cleared.email_verified && cleared.email.as_deref().map(identity::email_key) == email
+            {
+                cleared.email = None;
+            }
+            if !cleared.phone_verified && phone == Some(cleared.phone.as_str()) {
+                cleared.phone.clear();
+            }
+            t.put_user(cleared);
+        }
+        match t.insert_user(user) {
+            Ok(created) => {
+                t.journal(journal);
+                Ok((created, claims.iter().map(|u| u.id).collect()))
+            }
+            Err(e) => {
+                for original in claims {
+                    t.put_user(original);
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
@@ -159,7 +226,7 @@ impl UserStore for MemoryStore {
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         let t = self.lock();
         Ok(t.user_names
-            .get(name)
+            .get(&identity::name_key(name))
             .and_then(|id| t.users.get(id))
             .cloned())
     }
@@ -167,7 +234,7 @@ impl UserStore for MemoryStore {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         let t = self.lock();
         Ok(t.user_emails
-            .get(email)
+            .get(&identity::email_key(email))
             .and_then(|id| t.users.get(id))
             .cloned())
     }
@@ -630,84 +697,5 @@ impl CodeStore for MemoryStore {
         let n = t.codes.len();
         t.codes.retain(|_, (c, _)| c.expires_at >= before);
         Ok((n - t.codes.len()) as u64)
-    }
-}
-
-#[async_trait]
-impl ProjectStore for MemoryStore {
-    async fn create_project(&self, project: &Project, journal: &Journal) -> StoreResult<Project> {
-        let mut t = self.lock();
-        if !t.users.contains_key(&project.owner_id) {
-            return Err(StoreError::NotFound(Entity::User));
-        }
-        if t.projects.values().any(|p| p.key == project.key) {
-            return Err(StoreError::Conflict(Field::Other));
-        }
-        t.next_project += 1;
-        let mut project = project.clone();
-        project.id = t.next_project;
-        t.projects.insert(project.id, project.clone());
-        t.journal(journal);
-        Ok(project)
-    }
-
-    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
-        Ok(self.lock().projects.get(&id).cloned())
-    }
-
-    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
-        Ok(self
-            .lock()
-            .projects
-            .values()
-            .find(|p| p.key == key)
-            .cloned())
-    }
-
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
-        let t = self.lock();
-        let all: Vec<&Project> = t
-            .projects
-            .values()
-            .filter(|p| p.owner_id == owner && !p.deleted)
-            .collect();
-        let (offset, limit) = page.sql_bounds();
-        Ok(Listing {
-            total: all.len() as u64,
-            rows: all
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit.min(usize::MAX as i64) as usize)
-                .cloned()
-                .collect(),
-        })
-    }
-
-    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
-        let mut t = self.lock();
-        match t.projects.get_mut(&id) {
-            Some(p) if !p.deleted => {
-                p.deleted = true;
-                t.journal(journal);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
-    }
-
-    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
-        let mut t = self.lock();
-        for c in counts {
-            if let Some(p) = t.projects.get_mut(&c.project) {
-                p.request_total += c.requests;
-                if p.request_day == c.day {
-                    p.request_today += c.requests;
-                } else if c.day > p.request_day {
-                    p.request_day = c.day;
-                    p.request_today = c.requests;
-                }
-            }
-        }
-        Ok(())
     }
 }

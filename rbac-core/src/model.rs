@@ -30,8 +30,13 @@ pub struct User {
     pub alias: String,
     /// Phone number (free text; login by phone when unambiguous).
     pub phone: String,
-    /// E-mail address, unique when set.
+    /// E-mail address, unique (regardless of case) when set.
     pub email: Option<String>,
+    /// Whether `email` was proven by a code sent to it (an unverified address yields to a
+    /// verified registration of it).
+    pub email_verified: bool,
+    /// Whether `phone` was proven by a code sent to it (likewise).
+    pub phone_verified: bool,
     /// Digital identity id (`user_did`).
     pub did: String,
     /// Free-text description.
@@ -144,6 +149,8 @@ impl User {
             alias: String::new(),
             phone: String::new(),
             email: None,
+            email_verified: false,
+            phone_verified: false,
             did: String::new(),
             remark: String::new(),
             password_hash: password_hash.into(),

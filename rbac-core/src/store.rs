@@ -17,11 +17,21 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub trait UserStore: Send + Sync {
     /// Inserts a user; `Conflict` on a taken name or e-mail.
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User>;
+    /// Inserts a user whose verified e-mail address and phone number (`email_verified`,
+    /// `phone_verified`) win over other users' unverified claims to them: in the same
+    /// transaction those claims are cleared (the address removed, the number emptied).
+    /// Returns the user and the ids of the users whose claims were cleared; `Conflict` as
+    /// [`create_user`](Self::create_user) (a verified holder keeps its address).
+    async fn create_user_claiming(
+        &self,
+        user: &NewUser,
+        journal: &Journal,
+    ) -> StoreResult<(User, Vec<UserId>)>;
     /// A user by id.
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
-    /// A user by exact name.
+    /// A user by name, in any of its forms (its NFKC case fold, [`crate::identity`]).
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>>;
-    /// A user by exact e-mail.
+    /// A user by e-mail address, regardless of case.
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
     /// Users whose phone is exactly this (at most `limit`).
     async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>>;
@@ -245,6 +255,36 @@ pub trait ProjectStore: Send + Sync {
     /// Adds counted requests: to the total, and to `request_today` when the day matches
     /// (a later day restarts it). One batch, one transaction.
     async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()>;
+    /// Reserves up to `want` requests of a project's quota for UTC `day`, atomically
+    /// against every other instance on this store: grants at most a quarter of what is
+    /// left (at least one while any is), and never more than the quota. Returns how many
+    /// were granted: 0 when the day's quota is used up, the project is absent, or `day` is
+    /// older than the day the store already counts.
+    async fn reserve_project_quota(
+        &self,
+        project: ProjectId,
+        day: i64,
+        want: i64,
+    ) -> StoreResult<i64>;
+    /// Gives back `unused` requests reserved for `day` and not used (an idle instance, or
+    /// one shutting down), so other instances may use them.
+    async fn release_project_quota(
+        &self,
+        project: ProjectId,
+        day: i64,
+        unused: i64,
+    ) -> StoreResult<()>;
+}
+
+/// How many of `want` requests a quota reservation grants when `left` remain: at most a
+/// quarter of what is left (at least one while any is), so that instances sharing a
+/// quota reserve smaller slices as it runs out and none holds what others need.
+pub fn quota_grant(want: i64, left: i64) -> i64 {
+    if left <= 0 || want <= 0 {
+        return 0;
+    }
+    let quarter = left / 4 + i64::from(left % 4 != 0);
+    want.min(quarter).min(left)
 }
 
 /// The changes journalled since a cursor, for instances that poll.

@@ -29,9 +29,8 @@ use async_trait::async_trait;
 use rbac_core::{
     now, AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, CodeCheck, CodeStore, Entity,
     Field, Journal, Listing, NewAudit, NewUser, Order, Organisation, OrganisationStore, Page,
-    Project, ProjectId, ProjectStore, RequestCount, Revoke, Role, RoleId, RoleStore, Session,
-    SessionStore, SettingStore, StoreError, StoreResult, Timestamp, User, UserId, UserQuery,
-    UserStore, VerificationCode,
+    Revoke, Role, RoleId, RoleStore, Session, SessionStore, SettingStore, StoreError, StoreResult,
+    Timestamp, User, UserId, UserQuery, UserStore, VerificationCode,
 };
 use sqlx::error::ErrorKind;
 use sqlx::mysql::MySqlPool;
@@ -40,7 +39,7 @@ use sqlx::sqlite::SqlitePool;
 
 pub use feed::spawn_change_feed;
 
-use row::{AUDIT_COLUMNS, PROJECT_COLUMNS, ROLE_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+use row::{AUDIT_COLUMNS, ROLE_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,7 +235,8 @@ impl SqlStore {
                 done
             }
         };
-        done.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+        done.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        self.key_identities().await
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
@@ -460,43 +460,15 @@ impl SqlStore {
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
-        let attributes = row::attributes(user)?;
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = d.insert_sql(
-                "INSERT INTO rbac_users (name, alias, phone, email, did, remark, password_hash, \
-                 role_id, enabled, department_id, parent_id, creator, attributes, login_time, \
-                 login_ip, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            );
-            let query = sqlx::query(&sql)
-                .bind(user.name.as_str())
-                .bind(user.alias.as_str())
-                .bind(user.phone.as_str())
-                .bind(user.email.as_deref())
-                .bind(user.did.as_str())
-                .bind(user.remark.as_str())
-                .bind(user.password_hash.as_str())
-                .bind(user.role_id)
-                .bind(user.enabled)
-                .bind(user.department_id)
-                .bind(user.parent_id)
-                .bind(user.creator.as_str())
-                .bind(attributes.as_str())
-                .bind(user.login_time)
-                .bind(user.login_ip.as_str())
-                .bind(user.created_at)
-                .bind(user.updated_at);
-            let id = d
-                .insert_id(query, &mut tx)
-                .await
-                .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
-            write_journal!(d, tx, journal);
-            tx.commit().await.map_err(backend)?;
-            let mut created = user.clone();
-            created.id = id;
-            Ok(created)
-        })
+        Ok(self.insert_user(user, journal, false).await?.0)
+    }
+
+    async fn create_user_claiming(
+        &self,
+        user: &NewUser,
+        journal: &Journal,
+    ) -> StoreResult<(User, Vec<UserId>)> {
+        self.insert_user(user, journal, true).await
     }
 
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
@@ -509,16 +481,24 @@ impl UserStore for SqlStore {
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(name).fetch_optional(pool).await.map_err(backend)?;
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name_key = ?");
+            let r = sqlx::query(&d.sql(&sql))
+                .bind(rbac_core::identity::name_key(name))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
             r.as_ref().map(row::user).transpose()
         })
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(email).fetch_optional(pool).await.map_err(backend)?;
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email_key = ?");
+            let r = sqlx::query(&d.sql(&sql))
+                .bind(rbac_core::identity::email_key(email))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
             r.as_ref().map(row::user).transpose()
         })
     }
@@ -585,13 +565,15 @@ impl UserStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         let attributes = row::attributes(user)?;
+        let keys = identity::Keys::of(user);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
             let done = sqlx::query(&d.sql(
                 "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, email = ?, did = ?, \
                  remark = ?, password_hash = ?, role_id = ?, enabled = ?, department_id = ?, \
                  parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
-                 updated_at = ? WHERE id = ?",
+                 updated_at = ?, name_key = ?, name_skeleton = ?, email_key = ?, \
+                 email_verified = ?, phone_verified = ? WHERE id = ?",
             ))
             .bind(user.name.as_str())
             .bind(user.alias.as_str())
@@ -609,6 +591,11 @@ impl UserStore for SqlStore {
             .bind(user.login_time)
             .bind(user.login_ip.as_str())
             .bind(user.updated_at)
+            .bind(keys.name_key.as_str())
+            .bind(keys.name_skeleton.as_str())
+            .bind(keys.email_key.as_deref())
+            .bind(user.email_verified)
+            .bind(user.phone_verified)
             .bind(user.id)
             .execute(&mut *tx)
             .await
@@ -1283,140 +1270,9 @@ impl CodeStore for SqlStore {
     }
 }
 
-#[async_trait]
-impl ProjectStore for SqlStore {
-    async fn create_project(&self, p: &Project, journal: &Journal) -> StoreResult<Project> {
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = d.insert_sql(
-                "INSERT INTO rbac_projects (owner_id, name, kind, api_key, secret, deleted, \
-                 request_total, request_today, request_day, request_max, pool_id, pool_name, \
-                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            );
-            let query = sqlx::query(&sql)
-                .bind(p.owner_id)
-                .bind(p.name.as_str())
-                .bind(p.kind)
-                .bind(p.key.as_str())
-                .bind(p.secret.as_str())
-                .bind(p.deleted)
-                .bind(p.request_total)
-                .bind(p.request_today)
-                .bind(p.request_day)
-                .bind(p.request_max)
-                .bind(p.pool_id)
-                .bind(p.pool_name.as_str())
-                .bind(p.created_at);
-            let id = d
-                .insert_id(query, &mut tx)
-                .await
-                .map_err(|e| write_error(e, StoreError::NotFound(Entity::User)))?;
-            write_journal!(d, tx, journal);
-            tx.commit().await.map_err(backend)?;
-            let mut created = p.clone();
-            created.id = id;
-            Ok(created)
-        })
-    }
-
-    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
-        on_backend!(self, pool, d => {
-            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE id = ?")))
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
-            r.map(|r| row::project(&r)).transpose()
-        })
-    }
-
-    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
-        on_backend!(self, pool, d => {
-            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE api_key = ?")))
-                .bind(key)
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
-            r.map(|r| row::project(&r)).transpose()
-        })
-    }
-
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
-        let (offset, limit) = page.sql_bounds();
-        on_backend!(self, pool, d => {
-            let total: i64 = sqlx::query_scalar(&d.sql(
-                "SELECT COUNT(*) FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE",
-            ))
-            .bind(owner)
-            .fetch_one(pool)
-            .await
-            .map_err(backend)?;
-            let rows = sqlx::query(&d.sql(&format!(
-                "SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE \
-                 ORDER BY id LIMIT ? OFFSET ?"
-            )))
-            .bind(owner)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?;
-            let rows = rows.iter().map(row::project).collect::<StoreResult<Vec<_>>>()?;
-            Ok(Listing { rows, total: count(total) })
-        })
-    }
-
-    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            let done = sqlx::query(&d.sql(
-                "UPDATE rbac_projects SET deleted = TRUE WHERE id = ? AND deleted = FALSE",
-            ))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                return Ok(false);
-            }
-            write_journal!(d, tx, journal);
-            tx.commit().await.map_err(backend)?;
-            Ok(true)
-        })
-    }
-
-    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
-        if counts.is_empty() {
-            return Ok(());
-        }
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            for c in counts {
-                // `request_day` moves last: MySQL assigns left to right.
-                sqlx::query(&d.sql(
-                    "UPDATE rbac_projects SET request_total = request_total + ?, \
-                     request_today = CASE WHEN request_day = ? THEN request_today + ? \
-                                          WHEN request_day < ? THEN ? ELSE request_today END, \
-                     request_day = CASE WHEN request_day < ? THEN ? ELSE request_day END \
-                     WHERE id = ?",
-                ))
-                .bind(c.requests)
-                .bind(c.day)
-                .bind(c.requests)
-                .bind(c.day)
-                .bind(c.requests)
-                .bind(c.day)
-                .bind(c.day)
-                .bind(c.project)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
-            tx.commit().await.map_err(backend)?;
-            Ok(())
-        })
-    }
-}
+// After the macros they use.
+mod identity;
+mod projects;
 
 #[async_trait]
 impl ChangeLog for SqlStore {

@@ -46,6 +46,8 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     4 => "projects" => "sqlite/0004_projects.sql",
     5 => "system role keys" => "sqlite/0005_system_role_keys.sql",
     6 => "login addresses" => "sqlite/0006_login_addresses.sql",
+    7 => "project quota" => "sqlite/0007_project_quota.sql",
+    8 => "identity keys" => "sqlite/0008_identity_keys.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -56,6 +58,8 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     4 => "projects" => "postgres/0004_projects.sql",
     5 => "system role keys" => "postgres/0005_system_role_keys.sql",
     6 => "login addresses" => "postgres/0006_login_addresses.sql",
+    7 => "project quota" => "postgres/0007_project_quota.sql",
+    8 => "identity keys" => "postgres/0008_identity_keys.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -66,4 +70,6 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     4 => "projects" => "mysql/0004_projects.sql",
     5 => "system role keys" => "mysql/0005_system_role_keys.sql",
     6 => "login addresses" => "mysql/0006_login_addresses.sql",
+    7 => "project quota" => "mysql/0007_project_quota.sql",
+    8 => "identity keys" => "mysql/0008_identity_keys.sql",
 };

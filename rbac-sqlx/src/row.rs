@@ -13,7 +13,7 @@ use crate::backend;
 /// The columns [`user`] reads, in a `SELECT`.
 pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remark, password_hash, \
      role_id, enabled, department_id, parent_id, creator, attributes, login_time, login_ip, \
-     created_at, updated_at";
+     created_at, updated_at, email_verified, phone_verified";
 
 /// The columns [`role`] reads, in a `SELECT`.
 pub(crate) const ROLE_COLUMNS: &str =
@@ -97,6 +97,8 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
         alias: r.text("alias").map_err(backend)?,
         phone: r.text("phone").map_err(backend)?,
         email: r.opt_text("email").map_err(backend)?,
+        email_verified: r.flag("email_verified").map_err(backend)?,
+        phone_verified: r.flag("phone_verified").map_err(backend)?,
         did: r.text("did").map_err(backend)?,
         remark: r.text("remark").map_err(backend)?,
         password_hash: r.text("password_hash").map_err(backend)?,

@@ -54,3 +54,14 @@ async fn mysql_change_feed_reaches_another_handle() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_identity_keys_on_upgrade() {
+    let Some(admin) = common::server_url(VAR, "identity-key upgrade") else {
+        return;
+    };
+    common::with_temp_db(&admin, Backend::MySql, |url| async move {
+        common::identity_keys_on_upgrade(&url).await;
+    })
+    .await;
+}

@@ -55,3 +55,14 @@ async fn postgres_change_feed_notifies_within_a_second() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_identity_keys_on_upgrade() {
+    let Some(admin) = common::server_url(VAR, "identity-key upgrade") else {
+        return;
+    };
+    common::with_temp_db(&admin, Backend::Postgres, |url| async move {
+        common::identity_keys_on_upgrade(&url).await;
+    })
+    .await;
+}

@@ -94,3 +94,9 @@ async fn unknown_schemes_are_refused() {
     assert_eq!(Backend::from_url("mariadb://x"), Some(Backend::MySql));
     assert_eq!(Backend::from_url("sqlite::memory:"), Some(Backend::Sqlite));
 }
+
+#[tokio::test]
+async fn sqlite_identity_keys_on_upgrade() {
+    let file = TempFile::new();
+    common::identity_keys_on_upgrade(&file.url()).await;
+}

@@ -572,3 +572,52 @@ async fn an_unreachable_webhook_is_logged_without_its_url() {
         s.server_log()
     );
 }
+
+/// A phone number set without proof (an admin typed it into two accounts, so logging in
+/// by that number is ambiguous and refused) does not keep its owner out: registering it
+/// with the texted code clears the unverified claims, and the owner logs in by number.
+#[tokio::test]
+async fn unverified_phone_claims_yield_to_a_verified_registration() {
+    let hook = Webhook::start().await;
+    let s = console_server(&hook, &[]).await;
+    let admin = s.admin_token().await;
+    let phone = gen_phone();
+    let squatter_password = gen_password();
+    for _ in 0..2 {
+        let r = s
+            .post(
+                "platform/create/user",
+                &json!({"user_name": unique_name("sq"), "user_alias": "A",
+                        "phone_number": phone, "password": squatter_password,
+                        "remark": "r"}),
+                Some(&admin),
+            )
+            .await;
+        expect_ok(&r, "an unverified claim");
+    }
+    let by_phone = |password: String| {
+        let s = &s;
+        let phone = phone.clone();
+        async move {
+            s.post("login", &json!({"name": phone, "password": password}), None)
+                .await
+        }
+    };
+    assert_ne!(
+        code(&by_phone(squatter_password.clone()).await.1),
+        0,
+        "an ambiguous number logs no one in"
+    );
+
+    let code_sms = send_code(&s, &hook, &phone, 2).await;
+    let (name, password) = (unique_name("own"), gen_password());
+    let r = register_with(&s, &name, &password, &phone, &code_sms, 2).await;
+    expect_console_ok(&r, "the owner registers the number");
+    let r = by_phone(password.clone()).await;
+    expect_ok(&r, "the owner logs in by number");
+    assert_ne!(
+        code(&by_phone(squatter_password).await.1),
+        0,
+        "the squatters' claims are gone"
+    );
+}

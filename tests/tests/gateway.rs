@@ -237,6 +237,89 @@ async fn expired_codes_and_failed_sends() {
     );
 }
 
+/// An e-mail address set without proof (an admin typed it into `create/user`) does not
+/// keep its owner from registering it: the registration with the mailed code wins, the
+/// unverified claim is cleared and audited. An address registered with a code stays taken.
+#[tokio::test]
+async fn unverified_email_yields_to_a_verified_registration() {
+    let smtp = SmtpServer::start();
+    let s = TestServer::start_with(&["--smtp-url", &smtp.url()]).await;
+    let admin = s.admin_token().await;
+    let squatter = unique_name("sq");
+    let owner = unique_name("own");
+    let email = email_of(&owner);
+    let r = s
+        .post(
+            "platform/create/user",
+            &json!({"user_name": squatter, "user_alias": "A", "phone_number": gen_phone(),
+                    "password": gen_password(), "remark": "r",
+                    "email": email.to_uppercase()}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "an unverified claim");
+
+    expect_ok(
+        &auth_code(&s, &owner, &email).await,
+        "a code for the claimed address",
+    );
+    let code = smtp.code_for(&email).await;
+    let password = gen_password();
+    expect_ok(
+        &register(&s, &owner, &password, &email, &code).await,
+        "the owner registers it",
+    );
+    s.login(&owner, &password).await;
+    let claimed = s
+        .find_user(&admin, &squatter)
+        .await
+        .expect("squatter listed");
+    assert_eq!(claimed["email"], "", "claim cleared: {claimed}");
+    let r = s
+        .post(
+            "platform/list/oper-log",
+            &json!({"page_no": 0, "page_size": 50}),
+            Some(&admin),
+        )
+        .await;
+    assert!(
+        r.1.to_string().contains("cleared the unverified"),
+        "the clearing is audited: {}",
+        r.1
+    );
+
+    // Now the address is held with proof: another registration of it is refused.
+    let r = auth_code(&s, &unique_name("late"), &email.to_uppercase()).await;
+    expect_header(&r, 1018, "verified address taken");
+}
+
+/// `smtps://`, `?tls=required`, and credentials in a plain `smtp://` URL all insist on TLS:
+/// a relay without it (aiosmtpd here offers no STARTTLS) gets no mail and the client the
+/// send failure (1029); the same relay by plain `smtp://` delivers (the control).
+#[tokio::test]
+async fn smtp_tls_modes_refuse_a_relay_without_tls() {
+    let smtp = SmtpServer::start();
+    let port = smtp
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    for url in [
+        format!("smtps://127.0.0.1:{port}"),
+        format!("smtp://127.0.0.1:{port}?tls=required"),
+        format!("smtp://mailer:secret@127.0.0.1:{port}"),
+    ] {
+        let s = TestServer::start_with(&["--smtp-url", &url]).await;
+        let email = email_of(&unique_name("tls"));
+        expect_header(&auth_code(&s, "n", &email).await, 1029, &url);
+    }
+    let s = TestServer::start_with(&["--smtp-url", &smtp.url()]).await;
+    let email = email_of(&unique_name("plain"));
+    expect_ok(&auth_code(&s, "n", &email).await, "plain smtp");
+    assert_eq!(smtp.code_for(&email).await.len(), 6);
+}
+
 #[tokio::test]
 async fn projects_belong_to_their_owner() {
     let smtp = SmtpServer::start();
@@ -516,15 +599,69 @@ async fn counts_are_batched_and_flushed_at_shutdown() {
         r.1
     );
     s.terminate();
-    let again = s.start_sharing(&[]).await;
+    let again = s
+        .start_sharing(&["--gateway-upstream", upstream.url()])
+        .await;
     let admin = again.admin_token().await;
     let r = list_projects(&again, &admin, None).await;
     let p = expect_ok(&r, "list after restart")["list"][0].clone();
     assert_eq!(p["request_total"], 5, "{p}");
     assert_eq!(p["request_today"], 5, "{p}");
-    // The quota counts them after the restart too.
+    // The quota counts them after the restart too: the first instance gave its unused
+    // slice back at shutdown, so 25 more pass and the 31st request of the day is refused.
     let again_key = p["project_key"].as_str().expect("key").to_string();
     assert_eq!(again_key, key);
+    for i in 0..25 {
+        assert_eq!(
+            rpc(&again, &key, &secret, "{}").await.0,
+            200,
+            "request {}",
+            i + 6
+        );
+    }
+    assert_eq!(rpc(&again, &key, &secret, "{}").await.0, 429, "request 31");
+}
+
+/// Two instances on one store share one quota: 30 calls through each at once let exactly
+/// 30 through in all (the quota), never 30 each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_quota_across_instances() {
+    let upstream = Webhook::start().await;
+    let a = TestServer::start_with(&["--gateway-upstream", upstream.url()]).await;
+    let b = a
+        .start_sharing(&["--gateway-upstream", upstream.url()])
+        .await;
+    let admin = a.admin_token().await;
+    let (key, secret) = create_project(&a, &admin, "shared quota").await;
+    // Positive control: both instances accept the key.
+    assert_eq!(rpc(&a, &key, &secret, "{}").await.0, 200);
+    assert_eq!(rpc(&b, &key, &secret, "{}").await.0, 200);
+    let mut calls = Vec::new();
+    for i in 0..60 {
+        let (srv, key, secret) = (
+            if i % 2 == 0 { &a } else { &b },
+            key.clone(),
+            secret.clone(),
+        );
+        calls.push(async move { rpc(srv, &key, &secret, "{}").await.0 });
+    }
+    let results = futures_join_all(calls).await;
+    let passed = results.iter().filter(|c| **c == 200).count();
+    assert_eq!(passed, 28, "{results:?}");
+    assert!(
+        results.iter().all(|c| *c == 200 || *c == 429),
+        "{results:?}"
+    );
+    assert_eq!(
+        rpc(&a, &key, &secret, "{}").await.0,
+        429,
+        "A after the quota"
+    );
+    assert_eq!(
+        rpc(&b, &key, &secret, "{}").await.0,
+        429,
+        "B after the quota"
+    );
 }
 
 #[tokio::test]

@@ -1263,7 +1263,8 @@ async fn list_filter_is_a_literal_substring() {
     let srv = TestServer::start().await;
     let admin = srv.iam_admin_token().await;
     let pre = unique_name("lit");
-    for suffix in ["a_b", "axb", "a.b", "A_B"] {
+    // (`A_B` would be the name `a_b`: names are unique regardless of case.)
+    for suffix in ["a_b", "axb", "a.b", "A_C"] {
         let name = format!("{pre}{suffix}");
         let r = create(
             &srv,
@@ -1284,9 +1285,14 @@ async fn list_filter_is_a_literal_substring() {
         "'.' is literal"
     );
     assert_eq!(
-        list(&srv, &admin, &q(&format!("{pre}A_B"))).await,
-        (1, vec![format!("{pre}A_B")]),
-        "case-sensitive"
+        list(&srv, &admin, &q(&format!("{pre}A_C"))).await,
+        (1, vec![format!("{pre}A_C")]),
+        "upper case"
+    );
+    assert_eq!(
+        list(&srv, &admin, &q(&format!("{pre}a_c"))).await,
+        (0, vec![]),
+        "the filter is case-sensitive"
     );
     assert_eq!(
         list(&srv, &admin, &q(&format!("{pre}a%25"))).await,

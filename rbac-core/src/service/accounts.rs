@@ -54,7 +54,12 @@ impl Rbac {
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == '+' || c == '-')
         {
-            let mut by_phone = store.users_by_phone(name, 2).await?;
+            // Unambiguous, or one holder who proved the number among others who did not
+            // (an unverified claim cannot take its owner's phone login away).
+            let mut by_phone = store.users_by_phone(name, 8).await?;
+            if by_phone.len() > 1 {
+                by_phone.retain(|u| u.phone_verified);
+            }
             if by_phone.len() == 1 {
                 return Ok(by_phone.pop());
             }

@@ -35,7 +35,7 @@ pub struct EmailRegistration {
 }
 
 fn mail_register_key(email: &str) -> String {
-    format!("mail-register:{}", email.to_lowercase())
+    format!("mail-register:{}", crate::identity::email_key(email))
 }
 
 /// `len` letters and digits from the OS's CSPRNG.
@@ -59,7 +59,7 @@ impl Rbac {
             validate::name("user_name", user_name)?;
         }
         validate::email("email", email)?;
-        if self.inner.store.user_by_email(email).await?.is_some() {
+        if self.email_taken(email).await? {
             return Err(Error::AlreadyExists(Field::Email));
         }
         let mail = self.inner.senders.mail.clone();
@@ -94,7 +94,7 @@ impl Rbac {
         if store.user_by_name(&input.name).await?.is_some() {
             return Err(Error::AlreadyExists(Field::UserName));
         }
-        if store.user_by_email(&input.email).await?.is_some() {
+        if self.email_taken(&input.email).await? {
             return Err(Error::AlreadyExists(Field::Email));
         }
         self.take_signup(ip).await?;
@@ -104,6 +104,7 @@ impl Rbac {
             .await?;
         let mut user = User::blank(&input.name, hash);
         user.email = Some(input.email);
+        user.email_verified = true;
         user.role_id = Some(role.id);
         let journal = Journal::audit(NewAudit {
             user_id: None,
@@ -112,7 +113,41 @@ impl Rbac {
             content: format!("register {} by e-mail from {ip}", user.name),
             success: true,
         });
-        Ok(store.create_user(&user, &journal).await?)
+        self.create_claiming(&user, &journal).await
+    }
+
+    /// Whether an e-mail address is held with proof (a code): an unverified claim does not
+    /// keep its owner from registering it.
+    async fn email_taken(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .user_by_email(email)
+            .await?
+            .is_some_and(|holder| holder.email_verified))
+    }
+
+    /// Creates a user whose verified address or number wins over others' unverified claims,
+    /// and audits each claim it cleared.
+    pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {
+        let (created, cleared) = self.inner.store.create_user_claiming(user, journal).await?;
+        for id in cleared {
+            let entry = NewAudit {
+                user_id: Some(created.id),
+                user_name: created.name.clone(),
+                category: AuditCategory::Home,
+                content: format!(
+                    "verified registration of {} cleared the unverified e-mail or phone of user {id}",
+                    created.name
+                ),
+                success: true,
+            };
+            if let Err(e) = self.inner.store.append_audit(&entry).await {
+                tracing::warn!(error = %e, "audit append failed");
+            }
+            tracing::info!(user = id, by = %created.name, "unverified contact claim cleared");
+        }
+        Ok(created)
     }
 
     /// Creates a project of the caller with a fresh API key (16 characters) and secret

@@ -248,6 +248,7 @@ impl Rbac {
         .await?;
         let mut user = User::blank(&input.name, hash);
         user.phone = input.phone;
+        user.phone_verified = true;
         user.role_id = Some(role.id);
         user.department_id = Some(input.organisation);
         let journal = crate::model::Journal::audit(crate::model::NewAudit {
@@ -260,7 +261,7 @@ impl Rbac {
             ),
             success: true,
         });
-        Ok(self.inner.store.create_user(&user, &journal).await?)
+        self.create_claiming(&user, &journal).await
     }
 
     /// Creates a sub-account of the caller (needs SubAccountAdd) in the caller's

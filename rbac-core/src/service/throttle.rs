@@ -62,14 +62,15 @@ impl Default for LoginThrottle {
     }
 }
 
-/// The throttling key of an account name: the same account however it is cased.
+/// The throttling key of an account name: the same account however it is cased or
+/// written (its NFKC case fold).
 pub fn account_key(name: &str) -> String {
-    format!("user:{}", name.to_lowercase())
+    format!("user:{}", crate::identity::name_key(name))
 }
 
 /// The key of an account's attempts from one address it is known at.
 fn known_key(name: &str, address: &str) -> String {
-    format!("user:{}@{address}", name.to_lowercase())
+    format!("user:{}@{address}", crate::identity::name_key(name))
 }
 
 /// One account's turn-taking in this process.
@@ -181,7 +182,7 @@ impl Rbac {
             Some(user) if !address.is_empty() && policy.known_address_secs > 0 => {
                 store
                     .login_address_known(
-                        &user.name.to_lowercase(),
+                        &crate::identity::name_key(&user.name),
                         address,
                         at - policy.known_address_secs,
                     )
@@ -254,7 +255,7 @@ impl Rbac {
         // authenticates each request): it is remembered anew once it has aged out.
         if !known && !address.is_empty() && self.inner.config.throttle.known_address_secs > 0 {
             store
-                .remember_login_address(&user.name.to_lowercase(), address, now())
+                .remember_login_address(&crate::identity::name_key(&user.name), address, now())
                 .await?;
         }
         Ok(())

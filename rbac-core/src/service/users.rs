@@ -162,6 +162,9 @@ impl Rbac {
         }
         if let Some(phone) = edit.phone {
             validate::text("phone_number", &phone)?;
+            if phone != user.phone {
+                user.phone_verified = false;
+            }
             user.phone = phone;
         }
         if let Some(remark) = edit.remark {
@@ -171,6 +174,12 @@ impl Rbac {
         if let Some(email) = edit.email {
             if !email.is_empty() {
                 validate::email("email", &email)?;
+            }
+            let same = user.email.as_deref().is_some_and(|old| {
+                crate::identity::email_key(old) == crate::identity::email_key(&email)
+            });
+            if !same {
+                user.email_verified = false;
             }
             user.email = (!email.is_empty()).then_some(email);
         }

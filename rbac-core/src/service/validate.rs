@@ -29,6 +29,12 @@ pub fn name(field: &'static str, value: &str) -> Result<()> {
             format!("character {c:?} is not allowed"),
         ));
     }
+    if crate::identity::mixes_confusable_scripts(value) {
+        return Err(Error::invalid(
+            field,
+            "mixes scripts within a word in a way that imitates another name",
+        ));
+    }
     Ok(())
 }
 
@@ -105,6 +111,11 @@ mod tests {
         assert!(name("n", "a'; drop table x;--").is_err());
         assert!(name("n", "\"}").is_err());
         assert!(name("n", "a b").is_err());
+        assert!(name("n", "\u{430}dmin").is_err(), "Cyrillic а among Latin");
+        assert!(
+            name("n", "ａｄｍｉｎ").is_ok(),
+            "full width: one script (and the key admin)"
+        );
     }
 
     #[test]

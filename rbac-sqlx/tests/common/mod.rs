@@ -244,3 +244,121 @@ fn database_urls_are_rewritten() {
         "postgres://u:p@h/x?sslmode=disable"
     );
 }
+
+/// Runs one statement on the database at `url`, outside the store (as an older release
+/// or an operator would).
+pub async fn exec(url: &str, sql: &str) {
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+        pool.execute(sql).await.expect(sql);
+        pool.close().await;
+    } else if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.expect("connect");
+        pool.execute(sql).await.expect(sql);
+        pool.close().await;
+    } else {
+        let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
+        pool.execute(sql).await.expect(sql);
+        pool.close().await;
+    }
+}
+
+/// Upgrading a store whose users predate the identity keys: users that would collide
+/// under them (`Admin` beside `admin`, e-mail addresses differing in case) make the
+/// upgrade refuse, naming them, and change nothing; once an operator renames them, the
+/// keys are filled in and enforced.
+pub async fn identity_keys_on_upgrade(url: &str) {
+    let t = unique("k");
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let mut lory = User::blank(format!("lory{t}"), "hash");
+    lory.email = Some(format!("lory{t}@example.com"));
+    let lory = store
+        .create_user(&lory, &Journal::default())
+        .await
+        .expect("lory");
+    let mut other = User::blank(format!("other{t}"), "hash");
+    other.email = Some(format!("other{t}@example.com"));
+    let other = store
+        .create_user(&other, &Journal::default())
+        .await
+        .expect("other");
+    store.close().await;
+    // As an older release would have left it: no keys, a name and an address that differ
+    // from another user's only in case.
+    exec(
+        url,
+        "UPDATE rbac_users SET name_key = NULL, name_skeleton = NULL, email_key = NULL",
+    )
+    .await;
+    exec(
+        url,
+        &format!(
+            "UPDATE rbac_users SET name = 'LORY{t}', email = 'LORY{t}@example.com' \
+             WHERE id = {}",
+            other.id
+        ),
+    )
+    .await;
+    let store = SqlStore::connect(url).await.expect("connect");
+    let refused = store
+        .migrate()
+        .await
+        .expect_err("colliding users refuse the upgrade");
+    let why = refused.to_string();
+    for who in [
+        format!("lory{t}"),
+        format!("LORY{t}"),
+        format!("lory{t}@example.com"),
+        format!("LORY{t}@example.com"),
+    ] {
+        assert!(why.contains(&who), "{who} not named in: {why}");
+    }
+    assert!(
+        store
+            .user_by_name(&format!("lory{t}"))
+            .await
+            .expect("read")
+            .is_none(),
+        "nothing keyed after the refusal"
+    );
+    store.close().await;
+    // The operator renames the newer user; the upgrade then keys everyone.
+    exec(
+        url,
+        &format!(
+            "UPDATE rbac_users SET name = 'other{t}', email = 'other{t}@example.com' \
+             WHERE id = {}",
+            other.id
+        ),
+    )
+    .await;
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("upgrade after the rename");
+    let found = store
+        .user_by_name(&format!("LORY{t}"))
+        .await
+        .expect("read")
+        .map(|u| u.id);
+    assert_eq!(found, Some(lory.id));
+    let found = store
+        .user_by_email(&format!("OTHER{t}@EXAMPLE.COM"))
+        .await
+        .expect("read")
+        .map(|u| u.id);
+    assert_eq!(found, Some(other.id));
+    let again = store
+        .create_user(
+            &User::blank(format!("Lory{t}"), "hash"),
+            &Journal::default(),
+        )
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(rbac_core::StoreError::Conflict(rbac_core::Field::UserName))
+        ),
+        "{again:?}"
+    );
+    store.close().await;
+}

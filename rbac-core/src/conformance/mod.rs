@@ -297,6 +297,11 @@ impl Probe {
     }
 }
 
+mod identity;
+mod projects;
+use identity::*;
+use projects::*;
+
 macro_rules! checks {
     ($($name:ident),* $(,)?) => {
         /// The name of every check, in the order [`run_all`] runs them.
@@ -327,7 +332,9 @@ checks!(
     nul_characters_are_refused_or_absent,
     user_create_and_read,
     user_unique_name_and_email,
-    user_names_case_sensitive_and_exact,
+    user_names_fold_case_and_lookalikes,
+    user_claims_yield_to_verified,
+    role_names_exact,
     user_create_with_missing_role,
     users_by_phone,
     user_update_replaces_fields,
@@ -370,6 +377,8 @@ checks!(
     codes_put_race,
     projects_create_list_delete,
     projects_count_requests,
+    project_quota,
+    project_quota_race,
     change_log,
     change_prune_keeps_ids_growing,
 );
@@ -535,64 +544,9 @@ async fn user_unique_name_and_email<S: Store + ?Sized>(s: &S) -> Outcome {
     Ok(())
 }
 
-async fn user_names_case_sensitive_and_exact<S: Store + ?Sized>(s: &S) -> Outcome {
+/// Role names are exact: a case difference is another role.
+async fn role_names_exact<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("u");
-    let mut lower = new_user(&format!("{t}-casey"));
-    lower.email = Some(format!("{t}-casey@example.com"));
-    let lower = s
-        .create_user(&lower, &Journal::default())
-        .await
-        .ctx("create lower")?;
-    let mut upper = new_user(&format!("{t}-CASEY"));
-    upper.email = Some(format!("{t}-CASEY@example.com"));
-    let upper = s
-        .create_user(&upper, &Journal::default())
-        .await
-        .ctx("a name differing only in case is another name")?;
-    let mut spaced = new_user(&format!("{t}-casey "));
-    spaced.email = Some(format!("{t}-casey@example.com "));
-    let spaced = s
-        .create_user(&spaced, &Journal::default())
-        .await
-        .ctx("a name with a trailing space is another name")?;
-    ensure!(
-        lower.id != upper.id && upper.id != spaced.id,
-        "distinct users share an id"
-    );
-
-    let by = |n: String| async move { s.user_by_name(&n).await.ctx("user_by_name") };
-    ensure_eq!(
-        by(format!("{t}-casey")).await?.map(|u| u.id),
-        Some(lower.id)
-    );
-    ensure_eq!(
-        by(format!("{t}-CASEY")).await?.map(|u| u.id),
-        Some(upper.id)
-    );
-    ensure_eq!(
-        by(format!("{t}-casey ")).await?.map(|u| u.id),
-        Some(spaced.id)
-    );
-    ensure_eq!(by(format!("{t}-Casey")).await?.map(|u| u.id), None);
-    ensure_eq!(by(format!("{t}-case")).await?.map(|u| u.id), None);
-    let mail = |m: String| async move { s.user_by_email(&m).await.ctx("user_by_email") };
-    ensure_eq!(
-        mail(format!("{t}-casey@example.com")).await?.map(|u| u.id),
-        Some(lower.id)
-    );
-    ensure_eq!(
-        mail(format!("{t}-CASEY@example.com")).await?.map(|u| u.id),
-        Some(upper.id)
-    );
-    ensure_eq!(
-        mail(format!("{t}-casey@example.com ")).await?.map(|u| u.id),
-        Some(spaced.id)
-    );
-    ensure_eq!(
-        mail(format!("{t}-Casey@example.com")).await?.map(|u| u.id),
-        None
-    );
-
     let role_a = s
         .create_role(&Role::new(format!("{t}-Role"), "", ""), &Journal::default())
         .await
@@ -1178,7 +1132,7 @@ async fn user_list_substring_literal<S: Store + ?Sized>(s: &S) -> Outcome {
     let names = [
         format!("{t}-x%_'\\y"),   // 0: the literal target
         format!("{t}-xAB'\\y"),   // 1: would match a LIKE pattern
-        format!("{t}-X%_'\\Y"),   // 2: differs in case only
+        format!("{t}-X%_'\\Z"),   // 2: upper case (and another name)
         format!("{t}-x%_'\\\\y"), // 3: an extra backslash
         format!("{t}-ünï-名前"),  // 4: non-ASCII
     ];
@@ -2885,168 +2839,6 @@ async fn codes_put_race<S: Store + ?Sized>(s: &S) -> Outcome {
         s.take_code(&key, winner, "", at + 1, 5).await.ctx("take")?,
         CodeCheck::Accepted
     );
-    Ok(())
-}
-
-fn new_project(owner: UserId, key: &str) -> Project {
-    Project {
-        id: 0,
-        owner_id: owner,
-        name: "我的ChatGPT项目 'x'".into(),
-        kind: 1,
-        key: key.into(),
-        secret: format!("{key}-secret"),
-        deleted: false,
-        request_total: 0,
-        request_today: 0,
-        request_day: 0,
-        request_max: 30,
-        pool_id: 0,
-        pool_name: String::new(),
-        created_at: 1_700_000_000,
-    }
-}
-
-async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Outcome {
-    let t = uniq("proj");
-    let j = Journal::default();
-    let a = s
-        .create_user(&new_user(&format!("{t}-a")), &j)
-        .await
-        .ctx("user a")?;
-    let b = s
-        .create_user(&new_user(&format!("{t}-b")), &j)
-        .await
-        .ctx("user b")?;
-    let p1 = s
-        .create_project(&new_project(a.id, &format!("{t}k1")), &j)
-        .await
-        .ctx("create p1")?;
-    let p2 = s
-        .create_project(&new_project(a.id, &format!("{t}k2")), &j)
-        .await
-        .ctx("create p2")?;
-    let p3 = s
-        .create_project(&new_project(b.id, &format!("{t}k3")), &j)
-        .await
-        .ctx("create p3")?;
-    ensure!(p1.id > 0 && p2.id > p1.id && p3.id > p2.id, "ids grow");
-    let mut want = new_project(a.id, &format!("{t}k1"));
-    want.id = p1.id;
-    ensure_eq!(s.project(p1.id).await.ctx("project")?, Some(want.clone()));
-    ensure_eq!(
-        s.project_by_key(&format!("{t}k1")).await.ctx("by key")?,
-        Some(want)
-    );
-    ensure_eq!(
-        s.project_by_key(&format!("{t}K1")).await.ctx("by key")?,
-        None
-    );
-    // Keys are unique; the owner must exist.
-    ensure!(
-        matches!(
-            s.create_project(&new_project(b.id, &format!("{t}k1")), &j)
-                .await,
-            Err(StoreError::Conflict(_))
-        ),
-        "duplicate key refused"
-    );
-    ensure!(
-        matches!(
-            s.create_project(&new_project(i64::MAX - 7, &format!("{t}k9")), &j)
-                .await,
-            Err(StoreError::NotFound(Entity::User))
-        ),
-        "missing owner refused"
-    );
-    // Each owner lists its own, in id order, paged.
-    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
-    ensure_eq!(la.total, 2);
-    ensure_eq!(
-        la.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
-        vec![p1.id, p2.id]
-    );
-    let page = s
-        .list_projects(
-            a.id,
-            Page {
-                offset: 1,
-                limit: Some(1),
-            },
-        )
-        .await
-        .ctx("page")?;
-    ensure_eq!(page.total, 2);
-    ensure_eq!(
-        page.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
-        vec![p2.id]
-    );
-    // Deleting hides it from the list, keeps it readable as deleted, and happens once.
-    ensure!(s.delete_project(p1.id, &j).await.ctx("delete")?, "deleted");
-    ensure!(
-        !s.delete_project(p1.id, &j).await.ctx("delete again")?,
-        "second delete is a no-op"
-    );
-    ensure!(
-        s.project(p1.id)
-            .await
-            .ctx("read")?
-            .is_some_and(|p| p.deleted),
-        "deleted flag"
-    );
-    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
-    ensure_eq!(la.total, 1);
-    // Deleting the owner deletes the projects.
-    s.delete_user(b.id, &j).await.ctx("delete user b")?;
-    ensure_eq!(s.project(p3.id).await.ctx("p3 after owner")?, None);
-    Ok(())
-}
-
-async fn projects_count_requests<S: Store + ?Sized>(s: &S) -> Outcome {
-    let t = uniq("count");
-    let j = Journal::default();
-    let a = s
-        .create_user(&new_user(&format!("{t}-a")), &j)
-        .await
-        .ctx("user")?;
-    let p = s
-        .create_project(&new_project(a.id, &format!("{t}k")), &j)
-        .await
-        .ctx("create")?;
-    let q = s
-        .create_project(&new_project(a.id, &format!("{t}q")), &j)
-        .await
-        .ctx("create")?;
-    let count = |day, requests| RequestCount {
-        project: p.id,
-        day,
-        requests,
-    };
-    let read = || async {
-        let p = s.project(p.id).await.ctx("read")?.ctx("present")?;
-        Ok::<_, String>((p.request_total, p.request_today, p.request_day))
-    };
-    s.add_project_requests(&[count(100, 3), count(100, 2)])
-        .await
-        .ctx("add")?;
-    ensure_eq!(read().await?, (5, 5, 100));
-    // A later day restarts today's count; an earlier (late-flushed) day adds to the total only.
-    s.add_project_requests(&[
-        count(101, 4),
-        count(100, 6),
-        RequestCount {
-            project: q.id,
-            day: 101,
-            requests: 1,
-        },
-    ])
-    .await
-    .ctx("add")?;
-    ensure_eq!(read().await?, (15, 4, 101));
-    s.add_project_requests(&[]).await.ctx("empty batch")?;
-    ensure_eq!(read().await?, (15, 4, 101));
-    let q = s.project(q.id).await.ctx("read q")?.ctx("q")?;
-    ensure_eq!((q.request_total, q.request_today), (1, 1));
     Ok(())
 }
 
