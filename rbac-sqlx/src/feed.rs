@@ -11,11 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rbac_core::{now, Change, ChangeLog, ChangeSink, CodeStore, SessionStore, StoreResult};
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::{postgres, SqlStore};
+#[cfg(feature = "postgres")]
+use crate::postgres;
+use crate::SqlStore;
 
 /// How long a hole in the change ids may stay open before the cursor moves past it.
 const GAP_WAIT: Duration = Duration::from_secs(10);
@@ -48,6 +51,7 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
     let poll = poll.max(Duration::from_millis(10));
     let wake = Arc::new(Notify::new());
     let listening = Arc::new(AtomicBool::new(false));
+    #[cfg(feature = "postgres")]
     let _listener = store
         .pg_pool()
         .cloned()
@@ -103,6 +107,7 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
 }
 
 /// LISTENs for change notifications and wakes the feed, reconnecting on failure.
+#[cfg(feature = "postgres")]
 async fn listen(pool: PgPool, wake: Arc<Notify>, listening: Arc<AtomicBool>) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -144,8 +149,10 @@ async fn listen(pool: PgPool, wake: Arc<Notify>, listening: Arc<AtomicBool>) {
 }
 
 /// Aborts a task when dropped.
+#[cfg(feature = "postgres")]
 struct AbortOnDrop(JoinHandle<()>);
 
+#[cfg(feature = "postgres")]
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rbac_core::{identity, now, Entity, Journal, StoreError, StoreResult, User, UserId};
+use rbac_core::{identity, Entity, Journal, StoreError, StoreResult, User, UserId};
 
-use crate::{backend, mysql, postgres, row, sqlite, write_error, Pool, SqlStore};
+use crate::{backend, row, write_error, SqlStore};
 
 /// The unique keys stored with a user.
 pub(crate) struct Keys {

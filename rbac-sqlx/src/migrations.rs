@@ -39,6 +39,7 @@ fn build(files: Vec<(i64, &'static str, &'static str)>) -> Migrator {
 }
 
 /// SQLite's migrations.
+#[cfg(feature = "sqlite")]
 pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     1 => "init" => "sqlite/0001_init.sql",
     2 => "login failures" => "sqlite/0002_login_failures.sql",
@@ -51,6 +52,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
 };
 
 /// PostgreSQL's migrations.
+#[cfg(feature = "postgres")]
 pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     1 => "init" => "postgres/0001_init.sql",
     2 => "login failures" => "postgres/0002_login_failures.sql",
@@ -63,6 +65,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
 };
 
 /// MySQL's and MariaDB's migrations.
+#[cfg(feature = "mysql")]
 pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     1 => "init" => "mysql/0001_init.sql",
     2 => "login failures" => "mysql/0002_login_failures.sql",

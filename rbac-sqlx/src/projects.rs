@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use rbac_core::{
-    now, quota_grant, Entity, Journal, Listing, Page, Project, ProjectId, ProjectStore,
-    RequestCount, StoreError, StoreResult, UserId,
+    quota_grant, Entity, Journal, Listing, Page, Project, ProjectId, ProjectStore, RequestCount,
+    StoreError, StoreResult, UserId,
 };
 
 use crate::row::PROJECT_COLUMNS;
-use crate::{backend, count, mysql, postgres, row, sqlite, write_error, Pool, SqlStore};
+use crate::{backend, count, row, write_error, SqlStore};
 
 #[async_trait]
 impl ProjectStore for SqlStore {

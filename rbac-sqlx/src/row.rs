@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 
 use rbac_core::{AuditEntry, Organisation, Project, Role, Session, SessionKind, StoreError, User};
+#[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlRow;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgRow;
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
@@ -76,10 +79,13 @@ macro_rules! columns {
     };
 }
 
+#[cfg(feature = "sqlite")]
 columns!(SqliteRow, try_get);
+#[cfg(feature = "postgres")]
 columns!(PgRow, try_get);
 // MySQL flags the VARBINARY columns (names, e-mails, ...) as binary, and sqlx's checked
 // decode refuses binary columns as `String`; the unchecked decode still validates UTF-8.
+#[cfg(feature = "mysql")]
 columns!(MySqlRow, try_get_unchecked);
 
 /// A user from a row of [`USER_COLUMNS`].

@@ -3,10 +3,17 @@
 use async_trait::async_trait;
 use rbac_core::{StoreResult, ThrottlePolicy, ThrottleStore, Timestamp};
 
-use crate::{backend, mysql, postgres, row, sqlite, Pool, SqlStore};
+#[cfg(feature = "mysql")]
+use crate::mysql;
+#[cfg(feature = "postgres")]
+use crate::postgres;
+#[cfg(feature = "sqlite")]
+use crate::sqlite;
+use crate::{backend, row, SqlStore};
 
 /// Counts one attempt unless the key is blocked at `at` (then changes nothing), for
 /// SQLite and PostgreSQL: binds subject, at, then at, cut-off, at, cut-off.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 const RESERVE: &str = "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
      VALUES (?, 1, ?, 0) ON CONFLICT (subject) DO UPDATE SET \
      failures = CASE WHEN rbac_login_failures.blocked_until > ? THEN rbac_login_failures.failures \
@@ -18,6 +25,7 @@ const RESERVE: &str = "INSERT INTO rbac_login_failures (subject, failures, windo
 
 /// [`RESERVE`] for MySQL and MariaDB (same binds; `failures` is assigned first, and the
 /// `window_start` expression reads neither it nor anything assigned before it).
+#[cfg(feature = "mysql")]
 const RESERVE_MYSQL: &str = "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
      VALUES (?, 1, ?, 0) ON DUPLICATE KEY UPDATE \
      failures = IF(blocked_until > ?, failures, IF(window_start <= ?, 1, failures + 1)), \
@@ -25,12 +33,14 @@ const RESERVE_MYSQL: &str = "INSERT INTO rbac_login_failures (subject, failures,
 
 /// Records a successful login's address (the latest time wins): binds account, address,
 /// at.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 const REMEMBER: &str = "INSERT INTO rbac_login_addresses (account, address, last_success) \
      VALUES (?, ?, ?) ON CONFLICT (account, address) DO UPDATE SET \
      last_success = CASE WHEN excluded.last_success > rbac_login_addresses.last_success \
                     THEN excluded.last_success ELSE rbac_login_addresses.last_success END";
 
 /// [`REMEMBER`] for MySQL and MariaDB.
+#[cfg(feature = "mysql")]
 const REMEMBER_MYSQL: &str = "INSERT INTO rbac_login_addresses (account, address, last_success) \
      VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE last_success = GREATEST(last_success, VALUES(last_success))";
 
@@ -40,6 +50,7 @@ trait ThrottleSql {
     fn remember(self) -> &'static str;
 }
 
+#[cfg(feature = "sqlite")]
 impl ThrottleSql for sqlite::Dialect {
     fn reserve(self) -> &'static str {
         RESERVE
@@ -49,6 +60,7 @@ impl ThrottleSql for sqlite::Dialect {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl ThrottleSql for postgres::Dialect {
     fn reserve(self) -> &'static str {
         RESERVE
@@ -58,6 +70,7 @@ impl ThrottleSql for postgres::Dialect {
     }
 }
 
+#[cfg(feature = "mysql")]
 impl ThrottleSql for mysql::Dialect {
     fn reserve(self) -> &'static str {
         RESERVE_MYSQL

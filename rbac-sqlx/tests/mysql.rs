@@ -2,6 +2,7 @@
 //! `RBAC_TEST_MYSQL_URL` names a server (e.g. `mysql://root@127.0.0.1:3306/test`).
 //! Each test creates its own database through that URL and drops it afterwards; an
 //! unreachable server fails the test.
+#![cfg(feature = "mysql")]
 
 mod common;
 

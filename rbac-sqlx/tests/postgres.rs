@@ -2,6 +2,7 @@
 //! `RBAC_TEST_POSTGRES_URL` names a server (e.g. `postgres://postgres@127.0.0.1:5432/test`).
 //! Each test creates its own database through that URL and drops it afterwards; an
 //! unreachable server fails the test.
+#![cfg(feature = "postgres")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The storage conformance suite and the change feed on SQLite.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

@@ -1,13 +1,16 @@
 //! Helpers shared by the backend tests.
 #![allow(dead_code)]
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rbac_core::{conformance, Change, ChangeSink, Journal, User, UserStore};
 use rbac_sqlx::{spawn_change_feed, Backend, SqlStore};
-use sqlx::{Connection, Executor};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use sqlx::Connection;
+use sqlx::Executor;
 
 /// A name no other test run uses.
 pub fn unique(prefix: &str) -> String {
@@ -135,6 +138,7 @@ pub async fn feed_roundtrip(url: &str, poll: Duration, within: Duration) {
     reader.close().await;
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// A database created for one test on a server, dropped afterwards.
 pub struct TempDb {
     admin: String,
@@ -156,6 +160,7 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{scheme}://{authority}/{db}{query}")
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 impl TempDb {
     /// Creates a fresh database through the admin URL; panics if the server is unreachable.
     pub async fn create(admin: &str, backend: Backend) -> TempDb {
@@ -163,6 +168,7 @@ impl TempDb {
         let url = with_database(admin, &name);
         let sql = format!("CREATE DATABASE {name}");
         match backend {
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let mut c = sqlx::PgConnection::connect(admin)
                     .await
@@ -170,6 +176,7 @@ impl TempDb {
                 c.execute(sql.as_str()).await.expect("create database");
                 c.close().await.ok();
             }
+            #[cfg(feature = "mysql")]
             Backend::MySql => {
                 let mut c = sqlx::MySqlConnection::connect(admin)
                     .await
@@ -177,7 +184,7 @@ impl TempDb {
                 c.execute(sql.as_str()).await.expect("create database");
                 c.close().await.ok();
             }
-            Backend::Sqlite => panic!("TempDb is for servers"),
+            other => panic!("TempDb is for servers with their feature on, not {other}"),
         }
         TempDb {
             admin: admin.to_string(),
@@ -189,7 +196,8 @@ impl TempDb {
 
     /// Drops the database.
     pub async fn drop_now(&self) {
-        let result = match self.backend {
+        let result: Result<(), sqlx::Error> = match self.backend {
+            #[cfg(feature = "postgres")]
             Backend::Postgres => match sqlx::PgConnection::connect(&self.admin).await {
                 Ok(mut c) => c
                     .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
@@ -197,6 +205,7 @@ impl TempDb {
                     .map(|_| ()),
                 Err(e) => Err(e),
             },
+            #[cfg(feature = "mysql")]
             Backend::MySql => match sqlx::MySqlConnection::connect(&self.admin).await {
                 Ok(mut c) => c
                     .execute(format!("DROP DATABASE IF EXISTS {}", self.name).as_str())
@@ -204,7 +213,7 @@ impl TempDb {
                     .map(|_| ()),
                 Err(e) => Err(e),
             },
-            Backend::Sqlite => Ok(()),
+            _ => Ok(()),
         };
         if let Err(e) = result {
             eprintln!("could not drop test database {}: {e}", self.name);
@@ -212,6 +221,7 @@ impl TempDb {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// Runs `body` on a fresh database and drops it afterwards, also when `body` panics.
 pub async fn with_temp_db<F, Fut>(admin: &str, backend: Backend, body: F)
 where
@@ -248,18 +258,26 @@ fn database_urls_are_rewritten() {
 /// Runs one statement on the database at `url`, outside the store (as an older release
 /// or an operator would).
 pub async fn exec(url: &str, sql: &str) {
-    if url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
-        pool.execute(sql).await.expect(sql);
-        pool.close().await;
-    } else if url.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(url).await.expect("connect");
-        pool.execute(sql).await.expect(sql);
-        pool.close().await;
-    } else {
-        let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
-        pool.execute(sql).await.expect(sql);
-        pool.close().await;
+    match Backend::from_url(url) {
+        #[cfg(feature = "sqlite")]
+        Some(Backend::Sqlite) => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+            pool.execute(sql).await.expect(sql);
+            pool.close().await;
+        }
+        #[cfg(feature = "postgres")]
+        Some(Backend::Postgres) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect");
+            pool.execute(sql).await.expect(sql);
+            pool.close().await;
+        }
+        #[cfg(feature = "mysql")]
+        Some(Backend::MySql) => {
+            let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
+            pool.execute(sql).await.expect(sql);
+            pool.close().await;
+        }
+        other => panic!("no driver compiled for {other:?}"),
     }
 }
 

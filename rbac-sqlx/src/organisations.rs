@@ -1,0 +1,42 @@
+//! Organisations: a generic grouping of users.
+
+use async_trait::async_trait;
+use rbac_core::{Organisation, OrganisationStore, StoreResult};
+
+use crate::{backend, row, SqlStore};
+
+#[async_trait]
+impl OrganisationStore for SqlStore {
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
+        on_backend!(self, pool, d => {
+            let r = sqlx::query(&d.sql("SELECT id, name FROM rbac_organisations WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.map(|r| row::organisation(&r)).transpose()
+        })
+    }
+
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
+        on_backend!(self, pool, d => {
+            let rows = sqlx::query(&d.sql("SELECT id, name FROM rbac_organisations ORDER BY id"))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter().map(row::organisation).collect()
+        })
+    }
+
+    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            sqlx::query(&d.sql(d.upsert_organisation()))
+                .bind(organisation.id)
+                .bind(organisation.name.as_str())
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+}

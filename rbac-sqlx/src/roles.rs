@@ -1,0 +1,203 @@
+//! Roles and their privilege codes.
+
+use async_trait::async_trait;
+use rbac_core::{
+    now, Entity, Journal, Listing, Page, Role, RoleId, RoleStore, StoreError, StoreResult,
+};
+
+use crate::row::ROLE_COLUMNS;
+use crate::{backend, count, row, write_error, SqlStore};
+
+#[async_trait]
+impl RoleStore for SqlStore {
+    async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let sql = d.insert_sql(
+                "INSERT INTO rbac_roles (name, remark, creator, builtin, system_key, enabled, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            );
+            let query = sqlx::query(&sql)
+                .bind(role.name.as_str())
+                .bind(role.remark.as_str())
+                .bind(role.creator.as_str())
+                .bind(role.builtin)
+                .bind(role.system_key.as_deref())
+                .bind(role.enabled)
+                .bind(role.created_at)
+                .bind(role.updated_at);
+            let id = d
+                .insert_id(query, &mut tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::Backend("unexpected foreign key".into())))?;
+            let privileges = insert_codes!(d, tx, id, role.privileges);
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            let mut created = role.clone();
+            created.id = id;
+            created.privileges = privileges;
+            Ok(created)
+        })
+    }
+
+    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE id = ?");
+            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
+            let Some(r) = r else { return Ok(None) };
+            let mut role = row::role(&r)?;
+            role.privileges = role_codes!(d, pool, role.id);
+            Ok(Some(role))
+        })
+    }
+
+    async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE name = ?");
+            let r = sqlx::query(&d.sql(&sql)).bind(name).fetch_optional(pool).await.map_err(backend)?;
+            let Some(r) = r else { return Ok(None) };
+            let mut role = row::role(&r)?;
+            role.privileges = role_codes!(d, pool, role.id);
+            Ok(Some(role))
+        })
+    }
+
+    async fn role_by_key(&self, key: &str) -> StoreResult<Option<Role>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE system_key = ?");
+            let r = sqlx::query(&d.sql(&sql)).bind(key).fetch_optional(pool).await.map_err(backend)?;
+            let Some(r) = r else { return Ok(None) };
+            let mut role = row::role(&r)?;
+            role.privileges = role_codes!(d, pool, role.id);
+            Ok(Some(role))
+        })
+    }
+
+    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>> {
+        let (offset, limit) = page.sql_bounds();
+        on_backend!(self, pool, d => {
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rbac_roles")
+                .fetch_one(pool)
+                .await
+                .map_err(backend)?;
+            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles ORDER BY id LIMIT ? OFFSET ?");
+            let rows = sqlx::query(&d.sql(&sql))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            let mut roles = rows.iter().map(row::role).collect::<StoreResult<Vec<Role>>>()?;
+            if let (Some(first), Some(last)) = (roles.first().map(|r| r.id), roles.last().map(|r| r.id)) {
+                // A page is a contiguous id range: one query fetches its grants.
+                let codes = sqlx::query(&d.sql(
+                    "SELECT role_id, code FROM rbac_role_privileges WHERE role_id >= ? AND role_id <= ?",
+                ))
+                .bind(first)
+                .bind(last)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+                let mut by_role: std::collections::HashMap<RoleId, Vec<String>> = Default::default();
+                for r in &codes {
+                    let id = row::Columns::int(r, "role_id").map_err(backend)?;
+                    let code = row::Columns::text(r, "code").map_err(backend)?;
+                    by_role.entry(id).or_default().push(code);
+                }
+                for role in &mut roles {
+                    if let Some(mut codes) = by_role.remove(&role.id) {
+                        codes.sort();
+                        role.privileges = codes;
+                    }
+                }
+            }
+            Ok(Listing { rows: roles, total: count(total) })
+        })
+    }
+
+    async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql(
+                "UPDATE rbac_roles SET name = ?, remark = ?, system_key = ?, enabled = ?, updated_at = ? WHERE id = ?",
+            ))
+            .bind(role.name.as_str())
+            .bind(role.remark.as_str())
+            .bind(role.system_key.as_deref())
+            .bind(role.enabled)
+            .bind(now())
+            .bind(role.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| write_error(e, StoreError::Backend("unexpected foreign key".into())))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn set_role_privileges(
+        &self,
+        id: RoleId,
+        codes: &[String],
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            // Touching the role row both checks it exists and locks it against a delete.
+            let done = sqlx::query(&d.sql("UPDATE rbac_roles SET updated_at = ? WHERE id = ?"))
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+            sqlx::query(&d.sql("DELETE FROM rbac_role_privileges WHERE role_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let _codes = insert_codes!(d, tx, id, codes);
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()> {
+        const IN_USE: &str = "the role still has users";
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let holders: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_users WHERE role_id = ?"))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if holders > 0 {
+                return Err(StoreError::Violation(IN_USE));
+            }
+            sqlx::query(&d.sql("DELETE FROM rbac_role_privileges WHERE role_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            // A user given the role meanwhile makes the foreign key refuse the delete.
+            let done = sqlx::query(&d.sql("DELETE FROM rbac_roles WHERE id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::Violation(IN_USE)))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,248 @@
+//! The users: create, read, list, update, passwords, logins and deletion.
+
+use async_trait::async_trait;
+use rbac_core::{
+    now, Entity, Journal, Listing, NewUser, Order, Revoke, RoleId, StoreError, StoreResult,
+    Timestamp, User, UserId, UserQuery, UserStore,
+};
+
+use crate::row::USER_COLUMNS;
+use crate::{backend, count, row, write_error, SqlStore};
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
+        Ok(self.insert_user(user, journal, false).await?.0)
+    }
+
+    async fn create_user_claiming(
+        &self,
+        user: &NewUser,
+        journal: &Journal,
+    ) -> StoreResult<(User, Vec<UserId>)> {
+        self.insert_user(user, journal, true).await
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?");
+            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
+            r.as_ref().map(row::user).transpose()
+        })
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name_key = ?");
+            let r = sqlx::query(&d.sql(&sql))
+                .bind(rbac_core::identity::name_key(name))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.as_ref().map(row::user).transpose()
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email_key = ?");
+            let r = sqlx::query(&d.sql(&sql))
+                .bind(rbac_core::identity::email_key(email))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            r.as_ref().map(row::user).transpose()
+        })
+    }
+
+    async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>> {
+        on_backend!(self, pool, d => {
+            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE phone = ? ORDER BY id LIMIT ?");
+            let rows = sqlx::query(&d.sql(&sql))
+                .bind(phone)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter().map(row::user).collect()
+        })
+    }
+
+    async fn list_users(&self, q: &UserQuery) -> StoreResult<Listing<User>> {
+        let (offset, limit) = q.page.sql_bounds();
+        let order = match q.order {
+            Order::OldestFirst => "ASC",
+            Order::NewestFirst => "DESC",
+        };
+        on_backend!(self, pool, d => {
+            let mut conditions = Vec::new();
+            if q.name_contains.is_some() {
+                conditions.push(d.name_contains());
+            }
+            if q.parent_id.is_some() {
+                conditions.push("parent_id = ?");
+            }
+            let filter = if conditions.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", conditions.join(" AND "))
+            };
+            let count_sql = d.sql(&format!("SELECT COUNT(*) FROM rbac_users{filter}")).into_owned();
+            let rows_sql = d
+                .sql(&format!(
+                    "SELECT {USER_COLUMNS} FROM rbac_users{filter} ORDER BY id {order} LIMIT ? OFFSET ?"
+                ))
+                .into_owned();
+            let mut count_q = sqlx::query_scalar::<_, i64>(&count_sql);
+            let mut rows_q = sqlx::query(&rows_sql);
+            if let Some(needle) = &q.name_contains {
+                count_q = count_q.bind(needle.as_str());
+                rows_q = rows_q.bind(needle.as_str());
+            }
+            if let Some(parent) = q.parent_id {
+                count_q = count_q.bind(parent);
+                rows_q = rows_q.bind(parent);
+            }
+            let total = count_q.fetch_one(pool).await.map_err(backend)?;
+            let rows = rows_q.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
+            let rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
+            Ok(Listing { rows, total: count(total) })
+        })
+    }
+
+    async fn update_user(
+        &self,
+        user: &User,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let attributes = row::attributes(user)?;
+        let keys = crate::identity::Keys::of(user);
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql(
+                "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, email = ?, did = ?, \
+                 remark = ?, password_hash = ?, role_id = ?, enabled = ?, department_id = ?, \
+                 parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
+                 updated_at = ?, name_key = ?, name_skeleton = ?, email_key = ?, \
+                 email_verified = ?, phone_verified = ? WHERE id = ?",
+            ))
+            .bind(user.name.as_str())
+            .bind(user.alias.as_str())
+            .bind(user.phone.as_str())
+            .bind(user.email.as_deref())
+            .bind(user.did.as_str())
+            .bind(user.remark.as_str())
+            .bind(user.password_hash.as_str())
+            .bind(user.role_id)
+            .bind(user.enabled)
+            .bind(user.department_id)
+            .bind(user.parent_id)
+            .bind(user.creator.as_str())
+            .bind(attributes.as_str())
+            .bind(user.login_time)
+            .bind(user.login_ip.as_str())
+            .bind(user.updated_at)
+            .bind(keys.name_key.as_str())
+            .bind(keys.name_skeleton.as_str())
+            .bind(keys.email_key.as_deref())
+            .bind(user.email_verified)
+            .bind(user.phone_verified)
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::User));
+            }
+            if let Some(keep) = revoke.keeping() {
+                revoke_sessions_of!(d, tx, user.id, keep);
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql("UPDATE rbac_users SET password_hash = ?, updated_at = ? WHERE id = ?"))
+                .bind(hash)
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::User));
+            }
+            revoke_sessions_of!(d, tx, id, keep);
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            sqlx::query(&d.sql("DELETE FROM rbac_sessions WHERE user_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let done = sqlx::query(&d.sql("DELETE FROM rbac_users WHERE id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Ok(false);
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        ip: &str,
+        rehash: Option<&str>,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let sql = if rehash.is_some() {
+                "UPDATE rbac_users SET login_time = ?, login_ip = ?, password_hash = ? WHERE id = ?"
+            } else {
+                "UPDATE rbac_users SET login_time = ?, login_ip = ? WHERE id = ?"
+            };
+            let sql = d.sql(sql);
+            let mut q = sqlx::query(&sql).bind(at).bind(ip);
+            if let Some(hash) = rehash {
+                q = q.bind(hash);
+            }
+            q.bind(id).execute(pool).await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
+        on_backend!(self, pool, d => {
+            let n: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_users WHERE role_id = ?"))
+                .bind(role)
+                .fetch_one(pool)
+                .await
+                .map_err(backend)?;
+            Ok(count(n))
+        })
+    }
+}
