@@ -1,0 +1,123 @@
+//! API keys: the key cache, secrets and the projects' quota meters.
+
+use super::*;
+
+/// What the key cache keeps per API key: the project, its secret and its owner.
+#[derive(Debug)]
+pub(super) struct KeyState {
+    pub(super) project: ProjectId,
+    /// `project:<id>`, the principal's session id.
+    pub(super) label: Arc<str>,
+    pub(super) secret: String,
+    pub(super) owner_id: UserId,
+    pub(super) owner_name: Arc<str>,
+    pub(super) role_id: Option<RoleId>,
+    pub(super) meter: Option<Arc<ProjectMeter>>,
+    /// `None` when the key authenticates (with the right secret); otherwise why not.
+    pub(super) refusal: Option<AuthFailure>,
+}
+
+/// Drops the cached API keys a change concerns: a project's, or every key of a user.
+pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Change) {
+    let dropped = match change {
+        Change::Project(id) => {
+            let id = *id;
+            keys.invalidate_entries_if(move |_, k| k.project == id)
+        }
+        Change::User(uid) => {
+            let uid = *uid;
+            keys.invalidate_entries_if(move |_, k| k.owner_id == uid)
+        }
+        Change::Role(_) | Change::Session(_) => return,
+    };
+    if dropped.is_err() {
+        keys.invalidate_all();
+    }
+}
+
+impl Authorizer {
+    /// Verifies a project's API key and secret (the secret compared in constant time) and
+    /// counts the request against the project's daily quota; the principal acts as the
+    /// project's owner. Past the quota: `QuotaExceeded`, and the request is not counted.
+    pub async fn authenticate_api_key(&self, key: &str, secret: &str) -> Result<Principal> {
+        let state = self
+            .keys
+            .try_get_with(Arc::from(key), async {
+                self.load_key(key).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(refusal) = state.refusal {
+            return Err(Error::Unauthenticated(refusal));
+        }
+        if !crate::password::same_text(&state.secret, secret) {
+            return Err(Error::Unauthenticated(AuthFailure::Invalid));
+        }
+        if let Some(meter) = &state.meter {
+            if !meter.try_take(self.store.as_ref(), now()).await? {
+                return Err(Error::QuotaExceeded { limit: meter.max() });
+            }
+        }
+        if let Some(role) = state.role_id {
+            self.ensure_role(role).await?;
+        }
+        Ok(Principal {
+            user_id: state.owner_id,
+            user_name: state.owner_name.clone(),
+            role_id: state.role_id,
+            session_id: state.label.clone(),
+            kind: SessionKind::ApiKey,
+        })
+    }
+
+    pub(super) async fn load_key(&self, key: &str) -> Result<KeyState> {
+        // A refusal keeps the project and owner it concerns, so that a change to either
+        // (an owner enabled again) drops it like any other entry.
+        let refused = |project: ProjectId, owner_id: UserId, why| KeyState {
+            project,
+            label: Arc::from(""),
+            secret: String::new(),
+            owner_id,
+            owner_name: Arc::from(""),
+            role_id: None,
+            meter: None,
+            refusal: Some(why),
+        };
+        let Some(project) = self.store.project_by_key(key).await? else {
+            return Ok(refused(0, 0, AuthFailure::Invalid));
+        };
+        if project.deleted {
+            return Ok(refused(project.id, project.owner_id, AuthFailure::Revoked));
+        }
+        let owner = match self.store.user(project.owner_id).await? {
+            Some(u) if u.enabled => u,
+            _ => return Ok(refused(project.id, project.owner_id, AuthFailure::UserGone)),
+        };
+        Ok(KeyState {
+            project: project.id,
+            label: Arc::from(format!("project:{}", project.id)),
+            secret: project.secret.clone(),
+            owner_id: owner.id,
+            owner_name: Arc::from(owner.name.as_str()),
+            role_id: owner.role_id,
+            meter: Some(self.meters.meter_of(&project, now())),
+            refusal: None,
+        })
+    }
+
+    /// Writes the API-key request counts not yet stored, in one batch, and gives back the
+    /// quota slices of projects idle here for [`QUOTA_IDLE`](crate::meter::QUOTA_IDLE).
+    pub async fn flush_request_counts(&self) -> Result<i64> {
+        self.meters
+            .flush(self.store.as_ref(), crate::meter::QUOTA_IDLE)
+            .await
+    }
+
+    /// [`flush_request_counts`](Self::flush_request_counts) at shutdown: every unused quota
+    /// slice goes back to the store, for the instances that stay.
+    pub async fn flush_request_counts_at_exit(&self) -> Result<i64> {
+        self.meters
+            .flush(self.store.as_ref(), std::time::Duration::ZERO)
+            .await
+    }
+}

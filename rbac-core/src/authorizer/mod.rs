@@ -1,0 +1,344 @@
+//! The hot path: credential → principal → privilege check.
+//!
+//! Roles live in an immutable snapshot swapped atomically on change (`arc-swap`): a check
+//! is a map lookup and a bit test, with no lock and no allocation. Sessions live in a
+//! bounded moka cache that coalesces concurrent misses. Every journalled [`Change`] reaches
+//! [`Authorizer::apply`], in this process at once and from other instances via the feed.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use moka::future::Cache;
+
+use crate::error::{AuthFailure, Error, Result};
+use crate::meter::{ProjectMeter, RequestMeters};
+use crate::model::{now, Change, Page, ProjectId, Role, RoleId, SessionKind, Timestamp, UserId};
+use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
+use crate::stats::ShardedCounter;
+use crate::store::{ChangeSink, Store};
+use crate::token::JwtCodec;
+
+mod invalidation;
+mod keys;
+mod roles;
+mod sessions;
+
+use keys::KeyState;
+use sessions::SessionState;
+
+/// Who a request acts as, once its credential is verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// The user's name.
+    pub user_name: Arc<str>,
+    /// The user's role.
+    pub role_id: Option<RoleId>,
+    /// The session the credential belongs to.
+    pub session_id: Arc<str>,
+    /// How the credential was presented.
+    pub kind: SessionKind,
+}
+
+/// A role as the hot path sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrant {
+    /// The role id.
+    pub id: RoleId,
+    /// The role name.
+    pub name: Arc<str>,
+    /// A disabled role grants nothing.
+    pub enabled: bool,
+    /// The built-in super-admin role holds every privilege.
+    pub builtin: bool,
+    /// The granted privileges.
+    pub privileges: PrivilegeSet,
+}
+
+impl RoleGrant {
+    /// The grant of a stored role.
+    pub fn of(role: &Role, registry: &PrivilegeRegistry) -> Self {
+        RoleGrant {
+            id: role.id,
+            name: Arc::from(role.name.as_str()),
+            enabled: role.enabled,
+            builtin: role.builtin,
+            privileges: if role.builtin {
+                registry.all()
+            } else {
+                registry.set_of_known(role.privileges.iter().map(String::as_str))
+            },
+        }
+    }
+
+    /// The privileges the role confers right now (none when disabled).
+    #[inline]
+    pub fn effective(&self) -> Option<&PrivilegeSet> {
+        self.enabled.then_some(&self.privileges)
+    }
+}
+
+/// A hasher for integer ids: one multiply, no SipHash on the hot path.
+#[derive(Default, Clone, Copy)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type RoleTable = HashMap<RoleId, Arc<RoleGrant>, BuildHasherDefault<IdHasher>>;
+
+/// Cache sizes and lifetimes.
+#[derive(Debug, Clone)]
+pub struct AuthorizerConfig {
+    /// Most sessions kept in the cache.
+    pub session_capacity: u64,
+    /// How long a cached session state may be used before it is re-read (a safety net;
+    /// changes invalidate entries at once).
+    pub session_ttl: Duration,
+    /// How long an opaque (sliding) session lives after its last use.
+    pub sliding_ttl: Duration,
+    /// The least time between two extensions of a sliding session's stored expiry, so
+    /// that using a token does not write to the store on every request.
+    pub sliding_interval: Duration,
+    /// The absolute lifetime of an opaque session: however often it is used, it ends
+    /// this long after it was issued.
+    pub sliding_max: Duration,
+}
+
+impl Default for AuthorizerConfig {
+    fn default() -> Self {
+        AuthorizerConfig {
+            session_capacity: 100_000,
+            session_ttl: Duration::from_secs(60),
+            sliding_ttl: Duration::from_secs(2 * 3600),
+            sliding_interval: Duration::from_secs(60),
+            sliding_max: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Cache counters, for metrics (sharded: bumping them never contends across threads).
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    /// Session lookups answered from the cache.
+    pub session_hits: ShardedCounter,
+    /// Session lookups that read the store.
+    pub session_misses: ShardedCounter,
+    /// Role lookups answered from the snapshot.
+    pub role_hits: ShardedCounter,
+    /// Role lookups that had to read the store.
+    pub role_misses: ShardedCounter,
+}
+
+/// What a verified JWT says, kept so the next use skips the signature check.
+#[derive(Debug)]
+struct VerifiedToken {
+    session_id: Arc<str>,
+    user_id: UserId,
+    expires_at: Timestamp,
+}
+
+/// Authenticates credentials and checks privileges against cached roles and sessions.
+pub struct Authorizer {
+    registry: Arc<PrivilegeRegistry>,
+    roles: ArcSwap<RoleTable>,
+    /// Bumped by every role invalidation, so a load that raced with one is not cached.
+    role_epoch: AtomicU64,
+    sessions: Cache<Arc<str>, Arc<SessionState>>,
+    /// Tokens whose signature and claims verified: the token text → what it says. A
+    /// signature cannot change, so only expiry needs re-checking on a hit.
+    verified: Cache<Arc<str>, Arc<VerifiedToken>>,
+    store: Arc<dyn Store>,
+    jwt: Arc<JwtCodec>,
+    stats: CacheStats,
+    sliding_ttl: i64,
+    sliding_interval: i64,
+    sliding_max: i64,
+    /// API key → project state (a negative entry for an unknown or deleted key).
+    keys: Cache<Arc<str>, Arc<KeyState>>,
+    meters: RequestMeters,
+    /// (user, privilege) → the minute of its last denial written to the operation log:
+    /// denials are aggregated, one row per user, privilege and minute.
+    denials: std::sync::Mutex<std::collections::HashMap<(UserId, String), i64>>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("roles", &self.roles.load().len())
+            .field("sessions", &self.sessions.entry_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// An authorizer over a store; call [`Authorizer::load_roles`] before serving.
+    pub fn new(
+        store: Arc<dyn Store>,
+        registry: Arc<PrivilegeRegistry>,
+        jwt: Arc<JwtCodec>,
+        config: &AuthorizerConfig,
+    ) -> Self {
+        let verified = Cache::builder()
+            .max_capacity(config.session_capacity)
+            .time_to_idle(Duration::from_secs(600))
+            .build();
+        let sessions = Cache::builder()
+            .max_capacity(config.session_capacity)
+            .time_to_live(config.session_ttl)
+            .support_invalidation_closures()
+            .build();
+        Authorizer {
+            registry,
+            roles: ArcSwap::from_pointee(RoleTable::default()),
+            role_epoch: AtomicU64::new(0),
+            sessions,
+            verified,
+            store,
+            jwt,
+            stats: CacheStats::default(),
+            sliding_ttl: config.sliding_ttl.as_secs().max(1) as i64,
+            sliding_interval: config.sliding_interval.as_secs() as i64,
+            sliding_max: config.sliding_max.as_secs().max(1) as i64,
+            keys: Cache::builder()
+                .max_capacity(config.session_capacity)
+                .time_to_live(config.session_ttl)
+                .support_invalidation_closures()
+                .build(),
+            meters: RequestMeters::default(),
+            denials: Default::default(),
+        }
+    }
+
+    /// The privilege registry.
+    pub fn registry(&self) -> &Arc<PrivilegeRegistry> {
+        &self.registry
+    }
+
+    /// The JWT codec.
+    pub fn jwt(&self) -> &JwtCodec {
+        &self.jwt
+    }
+
+    /// How long an opaque session lives after its last use, in seconds.
+    pub fn sliding_ttl(&self) -> i64 {
+        self.sliding_ttl
+    }
+
+    /// The absolute lifetime of an opaque session, in seconds.
+    pub fn sliding_max(&self) -> i64 {
+        self.sliding_max
+    }
+
+    /// Cache counters.
+    pub fn stats(&self) -> &CacheStats {
+        &self.stats
+    }
+
+    /// Whether the principal holds a privilege now. No lock, no allocation.
+    #[inline]
+    pub fn check(&self, principal: &Principal, privilege: PrivilegeId) -> bool {
+        let Some(role) = principal.role_id else {
+            return false;
+        };
+        match self.roles.load().get(&role) {
+            Some(grant) => grant.enabled && grant.privileges.contains(privilege),
+            None => false,
+        }
+    }
+
+    /// Checks a requirement; on refusal names the missing privilege code.
+    pub fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        if matches!(requirement, Requirement::Authenticated) {
+            return Ok(());
+        }
+        let table = self.roles.load();
+        let empty = PrivilegeSet::default();
+        let set = principal
+            .role_id
+            .and_then(|r| table.get(&r))
+            .and_then(|g| g.effective())
+            .unwrap_or(&empty);
+        requirement.check(set).map_err(|missing| Error::Forbidden {
+            missing: missing
+                .and_then(|p| self.registry.code(p))
+                .unwrap_or("?")
+                .to_string(),
+        })
+    }
+
+    /// Checks one privilege by code.
+    pub fn require_code(&self, principal: &Principal, code: &str) -> Result<()> {
+        match self.registry.id(code) {
+            Some(id) if self.check(principal, id) => Ok(()),
+            _ => Err(Error::Forbidden {
+                missing: code.to_string(),
+            }),
+        }
+    }
+
+    /// The privileges a principal holds now.
+    pub fn privileges_of(&self, principal: &Principal) -> PrivilegeSet {
+        principal
+            .role_id
+            .and_then(|r| self.role(r))
+            .and_then(|g| g.effective().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Records a refused privilege in the operation log without delaying the answer, one
+    /// row per user, privilege and minute (so refused requests cannot flood the log).
+    pub fn record_denial(&self, principal: &Principal, missing: &str, target: &str) {
+        const REMEMBERED: usize = 100_000;
+        let minute = now() / 60;
+        {
+            let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (principal.user_id, missing.to_string());
+            if denials.get(&key) == Some(&minute) {
+                return;
+            }
+            if denials.len() >= REMEMBERED {
+                denials.retain(|_, m| *m == minute);
+            }
+            denials.insert(key, minute);
+        }
+        let entry = crate::model::NewAudit {
+            user_id: Some(principal.user_id),
+            user_name: principal.user_name.to_string(),
+            category: crate::model::AuditCategory::System,
+            content: format!(
+                "access denied to {target}: privilege {missing} required \
+                 (one entry per user, privilege and minute)"
+            ),
+            success: false,
+        };
+        let store = self.store.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = store.append_audit(&entry).await {
+                    tracing::warn!(error = %e, "audit of a denial failed");
+                }
+            });
+        }
+    }
+}
