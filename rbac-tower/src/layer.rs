@@ -9,13 +9,31 @@ use crate::credential::CredentialSource;
 use crate::reject::PlainRejection;
 use crate::service::RbacService;
 
-/// What the layer requires: a requirement, or a code the registry does not know, which
-/// refuses every request (fail closed).
+/// A route named a privilege code the registry does not know (a misspelling, or a code
+/// the application never declared): an error when the layer is built, never a silent
+/// deny at request time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Need {
-    Met(Requirement),
-    UnknownCode(String),
+pub struct UnknownPrivilege {
+    /// The code as the route named it (empty: no code was named).
+    pub code: String,
 }
+
+impl std::fmt::Display for UnknownPrivilege {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.code.is_empty() {
+            f.write_str("RbacLayer: a route requires any or all of no privilege codes")
+        } else {
+            write!(
+                f,
+                "RbacLayer: a route requires the unknown privilege code `{}` \
+                 (declare it in the privilege registry, or fix its spelling)",
+                self.code
+            )
+        }
+    }
+}
+
+impl std::error::Error for UnknownPrivilege {}
 
 /// The `rbac_authorization_decisions_total{outcome, privilege}` counters of one layer,
 /// resolved once when its requirement is set, so a request only bumps a handle.
@@ -27,7 +45,7 @@ pub(crate) struct Decisions {
 }
 
 impl Decisions {
-    fn for_need(need: &Need, registry: &rbac_core::PrivilegeRegistry) -> Self {
+    fn for_need(need: &Requirement, registry: &rbac_core::PrivilegeRegistry) -> Self {
         let codes = |ids: &[rbac_core::PrivilegeId], sep: &str| {
             ids.iter()
                 .map(|id| registry.code(*id).unwrap_or("?"))
@@ -35,11 +53,10 @@ impl Decisions {
                 .join(sep)
         };
         let privilege = match need {
-            Need::Met(Requirement::Authenticated) => "authenticated".to_string(),
-            Need::Met(Requirement::One(id)) => codes(&[*id], ""),
-            Need::Met(Requirement::AnyOf(ids)) => codes(ids, "|"),
-            Need::Met(Requirement::AllOf(ids)) => codes(ids, "+"),
-            Need::UnknownCode(code) => code.clone(),
+            Requirement::Authenticated => "authenticated".to_string(),
+            Requirement::One(id) => codes(&[*id], ""),
+            Requirement::AnyOf(ids) => codes(ids, "|"),
+            Requirement::AllOf(ids) => codes(ids, "+"),
         };
         let counter = |outcome: &'static str| {
             metrics::counter!(
@@ -65,7 +82,7 @@ impl Decisions {
 pub struct RbacLayer<R = PlainRejection> {
     pub(crate) auth: Arc<dyn Authenticate>,
     pub(crate) sources: Arc<[CredentialSource]>,
-    pub(crate) need: Need,
+    pub(crate) need: Requirement,
     pub(crate) decisions: Decisions,
     pub(crate) renderer: R,
 }
@@ -84,7 +101,7 @@ impl RbacLayer<PlainRejection> {
     /// tokens and passwords), reading `Authorization: Bearer`, requiring authentication
     /// only, rendering refusals as plain 401/403.
     pub fn new<A: Authenticate + 'static>(auth: Arc<A>) -> Self {
-        let need = Need::Met(Requirement::Authenticated);
+        let need = Requirement::Authenticated;
         let decisions = Decisions::for_need(&need, auth.authorizer().registry());
         RbacLayer {
             auth,
@@ -116,10 +133,10 @@ impl<R> RbacLayer<R> {
 
     /// Requires a requirement.
     pub fn require(self, requirement: Requirement) -> Self {
-        self.with_need(Need::Met(requirement))
+        self.with_need(requirement)
     }
 
-    fn with_need(mut self, need: Need) -> Self {
+    fn with_need(mut self, need: Requirement) -> Self {
         self.decisions = Decisions::for_need(&need, self.auth.authorizer().registry());
         self.need = need;
         self
@@ -131,48 +148,61 @@ impl<R> RbacLayer<R> {
     }
 
     /// Requires one privilege code (`Null` = authentication only).
+    ///
+    /// # Panics
+    /// When the registry does not know the code (a misspelling): the panic names it, as
+    /// axum's router does for conflicting routes. [`try_require_code`](Self::try_require_code)
+    /// returns the error instead.
     pub fn require_code(self, code: &str) -> Self {
+        self.try_require_code(code)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`require_code`](Self::require_code), returning an unknown code as an error.
+    pub fn try_require_code(self, code: &str) -> Result<Self, UnknownPrivilege> {
         if code == rbac_core::NULL_PRIVILEGE {
-            return self.authenticated();
+            return Ok(self.authenticated());
         }
         self.codes(&[code], |ids| Requirement::One(ids[0]))
     }
 
-    /// Requires at least one of these codes.
+    /// Requires at least one of these codes (panics on an unknown code, as
+    /// [`require_code`](Self::require_code)).
     pub fn any_of(self, codes: &[&str]) -> Self {
         self.codes(codes, Requirement::AnyOf)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Requires every one of these codes.
+    /// Requires every one of these codes (panics on an unknown code, as
+    /// [`require_code`](Self::require_code)).
     pub fn all_of(self, codes: &[&str]) -> Self {
         self.codes(codes, Requirement::AllOf)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn codes(
         self,
         codes: &[&str],
         make: impl FnOnce(Vec<rbac_core::PrivilegeId>) -> Requirement,
-    ) -> Self {
+    ) -> Result<Self, UnknownPrivilege> {
         let registry = self.auth.authorizer().registry().clone();
         let mut ids = Vec::with_capacity(codes.len());
         for code in codes {
             match registry.id(code) {
                 Some(id) => ids.push(id),
                 None => {
-                    tracing::error!(
-                        code,
-                        "route requires an unknown privilege code; refusing all requests"
-                    );
-                    return self.with_need(Need::UnknownCode((*code).to_string()));
+                    return Err(UnknownPrivilege {
+                        code: (*code).to_string(),
+                    })
                 }
             }
         }
-        let need = if ids.is_empty() {
-            Need::UnknownCode(String::new())
-        } else {
-            Need::Met(make(ids))
-        };
-        self.with_need(need)
+        if ids.is_empty() {
+            return Err(UnknownPrivilege {
+                code: String::new(),
+            });
+        }
+        Ok(self.with_need(make(ids)))
     }
 }
 
@@ -184,5 +214,59 @@ impl<S, R: Clone> Layer<S> for RbacLayer<R> {
             inner,
             layer: Arc::new(self.clone()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rbac_core::{
+        Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry,
+    };
+
+    use super::*;
+
+    fn layer() -> RbacLayer {
+        let jwt = Arc::new(JwtCodec::new(
+            JwtKey::from_secret("a secret of at least 32 bytes!!!"),
+            [],
+        ));
+        RbacLayer::new(Arc::new(Authorizer::new(
+            Arc::new(MemoryStore::new()),
+            Arc::new(PrivilegeRegistry::builtin()),
+            jwt,
+            &AuthorizerConfig::default(),
+        )))
+    }
+
+    #[test]
+    fn a_declared_code_builds() {
+        let built = layer().try_require_code("UserAccess");
+        assert!(built.is_ok());
+        let _ = layer().any_of(&["UserAccess", "UserEdit"]);
+        let _ = layer().all_of(&["UserAccess", "UserEdit"]);
+    }
+
+    #[test]
+    fn a_misspelled_code_is_an_error_when_the_layer_is_built() {
+        let err = layer()
+            .try_require_code("UserAcess")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("`UserAcess`"), "{err}");
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown privilege code `UserEdt`")]
+    fn require_code_panics_naming_the_code() {
+        let _ = layer().require_code("UserEdt");
+    }
+
+    #[test]
+    #[should_panic(expected = "unknown privilege code `Nope`")]
+    fn any_of_panics_naming_the_code() {
+        let _ = layer().any_of(&["UserAccess", "Nope"]);
     }
 }

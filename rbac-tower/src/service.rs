@@ -5,11 +5,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use rbac_core::{AuthFailure, Error};
+use rbac_core::AuthFailure;
 use tower::Service;
 
 use crate::credential::first_credential;
-use crate::layer::{Need, RbacLayer};
+use crate::layer::RbacLayer;
 use crate::reject::{Rejection, RenderRejection};
 
 /// The client's address, as the application resolved it (after its trusted proxies): put
@@ -81,12 +81,7 @@ where
                     return refuse(rejection);
                 }
             };
-            let outcome = match &layer.need {
-                Need::Met(requirement) => authorizer.require(&principal, requirement),
-                Need::UnknownCode(code) => Err(Error::Forbidden {
-                    missing: code.clone(),
-                }),
-            };
+            let outcome = authorizer.require(&principal, &layer.need);
             if let Err(e) = outcome {
                 layer.decisions.denied.increment(1);
                 let rejection = Rejection::from_error(&e);

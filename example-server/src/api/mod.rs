@@ -346,7 +346,17 @@ mod mounting {
             ("api/gateway.rs", include_str!("gateway.rs")),
             ("api/iam.rs", include_str!("iam.rs")),
             ("api/openapi.rs", include_str!("openapi.rs")),
-            ("api/platform.rs", include_str!("platform.rs")),
+            ("api/platform/mod.rs", include_str!("platform/mod.rs")),
+            (
+                "api/platform/session.rs",
+                include_str!("platform/session.rs"),
+            ),
+            ("api/platform/users.rs", include_str!("platform/users.rs")),
+            ("api/platform/roles.rs", include_str!("platform/roles.rs")),
+            (
+                "api/platform/oper_log.rs",
+                include_str!("platform/oper_log.rs"),
+            ),
             ("metrics.rs", include_str!("../metrics.rs")),
             ("app.rs", include_str!("../app.rs")),
         ];

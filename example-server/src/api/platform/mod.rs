@@ -1,0 +1,107 @@
+//! The platform surface (seed 003, shared paths of seed 002): login, logout, user and role
+//! administration, grants, password change and reset, token refresh, operation log.
+//!
+//! Envelope `{"header":{"code","message","total","count"},"data":{}}`. A missing or bad
+//! token answers HTTP 401 with code 1001; every other answer is HTTP 200 with its code in
+//! `header.code`.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rbac_core::service::{
+    as_data, AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput,
+};
+use rbac_core::{Code, Error, Order, Page, UserQuery};
+use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{datetime, guarded, parse_datetime, Actor, BodyError, ClientAddr};
+use crate::app::AppState;
+
+mod answers;
+mod oper_log;
+mod roles;
+mod session;
+mod users;
+
+pub use answers::*;
+
+super::json_extractor!(
+    /// A JSON body in any content type (the documents send `text/plain`), refused with 1004
+    /// when malformed, mistyped, over the size limit, or carrying unknown fields.
+    JsonBody,
+    PlatformError
+);
+
+/// The platform routes, each with its privilege requirement.
+pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
+    let layer = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([
+            CredentialSource::auth_token(),
+            CredentialSource::Header(header::AUTHORIZATION),
+        ])
+        .renderer(PlatformRejection);
+    let need = |code: &str| layer.clone().require_code(code);
+    let authenticated = || layer.clone().authenticated();
+    OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .routes(guarded(routes!(session::logout), authenticated()))
+        .routes(guarded(routes!(users::list_user), need("UserAccess")))
+        .routes(guarded(routes!(users::create_user), need("UserAdd")))
+        .routes(guarded(routes!(users::edit_user), need("UserEdit")))
+        .routes(guarded(routes!(users::delete_user), need("UserDelete")))
+        .routes(guarded(
+            routes!(users::enable_user),
+            need("UserEnableOrDisable"),
+        ))
+        .routes(guarded(
+            routes!(users::disable_user),
+            need("UserEnableOrDisable"),
+        ))
+        .routes(guarded(routes!(roles::list_role), need("RoleAccess")))
+        .routes(guarded(routes!(roles::create_role), need("RoleAdd")))
+        .routes(guarded(routes!(roles::edit_role), need("RoleEdit")))
+        .routes(guarded(routes!(roles::delete_role), need("RoleDelete")))
+        .routes(guarded(
+            routes!(roles::enable_role),
+            need("RoleEnableOrDisable"),
+        ))
+        .routes(guarded(
+            routes!(roles::disable_role),
+            need("RoleEnableOrDisable"),
+        ))
+        .routes(guarded(routes!(roles::auth_role), need("RoleAuthority")))
+        .routes(guarded(routes!(session::inquire_auth), authenticated()))
+        .routes(guarded(routes!(session::change_password), authenticated()))
+        .routes(guarded(routes!(session::reset_password), need("UserEdit")))
+        .routes(guarded(routes!(roles::list_role_user), need("RoleAccess")))
+        .routes(guarded(routes!(session::refresh_token), authenticated()))
+        .routes(guarded(routes!(oper_log::list_oper_log), authenticated()))
+}
+
+/// Unknown paths: HTTP 404 in the platform envelope.
+pub async fn not_found() -> Response {
+    let mut resp = PlatformError::new(Code::NotFound, "no such endpoint").into_response();
+    *resp.status_mut() = StatusCode::NOT_FOUND;
+    resp
+}
+
+pub(crate) fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| {
+        PlatformError::new(
+            Code::InvalidJsonOrRequiredParams,
+            format!("missing required field {field}"),
+        )
+    })
+}
+
+pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
+    Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
+}

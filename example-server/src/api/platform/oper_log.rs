@@ -1,0 +1,82 @@
+//! The operation log.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::OperLogReq)]
+pub(super) struct OperLogReq {
+    page_no: Option<u64>,
+    page_size: Option<u64>,
+    oper_user: Option<String>,
+    oper_type: Option<i32>,
+    start_time: Option<Value>,
+    end_time: Option<Value>,
+}
+
+fn time_bound(field: &'static str, value: Option<Value>) -> Result<Option<i64>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => parse_datetime(&s)
+            .or_else(|| s.trim().parse().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                Error::invalid(field, "expected \"YYYY-MM-DD HH:MM:SS\" or unix seconds").into()
+            }),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, "expected unix seconds").into()),
+        Some(_) => Err(PlatformError::new(
+            Code::InvalidJsonOrRequiredParams,
+            format!("{field} must be a string or a number"),
+        )),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/oper-log",
+    tag = "platform",
+    operation_id = "platform_list_oper_log",
+    summary = "The operation log, filtered and paged",
+    description = "Any logged-in user. Users without `UserAccess` see their own entries only.",
+    request_body = OperLogReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LogPage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn list_oper_log(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<OperLogReq>,
+) -> Result<Reply> {
+    let category = match req.oper_type {
+        None | Some(0) => None,
+        Some(c @ 1..=5) => Some(c),
+        Some(_) => return Err(Error::invalid("oper_type", "must be 0 to 5").into()),
+    };
+    let filter = AuditFilter {
+        user_name: req.oper_user,
+        category,
+        from: time_bound("start_time", req.start_time)?,
+        to: time_bound("end_time", req.end_time)?,
+        page: page(req.page_no, req.page_size),
+    };
+    let listing = app.rbac.list_audit(&actor, filter).await?;
+    let list: Vec<LogRow> = listing
+        .rows
+        .iter()
+        .map(|e| LogRow {
+            oper_user: as_data(&e.user_name),
+            oper_type: e.category,
+            oper_time: datetime(e.time),
+            oper_content: as_data(&e.content),
+        })
+        .collect();
+    let count = list.len();
+    Ok(Reply::page_of(LogPage { list }, listing.total, count))
+}

@@ -1,0 +1,278 @@
+//! Role administration and grants: list, create, edit, delete, enable, disable, authorise, and a role's users.
+
+use super::*;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::PageReq)]
+pub(super) struct PageReq {
+    page_no: Option<u64>,
+    page_size: Option<u64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/role",
+    tag = "platform",
+    operation_id = "platform_list_role",
+    summary = "List roles with their privileges",
+    description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAccess"))),
+    request_body = PageReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RolePage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn list_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<PageReq>,
+) -> Result<Reply> {
+    let listing = app
+        .rbac
+        .list_roles(&actor, page(req.page_no, req.page_size))
+        .await?;
+    let registry = app.rbac.authorizer().registry();
+    let roles: Vec<RoleRow> = listing
+        .rows
+        .iter()
+        .map(|r| {
+            let codes: Vec<String> = if r.builtin {
+                registry.codes().map(str::to_string).collect()
+            } else {
+                r.privileges.clone()
+            };
+            RoleRow {
+                id: r.id,
+                role_name: r.name.clone(),
+                create_user: r.creator.clone(),
+                remark: r.remark.clone(),
+                created_time: datetime(r.created_at),
+                enabled: r.enabled,
+                role: codes,
+            }
+        })
+        .collect();
+    let count = roles.len();
+    Ok(Reply::page_of(RolePage { roles }, listing.total, count))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::CreateRoleReq)]
+pub(super) struct CreateRoleReq {
+    role_name: Option<String>,
+    remark: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/create/role",
+    tag = "platform",
+    operation_id = "platform_create_role",
+    summary = "Create a role",
+    description = "Requires the privilege `RoleAdd`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAdd"))),
+    request_body = CreateRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<CreatedRole>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn create_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<CreateRoleReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    let role = app
+        .rbac
+        .create_role(&actor, &name, req.remark.as_deref().unwrap_or(""))
+        .await?;
+    Ok(Reply::of(CreatedRole { id: role.id }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::EditRoleReq)]
+pub(super) struct EditRoleReq {
+    id: Option<i64>,
+    role_name: Option<String>,
+    remark: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/edit/role",
+    tag = "platform",
+    operation_id = "platform_edit_role",
+    summary = "Rename a role or change its remark",
+    description = "Requires the privilege `RoleEdit`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEdit"))),
+    request_body = EditRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn edit_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<EditRoleReq>,
+) -> Result<Reply> {
+    let update = RoleUpdate {
+        id: required("id", req.id)?,
+        name: required("role_name", req.role_name)?,
+        remark: req.remark,
+    };
+    app.rbac.edit_role(&actor, update).await?;
+    Ok(Reply::empty())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::RoleNameReq)]
+pub(super) struct RoleNameReq {
+    role_name: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/delete/role",
+    tag = "platform",
+    operation_id = "platform_delete_role",
+    summary = "Delete a role no user holds",
+    description = "Requires the privilege `RoleDelete`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleDelete"))),
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn delete_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<RoleNameReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    app.rbac.delete_role(&actor, &name).await?;
+    Ok(Reply::empty())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/enable/role",
+    tag = "platform",
+    operation_id = "platform_enable_role",
+    summary = "Enable a role",
+    description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEnableOrDisable"))),
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn enable_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<RoleNameReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    app.rbac.set_role_enabled(&actor, &name, true).await?;
+    Ok(Reply::empty())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/disable/role",
+    tag = "platform",
+    operation_id = "platform_disable_role",
+    summary = "Disable a role: it grants nothing until enabled",
+    description = "Requires the privilege `RoleEnableOrDisable`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleEnableOrDisable"))),
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn disable_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<RoleNameReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    app.rbac.set_role_enabled(&actor, &name, false).await?;
+    Ok(Reply::empty())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::AuthRoleReq)]
+pub(super) struct AuthRoleReq {
+    role_name: Option<String>,
+    privilege: Option<Vec<String>>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/auth/role",
+    tag = "platform",
+    operation_id = "platform_auth_role",
+    summary = "Set a role's privileges",
+    description = "Requires the privilege `RoleAuthority`; without it, code 1000. Only privileges the caller holds can be granted.",
+    extensions(("x-rbac-privilege" = json!("RoleAuthority"))),
+    request_body = AuthRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn auth_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<AuthRoleReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    let codes = required("privilege", req.privilege)?;
+    app.rbac.grant(&actor, &name, &codes).await?;
+    Ok(Reply::empty())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/role-user",
+    tag = "platform",
+    operation_id = "platform_list_role_user",
+    summary = "How many users hold a role",
+    description = "Requires the privilege `RoleAccess`; without it, code 1000.",
+    extensions(("x-rbac-privilege" = json!("RoleAccess"))),
+    request_body = RoleNameReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RoleUserCount>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn list_role_user(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<RoleNameReq>,
+) -> Result<Reply> {
+    let name = required("role_name", req.role_name)?;
+    let (role, count) = app.rbac.role_user_count(&actor, &name).await?;
+    Ok(Reply::of(RoleUserCount {
+        role_name: role.name,
+        user_count: count,
+    }))
+}
