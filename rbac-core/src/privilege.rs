@@ -54,6 +54,23 @@ impl PrivilegeRegistry {
         reg
     }
 
+    /// A registry of exactly the codes an application declares (duplicates and `Null`
+    /// ignored), in their order.
+    pub fn declared<I, S>(codes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut reg = PrivilegeRegistry {
+            codes: Vec::new(),
+            index: HashMap::new(),
+        };
+        for code in codes {
+            reg.intern(code.as_ref());
+        }
+        reg
+    }
+
     /// The registry of the built-in codes only.
     pub fn builtin() -> Self {
         Self::new(std::iter::empty::<&str>())

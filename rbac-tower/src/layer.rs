@@ -35,6 +35,62 @@ impl std::fmt::Display for UnknownPrivilege {
 
 impl std::error::Error for UnknownPrivilege {}
 
+/// What [`RbacLayer::new`] authenticates through: `&Rbac` (tokens and passwords), or an
+/// `Arc` of any [`Authenticate`] (an `Authorizer`, or an application's own verifier such
+/// as OIDC or mTLS).
+pub trait IntoAuthenticate {
+    /// The authenticator, shared by every clone of the layer.
+    fn into_authenticate(self) -> Arc<dyn Authenticate>;
+}
+
+impl<A: Authenticate + 'static> IntoAuthenticate for Arc<A> {
+    fn into_authenticate(self) -> Arc<dyn Authenticate> {
+        self
+    }
+}
+
+impl IntoAuthenticate for &rbac_core::Rbac {
+    fn into_authenticate(self) -> Arc<dyn Authenticate> {
+        Arc::new(self.clone())
+    }
+}
+
+/// What a route requires: a [`Requirement`], or one privilege code by name (`"Null"`:
+/// authentication only), resolved against the registry when the layer is built.
+pub trait IntoRequirement {
+    /// The requirement, or the code the registry does not know.
+    fn into_requirement(
+        self,
+        registry: &rbac_core::PrivilegeRegistry,
+    ) -> Result<Requirement, UnknownPrivilege>;
+}
+
+impl IntoRequirement for Requirement {
+    fn into_requirement(
+        self,
+        _registry: &rbac_core::PrivilegeRegistry,
+    ) -> Result<Requirement, UnknownPrivilege> {
+        Ok(self)
+    }
+}
+
+impl IntoRequirement for &str {
+    fn into_requirement(
+        self,
+        registry: &rbac_core::PrivilegeRegistry,
+    ) -> Result<Requirement, UnknownPrivilege> {
+        if self == rbac_core::NULL_PRIVILEGE {
+            return Ok(Requirement::Authenticated);
+        }
+        registry
+            .id(self)
+            .map(Requirement::One)
+            .ok_or_else(|| UnknownPrivilege {
+                code: self.to_string(),
+            })
+    }
+}
+
 /// The `rbac_authorization_decisions_total{outcome, privilege}` counters of one layer,
 /// resolved once when its requirement is set, so a request only bumps a handle.
 #[derive(Clone)]
@@ -100,7 +156,8 @@ impl RbacLayer<PlainRejection> {
     /// A layer authenticating through `auth` (an `Authorizer` for tokens, an `Rbac` for
     /// tokens and passwords), reading `Authorization: Bearer`, requiring authentication
     /// only, rendering refusals as plain 401/403.
-    pub fn new<A: Authenticate + 'static>(auth: Arc<A>) -> Self {
+    pub fn new(auth: impl IntoAuthenticate) -> Self {
+        let auth = auth.into_authenticate();
         let need = Requirement::Authenticated;
         let decisions = Decisions::for_need(&need, auth.authorizer().registry());
         RbacLayer {
@@ -131,8 +188,15 @@ impl<R> RbacLayer<R> {
         }
     }
 
-    /// Requires a requirement.
-    pub fn require(self, requirement: Requirement) -> Self {
+    /// Requires a privilege code (`layer.require("ArticleRead")`) or any [`Requirement`].
+    ///
+    /// # Panics
+    /// When the registry does not know the code, naming it (see
+    /// [`try_require_code`](Self::try_require_code) for the fallible form).
+    pub fn require(self, need: impl IntoRequirement) -> Self {
+        let requirement = need
+            .into_requirement(self.auth.authorizer().registry())
+            .unwrap_or_else(|e| panic!("{e}"));
         self.with_need(requirement)
     }
 

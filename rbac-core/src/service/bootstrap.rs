@@ -1,7 +1,7 @@
 //! Bootstrap: the built-in admin role and user, and the system roles, each found by its
 //! stable key and, the first time, keyed only when its creation record vouches for it.
 
-use super::{random_token, Rbac, SystemRole, ADMIN, SYSTEM_ROLES};
+use super::{random_token, Rbac, SystemRole, ADMIN};
 use crate::error::{Entity, Error, Result};
 use crate::model::{
     AuditCategory, AuditQuery, Change, Journal, NewAudit, Page, Role, Timestamp, User,
@@ -28,6 +28,16 @@ impl Rbac {
     /// empty store, the `admin` user with `password` (or a generated one, returned so it
     /// can be shown once). Safe to run from several instances at once.
     pub async fn bootstrap(&self, password: Option<&str>) -> Result<Option<String>> {
+        self.seed(password, true).await
+    }
+
+    /// [`bootstrap`](Self::bootstrap), creating the `admin` user only when `create_admin`
+    /// holds or a password is given.
+    pub(super) async fn seed(
+        &self,
+        password: Option<&str>,
+        create_admin: bool,
+    ) -> Result<Option<String>> {
         let store = &self.inner.store;
         let registry = self.inner.authorizer.registry().clone();
         let all: Vec<String> = registry.codes().map(str::to_string).collect();
@@ -48,7 +58,7 @@ impl Rbac {
             self.inner.authorizer.apply_changes(&journal.changes).await;
         }
         let mut generated = None;
-        if store.user_by_name(ADMIN).await?.is_none() {
+        if (create_admin || password.is_some()) && store.user_by_name(ADMIN).await?.is_none() {
             let pw = match password {
                 Some(p) => p.to_string(),
                 None => {
@@ -71,7 +81,7 @@ impl Rbac {
             }
         }
         self.bootstrap_console().await?;
-        for seeded in SYSTEM_ROLES {
+        for seeded in &self.inner.config.system_roles {
             let codes: Vec<String> = seeded.privileges.iter().map(|c| c.to_string()).collect();
             self.ensure_system_role(seeded, false, &codes).await?;
         }

@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod bootstrap;
+mod builder;
 mod containment;
 mod iam;
 mod limits;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
 pub use audit::{as_data, AuditFilter};
+pub use builder::RbacBuilder;
 pub use limits::{AbuseLimits, Channel};
 pub use operator::{is_supported_hash, ImportedUser};
 pub use projects::{EmailRegistration, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS, REGISTERED_ROLE};
@@ -110,6 +112,9 @@ pub struct RbacConfig {
     pub codes: CodePolicy,
     /// The organisations to store at bootstrap (the defaults and any configured).
     pub organisations: Vec<Organisation>,
+    /// The roles bootstrap seeds under stable keys, besides `admin` (what registration
+    /// paths assign). [`Rbac::builder`] starts with none.
+    pub system_roles: Vec<SystemRole>,
     /// Requests a new project's API key may make per UTC day.
     pub project_request_max: i64,
 }
@@ -125,6 +130,7 @@ impl Default for RbacConfig {
             limits: AbuseLimits::default(),
             codes: CodePolicy::default(),
             organisations: default_organisations(),
+            system_roles: SYSTEM_ROLES.to_vec(),
             project_request_max: 30,
         }
     }
