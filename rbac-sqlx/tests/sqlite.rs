@@ -101,3 +101,27 @@ async fn sqlite_identity_keys_on_upgrade() {
     let file = TempFile::new();
     common::identity_keys_on_upgrade(&file.url()).await;
 }
+
+/// One `#[tokio::test]` per conformance check, each on a database file of its own, so
+/// that one check runs by name (`cargo test -p rbac-sqlx --test sqlite -- user_delete`).
+macro_rules! one_test_per_check {
+    ($($check:ident),* $(,)?) => {
+        mod each_check {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let file = TempFile::new();
+                    let store = SqlStore::connect(&file.url()).await.expect("connect");
+                    store.migrate().await.expect("migrate");
+                    rbac_core::conformance::run_some(&store, &[stringify!($check)])
+                        .await
+                        .assert_passed();
+                    store.close().await;
+                }
+            )*
+        }
+    };
+}
+
+rbac_core::for_each_conformance_check!(one_test_per_check);
