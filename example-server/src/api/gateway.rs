@@ -19,7 +19,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::platform::{page, required, Empty, Envelope, JsonBody, PlatformError, Reply, Result};
+use super::envelope::{
+    page, required, Empty, Envelope, JsonBody, PlatformError, PlatformRejection, Reply, Result,
+};
 use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr};
 use crate::app::AppState;
 
@@ -98,7 +100,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Header(header::AUTHORIZATION),
             CredentialSource::auth_token(),
         ])
-        .renderer(super::platform::PlatformRejection)
+        .renderer(PlatformRejection)
         .authenticated();
     let key = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([CredentialSource::ProjectKey])

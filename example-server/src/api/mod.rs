@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cloud;
 pub mod console;
+pub mod envelope;
 pub mod gateway;
 pub mod iam;
 pub mod openapi;
@@ -346,6 +347,7 @@ mod mounting {
             ("api/gateway.rs", include_str!("gateway.rs")),
             ("api/iam.rs", include_str!("iam.rs")),
             ("api/openapi.rs", include_str!("openapi.rs")),
+            ("api/envelope.rs", include_str!("envelope.rs")),
             ("api/platform/mod.rs", include_str!("platform/mod.rs")),
             (
                 "api/platform/session.rs",

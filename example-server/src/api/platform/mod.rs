@@ -5,24 +5,22 @@
 //! token answers HTTP 401 with code 1001; every other answer is HTTP 200 with its code in
 //! `header.code`.
 
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use rbac_core::service::{
     as_data, AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput,
 };
-use rbac_core::{Code, Error, Order, Page, UserQuery};
-use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use rbac_core::{Code, Error, Order, UserQuery};
+use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{datetime, guarded, parse_datetime, Actor, BodyError, ClientAddr};
+use super::{datetime, guarded, parse_datetime, Actor, ClientAddr};
 use crate::app::AppState;
 
 mod answers;
@@ -31,14 +29,8 @@ mod roles;
 mod session;
 mod users;
 
+pub use super::envelope::*;
 pub use answers::*;
-
-super::json_extractor!(
-    /// A JSON body in any content type (the documents send `text/plain`), refused with 1004
-    /// when malformed, mistyped, over the size limit, or carrying unknown fields.
-    JsonBody,
-    PlatformError
-);
 
 /// The platform routes, each with its privilege requirement.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
@@ -91,17 +83,4 @@ pub async fn not_found() -> Response {
     let mut resp = PlatformError::new(Code::NotFound, "no such endpoint").into_response();
     *resp.status_mut() = StatusCode::NOT_FOUND;
     resp
-}
-
-pub(crate) fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
-    value.ok_or_else(|| {
-        PlatformError::new(
-            Code::InvalidJsonOrRequiredParams,
-            format!("missing required field {field}"),
-        )
-    })
-}
-
-pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
-    Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
 }

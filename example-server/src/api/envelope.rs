@@ -1,0 +1,202 @@
+//! The envelope the platform and gateway surfaces share (seed 003, and seed 002's shared
+//! paths): `{"header":{"code","message","total","count"},"data":{}}`, its success and
+//! refusal answers, the rejection renderer, and the JSON body extractor refusing with 1004.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rbac_core::{Code, Error, Page};
+use rbac_tower::{Rejection, RenderRejection};
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::BodyError;
+
+/// The platform's response header.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Header)]
+pub struct Header {
+    /// 0 on success, else the refusal's code (1001 not logged in, 1003 no privilege, 1004
+    /// bad request, ...).
+    pub(crate) code: i32,
+    /// The code in words.
+    pub(crate) message: String,
+    /// Rows matching, for lists (1 for a single answer, 0 on a refusal).
+    pub(crate) total: u64,
+    /// Rows in this answer.
+    pub(crate) count: u64,
+}
+
+/// The platform envelope, shared by the gateway surface; `T` is the answer's data.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Envelope)]
+pub struct Envelope<T> {
+    /// The outcome.
+    pub(crate) header: Header,
+    /// The answer (`{}` on a refusal).
+    pub(crate) data: T,
+}
+
+/// No data: `{}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::Empty)]
+pub struct Empty {}
+
+/// A typed answer as the envelope's data (plain structs with string keys always serialize).
+fn to_data<T: Serialize>(data: T) -> Value {
+    serde_json::to_value(data).unwrap_or(Value::Null)
+}
+
+/// A success: data with its total and count.
+#[derive(Debug)]
+pub struct Reply {
+    pub(crate) data: Value,
+    pub(crate) total: u64,
+    pub(crate) count: u64,
+}
+
+impl Reply {
+    pub(crate) fn one(data: Value) -> Self {
+        Reply {
+            data,
+            total: 1,
+            count: 1,
+        }
+    }
+
+    pub(crate) fn empty() -> Self {
+        Reply::one(json!({}))
+    }
+
+    pub(crate) fn list(data: Value, total: u64, count: usize) -> Self {
+        Reply {
+            data,
+            total,
+            count: count as u64,
+        }
+    }
+
+    /// A single answer of a typed shape.
+    pub(crate) fn of<T: Serialize>(data: T) -> Self {
+        Reply::one(to_data(data))
+    }
+
+    /// A page of a typed shape: `count` rows here of `total`.
+    pub(crate) fn page_of<T: Serialize>(data: T, total: u64, count: usize) -> Self {
+        Reply::list(to_data(data), total, count)
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let header = Header {
+            code: Code::Ok.value(),
+            message: Code::Ok.message().to_string(),
+            total: self.total,
+            count: self.count,
+        };
+        Json(Envelope {
+            header,
+            data: self.data,
+        })
+        .into_response()
+    }
+}
+
+/// A refusal in the platform envelope.
+#[derive(Debug)]
+pub struct PlatformError {
+    pub(crate) code: Code,
+    pub(crate) message: String,
+    /// The HTTP status when it is not the code's usual one.
+    pub(crate) status: Option<StatusCode>,
+}
+
+impl PlatformError {
+    /// A refusal with this code and message.
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
+        PlatformError {
+            code,
+            message: message.into(),
+            status: None,
+        }
+    }
+
+    /// The same refusal with another HTTP status.
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+impl From<Error> for PlatformError {
+    fn from(e: Error) -> Self {
+        let message = match &e {
+            Error::Internal(_) => "internal server error".to_string(),
+            other => other.to_string(),
+        };
+        let refusal = PlatformError::new(e.code(), message);
+        match e {
+            Error::QuotaExceeded { .. } => refusal.with_status(StatusCode::TOO_MANY_REQUESTS),
+            _ => refusal,
+        }
+    }
+}
+
+impl From<BodyError> for PlatformError {
+    fn from(e: BodyError) -> Self {
+        PlatformError::new(Code::InvalidJsonOrRequiredParams, e.to_string())
+    }
+}
+
+impl IntoResponse for PlatformError {
+    fn into_response(self) -> Response {
+        let status = self.status.unwrap_or(match self.code {
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::OK,
+        });
+        let header = Header {
+            code: self.code.value(),
+            message: self.message,
+            total: 0,
+            count: 0,
+        };
+        let data = json!({});
+        (status, Json(Envelope { header, data })).into_response()
+    }
+}
+
+/// Renders the layer's refusals in the platform envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct PlatformRejection;
+
+impl RenderRejection<Body> for PlatformRejection {
+    fn render(&self, rejection: &Rejection) -> Response {
+        PlatformError::from(rejection.to_error()).into_response()
+    }
+}
+
+pub(crate) type Result<T, E = PlatformError> = std::result::Result<T, E>;
+
+super::json_extractor!(
+    /// A JSON body in any content type (the documents send `text/plain`), refused with 1004
+    /// when malformed, mistyped, over the size limit, or carrying unknown fields.
+    JsonBody,
+    PlatformError
+);
+
+pub(crate) fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| {
+        PlatformError::new(
+            Code::InvalidJsonOrRequiredParams,
+            format!("missing required field {field}"),
+        )
+    })
+}
+
+pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
+    Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
+}
