@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rbac_core::{identity, Entity, Journal, StoreError, StoreResult, User, UserId};
+use rbac_core::{identity, StoreError, User};
 
-use crate::{backend, row, write_error, SqlStore};
+use crate::{backend, row, SqlStore};
 
 /// The unique keys stored with a user.
 pub(crate) struct Keys {
@@ -61,108 +61,6 @@ fn collisions(users: &[(i64, String, Option<String>)]) -> Vec<String> {
 }
 
 impl SqlStore {
-    /// Inserts a user; with `claim`, first clears other users' unverified claims to its
-    /// verified e-mail address and phone number, in the same transaction.
-    pub(crate) async fn insert_user(
-        &self,
-        user: &User,
-        journal: &Journal,
-        claim: bool,
-    ) -> StoreResult<(User, Vec<UserId>)> {
-        let attributes = row::attributes(user)?;
-        let keys = Keys::of(user);
-        on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            let mut cleared = Vec::new();
-            let email_claim = keys.email_key.as_deref().filter(|_| claim && user.email_verified);
-            if let Some(key) = email_claim {
-                let rows = sqlx::query(&d.sql(
-                    "SELECT id FROM rbac_users WHERE email_key = ? AND email_verified = ?",
-                ))
-                .bind(key)
-                .bind(false)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(backend)?;
-                for r in &rows {
-                    cleared.push(row::Columns::int(r, "id").map_err(backend)?);
-                }
-                sqlx::query(&d.sql(
-                    "UPDATE rbac_users SET email = NULL, email_key = NULL \
-                     WHERE email_key = ? AND email_verified = ?",
-                ))
-                .bind(key)
-                .bind(false)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
-            if claim && user.phone_verified && !user.phone.is_empty() {
-                let rows = sqlx::query(&d.sql(
-                    "SELECT id FROM rbac_users WHERE phone = ? AND phone_verified = ?",
-                ))
-                .bind(user.phone.as_str())
-                .bind(false)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(backend)?;
-                for r in &rows {
-                    let id = row::Columns::int(r, "id").map_err(backend)?;
-                    if !cleared.contains(&id) {
-                        cleared.push(id);
-                    }
-                }
-                sqlx::query(&d.sql(
-                    "UPDATE rbac_users SET phone = '' WHERE phone = ? AND phone_verified = ?",
-                ))
-                .bind(user.phone.as_str())
-                .bind(false)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            }
-            let sql = d.insert_sql(
-                "INSERT INTO rbac_users (name, alias, phone, email, did, remark, password_hash, \
-                 role_id, enabled, department_id, parent_id, creator, attributes, login_time, \
-                 login_ip, created_at, updated_at, name_key, name_skeleton, email_key, \
-                 email_verified, phone_verified) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            );
-            let query = sqlx::query(&sql)
-                .bind(user.name.as_str())
-                .bind(user.alias.as_str())
-                .bind(user.phone.as_str())
-                .bind(user.email.as_deref())
-                .bind(user.did.as_str())
-                .bind(user.remark.as_str())
-                .bind(user.password_hash.as_str())
-                .bind(user.role_id)
-                .bind(user.enabled)
-                .bind(user.department_id)
-                .bind(user.parent_id)
-                .bind(user.creator.as_str())
-                .bind(attributes.as_str())
-                .bind(user.login_time)
-                .bind(user.login_ip.as_str())
-                .bind(user.created_at)
-                .bind(user.updated_at)
-                .bind(keys.name_key.as_str())
-                .bind(keys.name_skeleton.as_str())
-                .bind(keys.email_key.as_deref())
-                .bind(user.email_verified)
-                .bind(user.phone_verified);
-            let id = d
-                .insert_id(query, &mut tx)
-                .await
-                .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
-            write_journal!(d, tx, journal);
-            tx.commit().await.map_err(backend)?;
-            let mut created = user.clone();
-            created.id = id;
-            Ok((created, cleared))
-        })
-    }
-
     /// Fills in the identity keys of users stored before they existed. Refuses, naming
     /// them, when existing users collide under the keys (`Admin` beside `admin`, or two
     /// look-alike names), so that an operator can rename them first; nothing is written

@@ -9,6 +9,43 @@ use rbac_core::{
 use crate::row::USER_COLUMNS;
 use crate::{backend, count, row, write_error, SqlStore};
 
+/// Binds the profile columns the insert and the update both write, in this order: name,
+/// alias, phone, email, did, remark, password_hash, role_id, enabled, department_id,
+/// parent_id, creator, attributes, login_time, login_ip.
+macro_rules! bind_profile {
+    ($query:expr, $user:expr, $attributes:expr) => {
+        $query
+            .bind($user.name.as_str())
+            .bind($user.alias.as_str())
+            .bind($user.phone.as_str())
+            .bind($user.email.as_deref())
+            .bind($user.did.as_str())
+            .bind($user.remark.as_str())
+            .bind($user.password_hash.as_str())
+            .bind($user.role_id)
+            .bind($user.enabled)
+            .bind($user.department_id)
+            .bind($user.parent_id)
+            .bind($user.creator.as_str())
+            .bind($attributes.as_str())
+            .bind($user.login_time)
+            .bind($user.login_ip.as_str())
+    };
+}
+
+/// Binds the identity keys and the contact proofs: name_key, name_skeleton, email_key,
+/// email_verified, phone_verified.
+macro_rules! bind_identity {
+    ($query:expr, $user:expr, $keys:expr) => {
+        $query
+            .bind($keys.name_key.as_str())
+            .bind($keys.name_skeleton.as_str())
+            .bind($keys.email_key.as_deref())
+            .bind($user.email_verified)
+            .bind($user.phone_verified)
+    };
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
@@ -120,34 +157,13 @@ impl UserStore for SqlStore {
         let keys = crate::identity::Keys::of(user);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let done = sqlx::query(&d.sql(
-                "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, email = ?, did = ?, \
+            let sql = d.sql("UPDATE rbac_users SET name = ?, alias = ?, phone = ?, email = ?, did = ?, \
                  remark = ?, password_hash = ?, role_id = ?, enabled = ?, department_id = ?, \
                  parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
                  updated_at = ?, name_key = ?, name_skeleton = ?, email_key = ?, \
-                 email_verified = ?, phone_verified = ? WHERE id = ?",
-            ))
-            .bind(user.name.as_str())
-            .bind(user.alias.as_str())
-            .bind(user.phone.as_str())
-            .bind(user.email.as_deref())
-            .bind(user.did.as_str())
-            .bind(user.remark.as_str())
-            .bind(user.password_hash.as_str())
-            .bind(user.role_id)
-            .bind(user.enabled)
-            .bind(user.department_id)
-            .bind(user.parent_id)
-            .bind(user.creator.as_str())
-            .bind(attributes.as_str())
-            .bind(user.login_time)
-            .bind(user.login_ip.as_str())
-            .bind(user.updated_at)
-            .bind(keys.name_key.as_str())
-            .bind(keys.name_skeleton.as_str())
-            .bind(keys.email_key.as_deref())
-            .bind(user.email_verified)
-            .bind(user.phone_verified)
+                 email_verified = ?, phone_verified = ? WHERE id = ?",);
+            let query = bind_profile!(sqlx::query(&sql), user, attributes).bind(user.updated_at);
+            let done = bind_identity!(query, user, keys)
             .bind(user.id)
             .execute(&mut *tx)
             .await
@@ -243,6 +259,92 @@ impl UserStore for SqlStore {
                 .await
                 .map_err(backend)?;
             Ok(count(n))
+        })
+    }
+}
+
+impl SqlStore {
+    /// Inserts a user; with `claim`, first clears other users' unverified claims to its
+    /// verified e-mail address and phone number, in the same transaction.
+    pub(crate) async fn insert_user(
+        &self,
+        user: &User,
+        journal: &Journal,
+        claim: bool,
+    ) -> StoreResult<(User, Vec<UserId>)> {
+        let attributes = row::attributes(user)?;
+        let keys = crate::identity::Keys::of(user);
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut cleared = Vec::new();
+            let email_claim = keys.email_key.as_deref().filter(|_| claim && user.email_verified);
+            if let Some(key) = email_claim {
+                let rows = sqlx::query(&d.sql(
+                    "SELECT id FROM rbac_users WHERE email_key = ? AND email_verified = ?",
+                ))
+                .bind(key)
+                .bind(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                for r in &rows {
+                    cleared.push(row::Columns::int(r, "id").map_err(backend)?);
+                }
+                sqlx::query(&d.sql(
+                    "UPDATE rbac_users SET email = NULL, email_key = NULL \
+                     WHERE email_key = ? AND email_verified = ?",
+                ))
+                .bind(key)
+                .bind(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+            if claim && user.phone_verified && !user.phone.is_empty() {
+                let rows = sqlx::query(&d.sql(
+                    "SELECT id FROM rbac_users WHERE phone = ? AND phone_verified = ?",
+                ))
+                .bind(user.phone.as_str())
+                .bind(false)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                for r in &rows {
+                    let id = row::Columns::int(r, "id").map_err(backend)?;
+                    if !cleared.contains(&id) {
+                        cleared.push(id);
+                    }
+                }
+                sqlx::query(&d.sql(
+                    "UPDATE rbac_users SET phone = '' WHERE phone = ? AND phone_verified = ?",
+                ))
+                .bind(user.phone.as_str())
+                .bind(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            }
+            let sql = d.insert_sql(
+                "INSERT INTO rbac_users (name, alias, phone, email, did, remark, password_hash, \
+                 role_id, enabled, department_id, parent_id, creator, attributes, login_time, \
+                 login_ip, created_at, updated_at, name_key, name_skeleton, email_key, \
+                 email_verified, phone_verified) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            );
+            let query = sqlx::query(&sql);
+            let query = bind_profile!(query, user, attributes)
+                .bind(user.created_at)
+                .bind(user.updated_at);
+            let query = bind_identity!(query, user, keys);
+            let id = d
+                .insert_id(query, &mut tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            let mut created = user.clone();
+            created.id = id;
+            Ok((created, cleared))
         })
     }
 }

@@ -1,0 +1,257 @@
+//! The world the escalation model acts in: the real service over a memory store, an inbox
+//! that captures codes, and the state the invariants compare.
+
+use super::*;
+
+/// A role as stored: name, privileges, enabled flag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RoleRow {
+    pub(super) name: String,
+    pub(super) codes: BTreeSet<String>,
+    pub(super) enabled: bool,
+}
+
+/// A user as stored: role, enabled flag, password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct UserRow {
+    pub(super) role: Option<i64>,
+    pub(super) enabled: bool,
+    pub(super) hash: String,
+}
+
+/// The real state, roles by id (so renames are followed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct State {
+    pub(super) roles: BTreeMap<i64, RoleRow>,
+    pub(super) users: BTreeMap<String, UserRow>,
+}
+
+pub(super) fn all_codes() -> BTreeSet<String> {
+    BUILTIN_PRIVILEGES.iter().map(|p| p.to_string()).collect()
+}
+
+impl State {
+    pub(super) fn codes_of(&self, role: Option<i64>) -> BTreeSet<String> {
+        role.and_then(|r| self.roles.get(&r))
+            .map(|r| r.codes.clone())
+            .unwrap_or_default()
+    }
+
+    /// What `actor` holds now: its role's privileges while the role is enabled.
+    pub(super) fn held(&self, actor: &str) -> BTreeSet<String> {
+        if actor == ADMIN {
+            return all_codes();
+        }
+        let Some(user) = self.users.get(actor) else {
+            return BTreeSet::new();
+        };
+        match user.role.and_then(|r| self.roles.get(&r)) {
+            Some(role) if role.enabled => role.codes.clone(),
+            _ => BTreeSet::new(),
+        }
+    }
+
+    /// Whether `target` lies within `actor`: everything assigned to it (enabled or not) is
+    /// held by the actor; the built-in admin lies within admin alone; everyone within itself.
+    pub(super) fn within(&self, actor: &str, target: &str) -> bool {
+        if actor == target {
+            return true;
+        }
+        if target == ADMIN {
+            return false;
+        }
+        let assigned = self
+            .users
+            .get(target)
+            .map(|u| self.codes_of(u.role))
+            .unwrap_or_default();
+        assigned.is_subset(&self.held(actor))
+    }
+}
+
+/// Captures the codes the service sends, so the test can register like a user would.
+#[derive(Default)]
+pub(super) struct Inbox(Mutex<HashMap<String, String>>);
+
+impl Inbox {
+    pub(super) fn code(&self, to: &str) -> String {
+        self.0
+            .lock()
+            .expect("inbox")
+            .get(to)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl MailSender for Inbox {
+    async fn send(&self, mail: &Mail) -> Result<(), SendError> {
+        if let Some(code) = &mail.code {
+            self.0
+                .lock()
+                .expect("inbox")
+                .insert(mail.to.clone(), code.clone());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SmsSender for Inbox {
+    async fn send(&self, sms: &Sms) -> Result<(), SendError> {
+        if let SmsContent::RegisterCode(code) = &sms.content {
+            self.0
+                .lock()
+                .expect("inbox")
+                .insert(sms.phone.clone(), code.clone());
+        }
+        Ok(())
+    }
+}
+
+pub(super) const UNTHROTTLED: ThrottlePolicy = ThrottlePolicy {
+    free: u32::MAX,
+    max_failures: u32::MAX,
+    window: 1,
+    lockout: 0,
+    backoff: 0,
+};
+
+/// The service, the admin's principal, the inbox, and the ids of the documented roles of
+/// each registration path (as bootstrap made them, before any action).
+pub(super) struct World {
+    pub(super) rbac: Rbac,
+    pub(super) admin: Principal,
+    pub(super) inbox: Arc<Inbox>,
+    pub(super) registered: i64,
+    pub(super) primary: i64,
+    pub(super) sub: i64,
+}
+
+pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
+    let config = RbacConfig {
+        hasher: HasherConfig {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            workers: 2,
+            queue: 64,
+        },
+        throttle: LoginThrottle {
+            account: UNTHROTTLED,
+            address: UNTHROTTLED,
+            ..LoginThrottle::default()
+        },
+        ..RbacConfig::default()
+    };
+    let inbox = Arc::new(Inbox::default());
+    let senders = Senders {
+        sms: inbox.clone(),
+        mail: inbox.clone(),
+    };
+    let rbac = Rbac::new_with(
+        Arc::new(MemoryStore::new()),
+        Arc::new(PrivilegeRegistry::builtin()),
+        JwtCodec::new(JwtKey::from_secret("escalation-test-secret-escalation"), []),
+        config,
+        senders,
+    )
+    .await
+    .expect("rbac");
+    rbac.bootstrap(Some("admin-pw")).await.expect("bootstrap");
+    let admin = principal(&rbac, ADMIN).await.expect("admin");
+    // The documented roles, found the way an operator would: by name, on a fresh store.
+    let id_of = |name: &'static str| {
+        let rbac = rbac.clone();
+        async move { rbac.role_named(name).await.expect("system role").id }
+    };
+    let (registered, primary, sub) = (
+        id_of(REGISTERED_ROLE).await,
+        id_of(PRIMARY_ROLE).await,
+        id_of(SUB_ACCOUNT_ROLE).await,
+    );
+    // Roles with random starting grants, and every user in one of them.
+    for (r, codes) in ROLES.iter().zip(initial) {
+        rbac.create_role(&admin, r, "").await.expect("role");
+        let codes: Vec<String> = codes
+            .iter()
+            .map(|c| BUILTIN_PRIVILEGES[*c].to_string())
+            .collect();
+        rbac.grant(&admin, r, &codes).await.expect("grant");
+    }
+    for (i, u) in USERS.iter().enumerate() {
+        let input = UserInput {
+            name: u.to_string(),
+            password: PW.into(),
+            role_name: ROLES[i % ROLES.len()].to_string(),
+            ..UserInput::default()
+        };
+        rbac.create_user(Some(&admin), input).await.expect("user");
+    }
+    World {
+        rbac,
+        admin,
+        inbox,
+        registered,
+        primary,
+        sub,
+    }
+}
+
+/// A principal for a stored, enabled user, as authentication would build it now.
+pub(super) async fn principal(rbac: &Rbac, name: &str) -> Option<Principal> {
+    let user = rbac.user_named(name).await.ok()?;
+    if !user.enabled {
+        return None; // a disabled user cannot authenticate
+    }
+    Some(Principal {
+        user_id: user.id,
+        user_name: Arc::from(user.name.as_str()),
+        role_id: user.role_id,
+        session_id: Arc::from("escalation-test"),
+        kind: SessionKind::Jwt,
+    })
+}
+
+pub(super) async fn state(w: &World) -> State {
+    let roles = w
+        .rbac
+        .store()
+        .list_roles(Page::ALL)
+        .await
+        .expect("roles")
+        .rows
+        .into_iter()
+        .map(|r| {
+            let codes = if r.builtin {
+                all_codes()
+            } else {
+                r.privileges.into_iter().collect()
+            };
+            let row = RoleRow {
+                name: r.name,
+                codes,
+                enabled: r.enabled,
+            };
+            (r.id, row)
+        })
+        .collect();
+    let users = w
+        .rbac
+        .list_users(&w.admin, &UserQuery::default())
+        .await
+        .expect("list users")
+        .rows
+        .into_iter()
+        .map(|v| {
+            let row = UserRow {
+                role: v.user.role_id,
+                enabled: v.user.enabled,
+                hash: v.user.password_hash,
+            };
+            (v.user.name, row)
+        })
+        .collect();
+    State { roles, users }
+}
