@@ -12,8 +12,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use rbac_core::service::LoginInput;
 use rbac_core::{
-    Change, HasherConfig, Journal, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Revoke,
-    Store,
+    AdminPrivileges, Change, HasherConfig, Journal, JwtCodec, JwtKey, PrivilegeRegistry, Rbac,
+    RbacConfig, Revoke, Store,
 };
 use rbac_tower::RbacLayer;
 use tower::{Layer, Service, ServiceExt};
@@ -37,9 +37,14 @@ fn config() -> RbacConfig {
 /// A service over `store` with `admin` bootstrapped and logged in: (rbac, token).
 async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
     let jwt = JwtCodec::new(JwtKey::from_secret("bench-secret-bench-secret-bench!"), []);
-    let rbac = Rbac::new(store, Arc::new(PrivilegeRegistry::builtin()), jwt, config())
-        .await
-        .expect("rbac");
+    let rbac = Rbac::new(
+        store,
+        Arc::new(PrivilegeRegistry::new(AdminPrivileges::default().codes())),
+        jwt,
+        config(),
+    )
+    .await
+    .expect("rbac");
     rbac.bootstrap(Some(PASSWORD)).await.expect("bootstrap");
     let token = login(&rbac).await;
     (rbac, token)

@@ -98,7 +98,9 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
             }
         },
         codes: config.code_policy(),
-        organisations: config.organisations(),
+        organisations: api::console::accounts::organisations(&config.organisations),
+        system_roles: api::system_roles(),
+        admin: api::platform::admin_privileges(),
         project_request_max: config.project_request_max.max(0),
         ..RbacConfig::default()
     };
@@ -125,7 +127,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
     }
     let rbac = Rbac::new_with(
         store,
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(api::privileges())),
         jwt,
         rbac_config,
         senders,

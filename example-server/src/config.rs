@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use rbac_core::service::LoginThrottle;
-use rbac_core::service::{default_organisations, AbuseLimits, CodePolicy};
+use rbac_core::service::{AbuseLimits, CodePolicy};
 use rbac_core::{Organisation, ThrottlePolicy};
 
 use crate::metrics::MetricsAccess;
@@ -331,16 +331,6 @@ impl Config {
             address_concurrency: self.login_address_concurrency.max(1),
             ..LoginThrottle::default()
         }
-    }
-
-    /// The organisations to store: the defaults, then the configured ones (later wins).
-    pub fn organisations(&self) -> Vec<Organisation> {
-        let mut all = default_organisations();
-        for org in &self.organisations {
-            all.retain(|o| o.id != org.id);
-            all.push(org.clone());
-        }
-        all
     }
 
     /// The hourly limits on unauthenticated work.

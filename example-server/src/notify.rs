@@ -56,12 +56,13 @@ impl WebhookSms {
 #[async_trait]
 impl SmsSender for WebhookSms {
     async fn send(&self, sms: &Sms) -> Result<(), SendError> {
+        // The console document's template names.
         let body = match &sms.content {
             SmsContent::RegisterCode(code) => {
-                json!({"phone": sms.phone, "template": sms.template(), "code": code})
+                json!({"phone": sms.phone, "template": "注册验证", "code": code})
             }
             SmsContent::Password(password) => {
-                json!({"phone": sms.phone, "template": sms.template(), "password": password})
+                json!({"phone": sms.phone, "template": "密码通知", "password": password})
             }
         };
         match self.post(&body).await {

@@ -8,7 +8,7 @@ use crate::error::{AuthFailure, Error, Result};
 /// A credential as a request presents it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// A session token (a JWT, or an opaque console token).
+    /// A session token (a JWT, or an opaque sliding token).
     Token(String),
     /// HTTP Basic user name and password.
     Basic {

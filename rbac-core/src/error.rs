@@ -1,100 +1,6 @@
-//! One error type for every use-case, with the stable codes of the platform document.
+//! One error type for every use-case; each surface maps it to its own wire codes.
 
 use std::fmt;
-
-/// The stable numeric codes of the platform API (seed 003, table 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum Code {
-    /// Unknown error.
-    Error = -1,
-    /// Success.
-    Ok = 0,
-    /// Internal server error.
-    Internal = 500,
-    /// The caller lacks the privilege the action needs.
-    AccessDeny = 1000,
-    /// No, bad, expired or revoked token.
-    Unauthorized = 1001,
-    /// Wrong user name or password.
-    InvalidUserOrPassword = 1002,
-    /// A parameter has an invalid value.
-    InvalidParams = 1003,
-    /// Malformed JSON or a missing required field.
-    InvalidJsonOrRequiredParams = 1004,
-    /// The name (user, role, e-mail, …) exists already.
-    AlreadyExist = 1005,
-    /// No such user, role or record.
-    NotFound = 1006,
-    /// Wrong password (for example the old one on a change).
-    InvalidPassword = 1007,
-    /// Wrong or expired verification code.
-    InvalidAuthCode = 1008,
-    /// The action violates a rule (built-in admin, self-deletion, role in use, …).
-    AccessViolate = 1009,
-    /// The account is disabled.
-    AccountBanned = 1012,
-    /// The phone number exists already.
-    PhoneNumberExist = 1016,
-    /// The phone number is malformed.
-    PhoneFormatWrong = 1017,
-    /// The e-mail exists already (the gateway document uses 1018 for it).
-    EmailAlreadyExist = 1018,
-    /// Server error (overloaded or unavailable).
-    ServerError = 1019,
-    /// The grantor does not hold the privilege it tries to grant.
-    NoPrivilege = 1021,
-    /// Enabling or disabling failed.
-    EditControlFailed = 1025,
-    /// The e-mail address is malformed.
-    EmailFormatWrong = 1027,
-    /// Sending the e-mail failed.
-    EmailSendFailed = 1029,
-    /// The verification code expired.
-    EmailCodeTimeout = 1030,
-    /// No such e-mail address.
-    EmailNotExist = 1031,
-    /// Wrong verification code.
-    EmailCodeError = 1032,
-}
-
-impl Code {
-    /// The numeric value put in `header.code`.
-    pub fn value(self) -> i32 {
-        self as i32
-    }
-
-    /// The symbolic message of the code table (`CODE_OK`, `CODE_UNAUTHORIZED`, …).
-    pub fn message(self) -> &'static str {
-        match self {
-            Code::Error => "CODE_ERROR",
-            Code::Ok => "CODE_OK",
-            Code::Internal => "CODE_INTERNAL_SERVER_ERROR",
-            Code::AccessDeny => "CODE_ACCESS_DENY",
-            Code::Unauthorized => "CODE_UNAUTHORIZED",
-            Code::InvalidUserOrPassword => "CODE_INVALID_USER_OR_PASSWORD",
-            Code::InvalidParams => "CODE_INVALID_PARAMS",
-            Code::InvalidJsonOrRequiredParams => "CODE_INVALID_JSON_OR_REQUIRED_PARAMS",
-            Code::AlreadyExist => "CODE_ALREADY_EXIST",
-            Code::NotFound => "CODE_NOT_FOUND",
-            Code::InvalidPassword => "CODE_INVALID_PASSWORD",
-            Code::InvalidAuthCode => "CODE_INVALID_AUTH_CODE",
-            Code::AccessViolate => "CODE_ACCESS_VIOLATE",
-            Code::AccountBanned => "CODE_ACCOUNT_BANNED",
-            Code::PhoneNumberExist => "CODE_PHONENUMBER_EXIT",
-            Code::PhoneFormatWrong => "CODE_PHONE_FORMAT_WRONG",
-            Code::EmailAlreadyExist => "CODE_EMAIL_EXIT",
-            Code::ServerError => "CODE_SERVER_ERROR",
-            Code::NoPrivilege => "CODE_NO_PRIVILEGE",
-            Code::EditControlFailed => "CODE_EDIT_CONTROL_FAILED",
-            Code::EmailFormatWrong => "CODE_EMAIL_FORMAT_WRONG",
-            Code::EmailSendFailed => "CODE_EMAIL_SEND_FAILED",
-            Code::EmailCodeTimeout => "CODE_EMAIL_CODE_TIMEOUT",
-            Code::EmailNotExist => "CODE_EMAIL_NOT_EXIT",
-            Code::EmailCodeError => "CODE_EMAIL_CODE_ERROR",
-        }
-    }
-}
 
 /// Which unique field a conflicting write collided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,13 +96,18 @@ pub enum StoreError {
     /// NUL character); nothing was written.
     #[error("{0}")]
     Unrepresentable(&'static str),
-    /// The backend failed (connection, I/O, unexpected data).
+    /// The backend failed (connection, I/O, unexpected data); the cause is the source.
     #[error("storage backend: {0}")]
-    Backend(String),
+    Backend(#[source] BoxError),
 }
 
-/// Every refusal or failure of a use-case.
+/// Any error as a cause kept in a source chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Every refusal or failure of a use-case. New refusals may be added: match with a
+/// wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Authentication failed or is missing.
     #[error("unauthorized: {0}")]
@@ -281,35 +192,16 @@ pub enum Error {
         /// Requests allowed per day.
         limit: i64,
     },
-    /// The store failed.
+    /// The store or an internal step failed; the cause is the source (logged, never shown
+    /// to a client).
     #[error("internal error")]
-    Internal(String),
+    Internal(#[source] BoxError),
 }
 
 impl Error {
-    /// The stable platform code for this error.
-    pub fn code(&self) -> Code {
-        match self {
-            Error::Unauthenticated(_) => Code::Unauthorized,
-            Error::BadCredentials => Code::InvalidUserOrPassword,
-            Error::AccountDisabled => Code::AccountBanned,
-            Error::Forbidden { .. } => Code::AccessDeny,
-            Error::InvalidParam { .. } | Error::UnknownPrivilege(_) => Code::InvalidParams,
-            Error::BadRequest(_) => Code::InvalidJsonOrRequiredParams,
-            Error::AlreadyExists(_) => Code::AlreadyExist,
-            Error::NotFound(_) => Code::NotFound,
-            Error::WrongPassword => Code::InvalidPassword,
-            Error::Violation(_) => Code::AccessViolate,
-            Error::NotGrantable(_) | Error::Outranked { .. } => Code::NoPrivilege,
-            Error::Busy => Code::ServerError,
-            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
-                Code::AccessViolate
-            }
-            Error::CodeMismatch => Code::EmailCodeError,
-            Error::CodeExpired => Code::EmailCodeTimeout,
-            Error::SendFailed(_) => Code::EmailSendFailed,
-            Error::Internal(_) => Code::Internal,
-        }
+    /// An internal failure caused by `cause` (an error, or words).
+    pub fn internal(cause: impl Into<BoxError>) -> Self {
+        Error::Internal(cause.into())
     }
 
     /// Shorthand for an invalid parameter.
@@ -321,6 +213,13 @@ impl Error {
     }
 }
 
+impl StoreError {
+    /// A backend failure caused by `cause` (an error, or words).
+    pub fn backend(cause: impl Into<BoxError>) -> Self {
+        StoreError::Backend(cause.into())
+    }
+}
+
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
@@ -328,9 +227,9 @@ impl From<StoreError> for Error {
             StoreError::NotFound(e) => Error::NotFound(e),
             StoreError::Violation(m) => Error::Violation(m.to_string()),
             StoreError::Unrepresentable(m) => Error::BadRequest(m.to_string()),
-            StoreError::Backend(m) => {
-                tracing::error!(error = %m, "storage backend failed");
-                Error::Internal(m)
+            backend @ StoreError::Backend(_) => {
+                tracing::error!(error = %backend, "storage backend failed");
+                Error::Internal(Box::new(backend))
             }
         }
     }

@@ -22,16 +22,14 @@ pub mod conformance;
 
 pub use authorizer::{Authorizer, AuthorizerConfig, CacheStats, Principal, RoleGrant};
 pub use credential::{Authenticate, Credential};
-pub use error::{AuthFailure, Code, Entity, Error, Field, Result, StoreError};
+pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use notify::{
     LogMail, LogSms, Mail, MailSender, SendError, Senders, Sms, SmsContent, SmsSender,
 };
 pub use password::{HasherConfig, PasswordHasher};
-pub use privilege::{
-    PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, BUILTIN_PRIVILEGES, NULL_PRIVILEGE,
-};
-pub use service::{Rbac, RbacConfig, ADMIN};
+pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
+pub use service::{AdminPrivileges, Rbac, RbacConfig, ADMIN};
 pub use store::*;
 pub use token::{Claims, JwtCodec, JwtKey};

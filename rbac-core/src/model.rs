@@ -47,7 +47,7 @@ pub struct User {
     pub role_id: Option<RoleId>,
     /// Whether the account may log in.
     pub enabled: bool,
-    /// Organisation (`departmentId`) the user belongs to.
+    /// The organisation the user belongs to.
     pub department_id: Option<i64>,
     /// The primary account a sub-account belongs to.
     pub parent_id: Option<UserId>,
@@ -459,7 +459,7 @@ pub struct Listing<T> {
     pub total: u64,
 }
 
-/// An organisation users belong to (the console's `departmentId` / `departmentName`).
+/// An organisation: a generic grouping of users.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Organisation {
     /// The organisation's id, as the documents number it.
@@ -504,8 +504,8 @@ pub enum CodeCheck {
 /// A project's id.
 pub type ProjectId = i64;
 
-/// A gateway project: an API key and secret its owner's programs call with, and their
-/// request counters.
+/// A project: an API key and secret its owner's programs call with, and their request
+/// counters.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Project {
     /// Store-assigned id.

@@ -9,10 +9,20 @@ use async_trait::async_trait;
 /// What an SMS carries.
 #[derive(Clone, PartialEq, Eq)]
 pub enum SmsContent {
-    /// A registration verification code (template `注册验证`).
+    /// A registration verification code.
     RegisterCode(String),
-    /// A new account's password, sent to the account's phone (template `密码通知`).
+    /// A new account's password, sent to the account's phone.
     Password(String),
+}
+
+impl SmsContent {
+    /// What the message carries, for logs (never the secret itself).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SmsContent::RegisterCode(_) => "registration code",
+            SmsContent::Password(_) => "password",
+        }
+    }
 }
 
 /// One SMS to send.
@@ -24,21 +34,11 @@ pub struct Sms {
     pub content: SmsContent,
 }
 
-impl Sms {
-    /// The template name, as the console document names the module (`注册验证`, `密码通知`).
-    pub fn template(&self) -> &'static str {
-        match self.content {
-            SmsContent::RegisterCode(_) => "注册验证",
-            SmsContent::Password(_) => "密码通知",
-        }
-    }
-}
-
 impl fmt::Debug for Sms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sms")
             .field("phone", &self.phone)
-            .field("template", &self.template())
+            .field("kind", &self.content.kind())
             .finish_non_exhaustive()
     }
 }
@@ -65,10 +65,10 @@ impl SmsSender for LogSms {
     async fn send(&self, sms: &Sms) -> Result<(), SendError> {
         match &sms.content {
             SmsContent::RegisterCode(code) => {
-                tracing::info!(phone = %sms.phone, template = sms.template(), %code, "SMS not sent (development mode)");
+                tracing::info!(phone = %sms.phone, kind = sms.content.kind(), %code, "SMS not sent (development mode)");
             }
             SmsContent::Password(_) => {
-                tracing::info!(phone = %sms.phone, template = sms.template(), "SMS not sent (development mode; password withheld from the log)");
+                tracing::info!(phone = %sms.phone, kind = sms.content.kind(), "SMS not sent (development mode; password withheld from the log)");
             }
         }
         Ok(())

@@ -77,7 +77,7 @@ impl PasswordHasher {
             config.parallelism,
             None,
         )
-        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+        .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
         Ok(PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(config.workers.max(1))),
@@ -107,10 +107,10 @@ impl PasswordHasher {
             .permits
             .acquire()
             .await
-            .map_err(|_| Error::Internal("hasher closed".into()))?;
+            .map_err(|_| Error::internal("hasher closed"))?;
         tokio::task::spawn_blocking(job)
             .await
-            .map_err(|e| Error::Internal(format!("hash task: {e}")))
+            .map_err(|e| Error::internal(format!("hash task: {e}")))
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -129,7 +129,7 @@ impl PasswordHasher {
             argon
                 .hash_password(password.as_bytes(), &salt)
                 .map(|h| h.to_string())
-                .map_err(|e| Error::Internal(format!("argon2: {e}")))
+                .map_err(|e| Error::internal(format!("argon2: {e}")))
         })
         .await?
     }

@@ -3,23 +3,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The privilege codes the platform document defines (seed 003, table 2), `Null` excluded,
-/// and `SubAccountAdd` (the console's primary accounts creating their sub-accounts).
-pub const BUILTIN_PRIVILEGES: [&str; 12] = [
-    "UserAccess",
-    "UserAdd",
-    "UserEdit",
-    "UserDelete",
-    "UserEnableOrDisable",
-    "RoleAccess",
-    "RoleAdd",
-    "RoleDelete",
-    "RoleEdit",
-    "RoleEnableOrDisable",
-    "RoleAuthority",
-    "SubAccountAdd",
-];
-
 /// The code meaning "no check".
 pub const NULL_PRIVILEGE: &str = "Null";
 
@@ -35,28 +18,9 @@ pub struct PrivilegeRegistry {
 }
 
 impl PrivilegeRegistry {
-    /// A registry of the built-in codes followed by `extra` ones (duplicates ignored).
-    pub fn new<I, S>(extra: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let mut reg = PrivilegeRegistry {
-            codes: Vec::new(),
-            index: HashMap::new(),
-        };
-        for code in BUILTIN_PRIVILEGES {
-            reg.intern(code);
-        }
-        for code in extra {
-            reg.intern(code.as_ref());
-        }
-        reg
-    }
-
     /// A registry of exactly the codes an application declares (duplicates and `Null`
     /// ignored), in their order.
-    pub fn declared<I, S>(codes: I) -> Self
+    pub fn new<I, S>(codes: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -69,11 +33,6 @@ impl PrivilegeRegistry {
             reg.intern(code.as_ref());
         }
         reg
-    }
-
-    /// The registry of the built-in codes only.
-    pub fn builtin() -> Self {
-        Self::new(std::iter::empty::<&str>())
     }
 
     fn intern(&mut self, code: &str) {
@@ -281,14 +240,11 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn registry_interns_builtins_densely() {
-        let reg = PrivilegeRegistry::new(["Custom", "UserAdd"]);
-        assert_eq!(reg.len(), BUILTIN_PRIVILEGES.len() + 1);
-        assert_eq!(reg.id("UserAccess"), Some(PrivilegeId(0)));
-        assert_eq!(
-            reg.id("Custom"),
-            Some(PrivilegeId(BUILTIN_PRIVILEGES.len() as u32))
-        );
+    fn registry_interns_declared_codes_densely() {
+        let reg = PrivilegeRegistry::new(["ArticleRead", "Custom", "Null", "ArticleRead"]);
+        assert_eq!(reg.len(), 2, "duplicates and Null are not codes");
+        assert_eq!(reg.id("ArticleRead"), Some(PrivilegeId(0)));
+        assert_eq!(reg.id("Custom"), Some(PrivilegeId(1)));
         assert_eq!(reg.id("Null"), None);
         assert_eq!(reg.set_of(["Nope"]), Err("Nope".to_string()));
     }

@@ -112,7 +112,7 @@ impl JwtCodec {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding)
-            .map_err(|e| Error::Internal(format!("jwt encode: {e}")))
+            .map_err(|e| Error::internal(format!("jwt encode: {e}")))
     }
 
     /// Verifies signature, algorithm, key id and time claims; returns the claims.
@@ -203,7 +203,7 @@ mod tests {
 }
 
 /// A new opaque session token: 122 random bits in the UUID v4 text form
-/// (`b2f57719-8d4a-4822-8255-b14f3e3d2339`), as the console document shows.
+/// (`b2f57719-8d4a-4822-8255-b14f3e3d2339`).
 pub fn new_opaque_token() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];

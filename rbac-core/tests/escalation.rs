@@ -2,8 +2,8 @@
 //! action (grants, role assignments, user creation, password resets and edits, enabling,
 //! disabling and deleting users and roles, renaming roles) by random actors (the admin and
 //! ordinary users holding whatever their roles give them), mixed with registrations
-//! through every self-service path (gateway e-mail, console primary account and
-//! sub-account, roleless sign-up). After every step, every change to the real state must
+//! through every self-service path (an e-mailed code, an SMS code for an owner account
+//! and the members it creates, roleless sign-up). After every step, every change to the real state must
 //! be justified:
 //! - no actor sets the credentials of, disables, enables, deletes or re-roles a user
 //!   outside its own privilege set (the built-in admin is admin's alone);
@@ -22,25 +22,63 @@ use async_trait::async_trait;
 use proptest::prelude::*;
 use rbac_core::notify::{Mail, MailSender, SendError, Sms, SmsContent, SmsSender};
 use rbac_core::service::{
-    EmailRegistration, LoginThrottle, PrimaryRegistration, RoleUpdate, SubAccount, UserEdit,
-    UserInput, PRIMARY_ROLE, REGISTERED_ROLE, SUB_ACCOUNT_ROLE,
+    Channel, CodeProof, LoginThrottle, Member, Registration, RoleUpdate, SystemRole, UserEdit,
+    UserInput,
 };
 use rbac_core::{
-    HasherConfig, JwtCodec, JwtKey, MemoryStore, Page, Principal, PrivilegeRegistry, Rbac,
-    RbacConfig, Senders, SessionKind, ThrottlePolicy, UserQuery, ADMIN, BUILTIN_PRIVILEGES,
+    HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation, Page, Principal, PrivilegeRegistry,
+    Rbac, RbacConfig, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
 };
+
+/// The vocabulary: the administrative codes and the one that lets owners create members.
+const CODES: [&str; 12] = [
+    "UserAccess",
+    "UserAdd",
+    "UserEdit",
+    "UserDelete",
+    "UserEnableOrDisable",
+    "RoleAccess",
+    "RoleAdd",
+    "RoleDelete",
+    "RoleEdit",
+    "RoleEnableOrDisable",
+    "RoleAuthority",
+    MEMBER_ADD,
+];
+/// The privilege owner accounts create members with.
+const MEMBER_ADD: &str = "MemberAdd";
+/// The role of users registered with an e-mailed code.
+const SELF_ROLE: &str = "self-registered";
+/// The role of owner accounts registered with an SMS code.
+const OWNER_ROLE: &str = "owner";
+/// The role of members an owner creates.
+const MEMBER_ROLE: &str = "member";
+/// The system roles the application declares.
+const SYSTEM_ROLES: &[SystemRole] = &[
+    SystemRole {
+        key: OWNER_ROLE,
+        name: OWNER_ROLE,
+        remark: "owner accounts",
+        privileges: &[MEMBER_ADD],
+    },
+    SystemRole {
+        key: MEMBER_ROLE,
+        name: MEMBER_ROLE,
+        remark: "members",
+        privileges: &[],
+    },
+    SystemRole {
+        key: SELF_ROLE,
+        name: SELF_ROLE,
+        remark: "self-registered users",
+        privileges: &[],
+    },
+];
 
 const USERS: [&str; 4] = ["ann", "bob", "cyd", "dan"];
 const ROLES: [&str; 3] = ["ops", "audit", "staff"];
 /// Names role actions aim at or rename to: the test's roles, system roles, a spare.
-const ROLE_NAMES: [&str; 6] = [
-    "ops",
-    "audit",
-    "staff",
-    REGISTERED_ROLE,
-    PRIMARY_ROLE,
-    "spare",
-];
+const ROLE_NAMES: [&str; 6] = ["ops", "audit", "staff", SELF_ROLE, OWNER_ROLE, "spare"];
 const PW: &str = "pw-123456";
 
 /// Who acts: the admin, or one of [`USERS`].
@@ -78,11 +116,11 @@ impl Target {
 /// How a self-registration comes in.
 #[derive(Debug, Clone, Copy)]
 enum Path {
-    /// The gateway: an e-mailed code.
-    Gateway,
-    /// The console: a primary account with an SMS code.
-    ConsolePrimary,
-    /// Cloud and IAM sign-up: no role.
+    /// An e-mailed code.
+    Email,
+    /// An owner account with an SMS code.
+    Owner,
+    /// Plain sign-up: no role.
     Roleless,
 }
 
@@ -99,7 +137,7 @@ enum Op {
     SetRoleEnabled(Actor, usize, bool),
     DeleteRole(Actor, usize),
     Register(Path, usize),
-    AddSubAccount(Actor, usize),
+    AddMember(Actor, usize),
 }
 
 impl Op {
@@ -115,7 +153,7 @@ impl Op {
             | Op::RenameRole(a, ..)
             | Op::SetRoleEnabled(a, ..)
             | Op::DeleteRole(a, _)
-            | Op::AddSubAccount(a, _) => Some(a),
+            | Op::AddMember(a, _) => Some(a),
             Op::Register(..) => None,
         }
     }
@@ -138,12 +176,8 @@ fn target() -> impl Strategy<Value = Target> {
 fn op() -> impl Strategy<Value = Op> {
     let u = 0..USERS.len();
     let r = 0..ROLE_NAMES.len();
-    let codes = proptest::collection::vec(0..BUILTIN_PRIVILEGES.len(), 0..6);
-    let path = prop_oneof![
-        Just(Path::Gateway),
-        Just(Path::ConsolePrimary),
-        Just(Path::Roleless)
-    ];
+    let codes = proptest::collection::vec(0..CODES.len(), 0..6);
+    let path = prop_oneof![Just(Path::Email), Just(Path::Owner), Just(Path::Roleless)];
     prop_oneof![
         3 => (actor(), r.clone(), codes).prop_map(|(a, r, c)| Op::Grant(a, r, c)),
         3 => (actor(), target(), proptest::option::of(r.clone()))
@@ -158,7 +192,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (actor(), r.clone(), any::<bool>()).prop_map(|(a, r, e)| Op::SetRoleEnabled(a, r, e)),
         1 => (actor(), r).prop_map(|(a, r)| Op::DeleteRole(a, r)),
         2 => (path, u.clone()).prop_map(|(p, u)| Op::Register(p, u)),
-        1 => (actor(), u).prop_map(|(a, u)| Op::AddSubAccount(a, u)),
+        1 => (actor(), u).prop_map(|(a, u)| Op::AddMember(a, u)),
     ]
 }
 
@@ -167,10 +201,7 @@ mod world;
 use world::*;
 
 fn codes(indices: &[usize]) -> Vec<String> {
-    indices
-        .iter()
-        .map(|c| BUILTIN_PRIVILEGES[*c].to_string())
-        .collect()
+    indices.iter().map(|c| CODES[*c].to_string()).collect()
 }
 
 /// Runs one action; refusals are ignored (the invariants judge what changed).
@@ -234,23 +265,19 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
         Op::DeleteRole(_, r) => {
             let _ = rbac.delete_role(who, ROLE_NAMES[*r]).await;
         }
-        Op::AddSubAccount(_, u) => {
-            let parent = rbac.user_named(&who.user_name).await.ok();
-            let organisation = parent.and_then(|p| p.department_id).unwrap_or(2);
-            let name = rbac
-                .organisation(organisation)
-                .await
-                .map(|o| o.name)
-                .unwrap_or_default();
-            let input = SubAccount {
-                name: USERS[*u].into(),
+        Op::AddMember(_, u) => {
+            let owner = rbac.user_named(&who.user_name).await.ok();
+            let mut user = User::blank(USERS[*u], String::new());
+            user.phone = format!("139{serial:08}");
+            user.department_id = owner.and_then(|o| o.department_id);
+            let member = Member {
+                user,
                 password: PW.into(),
-                phone: format!("139{serial:08}"),
-                organisation,
-                organisation_name: name,
-                ..SubAccount::default()
+                role: MEMBER_ROLE.into(),
+                notify: false,
+                audit: format!("create member {}", USERS[*u]),
             };
-            let _ = rbac.add_sub_account(who, input).await;
+            let _ = rbac.create_member(who, MEMBER_ADD, member).await;
         }
         Op::Register(..) => {}
     }
@@ -259,33 +286,8 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
 /// Registers `name` through `path` as a user would, reading the code from the inbox.
 async fn register(w: &World, path: Path, name: &str, serial: usize) {
     let rbac = &w.rbac;
-    match path {
-        Path::Gateway => {
-            let email = format!("r{serial}@example.com");
-            if rbac.send_registration_email(name, &email, "").await.is_ok() {
-                let input = EmailRegistration {
-                    name: name.into(),
-                    password: PW.into(),
-                    code: w.inbox.code(&email),
-                    email,
-                };
-                let _ = rbac.register_with_email(input, "127.0.0.1").await;
-            }
-        }
-        Path::ConsolePrimary => {
-            let phone = format!("138{serial:08}");
-            if rbac.send_registration_sms(&phone, 2, "").await.is_ok() {
-                let input = PrimaryRegistration {
-                    name: name.into(),
-                    password: PW.into(),
-                    code: w.inbox.code(&phone),
-                    phone,
-                    organisation: 2,
-                    ip: "127.0.0.1".into(),
-                };
-                let _ = rbac.register_primary(input).await;
-            }
-        }
+    let mut user = User::blank(name, String::new());
+    let (to, role) = match path {
         Path::Roleless => {
             let input = UserInput {
                 name: name.into(),
@@ -293,8 +295,71 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
                 ..UserInput::default()
             };
             let _ = rbac.create_user(None, input).await;
+            return;
         }
-    }
+        Path::Email => {
+            let to = format!("r{serial}@example.com");
+            user.email = Some(to.clone());
+            user.email_verified = true;
+            let mail = rbac.senders().mail.clone();
+            let sent = rbac
+                .issue_code(&to, "", Channel::Mail, "", |code| {
+                    let mail_to = to.clone();
+                    async move {
+                        let message = Mail {
+                            to: mail_to,
+                            subject: "code".into(),
+                            body: String::new(),
+                            code: Some(code),
+                        };
+                        mail.send(&message).await
+                    }
+                })
+                .await;
+            if sent.is_err() {
+                return;
+            }
+            (to, SELF_ROLE)
+        }
+        Path::Owner => {
+            let to = format!("138{serial:08}");
+            user.phone = to.clone();
+            user.phone_verified = true;
+            user.department_id = Some(2);
+            let sms = rbac.senders().sms.clone();
+            let sent = rbac
+                .issue_code(&to, "2", Channel::Sms, "", |code| {
+                    let phone = to.clone();
+                    async move {
+                        let message = Sms {
+                            phone,
+                            content: SmsContent::RegisterCode(code),
+                        };
+                        sms.send(&message).await
+                    }
+                })
+                .await;
+            if sent.is_err() {
+                return;
+            }
+            (to, OWNER_ROLE)
+        }
+    };
+    let context = if matches!(path, Path::Owner) { "2" } else { "" };
+    let registration = Registration {
+        user,
+        password: PW.into(),
+        role: role.into(),
+        proof: CodeProof {
+            key: to.clone(),
+            code: w.inbox.code(&to),
+            context: context.into(),
+            context_field: "organisation",
+        },
+        client: "127.0.0.1".into(),
+        audit: format!("register {name}"),
+    };
+    let _ = rbac.register(registration).await;
 }
 
 /// Checks that every change from `before` to `after` was one `op` was entitled to make.
@@ -343,8 +408,8 @@ fn judge(w: &World, op: &Op, before: &State, after: &State) -> Result<(), TestCa
             }
             Op::Register(path, u) if USERS[*u] == name => {
                 let documented = match path {
-                    Path::Gateway => Some(w.registered),
-                    Path::ConsolePrimary => Some(w.primary),
+                    Path::Email => Some(w.registered),
+                    Path::Owner => Some(w.primary),
                     Path::Roleless => None,
                 };
                 prop_assert_eq!(
@@ -356,8 +421,8 @@ fn judge(w: &World, op: &Op, before: &State, after: &State) -> Result<(), TestCa
                     now.role.and_then(|r| before.roles.get(&r))
                 );
             }
-            Op::AddSubAccount(_, u) if USERS[*u] == name => {
-                prop_assert_eq!(now.role, Some(w.sub), "{:?}: sub-account's role", op);
+            Op::AddMember(_, u) if USERS[*u] == name => {
+                prop_assert_eq!(now.role, Some(w.sub), "{:?}: member's role", op);
             }
             _ => prop_assert!(false, "{op:?} created user {name}"),
         }
@@ -435,7 +500,7 @@ proptest! {
     #[test]
     fn no_one_acts_on_someone_stronger(
         initial in proptest::collection::vec(
-            proptest::collection::vec(0..BUILTIN_PRIVILEGES.len(), 0..6),
+            proptest::collection::vec(0..CODES.len(), 0..6),
             ROLES.len(),
         ),
         ops in proptest::collection::vec(op(), 1..30),
@@ -448,11 +513,11 @@ proptest! {
 /// both (and, with the fix reverted, it reports each as an escalation).
 #[test]
 fn the_audited_takeovers_are_refused() {
-    let user_edit = BUILTIN_PRIVILEGES
+    let user_edit = CODES
         .iter()
         .position(|c| *c == "UserEdit")
         .expect("UserEdit");
-    let role_edit = BUILTIN_PRIVILEGES
+    let role_edit = CODES
         .iter()
         .position(|c| *c == "RoleEdit")
         .expect("RoleEdit");
@@ -466,16 +531,16 @@ fn the_audited_takeovers_are_refused() {
             .block_on(run(eve.clone(), vec![op]))
             .expect("takeover of admin refused");
     }
-    // bob holds audit (RoleEdit only); ops holds UserEdit: rename registered-user away,
-    // rename ops to registered-user, register through the gateway.
+    // bob holds audit (RoleEdit only); ops holds UserEdit: rename the self-registration
+    // role away, rename ops to its name, register with an e-mailed code.
     let mallory = vec![vec![user_edit], vec![role_edit], vec![]];
     let ops = vec![
         Op::RenameRole(Actor::User(1), 3, 5),
         Op::RenameRole(Actor::User(1), 0, 3),
         Op::DeleteUser(Actor::Admin, Target::User(3)),
-        Op::Register(Path::Gateway, 3),
+        Op::Register(Path::Email, 3),
     ];
     runtime()
         .block_on(run(mallory, ops))
-        .expect("hijack of registered-user refused");
+        .expect("hijack of the self-registration role refused");
 }

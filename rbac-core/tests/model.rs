@@ -11,8 +11,24 @@ use proptest::prelude::*;
 use rbac_core::service::{InquiryTarget, LoginInput, LoginThrottle, UserEdit, UserInput};
 use rbac_core::{
     Error, HasherConfig, JwtCodec, JwtKey, MemoryStore, Page, Principal, PrivilegeRegistry, Rbac,
-    RbacConfig, ThrottlePolicy, UserQuery, BUILTIN_PRIVILEGES,
+    RbacConfig, ThrottlePolicy, UserQuery,
 };
+
+/// The vocabulary: the administrative codes and one application code.
+const CODES: [&str; 12] = [
+    "UserAccess",
+    "UserAdd",
+    "UserEdit",
+    "UserDelete",
+    "UserEnableOrDisable",
+    "RoleAccess",
+    "RoleAdd",
+    "RoleDelete",
+    "RoleEdit",
+    "RoleEnableOrDisable",
+    "RoleAuthority",
+    "ArticlePublish",
+];
 
 /// Failed logins never block.
 const UNTHROTTLED: ThrottlePolicy = ThrottlePolicy {
@@ -51,10 +67,7 @@ fn op() -> impl Strategy<Value = Op> {
         (u.clone(), any::<bool>()).prop_map(|(u, b)| Op::Disable(u, b)),
         r.clone().prop_map(Op::CreateRole),
         r.clone().prop_map(Op::DeleteRole),
-        (
-            r.clone(),
-            proptest::collection::vec(0..BUILTIN_PRIVILEGES.len(), 0..5)
-        )
+        (r.clone(), proptest::collection::vec(0..CODES.len(), 0..5))
             .prop_map(|(r, ps)| Op::Grant(r, ps)),
         (r.clone(), any::<bool>()).prop_map(|(r, b)| Op::DisableRole(r, b)),
         u.clone().prop_map(Op::LoginLogout),
@@ -100,7 +113,7 @@ async fn setup() -> (Rbac, Principal) {
     };
     let rbac = Rbac::new(
         Arc::new(MemoryStore::new()),
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(CODES)),
         JwtCodec::new(
             JwtKey::from_secret("model-test-secret-model-test-secret"),
             [],
@@ -193,10 +206,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Grant(r, ps) => {
-                let codes: Vec<String> = ps
-                    .iter()
-                    .map(|p| BUILTIN_PRIVILEGES[*p].to_string())
-                    .collect();
+                let codes: Vec<String> = ps.iter().map(|p| CODES[*p].to_string()).collect();
                 let res = rbac.grant(&admin, ROLES[r], &codes).await;
                 prop_assert_eq!(res.is_ok(), model.roles.contains_key(ROLES[r]));
                 if let Some(entry) = model.roles.get_mut(ROLES[r]) {
@@ -273,7 +283,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(
             admin_privs.len(),
-            BUILTIN_PRIVILEGES.len(),
+            CODES.len(),
             "admin keeps every privilege"
         );
         for token in &revoked {

@@ -1,19 +1,20 @@
-//! Opaque console sessions: the expiry slides with use, without a store write per use.
+//! Opaque sessions in an organisation: the expiry slides with use, without a store write
+//! per use.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rbac_core::service::LoginInput;
 use rbac_core::{
-    AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry, Rbac,
-    RbacConfig, SessionKind, SessionStore, Store, User, UserStore,
+    AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation,
+    PrivilegeRegistry, Rbac, RbacConfig, SessionKind, SessionStore, Store, User, UserStore,
 };
 
-async fn console(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
-    console_with_max(sliding_ttl, sliding_interval, 7 * 24 * 3600).await
+async fn organisation(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
+    organisation_with_max(sliding_ttl, sliding_interval, 7 * 24 * 3600).await
 }
 
-async fn console_with_max(
+async fn organisation_with_max(
     sliding_ttl: u64,
     sliding_interval: u64,
     sliding_max: u64,
@@ -33,12 +34,18 @@ async fn console_with_max(
             sliding_max: Duration::from_secs(sliding_max),
             ..AuthorizerConfig::default()
         },
+        organisations: [(2, "two"), (5, "five")]
+            .map(|(id, name)| Organisation {
+                id,
+                name: name.into(),
+            })
+            .to_vec(),
         ..RbacConfig::default()
     };
     let dyn_store: Arc<dyn Store> = store.clone();
     let rbac = Rbac::new(
         dyn_store,
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(AdminPrivileges::default().codes())),
         JwtCodec::new(JwtKey::from_secret("sliding-test-secret-sliding-test"), []),
         config,
     )
@@ -66,7 +73,7 @@ fn input() -> LoginInput {
 
 #[tokio::test]
 async fn using_a_token_does_not_write_until_the_interval_passes() {
-    let (rbac, store) = console(7200, 60).await;
+    let (rbac, store) = organisation(7200, 60).await;
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
@@ -96,7 +103,7 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
 #[tokio::test]
 async fn a_use_after_the_interval_moves_the_stored_expiry() {
     // A 4 s lifetime: the use at 2.1 s stays clear of whole-second rounding of the expiry.
-    let (rbac, store) = console(4, 1).await;
+    let (rbac, store) = organisation(4, 1).await;
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
@@ -125,7 +132,7 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
 #[tokio::test]
 async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
     // Slides by 3 s on each use, but lives at most 5 s after issue.
-    let (rbac, store) = console_with_max(3, 1, 5).await;
+    let (rbac, store) = organisation_with_max(3, 1, 5).await;
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await

@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
-use rbac_core::service::{RoleUpdate, REGISTERED_ROLE};
+use rbac_core::service::{RoleUpdate, SystemRole};
 use rbac_core::{
-    AuditCategory, HasherConfig, Journal, JwtCodec, JwtKey, MemoryStore, NewAudit, Page,
-    PrivilegeRegistry, Rbac, RbacConfig, RoleStore, Store, ADMIN,
+    AdminPrivileges, AuditCategory, HasherConfig, Journal, JwtCodec, JwtKey, MemoryStore, NewAudit,
+    Page, PrivilegeRegistry, Rbac, RbacConfig, RoleStore, Store, ADMIN,
 };
+
+/// The system role these tests key.
+const REGISTERED_ROLE: &str = "registered";
 
 async fn service(store: Arc<MemoryStore>) -> Rbac {
     let config = RbacConfig {
@@ -18,12 +21,18 @@ async fn service(store: Arc<MemoryStore>) -> Rbac {
             workers: 2,
             queue: 64,
         },
+        system_roles: vec![SystemRole {
+            key: REGISTERED_ROLE,
+            name: REGISTERED_ROLE,
+            remark: "self-registered users",
+            privileges: &[],
+        }],
         ..RbacConfig::default()
     };
     let dyn_store: Arc<dyn Store> = store;
     let rbac = Rbac::new(
         dyn_store,
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(AdminPrivileges::default().codes())),
         JwtCodec::new(JwtKey::from_secret("system-roles-test-secret-system"), []),
         config,
     )

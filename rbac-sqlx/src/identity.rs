@@ -93,7 +93,7 @@ impl SqlStore {
             drop(rows);
             let clashes = collisions(&users);
             if !clashes.is_empty() {
-                return Err(StoreError::Backend(format!(
+                return Err(StoreError::backend(format!(
                     "user names are now unique regardless of case, compatibility forms and \
                      look-alike characters, and e-mail addresses regardless of case; these \
                      existing users collide, so nothing was changed: {}. Rename (or change \

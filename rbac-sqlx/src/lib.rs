@@ -274,14 +274,14 @@ impl SqlStore {
             }
             #[allow(unreachable_patterns)]
             Some(other) => {
-                return Err(StoreError::Backend(format!(
+                return Err(StoreError::backend(format!(
                     "this build of rbac-sqlx has no {other} driver: enable its feature `{}`",
                     other.feature()
                 )));
             }
             None => {
                 let scheme = url.split(':').next().unwrap_or_default();
-                return Err(StoreError::Backend(format!(
+                return Err(StoreError::backend(format!(
                     "unsupported database URL scheme `{scheme}` (expected sqlite:, postgres:, mysql: or mariadb:)"
                 )));
             }
@@ -336,7 +336,7 @@ impl SqlStore {
         .map_err(backend)?;
         let embedded = self.backend().embedded_migrations();
         if usize::try_from(applied).unwrap_or(0) < embedded {
-            return Err(StoreError::Backend(format!(
+            return Err(StoreError::backend(format!(
                 "schema not current: {applied} of {embedded} migrations applied"
             )));
         }
@@ -378,8 +378,8 @@ impl SqlStore {
                         .await
                         .map_err(backend)?;
                 if got != Some(1) {
-                    return Err(StoreError::Backend(
-                        "another instance held the migration lock for 60 s".into(),
+                    return Err(StoreError::backend(
+                        "another instance held the migration lock for 60 s",
                     ));
                 }
                 let done = migrations::MYSQL.run(p).await;
@@ -389,7 +389,7 @@ impl SqlStore {
                 done
             }
         };
-        done.map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        done.map_err(|e| StoreError::backend(format!("migration failed: {e}")))?;
         self.key_identities().await
     }
 
@@ -430,7 +430,7 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
     if unrepresentable {
         return StoreError::Unrepresentable("text may not contain NUL characters");
     }
-    StoreError::Backend(e.to_string())
+    StoreError::backend(e)
 }
 
 /// Maps a failed write: a unique violation to `Conflict`, a foreign-key violation to

@@ -29,7 +29,7 @@ impl RoleStore for SqlStore {
             let id = d
                 .insert_id(query, &mut tx)
                 .await
-                .map_err(|e| write_error(e, StoreError::Backend("unexpected foreign key".into())))?;
+                .map_err(|e| write_error(e, StoreError::backend("unexpected foreign key")))?;
             let privileges = insert_codes!(d, tx, id, role.privileges);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
@@ -129,7 +129,7 @@ impl RoleStore for SqlStore {
             .bind(role.id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| write_error(e, StoreError::Backend("unexpected foreign key".into())))?;
+            .map_err(|e| write_error(e, StoreError::backend("unexpected foreign key")))?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(Entity::Role));
             }

@@ -95,7 +95,7 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
         BTreeMap::new()
     } else {
         serde_json::from_str(&attributes)
-            .map_err(|e| StoreError::Backend(format!("user attributes: {e}")))?
+            .map_err(|e| StoreError::backend(format!("user attributes: {e}")))?
     };
     Ok(User {
         id: r.int("id").map_err(backend)?,
@@ -124,7 +124,7 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
 /// The stored form of a user's attributes.
 pub(crate) fn attributes(user: &User) -> Result<String, StoreError> {
     serde_json::to_string(&user.attributes)
-        .map_err(|e| StoreError::Backend(format!("user attributes: {e}")))
+        .map_err(|e| StoreError::backend(format!("user attributes: {e}")))
 }
 
 /// A role (without its privileges) from a row of [`ROLE_COLUMNS`].

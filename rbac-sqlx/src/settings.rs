@@ -33,7 +33,7 @@ impl SettingStore for SqlStore {
                 .map_err(backend)?;
             match r {
                 Some(r) => row::Columns::text(&r, "value").map_err(backend),
-                None => Err(StoreError::Backend(format!("setting {key} vanished after insert"))),
+                None => Err(StoreError::backend(format!("setting {key} vanished after insert"))),
             }
         })
     }

@@ -39,7 +39,9 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     let jwt = JwtCodec::new(JwtKey::from_secret("example-secret-example-secret-32"), []);
     let rbac = Rbac::new(
         Arc::new(MemoryStore::new()),
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(
+            rbac_core::AdminPrivileges::default().codes(),
+        )),
         jwt,
         RbacConfig::default(),
     )

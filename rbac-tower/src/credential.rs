@@ -23,7 +23,7 @@ pub enum CredentialSource {
 }
 
 impl CredentialSource {
-    /// The `Auth-Token` header of the platform documents.
+    /// The `Auth-Token` header.
     pub fn auth_token() -> Self {
         CredentialSource::Header(HeaderName::from_static("auth-token"))
     }

@@ -298,7 +298,9 @@ mod tests {
         ));
         RbacLayer::new(Arc::new(Authorizer::new(
             Arc::new(MemoryStore::new()),
-            Arc::new(PrivilegeRegistry::builtin()),
+            Arc::new(PrivilegeRegistry::new(
+                rbac_core::AdminPrivileges::default().codes(),
+            )),
             jwt,
             &AuthorizerConfig::default(),
         )))

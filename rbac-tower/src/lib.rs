@@ -19,7 +19,7 @@
 //! let jwt = Arc::new(JwtCodec::new(JwtKey::from_secret("a secret of at least 32 bytes!!!"), []));
 //! let authorizer = Arc::new(Authorizer::new(
 //!     store,
-//!     Arc::new(PrivilegeRegistry::builtin()),
+//!     Arc::new(PrivilegeRegistry::new(rbac_core::AdminPrivileges::default().codes())),
 //!     jwt,
 //!     &AuthorizerConfig::default(),
 //! ));

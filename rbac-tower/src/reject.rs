@@ -45,7 +45,7 @@ impl Rejection {
                 missing: missing.clone(),
             },
             Rejection::QuotaExceeded { limit } => Error::QuotaExceeded { limit: *limit },
-            Rejection::Unavailable => Error::Internal("authorization unavailable".into()),
+            Rejection::Unavailable => Error::internal("authorization unavailable"),
         }
     }
 }

@@ -6,7 +6,9 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::{Code, Error, Page};
+use rbac_core::{Error, Page};
+
+use super::codes::Code;
 use rbac_tower::{Rejection, RenderRejection};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -137,7 +139,7 @@ impl From<Error> for PlatformError {
             Error::Internal(_) => "internal server error".to_string(),
             other => other.to_string(),
         };
-        let refusal = PlatformError::new(e.code(), message);
+        let refusal = PlatformError::new(Code::of(&e), message);
         match e {
             Error::QuotaExceeded { .. } => refusal.with_status(StatusCode::TOO_MANY_REQUESTS),
             _ => refusal,

@@ -46,7 +46,7 @@ impl Authorizer {
                 self.load_key(key).await.map(Arc::new)
             })
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(Error::internal)?;
         if let Some(refusal) = state.refusal {
             return Err(Error::Unauthenticated(refusal));
         }

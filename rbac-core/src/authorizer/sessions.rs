@@ -68,7 +68,7 @@ impl Authorizer {
         Ok(principal)
     }
 
-    /// Verifies a bearer token of either kind: an opaque console token (UUID-shaped) or a
+    /// Verifies a bearer token of either kind: an opaque sliding token (UUID-shaped) or a
     /// JWT.
     pub async fn authenticate_token(&self, token: &str) -> Result<Principal> {
         if crate::token::is_opaque_token(token) {
@@ -107,7 +107,7 @@ impl Authorizer {
                     self.load_session(&key).await.map(Arc::new)
                 })
                 .await
-                .map_err(|e| Error::Internal(e.to_string()))?;
+                .map_err(Error::internal)?;
             if loaded {
                 self.stats.session_misses.incr();
             } else {

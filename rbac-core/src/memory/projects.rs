@@ -1,4 +1,4 @@
-//! The in-memory store's gateway projects, request counts and quota reservations.
+//! The in-memory store's projects, request counts and quota reservations.
 
 use async_trait::async_trait;
 

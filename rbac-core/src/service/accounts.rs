@@ -301,7 +301,7 @@ impl Rbac {
                     expires_at: session.expires_at,
                 })
             }
-            SessionKind::ApiKey => Err(Error::Internal("an API key is not a login session".into())),
+            SessionKind::ApiKey => Err(Error::internal("an API key is not a login session")),
         }
     }
 
@@ -388,7 +388,7 @@ impl Rbac {
         user_name: &str,
         new: &str,
     ) -> Result<()> {
-        self.require(actor, "UserEdit")?;
+        self.require(actor, &self.admin().user_edit)?;
         validate::password("new_password", new)?;
         let user = self
             .inner

@@ -49,7 +49,7 @@ impl Rbac {
         actor: &Principal,
         filter: AuditFilter,
     ) -> Result<Listing<AuditEntry>> {
-        let user_name = if self.holds(actor, "UserAccess") {
+        let user_name = if self.holds(actor, &self.admin().user_access) {
             filter.user_name.filter(|n| !n.is_empty())
         } else {
             Some(actor.user_name.to_string())

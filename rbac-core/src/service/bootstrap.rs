@@ -80,7 +80,7 @@ impl Rbac {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.bootstrap_console().await?;
+        self.store_organisations().await?;
         for seeded in &self.inner.config.system_roles {
             let codes: Vec<String> = seeded.privileges.iter().map(|c| c.to_string()).collect();
             self.ensure_system_role(seeded, false, &codes).await?;

@@ -110,7 +110,7 @@ impl RbacBuilder {
             JwtKey::from_secret(secret),
             self.previous_secrets.into_iter().map(JwtKey::from_secret),
         );
-        let registry = Arc::new(PrivilegeRegistry::declared(&self.privileges));
+        let registry = Arc::new(PrivilegeRegistry::new(&self.privileges));
         let rbac = Rbac::new(self.store, registry, jwt, self.config).await?;
         rbac.seed(self.admin_password.as_deref(), false).await?;
         Ok(rbac)

@@ -14,7 +14,7 @@ pub struct AbuseLimits {
     pub codes_per_address: u32,
     /// Codes the whole server may send per hour, per channel.
     pub codes_total: u32,
-    /// Password SMS one primary account may have sent to its sub-accounts per hour.
+    /// Password SMS one account may have sent to the members it creates per hour.
     pub password_sms_per_account: u32,
     /// Self-registrations (which hash a password) per client address per hour.
     pub signups_per_address: u32,
@@ -22,7 +22,7 @@ pub struct AbuseLimits {
 
 impl Default for AbuseLimits {
     /// 5 codes per address per hour and channel, 200 per hour for the server, 5 password
-    /// SMS per primary account per hour, 20 sign-ups per address per hour.
+    /// SMS per creating account per hour, 20 sign-ups per address per hour.
     fn default() -> Self {
         AbuseLimits {
             codes_per_address: 5,
@@ -103,7 +103,7 @@ impl Rbac {
         self.take_hourly(&format!("signup:{address}"), limit).await
     }
 
-    /// Counts a password SMS a primary account sends to a new sub-account.
+    /// Counts a password SMS an account sends to a member it creates.
     pub(crate) async fn take_password_sms(&self, account: i64) -> Result<()> {
         let limit = self.inner.config.limits.password_sms_per_account;
         self.take_hourly(&format!("password-sms:{account}"), limit)

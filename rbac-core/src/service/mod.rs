@@ -9,16 +9,18 @@ mod accounts;
 mod audit;
 mod bootstrap;
 mod builder;
+mod codes;
 mod containment;
-mod iam;
 mod limits;
+mod named;
 mod operator;
 mod projects;
+mod registration;
 mod roles;
-mod signup;
 mod throttle;
 mod users;
 pub mod validate;
+mod vocabulary;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,16 +28,15 @@ use std::time::Duration;
 pub use accounts::{LoginInput, LoginOutcome, Token};
 pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
+pub use codes::{CodePolicy, CodeProof};
 pub use limits::{AbuseLimits, Channel};
 pub use operator::{is_supported_hash, ImportedUser};
-pub use projects::{EmailRegistration, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS, REGISTERED_ROLE};
+pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};
-pub use signup::{
-    default_organisations, CodePolicy, PrimaryRegistration, SubAccount, PRIMARY_ROLE,
-    SUB_ACCOUNT_ROLE,
-};
 pub use throttle::{account_key, LoginThrottle};
 pub use users::{UserEdit, UserInput, UserView};
+pub use vocabulary::AdminPrivileges;
 
 use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
 use crate::error::Result;
@@ -63,33 +64,6 @@ pub struct SystemRole {
     pub privileges: &'static [&'static str],
 }
 
-/// The roles bootstrap seeds besides the built-in admin role (whose key is [`ADMIN`]).
-pub const SYSTEM_ROLES: &[SystemRole] = &[
-    SystemRole {
-        key: PRIMARY_ROLE,
-        name: PRIMARY_ROLE,
-        remark: "console primary accounts",
-        privileges: &["SubAccountAdd"],
-    },
-    SystemRole {
-        key: SUB_ACCOUNT_ROLE,
-        name: SUB_ACCOUNT_ROLE,
-        remark: "console sub-accounts",
-        privileges: &[],
-    },
-    SystemRole {
-        key: REGISTERED_ROLE,
-        name: REGISTERED_ROLE,
-        remark: "self-registered gateway users",
-        privileges: &[],
-    },
-];
-
-/// Whether no role but a system role may carry `name`.
-pub fn is_reserved_role_name(name: &str) -> bool {
-    name == ADMIN || SYSTEM_ROLES.iter().any(|r| r.name == name)
-}
-
 /// Setting key of the generated JWT secret.
 pub const JWT_SECRET_SETTING: &str = "jwt_secret";
 
@@ -110,11 +84,13 @@ pub struct RbacConfig {
     pub limits: AbuseLimits,
     /// Verification codes.
     pub codes: CodePolicy,
-    /// The organisations to store at bootstrap (the defaults and any configured).
+    /// The organisations to store at bootstrap (none by default).
     pub organisations: Vec<Organisation>,
     /// The roles bootstrap seeds under stable keys, besides `admin` (what registration
-    /// paths assign). [`Rbac::builder`] starts with none.
+    /// paths assign); none by default.
     pub system_roles: Vec<SystemRole>,
+    /// The privilege codes the administrative use-cases check.
+    pub admin: AdminPrivileges,
     /// Requests a new project's API key may make per UTC day.
     pub project_request_max: i64,
 }
@@ -129,8 +105,9 @@ impl Default for RbacConfig {
             throttle: LoginThrottle::default(),
             limits: AbuseLimits::default(),
             codes: CodePolicy::default(),
-            organisations: default_organisations(),
-            system_roles: SYSTEM_ROLES.to_vec(),
+            organisations: Vec::new(),
+            system_roles: Vec::new(),
+            admin: AdminPrivileges::default(),
             project_request_max: 30,
         }
     }
@@ -211,12 +188,17 @@ impl Rbac {
         &self.inner.hasher
     }
 
+    /// The message senders (SMS, e-mail).
+    pub fn senders(&self) -> &Senders {
+        &self.inner.senders
+    }
+
     /// The settings.
     pub fn config(&self) -> &RbacConfig {
         &self.inner.config
     }
 
-    /// Verifies a token (a JWT or an opaque console token) and its session.
+    /// Verifies a token (a JWT or an opaque sliding token) and its session.
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
         self.inner.authorizer.authenticate_token(token).await
     }
@@ -242,6 +224,22 @@ impl Rbac {
 
     fn require(&self, actor: &Principal, code: &str) -> Result<()> {
         self.inner.authorizer.require_code(actor, code)
+    }
+
+    /// The declared administrative privilege codes.
+    fn admin(&self) -> &AdminPrivileges {
+        &self.inner.config.admin
+    }
+
+    /// Whether no role but a system role (or `admin`) may carry `name`.
+    fn is_reserved_role_name(&self, name: &str) -> bool {
+        name == ADMIN
+            || self
+                .inner
+                .config
+                .system_roles
+                .iter()
+                .any(|r| r.name == name)
     }
 
     fn holds(&self, actor: &Principal, code: &str) -> bool {

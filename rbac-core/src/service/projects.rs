@@ -1,19 +1,12 @@
-//! The gateway's use-cases: registration with an e-mailed code, and projects with their
-//! API keys.
+//! Projects: API keys that belong to an owner, each with a secret and a daily request
+//! quota.
 
 use rand::distributions::{Alphanumeric, DistString};
 
 use super::{validate, Rbac};
 use crate::authorizer::Principal;
-use crate::error::{Entity, Error, Field, Result};
-use crate::model::{
-    now, AuditCategory, Change, Journal, Listing, NewAudit, Page, Project, ProjectId, User,
-};
-use crate::notify::Mail;
-
-/// The role self-registered gateway users get: no privileges (their own projects need
-/// none).
-pub const REGISTERED_ROLE: &str = "registered-user";
+use crate::error::{Entity, Error, Result};
+use crate::model::{now, AuditCategory, Change, Listing, Page, Project, ProjectId};
 
 /// Length of a project's API key.
 pub const PROJECT_KEY_CHARS: usize = 16;
@@ -21,135 +14,12 @@ pub const PROJECT_KEY_CHARS: usize = 16;
 /// Length of a project's API secret.
 pub const PROJECT_SECRET_CHARS: usize = 48;
 
-/// A self-registration verified by the code e-mailed to `email`.
-#[derive(Debug, Clone)]
-pub struct EmailRegistration {
-    /// Login name.
-    pub name: String,
-    /// Password.
-    pub password: String,
-    /// E-mail address the code was sent to.
-    pub email: String,
-    /// The code as received.
-    pub code: String,
-}
-
-fn mail_register_key(email: &str) -> String {
-    format!("mail-register:{}", crate::identity::email_key(email))
-}
-
 /// `len` letters and digits from the OS's CSPRNG.
 fn alphanumeric(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, len)
 }
 
 impl Rbac {
-    /// E-mails a registration code to `email` (for `user_name`, which must be a valid
-    /// name when given) at the request of the client at `address`: valid for the code
-    /// policy's lifetime, one send per address per resend interval, within the hourly
-    /// limits on codes. An address already registered is refused. The mail carries the
-    /// code and fixed wording only: nothing the client sent.
-    pub async fn send_registration_email(
-        &self,
-        user_name: &str,
-        email: &str,
-        address: &str,
-    ) -> Result<()> {
-        if !user_name.is_empty() {
-            validate::name("user_name", user_name)?;
-        }
-        validate::email("email", email)?;
-        if self.email_taken(email).await? {
-            return Err(Error::AlreadyExists(Field::Email));
-        }
-        let mail = self.inner.senders.mail.clone();
-        let to = email.to_string();
-        let minutes = (self.inner.config.codes.ttl / 60).max(1);
-        self.issue_code(
-            &mail_register_key(email),
-            "",
-            (super::Channel::Mail, address),
-            |code| async move {
-                mail.send(&Mail {
-                    to,
-                    subject: "Your registration code".into(),
-                    body: format!(
-                        "Hello,\r\n\r\nYour registration code is {code}. It is valid for {minutes} minutes and works once.\r\n"
-                    ),
-                    code: Some(code),
-                })
-                .await
-            },
-        )
-        .await
-    }
-
-    /// Registers a user with the default self-registration role once the e-mailed code
-    /// matches. Name and address are checked first, so a refusal does not use the code up.
-    pub async fn register_with_email(&self, input: EmailRegistration, ip: &str) -> Result<User> {
-        validate::name("user_name", &input.name)?;
-        validate::password("password", &input.password)?;
-        validate::email("email", &input.email)?;
-        let store = &self.inner.store;
-        if store.user_by_name(&input.name).await?.is_some() {
-            return Err(Error::AlreadyExists(Field::UserName));
-        }
-        if self.email_taken(&input.email).await? {
-            return Err(Error::AlreadyExists(Field::Email));
-        }
-        self.take_signup(ip).await?;
-        let role = self.system_role(REGISTERED_ROLE).await?;
-        let hash = self.inner.hasher.hash(&input.password).await?;
-        self.take_code(&mail_register_key(&input.email), &input.code, "")
-            .await?;
-        let mut user = User::blank(&input.name, hash);
-        user.email = Some(input.email);
-        user.email_verified = true;
-        user.role_id = Some(role.id);
-        let journal = Journal::audit(NewAudit {
-            user_id: None,
-            user_name: user.name.clone(),
-            category: AuditCategory::Home,
-            content: format!("register {} by e-mail from {ip}", user.name),
-            success: true,
-        });
-        self.create_claiming(&user, &journal).await
-    }
-
-    /// Whether an e-mail address is held with proof (a code): an unverified claim does not
-    /// keep its owner from registering it.
-    async fn email_taken(&self, email: &str) -> Result<bool> {
-        Ok(self
-            .inner
-            .store
-            .user_by_email(email)
-            .await?
-            .is_some_and(|holder| holder.email_verified))
-    }
-
-    /// Creates a user whose verified address or number wins over others' unverified claims,
-    /// and audits each claim it cleared.
-    pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {
-        let (created, cleared) = self.inner.store.create_user_claiming(user, journal).await?;
-        for id in cleared {
-            let entry = NewAudit {
-                user_id: Some(created.id),
-                user_name: created.name.clone(),
-                category: AuditCategory::Home,
-                content: format!(
-                    "verified registration of {} cleared the unverified e-mail or phone of user {id}",
-                    created.name
-                ),
-                success: true,
-            };
-            if let Err(e) = self.inner.store.append_audit(&entry).await {
-                tracing::warn!(error = %e, "audit append failed");
-            }
-            tracing::info!(user = id, by = %created.name, "unverified contact claim cleared");
-        }
-        Ok(created)
-    }
-
     /// Creates a project of the caller with a fresh API key (16 characters) and secret
     /// (48), from the OS's CSPRNG.
     pub async fn create_project(
@@ -198,7 +68,7 @@ impl Rbac {
     ) -> Result<Listing<Project>> {
         let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
         if owner != actor.user_id {
-            self.require(actor, "UserAccess")?;
+            self.require(actor, &self.admin().user_access)?;
         }
         let mut listing = self.inner.store.list_projects(owner, page).await?;
         if owner != actor.user_id {

@@ -28,10 +28,10 @@ pub enum InquiryTarget {
 impl Rbac {
     /// Creates a role with no privileges (needs RoleAdd).
     pub async fn create_role(&self, actor: &Principal, name: &str, remark: &str) -> Result<Role> {
-        self.require(actor, "RoleAdd")?;
+        self.require(actor, &self.admin().role_add)?;
         validate::name("role_name", name)?;
         validate::text("remark", remark)?;
-        if super::is_reserved_role_name(name) {
+        if self.is_reserved_role_name(name) {
             return Err(Error::AlreadyExists(crate::Field::RoleName));
         }
         let role = Role::new(name, remark, actor.user_name.to_string());
@@ -48,7 +48,7 @@ impl Rbac {
     /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
     /// not the built-in admin role, and a system role's name only by admin.
     pub async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
-        self.require(actor, "RoleEdit")?;
+        self.require(actor, &self.admin().role_edit)?;
         validate::name("role_name", &update.name)?;
         let mut role = self
             .inner
@@ -68,7 +68,7 @@ impl Rbac {
                     role.name
                 )));
             }
-            if super::is_reserved_role_name(&update.name) {
+            if self.is_reserved_role_name(&update.name) {
                 return Err(Error::AlreadyExists(crate::Field::RoleName));
             }
         }
@@ -94,7 +94,7 @@ impl Rbac {
     /// Deletes a role no user holds (needs RoleDelete, and a role within the actor); not the
     /// built-in admin role, and a system role only by admin.
     pub async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
-        self.require(actor, "RoleDelete")?;
+        self.require(actor, &self.admin().role_delete)?;
         let role = self.role_named(name).await?;
         if role.builtin {
             return Err(Error::Violation(
@@ -127,7 +127,7 @@ impl Rbac {
         name: &str,
         enabled: bool,
     ) -> Result<()> {
-        self.require(actor, "RoleEnableOrDisable")?;
+        self.require(actor, &self.admin().role_enable)?;
         let mut role = self.role_named(name).await?;
         if role.builtin {
             return Err(Error::Violation(
@@ -159,7 +159,7 @@ impl Rbac {
         role_name: &str,
         codes: &[String],
     ) -> Result<Role> {
-        self.require(actor, "RoleAuthority")?;
+        self.require(actor, &self.admin().role_authority)?;
         let authorizer = &self.inner.authorizer;
         let wanted = authorizer
             .registry()
@@ -213,13 +213,13 @@ impl Rbac {
 
     /// Lists roles (needs RoleAccess).
     pub async fn list_roles(&self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
-        self.require(actor, "RoleAccess")?;
+        self.require(actor, &self.admin().role_access)?;
         Ok(self.inner.store.list_roles(page).await?)
     }
 
     /// How many users hold a role (needs RoleAccess).
     pub async fn role_user_count(&self, actor: &Principal, name: &str) -> Result<(Role, u64)> {
-        self.require(actor, "RoleAccess")?;
+        self.require(actor, &self.admin().role_access)?;
         let role = self.role_named(name).await?;
         let n = self.inner.store.count_users_with_role(role.id).await?;
         Ok((role, n))
@@ -234,9 +234,12 @@ impl Rbac {
         name: &str,
     ) -> Result<Vec<String>> {
         let own = target == InquiryTarget::User && name == &*actor.user_name;
-        if !own && !self.holds(actor, "UserAccess") && !self.holds(actor, "RoleAccess") {
+        if !own
+            && !self.holds(actor, &self.admin().user_access)
+            && !self.holds(actor, &self.admin().role_access)
+        {
             return Err(Error::Forbidden {
-                missing: "UserAccess".into(),
+                missing: self.admin().user_access.clone(),
             });
         }
         match target {

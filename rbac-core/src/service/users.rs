@@ -103,7 +103,7 @@ impl Rbac {
     /// role whose privileges it holds.
     pub async fn create_user(&self, actor: Option<&Principal>, input: UserInput) -> Result<User> {
         if let Some(a) = actor {
-            self.require(a, "UserAdd")?;
+            self.require(a, &self.admin().user_add)?;
         }
         validate::name("user_name", &input.name)?;
         validate::text("user_alias", &input.alias)?;
@@ -154,7 +154,7 @@ impl Rbac {
         let mut user = stored.clone();
         let own = user.id == actor.user_id;
         if !own || edit.role_name.is_some() {
-            self.require(actor, "UserEdit")?;
+            self.require(actor, &self.admin().user_edit)?;
         }
         if let Some(alias) = edit.alias {
             validate::text("user_alias", &alias)?;
@@ -243,7 +243,7 @@ impl Rbac {
     /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
     /// stronger than the actor.
     pub async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
-        self.require(actor, "UserDelete")?;
+        self.require(actor, &self.admin().user_delete)?;
         let user = self.user_named(name).await?;
         self.delete_user_record(actor, &user).await
     }
@@ -281,7 +281,7 @@ impl Rbac {
         name: &str,
         enabled: bool,
     ) -> Result<()> {
-        self.require(actor, "UserEnableOrDisable")?;
+        self.require(actor, &self.admin().user_enable)?;
         let mut user = self.user_named(name).await?;
         if enabled && user.enabled {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
@@ -343,7 +343,7 @@ impl Rbac {
         actor: &Principal,
         query: &UserQuery,
     ) -> Result<Listing<UserView>> {
-        self.require(actor, "UserAccess")?;
+        self.require(actor, &self.admin().user_access)?;
         self.list_users_unchecked(query).await
     }
 

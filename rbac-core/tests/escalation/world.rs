@@ -27,7 +27,7 @@ pub(super) struct State {
 }
 
 pub(super) fn all_codes() -> BTreeSet<String> {
-    BUILTIN_PRIVILEGES.iter().map(|p| p.to_string()).collect()
+    CODES.iter().map(|p| p.to_string()).collect()
 }
 
 impl State {
@@ -143,6 +143,11 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
             address: UNTHROTTLED,
             ..LoginThrottle::default()
         },
+        organisations: vec![Organisation {
+            id: 2,
+            name: "two".into(),
+        }],
+        system_roles: SYSTEM_ROLES.to_vec(),
         ..RbacConfig::default()
     };
     let inbox = Arc::new(Inbox::default());
@@ -152,7 +157,7 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
     };
     let rbac = Rbac::new_with(
         Arc::new(MemoryStore::new()),
-        Arc::new(PrivilegeRegistry::builtin()),
+        Arc::new(PrivilegeRegistry::new(CODES)),
         JwtCodec::new(JwtKey::from_secret("escalation-test-secret-escalation"), []),
         config,
         senders,
@@ -167,17 +172,14 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
         async move { rbac.role_named(name).await.expect("system role").id }
     };
     let (registered, primary, sub) = (
-        id_of(REGISTERED_ROLE).await,
-        id_of(PRIMARY_ROLE).await,
-        id_of(SUB_ACCOUNT_ROLE).await,
+        id_of(SELF_ROLE).await,
+        id_of(OWNER_ROLE).await,
+        id_of(MEMBER_ROLE).await,
     );
     // Roles with random starting grants, and every user in one of them.
     for (r, codes) in ROLES.iter().zip(initial) {
         rbac.create_role(&admin, r, "").await.expect("role");
-        let codes: Vec<String> = codes
-            .iter()
-            .map(|c| BUILTIN_PRIVILEGES[*c].to_string())
-            .collect();
+        let codes: Vec<String> = codes.iter().map(|c| CODES[*c].to_string()).collect();
         rbac.grant(&admin, r, &codes).await.expect("grant");
     }
     for (i, u) in USERS.iter().enumerate() {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use rbac_core::service::{
     as_data, AuditFilter, InquiryTarget, LoginInput, RoleUpdate, UserEdit, UserInput,
 };
-use rbac_core::{Code, Error, Order, UserQuery};
+use rbac_core::{AdminPrivileges, Error, Order, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::codes::Code;
 use super::{datetime, guarded, parse_datetime, Actor, ClientAddr};
 use crate::app::AppState;
 
@@ -31,6 +32,24 @@ mod users;
 
 pub use super::envelope::*;
 pub use answers::*;
+
+/// The privilege codes of the platform document (table 2, `Null` aside), as the
+/// administrative use-cases check them.
+pub fn admin_privileges() -> AdminPrivileges {
+    AdminPrivileges {
+        user_access: "UserAccess".into(),
+        user_add: "UserAdd".into(),
+        user_edit: "UserEdit".into(),
+        user_delete: "UserDelete".into(),
+        user_enable: "UserEnableOrDisable".into(),
+        role_access: "RoleAccess".into(),
+        role_add: "RoleAdd".into(),
+        role_edit: "RoleEdit".into(),
+        role_delete: "RoleDelete".into(),
+        role_enable: "RoleEnableOrDisable".into(),
+        role_authority: "RoleAuthority".into(),
+    }
+}
 
 /// The platform routes, each with its privilege requirement.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {

@@ -5,20 +5,22 @@
 //! Same envelope and codes as the platform surface (`login` and `platform/logout` are the
 //! platform's handlers); a used-up quota answers HTTP 429 in that envelope.
 
+pub mod registration;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rbac_core::service::EmailRegistration;
-use rbac_core::{Code, Error, Field, Project};
+use rbac_core::{Error, Field, Project};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::codes::Code;
 use super::envelope::{
     page, required, Empty, Envelope, JsonBody, PlatformError, PlatformRejection, Reply, Result,
 };
@@ -141,10 +143,14 @@ async fn auth_code(
     JsonBody(body): JsonBody<AuthCodeReq>,
 ) -> Result<Reply> {
     let email = required("email", body.email)?;
-    app.rbac
-        .send_registration_email(body.user_name.as_deref().unwrap_or(""), &email, &addr.ip())
-        .await
-        .map_err(refusal)?;
+    registration::send_registration_email(
+        &app.rbac,
+        body.user_name.as_deref().unwrap_or(""),
+        &email,
+        &addr.ip(),
+    )
+    .await
+    .map_err(refusal)?;
     Ok(Reply::empty())
 }
 
@@ -175,14 +181,13 @@ async fn register(
     addr: ClientAddr,
     JsonBody(body): JsonBody<RegisterReq>,
 ) -> Result<Reply> {
-    let input = EmailRegistration {
+    let input = registration::EmailRegistration {
         name: required("user_name", body.user_name)?,
         password: required("password", body.password)?,
         email: required("email", body.email)?,
         code: required("reg_code", body.reg_code)?,
     };
-    app.rbac
-        .register_with_email(input, &addr.ip())
+    registration::register_with_email(&app.rbac, input, &addr.ip())
         .await
         .map_err(refusal)?;
     Ok(Reply::empty())

@@ -1,5 +1,5 @@
-//! The use-cases of REST user resources: read, update, change password and delete by
-//! name, with "oneself, or an administrator" rules.
+//! Users addressed by name: read, change password and delete, with "oneself, or an
+//! administrator" rules.
 
 use super::{validate, Rbac, ADMIN};
 use crate::authorizer::Principal;
@@ -10,7 +10,7 @@ impl Rbac {
     /// A user by name: oneself, or anyone with UserAccess.
     pub async fn view_user(&self, actor: &Principal, name: &str) -> Result<User> {
         if name != &*actor.user_name {
-            self.require(actor, "UserAccess")?;
+            self.require(actor, &self.admin().user_access)?;
         }
         self.user_named(name).await
     }
@@ -28,7 +28,7 @@ impl Rbac {
     ) -> Result<()> {
         let own = name == &*actor.user_name;
         if !own {
-            self.require(actor, "UserEdit")?;
+            self.require(actor, &self.admin().user_edit)?;
         }
         validate::password("newPassword", new)?;
         let user = self.user_named(name).await?;
@@ -64,7 +64,7 @@ impl Rbac {
     /// idempotent); if any name is the built-in admin, the actor, or a user stronger than
     /// the actor, nothing is deleted.
     pub async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
-        self.require(actor, "UserDelete")?;
+        self.require(actor, &self.admin().user_delete)?;
         let mut targets = Vec::with_capacity(names.len());
         for name in names {
             if name == ADMIN {

@@ -3,11 +3,12 @@
 //!
 //! Errors are the HTTP status plus `{"code": N, "message": "..."}` with that server's codes.
 
+mod rules;
+
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::service::validate::iam as rules;
 use rbac_core::service::{LoginInput, UserEdit, UserInput};
 use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
@@ -71,6 +72,7 @@ impl From<Error> for IamError {
             }
             Error::SendFailed(_) => (S::INTERNAL_SERVER_ERROR, 100001),
             Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, 100101),
+            _ => (S::INTERNAL_SERVER_ERROR, 100001),
         };
         let message = match (&e, code) {
             (_, 110002) => "User already exist.".to_string(),

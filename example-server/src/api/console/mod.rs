@@ -7,11 +7,13 @@
 //! 409 already exists, 429 too many, 500 server) with `msg` in words, and the HTTP status
 //! is that code.
 
+pub mod accounts;
+
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::service::{LoginInput, PrimaryRegistration, SubAccount};
+use rbac_core::service::LoginInput;
 use rbac_core::{Entity, Error};
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
 use serde::{Deserialize, Serialize};
@@ -62,7 +64,7 @@ impl From<Error> for ConsoleError {
             | Error::TooSoon { .. }
             | Error::QuotaExceeded { .. }
             | Error::Busy => S::TOO_MANY_REQUESTS,
-            Error::SendFailed(_) | Error::Internal(_) => S::INTERNAL_SERVER_ERROR,
+            _ => S::INTERNAL_SERVER_ERROR,
         };
         let msg = match &e {
             Error::Unauthenticated(why) => format!("not logged in: {why}"),
@@ -211,7 +213,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .renderer(ConsoleRejection)
         // Checked before the body is read: a caller who may not add sub-accounts learns
         // nothing about the fields.
-        .require_code("SubAccountAdd");
+        .require_code(accounts::SUB_ACCOUNT_ADD);
     OpenApiRouter::new()
         .routes(routes!(existence))
         .routes(routes!(sms_code))
@@ -321,9 +323,7 @@ async fn sms_code(
             Error::invalid("mobilePhone", "codes are not sent to this number format").into(),
         );
     }
-    app.rbac
-        .send_registration_sms(&phone, organisation, &addr.ip())
-        .await?;
+    accounts::send_registration_sms(&app.rbac, &phone, organisation, &addr.ip()).await?;
     Ok(ok(Null))
 }
 
@@ -370,7 +370,7 @@ async fn register(
     if confirm != password {
         return Err(ConsoleError::bad("confirmPassword does not match password"));
     }
-    let input = PrimaryRegistration {
+    let input = accounts::PrimaryRegistration {
         name,
         password,
         phone: text("mobilePhone", body.mobile_phone)?,
@@ -378,7 +378,7 @@ async fn register(
         organisation: required("departmentId", body.department_id)?,
         ip: addr.ip(),
     };
-    let user = app.rbac.register_primary(input).await?;
+    let user = accounts::register_primary(&app.rbac, input).await?;
     Ok(ok(user.id))
 }
 
@@ -447,7 +447,7 @@ async fn add_sub_account(
     .into_iter()
     .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| (k.to_string(), v)))
     .collect();
-    let input = SubAccount {
+    let input = accounts::SubAccount {
         name: text("username", body.username)?,
         password: text("password", body.password)?,
         phone: text("mobilePhone", body.mobile_phone)?,
@@ -458,7 +458,7 @@ async fn add_sub_account(
         attributes,
         notify: true,
     };
-    let user = app.rbac.add_sub_account(&actor, input).await?;
+    let user = accounts::add_sub_account(&app.rbac, &actor, input).await?;
     Ok(ok(user.id))
 }
 

@@ -1,0 +1,197 @@
+//! Accounts that people make for themselves or for others: self-registration proved by a
+//! one-time code, members an account creates under itself, organisations as a grouping
+//! of users, and login into an organisation with a sliding opaque token.
+
+use super::codes::CodeProof;
+use super::{validate, LoginInput, LoginOutcome, Rbac};
+use crate::authorizer::Principal;
+use crate::error::{Entity, Error, Field, Result};
+use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
+use crate::notify::{Sms, SmsContent};
+
+/// A self-registration proved by a one-time code sent to the address or number it claims.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The new user: name, contact fields (marked verified where the code proves them),
+    /// organisation and attributes; its role and password hash are set here.
+    pub user: User,
+    /// Its password.
+    pub password: String,
+    /// The stable key of the system role it gets.
+    pub role: String,
+    /// The code that proves the claimed address or number.
+    pub proof: CodeProof,
+    /// The client's address (counted against the hourly sign-up limit).
+    pub client: String,
+    /// The audit entry's words.
+    pub audit: String,
+}
+
+/// A user an account creates under itself (its members), with a system role.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The new user: name, contact fields, organisation and attributes; its role, owner,
+    /// creator and password hash are set here.
+    pub user: User,
+    /// Its password.
+    pub password: String,
+    /// The stable key of the system role it gets (one whose privileges the creator holds).
+    pub role: String,
+    /// Text the password to the member's phone number.
+    pub notify: bool,
+    /// The audit entry's words.
+    pub audit: String,
+}
+
+impl Rbac {
+    /// An organisation by id.
+    pub async fn organisation(&self, id: i64) -> Result<Organisation> {
+        self.inner
+            .store
+            .organisation(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::Organisation))
+    }
+
+    /// Every organisation.
+    pub async fn organisations(&self) -> Result<Vec<Organisation>> {
+        Ok(self.inner.store.list_organisations().await?)
+    }
+
+    /// Whether a user of this name (or one that folds to the same key) exists.
+    pub async fn user_exists(&self, name: &str) -> Result<bool> {
+        Ok(self.inner.store.user_by_name(name).await?.is_some())
+    }
+
+    /// Whether an e-mail address is held with proof (a code): an unverified claim does not
+    /// keep its owner from registering it.
+    pub async fn email_taken(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .user_by_email(email)
+            .await?
+            .is_some_and(|holder| holder.email_verified))
+    }
+
+    /// Registers a user once its code matches. Every other check comes first (name taken,
+    /// a verified e-mail address taken, the sign-up limit), so a refused registration
+    /// does not use the code up; a verified address or number wins over others'
+    /// unverified claims to it.
+    pub async fn register(&self, input: Registration) -> Result<User> {
+        let mut user = input.user;
+        validate::name("name", &user.name)?;
+        validate::password("password", &input.password)?;
+        if self.user_exists(&user.name).await? {
+            return Err(Error::AlreadyExists(Field::UserName));
+        }
+        if let Some(email) = user.email.as_deref().filter(|_| user.email_verified) {
+            if self.email_taken(email).await? {
+                return Err(Error::AlreadyExists(Field::Email));
+            }
+        }
+        self.take_signup(&input.client).await?;
+        let role = self.system_role(&input.role).await?;
+        user.password_hash = self.inner.hasher.hash(&input.password).await?;
+        self.take_code(&input.proof).await?;
+        user.role_id = Some(role.id);
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: user.name.clone(),
+            category: AuditCategory::Home,
+            content: input.audit,
+            success: true,
+        });
+        self.create_claiming(&user, &journal).await
+    }
+
+    /// Creates a member of the caller, which needs `privilege` and must hold every
+    /// privilege of the member's role; with `notify`, texts the member its password
+    /// (counted against the creator's hourly limit before anything is written).
+    pub async fn create_member(
+        &self,
+        actor: &Principal,
+        privilege: &str,
+        input: Member,
+    ) -> Result<User> {
+        self.require(actor, privilege)?;
+        let mut user = input.user;
+        validate::name("name", &user.name)?;
+        validate::password("password", &input.password)?;
+        let owner = self
+            .inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(crate::AuthFailure::UserGone))?;
+        let role = self.system_role(&input.role).await?;
+        self.ensure_role_within(actor, &role, "assign").await?;
+        if input.notify {
+            self.take_password_sms(owner.id).await?;
+        }
+        user.password_hash = self.inner.hasher.hash(&input.password).await?;
+        user.role_id = Some(role.id);
+        user.parent_id = Some(owner.id);
+        user.creator = owner.name.clone();
+        let journal = self.journal(Some(actor), AuditCategory::System, input.audit);
+        let user = self.inner.store.create_user(&user, &journal).await?;
+        if input.notify {
+            let sms = Sms {
+                phone: user.phone.clone(),
+                content: SmsContent::Password(input.password),
+            };
+            // The account exists whatever happens to the text: the creator set the password.
+            if let Err(e) = self.inner.senders.sms.send(&sms).await {
+                tracing::warn!(error = %e, user = %user.name, "password SMS to a new member failed");
+            }
+        }
+        Ok(user)
+    }
+
+    /// Creates a user whose verified address or number wins over others' unverified claims,
+    /// and audits each claim it cleared.
+    pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {
+        let (created, cleared) = self.inner.store.create_user_claiming(user, journal).await?;
+        for id in cleared {
+            let entry = NewAudit {
+                user_id: Some(created.id),
+                user_name: created.name.clone(),
+                category: AuditCategory::Home,
+                content: format!(
+                    "verified registration of {} cleared the unverified e-mail or phone of user {id}",
+                    created.name
+                ),
+                success: true,
+            };
+            if let Err(e) = self.inner.store.append_audit(&entry).await {
+                tracing::warn!(error = %e, "audit append failed");
+            }
+            tracing::info!(user = id, by = %created.name, "unverified contact claim cleared");
+        }
+        Ok(created)
+    }
+
+    /// Logs in to an organisation: on success an opaque token whose expiry slides with use.
+    /// A user of another organisation is refused like a wrong password.
+    pub async fn login_to_organisation(
+        &self,
+        input: &LoginInput,
+        organisation: i64,
+    ) -> Result<LoginOutcome> {
+        self.organisation(organisation).await?;
+        self.login_as(input, SessionKind::Opaque, Some(organisation))
+            .await
+    }
+
+    /// Stores the configured organisations (renaming any whose name changed). Safe to run
+    /// from several instances at once.
+    pub(crate) async fn store_organisations(&self) -> Result<()> {
+        let store = &self.inner.store;
+        for org in &self.inner.config.organisations {
+            if store.organisation(org.id).await?.as_ref() != Some(org) {
+                store.put_organisation(org).await?;
+            }
+        }
+        Ok(())
+    }
+}
