@@ -1,9 +1,12 @@
 //! Credentials as presented, and the port that turns them into a principal.
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 
 use crate::authorizer::{Authorizer, Principal};
 use crate::error::{AuthFailure, Error, Result};
+use crate::privilege::{PrivilegeRegistry, Requirement};
 
 /// A credential as a request presents it.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,32 +39,68 @@ impl std::fmt::Debug for Credential {
     }
 }
 
-/// Turns a credential into a principal; the layer's one dependency.
+/// What is known of the request a credential came with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestContext<'a> {
+    /// The client's address as the application resolved it (after its trusted proxies),
+    /// if known: password credentials are throttled per address as well as per account.
+    pub address: Option<IpAddr>,
+    /// The request's path.
+    pub path: &'a str,
+}
+
+/// Turns a credential into a principal. [`Authorizer`] verifies tokens and API keys, an
+/// `Rbac` passwords too; an application's own verifier (OIDC, mTLS, …) implements this
+/// and plugs into the same layer.
 #[async_trait]
 pub trait Authenticate: Send + Sync {
-    /// Verifies a credential.
-    async fn authenticate(&self, credential: &Credential) -> Result<Principal>;
-    /// Verifies a credential a client at `address` presented (its IP address as text,
-    /// empty when unknown), so password credentials are throttled per address too.
-    async fn authenticate_from(&self, credential: &Credential, address: &str) -> Result<Principal> {
-        let _ = address;
-        self.authenticate(credential).await
+    /// Verifies a credential the request described by `context` presented.
+    async fn authenticate(
+        &self,
+        credential: &Credential,
+        context: &RequestContext<'_>,
+    ) -> Result<Principal>;
+}
+
+/// Checks a principal's privileges: what the layer needs besides authentication.
+pub trait Authorize: Send + Sync {
+    /// The privilege codes requirements are resolved against.
+    fn registry(&self) -> &PrivilegeRegistry;
+
+    /// `Ok` when the principal meets the requirement, else `Forbidden` naming a code.
+    fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()>;
+
+    /// Notes a refusal for audit (by default, nothing).
+    fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {
+        let _ = (principal, missing, path);
     }
-    /// The authorizer that checks the principal's privileges.
-    fn authorizer(&self) -> &Authorizer;
 }
 
 #[async_trait]
 impl Authenticate for Authorizer {
-    async fn authenticate(&self, credential: &Credential) -> Result<Principal> {
+    async fn authenticate(
+        &self,
+        credential: &Credential,
+        _context: &RequestContext<'_>,
+    ) -> Result<Principal> {
         match credential {
             Credential::Token(token) => self.authenticate_token(token).await,
             Credential::ApiKey { key, secret } => self.authenticate_api_key(key, secret).await,
             Credential::Basic { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
         }
     }
+}
 
-    fn authorizer(&self) -> &Authorizer {
-        self
+impl Authorize for Authorizer {
+    fn registry(&self) -> &PrivilegeRegistry {
+        Authorizer::registry(self)
+    }
+
+    fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        Authorizer::require(self, principal, requirement)
+    }
+
+    fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {
+        Authorizer::record_denial(self, principal, missing, path);
     }
 }

@@ -21,7 +21,7 @@ pub mod token;
 pub mod conformance;
 
 pub use authorizer::{Authorizer, AuthorizerConfig, CacheStats, Principal, RoleGrant};
-pub use credential::{Authenticate, Credential};
+pub use credential::{Authenticate, Authorize, Credential, RequestContext};
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
 pub use memory::MemoryStore;
 pub use model::*;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use rbac_core::{Authenticate, Requirement};
+use rbac_core::{Authenticate, Authorize, Requirement};
 use tower::Layer;
 
 use crate::credential::CredentialSource;
@@ -35,23 +35,25 @@ impl std::fmt::Display for UnknownPrivilege {
 
 impl std::error::Error for UnknownPrivilege {}
 
-/// What [`RbacLayer::new`] authenticates through: `&Rbac` (tokens and passwords), or an
-/// `Arc` of any [`Authenticate`] (an `Authorizer`, or an application's own verifier such
-/// as OIDC or mTLS).
+/// What [`RbacLayer::new`] authenticates and checks through: `&Rbac` (tokens, passwords and
+/// API keys), or an `Arc<Authorizer>` (tokens and API keys). An application's own
+/// verifier (OIDC, mTLS, …) replaces the first with
+/// [`authenticate_with`](RbacLayer::authenticate_with), or both come apart through
+/// [`RbacLayer::from_parts`].
 pub trait IntoAuthenticate {
-    /// The authenticator, shared by every clone of the layer.
-    fn into_authenticate(self) -> Arc<dyn Authenticate>;
+    /// The authenticator and the privilege checker, shared by every clone of the layer.
+    fn into_parts(self) -> (Arc<dyn Authenticate>, Arc<dyn Authorize>);
 }
 
-impl<A: Authenticate + 'static> IntoAuthenticate for Arc<A> {
-    fn into_authenticate(self) -> Arc<dyn Authenticate> {
-        self
+impl IntoAuthenticate for Arc<rbac_core::Authorizer> {
+    fn into_parts(self) -> (Arc<dyn Authenticate>, Arc<dyn Authorize>) {
+        (self.clone(), self)
     }
 }
 
 impl IntoAuthenticate for &rbac_core::Rbac {
-    fn into_authenticate(self) -> Arc<dyn Authenticate> {
-        Arc::new(self.clone())
+    fn into_parts(self) -> (Arc<dyn Authenticate>, Arc<dyn Authorize>) {
+        (Arc::new(self.clone()), self.authorizer().clone())
     }
 }
 
@@ -137,6 +139,7 @@ impl Decisions {
 #[derive(Clone)]
 pub struct RbacLayer<R = PlainRejection> {
     pub(crate) auth: Arc<dyn Authenticate>,
+    pub(crate) check: Arc<dyn Authorize>,
     pub(crate) sources: Arc<[CredentialSource]>,
     pub(crate) need: Requirement,
     pub(crate) decisions: Decisions,
@@ -157,11 +160,18 @@ impl RbacLayer<PlainRejection> {
     /// tokens and passwords), reading `Authorization: Bearer`, requiring authentication
     /// only, rendering refusals as plain 401/403.
     pub fn new(auth: impl IntoAuthenticate) -> Self {
-        let auth = auth.into_authenticate();
+        let (auth, check) = auth.into_parts();
+        Self::from_parts(auth, check)
+    }
+
+    /// A layer authenticating through `auth` and checking privileges through `check`
+    /// (otherwise as [`new`](Self::new)).
+    pub fn from_parts(auth: Arc<dyn Authenticate>, check: Arc<dyn Authorize>) -> Self {
         let need = Requirement::Authenticated;
-        let decisions = Decisions::for_need(&need, auth.authorizer().registry());
+        let decisions = Decisions::for_need(&need, check.registry());
         RbacLayer {
             auth,
+            check,
             sources: Arc::from(vec![CredentialSource::Bearer]),
             need,
             decisions,
@@ -177,10 +187,18 @@ impl<R> RbacLayer<R> {
         self
     }
 
+    /// Authenticates through an application's own verifier (OIDC, mTLS, …); privileges
+    /// are still checked by the checker the layer was made with.
+    pub fn authenticate_with(mut self, verifier: impl Authenticate + 'static) -> Self {
+        self.auth = Arc::new(verifier);
+        self
+    }
+
     /// Renders refusals with a surface's renderer.
     pub fn renderer<R2>(self, renderer: R2) -> RbacLayer<R2> {
         RbacLayer {
             auth: self.auth,
+            check: self.check,
             sources: self.sources,
             need: self.need,
             decisions: self.decisions,
@@ -195,13 +213,13 @@ impl<R> RbacLayer<R> {
     /// [`try_require_code`](Self::try_require_code) for the fallible form).
     pub fn require(self, need: impl IntoRequirement) -> Self {
         let requirement = need
-            .into_requirement(self.auth.authorizer().registry())
+            .into_requirement(self.check.registry())
             .unwrap_or_else(|e| panic!("{e}"));
         self.with_need(requirement)
     }
 
     fn with_need(mut self, need: Requirement) -> Self {
-        self.decisions = Decisions::for_need(&need, self.auth.authorizer().registry());
+        self.decisions = Decisions::for_need(&need, self.check.registry());
         self.need = need;
         self
     }
@@ -249,7 +267,7 @@ impl<R> RbacLayer<R> {
         codes: &[&str],
         make: impl FnOnce(Vec<rbac_core::PrivilegeId>) -> Requirement,
     ) -> Result<Self, UnknownPrivilege> {
-        let registry = self.auth.authorizer().registry().clone();
+        let registry = self.check.registry();
         let mut ids = Vec::with_capacity(codes.len());
         for code in codes {
             match registry.id(code) {

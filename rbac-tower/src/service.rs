@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use rbac_core::AuthFailure;
+use rbac_core::{AuthFailure, RequestContext};
 use tower::Service;
 
 use crate::credential::first_credential;
@@ -64,13 +64,11 @@ where
                 layer.decisions.unauthenticated.increment(1);
                 return refuse(Rejection::Unauthenticated(AuthFailure::Missing));
             };
-            let authorizer = layer.auth.authorizer();
-            let address = req
-                .extensions()
-                .get::<ClientAddress>()
-                .map(|a| a.0.to_string())
-                .unwrap_or_default();
-            let principal = match layer.auth.authenticate_from(&credential, &address).await {
+            let context = RequestContext {
+                address: req.extensions().get::<ClientAddress>().map(|a| a.0),
+                path: req.uri().path(),
+            };
+            let principal = match layer.auth.authenticate(&credential, &context).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::debug!(error = %e, path = %req.uri().path(), "authentication refused");
@@ -81,7 +79,7 @@ where
                     return refuse(rejection);
                 }
             };
-            let outcome = authorizer.require(&principal, &layer.need);
+            let outcome = layer.check.require(&principal, &layer.need);
             if let Err(e) = outcome {
                 layer.decisions.denied.increment(1);
                 let rejection = Rejection::from_error(&e);
@@ -92,7 +90,9 @@ where
                         path = %req.uri().path(),
                         "access denied: missing privilege"
                     );
-                    authorizer.record_denial(&principal, missing, req.uri().path());
+                    layer
+                        .check
+                        .record_denial(&principal, missing, req.uri().path());
                 }
                 return refuse(rejection);
             }

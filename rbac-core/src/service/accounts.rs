@@ -456,19 +456,16 @@ impl Rbac {
 
 #[async_trait::async_trait]
 impl crate::credential::Authenticate for Rbac {
-    async fn authenticate(&self, credential: &crate::credential::Credential) -> Result<Principal> {
-        self.authenticate_from(credential, "").await
-    }
-
-    async fn authenticate_from(
+    async fn authenticate(
         &self,
         credential: &crate::credential::Credential,
-        address: &str,
+        context: &crate::credential::RequestContext<'_>,
     ) -> Result<Principal> {
         match credential {
-            crate::credential::Credential::Token(token) => self.authenticate(token).await,
+            crate::credential::Credential::Token(token) => Rbac::authenticate(self, token).await,
             crate::credential::Credential::Basic { user, password } => {
-                self.authenticate_password(user, password, address).await
+                let address = context.address.map(|a| a.to_string()).unwrap_or_default();
+                self.authenticate_password(user, password, &address).await
             }
             crate::credential::Credential::ApiKey { key, secret } => {
                 self.inner
@@ -477,9 +474,5 @@ impl crate::credential::Authenticate for Rbac {
                     .await
             }
         }
-    }
-
-    fn authorizer(&self) -> &crate::authorizer::Authorizer {
-        &self.inner.authorizer
     }
 }

@@ -131,7 +131,7 @@ super::json_extractor!(
 
 /// The IAM routes.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
-    let layer = RbacLayer::new(std::sync::Arc::new(state.rbac.clone()))
+    let layer = RbacLayer::new(&state.rbac)
         .sources([CredentialSource::Bearer, CredentialSource::Basic])
         .renderer(IamRejection);
     let need = |code: &str| layer.clone().require_code(code);
