@@ -14,25 +14,9 @@ use tokio::net::TcpListener;
 
 use crate::api;
 use crate::config::Config;
-use crate::metrics::{self, MetricsAccess};
+use crate::metrics;
 use crate::serve;
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    /// The use-case services.
-    pub rbac: Rbac,
-    /// Renders the Prometheus exposition.
-    pub metrics: PrometheusHandle,
-    /// Who may read `/metrics`.
-    pub metrics_access: MetricsAccess,
-    /// The gateway's upstream and public endpoints.
-    pub gateway: Arc<api::gateway::GatewayConfig>,
-    /// The console's own rules (the phone formats it texts).
-    pub console: Arc<api::console::ConsoleConfig>,
-    /// The SQL store itself, for readiness (reachable, schema current).
-    pub sql: rbac_sqlx::SqlStore,
-}
+pub use crate::state::AppState;
 
 /// A boxed error for start-up and the command-line tools.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -143,7 +127,7 @@ async fn serve_with(
     rbac: Rbac,
     metrics: PrometheusHandle,
 ) -> Result<(), BoxError> {
-    let gateway = api::gateway::GatewayConfig::new(
+    let gateway = crate::state::GatewayConfig::new(
         config.gateway_upstream.as_deref(),
         config.gateway_endpoints.clone(),
         config.request_timeout(),
@@ -167,7 +151,7 @@ async fn serve_with(
         metrics,
         metrics_access: config.metrics_access,
         gateway: Arc::new(gateway),
-        console: Arc::new(api::console::ConsoleConfig::new(
+        console: Arc::new(crate::state::ConsoleConfig::new(
             &config.sms_phone_patterns,
         )?),
         sql,

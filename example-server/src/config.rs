@@ -8,8 +8,18 @@ use rbac_core::service::LoginThrottle;
 use rbac_core::service::{AbuseLimits, CodePolicy};
 use rbac_core::{Organisation, ThrottlePolicy};
 
-use crate::metrics::MetricsAccess;
 use crate::serve::Limits;
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MetricsAccess {
+    /// Anyone who can reach the listener.
+    Open,
+    /// Clients connecting from a loopback address; others need a token holding UserAccess.
+    Loopback,
+    /// Everyone needs a token holding UserAccess.
+    Token,
+}
 
 /// Every setting of the server. Each has a flag and an environment variable; a TOML file
 /// (`--config`) may set any of them too. Precedence: flag, then environment, then file,
@@ -385,68 +395,4 @@ fn parse_organisation(s: &str) -> Result<Organisation, String> {
         id,
         name: name.to_string(),
     })
-}
-
-/// Reads the TOML file named by `--config`/`RBAC_CONFIG` in `args` (if any) and, for every
-/// key it sets, sets the matching environment variable unless the environment already has
-/// it, so flags and environment keep precedence over the file. Call before any thread starts.
-pub fn apply_config_file(args: &[std::ffi::OsString]) -> Result<(), String> {
-    let mut path = std::env::var_os("RBAC_CONFIG").map(std::path::PathBuf::from);
-    let mut it = args.iter().map(|a| a.to_string_lossy().into_owned());
-    while let Some(arg) = it.next() {
-        if arg == "--config" {
-            path = it.next().map(std::path::PathBuf::from);
-        } else if let Some(p) = arg.strip_prefix("--config=") {
-            path = Some(std::path::PathBuf::from(p));
-        }
-    }
-    let Some(path) = path else { return Ok(()) };
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("--config {}: {e}", path.display()))?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?;
-    let command = <crate::cli::Cli as clap::CommandFactory>::command();
-    for (key, value) in table {
-        let long = key.replace('_', "-");
-        let arg = command
-            .get_arguments()
-            .find(|a| a.get_long() == Some(long.as_str()))
-            .ok_or_else(|| format!("--config {}: unknown setting `{key}`", path.display()))?;
-        let env = arg.get_env().ok_or_else(|| {
-            format!(
-                "--config {}: `{key}` cannot be set from a file",
-                path.display()
-            )
-        })?;
-        let text = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            toml::Value::Array(items) => items
-                .iter()
-                .map(|v| match v {
-                    toml::Value::String(s) => Ok(s.clone()),
-                    toml::Value::Integer(i) => Ok(i.to_string()),
-                    toml::Value::Float(f) => Ok(f.to_string()),
-                    toml::Value::Boolean(b) => Ok(b.to_string()),
-                    _ => Err(format!(
-                        "--config {}: `{key}` holds a list of non-scalar values",
-                        path.display()
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-            other => {
-                return Err(format!(
-                    "--config {}: `{key}` = {other:?} is not a value a flag takes",
-                    path.display()
-                ))
-            }
-        };
-        if std::env::var_os(env).is_none() {
-            std::env::set_var(env, text);
-        }
-    }
-    Ok(())
 }

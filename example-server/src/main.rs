@@ -7,13 +7,14 @@ mod config;
 mod metrics;
 mod notify;
 mod serve;
+mod state;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     // The settings file becomes environment variables before any thread exists.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Err(e) = config::apply_config_file(&args) {
+    if let Err(e) = cli::apply_config_file(&args) {
         eprintln!("example-server: {e}");
         return std::process::ExitCode::FAILURE;
     }

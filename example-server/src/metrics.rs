@@ -15,25 +15,15 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use rbac_core::{now, Rbac};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::api::ClientAddr;
-use crate::app::AppState;
+use crate::config::MetricsAccess;
+use crate::serve::ClientAddr;
+use crate::state::AppState;
 
 /// Latency buckets, in seconds: 100 µs to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     5.0, 10.0,
 ];
-
-/// Who may read `/metrics`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MetricsAccess {
-    /// Anyone who can reach the listener.
-    Open,
-    /// Clients connecting from a loopback address; others need a token holding UserAccess.
-    Loopback,
-    /// Everyone needs a token holding UserAccess.
-    Token,
-}
 
 /// Installs the process-wide Prometheus recorder (before any layer resolves its counters).
 pub fn install() -> Result<PrometheusHandle, Box<dyn std::error::Error + Send + Sync>> {

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
@@ -182,5 +183,29 @@ mod tests {
         // A client cannot hide behind a forged left-most entry: the nearest untrusted hop wins.
         let h = hdrs("198.51.100.1, 203.0.113.9");
         assert_eq!(client_socket(proxy, &h, &trusted), at("203.0.113.9:0"));
+    }
+}
+
+/// The client's socket address as text (`IP:port`), empty when unknown.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl ClientAddr {
+    /// The client's IP address as text.
+    pub fn ip(&self) -> String {
+        self.0.map(|a| a.ip().to_string()).unwrap_or_default()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
     }
 }

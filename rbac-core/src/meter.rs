@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::model::{utc_day, Project, ProjectId, RequestCount, Timestamp};
-use crate::store::Store;
+use crate::store::ProjectStore;
 
 /// Requests the first reservation of a project asks for: the store sees one round trip
 /// per slice.
@@ -127,7 +127,11 @@ impl ProjectMeter {
 
     /// Counts one request at `at` unless the day's quota is used up across every instance
     /// on the store: `Ok(false)` when it is, and the request is not counted.
-    pub async fn try_take(&self, store: &dyn Store, at: Timestamp) -> crate::error::Result<bool> {
+    pub async fn try_take(
+        &self,
+        store: &dyn ProjectStore,
+        at: Timestamp,
+    ) -> crate::error::Result<bool> {
         if let Some(taken) = self.take_leased(at) {
             return Ok(taken);
         }
@@ -218,7 +222,11 @@ impl RequestMeters {
     /// Writes every pending count in one batch (on failure the counts stay pending), and
     /// gives back the slices of projects unused here for `idle` (zero: all of them, as at
     /// shutdown). Returns how many requests were written.
-    pub async fn flush(&self, store: &dyn Store, idle: Duration) -> crate::error::Result<i64> {
+    pub async fn flush(
+        &self,
+        store: &dyn ProjectStore,
+        idle: Duration,
+    ) -> crate::error::Result<i64> {
         let meters: Vec<Arc<ProjectMeter>> = self.lock().values().cloned().collect();
         for m in &meters {
             let unused = {

@@ -298,17 +298,26 @@ pub trait ChangeLog: Send + Sync {
     async fn prune_changes(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
-/// Everything a deployment stores, behind one handle.
+/// What authenticating and checking need (the [`Authorizer`](crate::Authorizer) and so the
+/// layer): users, roles, sessions, API keys, and the audit entry of a refusal. A backend
+/// that serves only the layer implements these five.
+pub trait AuthorizerStore:
+    UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + Send + Sync
+{
+}
+
+impl<T> AuthorizerStore for T where
+    T: UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + Send + Sync
+{
+}
+
+/// Everything a deployment stores, behind one handle (what the use-cases need).
 pub trait Store:
-    UserStore
-    + RoleStore
-    + SessionStore
-    + AuditStore
+    AuthorizerStore
     + SettingStore
     + ThrottleStore
     + OrganisationStore
     + CodeStore
-    + ProjectStore
     + ChangeLog
     + Send
     + Sync
@@ -316,15 +325,11 @@ pub trait Store:
 }
 
 impl<T> Store for T where
-    T: UserStore
-        + RoleStore
-        + SessionStore
-        + AuditStore
+    T: AuthorizerStore
         + SettingStore
         + ThrottleStore
         + OrganisationStore
         + CodeStore
-        + ProjectStore
         + ChangeLog
         + Send
         + Sync

@@ -3,11 +3,9 @@
 use std::sync::Arc;
 
 use rbac_core::{Authenticate, Authorize, Requirement};
-use tower::Layer;
 
 use crate::credential::CredentialSource;
 use crate::reject::PlainRejection;
-use crate::service::RbacService;
 
 /// A route named a privilege code the registry does not know (a misspelling, or a code
 /// the application never declared): an error when the layer is built, never a silent
@@ -285,17 +283,6 @@ impl<R> RbacLayer<R> {
             });
         }
         Ok(self.with_need(make(ids)))
-    }
-}
-
-impl<S, R: Clone> Layer<S> for RbacLayer<R> {
-    type Service = RbacService<S, R>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RbacService {
-            inner,
-            layer: Arc::new(self.clone()),
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use http::{Request, Response};
 use rbac_core::{AuthFailure, RequestContext};
-use tower::Service;
+use tower::{Layer, Service};
 
 use crate::credential::first_credential;
 use crate::layer::RbacLayer;
@@ -100,5 +100,16 @@ where
             req.extensions_mut().insert(principal);
             inner.call(req).await
         })
+    }
+}
+
+impl<S, R: Clone> Layer<S> for RbacLayer<R> {
+    type Service = RbacService<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RbacService {
+            inner,
+            layer: std::sync::Arc::new(self.clone()),
+        }
     }
 }

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::guarded;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// `GET /bench/checked/users/{id}` (UserAccess), `GET /bench/open/users/{id}`, and
 /// `GET /bench/sleep/{ms}` (answers after `ms` milliseconds, at most a minute: a slow

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{datetime, guarded, Actor, BodyError, ClientAddr};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Success.
 const OK: i64 = 0;

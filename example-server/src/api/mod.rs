@@ -11,11 +11,8 @@ pub mod openapi;
 pub mod platform;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
@@ -27,9 +24,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::config::Config;
 use crate::metrics;
+use crate::state::AppState;
 
 /// Every privilege code the documents declare: the platform's table, then the console's.
 pub fn privileges() -> Vec<String> {
@@ -273,29 +270,7 @@ pub(crate) use json_extractor;
 /// without the layer answers a 500 naming the mistake).
 pub use rbac_tower::extract::Caller as Actor;
 
-/// The client's socket address as text (`IP:port`), empty when unknown.
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub Option<SocketAddr>);
-
-impl ClientAddr {
-    /// The client's IP address as text.
-    pub fn ip(&self) -> String {
-        self.0.map(|a| a.ip().to_string()).unwrap_or_default()
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
-    }
-}
+pub use crate::serve::ClientAddr;
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.
 pub fn datetime(ts: i64) -> String {

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/openapi.json";

@@ -19,7 +19,7 @@ use crate::meter::{ProjectMeter, RequestMeters};
 use crate::model::{now, Change, Page, ProjectId, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 use crate::stats::ShardedCounter;
-use crate::store::{ChangeSink, Store};
+use crate::store::{AuthorizerStore, ChangeSink};
 use crate::token::JwtCodec;
 
 mod invalidation;
@@ -168,7 +168,7 @@ pub struct Authorizer {
     /// Tokens whose signature and claims verified: the token text → what it says. A
     /// signature cannot change, so only expiry needs re-checking on a hit.
     verified: Cache<Arc<str>, Arc<VerifiedToken>>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn AuthorizerStore>,
     jwt: Arc<JwtCodec>,
     stats: CacheStats,
     sliding_ttl: i64,
@@ -194,7 +194,7 @@ impl std::fmt::Debug for Authorizer {
 impl Authorizer {
     /// An authorizer over a store; call [`Authorizer::load_roles`] before serving.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn AuthorizerStore>,
         registry: Arc<PrivilegeRegistry>,
         jwt: Arc<JwtCodec>,
         config: &AuthorizerConfig,

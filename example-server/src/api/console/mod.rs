@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{guarded, read_body, Actor, BodyError, BodyLimit, ClientAddr};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A console refusal: the HTTP-like code (also the HTTP status) and the words for `msg`.
 #[derive(Debug)]
@@ -177,29 +177,6 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ConsoleF
                 .map_err(|e| ConsoleError::bad(format!("malformed form body: {e}")))?
         };
         Ok(ConsoleForm(parsed))
-    }
-}
-
-/// The console's own rules.
-#[derive(Debug, Clone)]
-pub struct ConsoleConfig {
-    /// The phone number formats SMS codes may go to (the whole number must match one).
-    pub phone_patterns: Vec<regex::Regex>,
-}
-
-impl ConsoleConfig {
-    /// Compiles the allowed phone formats; a malformed one is a start-up error.
-    pub fn new(patterns: &[String]) -> Result<Self, regex::Error> {
-        let phone_patterns = patterns
-            .iter()
-            .map(|p| regex::Regex::new(p))
-            .collect::<Result<_, _>>()?;
-        Ok(ConsoleConfig { phone_patterns })
-    }
-
-    /// Whether an SMS code may go to `phone`.
-    pub fn phone_allowed(&self, phone: &str) -> bool {
-        self.phone_patterns.iter().any(|p| p.is_match(phone))
     }
 }
 

@@ -7,8 +7,6 @@
 
 pub mod registration;
 
-use std::time::Duration;
-
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
@@ -25,51 +23,7 @@ use super::envelope::{
     page, required, Empty, Envelope, JsonBody, PlatformError, PlatformRejection, Reply, Result,
 };
 use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr};
-use crate::app::AppState;
-
-/// Where `/rpc` forwards to, and what `end_points` lists.
-#[derive(Debug, Clone, Default)]
-pub struct GatewayConfig {
-    /// The upstream base URL (`None`: `/rpc` answers 503).
-    pub upstream: Option<reqwest::Url>,
-    /// The public URLs a project's programs call (`end_points`).
-    pub endpoints: Vec<String>,
-    /// The client that forwards.
-    pub client: reqwest::Client,
-}
-
-impl GatewayConfig {
-    /// A gateway forwarding to `upstream` (if any), each forward bounded by `timeout`.
-    pub fn new(
-        upstream: Option<&str>,
-        endpoints: Vec<String>,
-        timeout: Duration,
-    ) -> std::result::Result<Self, String> {
-        let upstream = upstream
-            .map(|u| {
-                let url =
-                    reqwest::Url::parse(u).map_err(|e| format!("--gateway-upstream {u:?}: {e}"))?;
-                if url.scheme() != "http" {
-                    return Err(format!(
-                        "--gateway-upstream must be an http:// URL; got {}:",
-                        url.scheme()
-                    ));
-                }
-                Ok(url)
-            })
-            .transpose()?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?;
-        Ok(GatewayConfig {
-            upstream,
-            endpoints,
-            client,
-        })
-    }
-}
+use crate::state::AppState;
 
 /// A gateway refusal: the platform's, with the gateway document's codes for e-mail.
 fn refusal(e: Error) -> PlatformError {

@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{guarded, rfc3339, Actor, BodyError, ClientAddr};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// An IAM error: HTTP status, code and message.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use utoipa_axum::routes;
 
 use super::codes::Code;
 use super::{datetime, guarded, parse_datetime, Actor, ClientAddr};
-use crate::app::AppState;
+use crate::state::AppState;
 
 mod answers;
 mod oper_log;
