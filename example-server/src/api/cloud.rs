@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::service::{LoginInput, UserInput};
 use rbac_core::{Error, Field, Page, User, UserQuery};
-use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{datetime, guarded, Actor, BodyError, ClientAddr};
+use super::{datetime, guarded, Actor, BodyError, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 /// Success.
@@ -129,16 +129,6 @@ impl IntoResponse for CloudError {
     }
 }
 
-/// Renders the layer's refusals in the cloud envelope (401 + 1003 for every token problem).
-#[derive(Debug, Clone, Copy)]
-pub struct CloudRejection;
-
-impl RenderRejection<axum::body::Body> for CloudRejection {
-    fn render(&self, rejection: &Rejection) -> Response {
-        CloudError::from(rejection.to_error()).into_response()
-    }
-}
-
 type Result<T, E = CloudError> = std::result::Result<T, E>;
 
 super::json_extractor!(
@@ -154,7 +144,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Header(HeaderName::from_static("token")),
             CredentialSource::Query("token"),
         ])
-        .renderer(CloudRejection)
+        .renderer(RenderAs::<CloudError>::new())
         .authenticated();
     OpenApiRouter::new()
         .routes(routes!(ping))

@@ -2,16 +2,14 @@
 //! paths): `{"header":{"code","message","total","count"},"data":{}}`, its success and
 //! refusal answers, the rejection renderer, and the JSON body extractor refusing with 1004.
 
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::{Error, Page};
 
 use super::codes::Code;
-use rbac_tower::{Rejection, RenderRejection};
 use serde::Serialize;
-use serde_json::{json, Value};
+
 use utoipa::ToSchema;
 
 use super::BodyError;
@@ -46,64 +44,58 @@ pub struct Envelope<T> {
 #[schema(as = platform::Empty)]
 pub struct Empty {}
 
-/// A typed answer as the envelope's data (plain structs with string keys always serialize).
-fn to_data<T: Serialize>(data: T) -> Value {
-    serde_json::to_value(data).unwrap_or(Value::Null)
-}
-
-/// A success: data with its total and count.
+/// A success, rendered once from its typed data: the envelope's JSON.
 #[derive(Debug)]
 pub struct Reply {
-    pub(crate) data: Value,
-    pub(crate) total: u64,
-    pub(crate) count: u64,
+    body: Vec<u8>,
 }
 
 impl Reply {
-    pub(crate) fn one(data: Value) -> Self {
-        Reply {
+    /// The envelope around `data`, with its total and count.
+    fn render<T: Serialize>(data: T, total: u64, count: u64) -> Self {
+        let envelope = Envelope {
+            header: Header {
+                code: Code::Ok.value(),
+                message: Code::Ok.message().to_string(),
+                total,
+                count,
+            },
             data,
-            total: 1,
-            count: 1,
-        }
+        };
+        // Plain structs with string keys always serialize; an empty body is the 500 below.
+        let body = serde_json::to_vec(&envelope).unwrap_or_default();
+        Reply { body }
     }
 
+    /// No data: `{}`.
     pub(crate) fn empty() -> Self {
-        Reply::one(json!({}))
-    }
-
-    pub(crate) fn list(data: Value, total: u64, count: usize) -> Self {
-        Reply {
-            data,
-            total,
-            count: count as u64,
-        }
+        Reply::of(Empty {})
     }
 
     /// A single answer of a typed shape.
     pub(crate) fn of<T: Serialize>(data: T) -> Self {
-        Reply::one(to_data(data))
+        Reply::render(data, 1, 1)
     }
 
     /// A page of a typed shape: `count` rows here of `total`.
     pub(crate) fn page_of<T: Serialize>(data: T, total: u64, count: usize) -> Self {
-        Reply::list(to_data(data), total, count)
+        Reply::render(data, total, count as u64)
     }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let header = Header {
-            code: Code::Ok.value(),
-            message: Code::Ok.message().to_string(),
-            total: self.total,
-            count: self.count,
-        };
-        Json(Envelope {
-            header,
-            data: self.data,
-        })
-        .into_response()
+        if self.body.is_empty() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            self.body,
+        )
+            .into_response()
     }
 }
 
@@ -166,18 +158,8 @@ impl IntoResponse for PlatformError {
             total: 0,
             count: 0,
         };
-        let data = json!({});
+        let data = Empty {};
         (status, Json(Envelope { header, data })).into_response()
-    }
-}
-
-/// Renders the layer's refusals in the platform envelope.
-#[derive(Debug, Clone, Copy)]
-pub struct PlatformRejection;
-
-impl RenderRejection<Body> for PlatformRejection {
-    fn render(&self, rejection: &Rejection) -> Response {
-        PlatformError::from(rejection.to_error()).into_response()
     }
 }
 

@@ -270,6 +270,32 @@ pub(crate) use json_extractor;
 /// without the layer answers a 500 naming the mistake).
 pub use rbac_tower::extract::Caller as Actor;
 
+/// Renders the layer's refusals as the surface's own error `E` renders the use-case error
+/// (one renderer for every surface, in place of one per envelope).
+pub struct RenderAs<E>(std::marker::PhantomData<fn() -> E>);
+
+impl<E> RenderAs<E> {
+    /// The renderer for `E`.
+    pub fn new() -> Self {
+        RenderAs(std::marker::PhantomData)
+    }
+}
+
+impl<E> Clone for RenderAs<E> {
+    fn clone(&self) -> Self {
+        RenderAs::new()
+    }
+}
+
+impl<E> rbac_tower::RenderRejection<Body> for RenderAs<E>
+where
+    E: From<rbac_core::Error> + IntoResponse + 'static,
+{
+    fn render(&self, rejection: &rbac_tower::Rejection) -> Response {
+        E::from(rejection.to_error()).into_response()
+    }
+}
+
 pub use crate::serve::ClientAddr;
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.

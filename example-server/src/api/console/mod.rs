@@ -15,14 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::service::LoginInput;
 use rbac_core::{Entity, Error};
-use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{guarded, read_body, Actor, BodyError, BodyLimit, ClientAddr};
+use super::{guarded, read_body, Actor, BodyError, BodyLimit, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 /// A console refusal: the HTTP-like code (also the HTTP status) and the words for `msg`.
@@ -128,16 +128,6 @@ impl IntoResponse for ConsoleError {
     }
 }
 
-/// Renders the layer's refusals in the console envelope.
-#[derive(Debug, Clone, Copy)]
-pub struct ConsoleRejection;
-
-impl RenderRejection<axum::body::Body> for ConsoleRejection {
-    fn render(&self, rejection: &Rejection) -> Response {
-        ConsoleError::from(rejection.to_error()).into_response()
-    }
-}
-
 type Result<T, E = ConsoleError> = std::result::Result<T, E>;
 
 /// Success: `{"code":200,"msg":null,"data":data}`.
@@ -187,7 +177,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Header(HeaderName::from_static("x-auth-token")),
             CredentialSource::Bearer,
         ])
-        .renderer(ConsoleRejection)
+        .renderer(RenderAs::<ConsoleError>::new())
         // Checked before the body is read: a caller who may not add sub-accounts learns
         // nothing about the fields.
         .require_code(accounts::SUB_ACCOUNT_ADD);

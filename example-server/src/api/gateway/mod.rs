@@ -12,17 +12,15 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rbac_core::{Error, Field, Project};
-use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::codes::Code;
-use super::envelope::{
-    page, required, Empty, Envelope, JsonBody, PlatformError, PlatformRejection, Reply, Result,
-};
-use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr};
+use super::envelope::{page, required, Empty, Envelope, JsonBody, PlatformError, Reply, Result};
+use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 /// A gateway refusal: the platform's, with the gateway document's codes for e-mail.
@@ -39,16 +37,6 @@ fn refusal(e: Error) -> PlatformError {
     }
 }
 
-/// Renders the API-key layer's refusals in the platform envelope (429 for the quota).
-#[derive(Debug, Clone, Copy)]
-pub struct GatewayRejection;
-
-impl RenderRejection<Body> for GatewayRejection {
-    fn render(&self, rejection: &Rejection) -> Response {
-        PlatformError::from(rejection.to_error()).into_response()
-    }
-}
-
 /// The gateway routes (login and logout are mounted by the platform surface).
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
@@ -56,11 +44,11 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Header(header::AUTHORIZATION),
             CredentialSource::auth_token(),
         ])
-        .renderer(PlatformRejection)
+        .renderer(RenderAs::<PlatformError>::new())
         .authenticated();
     let key = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([CredentialSource::ProjectKey])
-        .renderer(GatewayRejection)
+        .renderer(RenderAs::<PlatformError>::new())
         .authenticated();
     OpenApiRouter::new()
         .routes(routes!(auth_code))

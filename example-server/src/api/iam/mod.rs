@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::service::{LoginInput, UserEdit, UserInput};
 use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
-use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{guarded, rfc3339, Actor, BodyError, ClientAddr};
+use super::{guarded, rfc3339, Actor, BodyError, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 /// An IAM error: HTTP status, code and message.
@@ -111,16 +111,6 @@ impl IntoResponse for IamError {
     }
 }
 
-/// Renders the layer's refusals as IAM errors.
-#[derive(Debug, Clone, Copy)]
-pub struct IamRejection;
-
-impl RenderRejection<axum::body::Body> for IamRejection {
-    fn render(&self, rejection: &Rejection) -> Response {
-        IamError::from(rejection.to_error()).into_response()
-    }
-}
-
 type Result<T, E = IamError> = std::result::Result<T, E>;
 
 super::json_extractor!(
@@ -133,7 +123,7 @@ super::json_extractor!(
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let layer = RbacLayer::new(&state.rbac)
         .sources([CredentialSource::Bearer, CredentialSource::Basic])
-        .renderer(IamRejection);
+        .renderer(RenderAs::<IamError>::new());
     let need = |code: &str| layer.clone().require_code(code);
     let authenticated = || layer.clone().authenticated();
     OpenApiRouter::new()

@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::codes::Code;
-use super::{datetime, guarded, parse_datetime, Actor, ClientAddr};
+use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 mod answers;
@@ -58,7 +58,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::auth_token(),
             CredentialSource::Header(header::AUTHORIZATION),
         ])
-        .renderer(PlatformRejection);
+        .renderer(RenderAs::<PlatformError>::new());
     let need = |code: &str| layer.clone().require_code(code);
     let authenticated = || layer.clone().authenticated();
     OpenApiRouter::new()
