@@ -1,4 +1,4 @@
-//! Locating and building the server binary (once per test process), and the throttling flags tests start it with.
+//! Locating the server binary Cargo built, and the throttling flags tests start it with.
 
 use crate::*;
 
@@ -56,70 +56,24 @@ pub const DEFAULT_THROTTLE: [&str; 8] = [
     "1",
 ];
 
-/// The path of the server binary, built (once per test process) with
-/// `cargo build --workspace --bins --tests`.
+/// The server binary Cargo built for the running test: the suites live beside it in
+/// `example-server/tests/`, so `cargo test` builds it first, in the same profile and target
+/// folder as the test executable (`<target>/<profile>/deps/<test>`), the way `assert_cmd`
+/// finds a package's binaries.
 pub fn server_binary() -> PathBuf {
-    static BUILT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    match BUILT.get_or_init(build_server) {
-        Ok(path) => path.clone(),
-        Err(e) => panic!("{e}"),
-    }
-}
-
-pub(crate) fn build_server() -> Result<PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut child = Command::new(&cargo)
-        // Every workspace test target with it: the feature set `cargo test --workspace`
-        // resolves (dev-dependencies included), so the binary reuses that build's
-        // dependencies instead of compiling them a second way; the test targets are fresh.
-        .args(["build", "--workspace", "--bins", "--tests"])
-        .current_dir(workspace_root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run `{cargo} build -p example-server`: {e}"))?;
-    let out = drain_to_string(child.stdout.take());
-    let err = drain_to_string(child.stderr.take());
-    let deadline = Instant::now() + BUILD_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "`cargo build -p example-server` did not finish within {BUILD_TIMEOUT:?}"
-                ));
-            }
-            Err(e) => return Err(format!("waiting for cargo: {e}")),
-        }
-    };
-    let out = out.join().unwrap_or_default();
-    let err = err.join().unwrap_or_default();
-    if !status.success() {
-        return Err(format!(
-            "`cargo build -p example-server` failed ({status}):\n{out}\n{err}"
-        ));
-    }
-    let bin = target_dir()
-        .join("debug")
-        .join(format!("example-server{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        return Err(format!("built, but {} does not exist", bin.display()));
-    }
-    Ok(bin)
-}
-
-pub(crate) fn drain_to_string<R: Read + Send + 'static>(
-    stream: Option<R>,
-) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut s) = stream {
-            let _ = s.read_to_end(&mut buf);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+    let name = format!("example-server{}", std::env::consts::EXE_SUFFIX);
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .filter(|d| d.ends_with("deps"))
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("{} is not in a Cargo target folder", exe.display()));
+    let bin = profile_dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} does not exist: run the black-box suites through `cargo test -p example-server` \
+         (or `cargo test --workspace`), which builds the server first",
+        bin.display()
+    );
+    bin
 }

@@ -38,7 +38,6 @@ pub const ALL_PRIVILEGES: [&str; 12] = [
 pub const JSON_CT: (&str, &str) = ("Content-Type", "application/json");
 
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const DB_TIMEOUT: Duration = Duration::from_secs(30);
 

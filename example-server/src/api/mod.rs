@@ -358,7 +358,7 @@ mod tests {
 mod mounting {
     /// Every route goes through `OpenApiRouter::routes`, which takes its path and methods
     /// from the handler's `#[utoipa::path]`: a plain `route`, `route_service` or `nest` would
-    /// mount something the document does not list (tests/tests/openapi.rs checks the rest
+    /// mount something the document does not list (example-server/tests/openapi.rs checks the rest
     /// through the binary).
     #[test]
     fn no_route_is_mounted_around_the_document() {
