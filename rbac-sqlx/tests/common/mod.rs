@@ -255,6 +255,35 @@ fn database_urls_are_rewritten() {
     );
 }
 
+/// How many migrations the database at `url` has recorded as applied.
+pub async fn applied_migrations(url: &str) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM _sqlx_migrations";
+    match Backend::from_url(url) {
+        #[cfg(feature = "sqlite")]
+        Some(Backend::Sqlite) => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            pool.close().await;
+            n
+        }
+        #[cfg(feature = "postgres")]
+        Some(Backend::Postgres) => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect");
+            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            pool.close().await;
+            n
+        }
+        #[cfg(feature = "mysql")]
+        Some(Backend::MySql) => {
+            let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
+            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            pool.close().await;
+            n
+        }
+        other => panic!("no driver compiled for {other:?}"),
+    }
+}
+
 /// Runs one statement on the database at `url`, outside the store (as an older release
 /// or an operator would).
 pub async fn exec(url: &str, sql: &str) {
