@@ -1,5 +1,6 @@
 //! The operation log.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, Listing, NewAudit, StoreResult};
 

@@ -1,5 +1,6 @@
 //! The change journal other instances poll.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Change, ChangeLog, StoreResult, Timestamp};
 

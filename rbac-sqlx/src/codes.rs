@@ -1,5 +1,6 @@
 //! One-time codes for a channel and an address: send, resend, take.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{CodeCheck, CodeStore, StoreResult, Timestamp, VerificationCode};
 

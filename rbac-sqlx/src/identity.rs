@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::dialect::SqlDialect;
 use rbac_core::{identity, StoreError, User};
 
 use crate::{backend, row, SqlStore};

@@ -136,6 +136,7 @@ macro_rules! revoke_sessions_of {
     }};
 }
 
+mod dialect;
 mod feed;
 mod migrations;
 #[cfg(feature = "mysql")]
@@ -148,6 +149,7 @@ mod sqlite;
 
 use std::fmt;
 
+use dialect::SqlDialect;
 use rbac_core::{Field, StoreError, StoreResult, Timestamp};
 use sqlx::error::ErrorKind;
 #[cfg(feature = "mysql")]
@@ -469,24 +471,6 @@ fn write_error(e: sqlx::Error, on_fk: StoreError) -> StoreError {
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// `ON CONFLICT` upserts, the same text on SQLite and PostgreSQL.
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) mod upsert {
-    /// Stores a code unless the pending one is too recent: binds key, digest, context,
-    /// sent_at, expires_at, then the resend cut-off once.
-    pub(crate) const CODE: &str =
-        "INSERT INTO rbac_codes (code_key, digest, context, sent_at, expires_at, attempts) \
-         VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (code_key) DO UPDATE SET \
-         digest = excluded.digest, context = excluded.context, sent_at = excluded.sent_at, \
-         expires_at = excluded.expires_at, attempts = 0 \
-         WHERE rbac_codes.sent_at <= ?";
-
-    /// Inserts or renames an organisation: binds id, name.
-    pub(crate) const ORGANISATION: &str =
-        "INSERT INTO rbac_organisations (id, name) VALUES (?, ?) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name";
 }
 
 impl SqlStore {

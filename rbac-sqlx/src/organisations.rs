@@ -1,5 +1,6 @@
 //! Organisations: a generic grouping of users.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Organisation, OrganisationStore, StoreResult};
 

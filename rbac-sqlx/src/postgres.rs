@@ -1,10 +1,14 @@
 //! PostgreSQL: connection options, migrations and the dialect.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{OnceLock, RwLock};
 
 use sqlx::postgres::{PgArguments, PgConnection, PgPool, PgPoolOptions, Postgres};
 use sqlx::query::Query;
 use sqlx::{Row, Transaction};
+
+use crate::dialect::SqlDialect;
 
 /// The NOTIFY channel on which committed change ids are published.
 pub(crate) const CHANNEL: &str = "rbac_changes";
@@ -40,36 +44,32 @@ pub(crate) fn numbered(q: &str) -> String {
 #[derive(Clone, Copy)]
 pub(crate) struct Dialect;
 
-impl Dialect {
-    /// The statement with numbered placeholders.
-    pub(crate) fn sql(self, q: &str) -> Cow<'_, str> {
-        Cow::Owned(numbered(q))
+impl SqlDialect for Dialect {
+    type Db = Postgres;
+
+    /// With numbered placeholders, rewritten once per distinct statement.
+    fn sql(self, q: &str) -> Cow<'_, str> {
+        statement(q)
     }
 
-    /// An insert statement that yields the new row's id.
-    pub(crate) fn insert_sql(self, q: &str) -> String {
+    fn insert_sql(self, q: &str) -> String {
         numbered(&format!("{q} RETURNING id"))
     }
 
-    /// Starts a transaction.
-    pub(crate) async fn begin(
-        self,
-        pool: &PgPool,
-    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    async fn begin(self, pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         pool.begin().await
     }
 
-    /// Runs an [`insert_sql`](Self::insert_sql) statement and returns the new id.
-    pub(crate) async fn insert_id(
+    async fn insert_id<'q>(
         self,
-        q: Query<'_, Postgres, PgArguments>,
+        q: Query<'q, Postgres, PgArguments>,
         conn: &mut PgConnection,
     ) -> Result<i64, sqlx::Error> {
         q.fetch_one(conn).await?.try_get(0)
     }
 
-    /// Publishes a change id to listeners, delivered when the transaction commits.
-    pub(crate) async fn notify(self, conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
+    /// Delivered to listeners when the transaction commits.
+    async fn notify(self, conn: &mut PgConnection, id: i64) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(id.to_string())
@@ -78,45 +78,41 @@ impl Dialect {
             .map(|_| ())
     }
 
-    /// A literal, case-sensitive substring test of `name` against one parameter.
-    pub(crate) fn name_contains(self) -> &'static str {
+    fn name_contains(self) -> &'static str {
         "strpos(name, ?) > 0"
     }
 
-    /// Inserts a setting unless its key exists.
-    pub(crate) fn insert_setting(self) -> &'static str {
-        "INSERT INTO rbac_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
-    }
-
-    /// Counts one failed login: binds subject, at, the window cut-off twice.
-    pub(crate) fn upsert_login_failure(self) -> &'static str {
-        "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
-         VALUES (?, 1, ?, 0) ON CONFLICT (subject) DO UPDATE SET \
-         failures = CASE WHEN rbac_login_failures.window_start <= ? THEN 1 \
-                    ELSE rbac_login_failures.failures + 1 END, \
-         window_start = CASE WHEN rbac_login_failures.window_start <= ? \
-                        THEN excluded.window_start ELSE rbac_login_failures.window_start END"
-    }
-
-    /// Stores a code unless the pending one is too recent (see [`crate::upsert::CODE`]).
-    pub(crate) fn upsert_code(self) -> &'static str {
-        crate::upsert::CODE
-    }
-
-    /// How many times [`Dialect::upsert_code`] binds the resend cut-off.
-    pub(crate) fn code_cutoff_binds(self) -> usize {
-        1
-    }
-
-    /// Inserts or renames an organisation (see [`crate::upsert::ORGANISATION`]).
-    pub(crate) fn upsert_organisation(self) -> &'static str {
-        crate::upsert::ORGANISATION
-    }
-
-    /// The row-lock suffix of a `SELECT` in a transaction.
-    pub(crate) fn for_update(self) -> &'static str {
+    fn for_update(self) -> &'static str {
         " FOR UPDATE"
     }
+}
+
+/// Distinct statements kept rewritten (the store's own are a few hundred; statements built
+/// per call beyond this bound are rewritten each time instead of growing the cache).
+const STATEMENTS_KEPT: usize = 4096;
+
+/// `q` with numbered placeholders: rewritten the first time, then read from a cache.
+fn statement(q: &str) -> Cow<'static, str> {
+    type Cache = RwLock<HashMap<Box<str>, &'static str>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    if let Some(done) = cache.read().ok().and_then(|c| c.get(q).copied()) {
+        return Cow::Borrowed(done);
+    }
+    let rewritten = numbered(q);
+    let Ok(mut cache) = cache.write() else {
+        return Cow::Owned(rewritten);
+    };
+    if let Some(done) = cache.get(q) {
+        return Cow::Borrowed(*done);
+    }
+    if cache.len() >= STATEMENTS_KEPT {
+        return Cow::Owned(rewritten);
+    }
+    // Kept for the life of the process, bounded by STATEMENTS_KEPT.
+    let kept: &'static str = Box::leak(rewritten.into_boxed_str());
+    cache.insert(q.into(), kept);
+    Cow::Borrowed(kept)
 }
 
 #[cfg(test)]
@@ -131,5 +127,16 @@ mod tests {
         );
         assert_eq!(numbered("\"x?\" = ?"), "\"x?\" = $1");
         assert_eq!(numbered("no params"), "no params");
+    }
+
+    #[test]
+    fn a_statement_is_rewritten_once() {
+        let first = super::statement("SELECT ? + ?");
+        let again = super::statement("SELECT ? + ?");
+        assert_eq!(first, "SELECT $1 + $2");
+        assert!(
+            matches!((&first, &again), (std::borrow::Cow::Borrowed(a), std::borrow::Cow::Borrowed(b)) if std::ptr::eq(*a, *b)),
+            "the second call reads the first rewrite"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Gateway projects, their request counters and their shared daily quota, on every
 //! backend.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
     quota_grant, Entity, Journal, Listing, Page, Project, ProjectId, ProjectStore, RequestCount,

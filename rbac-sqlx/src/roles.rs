@@ -1,5 +1,6 @@
 //! Roles and their privilege codes.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
     now, Entity, Journal, Listing, Page, Role, RoleId, RoleStore, StoreError, StoreResult,

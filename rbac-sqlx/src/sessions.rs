@@ -1,5 +1,6 @@
 //! Sessions: issue, rotate, touch, revoke and purge.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Journal, Session, SessionStore, StoreResult, Timestamp, UserId};
 

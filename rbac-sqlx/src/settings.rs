@@ -1,5 +1,6 @@
 //! Settings: a small key-value table (the JWT secret, bootstrap markers).
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{SettingStore, StoreError, StoreResult};
 

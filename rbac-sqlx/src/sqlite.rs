@@ -11,6 +11,8 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Transaction};
 
+use crate::dialect::SqlDialect;
+
 /// Opens a pool: WAL, foreign keys on, a 5 s busy timeout; one shared connection in memory.
 pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -64,27 +66,24 @@ fn is_busy(e: &sqlx::Error) -> bool {
 #[derive(Clone, Copy)]
 pub(crate) struct Dialect;
 
-impl Dialect {
+impl SqlDialect for Dialect {
+    type Db = Sqlite;
+
     /// The statement as written (`?` placeholders).
-    pub(crate) fn sql(self, q: &str) -> Cow<'_, str> {
+    fn sql(self, q: &str) -> Cow<'_, str> {
         Cow::Borrowed(q)
     }
 
-    /// An insert statement that yields the new row's id.
-    pub(crate) fn insert_sql(self, q: &str) -> String {
+    fn insert_sql(self, q: &str) -> String {
         format!("{q} RETURNING id")
     }
 
-    /// Starts a write transaction, taking the write lock at once (no upgrade deadlocks).
-    pub(crate) async fn begin(
-        self,
-        pool: &SqlitePool,
-    ) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    /// Takes the write lock at once (no upgrade deadlocks).
+    async fn begin(self, pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// Runs an [`insert_sql`](Self::insert_sql) statement and returns the new id.
-    pub(crate) async fn insert_id<'q>(
+    async fn insert_id<'q>(
         self,
         q: Query<'q, Sqlite, SqliteArguments<'q>>,
         conn: &mut SqliteConnection,
@@ -92,52 +91,17 @@ impl Dialect {
         q.fetch_one(conn).await?.try_get(0)
     }
 
-    /// Publishes a change id (nothing to do: SQLite instances poll).
-    pub(crate) async fn notify(
-        self,
-        _conn: &mut SqliteConnection,
-        _id: i64,
-    ) -> Result<(), sqlx::Error> {
+    /// Nothing to do: SQLite instances poll.
+    async fn notify(self, _conn: &mut SqliteConnection, _id: i64) -> Result<(), sqlx::Error> {
         Ok(())
     }
 
-    /// A literal, case-sensitive substring test of `name` against one parameter.
-    pub(crate) fn name_contains(self) -> &'static str {
+    fn name_contains(self) -> &'static str {
         "instr(name, ?) > 0"
     }
 
-    /// Inserts a setting unless its key exists.
-    pub(crate) fn insert_setting(self) -> &'static str {
-        "INSERT INTO rbac_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"
-    }
-
-    /// Counts one failed login: binds subject, at, the window cut-off twice.
-    pub(crate) fn upsert_login_failure(self) -> &'static str {
-        "INSERT INTO rbac_login_failures (subject, failures, window_start, blocked_until) \
-         VALUES (?, 1, ?, 0) ON CONFLICT (subject) DO UPDATE SET \
-         failures = CASE WHEN rbac_login_failures.window_start <= ? THEN 1 \
-                    ELSE rbac_login_failures.failures + 1 END, \
-         window_start = CASE WHEN rbac_login_failures.window_start <= ? \
-                        THEN excluded.window_start ELSE rbac_login_failures.window_start END"
-    }
-
-    /// Stores a code unless the pending one is too recent (see [`crate::upsert::CODE`]).
-    pub(crate) fn upsert_code(self) -> &'static str {
-        crate::upsert::CODE
-    }
-
-    /// How many times [`Dialect::upsert_code`] binds the resend cut-off.
-    pub(crate) fn code_cutoff_binds(self) -> usize {
-        1
-    }
-
-    /// Inserts or renames an organisation (see [`crate::upsert::ORGANISATION`]).
-    pub(crate) fn upsert_organisation(self) -> &'static str {
-        crate::upsert::ORGANISATION
-    }
-
-    /// The row-lock suffix of a `SELECT` in a transaction (none: `BEGIN IMMEDIATE` locks).
-    pub(crate) fn for_update(self) -> &'static str {
+    /// None: `BEGIN IMMEDIATE` locks.
+    fn for_update(self) -> &'static str {
         ""
     }
 }

@@ -1,5 +1,6 @@
 //! Failed-login counters and the addresses accounts logged in from, on every backend.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{StoreResult, ThrottlePolicy, ThrottleStore, Timestamp};
 

@@ -1,5 +1,6 @@
 //! The users: create, read, list, update, passwords, logins and deletion.
 
+use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
     now, Entity, Journal, Listing, NewUser, Order, Revoke, RoleId, StoreError, StoreResult,
