@@ -6,6 +6,7 @@ pub mod authorizer;
 pub mod credential;
 pub mod error;
 pub mod identity;
+pub mod inclusion;
 pub mod memory;
 pub mod meter;
 pub mod model;

@@ -369,6 +369,11 @@ impl RoleStore for MemoryStore {
         role.id = t.next_role;
         role.privileges.sort();
         role.privileges.dedup();
+        role.includes.sort_unstable();
+        role.includes.dedup();
+        if role.includes.iter().any(|r| !t.roles.contains_key(r)) {
+            return Err(StoreError::NotFound(Entity::Role));
+        }
         t.roles.insert(role.id, role.clone());
         t.journal(journal);
         Ok(role)
@@ -443,6 +448,34 @@ impl RoleStore for MemoryStore {
         Ok(())
     }
 
+    async fn set_role_includes(
+        &self,
+        id: RoleId,
+        includes: &[RoleId],
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        if !t.roles.contains_key(&id) || includes.iter().any(|r| !t.roles.contains_key(r)) {
+            return Err(StoreError::NotFound(Entity::Role));
+        }
+        let edges = t
+            .roles
+            .values()
+            .map(|r| (r.id, r.includes.clone()))
+            .collect();
+        if crate::inclusion::makes_cycle(&edges, id, includes) {
+            return Err(StoreError::Violation(crate::inclusion::INCLUSION_CYCLE));
+        }
+        if let Some(r) = t.roles.get_mut(&id) {
+            r.includes = includes.to_vec();
+            r.includes.sort_unstable();
+            r.includes.dedup();
+            r.updated_at = now();
+        }
+        t.journal(journal);
+        Ok(())
+    }
+
     async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()> {
         let mut t = self.lock();
         if !t.roles.contains_key(&id) {
@@ -452,6 +485,9 @@ impl RoleStore for MemoryStore {
             return Err(StoreError::Violation("the role still has users"));
         }
         t.roles.remove(&id);
+        for r in t.roles.values_mut() {
+            r.includes.retain(|i| *i != id);
+        }
         t.journal(journal);
         Ok(())
     }

@@ -188,6 +188,8 @@ pub struct Role {
     pub enabled: bool,
     /// The privilege codes granted, sorted.
     pub privileges: Vec<String>,
+    /// The roles it includes (a composite role confers theirs too), by id, sorted.
+    pub includes: Vec<RoleId>,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last update time.
@@ -211,6 +213,7 @@ impl Role {
             system_key: None,
             enabled: true,
             privileges: Vec::new(),
+            includes: Vec::new(),
             created_at: t,
             updated_at: t,
         }

@@ -147,6 +147,16 @@ impl PrivilegeSet {
         }
     }
 
+    /// Adds every privilege of `other`.
+    pub fn union_with(&mut self, other: &PrivilegeSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (mine, theirs) in self.words.iter_mut().zip(&other.words) {
+            *mine |= theirs;
+        }
+    }
+
     /// Whether the set holds a privilege: one bit test.
     #[inline]
     pub fn contains(&self, id: PrivilegeId) -> bool {

@@ -97,7 +97,17 @@ pub trait RoleStore: Send + Sync {
         codes: &[String],
         journal: &Journal,
     ) -> StoreResult<()>;
-    /// Deletes a role that no user holds; `Violation` if one does, `NotFound` if gone.
+    /// Replaces the roles a role includes, atomically and serialised with every other
+    /// such change: `NotFound` if it or an included role is gone, `Violation` when the
+    /// inclusion would make a cycle (a role including itself, directly or through others).
+    async fn set_role_includes(
+        &self,
+        id: RoleId,
+        includes: &[RoleId],
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Deletes a role that no user holds (and every inclusion of it); `Violation` if a user
+    /// holds it, `NotFound` if gone.
     async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()>;
 }
 

@@ -97,6 +97,45 @@ macro_rules! role_codes {
     }};
 }
 
+/// The ids of the roles a role includes, sorted.
+macro_rules! role_includes {
+    ($d:ident, $exec:expr, $id:expr) => {{
+        let rows = sqlx::query(&$d.sql(
+            "SELECT included_id FROM rbac_role_includes WHERE role_id = ? ORDER BY included_id",
+        ))
+        .bind($id)
+        .fetch_all($exec)
+        .await
+        .map_err($crate::backend)?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in &rows {
+            ids.push($crate::row::Columns::int(r, "included_id").map_err($crate::backend)?);
+        }
+        ids
+    }};
+}
+
+/// Inserts the roles a role includes (deduplicated) inside `$tx`; an unknown role is
+/// `NotFound(Role)`.
+macro_rules! insert_includes {
+    ($d:ident, $tx:ident, $id:expr, $includes:expr) => {{
+        let mut ids: Vec<rbac_core::RoleId> = $includes.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for included in &ids {
+            sqlx::query(
+                &$d.sql("INSERT INTO rbac_role_includes (role_id, included_id) VALUES (?, ?)"),
+            )
+            .bind($id)
+            .bind(*included)
+            .execute(&mut *$tx)
+            .await
+            .map_err(|e| $crate::write_error(e, StoreError::NotFound(rbac_core::Entity::Role)))?;
+        }
+        ids
+    }};
+}
+
 /// Inserts a role's privilege codes (sorted, deduplicated) inside `$tx`.
 macro_rules! insert_codes {
     ($d:ident, $tx:ident, $id:expr, $codes:expr) => {{

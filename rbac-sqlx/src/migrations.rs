@@ -49,6 +49,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     6 => "login addresses" => "sqlite/0006_login_addresses.sql",
     7 => "project quota" => "sqlite/0007_project_quota.sql",
     8 => "identity keys" => "sqlite/0008_identity_keys.sql",
+    9 => "role includes" => "sqlite/0009_role_includes.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -62,6 +63,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     6 => "login addresses" => "postgres/0006_login_addresses.sql",
     7 => "project quota" => "postgres/0007_project_quota.sql",
     8 => "identity keys" => "postgres/0008_identity_keys.sql",
+    9 => "role includes" => "postgres/0009_role_includes.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -75,4 +77,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     6 => "login addresses" => "mysql/0006_login_addresses.sql",
     7 => "project quota" => "mysql/0007_project_quota.sql",
     8 => "identity keys" => "mysql/0008_identity_keys.sql",
+    9 => "role includes" => "mysql/0009_role_includes.sql",
 };

@@ -1,4 +1,4 @@
-//! Roles and their privilege codes.
+//! Roles, their privilege codes and the roles they include.
 
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
@@ -32,11 +32,13 @@ impl RoleStore for SqlStore {
                 .await
                 .map_err(|e| write_error(e, StoreError::backend("unexpected foreign key")))?;
             let privileges = insert_codes!(d, tx, id, role.privileges);
+            let includes = insert_includes!(d, tx, id, role.includes);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             let mut created = role.clone();
             created.id = id;
             created.privileges = privileges;
+            created.includes = includes;
             Ok(created)
         })
     }
@@ -48,6 +50,7 @@ impl RoleStore for SqlStore {
             let Some(r) = r else { return Ok(None) };
             let mut role = row::role(&r)?;
             role.privileges = role_codes!(d, pool, role.id);
+            role.includes = role_includes!(d, pool, role.id);
             Ok(Some(role))
         })
     }
@@ -59,6 +62,7 @@ impl RoleStore for SqlStore {
             let Some(r) = r else { return Ok(None) };
             let mut role = row::role(&r)?;
             role.privileges = role_codes!(d, pool, role.id);
+            role.includes = role_includes!(d, pool, role.id);
             Ok(Some(role))
         })
     }
@@ -70,6 +74,7 @@ impl RoleStore for SqlStore {
             let Some(r) = r else { return Ok(None) };
             let mut role = row::role(&r)?;
             role.privileges = role_codes!(d, pool, role.id);
+            role.includes = role_includes!(d, pool, role.id);
             Ok(Some(role))
         })
     }
@@ -110,6 +115,24 @@ impl RoleStore for SqlStore {
                         codes.sort();
                         role.privileges = codes;
                     }
+                }
+                let edges = sqlx::query(&d.sql(
+                    "SELECT role_id, included_id FROM rbac_role_includes \
+                     WHERE role_id >= ? AND role_id <= ? ORDER BY role_id, included_id",
+                ))
+                .bind(first)
+                .bind(last)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+                let mut includes: std::collections::HashMap<RoleId, Vec<RoleId>> = Default::default();
+                for r in &edges {
+                    let id = row::Columns::int(r, "role_id").map_err(backend)?;
+                    let included = row::Columns::int(r, "included_id").map_err(backend)?;
+                    includes.entry(id).or_default().push(included);
+                }
+                for role in &mut roles {
+                    role.includes = includes.remove(&role.id).unwrap_or_default();
                 }
             }
             Ok(Listing { rows: roles, total: count(total) })
@@ -164,6 +187,55 @@ impl RoleStore for SqlStore {
                 .await
                 .map_err(backend)?;
             let _codes = insert_codes!(d, tx, id, codes);
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn set_role_includes(
+        &self,
+        id: RoleId,
+        includes: &[RoleId],
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            // Every inclusion change takes this one lock, so two changes that together would
+            // close a cycle cannot both pass the check below.
+            let lock = format!(
+                "SELECT name FROM rbac_locks WHERE name = 'role_inclusion'{}",
+                d.for_update()
+            );
+            sqlx::query(&d.sql(&lock)).fetch_optional(&mut *tx).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql("UPDATE rbac_roles SET updated_at = ? WHERE id = ?"))
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+            let rows = sqlx::query("SELECT role_id, included_id FROM rbac_role_includes")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let mut edges: std::collections::HashMap<RoleId, Vec<RoleId>> = Default::default();
+            for r in &rows {
+                let from = row::Columns::int(r, "role_id").map_err(backend)?;
+                let to = row::Columns::int(r, "included_id").map_err(backend)?;
+                edges.entry(from).or_default().push(to);
+            }
+            if rbac_core::inclusion::makes_cycle(&edges, id, includes) {
+                return Err(StoreError::Violation(rbac_core::inclusion::INCLUSION_CYCLE));
+            }
+            sqlx::query(&d.sql("DELETE FROM rbac_role_includes WHERE role_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            let _includes = insert_includes!(d, tx, id, includes);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(())

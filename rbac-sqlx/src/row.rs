@@ -127,7 +127,7 @@ pub(crate) fn attributes(user: &User) -> Result<String, StoreError> {
         .map_err(|e| StoreError::backend(format!("user attributes: {e}")))
 }
 
-/// A role (without its privileges) from a row of [`ROLE_COLUMNS`].
+/// A role (without its privileges and included roles) from a row of [`ROLE_COLUMNS`].
 pub(crate) fn role<R: Columns>(r: &R) -> Result<Role, StoreError> {
     Ok(Role {
         id: r.int("id").map_err(backend)?,
@@ -138,6 +138,7 @@ pub(crate) fn role<R: Columns>(r: &R) -> Result<Role, StoreError> {
         system_key: r.opt_text("system_key").map_err(backend)?,
         enabled: r.flag("enabled").map_err(backend)?,
         privileges: Vec::new(),
+        includes: Vec::new(),
         created_at: r.int("created_at").map_err(backend)?,
         updated_at: r.int("updated_at").map_err(backend)?,
     })

@@ -56,30 +56,46 @@ pub struct RoleGrant {
     pub enabled: bool,
     /// The built-in super-admin role holds every privilege.
     pub builtin: bool,
-    /// The granted privileges.
+    /// The privileges granted to the role itself.
     pub privileges: PrivilegeSet,
+    /// The roles it includes directly.
+    pub includes: Vec<RoleId>,
+    /// What it confers now: its own privileges and those of the enabled roles it includes,
+    /// transitively; nothing while it is disabled.
+    pub confers: PrivilegeSet,
+    /// Everything it could confer: its own and every included role's, enabled or not
+    /// (what containment compares).
+    pub reach: PrivilegeSet,
 }
 
 impl RoleGrant {
-    /// The grant of a stored role.
+    /// The grant of a stored role, before inclusion is settled over the whole snapshot.
     pub fn of(role: &Role, registry: &PrivilegeRegistry) -> Self {
+        let privileges = if role.builtin {
+            registry.all()
+        } else {
+            registry.set_of_known(role.privileges.iter().map(String::as_str))
+        };
         RoleGrant {
             id: role.id,
             name: Arc::from(role.name.as_str()),
             enabled: role.enabled,
             builtin: role.builtin,
-            privileges: if role.builtin {
-                registry.all()
+            confers: if role.enabled {
+                privileges.clone()
             } else {
-                registry.set_of_known(role.privileges.iter().map(String::as_str))
+                PrivilegeSet::default()
             },
+            reach: privileges.clone(),
+            privileges,
+            includes: role.includes.clone(),
         }
     }
 
     /// The privileges the role confers right now (none when disabled).
     #[inline]
     pub fn effective(&self) -> Option<&PrivilegeSet> {
-        self.enabled.then_some(&self.privileges)
+        self.enabled.then_some(&self.confers)
     }
 }
 
@@ -262,7 +278,7 @@ impl Authorizer {
             return false;
         };
         match self.roles.load().get(&role) {
-            Some(grant) => grant.enabled && grant.privileges.contains(privilege),
+            Some(grant) => grant.confers.contains(privilege),
             None => false,
         }
     }

@@ -7,11 +7,12 @@ impl Authorizer {
     pub async fn load_roles(&self) -> Result<()> {
         let epoch = self.role_epoch.load(Ordering::Acquire);
         let roles = self.store.list_roles(Page::ALL).await?;
-        let table: RoleTable = roles
+        let mut table: RoleTable = roles
             .rows
             .iter()
             .map(|r| (r.id, Arc::new(RoleGrant::of(r, &self.registry))))
             .collect();
+        settle(&mut table);
         if self.role_epoch.load(Ordering::Acquire) == epoch {
             self.roles.store(Arc::new(table));
         }
@@ -39,6 +40,7 @@ impl Authorizer {
                         Some(r) => next.insert(id, Arc::new(RoleGrant::of(r, &self.registry))),
                         None => next.remove(&id),
                     };
+                    settle(&mut next);
                 }
                 next
             });
@@ -78,10 +80,77 @@ impl Authorizer {
                     next.remove(&id);
                 }
             }
+            settle(&mut next);
             next
         });
         if let Err(e) = fresh {
             tracing::warn!(error = %e, role = id, "role reload failed; it will be re-read on use");
         }
     }
+}
+
+/// What a role confers and reaches through the roles it includes.
+type Closure = (PrivilegeSet, PrivilegeSet);
+
+/// Settles inclusion over the snapshot: every role that includes others gets what it
+/// confers now (its own privileges and its enabled included roles', transitively) and
+/// everything it could confer. Roles that include nothing are settled by
+/// [`RoleGrant::of`]; only includers are rebuilt, and only when they change.
+pub(super) fn settle(table: &mut RoleTable) {
+    let includers: Vec<RoleId> = table
+        .values()
+        .filter(|g| !g.includes.is_empty())
+        .map(|g| g.id)
+        .collect();
+    if includers.is_empty() {
+        return;
+    }
+    let mut memo: HashMap<RoleId, Closure> = HashMap::new();
+    for id in &includers {
+        closure(table, *id, &mut memo, &mut Vec::new());
+    }
+    for id in includers {
+        let (Some(grant), Some((confers, reach))) = (table.get(&id), memo.remove(&id)) else {
+            continue;
+        };
+        if grant.confers != confers || grant.reach != reach {
+            let mut settled = RoleGrant::clone(grant);
+            settled.confers = confers;
+            settled.reach = reach;
+            table.insert(id, Arc::new(settled));
+        }
+    }
+}
+
+/// The closure of one role, memoised; a role absent from the snapshot (deleted) or met
+/// again on the way (a cycle, which stores refuse) adds nothing.
+fn closure(
+    table: &RoleTable,
+    id: RoleId,
+    memo: &mut HashMap<RoleId, Closure>,
+    path: &mut Vec<RoleId>,
+) -> Closure {
+    if let Some(done) = memo.get(&id) {
+        return done.clone();
+    }
+    let Some(grant) = table.get(&id) else {
+        return Closure::default();
+    };
+    if path.contains(&id) {
+        return Closure::default();
+    }
+    path.push(id);
+    let mut confers = grant.privileges.clone();
+    let mut reach = grant.privileges.clone();
+    for included in &grant.includes {
+        let (c, r) = closure(table, *included, memo, path);
+        confers.union_with(&c);
+        reach.union_with(&r);
+    }
+    path.pop();
+    if !grant.enabled {
+        confers = PrivilegeSet::default();
+    }
+    memo.insert(id, (confers.clone(), reach.clone()));
+    (confers, reach)
 }

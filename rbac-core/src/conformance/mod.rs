@@ -301,6 +301,7 @@ mod audit;
 mod changes;
 mod codes;
 mod identity;
+mod inclusion;
 mod organisations;
 mod projects;
 mod roles;
@@ -314,6 +315,7 @@ use audit::*;
 use changes::*;
 use codes::*;
 use identity::*;
+use inclusion::*;
 use organisations::*;
 use projects::*;
 use roles::*;
@@ -385,6 +387,8 @@ macro_rules! for_each_conformance_check {
         role_set_privileges,
         role_delete,
         role_system_key,
+        role_includes,
+        role_includes_race,
         session_create_and_read,
         session_revoke,
         session_rotate_once,

@@ -5,7 +5,8 @@
 //! - a user lies within the actor when every privilege *assigned* to it (through its role,
 //!   enabled or not) is one the actor holds now; a user with no role lies within everyone,
 //!   every user lies within itself, and the built-in admin user lies within itself alone;
-//! - a role lies within the actor when every privilege it grants is one the actor holds.
+//! - a role lies within the actor when every privilege it grants, itself or through the
+//!   roles it includes, is one the actor holds.
 //!
 //! Assignments are compared, not today's effective set: a user whose role is disabled for
 //! a moment is still as strong as that role, and resetting its password would own it once
@@ -24,14 +25,31 @@ impl Rbac {
         &*actor.user_name == ADMIN
     }
 
-    /// The privileges a role grants when enabled (the built-in admin role: every one).
+    /// Everything a role could grant: its own privileges and those of every role it
+    /// includes, transitively, enabled or not (the built-in admin role: every one). An
+    /// included role this process has not loaded counts as every privilege (fail closed).
     pub fn privileges_of_role(&self, role: &Role) -> PrivilegeSet {
-        let registry = self.inner.authorizer.registry();
+        let authorizer = &self.inner.authorizer;
+        let registry = authorizer.registry();
         if role.builtin {
-            registry.all()
-        } else {
-            registry.set_of_known(role.privileges.iter().map(String::as_str))
+            return registry.all();
         }
+        let mut set = registry.set_of_known(role.privileges.iter().map(String::as_str));
+        for included in &role.includes {
+            match authorizer.role(*included) {
+                Some(grant) => set.union_with(&grant.reach),
+                None => return registry.all(),
+            }
+        }
+        set
+    }
+
+    /// Loads into the snapshot the roles `role` includes, so its reach is known.
+    async fn load_included(&self, role: &Role) -> Result<()> {
+        for included in &role.includes {
+            self.inner.authorizer.ensure_role(*included).await?;
+        }
+        Ok(())
     }
 
     /// The privileges assigned to `user` through its role, whether the role is enabled or
@@ -42,7 +60,10 @@ impl Rbac {
             return Ok(PrivilegeSet::with_capacity(registry.len()));
         };
         Ok(match self.inner.store.role(role_id).await? {
-            Some(role) => self.privileges_of_role(&role),
+            Some(role) => {
+                self.load_included(&role).await?;
+                self.privileges_of_role(&role)
+            }
             None => PrivilegeSet::with_capacity(registry.len()),
         })
     }
@@ -79,6 +100,7 @@ impl Rbac {
         role: &Role,
         action: &str,
     ) -> Result<()> {
+        self.load_included(role).await?;
         let grants = self.privileges_of_role(role);
         match self.first_unheld(actor, &grants) {
             None => Ok(()),

@@ -11,6 +11,7 @@ mod bootstrap;
 mod builder;
 mod codes;
 mod containment;
+mod inclusion;
 mod limits;
 mod named;
 mod operator;

@@ -107,13 +107,19 @@ impl Rbac {
             )));
         }
         self.ensure_role_within(actor, &role, "delete").await?;
-        let journal = self
+        self.ensure_includers_within(actor, &role, "delete a role included in")
+            .await?;
+        let mut journal = self
             .journal(
                 Some(actor),
                 AuditCategory::System,
                 format!("delete role {name}"),
             )
             .with(Change::Role(role.id));
+        // The roles that included it lose it: every instance re-reads them.
+        for includer in self.includers_of(role.id).await? {
+            journal = journal.with(Change::Role(includer.id));
+        }
         self.inner.store.delete_role(role.id, &journal).await?;
         self.applied(&journal).await;
         Ok(())
@@ -136,6 +142,8 @@ impl Rbac {
         }
         let verb = if enabled { "enable" } else { "disable" };
         self.ensure_role_within(actor, &role, verb).await?;
+        self.ensure_includers_within(actor, &role, &format!("{verb} a role included in"))
+            .await?;
         role.enabled = enabled;
         role.updated_at = now();
         let journal = self
@@ -193,6 +201,8 @@ impl Rbac {
         // Removing is acting on the role too: the role, as it stands, must lie within the
         // actor, so every code added and every code removed is one the actor holds.
         self.ensure_role_within(actor, &role, "change the grants of")
+            .await?;
+        self.ensure_includers_within(actor, &role, "change the grants of a role included in")
             .await?;
         let codes = authorizer.registry().codes_of(&wanted);
         let journal = self

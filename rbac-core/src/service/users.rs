@@ -77,18 +77,16 @@ impl Rbac {
             .ok_or(Error::NotFound(Entity::User))
     }
 
-    /// Refuses to hand out a role whose privileges the actor does not hold itself.
-    fn check_grantable(&self, actor: Option<&Principal>, role: &Role) -> Result<()> {
+    /// Refuses to hand out a role whose privileges (its own and its included roles') the
+    /// actor does not hold itself.
+    async fn check_grantable(&self, actor: Option<&Principal>, role: &Role) -> Result<()> {
         let Some(actor) = actor else { return Ok(()) };
         let authorizer = &self.inner.authorizer;
+        for included in &role.includes {
+            authorizer.ensure_role(*included).await?;
+        }
         let held = authorizer.privileges_of(actor);
-        let wanted = if role.builtin {
-            authorizer.registry().all()
-        } else {
-            authorizer
-                .registry()
-                .set_of_known(role.privileges.iter().map(String::as_str))
-        };
+        let wanted = self.privileges_of_role(role);
         let missing = held.missing_from(&wanted).next();
         match missing {
             None => Ok(()),
@@ -117,7 +115,7 @@ impl Rbac {
             None
         } else {
             let role = self.role_named(&input.role_name).await?;
-            self.check_grantable(actor, &role)?;
+            self.check_grantable(actor, &role).await?;
             Some(role)
         };
         let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
@@ -189,7 +187,7 @@ impl Rbac {
                 None
             } else {
                 let role = self.role_named(&role_name).await?;
-                self.check_grantable(Some(actor), &role)?;
+                self.check_grantable(Some(actor), &role).await?;
                 Some(role.id)
             };
             if user.name == ADMIN && role_id != user.role_id {

@@ -3,12 +3,13 @@
 
 use super::*;
 
-/// A role as stored: name, privileges, enabled flag.
+/// A role as stored: name, its own privileges, enabled flag, the roles it includes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct RoleRow {
     pub(super) name: String,
     pub(super) codes: BTreeSet<String>,
     pub(super) enabled: bool,
+    pub(super) includes: BTreeSet<i64>,
 }
 
 /// A user as stored: role, enabled flag, password hash.
@@ -31,10 +32,36 @@ pub(super) fn all_codes() -> BTreeSet<String> {
 }
 
 impl State {
+    /// Everything a role could confer: its own codes and every included role's,
+    /// transitively, enabled or not (what containment compares).
     pub(super) fn codes_of(&self, role: Option<i64>) -> BTreeSet<String> {
-        role.and_then(|r| self.roles.get(&r))
-            .map(|r| r.codes.clone())
-            .unwrap_or_default()
+        self.closure(role, false)
+    }
+
+    /// What a role confers now: nothing while disabled, else its own codes and those of
+    /// the enabled roles it includes, transitively.
+    pub(super) fn confers(&self, role: Option<i64>) -> BTreeSet<String> {
+        self.closure(role, true)
+    }
+
+    fn closure(&self, role: Option<i64>, enabled_only: bool) -> BTreeSet<String> {
+        let mut codes = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<i64> = role.into_iter().collect();
+        while let Some(id) = todo.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Some(r) = self.roles.get(&id) else {
+                continue;
+            };
+            if enabled_only && !r.enabled {
+                continue;
+            }
+            codes.extend(r.codes.iter().cloned());
+            todo.extend(r.includes.iter().copied());
+        }
+        codes
     }
 
     /// What `actor` holds now: its role's privileges while the role is enabled.
@@ -45,10 +72,7 @@ impl State {
         let Some(user) = self.users.get(actor) else {
             return BTreeSet::new();
         };
-        match user.role.and_then(|r| self.roles.get(&r)) {
-            Some(role) if role.enabled => role.codes.clone(),
-            _ => BTreeSet::new(),
-        }
+        self.confers(user.role)
     }
 
     /// Whether `target` lies within `actor`: everything assigned to it (enabled or not) is
@@ -235,6 +259,7 @@ pub(super) async fn state(w: &World) -> State {
                 name: r.name,
                 codes,
                 enabled: r.enabled,
+                includes: r.includes.into_iter().collect(),
             };
             (r.id, row)
         })

@@ -25,6 +25,7 @@ use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 mod answers;
+mod inclusion;
 mod oper_log;
 mod roles;
 mod session;
@@ -89,6 +90,10 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             need("RoleEnableOrDisable"),
         ))
         .routes(guarded(routes!(roles::auth_role), need("RoleAuthority")))
+        .routes(guarded(
+            routes!(inclusion::include_role),
+            need("RoleAuthority"),
+        ))
         .routes(guarded(routes!(session::inquire_auth), authenticated()))
         .routes(guarded(routes!(session::change_password), authenticated()))
         .routes(guarded(routes!(session::reset_password), need("UserEdit")))
