@@ -19,10 +19,36 @@ impl Authorizer {
         Ok(())
     }
 
-    /// Puts one role in the snapshot, reading it from the store if it is missing. A load
-    /// that a concurrent reload overtook is not stored (it may predate that change) and is
-    /// retried a few times; if changes keep racing, the role stays absent and is denied.
+    /// Puts a role in the snapshot, and every role it includes, reading each from the store
+    /// if it is missing. A load that a concurrent reload overtook is not stored (it may
+    /// predate that change) and is retried a few times; if changes keep racing, the role
+    /// stays absent and grants nothing (nor to the roles that include it).
     pub async fn ensure_role(&self, id: RoleId) -> Result<()> {
+        let table = self.roles.load();
+        match table.get(&id) {
+            Some(grant) if grant.includes.iter().all(|i| table.contains_key(i)) => {
+                self.stats.role_hits.incr();
+                return Ok(());
+            }
+            _ => {}
+        }
+        drop(table);
+        let mut seen = std::collections::HashSet::new();
+        let mut todo = vec![id];
+        while let Some(next) = todo.pop() {
+            if !seen.insert(next) {
+                continue;
+            }
+            self.ensure_one_role(next).await?;
+            if let Some(grant) = self.roles.load().get(&next) {
+                todo.extend(grant.includes.iter().copied());
+            }
+        }
+        Ok(())
+    }
+
+    /// [`ensure_role`](Self::ensure_role) for one role, its inclusions aside.
+    async fn ensure_one_role(&self, id: RoleId) -> Result<()> {
         if self.roles.load().contains_key(&id) {
             self.stats.role_hits.incr();
             return Ok(());
@@ -85,6 +111,16 @@ impl Authorizer {
         });
         if let Err(e) = fresh {
             tracing::warn!(error = %e, role = id, "role reload failed; it will be re-read on use");
+        }
+        // A role dropped above is read again on its holders' next request; a role that
+        // others include is read again now, or they would confer less until it changes.
+        let table = self.roles.load();
+        let included = !table.contains_key(&id) && table.values().any(|g| g.includes.contains(&id));
+        drop(table);
+        if included {
+            if let Err(e) = self.ensure_role(id).await {
+                tracing::warn!(error = %e, role = id, "re-reading an included role failed");
+            }
         }
     }
 }
