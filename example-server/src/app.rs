@@ -154,6 +154,7 @@ async fn serve_with(
         console: Arc::new(crate::state::ConsoleConfig::new(
             &config.sms_phone_patterns,
         )?),
+        consistency_wait: Duration::from_millis(config.consistency_wait_ms),
         sql,
     };
     let app: Router = api::router(state, config);

@@ -74,6 +74,11 @@ pub struct Config {
     #[arg(long, env = "RBAC_TOKEN_TTL", default_value_t = 43_200)]
     pub token_ttl: u64,
 
+    /// How long a request carrying `X-Rbac-Consistency` may wait for this instance to
+    /// apply that revision, in milliseconds (then HTTP 503 with `Retry-After: 1`).
+    #[arg(long, env = "RBAC_CONSISTENCY_WAIT_MS", default_value_t = 1000)]
+    pub consistency_wait_ms: u64,
+
     /// How often SQLite/MySQL instances poll the change log, in milliseconds
     /// (PostgreSQL is notified at once and polls only as a safety net).
     #[arg(long, env = "RBAC_CHANGE_POLL_MS", default_value_t = 500)]

@@ -22,6 +22,8 @@ pub struct AppState {
     pub gateway: Arc<GatewayConfig>,
     /// The console's own rules (the phone formats it texts).
     pub console: Arc<ConsoleConfig>,
+    /// How long a request may wait for the revision it names (`X-Rbac-Consistency`).
+    pub consistency_wait: Duration,
     /// The SQL store itself, for readiness (reachable, schema current).
     pub sql: rbac_sqlx::SqlStore,
 }

@@ -351,4 +351,15 @@ impl<T> Store for T where
 pub trait ChangeSink: Send + Sync {
     /// Applies one change; returns once the caches reflect it.
     async fn apply(&self, change: &Change);
+
+    /// Every change at or below `position` that the change log shows has been applied.
+    fn caught_up(&self, position: i64) {
+        let _ = position;
+    }
+
+    /// Resolves when a reader waits for a position not reached yet, so that the feed reads
+    /// the change log at once (by default, never).
+    async fn wanted(&self) {
+        std::future::pending::<()>().await
+    }
 }

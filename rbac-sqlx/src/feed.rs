@@ -59,7 +59,11 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
 
     let mut feed = loop {
         match store.change_cursor().await {
-            Ok(cursor) => break Feed::new(cursor),
+            Ok(cursor) => {
+                // What the log held at start is what the caches were loaded from.
+                sink.caught_up(cursor);
+                break Feed::new(cursor);
+            }
             Err(e) if store.is_closed() => {
                 tracing::debug!(error = %e, "change feed: store closed");
                 return;
@@ -85,11 +89,13 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
             }
             last_prune = Some(Instant::now());
         }
-        if let Err(e) = feed.catch_up(&store, sink.as_ref()).await {
-            if store.is_closed() {
+        match feed.catch_up(&store, sink.as_ref()).await {
+            Ok(()) => sink.caught_up(feed.position()),
+            Err(e) if store.is_closed() => {
+                let _ = e;
                 return;
             }
-            tracing::warn!(error = %e, "change feed: reading changes failed");
+            Err(e) => tracing::warn!(error = %e, "change feed: reading changes failed"),
         }
         let interval = if listening.load(Ordering::Relaxed) {
             poll.max(PG_SAFETY_POLL)
@@ -98,6 +104,7 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
         };
         tokio::select! {
             _ = wake.notified() => {}
+            _ = sink.wanted() => {}
             _ = tokio::time::sleep(interval) => {}
         }
         if store.is_closed() {
@@ -173,6 +180,16 @@ impl Feed {
             seen: BTreeSet::new(),
             holes: HashMap::new(),
         }
+    }
+
+    /// The newest id applied after a catch-up: every change the log showed up to it was
+    /// applied (ids still missing below it were not visible: in-flight transactions).
+    fn position(&self) -> i64 {
+        self.seen
+            .last()
+            .copied()
+            .unwrap_or(self.cursor)
+            .max(self.cursor)
     }
 
     /// Reads and applies every change not applied yet.

@@ -302,6 +302,40 @@ impl TestServer {
         self.send(req, path).await
     }
 
+    /// POST a JSON body with `Auth-Token` and these extra headers; the status, the answer's
+    /// headers (names lowercase) and the body.
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Vec<(String, String)>, Value) {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.header("Auth-Token", t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => panic!(
+                "request to {path} failed: {e:?}\nserver output:\n{}",
+                self.server_log()
+            ),
+        };
+        let status = resp.status().as_u16();
+        let answered: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let text = resp.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, answered, value)
+    }
+
     /// A client whose connections come from the loopback address `from` (`127.x.y.z`), for
     /// tests where the client's address matters.
     pub fn client_from(&self, from: &str) -> reqwest::Client {

@@ -125,7 +125,9 @@ impl IntoResponse for CloudError {
             msg: "failed",
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut().insert(super::consistency::Refused);
+        resp
     }
 }
 

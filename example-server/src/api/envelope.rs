@@ -159,7 +159,9 @@ impl IntoResponse for PlatformError {
             count: 0,
         };
         let data = Empty {};
-        (status, Json(Envelope { header, data })).into_response()
+        let mut resp = (status, Json(Envelope { header, data })).into_response();
+        resp.extensions_mut().insert(super::consistency::Refused);
+        resp
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cloud;
 pub mod codes;
+pub mod consistency;
 pub mod console;
 pub mod envelope;
 pub mod gateway;
@@ -74,11 +75,26 @@ fn documented_routes(state: &AppState, config: &Config) -> Router<AppState> {
     };
     let (routes, spec) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(bench)
-        .merge(metrics::instrument("platform", platform::routes(state)))
-        .merge(metrics::instrument("iam", iam::routes(state)))
-        .merge(metrics::instrument("cloud", cloud::routes(state)))
-        .merge(metrics::instrument("console", console::routes(state)))
-        .merge(metrics::instrument("gateway", gateway::routes(state)))
+        .merge(metrics::instrument(
+            "platform",
+            consistency::layer::<envelope::PlatformError>(state, platform::routes(state)),
+        ))
+        .merge(metrics::instrument(
+            "iam",
+            consistency::layer::<iam::IamError>(state, iam::routes(state)),
+        ))
+        .merge(metrics::instrument(
+            "cloud",
+            consistency::layer::<cloud::CloudError>(state, cloud::routes(state)),
+        ))
+        .merge(metrics::instrument(
+            "console",
+            consistency::layer::<console::ConsoleError>(state, console::routes(state)),
+        ))
+        .merge(metrics::instrument(
+            "gateway",
+            consistency::layer::<envelope::PlatformError>(state, gateway::routes(state)),
+        ))
         .merge(metrics::instrument("operations", operations))
         .split_for_parts();
     routes.merge(openapi::publish(&document, spec))

@@ -10,6 +10,42 @@ impl ChangeSink for Authorizer {
     async fn apply(&self, change: &Change) {
         self.apply_changes(std::slice::from_ref(change)).await;
     }
+
+    fn caught_up(&self, position: i64) {
+        self.position.send_if_modified(|applied| {
+            let newer = position > *applied;
+            if newer {
+                *applied = position;
+            }
+            newer
+        });
+    }
+
+    async fn wanted(&self) {
+        self.want.notified().await;
+    }
+}
+
+impl Authorizer {
+    /// The change-log position this process has applied, with every earlier change the
+    /// log showed (0 before a change feed reports one).
+    pub fn applied_position(&self) -> i64 {
+        *self.position.borrow()
+    }
+
+    /// Waits until this process has applied the change at `position` and every earlier
+    /// one the log shows, asking the feed to read at once; `false` when `wait` passes first.
+    pub async fn await_position(&self, position: i64, wait: std::time::Duration) -> bool {
+        let mut applied = self.position.subscribe();
+        if *applied.borrow_and_update() >= position {
+            return true;
+        }
+        self.want.notify_one();
+        let reached = tokio::time::timeout(wait, applied.wait_for(|p| *p >= position))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        reached
+    }
 }
 
 impl Authorizer {

@@ -185,6 +185,10 @@ pub struct Authorizer {
     /// signature cannot change, so only expiry needs re-checking on a hit.
     verified: Cache<Arc<str>, Arc<VerifiedToken>>,
     store: Arc<dyn AuthorizerStore>,
+    /// The change-log position applied, with every earlier one the log showed.
+    position: tokio::sync::watch::Sender<i64>,
+    /// Wakes the change feed for a reader waiting on a position.
+    want: tokio::sync::Notify,
     jwt: Arc<JwtCodec>,
     stats: CacheStats,
     sliding_ttl: i64,
@@ -231,6 +235,8 @@ impl Authorizer {
             sessions,
             verified,
             store,
+            position: tokio::sync::watch::Sender::new(0),
+            want: tokio::sync::Notify::new(),
             jwt,
             stats: CacheStats::default(),
             sliding_ttl: config.sliding_ttl.as_secs().max(1) as i64,

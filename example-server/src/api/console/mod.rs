@@ -124,7 +124,9 @@ impl IntoResponse for ConsoleError {
             msg: Some(self.msg),
             data: Null,
         };
-        (self.code, Json(body)).into_response()
+        let mut resp = (self.code, Json(body)).into_response();
+        resp.extensions_mut().insert(super::consistency::Refused);
+        resp
     }
 }
 

@@ -107,7 +107,9 @@ impl IntoResponse for IamError {
             code: self.code,
             message: self.message,
         };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        resp.extensions_mut().insert(super::consistency::Refused);
+        resp
     }
 }
 

@@ -1,0 +1,99 @@
+//! The consistency token. Every successful mutating answer carries `X-Rbac-Revision: N`,
+//! the change-log position of its write (the newest position when it journals no change).
+//! A request that sends `X-Rbac-Consistency: N` is served only once this instance has
+//! applied the change at N and every earlier one it can see, so a client that wrote
+//! through one instance reads its write through any other. It waits at most
+//! `--consistency-wait-ms`, then answers HTTP 503 with `Retry-After: 1` in the surface's
+//! envelope; a malformed token, or one past every journalled change, is a bad request.
+
+use axum::extract::{Request, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rbac_core::Error;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// The revision a successful mutating answer carries.
+pub const REVISION: HeaderName = HeaderName::from_static("x-rbac-revision");
+
+/// The revision a request must see.
+pub const CONSISTENCY: HeaderName = HeaderName::from_static("x-rbac-consistency");
+
+/// Marks a refusal, so it carries no revision (platform refusals are HTTP 200).
+#[derive(Debug, Clone, Copy)]
+pub struct Refused;
+
+/// `routes` with the token honoured, refusing in the surface's error `E`.
+pub fn layer<E>(state: &AppState, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState>
+where
+    E: From<Error> + IntoResponse + 'static,
+{
+    routes.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        consistent::<E>,
+    ))
+}
+
+async fn consistent<E>(State(app): State<AppState>, req: Request, next: Next) -> Response
+where
+    E: From<Error> + IntoResponse,
+{
+    if let Some(token) = req.headers().get(&CONSISTENCY) {
+        if let Err(refusal) = wait_for::<E>(&app, token).await {
+            return refusal;
+        }
+    }
+    let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut resp = next.run(req).await;
+    if mutating && resp.status().is_success() && resp.extensions().get::<Refused>().is_none() {
+        match app.rbac.store().change_cursor().await {
+            Ok(newest) => {
+                resp.headers_mut()
+                    .insert(REVISION, HeaderValue::from(newest));
+            }
+            Err(e) => tracing::warn!(error = %e, "reading the change-log position failed"),
+        }
+    }
+    resp
+}
+
+/// Waits until this instance has applied the revision `token` names.
+async fn wait_for<E>(app: &AppState, token: &HeaderValue) -> Result<(), Response>
+where
+    E: From<Error> + IntoResponse,
+{
+    let bad = |reason: &str| E::from(Error::invalid("X-Rbac-Consistency", reason)).into_response();
+    let Some(wanted) = token
+        .to_str()
+        .ok()
+        .and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+    else {
+        return Err(bad("not a revision"));
+    };
+    let authorizer = app.rbac.authorizer();
+    if authorizer.applied_position() >= wanted {
+        return Ok(());
+    }
+    match app.rbac.store().change_cursor().await {
+        Ok(newest) if wanted > newest => {
+            return Err(bad("no change was journalled at this revision"))
+        }
+        Ok(_) => {}
+        Err(e) => return Err(E::from(Error::from(e)).into_response()),
+    }
+    if authorizer
+        .await_position(wanted, app.consistency_wait)
+        .await
+    {
+        return Ok(());
+    }
+    let mut busy = E::from(Error::Busy).into_response();
+    *busy.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    busy.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    Err(busy)
+}
