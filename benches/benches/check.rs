@@ -77,6 +77,21 @@ fn check(c: &mut Criterion) {
             |b, _| b.iter(|| black_box(authorizer.check(black_box(principal), black_box(wanted)))),
         );
     }
+    // A privilege reached through five inclusions: settled once per change, so the check
+    // is the same lookup and bit test.
+    let (authorizer, principal) = rt.block_on(benches::inclusion_chain(5));
+    let wanted = benches::privilege(&authorizer, 0);
+    assert!(authorizer.check(&principal, wanted), "P0 through the chain");
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..1_000_000 {
+        black_box(authorizer.check(black_box(&principal), black_box(wanted)));
+    }
+    let allocated = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    println!("check inclusion_chain_5: {allocated} allocations in 1,000,000 checks");
+    assert_eq!(allocated, 0, "Authorizer::check allocated");
+    group.bench_function("inclusion_chain_5", |b| {
+        b.iter(|| black_box(authorizer.check(black_box(&principal), black_box(wanted))))
+    });
     group.finish();
 }
 

@@ -65,3 +65,41 @@ pub fn privilege(authorizer: &Authorizer, i: usize) -> PrivilegeId {
         .id(&format!("P{i}"))
         .expect("registered privilege")
 }
+
+/// An authorizer over 12 privileges where role `chain0` includes `chain1`, which includes
+/// `chain2`, … down to `chain{depth}`, the only one granted `P0`; and the principal of a
+/// user in `chain0` (so its check of `P0` reaches `depth` inclusions down).
+pub async fn inclusion_chain(depth: usize) -> (Arc<Authorizer>, Principal) {
+    let registry = Arc::new(PrivilegeRegistry::new((0..12).map(|i| format!("P{i}"))));
+    let store = Arc::new(MemoryStore::new());
+    let journal = rbac_core::Journal::default();
+    let mut below: Option<i64> = None;
+    for level in (0..=depth).rev() {
+        let mut role = Role::new(format!("chain{level}"), "", "bench");
+        if level == depth {
+            role.privileges = vec!["P0".to_string()];
+        }
+        role.includes = below.into_iter().collect();
+        below = Some(store.create_role(&role, &journal).await.expect("role").id);
+    }
+    let store: Arc<dyn Store> = store;
+    let jwt = Arc::new(JwtCodec::new(
+        JwtKey::from_secret("bench-secret-bench-secret-bench!"),
+        [],
+    ));
+    let authorizer = Arc::new(Authorizer::new(
+        store,
+        registry,
+        jwt,
+        &AuthorizerConfig::default(),
+    ));
+    authorizer.load_roles().await.expect("roles");
+    let principal = Principal {
+        user_id: 1,
+        user_name: Arc::from("chained"),
+        role_id: below,
+        session_id: Arc::from("s-chain"),
+        kind: SessionKind::Jwt,
+    };
+    (authorizer, principal)
+}
