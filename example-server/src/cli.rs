@@ -187,36 +187,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                 .await?;
             let format = format.unwrap_or_else(|| format_of(&file));
             let records = read_records(&file, format)?;
-            let (mut imported, mut refused) = (0usize, 0usize);
-            for (line, r) in records.into_iter().enumerate() {
-                let name = r.name.clone();
-                let Some(hash) = r.password_hash.filter(|h| !h.is_empty()) else {
-                    eprintln!("record {}: {name}: no password_hash; skipped", line + 1);
-                    refused += 1;
-                    continue;
-                };
-                let input = ImportedUser {
-                    name: r.name,
-                    password_hash: hash,
-                    email: r.email,
-                    phone: r.phone,
-                    alias: r.alias,
-                    role_name: r.role,
-                    enabled: r.enabled,
-                };
-                match rbac.import_user(input).await {
-                    Ok(_) => imported += 1,
-                    Err(e) => {
-                        eprintln!("record {}: {name}: {e}; skipped", line + 1);
-                        refused += 1;
-                    }
-                }
-            }
-            println!("imported {imported} users, skipped {refused}");
-            if imported == 0 && refused > 0 {
-                return Err("no user imported".into());
-            }
-            Ok(())
+            import_users(&rbac, records).await
         }
         Command::ExportUsers {
             output,
@@ -380,6 +351,92 @@ pub fn apply_config_file(args: &[std::ffi::OsString]) -> Result<(), String> {
         if std::env::var_os(env).is_none() {
             std::env::set_var(env, text);
         }
+    }
+    Ok(())
+}
+
+/// Rows per import batch: one transaction and one audit entry each.
+const IMPORT_BATCH: usize = 500;
+
+/// Imports `records` in batches, with a progress bar on a terminal (a line per batch
+/// otherwise), and says what happened to every row that was not inserted.
+async fn import_users(rbac: &rbac_core::Rbac, records: Vec<UserRecord>) -> Result<(), BoxError> {
+    use std::io::IsTerminal;
+    let total = records.len();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} users ({per_sec}, {eta} left)",
+        ) {
+            bar.set_style(style);
+        }
+        Some(bar)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+    let mut done = rbac_core::ImportReport::default();
+    let mut invalid = 0usize;
+    let mut rows = records.into_iter().enumerate().peekable();
+    while rows.peek().is_some() {
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        let mut numbers = Vec::with_capacity(IMPORT_BATCH);
+        for (line, r) in rows.by_ref().take(IMPORT_BATCH) {
+            let Some(hash) = r.password_hash.filter(|h| !h.is_empty()) else {
+                eprintln!("record {}: {}: no password_hash; skipped", line + 1, r.name);
+                invalid += 1;
+                continue;
+            };
+            numbers.push(line + 1);
+            batch.push(ImportedUser {
+                name: r.name,
+                password_hash: hash,
+                email: r.email,
+                phone: r.phone,
+                alias: r.alias,
+                role_name: r.role,
+                enabled: r.enabled,
+            });
+        }
+        let outcome = rbac.import_users(batch).await?;
+        for (i, name, reason) in &outcome.invalid {
+            eprintln!("record {}: {name}: {reason}; skipped", numbers[*i]);
+        }
+        invalid += outcome.invalid.len();
+        let report = outcome.report;
+        done.inserted += report.inserted;
+        done.present += report.present;
+        done.email_taken.extend(report.email_taken);
+        done.look_alike.extend(report.look_alike);
+        let seen = numbers.last().copied().unwrap_or(0);
+        match &bar {
+            Some(bar) => bar.set_position(seen as u64),
+            None => eprintln!(
+                "{seen}/{total} records read, {} users imported",
+                done.inserted
+            ),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for name in &done.email_taken {
+        eprintln!("{name}: another user holds this e-mail address; skipped");
+    }
+    for name in &done.look_alike {
+        eprintln!("{name}: looks like an existing user's name; skipped");
+    }
+    let skipped = invalid + done.present + done.email_taken.len() + done.look_alike.len();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "imported {} users, skipped {skipped} ({} already present, {} e-mail conflicts, {} look-alike names, {invalid} invalid) in {secs:.1} s",
+        done.inserted,
+        done.present,
+        done.email_taken.len(),
+        done.look_alike.len(),
+    );
+    if done.inserted == 0 && done.present == 0 && skipped > 0 {
+        return Err("no user imported".into());
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 
-use crate::error::StoreError;
+use crate::error::{Field, StoreError};
 use crate::model::*;
 
 /// Result of a storage call.
@@ -15,6 +15,47 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Users.
 #[async_trait]
 pub trait UserStore: Send + Sync {
+    /// Inserts a batch of users, as one transaction where the backend can, with one
+    /// journal for the batch: a user whose name key exists already is skipped (so a re-run
+    /// resumes), and users whose e-mail key or name skeleton another user (stored, or
+    /// earlier in the batch) holds are reported apart and not inserted. The default inserts
+    /// one by one (not atomic); SQL backends use multi-row statements.
+    async fn import_users(
+        &self,
+        users: &[NewUser],
+        journal: &Journal,
+    ) -> StoreResult<ImportReport> {
+        let mut report = ImportReport::default();
+        let empty = Journal::default();
+        for user in users {
+            // The batch's journal goes with its first inserted user.
+            let with = if report.inserted == 0 {
+                journal
+            } else {
+                &empty
+            };
+            match self.create_user(user, with).await {
+                Ok(_) => report.inserted += 1,
+                Err(StoreError::Conflict(Field::Email)) => {
+                    report.email_taken.push(user.name.clone())
+                }
+                Err(StoreError::Conflict(_)) => {
+                    let key = crate::identity::name_key(&user.name);
+                    let same = self
+                        .user_by_name(&user.name)
+                        .await?
+                        .is_some_and(|u| crate::identity::name_key(&u.name) == key);
+                    if same {
+                        report.present += 1;
+                    } else {
+                        report.look_alike.push(user.name.clone());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
     /// Inserts a user; `Conflict` on a taken name or e-mail.
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User>;
     /// Inserts a user whose verified e-mail address and phone number (`email_verified`,
@@ -109,6 +150,19 @@ pub trait RoleStore: Send + Sync {
     /// Deletes a role that no user holds (and every inclusion of it); `Violation` if a user
     /// holds it, `NotFound` if gone.
     async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()>;
+}
+
+/// What a bulk import did with its rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Users inserted.
+    pub inserted: usize,
+    /// Users skipped because their name key exists already (a re-run resuming).
+    pub present: usize,
+    /// Users not inserted because another user holds their e-mail address (by key).
+    pub email_taken: Vec<String>,
+    /// Users not inserted because their name looks like another user's (same skeleton).
+    pub look_alike: Vec<String>,
 }
 
 /// Login sessions.

@@ -16,6 +16,11 @@ pub(crate) trait SqlDialect: Copy + Send + Sync + 'static {
     /// The statement in the driver's placeholder syntax.
     fn sql(self, q: &str) -> Cow<'_, str>;
 
+    /// A statement built for one call (a variable-length list): rewritten without being kept.
+    fn sql_once(self, q: &str) -> Cow<'_, str> {
+        self.sql(q)
+    }
+
     /// An insert statement that yields the new row's id through [`insert_id`](Self::insert_id).
     fn insert_sql(self, q: &str) -> String;
 

@@ -97,6 +97,43 @@ macro_rules! role_codes {
     }};
 }
 
+/// Binds the profile columns the insert and the update both write, in this order: name,
+/// alias, phone, email, did, remark, password_hash, role_id, enabled, department_id,
+/// parent_id, creator, attributes, login_time, login_ip.
+macro_rules! bind_profile {
+    ($query:expr, $user:expr, $attributes:expr) => {
+        $query
+            .bind($user.name.as_str())
+            .bind($user.alias.as_str())
+            .bind($user.phone.as_str())
+            .bind($user.email.as_deref())
+            .bind($user.did.as_str())
+            .bind($user.remark.as_str())
+            .bind($user.password_hash.as_str())
+            .bind($user.role_id)
+            .bind($user.enabled)
+            .bind($user.department_id)
+            .bind($user.parent_id)
+            .bind($user.creator.as_str())
+            .bind($attributes.as_str())
+            .bind($user.login_time)
+            .bind($user.login_ip.as_str())
+    };
+}
+
+/// Binds the identity keys and the contact proofs: name_key, name_skeleton, email_key,
+/// email_verified, phone_verified.
+macro_rules! bind_identity {
+    ($query:expr, $user:expr, $keys:expr) => {
+        $query
+            .bind($keys.name_key.as_str())
+            .bind($keys.name_skeleton.as_str())
+            .bind($keys.email_key.as_deref())
+            .bind($user.email_verified)
+            .bind($user.phone_verified)
+    };
+}
+
 /// The ids of the roles a role includes, sorted.
 macro_rules! role_includes {
     ($d:ident, $exec:expr, $id:expr) => {{
@@ -533,6 +570,7 @@ mod audit;
 mod changes;
 mod codes;
 mod identity;
+mod import;
 mod organisations;
 mod projects;
 mod roles;

@@ -52,6 +52,10 @@ impl SqlDialect for Dialect {
         statement(q)
     }
 
+    fn sql_once(self, q: &str) -> Cow<'_, str> {
+        Cow::Owned(numbered(q))
+    }
+
     fn insert_sql(self, q: &str) -> String {
         numbered(&format!("{q} RETURNING id"))
     }

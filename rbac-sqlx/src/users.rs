@@ -3,54 +3,25 @@
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
-    now, Entity, Journal, Listing, NewUser, Order, Revoke, RoleId, StoreError, StoreResult,
-    Timestamp, User, UserId, UserQuery, UserStore,
+    now, Entity, ImportReport, Journal, Listing, NewUser, Order, Revoke, RoleId, StoreError,
+    StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
 };
 
 use crate::row::USER_COLUMNS;
 use crate::{backend, count, row, write_error, SqlStore};
 
-/// Binds the profile columns the insert and the update both write, in this order: name,
-/// alias, phone, email, did, remark, password_hash, role_id, enabled, department_id,
-/// parent_id, creator, attributes, login_time, login_ip.
-macro_rules! bind_profile {
-    ($query:expr, $user:expr, $attributes:expr) => {
-        $query
-            .bind($user.name.as_str())
-            .bind($user.alias.as_str())
-            .bind($user.phone.as_str())
-            .bind($user.email.as_deref())
-            .bind($user.did.as_str())
-            .bind($user.remark.as_str())
-            .bind($user.password_hash.as_str())
-            .bind($user.role_id)
-            .bind($user.enabled)
-            .bind($user.department_id)
-            .bind($user.parent_id)
-            .bind($user.creator.as_str())
-            .bind($attributes.as_str())
-            .bind($user.login_time)
-            .bind($user.login_ip.as_str())
-    };
-}
-
-/// Binds the identity keys and the contact proofs: name_key, name_skeleton, email_key,
-/// email_verified, phone_verified.
-macro_rules! bind_identity {
-    ($query:expr, $user:expr, $keys:expr) => {
-        $query
-            .bind($keys.name_key.as_str())
-            .bind($keys.name_skeleton.as_str())
-            .bind($keys.email_key.as_deref())
-            .bind($user.email_verified)
-            .bind($user.phone_verified)
-    };
-}
-
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
         Ok(self.insert_user(user, journal, false).await?.0)
+    }
+
+    async fn import_users(
+        &self,
+        users: &[NewUser],
+        journal: &Journal,
+    ) -> StoreResult<ImportReport> {
+        self.import_batch(users, journal).await
     }
 
     async fn create_user_claiming(

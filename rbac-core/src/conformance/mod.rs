@@ -301,6 +301,7 @@ mod audit;
 mod changes;
 mod codes;
 mod identity;
+mod import;
 mod inclusion;
 mod organisations;
 mod projects;
@@ -315,6 +316,7 @@ use audit::*;
 use changes::*;
 use codes::*;
 use identity::*;
+use import::*;
 use inclusion::*;
 use organisations::*;
 use projects::*;
@@ -389,6 +391,7 @@ macro_rules! for_each_conformance_check {
         role_system_key,
         role_includes,
         role_includes_race,
+        users_import,
         session_create_and_read,
         session_revoke,
         session_rotate_once,

@@ -31,7 +31,7 @@ pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
 pub use codes::{CodePolicy, CodeProof};
 pub use limits::{AbuseLimits, Channel};
-pub use operator::{is_supported_hash, ImportedUser};
+pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
 pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};

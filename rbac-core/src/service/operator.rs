@@ -4,6 +4,7 @@
 use super::{validate, Rbac};
 use crate::error::{Entity, Error, Result};
 use crate::model::{AuditCategory, Change, Journal, NewAudit, User};
+use crate::store::ImportReport;
 
 /// A user brought over from another system, with its password hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,9 +52,62 @@ pub fn is_supported_hash(hash: &str) -> bool {
         && !hash.chars().any(char::is_whitespace)
 }
 
+/// What a bulk import did with a batch: the store's report, and the rows refused before
+/// reaching it (their position in the batch, name and reason).
+#[derive(Debug, Clone, Default)]
+pub struct ImportOutcome {
+    /// Inserted, already present, e-mail and look-alike collisions.
+    pub report: ImportReport,
+    /// Rows refused by the field rules or naming an unknown role.
+    pub invalid: Vec<(usize, String, String)>,
+}
+
 impl Rbac {
-    /// Creates a user with an existing password hash (an operator's import).
-    pub async fn import_user(&self, input: ImportedUser) -> Result<User> {
+    /// Imports a batch of users with existing password hashes in one transaction of the
+    /// store (an operator's bulk import): invalid rows are reported and left out, names
+    /// already present are skipped (a re-run resumes), e-mail and look-alike collisions are
+    /// reported apart; one audit entry names the batch.
+    pub async fn import_users(&self, inputs: Vec<ImportedUser>) -> Result<ImportOutcome> {
+        let mut outcome = ImportOutcome::default();
+        let mut roles: std::collections::HashMap<String, Option<i64>> = Default::default();
+        let mut users = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.into_iter().enumerate() {
+            let name = input.name.clone();
+            if let Err(e) = Self::check_import(&input) {
+                outcome.invalid.push((i, name, e.to_string()));
+                continue;
+            }
+            let role = if input.role_name.is_empty() {
+                None
+            } else if let Some(known) = roles.get(&input.role_name) {
+                *known
+            } else {
+                let found = match self.role_named(&input.role_name).await {
+                    Ok(r) => Some(r.id),
+                    Err(Error::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                roles.insert(input.role_name.clone(), found);
+                found
+            };
+            if role.is_none() && !input.role_name.is_empty() {
+                outcome
+                    .invalid
+                    .push((i, name, format!("no role {}", input.role_name)));
+                continue;
+            }
+            users.push(Self::imported(input, role));
+        }
+        let journal = operator_journal(format!(
+            "import a batch of {} users (names already present skipped)",
+            users.len()
+        ));
+        outcome.report = self.inner.store.import_users(&users, &journal).await?;
+        Ok(outcome)
+    }
+
+    /// The field rules an imported user must meet.
+    fn check_import(input: &ImportedUser) -> Result<()> {
         validate::name("name", &input.name)?;
         validate::text("alias", &input.alias)?;
         validate::text("phone", &input.phone)?;
@@ -66,18 +120,30 @@ impl Rbac {
                 "not a bcrypt or argon2 hash",
             ));
         }
-        let role = if input.role_name.is_empty() {
-            None
-        } else {
-            Some(self.role_named(&input.role_name).await?)
-        };
+        Ok(())
+    }
+
+    /// The user an import row describes.
+    fn imported(input: ImportedUser, role: Option<i64>) -> User {
         let mut user = User::blank(&input.name, input.password_hash);
         user.email = (!input.email.is_empty()).then_some(input.email);
         user.phone = input.phone;
         user.alias = input.alias;
-        user.role_id = role.map(|r| r.id);
+        user.role_id = role;
         user.enabled = input.enabled;
         user.creator = "operator".into();
+        user
+    }
+
+    /// Creates a user with an existing password hash (an operator's import).
+    pub async fn import_user(&self, input: ImportedUser) -> Result<User> {
+        Self::check_import(&input)?;
+        let role = if input.role_name.is_empty() {
+            None
+        } else {
+            Some(self.role_named(&input.role_name).await?.id)
+        };
+        let user = Self::imported(input, role);
         let journal = operator_journal(format!("import user {}", user.name));
         Ok(self.inner.store.create_user(&user, &journal).await?)
     }

@@ -1,0 +1,116 @@
+//! Bulk import: a batch of users in one transaction, with multi-row inserts, skipping the
+//! names already present and reporting e-mail and look-alike collisions apart.
+
+use std::collections::HashSet;
+
+use crate::dialect::SqlDialect;
+use rbac_core::{Entity, ImportReport, Journal, StoreError, StoreResult, User};
+
+use crate::identity::Keys;
+use crate::{backend, row, write_error, SqlStore};
+
+/// Rows per insert statement (22 columns each: well under every backend's parameter cap).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The columns an imported user is inserted with, in bind order.
+const COLUMNS: &str = "name, alias, phone, email, did, remark, password_hash, role_id, enabled, \
+     department_id, parent_id, creator, attributes, login_time, login_ip, created_at, \
+     updated_at, name_key, name_skeleton, email_key, email_verified, phone_verified";
+
+/// `(?, ?, …)` for one row of [`COLUMNS`].
+const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// `?, ?, …` with `n` placeholders.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+impl SqlStore {
+    /// See [`rbac_core::UserStore::import_users`].
+    pub(crate) async fn import_batch(
+        &self,
+        users: &[User],
+        journal: &Journal,
+    ) -> StoreResult<ImportReport> {
+        let mut report = ImportReport::default();
+        if users.is_empty() {
+            return Ok(report);
+        }
+        let keys: Vec<Keys> = users.iter().map(Keys::of).collect();
+        let attributes = users
+            .iter()
+            .map(row::attributes)
+            .collect::<StoreResult<Vec<String>>>()?;
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            // Which keys the store holds already, in one query.
+            let n = users.len();
+            let sql = format!(
+                "SELECT name_key, name_skeleton, email_key FROM rbac_users \
+                 WHERE name_key IN ({p}) OR name_skeleton IN ({p}) OR email_key IN ({p})",
+                p = placeholders(n)
+            );
+            let sql = d.sql_once(&sql);
+            let mut query = sqlx::query(&sql);
+            for k in &keys {
+                query = query.bind(k.name_key.as_str());
+            }
+            for k in &keys {
+                query = query.bind(k.name_skeleton.as_str());
+            }
+            for k in &keys {
+                query = query.bind(k.email_key.as_deref().unwrap_or(""));
+            }
+            let rows = query.fetch_all(&mut *tx).await.map_err(backend)?;
+            let (mut names, mut skeletons, mut emails) = (HashSet::new(), HashSet::new(), HashSet::new());
+            for r in &rows {
+                names.insert(row::Columns::text(r, "name_key").map_err(backend)?);
+                skeletons.insert(row::Columns::text(r, "name_skeleton").map_err(backend)?);
+                if let Some(e) = row::Columns::opt_text(r, "email_key").map_err(backend)? {
+                    emails.insert(e);
+                }
+            }
+            // Classify in order; earlier rows of the batch count as stored.
+            let mut accepted = Vec::with_capacity(n);
+            for (i, (user, k)) in users.iter().zip(&keys).enumerate() {
+                if names.contains(&k.name_key) {
+                    report.present += 1;
+                } else if skeletons.contains(&k.name_skeleton) {
+                    report.look_alike.push(user.name.clone());
+                } else if k.email_key.as_ref().is_some_and(|e| emails.contains(e)) {
+                    report.email_taken.push(user.name.clone());
+                } else {
+                    names.insert(k.name_key.clone());
+                    skeletons.insert(k.name_skeleton.clone());
+                    if let Some(e) = &k.email_key {
+                        emails.insert(e.clone());
+                    }
+                    accepted.push(i);
+                }
+            }
+            for chunk in accepted.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO rbac_users ({COLUMNS}) VALUES {}",
+                    vec![ROW; chunk.len()].join(", ")
+                );
+                let sql = d.sql_once(&sql);
+                let mut query = sqlx::query(&sql);
+                for i in chunk {
+                    let (user, k, attrs) = (&users[*i], &keys[*i], &attributes[*i]);
+                    query = bind_profile!(query, user, attrs)
+                        .bind(user.created_at)
+                        .bind(user.updated_at);
+                    query = bind_identity!(query, user, k);
+                }
+                query
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+                report.inserted += chunk.len();
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(report)
+        })
+    }
+}
