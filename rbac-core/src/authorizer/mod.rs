@@ -66,6 +66,8 @@ pub struct RoleGrant {
     /// Everything it could confer: its own and every included role's, enabled or not
     /// (what containment compares).
     pub reach: PrivilegeSet,
+    /// The snapshot epoch its read began at: orders reloads that overlap.
+    pub epoch: u64,
 }
 
 impl RoleGrant {
@@ -89,6 +91,7 @@ impl RoleGrant {
             reach: privileges.clone(),
             privileges,
             includes: role.includes.clone(),
+            epoch: 0,
         }
     }
 

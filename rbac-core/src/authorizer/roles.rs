@@ -10,7 +10,7 @@ impl Authorizer {
         let mut table: RoleTable = roles
             .rows
             .iter()
-            .map(|r| (r.id, Arc::new(RoleGrant::of(r, &self.registry))))
+            .map(|r| (r.id, Arc::new(self.grant_of(r, epoch))))
             .collect();
         settle(&mut table);
         if self.role_epoch.load(Ordering::Acquire) == epoch {
@@ -63,7 +63,7 @@ impl Authorizer {
                 stored = self.role_epoch.load(Ordering::Acquire) == epoch;
                 if stored {
                     match &role {
-                        Some(r) => next.insert(id, Arc::new(RoleGrant::of(r, &self.registry))),
+                        Some(r) => next.insert(id, Arc::new(self.grant_of(r, epoch))),
                         None => next.remove(&id),
                     };
                     settle(&mut next);
@@ -77,6 +77,13 @@ impl Authorizer {
         Ok(())
     }
 
+    /// The grant of a stored role read at `epoch`.
+    fn grant_of(&self, role: &crate::model::Role, epoch: u64) -> RoleGrant {
+        let mut grant = RoleGrant::of(role, &self.registry);
+        grant.epoch = epoch;
+        grant
+    }
+
     /// The snapshot entry of a role, if loaded.
     pub fn role(&self, id: RoleId) -> Option<Arc<RoleGrant>> {
         self.roles.load().get(&id).cloned()
@@ -84,10 +91,11 @@ impl Authorizer {
 
     /// Re-reads one role into the snapshot. The entry stays as it was until the fresh one
     /// replaces it. A reload that a newer one overtook drops the entry instead of storing
-    /// (it cannot tell whose read is newer, and the newer reload may not have stored yet):
-    /// when this returns, the entry is absent or was read after this reload began, so the
-    /// very next request sees the change. If the store fails, the entry is dropped too
-    /// (fail closed: re-read on the next request).
+    /// (it cannot tell whose read is newer, and the newer reload may not have stored yet),
+    /// unless a newer reload of this role already stored it: when this returns, the entry
+    /// is absent or was read after this reload began, so the very next request sees the
+    /// change. If the store fails, the entry is dropped too (fail closed: re-read on the
+    /// next request).
     pub(super) async fn reload_role(&self, id: RoleId) {
         let epoch = self.role_epoch.fetch_add(1, Ordering::AcqRel) + 1;
         let fresh = self.store.role(id).await;
@@ -96,14 +104,18 @@ impl Authorizer {
             match &fresh {
                 Ok(role) if self.role_epoch.load(Ordering::Acquire) == epoch => match role {
                     Some(r) => {
-                        next.insert(id, Arc::new(RoleGrant::of(r, &self.registry)));
+                        next.insert(id, Arc::new(self.grant_of(r, epoch)));
                     }
                     None => {
                         next.remove(&id);
                     }
                 },
+                // Overtaken: an entry a newer reload of this role stored is at least as
+                // fresh as this read, and stays; anything else is dropped.
                 Ok(_) | Err(_) => {
-                    next.remove(&id);
+                    if next.get(&id).is_none_or(|g| g.epoch <= epoch) {
+                        next.remove(&id);
+                    }
                 }
             }
             settle(&mut next);
