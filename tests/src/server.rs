@@ -318,22 +318,7 @@ impl TestServer {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let resp = match req.send().await {
-            Ok(r) => r,
-            Err(e) => panic!(
-                "request to {path} failed: {e:?}\nserver output:\n{}",
-                self.server_log()
-            ),
-        };
-        let status = resp.status().as_u16();
-        let answered: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-            .collect();
-        let text = resp.text().await.unwrap_or_default();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, answered, value)
+        self.send_keeping_headers(req, path).await
     }
 
     /// A client whose connections come from the loopback address `from` (`127.x.y.z`), for
@@ -493,6 +478,16 @@ impl TestServer {
     }
 
     pub(crate) async fn send(&self, req: reqwest::RequestBuilder, path: &str) -> (u16, Value) {
+        let (status, _, value) = self.send_keeping_headers(req, path).await;
+        (status, value)
+    }
+
+    /// Sends a request; the status, the answer's headers (names lowercase) and the body.
+    async fn send_keeping_headers(
+        &self,
+        req: reqwest::RequestBuilder,
+        path: &str,
+    ) -> (u16, Vec<(String, String)>, Value) {
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) => panic!(
@@ -501,6 +496,11 @@ impl TestServer {
             ),
         };
         let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
         let text = match resp.text().await {
             Ok(t) => t,
             Err(e) => panic!("reading the response of {path} failed: {e:?}"),
@@ -509,7 +509,7 @@ impl TestServer {
             b.push(text.clone());
         }
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
+        (status, headers, value)
     }
 
     /// Log in (code 0 asserted) and return the token.

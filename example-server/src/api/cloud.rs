@@ -126,7 +126,7 @@ impl IntoResponse for CloudError {
             message: self.message,
         };
         let mut resp = (self.status, Json(body)).into_response();
-        resp.extensions_mut().insert(super::consistency::Refused);
+        resp.extensions_mut().insert(super::consistency::NoRevision);
         resp
     }
 }

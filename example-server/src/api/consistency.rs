@@ -22,9 +22,11 @@ pub const REVISION: HeaderName = HeaderName::from_static("x-rbac-revision");
 /// The revision a request must see.
 pub const CONSISTENCY: HeaderName = HeaderName::from_static("x-rbac-consistency");
 
-/// Marks a refusal, so it carries no revision (platform refusals are HTTP 200).
+/// Marks an answer that carries no revision: a refusal (platform refusals are HTTP 200),
+/// or an answer that is not this server's write (the gateway's forwarded `/rpc`), so it
+/// costs no read of the change log.
 #[derive(Debug, Clone, Copy)]
-pub struct Refused;
+pub struct NoRevision;
 
 /// `routes` with the token honoured, refusing in the surface's error `E`.
 pub fn layer<E>(state: &AppState, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState>
@@ -48,7 +50,7 @@ where
     }
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut resp = next.run(req).await;
-    if mutating && resp.status().is_success() && resp.extensions().get::<Refused>().is_none() {
+    if mutating && resp.status().is_success() && resp.extensions().get::<NoRevision>().is_none() {
         match app.rbac.store().change_cursor().await {
             Ok(newest) => {
                 resp.headers_mut()

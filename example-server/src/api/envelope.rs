@@ -160,7 +160,7 @@ impl IntoResponse for PlatformError {
         };
         let data = Empty {};
         let mut resp = (status, Json(Envelope { header, data })).into_response();
-        resp.extensions_mut().insert(super::consistency::Refused);
+        resp.extensions_mut().insert(super::consistency::NoRevision);
         resp
     }
 }

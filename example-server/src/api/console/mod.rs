@@ -125,7 +125,7 @@ impl IntoResponse for ConsoleError {
             data: Null,
         };
         let mut resp = (self.code, Json(body)).into_response();
-        resp.extensions_mut().insert(super::consistency::Refused);
+        resp.extensions_mut().insert(super::consistency::NoRevision);
         resp
     }
 }

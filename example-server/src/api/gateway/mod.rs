@@ -428,6 +428,8 @@ async fn rpc(State(app): State<AppState>, req: Request) -> Response {
             let mut resp = Response::new(Body::from(bytes));
             *resp.status_mut() = status;
             *resp.headers_mut() = headers;
+            // The upstream's answer, not a write of ours.
+            resp.extensions_mut().insert(super::consistency::NoRevision);
             resp
         }
         Err(reason) => PlatformError::new(Code::ServerError, reason)

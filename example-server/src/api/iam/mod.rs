@@ -108,7 +108,7 @@ impl IntoResponse for IamError {
             message: self.message,
         };
         let mut resp = (self.status, Json(body)).into_response();
-        resp.extensions_mut().insert(super::consistency::Refused);
+        resp.extensions_mut().insert(super::consistency::NoRevision);
         resp
     }
 }
