@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use rbac_core::{
-    Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal, PrivilegeId,
-    PrivilegeRegistry, Role, RoleStore, SessionKind, Store, UserStore,
+    Assignment, Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal,
+    PrivilegeId, PrivilegeRegistry, Role, RoleStore, SessionKind, Store, UserStore,
 };
 
 /// An authorizer over `privileges` codes and `roles` roles, each role granted every
@@ -20,27 +20,18 @@ pub async fn policy(
     ));
     let store = Arc::new(MemoryStore::new());
     let journal = rbac_core::Journal::default();
-    let mut principals = Vec::with_capacity(roles);
+    let mut role_ids = Vec::with_capacity(roles);
     for r in 0..roles {
         let mut role = Role::new(format!("role{r}"), "", "bench");
         role.privileges = (0..privileges)
             .filter(|p| (p + r) % 7 == 0)
             .map(|p| format!("P{p}"))
             .collect();
-        let role = store.create_role(&role, &journal).await.expect("role");
-        principals.push(Principal {
-            user_id: r as i64 + 1,
-            user_name: Arc::from(format!("user{r}")),
-            role_id: Some(role.id),
-            session_id: Arc::from(format!("s{r}")),
-            kind: SessionKind::Jwt,
-        });
+        role_ids.push(store.create_role(&role, &journal).await.expect("role").id);
     }
-    let mut role_ids: Vec<_> = principals.iter().filter_map(|p| p.role_id).collect();
-    role_ids.sort_unstable();
     for u in 0..users {
         let mut user = rbac_core::User::blank(format!("member{u}"), String::new());
-        user.role_id = Some(role_ids[u % role_ids.len()]);
+        user.roles = vec![Assignment::global(role_ids[u % role_ids.len()])];
         store.create_user(&user, &journal).await.expect("user");
     }
     let store: Arc<dyn Store> = store;
@@ -55,7 +46,27 @@ pub async fn policy(
         &AuthorizerConfig::default(),
     ));
     authorizer.load_roles().await.expect("roles");
+    let mut principals = Vec::with_capacity(roles);
+    for (r, role) in role_ids.iter().enumerate() {
+        principals
+            .push(principal_holding(&authorizer, r as i64 + 1, &[Assignment::global(*role)]).await);
+    }
     (authorizer, principals)
+}
+
+/// A principal (user `id`) holding `assignments`, resolved by `authorizer`.
+pub async fn principal_holding(
+    authorizer: &Authorizer,
+    id: i64,
+    assignments: &[Assignment],
+) -> Principal {
+    Principal {
+        user_id: id,
+        user_name: Arc::from(format!("user{id}")),
+        grants: authorizer.grants_for(assignments).await.expect("grants"),
+        session_id: Arc::from(format!("s{id}")),
+        kind: SessionKind::Jwt,
+    }
 }
 
 /// The id of privilege code `P{i}`.
@@ -94,12 +105,7 @@ pub async fn inclusion_chain(depth: usize) -> (Arc<Authorizer>, Principal) {
         &AuthorizerConfig::default(),
     ));
     authorizer.load_roles().await.expect("roles");
-    let principal = Principal {
-        user_id: 1,
-        user_name: Arc::from("chained"),
-        role_id: below,
-        session_id: Arc::from("s-chain"),
-        kind: SessionKind::Jwt,
-    };
+    let held: Vec<Assignment> = below.into_iter().map(Assignment::global).collect();
+    let principal = principal_holding(&authorizer, 1, &held).await;
     (authorizer, principal)
 }

@@ -155,7 +155,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                             UserInput {
                                 name,
                                 password: password.clone(),
-                                role_name: role.unwrap_or_default(),
+                                roles: role.into_iter().collect(),
                                 email: email.unwrap_or_default(),
                                 ..UserInput::default()
                             },
@@ -210,7 +210,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                     email: v.user.email.unwrap_or_default(),
                     phone: v.user.phone,
                     alias: v.user.alias,
-                    role: v.role_name,
+                    role: v.role_names.join(","),
                     enabled: v.user.enabled,
                 })
                 .collect();

@@ -13,6 +13,7 @@ pub mod model;
 pub mod notify;
 pub mod password;
 pub mod privilege;
+pub mod scope;
 pub mod service;
 pub mod stats;
 pub mod store;

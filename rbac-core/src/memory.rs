@@ -10,6 +10,7 @@ use crate::identity;
 use crate::model::*;
 use crate::store::*;
 
+mod assignments;
 mod codes;
 mod projects;
 mod throttle;
@@ -35,6 +36,8 @@ struct Tables {
     /// Pending verification codes: key → (code, attempts).
     codes: HashMap<String, (VerificationCode, u32)>,
     projects: BTreeMap<ProjectId, Project>,
+    /// Scope → parent scope.
+    scope_parents: HashMap<Scope, Scope>,
     /// Quota reserved by instances: project → (day, reserved).
     quota: HashMap<ProjectId, (i64, i64)>,
     next_project: ProjectId,
@@ -85,11 +88,7 @@ impl Tables {
         let mut user = user.clone();
         user.id = -1;
         self.check_user_unique(&user)?;
-        if let Some(r) = user.role_id {
-            if !self.roles.contains_key(&r) {
-                return Err(StoreError::NotFound(Entity::Role));
-            }
-        }
+        self.check_assignments(&user.roles, usize::MAX)?;
         self.next_user += 1;
         user.id = self.next_user;
         self.put_user(user.clone());
@@ -280,15 +279,11 @@ impl UserStore for MemoryStore {
         let Some(old) = t.users.get(&user.id) else {
             return Err(StoreError::NotFound(Entity::User));
         };
-        if let Some(r) = user.role_id {
-            if !t.roles.contains_key(&r) {
-                return Err(StoreError::NotFound(Entity::Role));
-            }
-        }
-        let created_at = old.created_at;
+        let (created_at, roles) = (old.created_at, old.roles.clone());
         t.check_user_unique(user)?;
         let mut user = user.clone();
         user.created_at = created_at;
+        user.roles = roles;
         let id = user.id;
         t.put_user(user);
         if let Some(keep) = revoke.keeping() {
@@ -349,8 +344,37 @@ impl UserStore for MemoryStore {
             .lock()
             .users
             .values()
-            .filter(|u| u.role_id == Some(role))
+            .filter(|u| u.holds_role(role))
             .count() as u64)
+    }
+
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        assignments::update_user_roles(&mut self.lock(), user, cap, revoke, journal)
+    }
+
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        assignments::assign_role(&mut self.lock(), user, assignment, cap, journal)
+    }
+
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        assignments::revoke_role(&mut self.lock(), user, assignment, journal)
     }
 }
 
@@ -481,7 +505,7 @@ impl RoleStore for MemoryStore {
         if !t.roles.contains_key(&id) {
             return Err(StoreError::NotFound(Entity::Role));
         }
-        if t.users.values().any(|u| u.role_id == Some(id)) {
+        if t.users.values().any(|u| u.holds_role(id)) {
             return Err(StoreError::Violation("the role still has users"));
         }
         t.roles.remove(&id);

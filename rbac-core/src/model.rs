@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub use crate::scope::{Assignment, Scope, ScopeKind, ScopeKinds};
+
 /// A user's id.
 pub type UserId = i64;
 /// A role's id.
@@ -43,8 +45,8 @@ pub struct User {
     pub remark: String,
     /// PHC string (argon2id) or imported bcrypt hash. Never rendered.
     pub password_hash: String,
-    /// The user's role, if any.
-    pub role_id: Option<RoleId>,
+    /// The roles the user holds, globally or within a scope, in the order assigned.
+    pub roles: Vec<Assignment>,
     /// Whether the account may log in.
     pub enabled: bool,
     /// The organisation the user belongs to.
@@ -129,7 +131,7 @@ impl fmt::Debug for User {
         f.debug_struct("User")
             .field("id", &self.id)
             .field("name", &self.name)
-            .field("role_id", &self.role_id)
+            .field("roles", &self.roles)
             .field("enabled", &self.enabled)
             .field("password_hash", &"<redacted>")
             .finish_non_exhaustive()
@@ -154,7 +156,7 @@ impl User {
             did: String::new(),
             remark: String::new(),
             password_hash: password_hash.into(),
-            role_id: None,
+            roles: Vec::new(),
             enabled: true,
             department_id: None,
             parent_id: None,
@@ -165,6 +167,38 @@ impl User {
             created_at: t,
             updated_at: t,
         }
+    }
+
+    /// The roles held everywhere, in the order assigned.
+    pub fn global_roles(&self) -> impl Iterator<Item = RoleId> + '_ {
+        self.roles
+            .iter()
+            .filter(|a| a.scope.is_none())
+            .map(|a| a.role_id)
+    }
+
+    /// Whether the user holds `role` anywhere (globally or in any scope).
+    pub fn holds_role(&self, role: RoleId) -> bool {
+        self.roles.iter().any(|a| a.role_id == role)
+    }
+
+    /// Replaces the global roles with `roles` (in that order), keeping scoped ones.
+    pub fn set_global_roles(&mut self, roles: impl IntoIterator<Item = RoleId>) {
+        let scoped: Vec<Assignment> = self
+            .roles
+            .iter()
+            .filter(|a| a.scope.is_some())
+            .copied()
+            .collect();
+        let mut global: Vec<Assignment> = Vec::new();
+        for role in roles {
+            let a = Assignment::global(role);
+            if !global.contains(&a) {
+                global.push(a);
+            }
+        }
+        global.extend(scoped);
+        self.roles = global;
     }
 }
 
@@ -329,6 +363,8 @@ pub enum Change {
     Session(String),
     /// A project was deleted or its key changed: its cached key state is dropped.
     Project(ProjectId),
+    /// A scope's parent changed: every effective set within it is rebuilt.
+    Scope(Scope),
 }
 
 impl Change {
@@ -339,6 +375,7 @@ impl Change {
             Change::User(id) => (2, id.to_string()),
             Change::Session(id) => (3, id.clone()),
             Change::Project(id) => (4, id.to_string()),
+            Change::Scope(scope) => (5, scope.to_string()),
         }
     }
 
@@ -349,6 +386,7 @@ impl Change {
             2 => target.parse().ok().map(Change::User),
             3 => Some(Change::Session(target.to_string())),
             4 => target.parse().ok().map(Change::Project),
+            5 => Scope::parse(target).map(Change::Scope),
             _ => None,
         }
     }

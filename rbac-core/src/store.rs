@@ -78,14 +78,42 @@ pub trait UserStore: Send + Sync {
     async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// Users matching a query, and the full count.
     async fn list_users(&self, query: &UserQuery) -> StoreResult<Listing<User>>;
-    /// Replaces every field of a user but `id` and `created_at` and, in the same
-    /// transaction, revokes the user's sessions as `revoke` says; `NotFound` if gone.
+    /// Replaces every field of a user but `id`, `created_at` and its assignments (`roles`,
+    /// which only the assignment methods write) and, in the same transaction, revokes the
+    /// user's sessions as `revoke` says; `NotFound` if gone.
     async fn update_user(
         &self,
         user: &User,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()>;
+    /// [`update_user`](Self::update_user), and in the same transaction replaces the user's
+    /// global assignments with those of `user.roles` (in order; scoped ones stay):
+    /// `NotFound(Role)` if a role is gone, `Violation` if the user would hold more than
+    /// `cap` assignments.
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Adds an assignment; `Ok(false)` when the user holds it already, `Violation` when the
+    /// user would hold more than `cap`, `NotFound` when the user or role is gone.
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// Removes an assignment; `Ok(false)` when the user did not hold it.
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
     /// Sets a password hash; revokes every session of the user except `keep`.
     async fn set_password(
         &self,
@@ -105,8 +133,75 @@ pub trait UserStore: Send + Sync {
         ip: &str,
         rehash: Option<&str>,
     ) -> StoreResult<()>;
-    /// How many users hold a role.
+    /// How many distinct users hold a role, globally or in any scope.
     async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;
+}
+
+/// The message of a refused assignment beyond the per-user cap.
+pub const TOO_MANY_ASSIGNMENTS: &str = "the user holds the most roles allowed";
+
+/// The message of a refused scope parent that would close a cycle or nest too deep.
+pub const SCOPE_CYCLE: &str = "the scope would contain itself or nest too deep";
+
+/// Scope parents: grants in a parent scope apply inside its children.
+#[async_trait]
+pub trait ScopeStore: Send + Sync {
+    /// Every scope that has a parent, with it.
+    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>>;
+    /// A scope's parent.
+    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>>;
+    /// Sets (or with `None` clears) a scope's parent, serialised with every such change:
+    /// `Violation(SCOPE_CYCLE)` when the scope would become its own ancestor or scopes would
+    /// nest deeper than [`MAX_SCOPE_DEPTH`](crate::authorizer::MAX_SCOPE_DEPTH).
+    async fn set_scope_parent(
+        &self,
+        scope: Scope,
+        parent: Option<Scope>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+}
+
+/// Whether making `parent` the parent of `scope`, over the existing `parents`, closes a
+/// cycle or nests deeper than the authorizer follows.
+pub fn scope_parent_refused(
+    parents: &std::collections::HashMap<Scope, Scope>,
+    scope: Scope,
+    parent: Scope,
+) -> bool {
+    let limit = crate::authorizer::MAX_SCOPE_DEPTH;
+    // Above: parent and its ancestors; the scope may not be among them.
+    let mut depth_above = 1;
+    let mut at = parent;
+    loop {
+        if at == scope {
+            return true;
+        }
+        match parents.get(&at) {
+            Some(p) if depth_above < limit => {
+                at = *p;
+                depth_above += 1;
+            }
+            Some(_) => return true,
+            None => break,
+        }
+    }
+    // Below: the deepest chain of descendants of `scope`.
+    let mut children: std::collections::HashMap<Scope, Vec<Scope>> = Default::default();
+    for (child, p) in parents {
+        children.entry(*p).or_default().push(*child);
+    }
+    let mut below = 0;
+    let mut level = vec![scope];
+    while !level.is_empty() && below <= limit {
+        level = level
+            .iter()
+            .flat_map(|s| children.get(s).into_iter().flatten().copied())
+            .collect();
+        if !level.is_empty() {
+            below += 1;
+        }
+    }
+    depth_above + 1 + below > limit
 }
 
 /// Roles and their grants.
@@ -363,15 +458,15 @@ pub trait ChangeLog: Send + Sync {
 }
 
 /// What authenticating and checking need (the [`Authorizer`](crate::Authorizer) and so the
-/// layer): users, roles, sessions, API keys, and the audit entry of a refusal. A backend
-/// that serves only the layer implements these five.
+/// layer): users, roles, sessions, API keys, scope parents, and the audit entry of a
+/// refusal. A backend that serves only the layer implements these six.
 pub trait AuthorizerStore:
-    UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + Send + Sync
+    UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + ScopeStore + Send + Sync
 {
 }
 
 impl<T> AuthorizerStore for T where
-    T: UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + Send + Sync
+    T: UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + ScopeStore + Send + Sync
 {
 }
 

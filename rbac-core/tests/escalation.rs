@@ -223,7 +223,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
         }
         Op::SetRole(_, t, r) => {
             let edit = UserEdit {
-                role_name: Some(r.map(|r| ROLE_NAMES[r].to_string()).unwrap_or_default()),
+                roles: Some(r.map(|r| ROLE_NAMES[r].to_string()).into_iter().collect()),
                 ..UserEdit::default()
             };
             let _ = rbac.edit_user(who, t.name(), edit).await;
@@ -232,7 +232,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
             let input = UserInput {
                 name: USERS[*u].into(),
                 password: PW.into(),
-                role_name: r.map(|r| ROLE_NAMES[r].to_string()).unwrap_or_default(),
+                roles: r.map(|r| ROLE_NAMES[r].to_string()).into_iter().collect(),
                 ..UserInput::default()
             };
             let _ = rbac.create_user(Some(who), input).await;

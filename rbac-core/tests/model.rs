@@ -148,7 +148,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let input = UserInput {
                     name: USERS[u].into(),
                     password: PW.into(),
-                    role_name: r.map(|r| ROLES[r].to_string()).unwrap_or_default(),
+                    roles: r.map(|r| ROLES[r].to_string()).into_iter().collect(),
                     ..UserInput::default()
                 };
                 let res = rbac.create_user(Some(&admin), input).await;
@@ -165,7 +165,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::SetRole(u, r) => {
                 let edit = UserEdit {
-                    role_name: Some(r.map(|r| ROLES[r].to_string()).unwrap_or_default()),
+                    roles: Some(r.map(|r| ROLES[r].to_string()).into_iter().collect()),
                     ..UserEdit::default()
                 };
                 let res = rbac.edit_user(&admin, USERS[u], edit).await;

@@ -83,7 +83,11 @@ async fn a_hijacked_name_is_not_adopted() {
         rbac_core::Principal {
             user_id: user.id,
             user_name: Arc::from(ADMIN),
-            role_id: user.role_id,
+            grants: rbac
+                .authorizer()
+                .grants_for(&user.roles)
+                .await
+                .expect("grants"),
             session_id: Arc::from("test"),
             kind: rbac_core::SessionKind::Jwt,
         }

@@ -9,16 +9,16 @@ use rbac_core::{Entity, ImportReport, Journal, StoreError, StoreResult, User};
 use crate::identity::Keys;
 use crate::{backend, row, write_error, SqlStore};
 
-/// Rows per insert statement (22 columns each: well under every backend's parameter cap).
+/// Rows per insert statement (21 columns each: well under every backend's parameter cap).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// The columns an imported user is inserted with, in bind order.
-const COLUMNS: &str = "name, alias, phone, email, did, remark, password_hash, role_id, enabled, \
+const COLUMNS: &str = "name, alias, phone, email, did, remark, password_hash, enabled, \
      department_id, parent_id, creator, attributes, login_time, login_ip, created_at, \
      updated_at, name_key, name_skeleton, email_key, email_verified, phone_verified";
 
 /// `(?, ?, …)` for one row of [`COLUMNS`].
-const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// `?, ?, …` with `n` placeholders.
 fn placeholders(n: usize) -> String {
@@ -107,6 +107,45 @@ impl SqlStore {
                     .await
                     .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
                 report.inserted += chunk.len();
+            }
+            // The roles of the inserted users, by name key: one statement per role and
+            // scope for up to a statement's worth of users.
+            let mut by_assignment: std::collections::BTreeMap<(rbac_core::Assignment, usize), Vec<&str>> =
+                Default::default();
+            for i in &accepted {
+                let mut seen = Vec::new();
+                for a in &users[*i].roles {
+                    if !seen.contains(a) {
+                        seen.push(*a);
+                        by_assignment
+                            .entry((*a, seen.len() - 1))
+                            .or_default()
+                            .push(keys[*i].name_key.as_str());
+                    }
+                }
+            }
+            for ((a, ordinal), names) in &by_assignment {
+                let (kind, scope_id) = crate::assignments::scope_columns(a.scope);
+                for chunk in names.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO rbac_assignments (user_id, role_id, scope_kind, scope_id, ordinal) \
+                         SELECT id, ?, ?, ?, ? FROM rbac_users WHERE name_key IN ({})",
+                        placeholders(chunk.len())
+                    );
+                    let sql = d.sql_once(&sql);
+                    let mut query = sqlx::query(&sql)
+                        .bind(a.role_id)
+                        .bind(kind.as_str())
+                        .bind(scope_id)
+                        .bind(*ordinal as i64);
+                    for name in chunk {
+                        query = query.bind(*name);
+                    }
+                    query
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+                }
             }
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;

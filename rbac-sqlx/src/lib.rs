@@ -98,8 +98,8 @@ macro_rules! role_codes {
 }
 
 /// Binds the profile columns the insert and the update both write, in this order: name,
-/// alias, phone, email, did, remark, password_hash, role_id, enabled, department_id,
-/// parent_id, creator, attributes, login_time, login_ip.
+/// alias, phone, email, did, remark, password_hash, enabled, department_id, parent_id,
+/// creator, attributes, login_time, login_ip.
 macro_rules! bind_profile {
     ($query:expr, $user:expr, $attributes:expr) => {
         $query
@@ -110,7 +110,6 @@ macro_rules! bind_profile {
             .bind($user.did.as_str())
             .bind($user.remark.as_str())
             .bind($user.password_hash.as_str())
-            .bind($user.role_id)
             .bind($user.enabled)
             .bind($user.department_id)
             .bind($user.parent_id)
@@ -566,6 +565,7 @@ impl SqlStore {
 }
 
 // One module per aggregate, after the macros they use.
+mod assignments;
 mod audit;
 mod changes;
 mod codes;

@@ -50,6 +50,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     7 => "project quota" => "sqlite/0007_project_quota.sql",
     8 => "identity keys" => "sqlite/0008_identity_keys.sql",
     9 => "role includes" => "sqlite/0009_role_includes.sql",
+    10 => "assignments" => "sqlite/0010_assignments.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -64,6 +65,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     7 => "project quota" => "postgres/0007_project_quota.sql",
     8 => "identity keys" => "postgres/0008_identity_keys.sql",
     9 => "role includes" => "postgres/0009_role_includes.sql",
+    10 => "assignments" => "postgres/0010_assignments.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -78,4 +80,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     7 => "project quota" => "mysql/0007_project_quota.sql",
     8 => "identity keys" => "mysql/0008_identity_keys.sql",
     9 => "role includes" => "mysql/0009_role_includes.sql",
+    10 => "assignments" => "mysql/0010_assignments.sql",
 };

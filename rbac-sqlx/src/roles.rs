@@ -246,7 +246,7 @@ impl RoleStore for SqlStore {
         const IN_USE: &str = "the role still has users";
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let holders: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_users WHERE role_id = ?"))
+            let holders: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_assignments WHERE role_id = ?"))
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await

@@ -15,7 +15,7 @@ use crate::backend;
 
 /// The columns [`user`] reads, in a `SELECT`.
 pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remark, password_hash, \
-     role_id, enabled, department_id, parent_id, creator, attributes, login_time, login_ip, \
+     enabled, department_id, parent_id, creator, attributes, login_time, login_ip, \
      created_at, updated_at, email_verified, phone_verified";
 
 /// The columns [`role`] reads, in a `SELECT`.
@@ -108,7 +108,7 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
         did: r.text("did").map_err(backend)?,
         remark: r.text("remark").map_err(backend)?,
         password_hash: r.text("password_hash").map_err(backend)?,
-        role_id: r.opt_int("role_id").map_err(backend)?,
+        roles: Vec::new(),
         enabled: r.flag("enabled").map_err(backend)?,
         department_id: r.opt_int("department_id").map_err(backend)?,
         parent_id: r.opt_int("parent_id").map_err(backend)?,

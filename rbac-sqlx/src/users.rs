@@ -3,8 +3,8 @@
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
-    now, Entity, ImportReport, Journal, Listing, NewUser, Order, Revoke, RoleId, StoreError,
-    StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
+    now, Assignment, Entity, ImportReport, Journal, Listing, NewUser, Order, Revoke, RoleId,
+    StoreError, StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
 };
 
 use crate::row::USER_COLUMNS;
@@ -36,7 +36,8 @@ impl UserStore for SqlStore {
         on_backend!(self, pool, d => {
             let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?");
             let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            r.as_ref().map(row::user).transpose()
+            let user = r.as_ref().map(row::user).transpose()?;
+            self.with_roles(user).await
         })
     }
 
@@ -48,7 +49,8 @@ impl UserStore for SqlStore {
                 .fetch_optional(pool)
                 .await
                 .map_err(backend)?;
-            r.as_ref().map(row::user).transpose()
+            let user = r.as_ref().map(row::user).transpose()?;
+            self.with_roles(user).await
         })
     }
 
@@ -60,7 +62,8 @@ impl UserStore for SqlStore {
                 .fetch_optional(pool)
                 .await
                 .map_err(backend)?;
-            r.as_ref().map(row::user).transpose()
+            let user = r.as_ref().map(row::user).transpose()?;
+            self.with_roles(user).await
         })
     }
 
@@ -73,7 +76,9 @@ impl UserStore for SqlStore {
                 .fetch_all(pool)
                 .await
                 .map_err(backend)?;
-            rows.iter().map(row::user).collect()
+            let mut users = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
+            self.attach_roles(&mut users).await?;
+            Ok(users)
         })
     }
 
@@ -114,7 +119,8 @@ impl UserStore for SqlStore {
             }
             let total = count_q.fetch_one(pool).await.map_err(backend)?;
             let rows = rows_q.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
-            let rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
+            let mut rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
+            self.attach_roles(&mut rows).await?;
             Ok(Listing { rows, total: count(total) })
         })
     }
@@ -129,11 +135,7 @@ impl UserStore for SqlStore {
         let keys = crate::identity::Keys::of(user);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = d.sql("UPDATE rbac_users SET name = ?, alias = ?, phone = ?, email = ?, did = ?, \
-                 remark = ?, password_hash = ?, role_id = ?, enabled = ?, department_id = ?, \
-                 parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
-                 updated_at = ?, name_key = ?, name_skeleton = ?, email_key = ?, \
-                 email_verified = ?, phone_verified = ? WHERE id = ?",);
+            let sql = d.sql(UPDATE_USER);
             let query = bind_profile!(sqlx::query(&sql), user, attributes).bind(user.updated_at);
             let done = bind_identity!(query, user, keys)
             .bind(user.id)
@@ -224,16 +226,46 @@ impl UserStore for SqlStore {
     }
 
     async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
-        on_backend!(self, pool, d => {
-            let n: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_users WHERE role_id = ?"))
-                .bind(role)
-                .fetch_one(pool)
-                .await
-                .map_err(backend)?;
-            Ok(count(n))
-        })
+        Ok(count(self.holders_of(role).await?))
+    }
+
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        self.replace_global_roles(user, cap, revoke, journal).await
+    }
+
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        self.add_assignment(user, assignment, cap, journal).await
+    }
+
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        self.remove_assignment(user, assignment, journal).await
     }
 }
+
+/// Updates every profile column of a user (bound by `bind_profile!`, `updated_at`,
+/// `bind_identity!`, then the id).
+pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, \
+     email = ?, did = ?, remark = ?, password_hash = ?, enabled = ?, department_id = ?, \
+     parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, updated_at = ?, \
+     name_key = ?, name_skeleton = ?, email_key = ?, email_verified = ?, phone_verified = ? \
+     WHERE id = ?";
 
 impl SqlStore {
     /// Inserts a user; with `claim`, first clears other users' unverified claims to its
@@ -298,10 +330,10 @@ impl SqlStore {
             }
             let sql = d.insert_sql(
                 "INSERT INTO rbac_users (name, alias, phone, email, did, remark, password_hash, \
-                 role_id, enabled, department_id, parent_id, creator, attributes, login_time, \
+                 enabled, department_id, parent_id, creator, attributes, login_time, \
                  login_ip, created_at, updated_at, name_key, name_skeleton, email_key, \
                  email_verified, phone_verified) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             );
             let query = sqlx::query(&sql);
             let query = bind_profile!(query, user, attributes)
@@ -312,6 +344,13 @@ impl SqlStore {
                 .insert_id(query, &mut tx)
                 .await
                 .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+            let mut seen: Vec<&rbac_core::Assignment> = Vec::new();
+            for a in &user.roles {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                }
+            }
+            crate::assignments::insert_assignments!(d, tx, id, seen.iter().copied(), 0);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             let mut created = user.clone();

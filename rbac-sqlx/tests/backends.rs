@@ -101,7 +101,7 @@ macro_rules! conformance_tests {
 
 /// The suite of one backend: every conformance check, migrations twice, the change feed
 /// (polled every `poll` where the backend has no notifications, delivered within
-/// `within`) and the identity-key upgrade.
+/// `within`), the identity-key upgrade and the upgrade to assignments.
 macro_rules! backend_suite {
     ($backend:ident, $feature:literal, $database:ident, $kind:expr, poll $poll:expr, within $within:expr) => {
         #[cfg(feature = $feature)]
@@ -136,6 +136,14 @@ macro_rules! backend_suite {
             async fn identity_keys_on_upgrade() {
                 on_database("identity-key upgrade", |url| async move {
                     common::identity_keys_on_upgrade(&url).await;
+                })
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn assignments_on_upgrade() {
+                on_database("assignment upgrade", |url| async move {
+                    common::assignments_on_upgrade(&url).await;
                 })
                 .await;
             }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use rbac_core::service::LoginThrottle;
 use rbac_core::{
-    AdminPrivileges, Authorizer, AuthorizerConfig, ChangeSink, HasherConfig, JwtCodec, JwtKey,
-    MemoryStore, Principal, PrivilegeRegistry, Rbac, RbacConfig, SessionKind, Store, User, ADMIN,
+    AdminPrivileges, Assignment, Authorizer, AuthorizerConfig, ChangeSink, HasherConfig, JwtCodec,
+    JwtKey, MemoryStore, Principal, PrivilegeRegistry, Rbac, RbacConfig, SessionKind, Store, User,
+    ADMIN,
 };
 
 /// The application codes roles are granted.
@@ -72,8 +73,21 @@ struct World {
     second: Authorizer,
     cursor: i64,
     admin: Principal,
-    /// User i holds role i (users 0..USERS).
+    /// User i holds role i (users 0..USERS), as the writer resolves them.
     users: Vec<Principal>,
+    /// The same users as the second instance resolves them.
+    second_users: Vec<Principal>,
+}
+
+/// The principal of `user` as `authorizer` resolves its roles.
+async fn principal(authorizer: &Authorizer, user: &User) -> Principal {
+    Principal {
+        user_id: user.id,
+        user_name: Arc::from(user.name.as_str()),
+        grants: authorizer.grants_for(&user.roles).await.expect("grants"),
+        session_id: Arc::from("model"),
+        kind: SessionKind::Jwt,
+    }
 }
 
 fn registry() -> Arc<PrivilegeRegistry> {
@@ -103,15 +117,8 @@ async fn world(store: Arc<dyn Store>) -> World {
         .await
         .expect("bootstrap");
     let cursor = store.change_cursor().await.expect("cursor");
-    let principal = |id: i64, name: &str, role: Option<i64>| Principal {
-        user_id: id,
-        user_name: Arc::from(name),
-        role_id: role,
-        session_id: Arc::from("model"),
-        kind: SessionKind::Jwt,
-    };
     let admin_user = rbac.user_named(ADMIN).await.expect("admin");
-    let admin = principal(admin_user.id, ADMIN, admin_user.role_id);
+    let admin = principal(rbac.authorizer(), &admin_user).await;
     let mut role_ids = Vec::new();
     for r in 0..ROLES {
         let role = rbac
@@ -121,15 +128,19 @@ async fn world(store: Arc<dyn Store>) -> World {
         role_ids.push(role.id);
     }
     // User i holds role i.
-    let mut users = Vec::new();
+    let mut stored = Vec::new();
     for (u, role) in role_ids.iter().enumerate().take(USERS) {
         let mut user = User::blank(format!("user{u}"), String::new());
-        user.role_id = Some(*role);
+        user.roles = vec![Assignment::global(*role)];
         let user = store
             .create_user(&user, &Default::default())
             .await
             .expect("user");
-        users.push(principal(user.id, &user.name, user.role_id));
+        stored.push(user);
+    }
+    let mut users = Vec::new();
+    for user in &stored {
+        users.push(principal(rbac.authorizer(), user).await);
     }
     let second = Authorizer::new(
         store,
@@ -138,12 +149,17 @@ async fn world(store: Arc<dyn Store>) -> World {
         &AuthorizerConfig::default(),
     );
     second.load_roles().await.expect("load");
+    let mut second_users = Vec::new();
+    for user in &stored {
+        second_users.push(principal(&second, user).await);
+    }
     World {
         rbac,
         second,
         cursor,
         admin,
         users,
+        second_users,
     }
 }
 
@@ -207,12 +223,12 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) {
 /// Every user and code: `check` on `authorizer` against the model.
 fn agree(
     authorizer: &Authorizer,
-    w: &World,
+    principals: &[Principal],
     model: &Model,
     when: &str,
 ) -> Result<(), TestCaseError> {
     let registry = authorizer.registry();
-    for (u, principal) in w.users.iter().enumerate() {
+    for (u, principal) in principals.iter().enumerate() {
         let confers = model.confers(u);
         for (c, code) in CODES.iter().enumerate() {
             let id = registry.id(code).expect("declared");
@@ -243,14 +259,14 @@ async fn run(store: Arc<dyn Store>, ops: &[Op]) -> Result<(), TestCaseError> {
         apply(&mut w, &mut model, op).await;
         agree(
             w.rbac.authorizer(),
-            &w,
+            &w.users,
             &model,
             &format!("step {step} {op:?}, writer"),
         )?;
         if matches!(op, Op::Sync) {
             agree(
                 &w.second,
-                &w,
+                &w.second_users,
                 &model,
                 &format!("step {step}, second instance"),
             )?;

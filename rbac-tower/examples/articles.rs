@@ -45,7 +45,7 @@ async fn member(
     let role = store.create_role(&role, &Journal::default()).await?;
     let password = format!("{name}-password-1");
     let mut user = User::blank(name, rbac.hasher().hash(&password).await?);
-    user.role_id = Some(role.id);
+    user.roles = vec![rbac_core::Assignment::global(role.id)];
     store.create_user(&user, &Journal::default()).await?;
     rbac.authorizer().load_roles().await?;
     let login = LoginInput {

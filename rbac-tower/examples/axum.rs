@@ -52,7 +52,7 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
     role.privileges = vec!["UserAccess".into()];
     let role = store.create_role(&role, &Journal::default()).await?;
     let mut reader = User::blank("reader", rbac.hasher().hash("reader-password").await?);
-    reader.role_id = Some(role.id);
+    reader.roles = vec![rbac_core::Assignment::global(role.id)];
     store.create_user(&reader, &Journal::default()).await?;
     rbac.authorizer().load_roles().await?;
     let login = |name: &str, password: &str| LoginInput {

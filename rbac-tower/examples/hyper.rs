@@ -106,9 +106,7 @@ mod tests {
         assert_eq!(call(None).await, 401);
         // A user whose role lacks UserAccess.
         let store = rbac.store().clone();
-        let mut user =
-            rbac_core::User::blank("plain", rbac.hasher().hash("pw").await.expect("hash"));
-        user.role_id = None;
+        let user = rbac_core::User::blank("plain", rbac.hasher().hash("pw").await.expect("hash"));
         rbac_core::UserStore::create_user(store.as_ref(), &user, &rbac_core::Journal::default())
             .await
             .expect("user");

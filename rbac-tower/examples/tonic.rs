@@ -263,7 +263,7 @@ mod tests {
         let input = UserInput {
             name: name.into(),
             password: "Password-123".into(),
-            role_name: role,
+            roles: vec![role],
             ..UserInput::default()
         };
         rbac.create_user(Some(&actor), input).await.expect("user");

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use http::{HeaderName, Request, Response, StatusCode};
 use rbac_core::{
-    AuthFailure, Authenticate, Credential, Error, Journal, MemoryStore, Principal, Rbac,
-    RequestContext, Role, SessionKind, User,
+    Assignment, AuthFailure, Authenticate, Authorizer, Credential, Error, Journal, MemoryStore,
+    Principal, Rbac, RequestContext, Role, SessionKind, User,
 };
 use rbac_tower::{ClientAddress, CredentialSource, RbacLayer};
 use tower::{service_fn, Layer, ServiceExt};
@@ -22,6 +22,8 @@ type Seen = Arc<Mutex<Vec<(Option<IpAddr>, String)>>>;
 struct Fingerprints {
     users: HashMap<String, (i64, String, i64)>,
     seen: Seen,
+    /// Resolves a user's roles to what they confer.
+    authorizer: Arc<Authorizer>,
 }
 
 #[async_trait]
@@ -45,7 +47,10 @@ impl Authenticate for Fingerprints {
         Ok(Principal {
             user_id: *id,
             user_name: Arc::from(name.as_str()),
-            role_id: Some(*role),
+            grants: self
+                .authorizer
+                .grants_for(&[Assignment::global(*role)])
+                .await?,
             session_id: Arc::from(""),
             kind: SessionKind::Jwt,
         })
@@ -62,7 +67,7 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str]) -> (i64, String, i64) {
         .await
         .expect("role");
     let mut user = User::blank(name, String::new());
-    user.role_id = Some(role.id);
+    user.roles = vec![Assignment::global(role.id)];
     let user = store
         .create_user(&user, &Journal::default())
         .await
@@ -112,6 +117,7 @@ async fn an_own_verifier_plugs_into_the_layer_and_its_principals_are_checked() {
     let verifier = Fingerprints {
         users: HashMap::from([("ab:cd".to_string(), editor), ("ef:01".to_string(), reader)]),
         seen: seen.clone(),
+        authorizer: rbac.authorizer().clone(),
     };
     let layer = RbacLayer::new(&rbac)
         .authenticate_with(verifier)

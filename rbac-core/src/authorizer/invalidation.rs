@@ -62,6 +62,11 @@ impl Authorizer {
         for change in changes {
             match change {
                 Change::Role(id) => self.reload_role(*id).await,
+                Change::Scope(scope) => {
+                    self.reload_scope(*scope).await;
+                    invalidate_keys(&self.keys, change);
+                    invalidate_sessions(&self.sessions, change).await;
+                }
                 Change::Project(id) => {
                     invalidate_keys(&self.keys, change);
                     self.meters.forget(*id);

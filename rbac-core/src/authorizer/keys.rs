@@ -11,7 +11,7 @@ pub(super) struct KeyState {
     pub(super) secret: String,
     pub(super) owner_id: UserId,
     pub(super) owner_name: Arc<str>,
-    pub(super) role_id: Option<RoleId>,
+    pub(super) grants: Arc<Grants>,
     pub(super) meter: Option<Arc<ProjectMeter>>,
     /// `None` when the key authenticates (with the right secret); otherwise why not.
     pub(super) refusal: Option<AuthFailure>,
@@ -27,6 +27,10 @@ pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Ch
         Change::User(uid) => {
             let uid = *uid;
             keys.invalidate_entries_if(move |_, k| k.owner_id == uid)
+        }
+        Change::Scope(_) => {
+            keys.invalidate_all();
+            return;
         }
         Change::Role(_) | Change::Session(_) => return,
     };
@@ -58,13 +62,11 @@ impl Authorizer {
                 return Err(Error::QuotaExceeded { limit: meter.max() });
             }
         }
-        if let Some(role) = state.role_id {
-            self.ensure_role(role).await?;
-        }
+        self.ensure_grants(&state.grants).await?;
         Ok(Principal {
             user_id: state.owner_id,
             user_name: state.owner_name.clone(),
-            role_id: state.role_id,
+            grants: state.grants.clone(),
             session_id: state.label.clone(),
             kind: SessionKind::ApiKey,
         })
@@ -79,7 +81,7 @@ impl Authorizer {
             secret: String::new(),
             owner_id,
             owner_name: Arc::from(""),
-            role_id: None,
+            grants: Grants::none(),
             meter: None,
             refusal: Some(why),
         };
@@ -99,7 +101,7 @@ impl Authorizer {
             secret: project.secret.clone(),
             owner_id: owner.id,
             owner_name: Arc::from(owner.name.as_str()),
-            role_id: owner.role_id,
+            grants: self.grants_for(&owner.roles).await?,
             meter: Some(self.meters.meter_of(&project, now())),
             refusal: None,
         })

@@ -18,15 +18,19 @@ use crate::error::{AuthFailure, Error, Result};
 use crate::meter::{ProjectMeter, RequestMeters};
 use crate::model::{now, Change, Page, ProjectId, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
+use crate::scope::Scope;
 use crate::stats::ShardedCounter;
 use crate::store::{AuthorizerStore, ChangeSink};
 use crate::token::JwtCodec;
 
+mod bundles;
 mod invalidation;
 mod keys;
 mod roles;
 mod sessions;
 
+pub use bundles::{Grants, MAX_SCOPE_DEPTH};
+use bundles::{Interner, ScopeParents, Snapshot};
 use keys::KeyState;
 use sessions::SessionState;
 
@@ -37,8 +41,8 @@ pub struct Principal {
     pub user_id: UserId,
     /// The user's name.
     pub user_name: Arc<str>,
-    /// The user's role.
-    pub role_id: Option<RoleId>,
+    /// The roles the user holds, resolved to what they confer.
+    pub grants: Arc<Grants>,
     /// The session the credential belongs to.
     pub session_id: Arc<str>,
     /// How the credential was presented.
@@ -126,6 +130,12 @@ impl Hasher for IdHasher {
 
 type RoleTable = HashMap<RoleId, Arc<RoleGrant>, BuildHasherDefault<IdHasher>>;
 
+/// A number for a new authorizer, never 0 and never reused in this process.
+fn next_origin() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Cache sizes and lifetimes.
 #[derive(Debug, Clone)]
 pub struct AuthorizerConfig {
@@ -180,7 +190,14 @@ struct VerifiedToken {
 /// Authenticates credentials and checks privileges against cached roles and sessions.
 pub struct Authorizer {
     registry: Arc<PrivilegeRegistry>,
-    roles: ArcSwap<RoleTable>,
+    /// The roles and the bundles of roles principals hold, swapped together.
+    snapshot: ArcSwap<Snapshot>,
+    /// Scope → parent scope.
+    parents: ArcSwap<ScopeParents>,
+    /// Role sets → bundle numbers.
+    interner: Interner,
+    /// This authorizer's number, which the grants it resolves carry.
+    origin: u64,
     /// Bumped by every role invalidation, so a load that raced with one is not cached.
     role_epoch: AtomicU64,
     sessions: Cache<Arc<str>, Arc<SessionState>>,
@@ -208,7 +225,7 @@ pub struct Authorizer {
 impl std::fmt::Debug for Authorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authorizer")
-            .field("roles", &self.roles.load().len())
+            .field("roles", &self.snapshot.load().roles.len())
             .field("sessions", &self.sessions.entry_count())
             .finish_non_exhaustive()
     }
@@ -233,7 +250,10 @@ impl Authorizer {
             .build();
         Authorizer {
             registry,
-            roles: ArcSwap::from_pointee(RoleTable::default()),
+            snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            parents: ArcSwap::from_pointee(ScopeParents::default()),
+            interner: Interner::default(),
+            origin: next_origin(),
             role_epoch: AtomicU64::new(0),
             sessions,
             verified,
@@ -280,30 +300,62 @@ impl Authorizer {
         &self.stats
     }
 
-    /// Whether the principal holds a privilege now. No lock, no allocation.
+    /// Whether the principal holds a privilege now (through its global roles). No lock, no
+    /// allocation: one snapshot load, one lookup, a bit test.
     #[inline]
     pub fn check(&self, principal: &Principal, privilege: PrivilegeId) -> bool {
-        let Some(role) = principal.role_id else {
-            return false;
-        };
-        match self.roles.load().get(&role) {
-            Some(grant) => grant.confers.contains(privilege),
-            None => false,
-        }
+        self.snapshot
+            .load()
+            .confers(principal.grants.global_bundle(self.origin))
+            .is_some_and(|set| set.contains(privilege))
     }
 
-    /// Checks a requirement; on refusal names the missing privilege code.
+    /// Whether the principal holds a privilege within `scope`: through its global roles,
+    /// those assigned in the scope, and those assigned in its ancestors.
+    #[inline]
+    pub fn check_in(&self, principal: &Principal, privilege: PrivilegeId, scope: &Scope) -> bool {
+        let bundle = principal
+            .grants
+            .bundle_in(self.origin, scope, &self.parents.load());
+        self.snapshot
+            .load()
+            .confers(bundle)
+            .is_some_and(|set| set.contains(privilege))
+    }
+
+    /// Checks a requirement against the global roles; on refusal names the missing code.
     pub fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        self.require_where(principal, requirement, None)
+    }
+
+    /// Checks a requirement within `scope` (global roles, the scope's and its ancestors').
+    pub fn require_in(
+        &self,
+        principal: &Principal,
+        requirement: &Requirement,
+        scope: &Scope,
+    ) -> Result<()> {
+        self.require_where(principal, requirement, Some(scope))
+    }
+
+    fn require_where(
+        &self,
+        principal: &Principal,
+        requirement: &Requirement,
+        scope: Option<&Scope>,
+    ) -> Result<()> {
         if matches!(requirement, Requirement::Authenticated) {
             return Ok(());
         }
-        let table = self.roles.load();
+        let bundle = match scope {
+            Some(scope) => principal
+                .grants
+                .bundle_in(self.origin, scope, &self.parents.load()),
+            None => principal.grants.global_bundle(self.origin),
+        };
+        let snapshot = self.snapshot.load();
         let empty = PrivilegeSet::default();
-        let set = principal
-            .role_id
-            .and_then(|r| table.get(&r))
-            .and_then(|g| g.effective())
-            .unwrap_or(&empty);
+        let set = snapshot.confers(bundle).unwrap_or(&empty);
         requirement.check(set).map_err(|missing| Error::Forbidden {
             missing: missing
                 .and_then(|p| self.registry.code(p))
@@ -322,12 +374,24 @@ impl Authorizer {
         }
     }
 
-    /// The privileges a principal holds now.
+    /// The privileges a principal holds now through its global roles.
     pub fn privileges_of(&self, principal: &Principal) -> PrivilegeSet {
-        principal
-            .role_id
-            .and_then(|r| self.role(r))
-            .and_then(|g| g.effective().cloned())
+        self.snapshot
+            .load()
+            .confers(principal.grants.global_bundle(self.origin))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The privileges a principal holds now within `scope`.
+    pub fn privileges_in(&self, principal: &Principal, scope: &Scope) -> PrivilegeSet {
+        let bundle = principal
+            .grants
+            .bundle_in(self.origin, scope, &self.parents.load());
+        self.snapshot
+            .load()
+            .confers(bundle)
+            .cloned()
             .unwrap_or_default()
     }
 

@@ -7,15 +7,22 @@ impl Authorizer {
     pub async fn load_roles(&self) -> Result<()> {
         let epoch = self.role_epoch.load(Ordering::Acquire);
         let roles = self.store.list_roles(Page::ALL).await?;
-        let mut table: RoleTable = roles
+        let table: RoleTable = roles
             .rows
             .iter()
             .map(|r| (r.id, Arc::new(self.grant_of(r, epoch))))
             .collect();
-        settle(&mut table);
-        if self.role_epoch.load(Ordering::Acquire) == epoch {
-            self.roles.store(Arc::new(table));
-        }
+        self.snapshot.rcu(|snapshot| {
+            if self.role_epoch.load(Ordering::Acquire) != epoch {
+                return Snapshot::clone(snapshot);
+            }
+            let mut next = Snapshot {
+                roles: table.clone(),
+                bundles: snapshot.bundles.clone(),
+            };
+            next.settle(None);
+            next
+        });
         Ok(())
     }
 
@@ -24,7 +31,8 @@ impl Authorizer {
     /// predate that change) and is retried a few times; if changes keep racing, the role
     /// stays absent and grants nothing (nor to the roles that include it).
     pub async fn ensure_role(&self, id: RoleId) -> Result<()> {
-        let table = self.roles.load();
+        let snapshot = self.snapshot.load();
+        let table = &snapshot.roles;
         match table.get(&id) {
             Some(grant) if grant.includes.iter().all(|i| table.contains_key(i)) => {
                 self.stats.role_hits.incr();
@@ -32,7 +40,7 @@ impl Authorizer {
             }
             _ => {}
         }
-        drop(table);
+        drop(snapshot);
         let mut seen = std::collections::HashSet::new();
         let mut todo = vec![id];
         while let Some(next) = todo.pop() {
@@ -40,7 +48,7 @@ impl Authorizer {
                 continue;
             }
             self.ensure_one_role(next).await?;
-            if let Some(grant) = self.roles.load().get(&next) {
+            if let Some(grant) = self.snapshot.load().roles.get(&next) {
                 todo.extend(grant.includes.iter().copied());
             }
         }
@@ -49,7 +57,7 @@ impl Authorizer {
 
     /// [`ensure_role`](Self::ensure_role) for one role, its inclusions aside.
     async fn ensure_one_role(&self, id: RoleId) -> Result<()> {
-        if self.roles.load().contains_key(&id) {
+        if self.snapshot.load().roles.contains_key(&id) {
             self.stats.role_hits.incr();
             return Ok(());
         }
@@ -58,19 +66,19 @@ impl Authorizer {
             let epoch = self.role_epoch.load(Ordering::Acquire);
             let role = self.store.role(id).await?;
             let mut stored = false;
-            self.roles.rcu(|table| {
-                let mut next = RoleTable::clone(table);
+            self.snapshot.rcu(|snapshot| {
+                let mut next = Snapshot::clone(snapshot);
                 stored = self.role_epoch.load(Ordering::Acquire) == epoch;
                 if stored {
                     match &role {
-                        Some(r) => next.insert(id, Arc::new(self.grant_of(r, epoch))),
-                        None => next.remove(&id),
+                        Some(r) => next.roles.insert(id, Arc::new(self.grant_of(r, epoch))),
+                        None => next.roles.remove(&id),
                     };
-                    settle(&mut next);
+                    next.settle(Some(snapshot));
                 }
                 next
             });
-            if stored || self.roles.load().contains_key(&id) {
+            if stored || self.snapshot.load().roles.contains_key(&id) {
                 break;
             }
         }
@@ -86,7 +94,7 @@ impl Authorizer {
 
     /// The snapshot entry of a role, if loaded.
     pub fn role(&self, id: RoleId) -> Option<Arc<RoleGrant>> {
-        self.roles.load().get(&id).cloned()
+        self.snapshot.load().roles.get(&id).cloned()
     }
 
     /// Re-reads one role into the snapshot. The entry stays as it was until the fresh one
@@ -99,26 +107,26 @@ impl Authorizer {
     pub(super) async fn reload_role(&self, id: RoleId) {
         let epoch = self.role_epoch.fetch_add(1, Ordering::AcqRel) + 1;
         let fresh = self.store.role(id).await;
-        self.roles.rcu(|table| {
-            let mut next = RoleTable::clone(table);
+        self.snapshot.rcu(|snapshot| {
+            let mut next = Snapshot::clone(snapshot);
             match &fresh {
                 Ok(role) if self.role_epoch.load(Ordering::Acquire) == epoch => match role {
                     Some(r) => {
-                        next.insert(id, Arc::new(self.grant_of(r, epoch)));
+                        next.roles.insert(id, Arc::new(self.grant_of(r, epoch)));
                     }
                     None => {
-                        next.remove(&id);
+                        next.roles.remove(&id);
                     }
                 },
                 // Overtaken: an entry a newer reload of this role stored is at least as
                 // fresh as this read, and stays; anything else is dropped.
                 Ok(_) | Err(_) => {
-                    if next.get(&id).is_none_or(|g| g.epoch <= epoch) {
-                        next.remove(&id);
+                    if next.roles.get(&id).is_none_or(|g| g.epoch <= epoch) {
+                        next.roles.remove(&id);
                     }
                 }
             }
-            settle(&mut next);
+            next.settle(Some(snapshot));
             next
         });
         if let Err(e) = fresh {
@@ -126,9 +134,10 @@ impl Authorizer {
         }
         // A role dropped above is read again on its holders' next request; a role that
         // others include is read again now, or they would confer less until it changes.
-        let table = self.roles.load();
+        let snapshot = self.snapshot.load();
+        let table = &snapshot.roles;
         let included = !table.contains_key(&id) && table.values().any(|g| g.includes.contains(&id));
-        drop(table);
+        drop(snapshot);
         if included {
             if let Err(e) = self.ensure_role(id).await {
                 tracing::warn!(error = %e, role = id, "re-reading an included role failed");

@@ -7,7 +7,7 @@ use super::*;
 pub(super) struct SessionState {
     pub(super) user_id: UserId,
     pub(super) user_name: Arc<str>,
-    pub(super) role_id: Option<RoleId>,
+    pub(super) grants: Arc<Grants>,
     pub(super) kind: SessionKind,
     /// The expiry as stored; a sliding session moves it forward (here and in the store).
     pub(super) expires_at: AtomicI64,
@@ -33,6 +33,8 @@ pub(super) async fn invalidate_sessions(
                 sessions.invalidate_all();
             }
         }
+        // A scope's parent changed: whose grants fold it in is not kept, so all are re-read.
+        Change::Scope(_) => sessions.invalidate_all(),
         Change::Role(_) | Change::Project(_) => {}
     }
 }
@@ -131,13 +133,11 @@ impl Authorizer {
             if state.kind == SessionKind::Opaque {
                 self.slide(&key, &state, expires_at, at).await;
             }
-            if let Some(role) = state.role_id {
-                self.ensure_role(role).await?;
-            }
+            self.ensure_grants(&state.grants).await?;
             return Ok(Principal {
                 user_id: state.user_id,
                 user_name: state.user_name.clone(),
-                role_id: state.role_id,
+                grants: state.grants.clone(),
                 session_id: key,
                 kind: state.kind,
             });
@@ -183,7 +183,7 @@ impl Authorizer {
         let refused = |why| SessionState {
             user_id: 0,
             user_name: Arc::from(""),
-            role_id: None,
+            grants: Grants::none(),
             kind: SessionKind::Jwt,
             expires_at: AtomicI64::new(0),
             issued_at: 0,
@@ -202,7 +202,7 @@ impl Authorizer {
         Ok(SessionState {
             user_id: user.id,
             user_name: Arc::from(user.name.as_str()),
-            role_id: user.role_id,
+            grants: self.grants_for(&user.roles).await?,
             kind: session.kind,
             expires_at: AtomicI64::new(session.expires_at),
             issued_at: session.issued_at,

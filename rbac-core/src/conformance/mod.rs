@@ -171,7 +171,7 @@ fn same_user(line: u32, got: &User, want: &User) -> Outcome {
         did,
         remark,
         password_hash,
-        role_id,
+        roles,
         enabled,
         department_id,
         parent_id,
@@ -297,6 +297,7 @@ impl Probe {
     }
 }
 
+mod assignments;
 mod audit;
 mod changes;
 mod codes;
@@ -312,6 +313,7 @@ mod throttle;
 mod user_accounts;
 mod user_lists;
 mod users;
+use assignments::*;
 use audit::*;
 use changes::*;
 use codes::*;
@@ -392,6 +394,8 @@ macro_rules! for_each_conformance_check {
         role_includes,
         role_includes_race,
         users_import,
+        assignments_many_and_scoped,
+        scope_parents,
         session_create_and_read,
         session_revoke,
         session_rotate_once,

@@ -292,7 +292,7 @@ pub(super) async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
     r.privileges = vec!["A".into(), "B".into()];
     let r = s.create_role(&r, &Journal::default()).await.ctx("create")?;
     let mut holder = new_user(&format!("{t}-holder"));
-    holder.role_id = Some(r.id);
+    holder.roles = vec![Assignment::global(r.id)];
     let holder = s
         .create_user(&holder, &Journal::default())
         .await
@@ -310,8 +310,8 @@ pub(super) async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
     );
 
     let mut moved = holder.clone();
-    moved.role_id = None;
-    s.update_user(&moved, Revoke::Nothing, &Journal::default())
+    moved.roles = Vec::new();
+    s.update_user_roles(&moved, 32, Revoke::Nothing, &Journal::default())
         .await
         .ctx("move holder off the role")?;
     s.delete_role(r.id, &p.journal("delete role", &[Change::Role(r.id)]))
@@ -343,9 +343,9 @@ pub(super) async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
         Some(Vec::new())
     );
     let mut back = moved.clone();
-    back.role_id = Some(r.id);
+    back.roles = vec![Assignment::global(r.id)];
     ensure_err!(
-        s.update_user(&back, Revoke::Nothing, &Journal::default())
+        s.update_user_roles(&back, 32, Revoke::Nothing, &Journal::default())
             .await,
         StoreError::NotFound(Entity::Role)
     );

@@ -11,7 +11,7 @@ pub(super) async fn user_count_with_role<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(s.count_users_with_role(r.id).await.ctx("count")?, 0);
     for i in 0..3 {
         let mut u = new_user(&format!("{t}-{i}"));
-        u.role_id = Some(r.id);
+        u.roles = vec![Assignment::global(r.id)];
         s.create_user(&u, &Journal::default()).await.ctx("create")?;
     }
     s.create_user(&new_user(&format!("{t}-none")), &Journal::default())

@@ -31,7 +31,7 @@ pub(super) async fn user_create_and_read<S: Store + ?Sized>(s: &S) -> Outcome {
     u.email = Some(format!("{t}@example.com"));
     u.did = "did:example:123".into();
     u.remark = "it's \"quoted\" \\ 100% _sure_".into();
-    u.role_id = Some(role.id);
+    u.roles = vec![Assignment::global(role.id)];
     u.enabled = false;
     u.department_id = Some(77);
     u.parent_id = Some(123_456_789);
@@ -93,7 +93,7 @@ pub(super) async fn user_create_and_read<S: Store + ?Sized>(s: &S) -> Outcome {
     );
     let got = s.user(blank.id).await.ctx("user")?.ctx("blank user")?;
     ensure_eq!(got.email, None);
-    ensure_eq!(got.role_id, None);
+    ensure_eq!(got.roles, Vec::new());
     ensure_eq!(got.login_time, None);
     ensure!(got.attributes.is_empty(), "attributes {:?}", got.attributes);
     ensure!(got.enabled, "blank user must be enabled");
@@ -167,7 +167,7 @@ pub(super) async fn user_create_with_missing_role<S: Store + ?Sized>(s: &S) -> O
     let t = uniq("u");
     let p = Probe::new(s, "actor").await?;
     let mut u = new_user(&format!("{t}-orphan"));
-    u.role_id = Some(i64::MAX - 11);
+    u.roles = vec![Assignment::global(i64::MAX - 11)];
     ensure_err!(
         s.create_user(&u, &p.journal("create orphan", &[Change::User(3)]))
             .await,
@@ -240,7 +240,7 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     let mut u = new_user(&format!("{t}-before"));
     u.alias = "before".into();
     u.email = Some(format!("{t}-before@example.com"));
-    u.role_id = Some(r1.id);
+    u.roles = vec![Assignment::global(r1.id)];
     u.department_id = Some(1);
     u.parent_id = Some(2);
     u.attributes = BTreeMap::from([("a".to_string(), "1".to_string())]);
@@ -258,7 +258,7 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     next.did = "did:after".into();
     next.remark = "after".into();
     next.password_hash = "$2b$12$after".into();
-    next.role_id = Some(r2.id);
+    next.roles = vec![Assignment::global(r2.id)];
     next.enabled = false;
     next.department_id = None;
     next.parent_id = None;
@@ -279,8 +279,25 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     .await
     .ctx("update_user")?;
     p.written(s, "update", &[Change::User(u.id)]).await?;
+    // A profile update leaves the assignments as they are.
     let mut want = next.clone();
     want.created_at = u.created_at;
+    want.roles = u.roles.clone();
+    same_user(
+        line!(),
+        &s.user(u.id).await.ctx("user")?.ctx("user")?,
+        &want,
+    )?;
+    s.update_user_roles(
+        &next,
+        32,
+        Revoke::Nothing,
+        &p.journal("update roles", &[Change::User(u.id)]),
+    )
+    .await
+    .ctx("update_user_roles")?;
+    p.written(s, "update roles", &[Change::User(u.id)]).await?;
+    want.roles = next.roles.clone();
     same_user(
         line!(),
         &s.user(u.id).await.ctx("user")?.ctx("user")?,
@@ -380,11 +397,12 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     p.nothing(s, "an update to a taken e-mail").await?;
 
     let mut bad_role = b.clone();
-    bad_role.role_id = Some(i64::MAX - 5);
+    bad_role.roles = vec![Assignment::global(i64::MAX - 5)];
     bad_role.alias = "changed".into();
     ensure_err!(
-        s.update_user(
+        s.update_user_roles(
             &bad_role,
+            32,
             Revoke::Nothing,
             &p.journal("bad role", &[Change::User(b.id)])
         )

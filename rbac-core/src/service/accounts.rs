@@ -35,9 +35,9 @@ pub struct Token {
 pub struct LoginOutcome {
     /// The user, as stored after the login.
     pub user: User,
-    /// The role name (empty when none).
-    pub role: String,
-    /// The privilege codes the user holds.
+    /// The names of the roles the user holds everywhere, in the order assigned.
+    pub roles: Vec<String>,
+    /// The privilege codes the user holds everywhere.
     pub privileges: Vec<String>,
     /// The session token.
     pub token: Token,
@@ -200,32 +200,37 @@ impl Rbac {
         }
         user.login_time = Some(at);
         user.login_ip = input.ip.clone();
-        let (role, privileges) = self.role_and_privileges(&user).await?;
+        let (roles, privileges) = self.roles_and_privileges(&user).await?;
         Ok(LoginOutcome {
             user,
-            role,
+            roles,
             privileges,
             token,
         })
     }
 
-    /// The role name and privilege codes a user holds now.
-    pub async fn role_and_privileges(&self, user: &User) -> Result<(String, Vec<String>)> {
-        let Some(role_id) = user.role_id else {
-            return Ok((String::new(), Vec::new()));
-        };
+    /// The names of the roles a user holds everywhere and the privilege codes they confer
+    /// now.
+    pub async fn roles_and_privileges(&self, user: &User) -> Result<(Vec<String>, Vec<String>)> {
         let authorizer = &self.inner.authorizer;
-        authorizer.ensure_role(role_id).await?;
-        Ok(match authorizer.role(role_id) {
-            Some(grant) => {
-                let codes = grant
-                    .effective()
-                    .map(|set| authorizer.registry().codes_of(set))
-                    .unwrap_or_default();
-                (grant.name.to_string(), codes)
+        let grants = authorizer.grants_for(&user.roles).await?;
+        let mut names = Vec::new();
+        for role in user.global_roles() {
+            if let Some(grant) = authorizer.role(role) {
+                names.push(grant.name.to_string());
             }
-            None => (String::new(), Vec::new()),
-        })
+        }
+        let principal = Principal {
+            user_id: user.id,
+            user_name: std::sync::Arc::from(user.name.as_str()),
+            grants,
+            session_id: std::sync::Arc::from(""),
+            kind: SessionKind::Jwt,
+        };
+        let codes = authorizer
+            .registry()
+            .codes_of(&authorizer.privileges_of(&principal));
+        Ok((names, codes))
     }
 
     fn new_session(&self, user: &User, ip: &str) -> Session {
@@ -441,13 +446,10 @@ impl Rbac {
         if !user.enabled {
             return Err(Error::Unauthenticated(AuthFailure::UserGone));
         }
-        if let Some(role) = user.role_id {
-            self.inner.authorizer.ensure_role(role).await?;
-        }
         Ok(Principal {
             user_id: user.id,
             user_name: std::sync::Arc::from(user.name.as_str()),
-            role_id: user.role_id,
+            grants: self.inner.authorizer.grants_for(&user.roles).await?,
             session_id: std::sync::Arc::from(""),
             kind: SessionKind::Jwt,
         })

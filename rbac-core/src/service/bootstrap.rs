@@ -68,7 +68,7 @@ impl Rbac {
                 }
             };
             let mut user = User::blank(ADMIN, self.inner.hasher.hash(&pw).await?);
-            user.role_id = Some(role.id);
+            user.roles = vec![crate::scope::Assignment::global(role.id)];
             user.alias = "administrator".into();
             user.creator = ADMIN.into();
             match store

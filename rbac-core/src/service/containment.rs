@@ -2,8 +2,9 @@
 //!
 //! An actor may change, reset, disable, delete or re-grant a user or role only when that
 //! target lies within the actor:
-//! - a user lies within the actor when every privilege *assigned* to it (through its role,
-//!   enabled or not) is one the actor holds now; a user with no role lies within everyone,
+//! - a user lies within the actor when every privilege *assigned* to it (through every
+//!   role it holds, globally or in any scope, enabled or not) is one the actor holds now
+//!   (globally, or within the scope it acts in); a user with no role lies within everyone,
 //!   every user lies within itself, and the built-in admin user lies within itself alone;
 //! - a role lies within the actor when every privilege it grants, itself or through the
 //!   roles it includes, is one the actor holds.
@@ -52,20 +53,23 @@ impl Rbac {
         Ok(())
     }
 
-    /// The privileges assigned to `user` through its role, whether the role is enabled or
-    /// not (empty for a user without a role).
+    /// The privileges assigned to `user` through every role it holds, globally or in any
+    /// scope, whether the roles are enabled or not (empty for a user without a role).
     pub async fn assigned_privileges(&self, user: &User) -> Result<PrivilegeSet> {
         let registry = self.inner.authorizer.registry();
-        let Some(role_id) = user.role_id else {
-            return Ok(PrivilegeSet::with_capacity(registry.len()));
-        };
-        Ok(match self.inner.store.role(role_id).await? {
-            Some(role) => {
-                self.load_included(&role).await?;
-                self.privileges_of_role(&role)
+        let mut set = PrivilegeSet::with_capacity(registry.len());
+        let mut seen = Vec::new();
+        for assignment in &user.roles {
+            if seen.contains(&assignment.role_id) {
+                continue;
             }
-            None => PrivilegeSet::with_capacity(registry.len()),
-        })
+            seen.push(assignment.role_id);
+            if let Some(role) = self.inner.store.role(assignment.role_id).await? {
+                self.load_included(&role).await?;
+                set.union_with(&self.privileges_of_role(&role));
+            }
+        }
+        Ok(set)
     }
 
     /// Refuses (`Outranked`, audited) unless `target` lies within `actor`; `action` says

@@ -94,6 +94,10 @@ pub struct RbacConfig {
     pub admin: AdminPrivileges,
     /// Requests a new project's API key may make per UTC day.
     pub project_request_max: i64,
+    /// The most roles one user may hold (global and scoped assignments together).
+    pub assignment_cap: usize,
+    /// The scope kinds assignments may name (none by default: roles hold everywhere).
+    pub scope_kinds: crate::scope::ScopeKinds,
 }
 
 impl Default for RbacConfig {
@@ -110,6 +114,8 @@ impl Default for RbacConfig {
             system_roles: Vec::new(),
             admin: AdminPrivileges::default(),
             project_request_max: 30,
+            assignment_cap: 32,
+            scope_kinds: crate::scope::ScopeKinds::default(),
         }
     }
 }
@@ -162,6 +168,7 @@ impl Rbac {
             &config.cache,
         ));
         authorizer.load_roles().await?;
+        authorizer.load_scope_parents().await?;
         Ok(Rbac {
             inner: Arc::new(Inner {
                 store,
@@ -230,6 +237,11 @@ impl Rbac {
     /// The declared administrative privilege codes.
     fn admin(&self) -> &AdminPrivileges {
         &self.inner.config.admin
+    }
+
+    /// The most roles one user may hold.
+    fn assignment_cap(&self) -> usize {
+        self.inner.config.assignment_cap
     }
 
     /// Whether no role but a system role (or `admin`) may carry `name`.

@@ -129,7 +129,10 @@ impl Rbac {
         user.email = (!input.email.is_empty()).then_some(input.email);
         user.phone = input.phone;
         user.alias = input.alias;
-        user.role_id = role;
+        user.roles = role
+            .map(crate::scope::Assignment::global)
+            .into_iter()
+            .collect();
         user.enabled = input.enabled;
         user.creator = "operator".into();
         user

@@ -94,7 +94,7 @@ impl Rbac {
         let role = self.system_role(&input.role).await?;
         user.password_hash = self.inner.hasher.hash(&input.password).await?;
         self.take_code(&input.proof).await?;
-        user.role_id = Some(role.id);
+        user.roles = vec![crate::scope::Assignment::global(role.id)];
         let journal = Journal::audit(NewAudit {
             user_id: None,
             user_name: user.name.clone(),
@@ -130,7 +130,7 @@ impl Rbac {
             self.take_password_sms(owner.id).await?;
         }
         user.password_hash = self.inner.hasher.hash(&input.password).await?;
-        user.role_id = Some(role.id);
+        user.roles = vec![crate::scope::Assignment::global(role.id)];
         user.parent_id = Some(owner.id);
         user.creator = owner.name.clone();
         let journal = self.journal(Some(actor), AuditCategory::System, input.audit);

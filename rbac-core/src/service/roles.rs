@@ -255,7 +255,7 @@ impl Rbac {
         match target {
             InquiryTarget::User => {
                 let user = self.user_named(name).await?;
-                Ok(self.role_and_privileges(&user).await?.1)
+                Ok(self.roles_and_privileges(&user).await?.1)
             }
             InquiryTarget::Role => {
                 let role = self.role_named(name).await?;

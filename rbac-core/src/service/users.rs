@@ -22,8 +22,8 @@ pub struct UserInput {
     pub password: String,
     /// Description.
     pub remark: String,
-    /// Role to hold (empty: none).
-    pub role_name: String,
+    /// The roles to hold everywhere, by name, in order (empty: none).
+    pub roles: Vec<String>,
     /// Organisation.
     pub department_id: Option<i64>,
     /// Primary account, for sub-accounts.
@@ -45,17 +45,18 @@ pub struct UserEdit {
     pub password: Option<String>,
     /// Description.
     pub remark: Option<String>,
-    /// Role to hold (empty removes the role).
-    pub role_name: Option<String>,
+    /// The roles to hold everywhere, by name, in order (empty removes every global role;
+    /// roles held within scopes stay).
+    pub roles: Option<Vec<String>>,
 }
 
-/// A user with its role name, for rendering.
+/// A user with its role names, for rendering.
 #[derive(Debug, Clone)]
 pub struct UserView {
     /// The user.
     pub user: User,
-    /// The role's name (empty when none).
-    pub role_name: String,
+    /// The names of the roles it holds everywhere, in the order assigned.
+    pub role_names: Vec<String>,
 }
 
 impl Rbac {
@@ -111,19 +112,13 @@ impl Rbac {
         if !input.email.is_empty() {
             validate::email("email", &input.email)?;
         }
-        let role = if input.role_name.is_empty() {
-            None
-        } else {
-            let role = self.role_named(&input.role_name).await?;
-            self.check_grantable(actor, &role).await?;
-            Some(role)
-        };
+        let roles = self.grantable_roles(actor, &input.roles).await?;
         let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
         user.alias = input.alias;
         user.phone = input.phone;
         user.email = (!input.email.is_empty()).then_some(input.email);
         user.remark = input.remark;
-        user.role_id = role.map(|r| r.id);
+        user.set_global_roles(roles.iter().map(|r| r.id));
         user.department_id = input.department_id;
         user.parent_id = input.parent_id;
         user.attributes = input.attributes;
@@ -151,7 +146,7 @@ impl Rbac {
         let stored = self.user_named(name).await?;
         let mut user = stored.clone();
         let own = user.id == actor.user_id;
-        if !own || edit.role_name.is_some() {
+        if !own || edit.roles.is_some() {
             self.require(actor, &self.admin().user_edit)?;
         }
         if let Some(alias) = edit.alias {
@@ -182,21 +177,21 @@ impl Rbac {
             user.email = (!email.is_empty()).then_some(email);
         }
         let mut changes = Vec::new();
-        if let Some(role_name) = edit.role_name {
-            let role_id = if role_name.is_empty() {
-                None
-            } else {
-                let role = self.role_named(&role_name).await?;
-                self.check_grantable(Some(actor), &role).await?;
-                Some(role.id)
-            };
-            if user.name == ADMIN && role_id != user.role_id {
-                return Err(Error::Violation("the built-in admin keeps its role".into()));
-            }
-            if role_id != user.role_id {
+        let mut roles_changed = false;
+        if let Some(names) = &edit.roles {
+            let roles = self.grantable_roles(Some(actor), names).await?;
+            let before: Vec<_> = user.global_roles().collect();
+            let after: Vec<_> = roles.iter().map(|r| r.id).collect();
+            if before != after {
+                if user.name == ADMIN {
+                    return Err(Error::Violation("the built-in admin keeps its role".into()));
+                }
+                // What is removed lies within the actor: another user is checked whole
+                // below; one's own roles are one's own.
                 changes.push(Change::User(user.id));
+                roles_changed = true;
             }
-            user.role_id = role_id;
+            user.set_global_roles(after);
         }
         if let Some(pw) = &edit.password {
             validate::password("password", pw)?;
@@ -229,13 +224,47 @@ impl Rbac {
         );
         changes.dedup();
         journal.changes = changes;
-        // One transaction: the profile, the new hash and the session cut land together.
-        self.inner
-            .store
-            .update_user(&user, revoke, &journal)
-            .await?;
+        // One transaction: the profile, the roles, the new hash and the session cut land
+        // together.
+        if roles_changed {
+            self.inner
+                .store
+                .update_user_roles(&user, self.assignment_cap(), revoke, &journal)
+                .await?;
+        } else {
+            self.inner
+                .store
+                .update_user(&user, revoke, &journal)
+                .await?;
+        }
         self.applied(&journal).await;
         Ok(user)
+    }
+
+    /// The roles named, each one the actor could grant (all of them for `None`, a
+    /// self-registration the surface chose roles for), duplicates dropped, order kept; more
+    /// than the assignment cap is a violation.
+    async fn grantable_roles(
+        &self,
+        actor: Option<&Principal>,
+        names: &[String],
+    ) -> Result<Vec<Role>> {
+        let mut roles: Vec<Role> = Vec::new();
+        for name in names {
+            let role = self.role_named(name).await?;
+            if roles.iter().any(|r| r.id == role.id) {
+                continue;
+            }
+            self.check_grantable(actor, &role).await?;
+            roles.push(role);
+        }
+        if roles.len() > self.assignment_cap() {
+            return Err(Error::Violation(format!(
+                "a user holds at most {} roles",
+                self.assignment_cap()
+            )));
+        }
+        Ok(roles)
     }
 
     /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
@@ -355,10 +384,10 @@ impl Rbac {
                 .rows
                 .into_iter()
                 .map(|user| UserView {
-                    role_name: user
-                        .role_id
-                        .and_then(|r| names.get(&r).cloned())
-                        .unwrap_or_default(),
+                    role_names: user
+                        .global_roles()
+                        .filter_map(|r| names.get(&r).cloned())
+                        .collect(),
                     user,
                 })
                 .collect(),

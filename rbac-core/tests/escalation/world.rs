@@ -210,7 +210,7 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
         let input = UserInput {
             name: u.to_string(),
             password: PW.into(),
-            role_name: ROLES[i % ROLES.len()].to_string(),
+            roles: vec![ROLES[i % ROLES.len()].to_string()],
             ..UserInput::default()
         };
         rbac.create_user(Some(&admin), input).await.expect("user");
@@ -234,7 +234,7 @@ pub(super) async fn principal(rbac: &Rbac, name: &str) -> Option<Principal> {
     Some(Principal {
         user_id: user.id,
         user_name: Arc::from(user.name.as_str()),
-        role_id: user.role_id,
+        grants: rbac.authorizer().grants_for(&user.roles).await.ok()?,
         session_id: Arc::from("escalation-test"),
         kind: SessionKind::Jwt,
     })
@@ -273,9 +273,9 @@ pub(super) async fn state(w: &World) -> State {
         .into_iter()
         .map(|v| {
             let row = UserRow {
-                role: v.user.role_id,
+                role: v.user.global_roles().next(),
                 enabled: v.user.enabled,
-                hash: v.user.password_hash,
+                hash: v.user.password_hash.clone(),
             };
             (v.user.name, row)
         })

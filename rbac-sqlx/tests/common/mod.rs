@@ -409,3 +409,60 @@ pub async fn identity_keys_on_upgrade(url: &str) {
     );
     store.close().await;
 }
+
+/// A database whose users held one role each in `rbac_users.role_id` (before migration 10)
+/// upgrades to assignments: each such role becomes the user's one global assignment.
+pub async fn assignments_on_upgrade(url: &str) {
+    use rbac_core::{Assignment, Role, RoleStore};
+    let t = unique("a");
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    let role = store
+        .create_role(&Role::new(format!("held{t}"), "", ""), &Journal::default())
+        .await
+        .expect("role");
+    let holder = store
+        .create_user(
+            &User::blank(format!("holder{t}"), "hash"),
+            &Journal::default(),
+        )
+        .await
+        .expect("holder");
+    let plain = store
+        .create_user(
+            &User::blank(format!("plain{t}"), "hash"),
+            &Journal::default(),
+        )
+        .await
+        .expect("plain");
+    store.close().await;
+    // As release 9 left it: the role in the user's row, no assignment tables.
+    for sql in [
+        "DROP TABLE rbac_assignments".to_string(),
+        "DROP TABLE rbac_scope_parents".to_string(),
+        "DELETE FROM rbac_locks WHERE name = 'scope_parents'".to_string(),
+        "DELETE FROM _sqlx_migrations WHERE version = 10".to_string(),
+        format!(
+            "UPDATE rbac_users SET role_id = {} WHERE id = {}",
+            role.id, holder.id
+        ),
+    ] {
+        exec(url, &sql).await;
+    }
+    let store = SqlStore::connect(url).await.expect("connect");
+    store.migrate().await.expect("upgrade");
+    let upgraded = store.user(holder.id).await.expect("read").expect("holder");
+    assert_eq!(upgraded.roles, vec![Assignment::global(role.id)]);
+    let untouched = store.user(plain.id).await.expect("read").expect("plain");
+    assert_eq!(untouched.roles, Vec::new());
+    assert_eq!(
+        store.count_users_with_role(role.id).await.expect("count"),
+        1
+    );
+    // The role is held: it cannot be deleted from under its holder.
+    assert!(store
+        .delete_role(role.id, &Journal::default())
+        .await
+        .is_err());
+    store.close().await;
+}

@@ -27,6 +27,7 @@ use crate::state::AppState;
 mod answers;
 mod inclusion;
 mod oper_log;
+mod role_list;
 mod roles;
 mod session;
 mod users;

@@ -88,6 +88,7 @@ pub(super) async fn create_role(
     JsonBody(req): JsonBody<CreateRoleReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
+    role_list::check_role_name(&name)?;
     let role = app
         .rbac
         .create_role(&actor, &name, req.remark.as_deref().unwrap_or(""))
@@ -129,6 +130,7 @@ pub(super) async fn edit_role(
         name: required("role_name", req.role_name)?,
         remark: req.remark,
     };
+    role_list::check_role_name(&update.name)?;
     app.rbac.edit_role(&actor, update).await?;
     Ok(Reply::empty())
 }

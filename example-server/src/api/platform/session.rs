@@ -44,7 +44,7 @@ pub(super) async fn login(
         auth_token: outcome.token.token,
         login_ip: outcome.user.login_ip,
         login_time: outcome.user.login_time.unwrap_or(0),
-        role: outcome.role,
+        role: super::role_list::render(&outcome.roles),
         privilege: outcome.privileges,
     }))
 }

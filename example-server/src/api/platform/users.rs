@@ -52,7 +52,7 @@ pub(super) async fn list_user(
                 email: u.email.unwrap_or_default(),
                 create_user: u.creator,
                 login_time: u.login_time.unwrap_or(0),
-                role_name: v.role_name,
+                role_name: role_list::render(&v.role_names),
                 remark: u.remark,
                 enabled: u.enabled,
                 password: String::new(),
@@ -102,7 +102,7 @@ pub(super) async fn create_user(
         phone: required("phone_number", req.phone_number)?,
         password: required("password", req.password)?,
         remark: req.remark.unwrap_or_default(),
-        role_name: req.role_name.unwrap_or_default(),
+        roles: role_list::parse(&req.role_name.unwrap_or_default())?,
         email: req.email.unwrap_or_default(),
         ..UserInput::default()
     };
@@ -150,7 +150,7 @@ pub(super) async fn edit_user(
         email: req.email,
         password: req.password,
         remark: req.remark,
-        role_name: req.role_name,
+        roles: req.role_name.as_deref().map(role_list::parse).transpose()?,
     };
     app.rbac.edit_user(&actor, &name, edit).await?;
     Ok(Reply::empty())

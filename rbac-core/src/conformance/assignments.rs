@@ -1,0 +1,260 @@
+//! Assignments (many roles per user, global or scoped) and scope parents.
+
+use super::*;
+
+/// A scope of kind `kind` no other run uses.
+fn fresh_scope(kind: &str) -> Scope {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let id = (i64::from(rand::random::<u32>()) << 20)
+        | (NEXT.fetch_add(1, Ordering::Relaxed) as i64 & 0xf_ffff);
+    Scope::new(kind, id).expect("a valid kind")
+}
+
+pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("as");
+    let mut p = Probe::new(s, "actor").await?;
+    let mut roles = Vec::new();
+    for i in 0..4 {
+        let r = Role::new(format!("{t}-r{i}"), "", "");
+        roles.push(s.create_role(&r, &Journal::default()).await.ctx("role")?.id);
+    }
+    let org = fresh_scope("org");
+    // Created with three global roles, in the order given (not sorted).
+    let mut u = new_user(&format!("{t}-u"));
+    u.roles = vec![
+        Assignment::global(roles[2]),
+        Assignment::global(roles[0]),
+        Assignment::global(roles[1]),
+    ];
+    let u = s.create_user(&u, &Journal::default()).await.ctx("create")?;
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(got.roles, u.roles);
+
+    // A scoped assignment is added once; the same role globally is another assignment.
+    let scoped = Assignment::within(roles[0], org);
+    ensure!(
+        s.assign_role(
+            u.id,
+            scoped,
+            32,
+            &p.journal("assign", &[Change::User(u.id)])
+        )
+        .await
+        .ctx("assign")?,
+        "a new assignment is added"
+    );
+    p.written(s, "assign", &[Change::User(u.id)]).await?;
+    ensure!(
+        !s.assign_role(u.id, scoped, 32, &p.journal("again", &[Change::User(u.id)]))
+            .await
+            .ctx("assign again")?,
+        "an assignment held already is not added twice"
+    );
+    p.nothing(s, "assigning a held assignment").await?;
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(got.roles.len(), 4);
+    ensure_eq!(got.roles[3], scoped);
+    ensure_eq!(
+        s.user_by_name(&u.name)
+            .await
+            .ctx("by name")?
+            .map(|x| x.roles),
+        Some(got.roles.clone())
+    );
+
+    // The cap counts global and scoped assignments; a refusal writes nothing.
+    ensure_err!(
+        s.assign_role(
+            u.id,
+            Assignment::global(roles[3]),
+            4,
+            &p.journal("over cap", &[Change::User(u.id)])
+        )
+        .await,
+        StoreError::Violation(_)
+    );
+    p.nothing(s, "an assignment past the cap").await?;
+    ensure_err!(
+        s.assign_role(
+            u.id,
+            Assignment::global(i64::MAX - 7),
+            32,
+            &Journal::default()
+        )
+        .await,
+        StoreError::NotFound(Entity::Role)
+    );
+    ensure_err!(
+        s.assign_role(
+            i64::MAX - 7,
+            Assignment::global(roles[3]),
+            32,
+            &Journal::default()
+        )
+        .await,
+        StoreError::NotFound(Entity::User)
+    );
+
+    // A profile update keeps every assignment; replacing the global roles keeps the scoped.
+    let mut edited = got.clone();
+    edited.alias = "edited".into();
+    edited.roles = Vec::new();
+    s.update_user(&edited, Revoke::Nothing, &Journal::default())
+        .await
+        .ctx("update")?;
+    ensure_eq!(
+        s.user(u.id).await.ctx("user")?.ctx("user")?.roles,
+        got.roles.clone()
+    );
+    edited.roles = vec![Assignment::global(roles[3]), Assignment::global(roles[1])];
+    s.update_user_roles(
+        &edited,
+        32,
+        Revoke::Nothing,
+        &p.journal("replace", &[Change::User(u.id)]),
+    )
+    .await
+    .ctx("update roles")?;
+    p.written(s, "replace", &[Change::User(u.id)]).await?;
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(
+        got.global_roles().collect::<Vec<_>>(),
+        vec![roles[3], roles[1]]
+    );
+    ensure!(got.roles.contains(&scoped), "the scoped assignment stays");
+    ensure_eq!(got.alias, "edited");
+    ensure_err!(
+        s.update_user_roles(
+            &edited,
+            2,
+            Revoke::Nothing,
+            &p.journal("over cap", &[Change::User(u.id)])
+        )
+        .await,
+        StoreError::Violation(_)
+    );
+    p.nothing(s, "a replacement past the cap").await?;
+
+    // Holders are distinct users, whatever the scope; a role held only in a scope is held.
+    let mut other = new_user(&format!("{t}-other"));
+    other.roles = vec![Assignment::within(roles[0], fresh_scope("project"))];
+    let other = s
+        .create_user(&other, &Journal::default())
+        .await
+        .ctx("other")?;
+    ensure_eq!(s.count_users_with_role(roles[0]).await.ctx("count")?, 2);
+    ensure_eq!(s.count_users_with_role(roles[2]).await.ctx("count")?, 0);
+    ensure_err!(
+        s.delete_role(
+            roles[0],
+            &p.journal("delete held", &[Change::Role(roles[0])])
+        )
+        .await,
+        StoreError::Violation(_)
+    );
+    p.nothing(s, "deleting a role held in a scope").await?;
+
+    // Revoking: once true, then false; a missing user is NotFound.
+    ensure!(
+        s.revoke_role(u.id, scoped, &p.journal("revoke", &[Change::User(u.id)]))
+            .await
+            .ctx("revoke")?,
+        "a held assignment is revoked"
+    );
+    p.written(s, "revoke", &[Change::User(u.id)]).await?;
+    ensure!(
+        !s.revoke_role(u.id, scoped, &p.journal("again", &[Change::User(u.id)]))
+            .await
+            .ctx("revoke again")?,
+        "an assignment not held is not revoked"
+    );
+    p.nothing(s, "revoking an assignment not held").await?;
+    ensure_err!(
+        s.revoke_role(i64::MAX - 7, scoped, &Journal::default())
+            .await,
+        StoreError::NotFound(Entity::User)
+    );
+    ensure_eq!(s.count_users_with_role(roles[0]).await.ctx("count")?, 1);
+
+    // Deleting the users frees the roles.
+    s.delete_user(other.id, &Journal::default())
+        .await
+        .ctx("delete other")?;
+    s.delete_user(u.id, &Journal::default())
+        .await
+        .ctx("delete u")?;
+    s.delete_role(roles[0], &Journal::default())
+        .await
+        .ctx("delete a role no one holds")?;
+    Ok(())
+}
+
+pub(super) async fn scope_parents<S: Store + ?Sized>(s: &S) -> Outcome {
+    let mut p = Probe::new(s, "actor").await?;
+    let (org, team, project) = (
+        fresh_scope("org"),
+        fresh_scope("team"),
+        fresh_scope("project"),
+    );
+    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, None);
+    s.set_scope_parent(
+        project,
+        Some(team),
+        &p.journal("parent", &[Change::Scope(project)]),
+    )
+    .await
+    .ctx("set")?;
+    p.written(s, "parent", &[Change::Scope(project)]).await?;
+    s.set_scope_parent(team, Some(org), &Journal::default())
+        .await
+        .ctx("set")?;
+    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, Some(team));
+    ensure_eq!(s.scope_parent(team).await.ctx("parent")?, Some(org));
+    let all = s.scope_parents().await.ctx("all")?;
+    ensure!(all.contains(&(project, team)), "listed: {all:?}");
+    ensure!(all.contains(&(team, org)), "listed: {all:?}");
+
+    // A cycle, direct or through others, is refused and writes nothing.
+    for (child, parent) in [(org, project), (org, team), (team, team)] {
+        ensure_err!(
+            s.set_scope_parent(
+                child,
+                Some(parent),
+                &p.journal("cycle", &[Change::Scope(child)])
+            )
+            .await,
+            StoreError::Violation(_)
+        );
+        p.nothing(s, "a cycle of scopes").await?;
+    }
+    ensure_eq!(s.scope_parent(org).await.ctx("parent")?, None);
+
+    // Nesting deeper than the authorizer follows is refused, from above or below.
+    let chain: Vec<Scope> = (0..crate::authorizer::MAX_SCOPE_DEPTH)
+        .map(|_| fresh_scope("deep"))
+        .collect();
+    for pair in chain.windows(2) {
+        s.set_scope_parent(pair[1], Some(pair[0]), &Journal::default())
+            .await
+            .ctx("chain")?;
+    }
+    let below = fresh_scope("deep");
+    ensure_err!(
+        s.set_scope_parent(below, Some(chain[chain.len() - 1]), &Journal::default())
+            .await,
+        StoreError::Violation(_)
+    );
+    let above = fresh_scope("deep");
+    ensure_err!(
+        s.set_scope_parent(chain[0], Some(above), &Journal::default())
+            .await,
+        StoreError::Violation(_)
+    );
+
+    // Clearing a parent.
+    s.set_scope_parent(project, None, &Journal::default())
+        .await
+        .ctx("clear")?;
+    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, None);
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Assignments and scope parents in memory.
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, Tables};
+use crate::error::{Entity, StoreError};
+use crate::model::*;
+use crate::store::*;
+
+impl Tables {
+    /// Refuses assignments naming a role that does not exist, or more than `cap` of them.
+    pub(super) fn check_assignments(&self, roles: &[Assignment], cap: usize) -> StoreResult<()> {
+        if roles.iter().any(|a| !self.roles.contains_key(&a.role_id)) {
+            return Err(StoreError::NotFound(Entity::Role));
+        }
+        if roles.len() > cap {
+            return Err(StoreError::Violation(TOO_MANY_ASSIGNMENTS));
+        }
+        Ok(())
+    }
+}
+
+/// See [`UserStore::update_user_roles`].
+pub(super) fn update_user_roles(
+    t: &mut Tables,
+    user: &User,
+    cap: usize,
+    revoke: Revoke<'_>,
+    journal: &Journal,
+) -> StoreResult<()> {
+    let Some(old) = t.users.get(&user.id) else {
+        return Err(StoreError::NotFound(Entity::User));
+    };
+    let mut roles: Vec<Assignment> = Vec::new();
+    for a in user.roles.iter().filter(|a| a.scope.is_none()) {
+        if !roles.contains(a) {
+            roles.push(*a);
+        }
+    }
+    roles.extend(old.roles.iter().filter(|a| a.scope.is_some()).copied());
+    t.check_assignments(&roles, cap)?;
+    let created_at = old.created_at;
+    t.check_user_unique(user)?;
+    let mut user = user.clone();
+    user.created_at = created_at;
+    user.roles = roles;
+    let id = user.id;
+    t.put_user(user);
+    if let Some(keep) = revoke.keeping() {
+        t.revoke_sessions_of(id, keep);
+    }
+    t.journal(journal);
+    Ok(())
+}
+
+/// See [`UserStore::assign_role`].
+pub(super) fn assign_role(
+    t: &mut Tables,
+    user: UserId,
+    assignment: Assignment,
+    cap: usize,
+    journal: &Journal,
+) -> StoreResult<bool> {
+    if !t.roles.contains_key(&assignment.role_id) {
+        return Err(StoreError::NotFound(Entity::Role));
+    }
+    let Some(u) = t.users.get_mut(&user) else {
+        return Err(StoreError::NotFound(Entity::User));
+    };
+    if u.roles.contains(&assignment) {
+        return Ok(false);
+    }
+    if u.roles.len() >= cap {
+        return Err(StoreError::Violation(TOO_MANY_ASSIGNMENTS));
+    }
+    u.roles.push(assignment);
+    u.updated_at = now();
+    t.journal(journal);
+    Ok(true)
+}
+
+/// See [`UserStore::revoke_role`].
+pub(super) fn revoke_role(
+    t: &mut Tables,
+    user: UserId,
+    assignment: Assignment,
+    journal: &Journal,
+) -> StoreResult<bool> {
+    let Some(u) = t.users.get_mut(&user) else {
+        return Err(StoreError::NotFound(Entity::User));
+    };
+    let before = u.roles.len();
+    u.roles.retain(|a| *a != assignment);
+    if u.roles.len() == before {
+        return Ok(false);
+    }
+    u.updated_at = now();
+    t.journal(journal);
+    Ok(true)
+}
+
+#[async_trait]
+impl ScopeStore for MemoryStore {
+    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
+        let mut pairs: Vec<(Scope, Scope)> = self
+            .lock()
+            .scope_parents
+            .iter()
+            .map(|(s, p)| (*s, *p))
+            .collect();
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+
+    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>> {
+        Ok(self.lock().scope_parents.get(&scope).copied())
+    }
+
+    async fn set_scope_parent(
+        &self,
+        scope: Scope,
+        parent: Option<Scope>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        match parent {
+            Some(p) => {
+                if scope_parent_refused(&t.scope_parents, scope, p) {
+                    return Err(StoreError::Violation(SCOPE_CYCLE));
+                }
+                t.scope_parents.insert(scope, p);
+            }
+            None => {
+                t.scope_parents.remove(&scope);
+            }
+        }
+        t.journal(journal);
+        Ok(())
+    }
+}

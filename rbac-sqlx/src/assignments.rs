@@ -1,0 +1,375 @@
+//! Assignments (the roles a user holds, globally or within a scope) and scope parents.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use rbac_core::{
+    now, scope_parent_refused, Assignment, Entity, Journal, Revoke, RoleId, Scope, ScopeStore,
+    StoreError, StoreResult, User, UserId, SCOPE_CYCLE, TOO_MANY_ASSIGNMENTS,
+};
+
+use crate::dialect::SqlDialect;
+use crate::row::Columns;
+use crate::{backend, row, write_error, SqlStore};
+
+/// Users per `IN (…)` list when reading assignments.
+const USERS_PER_READ: usize = 500;
+
+/// The stored form of an assignment's scope: `('', 0)` for a global one.
+pub(crate) fn scope_columns(scope: Option<Scope>) -> (String, i64) {
+    match scope {
+        Some(s) => (s.kind.as_str().to_string(), s.id),
+        None => (String::new(), 0),
+    }
+}
+
+/// The scope of stored columns (`None` for a global assignment).
+fn scope_of(kind: &str, id: i64) -> StoreResult<Option<Scope>> {
+    if kind.is_empty() {
+        return Ok(None);
+    }
+    Scope::new(kind, id)
+        .map(Some)
+        .ok_or_else(|| StoreError::backend(format!("stored scope kind {kind:?} is not valid")))
+}
+
+/// Inserts a user's assignments inside `$tx`, numbered from `$first` in the order given;
+/// a role that does not exist is `NotFound(Role)`.
+macro_rules! insert_assignments {
+    ($d:ident, $tx:ident, $user:expr, $assignments:expr, $first:expr) => {{
+        let first: i64 = $first;
+        for (i, a) in $assignments.enumerate() {
+            let a: &rbac_core::Assignment = a;
+            let (kind, id) = $crate::assignments::scope_columns(a.scope);
+            sqlx::query(&$d.sql(
+                "INSERT INTO rbac_assignments (user_id, role_id, scope_kind, scope_id, ordinal) \
+                 VALUES (?, ?, ?, ?, ?)",
+            ))
+            .bind($user)
+            .bind(a.role_id)
+            .bind(kind)
+            .bind(id)
+            .bind(first + i as i64)
+            .execute(&mut *$tx)
+            .await
+            .map_err(|e| $crate::write_error(e, StoreError::NotFound(rbac_core::Entity::Role)))?;
+        }
+    }};
+}
+pub(crate) use insert_assignments;
+
+/// Refuses (`Violation`) when user `$user` holds more than `$cap` assignments in `$tx`.
+macro_rules! check_cap {
+    ($d:ident, $tx:ident, $user:expr, $cap:expr) => {{
+        let held: i64 =
+            sqlx::query_scalar(&$d.sql("SELECT COUNT(*) FROM rbac_assignments WHERE user_id = ?"))
+                .bind($user)
+                .fetch_one(&mut *$tx)
+                .await
+                .map_err(backend)?;
+        if usize::try_from(held).unwrap_or(usize::MAX) > $cap {
+            return Err(StoreError::Violation(TOO_MANY_ASSIGNMENTS));
+        }
+    }};
+}
+
+impl SqlStore {
+    /// Fills in the assignments of users just read.
+    pub(crate) async fn attach_roles(&self, users: &mut [User]) -> StoreResult<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let at: HashMap<UserId, usize> = users.iter().enumerate().map(|(i, u)| (u.id, i)).collect();
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
+        for chunk in ids.chunks(USERS_PER_READ) {
+            let sql = format!(
+                "SELECT user_id, role_id, scope_kind, scope_id FROM rbac_assignments \
+                 WHERE user_id IN ({}) ORDER BY user_id, ordinal, role_id, scope_kind, scope_id",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            on_backend!(self, pool, d => {
+                let sql = if chunk.len() == 1 { d.sql(&sql) } else { d.sql_once(&sql) };
+                let mut query = sqlx::query(&sql);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(pool).await.map_err(backend)?;
+                for r in &rows {
+                    let user = r.int("user_id").map_err(backend)?;
+                    let role_id = r.int("role_id").map_err(backend)?;
+                    let kind = r.text("scope_kind").map_err(backend)?;
+                    let scope = scope_of(&kind, r.int("scope_id").map_err(backend)?)?;
+                    if let Some(i) = at.get(&user) {
+                        users[*i].roles.push(Assignment { role_id, scope });
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// A user just read, with its assignments.
+    pub(crate) async fn with_roles(&self, user: Option<User>) -> StoreResult<Option<User>> {
+        match user {
+            Some(u) => {
+                let mut one = [u];
+                self.attach_roles(&mut one).await?;
+                let [u] = one;
+                Ok(Some(u))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// See [`rbac_core::UserStore::update_user_roles`].
+    pub(crate) async fn replace_global_roles(
+        &self,
+        user: &User,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let attributes = row::attributes(user)?;
+        let keys = crate::identity::Keys::of(user);
+        let mut global: Vec<Assignment> = Vec::new();
+        for a in user.roles.iter().filter(|a| a.scope.is_none()) {
+            if !global.contains(a) {
+                global.push(*a);
+            }
+        }
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let sql = d.sql(crate::users::UPDATE_USER);
+            let query = sqlx::query(&sql);
+            let query = bind_profile!(query, user, attributes).bind(user.updated_at);
+            let done = bind_identity!(query, user, keys)
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::User));
+            }
+            sqlx::query(&d.sql("DELETE FROM rbac_assignments WHERE user_id = ? AND scope_kind = ''"))
+                .bind(user.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            insert_assignments!(d, tx, user.id, global.iter(), 0);
+            check_cap!(d, tx, user.id, cap);
+            if let Some(keep) = revoke.keeping() {
+                revoke_sessions_of!(d, tx, user.id, keep);
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    /// See [`rbac_core::UserStore::assign_role`].
+    pub(crate) async fn add_assignment(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let (kind, scope_id) = scope_columns(assignment.scope);
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            // Locks the user's row: assignments to one user serialise, so the cap holds.
+            let done = sqlx::query(&d.sql("UPDATE rbac_users SET updated_at = ? WHERE id = ?"))
+                .bind(now())
+                .bind(user)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::User));
+            }
+            let held: Vec<i64> = sqlx::query_scalar(&d.sql(
+                "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
+                 AND role_id = ? AND scope_kind = ? AND scope_id = ?",
+            ))
+            .bind(user)
+            .bind(assignment.role_id)
+            .bind(kind.as_str())
+            .bind(scope_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if !held.is_empty() {
+                return Ok(false);
+            }
+            let next: Option<i64> = sqlx::query_scalar(&d.sql(
+                "SELECT MAX(ordinal) FROM rbac_assignments WHERE user_id = ?",
+            ))
+            .bind(user)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let first = next.map_or(0, |n| n.saturating_add(1));
+            insert_assignments!(d, tx, user, std::iter::once(&assignment), first);
+            check_cap!(d, tx, user, cap);
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    /// See [`rbac_core::UserStore::revoke_role`].
+    pub(crate) async fn remove_assignment(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let (kind, scope_id) = scope_columns(assignment.scope);
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql(
+                "DELETE FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
+                 AND scope_kind = ? AND scope_id = ?",
+            ))
+            .bind(user)
+            .bind(assignment.role_id)
+            .bind(kind.as_str())
+            .bind(scope_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                let exists: Option<i64> = sqlx::query_scalar(&d.sql("SELECT id FROM rbac_users WHERE id = ?"))
+                    .bind(user)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                return match exists {
+                    Some(_) => Ok(false),
+                    None => Err(StoreError::NotFound(Entity::User)),
+                };
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+
+    /// How many distinct users hold `role`, globally or in any scope.
+    pub(crate) async fn holders_of(&self, role: RoleId) -> StoreResult<i64> {
+        on_backend!(self, pool, d => {
+            sqlx::query_scalar(&d.sql(
+                "SELECT COUNT(DISTINCT user_id) FROM rbac_assignments WHERE role_id = ?",
+            ))
+            .bind(role)
+            .fetch_one(pool)
+            .await
+            .map_err(backend)
+        })
+    }
+}
+
+/// A (scope, parent) pair from a row.
+fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
+    let scope = scope_of(
+        &r.text("scope_kind").map_err(backend)?,
+        r.int("scope_id").map_err(backend)?,
+    )?;
+    let parent = scope_of(
+        &r.text("parent_kind").map_err(backend)?,
+        r.int("parent_id").map_err(backend)?,
+    )?;
+    match (scope, parent) {
+        (Some(s), Some(p)) => Ok((s, p)),
+        _ => Err(StoreError::backend(
+            "a stored scope parent has an empty kind",
+        )),
+    }
+}
+
+#[async_trait]
+impl ScopeStore for SqlStore {
+    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
+        on_backend!(self, pool, d => {
+            let rows = sqlx::query(&d.sql(
+                "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
+                 ORDER BY scope_kind, scope_id",
+            ))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            rows.iter().map(parent_pair).collect()
+        })
+    }
+
+    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>> {
+        on_backend!(self, pool, d => {
+            let r = sqlx::query(&d.sql(
+                "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
+                 WHERE scope_kind = ? AND scope_id = ?",
+            ))
+            .bind(scope.kind.as_str())
+            .bind(scope.id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+            Ok(r.as_ref().map(parent_pair).transpose()?.map(|(_, p)| p))
+        })
+    }
+
+    async fn set_scope_parent(
+        &self,
+        scope: Scope,
+        parent: Option<Scope>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            // Every parent change takes this one lock, so two that together would close a
+            // cycle cannot both pass the check below.
+            let lock = format!(
+                "SELECT name FROM rbac_locks WHERE name = 'scope_parents'{}",
+                d.for_update()
+            );
+            sqlx::query(&d.sql(&lock)).fetch_optional(&mut *tx).await.map_err(backend)?;
+            if let Some(p) = parent {
+                let rows = sqlx::query(
+                    "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend)?;
+                let mut parents = HashMap::with_capacity(rows.len());
+                for r in &rows {
+                    let (s, p) = parent_pair(r)?;
+                    parents.insert(s, p);
+                }
+                if scope_parent_refused(&parents, scope, p) {
+                    return Err(StoreError::Violation(SCOPE_CYCLE));
+                }
+            }
+            sqlx::query(&d.sql("DELETE FROM rbac_scope_parents WHERE scope_kind = ? AND scope_id = ?"))
+                .bind(scope.kind.as_str())
+                .bind(scope.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if let Some(p) = parent {
+                sqlx::query(&d.sql(
+                    "INSERT INTO rbac_scope_parents (scope_kind, scope_id, parent_kind, parent_id) \
+                     VALUES (?, ?, ?, ?)",
+                ))
+                .bind(scope.kind.as_str())
+                .bind(scope.id)
+                .bind(p.kind.as_str())
+                .bind(p.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| write_error(e, StoreError::Violation(SCOPE_CYCLE)))?;
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+}
