@@ -85,6 +85,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         organisations: api::console::accounts::organisations(&config.organisations),
         system_roles: api::system_roles(),
         admin: api::platform::admin_privileges(),
+        scope_kinds: api::scope_kinds(),
         project_request_max: config.project_request_max.max(0),
         ..RbacConfig::default()
     };

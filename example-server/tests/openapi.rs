@@ -80,7 +80,12 @@ const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 /// Endpoints beyond the documents, in the platform's envelope.
-const EXTENSIONS: &[(&str, &str)] = &[("post", "/api/v1/platform/include/role")];
+const EXTENSIONS: &[(&str, &str)] = &[
+    ("post", "/api/v1/platform/include/role"),
+    ("post", "/api/v1/platform/assign/role"),
+    ("post", "/api/v1/platform/revoke/role"),
+    ("post", "/api/v1/platform/list/user-role"),
+];
 
 /// The load-test routes, mounted only with `--bench-routes`.
 const BENCH: &[(&str, &str)] = &[

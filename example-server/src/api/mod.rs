@@ -50,6 +50,16 @@ pub fn system_roles() -> Vec<rbac_core::service::SystemRole> {
     .concat()
 }
 
+/// The scope kind of the console's organisations (`org:2`).
+pub const ORG_SCOPE: &str = "org";
+/// The scope kind of the gateway's projects (`project:17`).
+pub const PROJECT_SCOPE: &str = "project";
+
+/// The scope kinds role assignments may name: organisations and projects.
+pub fn scope_kinds() -> rbac_core::ScopeKinds {
+    rbac_core::ScopeKinds::new([ORG_SCOPE, PROJECT_SCOPE])
+}
+
 /// Every surface's routes over one state, with the OpenAPI document of exactly those
 /// routes at `/openapi.json` and its interactive page at `/docs`.
 pub fn router(state: AppState, config: &Config) -> Router {

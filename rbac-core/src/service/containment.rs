@@ -18,6 +18,7 @@ use crate::authorizer::Principal;
 use crate::error::{Error, Result};
 use crate::model::{AuditCategory, NewAudit, Role, User};
 use crate::privilege::PrivilegeSet;
+use crate::scope::Scope;
 
 impl Rbac {
     /// Whether `actor` is the built-in admin user (the only one that may rename, delete or
@@ -80,11 +81,25 @@ impl Rbac {
         target: &User,
         action: &str,
     ) -> Result<()> {
+        self.ensure_user_within_in(actor, target, action, None)
+            .await
+    }
+
+    /// [`ensure_user_within`](Self::ensure_user_within) for an actor acting within `scope`
+    /// (`None`: everywhere): everything the target holds, in every scope, must be held by
+    /// the actor there.
+    pub async fn ensure_user_within_in(
+        &self,
+        actor: &Principal,
+        target: &User,
+        action: &str,
+        scope: Option<&Scope>,
+    ) -> Result<()> {
         if target.id == actor.user_id {
             return Ok(());
         }
         let assigned = self.assigned_privileges(target).await?;
-        let missing = self.first_unheld(actor, &assigned).or_else(|| {
+        let missing = self.first_unheld_in(actor, &assigned, scope).or_else(|| {
             // Holding every privilege is not enough: the built-in admin is admin's alone.
             (target.name == ADMIN && !self.is_builtin_admin(actor)).then(|| ADMIN.to_string())
         });
@@ -104,9 +119,20 @@ impl Rbac {
         role: &Role,
         action: &str,
     ) -> Result<()> {
+        self.ensure_role_within_in(actor, role, action, None).await
+    }
+
+    /// [`ensure_role_within`](Self::ensure_role_within) for an actor acting within `scope`.
+    pub async fn ensure_role_within_in(
+        &self,
+        actor: &Principal,
+        role: &Role,
+        action: &str,
+        scope: Option<&Scope>,
+    ) -> Result<()> {
         self.load_included(role).await?;
         let grants = self.privileges_of_role(role);
-        match self.first_unheld(actor, &grants) {
+        match self.first_unheld_in(actor, &grants, scope) {
             None => Ok(()),
             Some(missing) => {
                 self.refuse(actor, action, format!("role {}", role.name), missing)
@@ -115,10 +141,19 @@ impl Rbac {
         }
     }
 
-    /// The first privilege of `set` that `actor` does not hold now.
-    pub(crate) fn first_unheld(&self, actor: &Principal, set: &PrivilegeSet) -> Option<String> {
+    /// The first privilege of `set` that `actor` does not hold now within `scope` (`None`:
+    /// globally).
+    pub(crate) fn first_unheld_in(
+        &self,
+        actor: &Principal,
+        set: &PrivilegeSet,
+        scope: Option<&Scope>,
+    ) -> Option<String> {
         let authorizer = &self.inner.authorizer;
-        let held = authorizer.privileges_of(actor);
+        let held = match scope {
+            Some(scope) => authorizer.privileges_in(actor, scope),
+            None => authorizer.privileges_of(actor),
+        };
         let missing = held.missing_from(set).next()?;
         Some(
             authorizer

@@ -6,6 +6,7 @@
 //! before it returns, so the very next request sees them.
 
 mod accounts;
+mod assignments;
 mod audit;
 mod bootstrap;
 mod builder;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
+pub use assignments::HeldRole;
 pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
 pub use codes::{CodePolicy, CodeProof};

@@ -243,6 +243,18 @@ impl Rbac {
         target: InquiryTarget,
         name: &str,
     ) -> Result<Vec<String>> {
+        self.inquire_in(actor, target, name, None).await
+    }
+
+    /// [`inquire`](Self::inquire) within a scope: a user's privileges there (its global
+    /// roles, the scope's and its ancestors'); a role's are the same everywhere.
+    pub async fn inquire_in(
+        &self,
+        actor: &Principal,
+        target: InquiryTarget,
+        name: &str,
+        scope: Option<crate::scope::Scope>,
+    ) -> Result<Vec<String>> {
         let own = target == InquiryTarget::User && name == &*actor.user_name;
         if !own
             && !self.holds(actor, &self.admin().user_access)
@@ -255,7 +267,22 @@ impl Rbac {
         match target {
             InquiryTarget::User => {
                 let user = self.user_named(name).await?;
-                Ok(self.roles_and_privileges(&user).await?.1)
+                match scope {
+                    None => Ok(self.roles_and_privileges(&user).await?.1),
+                    Some(scope) => {
+                        let authorizer = &self.inner.authorizer;
+                        let principal = Principal {
+                            user_id: user.id,
+                            user_name: std::sync::Arc::from(user.name.as_str()),
+                            grants: authorizer.grants_for(&user.roles).await?,
+                            session_id: std::sync::Arc::from(""),
+                            kind: crate::model::SessionKind::Jwt,
+                        };
+                        Ok(authorizer
+                            .registry()
+                            .codes_of(&authorizer.privileges_in(&principal, &scope)))
+                    }
+                }
             }
             InquiryTarget::Role => {
                 let role = self.role_named(name).await?;

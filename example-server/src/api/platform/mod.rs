@@ -25,6 +25,7 @@ use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs};
 use crate::state::AppState;
 
 mod answers;
+mod assignments;
 mod inclusion;
 mod oper_log;
 mod role_list;
@@ -94,6 +95,14 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(
             routes!(inclusion::include_role),
             need("RoleAuthority"),
+        ))
+        // RoleAuthority may be held within a scope only: the use-case checks it where the
+        // assignment holds.
+        .routes(guarded(routes!(assignments::assign_role), authenticated()))
+        .routes(guarded(routes!(assignments::revoke_role), authenticated()))
+        .routes(guarded(
+            routes!(assignments::list_user_role),
+            authenticated(),
         ))
         .routes(guarded(routes!(session::inquire_auth), authenticated()))
         .routes(guarded(routes!(session::change_password), authenticated()))

@@ -83,6 +83,9 @@ pub(super) async fn logout(
 pub(super) struct InquireReq {
     name: Option<String>,
     name_type: Option<i64>,
+    /// Beyond the document: the privileges within this scope (`kind:id`); absent or empty,
+    /// everywhere.
+    scope: Option<String>,
 }
 
 #[utoipa::path(
@@ -110,7 +113,8 @@ pub(super) async fn inquire_auth(
         1 => InquiryTarget::Role,
         _ => return Err(Error::invalid("name_type", "must be 0 (user) or 1 (role)").into()),
     };
-    let codes = app.rbac.inquire(&actor, target, &name).await?;
+    let scope = super::assignments::scope_of(&app, req.scope)?;
+    let codes = app.rbac.inquire_in(&actor, target, &name, scope).await?;
     Ok(Reply::of(Privileges { privilege: codes }))
 }
 

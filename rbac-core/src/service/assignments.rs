@@ -1,0 +1,195 @@
+//! Assigning and revoking roles, globally or within a scope, and listing a user's roles.
+//!
+//! An actor assigns or revokes within a scope only with RoleAuthority there (held globally,
+//! in that scope, or in one of its ancestors), only roles whose privileges it holds there,
+//! and only for users whose every privilege, in every scope, it holds there too. A global
+//! assignment needs all of it globally.
+
+use super::{Rbac, ADMIN};
+use crate::authorizer::Principal;
+use crate::error::{Error, Result};
+use crate::model::{AuditCategory, Change, Role, User};
+use crate::scope::{Assignment, Scope};
+
+/// One role a user holds, for rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRole {
+    /// The role's name.
+    pub role_name: String,
+    /// Where it holds (`None`: everywhere).
+    pub scope: Option<Scope>,
+}
+
+impl Rbac {
+    /// Parses `kind:id` with a kind the application declared; anything else is an invalid
+    /// `field`.
+    pub fn parse_scope(&self, field: &'static str, text: &str) -> Result<Scope> {
+        self.inner
+            .config
+            .scope_kinds
+            .parse(text)
+            .ok_or_else(|| Error::invalid(field, "not a scope kind:id of a declared kind"))
+    }
+
+    /// Gives `user_name` the role `role_name`, everywhere or within `scope`. `Ok(false)` when
+    /// the user holds that assignment already.
+    pub async fn assign_role(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+        role_name: &str,
+        scope: Option<Scope>,
+    ) -> Result<bool> {
+        let (user, role) = self
+            .assignment_checked(
+                actor,
+                user_name,
+                role_name,
+                scope.as_ref(),
+                "assign a role to",
+            )
+            .await?;
+        let assignment = Assignment {
+            role_id: role.id,
+            scope,
+        };
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!(
+                    "assign role {} to {}{}",
+                    role.name,
+                    user.name,
+                    where_(scope)
+                ),
+            )
+            .with(Change::User(user.id));
+        let added = match self
+            .inner
+            .store
+            .assign_role(user.id, assignment, self.assignment_cap(), &journal)
+            .await
+        {
+            Err(crate::StoreError::Violation(_)) => {
+                return Err(Error::Violation(format!(
+                    "a user holds at most {} roles",
+                    self.assignment_cap()
+                )))
+            }
+            other => other?,
+        };
+        if added {
+            self.applied(&journal).await;
+        }
+        Ok(added)
+    }
+
+    /// Takes the role `role_name` (everywhere, or within `scope`) from `user_name`.
+    /// `Ok(false)` when the user did not hold that assignment.
+    pub async fn revoke_role(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+        role_name: &str,
+        scope: Option<Scope>,
+    ) -> Result<bool> {
+        let (user, role) = self
+            .assignment_checked(
+                actor,
+                user_name,
+                role_name,
+                scope.as_ref(),
+                "revoke a role of",
+            )
+            .await?;
+        if user.name == ADMIN && role.builtin {
+            return Err(Error::Violation("the built-in admin keeps its role".into()));
+        }
+        let assignment = Assignment {
+            role_id: role.id,
+            scope,
+        };
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!(
+                    "revoke role {} of {}{}",
+                    role.name,
+                    user.name,
+                    where_(scope)
+                ),
+            )
+            .with(Change::User(user.id));
+        let removed = self
+            .inner
+            .store
+            .revoke_role(user.id, assignment, &journal)
+            .await?;
+        if removed {
+            self.applied(&journal).await;
+        }
+        Ok(removed)
+    }
+
+    /// The checks assigning and revoking share: RoleAuthority where it acts, the role and
+    /// the user within the actor there.
+    async fn assignment_checked(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+        role_name: &str,
+        scope: Option<&Scope>,
+        action: &str,
+    ) -> Result<(User, Role)> {
+        let authority = &self.admin().role_authority;
+        match scope {
+            Some(scope) => self.require_in(actor, authority, scope)?,
+            None => self.require(actor, authority)?,
+        }
+        let user = self.user_named(user_name).await?;
+        let role = self.role_named(role_name).await?;
+        self.ensure_role_within_in(actor, &role, action, scope)
+            .await?;
+        self.ensure_user_within_in(actor, &user, action, scope)
+            .await?;
+        Ok((user, role))
+    }
+
+    /// The roles `user_name` holds, each with its scope, in the order assigned. About
+    /// oneself needs nothing; about others UserAccess.
+    pub async fn user_roles(&self, actor: &Principal, user_name: &str) -> Result<Vec<HeldRole>> {
+        let user = self.user_named(user_name).await?;
+        if user.id != actor.user_id {
+            self.require(actor, &self.admin().user_access)?;
+        }
+        let names = self.role_names().await?;
+        Ok(user
+            .roles
+            .iter()
+            .filter_map(|a| {
+                names.get(&a.role_id).map(|name| HeldRole {
+                    role_name: name.clone(),
+                    scope: a.scope,
+                })
+            })
+            .collect())
+    }
+
+    /// Checks one privilege code within a scope.
+    pub(crate) fn require_in(&self, actor: &Principal, code: &str, scope: &Scope) -> Result<()> {
+        let authorizer = &self.inner.authorizer;
+        match authorizer.registry().id(code) {
+            Some(id) if authorizer.check_in(actor, id, scope) => Ok(()),
+            _ => Err(Error::Forbidden {
+                missing: code.to_string(),
+            }),
+        }
+    }
+}
+
+/// ` in kind:id` for a scoped assignment, nothing for a global one.
+fn where_(scope: Option<Scope>) -> String {
+    scope.map_or_else(String::new, |s| format!(" in {s}"))
+}
