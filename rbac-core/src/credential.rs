@@ -70,6 +70,18 @@ pub trait Authorize: Send + Sync {
     /// `Ok` when the principal meets the requirement, else `Forbidden` naming a code.
     fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()>;
 
+    /// `Ok` when the principal meets the requirement within `scope` (its global roles, the
+    /// scope's and its ancestors'). By default only what holds globally counts.
+    fn require_in(
+        &self,
+        principal: &Principal,
+        requirement: &Requirement,
+        scope: &crate::scope::Scope,
+    ) -> Result<()> {
+        let _ = scope;
+        self.require(principal, requirement)
+    }
+
     /// Notes a refusal for audit (by default, nothing).
     fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {
         let _ = (principal, missing, path);
@@ -98,6 +110,15 @@ impl Authorize for Authorizer {
 
     fn require(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
         Authorizer::require(self, principal, requirement)
+    }
+
+    fn require_in(
+        &self,
+        principal: &Principal,
+        requirement: &Requirement,
+        scope: &crate::scope::Scope,
+    ) -> Result<()> {
+        Authorizer::require_in(self, principal, requirement, scope)
     }
 
     fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {

@@ -140,6 +140,8 @@ pub struct RbacLayer<R = PlainRejection> {
     pub(crate) check: Arc<dyn Authorize>,
     pub(crate) sources: Arc<[CredentialSource]>,
     pub(crate) need: Requirement,
+    /// Where the requirement holds: everywhere (`None`), or the scope read from the request.
+    pub(crate) scope: Option<crate::scope::ScopeSource>,
     pub(crate) decisions: Decisions,
     pub(crate) renderer: R,
 }
@@ -149,6 +151,7 @@ impl<R> std::fmt::Debug for RbacLayer<R> {
         f.debug_struct("RbacLayer")
             .field("sources", &self.sources)
             .field("need", &self.need)
+            .field("scope", &self.scope)
             .finish_non_exhaustive()
     }
 }
@@ -172,6 +175,7 @@ impl RbacLayer<PlainRejection> {
             check,
             sources: Arc::from(vec![CredentialSource::Bearer]),
             need,
+            scope: None,
             decisions,
             renderer: PlainRejection,
         }
@@ -199,6 +203,7 @@ impl<R> RbacLayer<R> {
             check: self.check,
             sources: self.sources,
             need: self.need,
+            scope: self.scope,
             decisions: self.decisions,
             renderer,
         }
@@ -219,6 +224,16 @@ impl<R> RbacLayer<R> {
     fn with_need(mut self, need: Requirement) -> Self {
         self.decisions = Decisions::for_need(&need, self.check.registry());
         self.need = need;
+        self
+    }
+
+    /// Checks the requirement within the scope the request acts in, read from `source` (a
+    /// path segment, a header, or a function of the request head): the principal's global
+    /// roles count, and those assigned in that scope or one of its ancestors. A request
+    /// whose scope cannot be read is refused as missing the privilege (fail closed). The
+    /// scope checked goes in the request extensions as [`CheckedScope`](crate::CheckedScope).
+    pub fn in_scope(mut self, source: crate::scope::ScopeSource) -> Self {
+        self.scope = Some(source);
         self
     }
 

@@ -42,12 +42,14 @@ pub mod credential;
 pub mod extract;
 pub mod layer;
 pub mod reject;
+pub mod scope;
 pub mod service;
 
 pub use credential::CredentialSource;
 pub use layer::{IntoAuthenticate, IntoRequirement, RbacLayer, UnknownPrivilege};
 pub use rbac_core::{Principal, Requirement};
 pub use reject::{PlainRejection, Rejection, RenderRejection};
+pub use scope::{CheckedScope, RequestHead, ScopeSource};
 pub use service::{ClientAddress, RbacService};
 
 /// The README's code samples, compiled as doctests so they cannot drift.

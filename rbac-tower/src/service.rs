@@ -11,6 +11,26 @@ use tower::{Layer, Service};
 use crate::credential::first_credential;
 use crate::layer::RbacLayer;
 use crate::reject::{Rejection, RenderRejection};
+use crate::scope::{CheckedScope, RequestHead};
+
+/// The refusal of a request whose scope cannot be read: the requirement's first code is
+/// missing (`scope`, when only authentication is required).
+fn unreadable<R>(layer: &RbacLayer<R>) -> rbac_core::Error {
+    let registry = layer.check.registry();
+    let first = match &layer.need {
+        rbac_core::Requirement::Authenticated => None,
+        rbac_core::Requirement::One(id) => Some(*id),
+        rbac_core::Requirement::AnyOf(ids) | rbac_core::Requirement::AllOf(ids) => {
+            ids.first().copied()
+        }
+    };
+    rbac_core::Error::Forbidden {
+        missing: first
+            .and_then(|id| registry.code(id))
+            .unwrap_or("scope")
+            .to_string(),
+    }
+}
 
 /// The client's address, as the application resolved it (after its trusted proxies): put
 /// it in the request extensions before the layer, and password credentials are throttled
@@ -79,7 +99,25 @@ where
                     return refuse(rejection);
                 }
             };
-            let outcome = layer.check.require(&principal, &layer.need);
+            let (outcome, checked) = match &layer.scope {
+                None => (layer.check.require(&principal, &layer.need), None),
+                Some(source) => {
+                    let head = RequestHead {
+                        method: req.method(),
+                        uri: req.uri(),
+                        headers: req.headers(),
+                        extensions: req.extensions(),
+                    };
+                    match source.read(&head) {
+                        Some(scope) => (
+                            layer.check.require_in(&principal, &layer.need, &scope),
+                            Some(scope),
+                        ),
+                        // Unreadable: refused as the privilege missing there.
+                        None => (Err(unreadable(&layer)), None),
+                    }
+                }
+            };
             if let Err(e) = outcome {
                 layer.decisions.denied.increment(1);
                 let rejection = Rejection::from_error(&e);
@@ -97,6 +135,9 @@ where
                 return refuse(rejection);
             }
             layer.decisions.allowed.increment(1);
+            if let Some(scope) = checked {
+                req.extensions_mut().insert(CheckedScope(scope));
+            }
             req.extensions_mut().insert(principal);
             inner.call(req).await
         })

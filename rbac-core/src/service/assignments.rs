@@ -177,6 +177,30 @@ impl Rbac {
             .collect())
     }
 
+    /// Makes `parent` the parent of `scope` (`None`: no parent), so grants in the parent
+    /// hold inside `scope`. An application call (scopes are the application's structure,
+    /// not a user's action): every instance applies it through the change log. A cycle, or
+    /// nesting deeper than 16, is a violation.
+    pub async fn set_scope_parent(&self, scope: Scope, parent: Option<Scope>) -> Result<()> {
+        let journal = crate::model::Journal::audit(crate::model::NewAudit {
+            user_id: None,
+            user_name: String::new(),
+            category: AuditCategory::System,
+            content: match parent {
+                Some(p) => format!("scope {scope} lies within {p}"),
+                None => format!("scope {scope} lies within no other"),
+            },
+            success: true,
+        })
+        .with(Change::Scope(scope));
+        self.inner
+            .store
+            .set_scope_parent(scope, parent, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
     /// Checks one privilege code within a scope.
     pub(crate) fn require_in(&self, actor: &Principal, code: &str, scope: &Scope) -> Result<()> {
         let authorizer = &self.inner.authorizer;

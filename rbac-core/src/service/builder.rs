@@ -78,6 +78,12 @@ impl RbacBuilder {
         self
     }
 
+    /// The scope kinds role assignments may name (`org`, `project`, …).
+    pub fn scope_kinds<'a>(mut self, kinds: impl IntoIterator<Item = &'a str>) -> Self {
+        self.config.scope_kinds = crate::scope::ScopeKinds::new(kinds);
+        self
+    }
+
     /// Creates the `admin` user with this password when the store has none.
     pub fn admin_password(mut self, password: impl Into<String>) -> Self {
         self.admin_password = Some(password.into());
