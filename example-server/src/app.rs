@@ -33,6 +33,13 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
         // Shown once, on the terminal, never through the log.
         println!("created user admin with generated password: {generated}");
     }
+    let moved = crate::api::console::accounts::scope_console_roles(&rbac).await?;
+    if moved > 0 {
+        tracing::info!(
+            users = moved,
+            "console roles now hold within each account's organisation"
+        );
+    }
     let _feed =
         rbac_sqlx::spawn_change_feed(sql.clone(), rbac.authorizer().clone(), config.change_poll());
     serve_with(&config, sql, rbac, metrics).await

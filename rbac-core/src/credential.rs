@@ -82,6 +82,12 @@ pub trait Authorize: Send + Sync {
         self.require(principal, requirement)
     }
 
+    /// `Ok` when the principal meets the requirement globally or within some scope it holds
+    /// roles in (by default only what holds globally counts).
+    fn require_anywhere(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        self.require(principal, requirement)
+    }
+
     /// Notes a refusal for audit (by default, nothing).
     fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {
         let _ = (principal, missing, path);
@@ -119,6 +125,10 @@ impl Authorize for Authorizer {
         scope: &crate::scope::Scope,
     ) -> Result<()> {
         Authorizer::require_in(self, principal, requirement, scope)
+    }
+
+    fn require_anywhere(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        Authorizer::require_anywhere(self, principal, requirement)
     }
 
     fn record_denial(&self, principal: &Principal, missing: &str, path: &str) {

@@ -348,6 +348,15 @@ impl UserStore for MemoryStore {
             .count() as u64)
     }
 
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        assignments::scope_role_by_organisation(&mut self.lock(), role, kind, journal)
+    }
+
     async fn update_user_roles(
         &self,
         user: &User,

@@ -278,6 +278,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
                 user,
                 password: PW.into(),
                 role: MEMBER_ROLE.into(),
+                scope: None,
                 notify: false,
                 audit: format!("create member {}", USERS[*u]),
             };
@@ -361,6 +362,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
         user,
         password: PW.into(),
         role: role.into(),
+        scope: None,
         proof: CodeProof {
             key: to.clone(),
             code: w.inbox.code(&to),

@@ -177,7 +177,22 @@ impl SqlStore {
         let (kind, scope_id) = scope_columns(assignment.scope);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            // Locks the user's row: assignments to one user serialise, so the cap holds.
+            let held: Vec<i64> = sqlx::query_scalar(&d.sql(
+                "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
+                 AND role_id = ? AND scope_kind = ? AND scope_id = ?",
+            ))
+            .bind(user)
+            .bind(assignment.role_id)
+            .bind(kind.as_str())
+            .bind(scope_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if !held.is_empty() {
+                return Ok(false);
+            }
+            // Locks the user's row: assignments to one user serialise, so the cap holds
+            // (and two adding the same assignment meet the primary key, not a duplicate).
             let done = sqlx::query(&d.sql("UPDATE rbac_users SET updated_at = ? WHERE id = ?"))
                 .bind(now())
                 .bind(user)
@@ -187,6 +202,7 @@ impl SqlStore {
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(Entity::User));
             }
+            // Again under the lock: a concurrent call may have added it meanwhile.
             let held: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
                  AND role_id = ? AND scope_kind = ? AND scope_id = ?",
@@ -252,6 +268,75 @@ impl SqlStore {
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)
+        })
+    }
+
+    /// See [`rbac_core::UserStore::scope_role_by_organisation`].
+    pub(crate) async fn scope_by_organisation(
+        &self,
+        role: RoleId,
+        kind: rbac_core::ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let rows = sqlx::query(&d.sql(
+                "SELECT a.user_id, u.department_id FROM rbac_assignments a \
+                 JOIN rbac_users u ON u.id = a.user_id \
+                 WHERE a.role_id = ? AND a.scope_kind = '' AND u.department_id IS NOT NULL \
+                 ORDER BY a.user_id",
+            ))
+            .bind(role)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            let mut moved = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let user = r.int("user_id").map_err(backend)?;
+                let org = r.int("department_id").map_err(backend)?;
+                let held: Option<i64> = sqlx::query_scalar(&d.sql(
+                    "SELECT user_id FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
+                     AND scope_kind = ? AND scope_id = ?",
+                ))
+                .bind(user)
+                .bind(role)
+                .bind(kind.as_str())
+                .bind(org)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+                if held.is_some() {
+                    sqlx::query(&d.sql(
+                        "DELETE FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
+                         AND scope_kind = ''",
+                    ))
+                    .bind(user)
+                    .bind(role)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                } else {
+                    sqlx::query(&d.sql(
+                        "UPDATE rbac_assignments SET scope_kind = ?, scope_id = ? \
+                         WHERE user_id = ? AND role_id = ? AND scope_kind = ''",
+                    ))
+                    .bind(kind.as_str())
+                    .bind(org)
+                    .bind(user)
+                    .bind(role)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                }
+                moved.push(user);
+            }
+            if !moved.is_empty() {
+                let mut journal = journal.clone();
+                journal.changes.extend(moved.iter().map(|id| rbac_core::Change::User(*id)));
+                write_journal!(d, tx, &journal);
+            }
+            tx.commit().await.map_err(backend)?;
+            Ok(moved)
         })
     }
 

@@ -229,6 +229,15 @@ impl UserStore for SqlStore {
         Ok(count(self.holders_of(role).await?))
     }
 
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: rbac_core::ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        self.scope_by_organisation(role, kind, journal).await
+    }
+
     async fn update_user_roles(
         &self,
         user: &User,

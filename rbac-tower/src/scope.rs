@@ -44,6 +44,10 @@ pub enum ScopeSource {
     },
     /// A function of the request head.
     Custom(Arc<ScopeFn>),
+    /// No one scope: the requirement holds globally or in any scope the principal holds
+    /// roles in. A gate before the action reads its scope (from the body, say) and checks
+    /// it there; no [`CheckedScope`] is recorded.
+    Anywhere,
 }
 
 impl std::fmt::Debug for ScopeSource {
@@ -61,6 +65,7 @@ impl std::fmt::Debug for ScopeSource {
                 .field("kind", kind)
                 .finish(),
             ScopeSource::Custom(_) => f.write_str("Custom(..)"),
+            ScopeSource::Anywhere => f.write_str("Anywhere"),
         }
     }
 }
@@ -117,6 +122,7 @@ impl ScopeSource {
                 scope_of(*kind, segment)
             }
             ScopeSource::Custom(f) => f(head),
+            ScopeSource::Anywhere => None,
         }
     }
 }

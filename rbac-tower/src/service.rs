@@ -101,6 +101,9 @@ where
             };
             let (outcome, checked) = match &layer.scope {
                 None => (layer.check.require(&principal, &layer.need), None),
+                Some(crate::scope::ScopeSource::Anywhere) => {
+                    (layer.check.require_anywhere(&principal, &layer.need), None)
+                }
                 Some(source) => {
                     let head = RequestHead {
                         method: req.method(),

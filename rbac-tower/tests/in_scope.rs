@@ -109,6 +109,10 @@ async fn a_scoped_grant_publishes_in_its_organisation_only() {
         .route(
             "/everywhere/publish",
             post(|| async { "published" }).layer(layer.clone()),
+        )
+        .route(
+            "/somewhere/publish",
+            post(|| async { "published" }).layer(layer.clone().in_scope(ScopeSource::Anywhere)),
         );
     let editor = member(&rbac, "editor", &["ArticlePublish"], &[org(2)]).await;
     let chief = member(&rbac, "chief", &["ArticlePublish"], &[None]).await;
@@ -145,6 +149,19 @@ async fn a_scoped_grant_publishes_in_its_organisation_only() {
     );
     assert_eq!(
         call(&app, "/everywhere/publish", &editor, &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // Anywhere: a gate passed by a grant in some scope, or a global one, and no other.
+    assert_eq!(
+        call(&app, "/somewhere/publish", &editor, &[]).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "/somewhere/publish", &chief, &[]).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "/somewhere/publish", &reader, &[]).await.0,
         StatusCode::FORBIDDEN
     );
     // A role without the privilege, in the same scope, is refused.

@@ -17,9 +17,10 @@ use base64::Engine as _;
 use rand::Rng as _;
 pub use serde_json::{json, Value};
 
-/// The eleven privilege codes of the platform document (table 2), `Null` excluded, and the
-/// console's `SubAccountAdd`: every code the built-in admin role holds.
-pub const ALL_PRIVILEGES: [&str; 12] = [
+/// The eleven privilege codes of the platform document (table 2), `Null` excluded, the
+/// console's `SubAccountAdd` and the gateway's `ProjectDelete`: every code the built-in
+/// admin role holds.
+pub const ALL_PRIVILEGES: [&str; 13] = [
     "UserAccess",
     "UserAdd",
     "UserEdit",
@@ -32,6 +33,7 @@ pub const ALL_PRIVILEGES: [&str; 12] = [
     "RoleEnableOrDisable",
     "RoleAuthority",
     "SubAccountAdd",
+    "ProjectDelete",
 ];
 
 /// `Content-Type: application/json`, for [`TestServer::post_raw`].

@@ -36,6 +36,7 @@ pub fn privileges() -> Vec<String> {
         .codes()
         .into_iter()
         .chain(console::accounts::PRIVILEGES.iter().copied())
+        .chain(gateway::registration::PRIVILEGES.iter().copied())
         .map(str::to_string)
         .collect()
 }
@@ -55,9 +56,12 @@ pub const ORG_SCOPE: &str = "org";
 /// The scope kind of the gateway's projects (`project:17`).
 pub const PROJECT_SCOPE: &str = "project";
 
-/// The scope kinds role assignments may name: organisations and projects.
+/// The scope kind of what one user owns (`user:5`): its projects lie within it.
+pub const OWNER_SCOPE: &str = "user";
+
+/// The scope kinds role assignments may name: organisations, projects, owners.
 pub fn scope_kinds() -> rbac_core::ScopeKinds {
-    rbac_core::ScopeKinds::new([ORG_SCOPE, PROJECT_SCOPE])
+    rbac_core::ScopeKinds::new([ORG_SCOPE, PROJECT_SCOPE, OWNER_SCOPE])
 }
 
 /// Every surface's routes over one state, with the OpenAPI document of exactly those

@@ -82,6 +82,12 @@ impl Grants {
             .map(|a| a.role_id)
     }
 
+    /// Every bundle these grants name, as `origin` numbers bundles.
+    pub(super) fn bundles_of(&self, origin: u64) -> impl Iterator<Item = BundleId> + '_ {
+        let mine = self.origin == origin;
+        self.bundles().filter(move |_| mine)
+    }
+
     /// Every bundle these grants name.
     fn bundles(&self) -> impl Iterator<Item = BundleId> + '_ {
         std::iter::once(self.global).chain(self.scoped.iter().map(|(_, b)| *b))

@@ -364,6 +364,27 @@ impl Authorizer {
         })
     }
 
+    /// Checks a requirement against the global roles or, failing that, the roles of any one
+    /// scope the principal holds roles in (a first gate before the scope is known; the
+    /// action then checks its own scope).
+    pub fn require_anywhere(&self, principal: &Principal, requirement: &Requirement) -> Result<()> {
+        let first = self.require(principal, requirement);
+        if first.is_ok() {
+            return first;
+        }
+        let snapshot = self.snapshot.load();
+        let held = principal.grants.bundles_of(self.origin).any(|bundle| {
+            snapshot
+                .confers(bundle)
+                .is_some_and(|set| requirement.check(set).is_ok())
+        });
+        if held {
+            Ok(())
+        } else {
+            first
+        }
+    }
+
     /// Checks one privilege by code.
     pub fn require_code(&self, principal: &Principal, code: &str) -> Result<()> {
         match self.registry.id(code) {

@@ -53,6 +53,42 @@ pub(super) fn update_user_roles(
     Ok(())
 }
 
+/// See [`UserStore::scope_role_by_organisation`].
+pub(super) fn scope_role_by_organisation(
+    t: &mut Tables,
+    role: RoleId,
+    kind: ScopeKind,
+    journal: &Journal,
+) -> StoreResult<Vec<UserId>> {
+    let mut moved = Vec::new();
+    for user in t.users.values_mut() {
+        let Some(org) = user.department_id else {
+            continue;
+        };
+        let global = Assignment::global(role);
+        if !user.roles.contains(&global) {
+            continue;
+        }
+        let scoped = Assignment::within(role, Scope { kind, id: org });
+        if user.roles.contains(&scoped) {
+            user.roles.retain(|a| *a != global);
+        } else {
+            for a in user.roles.iter_mut().filter(|a| **a == global) {
+                *a = scoped;
+            }
+        }
+        moved.push(user.id);
+    }
+    if !moved.is_empty() {
+        let mut journal = journal.clone();
+        journal
+            .changes
+            .extend(moved.iter().map(|id| Change::User(*id)));
+        t.journal(&journal);
+    }
+    Ok(moved)
+}
+
 /// See [`UserStore::assign_role`].
 pub(super) fn assign_role(
     t: &mut Tables,

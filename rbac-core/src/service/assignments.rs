@@ -201,6 +201,41 @@ impl Rbac {
         Ok(())
     }
 
+    /// Makes user `owner` the owner of scope `child`: it holds the system role `role_key`
+    /// within its own scope `owner_scope` (one assignment however many scopes it owns), and
+    /// `child` lies within `owner_scope`. A system action (no actor: the application grants
+    /// ownership of what a user creates); idempotent.
+    pub async fn own_scope(
+        &self,
+        owner: crate::model::UserId,
+        role_key: &str,
+        owner_scope: Scope,
+        child: Scope,
+    ) -> Result<()> {
+        let role = self.system_role(role_key).await?;
+        let journal = crate::model::Journal::audit(crate::model::NewAudit {
+            user_id: Some(owner),
+            user_name: String::new(),
+            category: AuditCategory::System,
+            content: format!("user {owner} holds role {} within {owner_scope}", role.name),
+            success: true,
+        })
+        .with(Change::User(owner));
+        let assignment = Assignment::within(role.id, owner_scope);
+        if self
+            .inner
+            .store
+            .assign_role(owner, assignment, self.assignment_cap(), &journal)
+            .await?
+        {
+            self.applied(&journal).await;
+        }
+        if self.inner.store.scope_parent(child).await? != Some(owner_scope) {
+            self.set_scope_parent(child, Some(owner_scope)).await?;
+        }
+        Ok(())
+    }
+
     /// Checks one privilege code within a scope.
     pub(crate) fn require_in(&self, actor: &Principal, code: &str, scope: &Scope) -> Result<()> {
         let authorizer = &self.inner.authorizer;

@@ -79,6 +79,39 @@ impl Rbac {
         Ok(listing)
     }
 
+    /// Deletes a project the caller may delete within `scope` (the project's own: the
+    /// owner's grant there, or a global one); its key stops working at once. A project the
+    /// caller may not delete, or none, is `NotFound` (its existence is not revealed).
+    pub async fn delete_project_within(
+        &self,
+        actor: &Principal,
+        id: ProjectId,
+        privilege: &str,
+        scope: &crate::scope::Scope,
+    ) -> Result<()> {
+        let store = &self.inner.store;
+        let project = store
+            .project(id)
+            .await?
+            .filter(|p| !p.deleted)
+            .ok_or(Error::NotFound(Entity::Project))?;
+        if self.require_in(actor, privilege, scope).is_err() {
+            return Err(Error::NotFound(Entity::Project));
+        }
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::Project,
+                format!("delete project {} ({})", project.name, project.id),
+            )
+            .with(Change::Project(project.id));
+        if !store.delete_project(project.id, &journal).await? {
+            return Err(Error::NotFound(Entity::Project));
+        }
+        self.applied(&journal).await;
+        Ok(())
+    }
+
     /// Deletes one of the caller's projects; its key stops working at once. Another
     /// user's project, or none, is `NotFound`.
     pub async fn delete_project(&self, actor: &Principal, id: ProjectId) -> Result<()> {

@@ -8,6 +8,7 @@ use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Field, Result};
 use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
 use crate::notify::{Sms, SmsContent};
+use crate::scope::{Assignment, Scope};
 
 /// A self-registration proved by a one-time code sent to the address or number it claims.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Registration {
     pub password: String,
     /// The stable key of the system role it gets.
     pub role: String,
+    /// Where that role holds (`None`: everywhere).
+    pub scope: Option<Scope>,
     /// The code that proves the claimed address or number.
     pub proof: CodeProof,
     /// The client's address (counted against the hourly sign-up limit).
@@ -37,6 +40,9 @@ pub struct Member {
     pub password: String,
     /// The stable key of the system role it gets (one whose privileges the creator holds).
     pub role: String,
+    /// Where that role holds, and where the creator needs its privilege and the role's
+    /// (`None`: everywhere).
+    pub scope: Option<Scope>,
     /// Text the password to the member's phone number.
     pub notify: bool,
     /// The audit entry's words.
@@ -94,7 +100,10 @@ impl Rbac {
         let role = self.system_role(&input.role).await?;
         user.password_hash = self.inner.hasher.hash(&input.password).await?;
         self.take_code(&input.proof).await?;
-        user.roles = vec![crate::scope::Assignment::global(role.id)];
+        user.roles = vec![Assignment {
+            role_id: role.id,
+            scope: input.scope,
+        }];
         let journal = Journal::audit(NewAudit {
             user_id: None,
             user_name: user.name.clone(),
@@ -106,15 +115,19 @@ impl Rbac {
     }
 
     /// Creates a member of the caller, which needs `privilege` and must hold every
-    /// privilege of the member's role; with `notify`, texts the member its password
-    /// (counted against the creator's hourly limit before anything is written).
+    /// privilege of the member's role, both where the member's role holds (within its
+    /// scope, or everywhere); with `notify`, texts the member its password (counted against
+    /// the creator's hourly limit before anything is written).
     pub async fn create_member(
         &self,
         actor: &Principal,
         privilege: &str,
         input: Member,
     ) -> Result<User> {
-        self.require(actor, privilege)?;
+        match &input.scope {
+            Some(scope) => self.require_in(actor, privilege, scope)?,
+            None => self.require(actor, privilege)?,
+        }
         let mut user = input.user;
         validate::name("name", &user.name)?;
         validate::password("password", &input.password)?;
@@ -125,12 +138,16 @@ impl Rbac {
             .await?
             .ok_or(Error::Unauthenticated(crate::AuthFailure::UserGone))?;
         let role = self.system_role(&input.role).await?;
-        self.ensure_role_within(actor, &role, "assign").await?;
+        self.ensure_role_within_in(actor, &role, "assign", input.scope.as_ref())
+            .await?;
         if input.notify {
             self.take_password_sms(owner.id).await?;
         }
         user.password_hash = self.inner.hasher.hash(&input.password).await?;
-        user.roles = vec![crate::scope::Assignment::global(role.id)];
+        user.roles = vec![Assignment {
+            role_id: role.id,
+            scope: input.scope,
+        }];
         user.parent_id = Some(owner.id);
         user.creator = owner.name.clone();
         let journal = self.journal(Some(actor), AuditCategory::System, input.audit);
@@ -181,6 +198,37 @@ impl Rbac {
         self.organisation(organisation).await?;
         self.login_as(input, SessionKind::Opaque, Some(organisation))
             .await
+    }
+
+    /// Moves the global assignments of the system role `key` into each holder's organisation
+    /// (`kind:department_id`): an upgrade step for roles that hold within an organisation.
+    /// Idempotent; returns how many users moved (every instance drops their cached grants).
+    pub async fn scope_system_role_by_organisation(
+        &self,
+        key: &str,
+        kind: crate::scope::ScopeKind,
+    ) -> Result<usize> {
+        let role = self.system_role(key).await?;
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: String::new(),
+            category: AuditCategory::System,
+            content: format!("role {} now holds within each holder's {kind}", role.name),
+            success: true,
+        });
+        let moved = self
+            .inner
+            .store
+            .scope_role_by_organisation(role.id, kind, &journal)
+            .await?;
+        if !moved.is_empty() {
+            let changes: Vec<crate::model::Change> = moved
+                .iter()
+                .map(|id| crate::model::Change::User(*id))
+                .collect();
+            self.inner.authorizer.apply_changes(&changes).await;
+        }
+        Ok(moved.len())
     }
 
     /// Stores the configured organisations (renaming any whose name changed). Safe to run

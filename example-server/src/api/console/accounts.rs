@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use rbac_core::service::{validate, Channel, CodeProof, Member, Registration, SystemRole};
-use rbac_core::{AuthFailure, Error, Organisation, Principal, Rbac, Result, Sms, SmsContent, User};
+use rbac_core::{
+    AuthFailure, Error, Organisation, Principal, Rbac, Result, Scope, Sms, SmsContent, User,
+};
 
 /// The role of primary console accounts: they may create sub-accounts.
 pub const PRIMARY_ROLE: &str = "console-primary";
@@ -144,6 +146,7 @@ pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result
         user,
         password: input.password,
         role: PRIMARY_ROLE.into(),
+        scope: Some(organisation_scope(input.organisation)?),
         proof: CodeProof {
             key: sms_register_key(&input.phone),
             code: input.code,
@@ -156,10 +159,28 @@ pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result
     .await
 }
 
-/// Creates a sub-account of the caller (needs SubAccountAdd) in the caller's organisation,
-/// with no privileges; with `notify`, texts it its password.
+/// Moves console roles held globally (as before scopes) into their holders' organisations:
+/// run at start-up, after bootstrap; a second run moves nothing.
+pub async fn scope_console_roles(rbac: &Rbac) -> Result<usize> {
+    let kind = rbac_core::ScopeKind::new(crate::api::ORG_SCOPE)
+        .ok_or_else(|| Error::invalid("scope", "the organisation scope kind"))?;
+    let mut moved = 0;
+    for key in [PRIMARY_ROLE, SUB_ACCOUNT_ROLE] {
+        moved += rbac.scope_system_role_by_organisation(key, kind).await?;
+    }
+    Ok(moved)
+}
+
+/// The scope of organisation `id` (`org:id`): where its accounts' console roles hold.
+pub fn organisation_scope(id: i64) -> Result<Scope> {
+    Scope::new(crate::api::ORG_SCOPE, id)
+        .ok_or_else(|| Error::invalid("departmentId", "not an organisation"))
+}
+
+/// Creates a sub-account of the caller in the caller's organisation (needs SubAccountAdd
+/// within that organisation), with no privileges; with `notify`, texts it its password.
 pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) -> Result<User> {
-    rbac.authorizer().require_code(actor, SUB_ACCOUNT_ADD)?;
+    let scope = organisation_scope(input.organisation)?;
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
     validate::mobile("mobilePhone", &input.phone)?;
@@ -209,6 +230,7 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
             user,
             password: input.password,
             role: SUB_ACCOUNT_ROLE.into(),
+            scope: Some(scope),
             notify: input.notify,
             audit,
         },

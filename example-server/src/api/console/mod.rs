@@ -180,9 +180,11 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             CredentialSource::Bearer,
         ])
         .renderer(RenderAs::<ConsoleError>::new())
-        // Checked before the body is read: a caller who may not add sub-accounts learns
-        // nothing about the fields.
-        .require_code(accounts::SUB_ACCOUNT_ADD);
+        // Checked before the body is read: a caller who may not add sub-accounts anywhere
+        // learns nothing about the fields; the organisation named in the body is checked
+        // by the use-case.
+        .require_code(accounts::SUB_ACCOUNT_ADD)
+        .in_scope(rbac_tower::ScopeSource::Anywhere);
     OpenApiRouter::new()
         .routes(routes!(existence))
         .routes(routes!(sms_code))

@@ -270,6 +270,10 @@ async fn create(
         .create_project(&actor, &name, body.project_type.unwrap_or(1))
         .await
         .map_err(refusal)?;
+    // The project is created; its scope is repaired at deletion should this fail.
+    if let Err(e) = registration::own_project(&app.rbac, actor.user_id, project.id).await {
+        tracing::warn!(error = %e, project = project.id, "placing a new project in its owner's scope failed");
+    }
     Ok(Reply::of(ProjectKeys {
         project_key: project.key,
         project_secret: project.secret,
@@ -302,7 +306,24 @@ async fn delete(
     JsonBody(body): JsonBody<DeleteReq>,
 ) -> Result<Reply> {
     let id = required("id", body.id)?;
-    app.rbac.delete_project(&actor, id).await.map_err(refusal)?;
+    let scope = registration::project_scope(id).map_err(refusal)?;
+    // A project from before scopes, or whose placement failed, is placed now for its owner.
+    let owned = app
+        .rbac
+        .store()
+        .project(id)
+        .await
+        .map_err(|e| refusal(e.into()))?
+        .is_some_and(|p| p.owner_id == actor.user_id && !p.deleted);
+    if owned {
+        registration::own_project(&app.rbac, actor.user_id, id)
+            .await
+            .map_err(refusal)?;
+    }
+    app.rbac
+        .delete_project_within(&actor, id, registration::PROJECT_DELETE, &scope)
+        .await
+        .map_err(refusal)?;
     Ok(Reply::empty())
 }
 

@@ -2,19 +2,56 @@
 //! and registration, and the role registered users get.
 
 use rbac_core::service::{validate, Channel, CodeProof, Registration, SystemRole};
-use rbac_core::{identity, Error, Field, Mail, Rbac, Result, User};
+use rbac_core::{identity, Error, Field, Mail, Rbac, Result, Scope, User};
 
 /// The role self-registered gateway users get: no privileges (their own projects need
 /// none).
 pub const REGISTERED_ROLE: &str = "registered-user";
 
+/// The role a project's owner holds within its own `user:ID` scope, which every project it
+/// creates lies within.
+pub const PROJECT_OWNER_ROLE: &str = "project-owner";
+
+/// The privilege of deleting a project, checked within the project's scope.
+pub const PROJECT_DELETE: &str = "ProjectDelete";
+
+/// The privilege codes the gateway declares.
+pub const PRIVILEGES: &[&str] = &[PROJECT_DELETE];
+
 /// The roles the gateway seeds under stable keys.
-pub const SYSTEM_ROLES: &[SystemRole] = &[SystemRole {
-    key: REGISTERED_ROLE,
-    name: REGISTERED_ROLE,
-    remark: "self-registered gateway users",
-    privileges: &[],
-}];
+pub const SYSTEM_ROLES: &[SystemRole] = &[
+    SystemRole {
+        key: REGISTERED_ROLE,
+        name: REGISTERED_ROLE,
+        remark: "self-registered gateway users",
+        privileges: &[],
+    },
+    SystemRole {
+        key: PROJECT_OWNER_ROLE,
+        name: PROJECT_OWNER_ROLE,
+        remark: "owners of gateway projects, within their own projects",
+        privileges: &[PROJECT_DELETE],
+    },
+];
+
+/// The scope of project `id` (`project:id`).
+pub fn project_scope(id: i64) -> Result<Scope> {
+    Scope::new(crate::api::PROJECT_SCOPE, id).ok_or_else(|| Error::invalid("id", "not a project"))
+}
+
+/// Makes `owner` the owner of project `project`: the project's scope lies within the
+/// owner's `user:ID` scope, where the owner holds the project-owner role.
+pub async fn own_project(rbac: &Rbac, owner: i64, project: i64) -> Result<()> {
+    let owner_scope = Scope::new(crate::api::OWNER_SCOPE, owner)
+        .ok_or_else(|| Error::invalid("user_id", "not a user"))?;
+    rbac.own_scope(
+        owner,
+        PROJECT_OWNER_ROLE,
+        owner_scope,
+        project_scope(project)?,
+    )
+    .await
+}
 
 /// A self-registration verified by the code e-mailed to `email`.
 #[derive(Debug, Clone)]
@@ -85,6 +122,7 @@ pub async fn register_with_email(rbac: &Rbac, input: EmailRegistration, ip: &str
         user,
         password: input.password,
         role: REGISTERED_ROLE.into(),
+        scope: None,
         proof: CodeProof {
             key: mail_register_key(&input.email),
             code: input.code,
