@@ -2,45 +2,13 @@
 //! users in the in-memory store), with a counting allocator proving the check allocates
 //! nothing; then the same policies as a casbin RBAC model, through `Enforcer::enforce` and
 //! casbin's `CachedEnforcer`, in the same run; then the ratios of criterion's medians.
-// The counting allocator is the one place the workspace needs `unsafe`: GlobalAlloc is an
-// unsafe trait, and this one only forwards to the system allocator.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use std::path::PathBuf;
 use std::time::Duration;
 
 use casbin::prelude::*;
 use criterion::{black_box, BenchmarkId, Criterion};
 
-/// Counts every allocation and reallocation of the process.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` came from `System.alloc` with this layout.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: benches::Counting = benches::Counting;
 
 /// The policy sizes: (privileges, roles, users in the store).
 const SIZES: [(usize, usize, usize); 3] = [
@@ -61,11 +29,11 @@ fn check(c: &mut Criterion) {
         let wanted = benches::privilege(&authorizer, privileges / 2);
 
         // Zero allocations on the hot path, measured over a million checks.
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = benches::allocations();
         for _ in 0..1_000_000 {
             black_box(authorizer.check(black_box(principal), black_box(wanted)));
         }
-        let allocated = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let allocated = benches::allocations() - before;
         println!(
             "check {privileges}p_{roles}r_{users}u: {allocated} allocations in 1,000,000 checks"
         );
@@ -82,11 +50,11 @@ fn check(c: &mut Criterion) {
     let (authorizer, principal) = rt.block_on(benches::inclusion_chain(5));
     let wanted = benches::privilege(&authorizer, 0);
     assert!(authorizer.check(&principal, wanted), "P0 through the chain");
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = benches::allocations();
     for _ in 0..1_000_000 {
         black_box(authorizer.check(black_box(&principal), black_box(wanted)));
     }
-    let allocated = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocated = benches::allocations() - before;
     println!("check inclusion_chain_5: {allocated} allocations in 1,000,000 checks");
     assert_eq!(allocated, 0, "Authorizer::check allocated");
     group.bench_function("inclusion_chain_5", |b| {
@@ -204,22 +172,6 @@ fn casbin(c: &mut Criterion) {
     group.finish();
 }
 
-/// Where criterion writes its estimates (`<workspace>/target/criterion`).
-fn criterion_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("criterion")
-}
-
-/// Criterion's median for one benchmark, in nanoseconds.
-fn median_ns(path: &str) -> Option<f64> {
-    let file = criterion_dir().join(path).join("new/estimates.json");
-    let text = std::fs::read_to_string(file).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
-
 fn print_ratios() {
     println!(
         "\n{:<28} {:>12} {:>14} {:>16} {:>10} {:>10}",
@@ -227,9 +179,9 @@ fn print_ratios() {
     );
     for (privileges, roles, users) in SIZES {
         let id = format!("{privileges}p_{roles}r_{users}u");
-        let ours = median_ns(&format!("check/{id}"));
-        let plain = median_ns(&format!("casbin/enforce/{id}"));
-        let cached = median_ns(&format!("casbin/cached_enforce/{id}"));
+        let ours = benches::median_ns(&format!("check/{id}"));
+        let plain = benches::median_ns(&format!("casbin/enforce/{id}"));
+        let cached = benches::median_ns(&format!("casbin/cached_enforce/{id}"));
         if let (Some(o), Some(p), Some(c)) = (ours, plain, cached) {
             println!(
                 "{id:<28} {o:>12.1} {p:>14.1} {c:>16.1} {:>9.0}x {:>9.1}x",
@@ -244,7 +196,7 @@ fn print_ratios() {
 
 fn main() {
     let mut c = Criterion::default()
-        .output_directory(&criterion_dir())
+        .output_directory(&benches::criterion_dir())
         .configure_from_args();
     check(&mut c);
     casbin(&mut c);

@@ -1,4 +1,60 @@
-//! Shared fixtures for the benches: policies of a given size in the in-memory store.
+//! Shared fixtures for the benches: policies of a given size in the in-memory store, and a
+//! counting allocator that proves the hot path allocates nothing.
+// The counting allocator is the one place the workspace needs `unsafe`: GlobalAlloc is an
+// unsafe trait, and this one only forwards to the system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+mod scoped;
+pub use scoped::{many_roles, scoped_world, ScopedWorld};
+
+/// Counts every allocation and reallocation of the process (install it with
+/// `#[global_allocator]` in the bench).
+pub struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Where criterion writes its estimates (`<workspace>/target/criterion`).
+pub fn criterion_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("criterion")
+}
+
+/// Criterion's median for one benchmark (`group/id`), in nanoseconds.
+pub fn median_ns(path: &str) -> Option<f64> {
+    let file = criterion_dir().join(path).join("new/estimates.json");
+    let text = std::fs::read_to_string(file).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+/// Allocations and reallocations so far.
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
 
 use std::sync::Arc;
 

@@ -14,6 +14,14 @@ use crate::scope::{Assignment, Scope};
 /// An interned set of role ids; 0 is the empty set.
 pub(super) type BundleId = u32;
 
+/// The bundle that holds within one scope, with the scope's fingerprint (compared first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScopedBundle {
+    key: u64,
+    scope: Scope,
+    bundle: BundleId,
+}
+
 /// The roles a principal holds, resolved to bundles by one authorizer (another authorizer
 /// finds no privilege in them: resolve a principal where it is checked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,9 +32,12 @@ pub struct Grants {
     assignments: Box<[Assignment]>,
     /// The bundle of the global roles.
     global: BundleId,
+    /// One bit per scope held (by fingerprint, mod 64): a scope whose bit is clear is not
+    /// held, and the list below is not read.
+    mask: u64,
     /// Per scope the user holds roles in: the bundle of its global roles, that scope's and
-    /// its ancestors'. Sorted by scope.
-    scoped: Box<[(Scope, BundleId)]>,
+    /// its ancestors'.
+    scoped: Box<[ScopedBundle]>,
 }
 
 impl Grants {
@@ -53,8 +64,11 @@ impl Grants {
         let mut at = *scope;
         // Parents never form a cycle (stores refuse one); the bound is a second guard.
         for _ in 0..MAX_SCOPE_DEPTH {
-            if let Ok(i) = self.scoped.binary_search_by(|(s, _)| s.cmp(&at)) {
-                return self.scoped[i].1;
+            let key = at.fingerprint();
+            if self.mask & (1 << (key % 64)) != 0 {
+                if let Some(found) = self.scoped.iter().find(|s| s.key == key && s.scope == at) {
+                    return found.bundle;
+                }
             }
             match parents.get(&at) {
                 Some(parent) => at = *parent,
@@ -90,7 +104,7 @@ impl Grants {
 
     /// Every bundle these grants name.
     fn bundles(&self) -> impl Iterator<Item = BundleId> + '_ {
-        std::iter::once(self.global).chain(self.scoped.iter().map(|(_, b)| *b))
+        std::iter::once(self.global).chain(self.scoped.iter().map(|s| s.bundle))
     }
 }
 
@@ -118,6 +132,8 @@ type BundleTable = HashMap<BundleId, Arc<Bundle>, BuildHasherDefault<IdHasher>>;
 pub(super) struct Snapshot {
     pub(super) roles: RoleTable,
     pub(super) bundles: BundleTable,
+    /// Scope → parent scope (shared: a role change does not copy it).
+    pub(super) parents: Arc<ScopeParents>,
 }
 
 impl Snapshot {
@@ -218,7 +234,7 @@ impl Authorizer {
         if assignments.is_empty() {
             return Ok(Grants::none());
         }
-        let parents = self.parents.load();
+        let parents = self.snapshot.load().parents.clone();
         let mut global: Vec<RoleId> = assignments
             .iter()
             .filter(|a| a.scope.is_none())
@@ -256,11 +272,22 @@ impl Authorizer {
         for (_, id, roles) in &scoped {
             self.ensure_bundle(*id, roles).await?;
         }
+        let mask = scoped.iter().fold(0u64, |m, (scope, _, _)| {
+            m | (1 << (scope.fingerprint() % 64))
+        });
         Ok(Arc::new(Grants {
             origin: self.origin,
             assignments: assignments.into(),
             global: global_id,
-            scoped: scoped.into_iter().map(|(s, id, _)| (s, id)).collect(),
+            mask,
+            scoped: scoped
+                .into_iter()
+                .map(|(scope, bundle, _)| ScopedBundle {
+                    key: scope.fingerprint(),
+                    scope,
+                    bundle,
+                })
+                .collect(),
         }))
     }
 
@@ -316,8 +343,11 @@ impl Authorizer {
     /// Loads every scope parent.
     pub async fn load_scope_parents(&self) -> Result<()> {
         let pairs = self.store.scope_parents().await?;
-        self.parents
-            .store(Arc::new(pairs.into_iter().collect::<ScopeParents>()));
+        let parents = Arc::new(pairs.into_iter().collect::<ScopeParents>());
+        self.snapshot.rcu(|snapshot| Snapshot {
+            parents: parents.clone(),
+            ..Snapshot::clone(snapshot)
+        });
         Ok(())
     }
 
@@ -325,13 +355,16 @@ impl Authorizer {
     pub(super) async fn reload_scope(&self, scope: Scope) {
         match self.store.scope_parent(scope).await {
             Ok(parent) => {
-                self.parents.rcu(|parents| {
-                    let mut next = ScopeParents::clone(parents);
+                self.snapshot.rcu(|snapshot| {
+                    let mut next = ScopeParents::clone(&snapshot.parents);
                     match parent {
                         Some(p) => next.insert(scope, p),
                         None => next.remove(&scope),
                     };
-                    next
+                    Snapshot {
+                        parents: Arc::new(next),
+                        ..Snapshot::clone(snapshot)
+                    }
                 });
             }
             Err(e) => {

@@ -30,7 +30,7 @@ mod roles;
 mod sessions;
 
 pub use bundles::{Grants, MAX_SCOPE_DEPTH};
-use bundles::{Interner, ScopeParents, Snapshot};
+use bundles::{Interner, Snapshot};
 use keys::KeyState;
 use sessions::SessionState;
 
@@ -126,6 +126,14 @@ impl Hasher for IdHasher {
     fn write_i64(&mut self, n: i64) {
         self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
 }
 
 type RoleTable = HashMap<RoleId, Arc<RoleGrant>, BuildHasherDefault<IdHasher>>;
@@ -190,10 +198,9 @@ struct VerifiedToken {
 /// Authenticates credentials and checks privileges against cached roles and sessions.
 pub struct Authorizer {
     registry: Arc<PrivilegeRegistry>,
-    /// The roles and the bundles of roles principals hold, swapped together.
+    /// The roles, the bundles of roles principals hold and the scope parents, swapped
+    /// together.
     snapshot: ArcSwap<Snapshot>,
-    /// Scope → parent scope.
-    parents: ArcSwap<ScopeParents>,
     /// Role sets → bundle numbers.
     interner: Interner,
     /// This authorizer's number, which the grants it resolves carry.
@@ -251,7 +258,6 @@ impl Authorizer {
         Authorizer {
             registry,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
-            parents: ArcSwap::from_pointee(ScopeParents::default()),
             interner: Interner::default(),
             origin: next_origin(),
             role_epoch: AtomicU64::new(0),
@@ -314,11 +320,11 @@ impl Authorizer {
     /// those assigned in the scope, and those assigned in its ancestors.
     #[inline]
     pub fn check_in(&self, principal: &Principal, privilege: PrivilegeId, scope: &Scope) -> bool {
+        let snapshot = self.snapshot.load();
         let bundle = principal
             .grants
-            .bundle_in(self.origin, scope, &self.parents.load());
-        self.snapshot
-            .load()
+            .bundle_in(self.origin, scope, &snapshot.parents);
+        snapshot
             .confers(bundle)
             .is_some_and(|set| set.contains(privilege))
     }
@@ -347,13 +353,13 @@ impl Authorizer {
         if matches!(requirement, Requirement::Authenticated) {
             return Ok(());
         }
+        let snapshot = self.snapshot.load();
         let bundle = match scope {
             Some(scope) => principal
                 .grants
-                .bundle_in(self.origin, scope, &self.parents.load()),
+                .bundle_in(self.origin, scope, &snapshot.parents),
             None => principal.grants.global_bundle(self.origin),
         };
-        let snapshot = self.snapshot.load();
         let empty = PrivilegeSet::default();
         let set = snapshot.confers(bundle).unwrap_or(&empty);
         requirement.check(set).map_err(|missing| Error::Forbidden {
@@ -406,14 +412,11 @@ impl Authorizer {
 
     /// The privileges a principal holds now within `scope`.
     pub fn privileges_in(&self, principal: &Principal, scope: &Scope) -> PrivilegeSet {
+        let snapshot = self.snapshot.load();
         let bundle = principal
             .grants
-            .bundle_in(self.origin, scope, &self.parents.load());
-        self.snapshot
-            .load()
-            .confers(bundle)
-            .cloned()
-            .unwrap_or_default()
+            .bundle_in(self.origin, scope, &snapshot.parents);
+        snapshot.confers(bundle).cloned().unwrap_or_default()
     }
 
     /// Records a refused privilege in the operation log without delaying the answer, one

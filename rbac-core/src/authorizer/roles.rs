@@ -19,6 +19,7 @@ impl Authorizer {
             let mut next = Snapshot {
                 roles: table.clone(),
                 bundles: snapshot.bundles.clone(),
+                parents: snapshot.parents.clone(),
             };
             next.settle(None);
             next
