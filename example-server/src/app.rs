@@ -128,6 +128,40 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
     Ok((sql, rbac))
 }
 
+/// Deletes operation-log entries older than `days`, at start and then hourly, a thousand
+/// at a time with a pause between, so a large backlog never holds writers up.
+async fn prune_audit(store: Arc<dyn rbac_core::Store>, days: u32) {
+    const BATCH: u32 = 1_000;
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let before = rbac_core::now() - i64::from(days) * 86_400;
+        let mut pruned = 0u64;
+        loop {
+            match store.prune_audit(before, BATCH).await {
+                Ok(n) => {
+                    pruned += n;
+                    if n < u64::from(BATCH) {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning the operation log failed; retried next hour");
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if pruned > 0 {
+            tracing::info!(
+                entries = pruned,
+                days,
+                "operation-log entries past retention pruned"
+            );
+        }
+    }
+}
+
 /// The rest of [`run`]: the gateway, the counters' flusher, the router, the accept loop.
 async fn serve_with(
     config: &Config,
@@ -154,6 +188,9 @@ async fn serve_with(
             }
         })
     };
+    let pruner = config
+        .audit_retention_days
+        .map(|days| tokio::spawn(prune_audit(rbac.store().clone(), days)));
     let state = AppState {
         rbac: rbac.clone(),
         metrics,
@@ -175,6 +212,9 @@ async fn serve_with(
     let app = serve::with_client_address(app, config.trusted_proxies.clone().into());
     serve::serve(listener, app, config.limits(), shutdown()).await;
     flusher.abort();
+    if let Some(pruner) = pruner {
+        pruner.abort();
+    }
     match rbac.authorizer().flush_request_counts_at_exit().await {
         Ok(n) => tracing::info!(requests = n, "request counts flushed"),
         Err(e) => tracing::error!(error = %e, "flushing request counts at shutdown failed"),

@@ -261,6 +261,11 @@ pub struct Config {
     #[arg(long, env = "RBAC_COUNT_FLUSH_MS", default_value_t = 1_000)]
     pub count_flush_ms: u64,
 
+    /// Keep operation-log entries this many days, pruning older ones in the background (at
+    /// start, then hourly, in short batches that never hold writers up); unset: keep all.
+    #[arg(long, env = "RBAC_AUDIT_RETENTION_DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub audit_retention_days: Option<u32>,
+
     /// SMTP relay for e-mailed codes: `smtp://[user:password@]host:port` (STARTTLS when
     /// the relay offers it). Unset: development mode, e-mails are logged instead.
     #[arg(long, env = "RBAC_SMTP_URL", hide_env_values = true)]

@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::store::*;
 
 mod assignments;
+mod audit;
 mod codes;
 mod projects;
 mod throttle;
@@ -44,12 +45,14 @@ struct Tables {
     next_user: UserId,
     next_role: RoleId,
     next_change: i64,
+    next_audit: i64,
 }
 
 impl Tables {
     fn journal(&mut self, journal: &Journal) {
         if let Some(a) = &journal.audit {
-            let id = self.audit.len() as i64 + 1;
+            self.next_audit += 1;
+            let id = self.next_audit;
             self.audit.push(AuditEntry {
                 id,
                 user_id: a.user_id,
@@ -621,29 +624,6 @@ impl SessionStore for MemoryStore {
             .values()
             .filter(|s| !s.revoked && s.expires_at > at)
             .count() as u64)
-    }
-}
-
-#[async_trait]
-impl AuditStore for MemoryStore {
-    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
-        self.lock().journal(&Journal::audit(entry.clone()));
-        Ok(())
-    }
-
-    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
-        let t = self.lock();
-        let rows: Vec<AuditEntry> = t
-            .audit
-            .iter()
-            .rev()
-            .filter(|e| q.user_name.as_ref().is_none_or(|n| &e.user_name == n))
-            .filter(|e| q.category.is_none_or(|c| e.category == c))
-            .filter(|e| q.from.is_none_or(|f| e.time >= f))
-            .filter(|e| q.to.is_none_or(|to| e.time <= to))
-            .cloned()
-            .collect();
-        Ok(page(rows, q.page))
     }
 }
 

@@ -312,8 +312,12 @@ pub trait SessionStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Appends an entry on its own (for actions with no other write, e.g. a failed login).
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
-    /// Entries matching a query, newest first, and the full count.
+    /// Entries matching a query, newest first, and the full count (unfiltered: from a
+    /// maintained total, not a count over the log).
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Listing<AuditEntry>>;
+    /// Deletes up to `limit` of the oldest entries written before `before` (one short
+    /// transaction, so writers wait on it briefly at most); returns how many.
+    async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
 /// Small named values the server keeps (generated secrets, …).

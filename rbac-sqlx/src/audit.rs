@@ -7,6 +7,19 @@ use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, Listing, NewAudit, 
 use crate::row::AUDIT_COLUMNS;
 use crate::{backend, count, row, SqlStore};
 
+/// Shards of the operation log's maintained total.
+const SHARDS: i32 = 8;
+
+/// The shard the next audited write counts on (round robin: concurrent writers rarely
+/// update the same row).
+pub(crate) fn next_shard() -> i32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    (NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % SHARDS as u32) as i32
+}
+
+/// Entries pruned per statement's `IN` list.
+const PRUNE_BATCH: u32 = 1_000;
+
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
@@ -64,10 +77,58 @@ impl AuditStore for SqlStore {
                 count_q = count_q.bind(to);
                 rows_q = rows_q.bind(to);
             }
-            let total = count_q.fetch_one(pool).await.map_err(backend)?;
+            let total = if conditions.is_empty() {
+                let shards: Vec<i64> = sqlx::query_scalar(&d.sql(
+                    "SELECT amount FROM rbac_counters WHERE name = 'audit'",
+                ))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+                shards.iter().sum()
+            } else {
+                count_q.fetch_one(pool).await.map_err(backend)?
+            };
             let rows = rows_q.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
             let rows = rows.iter().map(row::audit).collect::<StoreResult<Vec<AuditEntry>>>()?;
             Ok(Listing { rows, total: count(total) })
+        })
+    }
+
+    async fn prune_audit(&self, before: rbac_core::Timestamp, limit: u32) -> StoreResult<u64> {
+        let limit = limit.min(PRUNE_BATCH);
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let ids: Vec<i64> = sqlx::query_scalar(&d.sql(
+                "SELECT id FROM rbac_audit WHERE time < ? ORDER BY id LIMIT ?",
+            ))
+            .bind(before)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let sql = format!(
+                "DELETE FROM rbac_audit WHERE id IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            );
+            let sql = d.sql_once(&sql);
+            let mut query = sqlx::query(&sql);
+            for id in &ids {
+                query = query.bind(*id);
+            }
+            let deleted = query.execute(&mut *tx).await.map_err(backend)?.rows_affected();
+            sqlx::query(&d.sql(
+                "UPDATE rbac_counters SET amount = amount - ? WHERE name = 'audit' AND shard = ?",
+            ))
+            .bind(i64::try_from(deleted).unwrap_or(i64::MAX))
+            .bind(next_shard())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            tx.commit().await.map_err(backend)?;
+            Ok(deleted)
         })
     }
 }

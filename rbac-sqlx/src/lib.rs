@@ -65,6 +65,14 @@ macro_rules! write_journal {
             .execute(&mut *$tx)
             .await
             .map_err($crate::backend)?;
+            // The log's maintained total, on one of its shards.
+            sqlx::query(&$d.sql(
+                "UPDATE rbac_counters SET amount = amount + 1 WHERE name = 'audit' AND shard = ?",
+            ))
+            .bind($crate::audit::next_shard())
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::backend)?;
         }
         for change in &journal.changes {
             let (kind, target) = change.encode();

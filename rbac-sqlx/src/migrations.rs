@@ -51,6 +51,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     8 => "identity keys" => "sqlite/0008_identity_keys.sql",
     9 => "role includes" => "sqlite/0009_role_includes.sql",
     10 => "assignments" => "sqlite/0010_assignments.sql",
+    11 => "audit scale" => "sqlite/0011_audit_scale.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -66,6 +67,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     8 => "identity keys" => "postgres/0008_identity_keys.sql",
     9 => "role includes" => "postgres/0009_role_includes.sql",
     10 => "assignments" => "postgres/0010_assignments.sql",
+    11 => "audit scale" => "postgres/0011_audit_scale.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -81,4 +83,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     8 => "identity keys" => "mysql/0008_identity_keys.sql",
     9 => "role includes" => "mysql/0009_role_includes.sql",
     10 => "assignments" => "mysql/0010_assignments.sql",
+    11 => "audit scale" => "mysql/0011_audit_scale.sql",
 };

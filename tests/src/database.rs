@@ -87,6 +87,28 @@ pub(crate) async fn admin_exec(kind: ServerKind, url: &str, sql: &str) -> Result
     Ok(())
 }
 
+/// Runs `sql` on the database at `url`, whichever backend it names.
+pub(crate) async fn exec_on(url: &str, sql: &str) -> Result<(), String> {
+    use sqlx::Connection as _;
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::sqlite::SqliteConnection::connect(url)
+            .await
+            .map_err(|e| format!("connect {url}: {e}"))?;
+        sqlx::raw_sql(sql)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| format!("{sql}: {e}"))?;
+        let _ = conn.close().await;
+        return Ok(());
+    }
+    let kind = if url.starts_with("postgres") {
+        ServerKind::Postgres
+    } else {
+        ServerKind::MySql
+    };
+    admin_exec(kind, url, sql).await
+}
+
 /// `url` with its path replaced by `/db` (query string kept).
 pub(crate) fn with_database(url: &str, db: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));

@@ -257,6 +257,14 @@ impl TestServer {
         &self.jwt_secret
     }
 
+    /// Runs one SQL statement on the server's database (for states the API cannot make,
+    /// such as entries from days ago); panics if it fails.
+    pub async fn exec_sql(&self, sql: &str) {
+        crate::database::exec_on(self.database_url(), sql)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// The database URL given to the server.
     pub fn database_url(&self) -> &str {
         &self.database_url

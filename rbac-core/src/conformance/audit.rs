@@ -211,3 +211,81 @@ pub(super) async fn journal_without_audit<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(everyone_after, everyone_before);
     Ok(())
 }
+
+/// The unfiltered total of the log.
+async fn total<S: Store + ?Sized>(s: &S) -> StoreResult<u64> {
+    s.list_audit(&AuditQuery::default()).await.map(|l| l.total)
+}
+
+/// How many entries the log lists.
+async fn rows<S: Store + ?Sized>(s: &S) -> StoreResult<u64> {
+    s.list_audit(&AuditQuery {
+        page: Page::ALL,
+        ..AuditQuery::default()
+    })
+    .await
+    .map(|l| l.rows.len() as u64)
+}
+
+/// The unfiltered total is maintained (it follows appends, journalled writes and pruning
+/// exactly); pruning deletes the oldest entries before a time, at most `limit` per call.
+/// Runs last: it prunes the whole log.
+pub(super) async fn audit_total_and_prune<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("p");
+    let before = total(s).await.ctx("total")?;
+    ensure_eq!(before, rows(s).await.ctx("rows")?);
+    for i in 0..5 {
+        s.append_audit(&NewAudit {
+            user_id: None,
+            user_name: format!("{t}-{i}"),
+            category: AuditCategory::Home,
+            content: "counted".into(),
+            success: true,
+        })
+        .await
+        .ctx("append")?;
+    }
+    s.create_user(
+        &new_user(&format!("{t}-u")),
+        &Journal::audit(NewAudit {
+            user_id: None,
+            user_name: t.clone(),
+            category: AuditCategory::System,
+            content: "journalled".into(),
+            success: true,
+        }),
+    )
+    .await
+    .ctx("create")?;
+    ensure_eq!(total(s).await.ctx("total")?, before + 6);
+    ensure_eq!(rows(s).await.ctx("rows")?, before + 6);
+    // Nothing is older than an hour ago: nothing pruned.
+    ensure_eq!(s.prune_audit(now() - 3600, 100).await.ctx("prune")?, 0);
+    // Everything is older than a minute from now: pruned in bounded batches.
+    let all = before + 6;
+    let first = s.prune_audit(now() + 60, 4).await.ctx("prune 4")?;
+    ensure_eq!(first, all.min(4));
+    ensure_eq!(total(s).await.ctx("total")?, all - first);
+    ensure_eq!(rows(s).await.ctx("rows")?, all - first);
+    let mut left = all - first;
+    while left > 0 {
+        let n = s.prune_audit(now() + 60, 1_000).await.ctx("prune")?;
+        ensure!(n > 0, "{left} entries left but none pruned");
+        left -= n;
+    }
+    ensure_eq!(total(s).await.ctx("total")?, 0);
+    ensure_eq!(rows(s).await.ctx("rows")?, 0);
+    // The newest entries go last: an entry appended now survives a cut-off in the past.
+    s.append_audit(&NewAudit {
+        user_id: None,
+        user_name: t.clone(),
+        category: AuditCategory::Home,
+        content: "after".into(),
+        success: true,
+    })
+    .await
+    .ctx("append")?;
+    ensure_eq!(s.prune_audit(now() - 60, 1_000).await.ctx("prune")?, 0);
+    ensure_eq!(total(s).await.ctx("total")?, 1);
+    Ok(())
+}

@@ -424,7 +424,8 @@ macro_rules! for_each_conformance_check {
         project_quota,
         project_quota_race,
         change_log,
-        change_prune_keeps_ids_growing}
+        change_prune_keeps_ids_growing,
+        audit_total_and_prune}
     };
 }
 
