@@ -79,6 +79,16 @@ pub struct Config {
     #[arg(long, env = "RBAC_CONSISTENCY_WAIT_MS", default_value_t = 1000)]
     pub consistency_wait_ms: u64,
 
+    /// Listings of more than 1,000 rows (or of everything) this instance serves at once;
+    /// more wait up to `--full-listing-wait-ms`, then get the surface's busy answer (0:
+    /// every such listing is refused).
+    #[arg(long, env = "RBAC_FULL_LISTINGS", default_value_t = 2)]
+    pub full_listings: u32,
+
+    /// How long a large listing waits for its turn, in milliseconds.
+    #[arg(long, env = "RBAC_FULL_LISTING_WAIT_MS", default_value_t = 1000)]
+    pub full_listing_wait_ms: u64,
+
     /// How often SQLite/MySQL instances poll the change log, in milliseconds
     /// (PostgreSQL is notified at once and polls only as a safety net).
     #[arg(long, env = "RBAC_CHANGE_POLL_MS", default_value_t = 500)]

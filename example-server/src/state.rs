@@ -26,6 +26,8 @@ pub struct AppState {
     pub consistency_wait: Duration,
     /// The SQL store itself, for readiness (reachable, schema current).
     pub sql: rbac_sqlx::SqlStore,
+    /// Large listings served at once, and how long one waits for its turn.
+    pub listings: Arc<crate::api::listings::Listings>,
 }
 
 /// Where `/rpc` forwards to, and what `end_points` lists.

@@ -399,6 +399,7 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<U
         .require_code(&actor, "UserAccess")
         .is_ok()
     {
+        let _turn = app.listings.admit(&Page::ALL).await?;
         let all = app
             .rbac
             .list_users_unchecked(&UserQuery {

@@ -8,6 +8,7 @@ pub mod console;
 pub mod envelope;
 pub mod gateway;
 pub mod iam;
+pub mod listings;
 pub mod openapi;
 pub mod platform;
 

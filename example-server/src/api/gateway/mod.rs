@@ -227,9 +227,11 @@ async fn list(
     Actor(actor): Actor,
     JsonBody(body): JsonBody<ListReq>,
 ) -> Result<Reply> {
+    let wanted = page(body.page_no, body.page_size);
+    let _turn = app.listings.admit(&wanted).await.map_err(refusal)?;
     let listing = app
         .rbac
-        .list_projects(&actor, body.user_id, page(body.page_no, body.page_size))
+        .list_projects(&actor, body.user_id, wanted)
         .await
         .map_err(refusal)?;
     let endpoints = &app.gateway.endpoints;

@@ -555,6 +555,7 @@ async fn list(
             limit: Some(limit),
         },
     };
+    let _turn = app.listings.admit(&q.page).await?;
     let listing = app.rbac.list_users(&actor, &q).await?;
     let items = listing
         .rows

@@ -66,6 +66,7 @@ pub(super) async fn list_oper_log(
         to: time_bound("end_time", req.end_time)?,
         page: page(req.page_no, req.page_size),
     };
+    let _turn = app.listings.admit(&filter.page).await?;
     let listing = app.rbac.list_audit(&actor, filter).await?;
     let list: Vec<LogRow> = listing
         .rows

@@ -37,6 +37,7 @@ pub(super) async fn list_user(
         order: Order::OldestFirst,
         page: page(req.page_no, req.page_size),
     };
+    let _turn = app.listings.admit(&query.page).await?;
     let listing = app.rbac.list_users(&actor, &query).await?;
     let users: Vec<UserRow> = listing
         .rows
