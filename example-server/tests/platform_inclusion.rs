@@ -91,6 +91,21 @@ async fn an_including_role_confers_what_it_includes() {
         1003,
         "itself",
     );
+    // More than 64 names is a bad parameter, checked before any is looked up.
+    let many: Vec<String> = (0..65).map(|i| format!("no-such-role-{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    expect_code(
+        &include(&srv, &admin, &staff.role, &many).await,
+        200,
+        1003,
+        "65 included roles",
+    );
+    expect_code(
+        &include(&srv, &admin, &staff.role, &many[..64]).await,
+        200,
+        1006,
+        "64 names are looked up (the control)",
+    );
     expect_code(
         &include(&srv, &admin, &staff.role, &["no-such-role"]).await,
         200,

@@ -11,6 +11,9 @@ use crate::inclusion::{makes_cycle, INCLUSION_CYCLE};
 use crate::model::{AuditCategory, Change, Page, Role, RoleId};
 use crate::StoreError;
 
+/// The most roles one role includes directly (names given in one request).
+pub const MAX_INCLUDED: usize = 64;
+
 impl Rbac {
     /// Replaces the roles `role_name` includes (needs RoleAuthority). Every named role must
     /// exist; a cycle is refused as an invalid `include`. The role, every role added or
@@ -23,6 +26,12 @@ impl Rbac {
         include: &[String],
     ) -> Result<Role> {
         self.require(actor, &self.admin().role_authority)?;
+        if include.len() > MAX_INCLUDED {
+            return Err(Error::invalid(
+                "include",
+                format!("a role includes at most {MAX_INCLUDED} roles"),
+            ));
+        }
         let mut role = self.role_named(role_name).await?;
         if role.builtin {
             return Err(Error::Violation(

@@ -18,7 +18,7 @@ pub(super) struct IncludeRoleReq {
     tag = "platform",
     operation_id = "platform_include_role",
     summary = "Set the roles a role includes (beyond the document)",
-    description = "Requires the privilege `RoleAuthority`; without it, code 1000. Replaces the included set: the role then confers its own privileges and those of every enabled role it includes, transitively. An unknown role is 1006, a cycle 1003; the role, each role added or removed, and every role that includes it must hold only privileges the caller holds (else 1021).",
+    description = "Requires the privilege `RoleAuthority`; without it, code 1000. Replaces the included set: the role then confers its own privileges and those of every enabled role it includes, transitively. At most 64 roles; an unknown role is 1006, a cycle or more than 64 names 1003; the role, each role added or removed, and every role that includes it must hold only privileges the caller holds (else 1021).",
     extensions(("x-rbac-privilege" = json!("RoleAuthority"))),
     request_body = IncludeRoleReq,
     security(("auth_token" = []), ("authorization" = [])),
