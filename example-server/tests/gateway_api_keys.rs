@@ -241,3 +241,50 @@ async fn rpc_without_an_upstream_is_unavailable() {
     assert_eq!(r.0, 503, "{}", r.1);
     assert_ne!(header_code(&r), 0);
 }
+
+#[tokio::test]
+async fn a_forwarded_answer_carries_no_revision() {
+    let upstream = Webhook::start().await;
+    let s = TestServer::start_with(&["--gateway-upstream", upstream.url()]).await;
+    let admin = s.admin_token().await;
+    // The control: this server's own successful write carries its revision.
+    let (status, headers, body) = s
+        .post_with_headers(
+            "project/create",
+            &json!({"project_type": 1, "project_name": "revised"}),
+            Some(&admin),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        headers.iter().any(|(k, _)| k == "x-rbac-revision"),
+        "the server's own write carries its revision: {headers:?}"
+    );
+    let key = body["data"]["project_key"]
+        .as_str()
+        .expect("key")
+        .to_string();
+    let secret = body["data"]["project_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    // A forwarded answer is the upstream's, not this server's write: no revision.
+    let (status, headers, body) = s
+        .post_with_headers(
+            "/rpc",
+            &json!({"jsonrpc": "2.0", "method": "ping", "id": 2}),
+            None,
+            &[
+                ("X-Project-Key", key.as_str()),
+                ("X-Project-Secret", secret.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"], "from upstream", "{body}");
+    assert!(
+        !headers.iter().any(|(k, _)| k == "x-rbac-revision"),
+        "a forwarded answer carries no revision: {headers:?}"
+    );
+}
