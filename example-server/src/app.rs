@@ -200,10 +200,13 @@ async fn serve_with(
             &config.sms_phone_patterns,
         )?),
         consistency_wait: Duration::from_millis(config.consistency_wait_ms),
-        listings: Arc::new(api::listings::Listings::new(
-            config.full_listings,
-            Duration::from_millis(config.full_listing_wait_ms),
-        )),
+        listings: Arc::new(
+            api::listings::Listings::new(
+                config.full_listings,
+                Duration::from_millis(config.full_listing_wait_ms),
+            )
+            .with_chunk(config.listing_chunk_rows),
+        ),
         sql,
     };
     let app: Router = api::router(state, config);

@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use rbac_core::service::{random_token, ImportedUser, UserInput};
+use rbac_core::service::{random_token, ImportedUser, UserInput, UserView};
 use rbac_core::{Page, UserQuery};
 use serde::{Deserialize, Serialize};
 
@@ -196,30 +196,18 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         } => {
             let (_, rbac) = app::open(&config).await?;
             let users = rbac
-                .list_users_unchecked(&UserQuery {
+                .user_rows_unchecked(&UserQuery {
                     page: Page::ALL,
                     ..UserQuery::default()
                 })
                 .await?;
-            let records: Vec<UserRecord> = users
-                .rows
-                .into_iter()
-                .map(|v| UserRecord {
-                    password_hash: with_hashes.then(|| v.user.password_hash.clone()),
-                    name: v.user.name,
-                    email: v.user.email.unwrap_or_default(),
-                    phone: v.user.phone,
-                    alias: v.user.alias,
-                    role: v.role_names.join(","),
-                    enabled: v.user.enabled,
-                })
-                .collect();
-            let bytes = write_records(&records, format)?;
-            match output {
-                Some(path) => std::fs::write(&path, bytes)?,
-                None => std::io::stdout().write_all(&bytes)?,
-            }
-            eprintln!("exported {} users", records.len());
+            let out: Box<dyn Write> = match output {
+                Some(path) => Box::new(std::fs::File::create(&path)?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let exported =
+                export_users(users, std::io::BufWriter::new(out), format, with_hashes).await?;
+            eprintln!("exported {exported} users");
             Ok(())
         }
     }
@@ -274,21 +262,59 @@ fn read_records(file: &std::path::Path, format: Format) -> Result<Vec<UserRecord
     }
 }
 
-fn write_records(records: &[UserRecord], format: Format) -> Result<Vec<u8>, BoxError> {
+/// Writes every user as it is read, a chunk at a time (the bytes are those of the whole
+/// list rendered at once: pretty JSON or CSV with a header); returns how many.
+async fn export_users(
+    mut users: rbac_core::service::Rows<UserView>,
+    out: impl Write,
+    format: Format,
+    with_hashes: bool,
+) -> Result<u64, BoxError> {
+    let record = |v: UserView| UserRecord {
+        password_hash: with_hashes.then(|| v.user.password_hash.clone()),
+        name: v.user.name,
+        email: v.user.email.unwrap_or_default(),
+        phone: v.user.phone,
+        alias: v.user.alias,
+        role: v.role_names.join(","),
+        enabled: v.user.enabled,
+    };
+    let mut written = 0u64;
     match format {
         Format::Json => {
-            let mut bytes = serde_json::to_vec_pretty(records)?;
-            bytes.push(b'\n');
-            Ok(bytes)
+            let mut out = out;
+            out.write_all(b"[")?;
+            while let Some(chunk) = users.next_chunk().await? {
+                for v in chunk {
+                    out.write_all(if written == 0 { b"\n" } else { b",\n" })?;
+                    // An element of the pretty array: its own rendering, indented one level
+                    // (JSON strings hold no raw newline, so lines are the rendering's own).
+                    let text = serde_json::to_string_pretty(&record(v))?;
+                    for (i, line) in text.lines().enumerate() {
+                        if i > 0 {
+                            out.write_all(b"\n")?;
+                        }
+                        out.write_all(b"  ")?;
+                        out.write_all(line.as_bytes())?;
+                    }
+                    written += 1;
+                }
+            }
+            out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
+            out.flush()?;
         }
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            for r in records {
-                writer.serialize(r)?;
+            let mut writer = csv::Writer::from_writer(out);
+            while let Some(chunk) = users.next_chunk().await? {
+                for v in chunk {
+                    writer.serialize(record(v))?;
+                    written += 1;
+                }
             }
-            Ok(writer.into_inner().map_err(|e| e.to_string())?)
+            writer.flush()?;
         }
     }
+    Ok(written)
 }
 
 /// Reads the TOML file named by `--config`/`RBAC_CONFIG` in `args` (if any) and, for every

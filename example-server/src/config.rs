@@ -89,6 +89,14 @@ pub struct Config {
     #[arg(long, env = "RBAC_FULL_LISTING_WAIT_MS", default_value_t = 1000)]
     pub full_listing_wait_ms: u64,
 
+    /// Rows a listing reads from the store per query while it streams; a listing of more
+    /// rows starts with at most 100, so its first row leaves quickly, and one of fewer is
+    /// read at once and sent with its length. The server holds about one chunk per listing,
+    /// whatever the page's size.
+    #[arg(long, env = "RBAC_LISTING_CHUNK_ROWS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub listing_chunk_rows: u64,
+
     /// How often SQLite/MySQL instances poll the change log, in milliseconds
     /// (PostgreSQL is notified at once and polls only as a safety net).
     #[arg(long, env = "RBAC_CHANGE_POLL_MS", default_value_t = 500)]

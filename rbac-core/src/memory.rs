@@ -154,6 +154,22 @@ impl MemoryStore {
     }
 }
 
+/// Whether a user passes a query's filter.
+fn user_matches(q: &UserQuery, u: &User) -> bool {
+    q.name_contains
+        .as_ref()
+        .is_none_or(|s| u.name.contains(s.as_str()))
+        && q.parent_id.is_none_or(|p| u.parent_id == Some(p))
+}
+
+/// A page's rows to skip and to take.
+fn bounds(page: Page) -> (usize, usize) {
+    (
+        page.offset.min(usize::MAX as u64) as usize,
+        page.limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize,
+    )
+}
+
 fn page<T: Clone>(rows: Vec<T>, page: Page) -> Listing<T> {
     let total = rows.len() as u64;
     let rows = rows
@@ -253,23 +269,37 @@ impl UserStore for MemoryStore {
             .collect())
     }
 
-    async fn list_users(&self, q: &UserQuery) -> StoreResult<Listing<User>> {
+    async fn count_users(&self, q: &UserQuery) -> StoreResult<u64> {
         let t = self.lock();
-        let mut rows: Vec<User> = t
-            .users
-            .values()
-            .filter(|u| {
-                q.name_contains
-                    .as_ref()
-                    .is_none_or(|s| u.name.contains(s.as_str()))
-            })
-            .filter(|u| q.parent_id.is_none_or(|p| u.parent_id == Some(p)))
-            .cloned()
-            .collect();
-        if q.order == Order::NewestFirst {
-            rows.reverse();
-        }
-        Ok(page(rows, q.page))
+        Ok(t.users.values().filter(|u| user_matches(q, u)).count() as u64)
+    }
+
+    async fn user_rows(&self, q: &UserQuery, after: Option<UserId>) -> StoreResult<Vec<User>> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let t = self.lock();
+        let (skip, take) = bounds(q.page);
+        let after = after.map_or(Unbounded, Excluded);
+        let matching = |(_, u): &(&UserId, &User)| user_matches(q, u);
+        let rows = match q.order {
+            Order::OldestFirst => t
+                .users
+                .range((after, Unbounded))
+                .filter(matching)
+                .skip(skip)
+                .take(take)
+                .map(|(_, u)| u.clone())
+                .collect(),
+            Order::NewestFirst => t
+                .users
+                .range((Unbounded, after))
+                .rev()
+                .filter(matching)
+                .skip(skip)
+                .take(take)
+                .map(|(_, u)| u.clone())
+                .collect(),
+        };
+        Ok(rows)
     }
 
     async fn update_user(

@@ -77,7 +77,18 @@ pub trait UserStore: Send + Sync {
     /// Users whose phone is exactly this (at most `limit`).
     async fn users_by_phone(&self, phone: &str, limit: u32) -> StoreResult<Vec<User>>;
     /// Users matching a query, and the full count.
-    async fn list_users(&self, query: &UserQuery) -> StoreResult<Listing<User>>;
+    async fn list_users(&self, query: &UserQuery) -> StoreResult<Listing<User>> {
+        let total = self.count_users(query).await?;
+        let rows = self.user_rows(query, None).await?;
+        Ok(Listing { rows, total })
+    }
+    /// How many users match a query's filter (unfiltered: from a maintained total, not a
+    /// count over the table).
+    async fn count_users(&self, query: &UserQuery) -> StoreResult<u64>;
+    /// The query's page of users; with `after`, the page continues past that id in the
+    /// query's order (keyset: index-backed, however deep), and `page.offset` counts from
+    /// there.
+    async fn user_rows(&self, query: &UserQuery, after: Option<UserId>) -> StoreResult<Vec<User>>;
     /// Replaces every field of a user but `id`, `created_at` and its assignments (`roles`,
     /// which only the assignment methods write) and, in the same transaction, revokes the
     /// user's sessions as `revoke` says; `NotFound` if gone.
@@ -314,7 +325,20 @@ pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()>;
     /// Entries matching a query, newest first, and the full count (unfiltered: from a
     /// maintained total, not a count over the log).
-    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Listing<AuditEntry>>;
+    async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
+        let total = self.count_audit(query).await?;
+        let rows = self.audit_rows(query, None).await?;
+        Ok(Listing { rows, total })
+    }
+    /// How many entries match a query's filter (unfiltered: the maintained total).
+    async fn count_audit(&self, query: &AuditQuery) -> StoreResult<u64>;
+    /// The query's page of entries, newest first; with `after`, the page continues with
+    /// entries older than that id (keyset), and `page.offset` counts from there.
+    async fn audit_rows(
+        &self,
+        query: &AuditQuery,
+        after: Option<i64>,
+    ) -> StoreResult<Vec<AuditEntry>>;
     /// Deletes up to `limit` of the oldest entries written before `before` (one short
     /// transaction, so writers wait on it briefly at most); returns how many.
     async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;

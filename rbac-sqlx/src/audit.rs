@@ -2,7 +2,7 @@
 
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, Listing, NewAudit, StoreResult};
+use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, NewAudit, StoreResult};
 
 use crate::row::AUDIT_COLUMNS;
 use crate::{backend, count, row, SqlStore};
@@ -20,6 +20,51 @@ pub(crate) fn next_shard() -> i32 {
 /// Entries pruned per statement's `IN` list.
 const PRUNE_BATCH: u32 = 1_000;
 
+/// Binds an audit query's filter values, in [`audit_filter`]'s order.
+macro_rules! bind_audit_filter {
+    ($query:expr, $q:expr) => {{
+        let (mut query, q) = ($query, $q);
+        if let Some(name) = &q.user_name {
+            query = query.bind(name.as_str());
+        }
+        if let Some(category) = q.category {
+            query = query.bind(category);
+        }
+        if let Some(from) = q.from {
+            query = query.bind(from);
+        }
+        if let Some(to) = q.to {
+            query = query.bind(to);
+        }
+        query
+    }};
+}
+
+/// The `WHERE` clause of an audit query (binds: the filter, then `after`).
+fn audit_filter(q: &AuditQuery, after: Option<i64>) -> String {
+    let mut conditions = Vec::new();
+    if q.user_name.is_some() {
+        conditions.push("user_name = ?");
+    }
+    if q.category.is_some() {
+        conditions.push("category = ?");
+    }
+    if q.from.is_some() {
+        conditions.push("time >= ?");
+    }
+    if q.to.is_some() {
+        conditions.push("time <= ?");
+    }
+    if after.is_some() {
+        conditions.push("id < ?");
+    }
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
@@ -32,65 +77,32 @@ impl AuditStore for SqlStore {
         })
     }
 
-    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
-        let (offset, limit) = q.page.sql_bounds();
-        let mut conditions = Vec::new();
-        if q.user_name.is_some() {
-            conditions.push("user_name = ?");
+    async fn count_audit(&self, q: &AuditQuery) -> StoreResult<u64> {
+        if q.user_name.is_none() && q.category.is_none() && q.from.is_none() && q.to.is_none() {
+            return self.total("audit").await;
         }
-        if q.category.is_some() {
-            conditions.push("category = ?");
-        }
-        if q.from.is_some() {
-            conditions.push("time >= ?");
-        }
-        if q.to.is_some() {
-            conditions.push("time <= ?");
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
         on_backend!(self, pool, d => {
-            let count_sql = d.sql(&format!("SELECT COUNT(*) FROM rbac_audit{filter}")).into_owned();
-            let rows_sql = d
-                .sql(&format!(
-                    "SELECT {AUDIT_COLUMNS} FROM rbac_audit{filter} ORDER BY id DESC LIMIT ? OFFSET ?"
+            let sql = d.sql_once(&format!("SELECT COUNT(*) FROM rbac_audit{}", audit_filter(q, None))).into_owned();
+            let query = bind_audit_filter!(sqlx::query_scalar::<_, i64>(&sql), q);
+            Ok(count(query.fetch_one(pool).await.map_err(backend)?))
+        })
+    }
+
+    async fn audit_rows(&self, q: &AuditQuery, after: Option<i64>) -> StoreResult<Vec<AuditEntry>> {
+        let (offset, limit) = q.page.sql_bounds();
+        on_backend!(self, pool, d => {
+            let sql = d
+                .sql_once(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM rbac_audit{} ORDER BY id DESC LIMIT ? OFFSET ?",
+                    audit_filter(q, after)
                 ))
                 .into_owned();
-            let mut count_q = sqlx::query_scalar::<_, i64>(&count_sql);
-            let mut rows_q = sqlx::query(&rows_sql);
-            if let Some(name) = &q.user_name {
-                count_q = count_q.bind(name.as_str());
-                rows_q = rows_q.bind(name.as_str());
+            let mut query = bind_audit_filter!(sqlx::query(&sql), q);
+            if let Some(after) = after {
+                query = query.bind(after);
             }
-            if let Some(category) = q.category {
-                count_q = count_q.bind(category);
-                rows_q = rows_q.bind(category);
-            }
-            if let Some(from) = q.from {
-                count_q = count_q.bind(from);
-                rows_q = rows_q.bind(from);
-            }
-            if let Some(to) = q.to {
-                count_q = count_q.bind(to);
-                rows_q = rows_q.bind(to);
-            }
-            let total = if conditions.is_empty() {
-                let shards: Vec<i64> = sqlx::query_scalar(&d.sql(
-                    "SELECT amount FROM rbac_counters WHERE name = 'audit'",
-                ))
-                .fetch_all(pool)
-                .await
-                .map_err(backend)?;
-                shards.iter().sum()
-            } else {
-                count_q.fetch_one(pool).await.map_err(backend)?
-            };
-            let rows = rows_q.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
-            let rows = rows.iter().map(row::audit).collect::<StoreResult<Vec<AuditEntry>>>()?;
-            Ok(Listing { rows, total: count(total) })
+            let rows = query.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
+            rows.iter().map(row::audit).collect()
         })
     }
 

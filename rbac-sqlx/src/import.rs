@@ -147,6 +147,9 @@ impl SqlStore {
                         .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
                 }
             }
+            if report.inserted > 0 {
+                bump_total!(d, tx, "users", report.inserted);
+            }
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(report)

@@ -46,6 +46,23 @@ macro_rules! on_backend {
     };
 }
 
+/// Adds `$delta` to the maintained total `$name` (`'users'`, `'audit'`) inside `$tx`, on one
+/// of its shards.
+macro_rules! bump_total {
+    ($d:ident, $tx:ident, $name:literal, $delta:expr) => {{
+        sqlx::query(&$d.sql(concat!(
+            "UPDATE rbac_counters SET amount = amount + ? WHERE name = '",
+            $name,
+            "' AND shard = ?"
+        )))
+        .bind($delta as i64)
+        .bind($crate::audit::next_shard())
+        .execute(&mut *$tx)
+        .await
+        .map_err($crate::backend)?;
+    }};
+}
+
 /// Writes a journal's audit entry and change rows inside the transaction `$tx`.
 macro_rules! write_journal {
     ($d:ident, $tx:ident, $journal:expr) => {{
@@ -66,13 +83,7 @@ macro_rules! write_journal {
             .await
             .map_err($crate::backend)?;
             // The log's maintained total, on one of its shards.
-            sqlx::query(&$d.sql(
-                "UPDATE rbac_counters SET amount = amount + 1 WHERE name = 'audit' AND shard = ?",
-            ))
-            .bind($crate::audit::next_shard())
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::backend)?;
+            bump_total!($d, $tx, "audit", 1);
         }
         for change in &journal.changes {
             let (kind, target) = change.encode();
@@ -557,6 +568,18 @@ fn count(n: i64) -> u64 {
 }
 
 impl SqlStore {
+    /// A maintained total (`users`, `audit`): the sum of its shards.
+    pub(crate) async fn total(&self, name: &str) -> StoreResult<u64> {
+        on_backend!(self, pool, d => {
+            let shards: Vec<i64> = sqlx::query_scalar(&d.sql("SELECT amount FROM rbac_counters WHERE name = ?"))
+                .bind(name)
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            Ok(count(shards.iter().sum()))
+        })
+    }
+
     /// Deletes the rows of `table` (one of ours, with an `expires_at` column) that expired
     /// before `before`; returns how many.
     async fn delete_expired(&self, table: &'static str, before: Timestamp) -> StoreResult<u64> {

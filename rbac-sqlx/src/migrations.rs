@@ -52,6 +52,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     9 => "role includes" => "sqlite/0009_role_includes.sql",
     10 => "assignments" => "sqlite/0010_assignments.sql",
     11 => "audit scale" => "sqlite/0011_audit_scale.sql",
+    12 => "users total" => "sqlite/0012_users_total.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -68,6 +69,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     9 => "role includes" => "postgres/0009_role_includes.sql",
     10 => "assignments" => "postgres/0010_assignments.sql",
     11 => "audit scale" => "postgres/0011_audit_scale.sql",
+    12 => "users total" => "postgres/0012_users_total.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -84,4 +86,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     9 => "role includes" => "mysql/0009_role_includes.sql",
     10 => "assignments" => "mysql/0010_assignments.sql",
     11 => "audit scale" => "mysql/0011_audit_scale.sql",
+    12 => "users total" => "mysql/0012_users_total.sql",
 };

@@ -3,8 +3,8 @@
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
-    now, Assignment, Entity, ImportReport, Journal, Listing, NewUser, Order, Revoke, RoleId,
-    StoreError, StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
+    now, Assignment, Entity, ImportReport, Journal, NewUser, Order, Revoke, RoleId, StoreError,
+    StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
 };
 
 use crate::row::USER_COLUMNS;
@@ -82,46 +82,50 @@ impl UserStore for SqlStore {
         })
     }
 
-    async fn list_users(&self, q: &UserQuery) -> StoreResult<Listing<User>> {
+    async fn count_users(&self, q: &UserQuery) -> StoreResult<u64> {
+        if q.name_contains.is_none() && q.parent_id.is_none() {
+            return self.total("users").await;
+        }
+        on_backend!(self, pool, d => {
+            let sql = d.sql_once(&format!("SELECT COUNT(*) FROM rbac_users{}", user_filter(d, q, None))).into_owned();
+            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            if let Some(needle) = &q.name_contains {
+                query = query.bind(needle.as_str());
+            }
+            if let Some(parent) = q.parent_id {
+                query = query.bind(parent);
+            }
+            Ok(count(query.fetch_one(pool).await.map_err(backend)?))
+        })
+    }
+
+    async fn user_rows(&self, q: &UserQuery, after: Option<UserId>) -> StoreResult<Vec<User>> {
         let (offset, limit) = q.page.sql_bounds();
         let order = match q.order {
             Order::OldestFirst => "ASC",
             Order::NewestFirst => "DESC",
         };
         on_backend!(self, pool, d => {
-            let mut conditions = Vec::new();
-            if q.name_contains.is_some() {
-                conditions.push(d.name_contains());
-            }
-            if q.parent_id.is_some() {
-                conditions.push("parent_id = ?");
-            }
-            let filter = if conditions.is_empty() {
-                String::new()
-            } else {
-                format!(" WHERE {}", conditions.join(" AND "))
-            };
-            let count_sql = d.sql(&format!("SELECT COUNT(*) FROM rbac_users{filter}")).into_owned();
-            let rows_sql = d
-                .sql(&format!(
-                    "SELECT {USER_COLUMNS} FROM rbac_users{filter} ORDER BY id {order} LIMIT ? OFFSET ?"
+            let sql = d
+                .sql_once(&format!(
+                    "SELECT {USER_COLUMNS} FROM rbac_users{} ORDER BY id {order} LIMIT ? OFFSET ?",
+                    user_filter(d, q, after)
                 ))
                 .into_owned();
-            let mut count_q = sqlx::query_scalar::<_, i64>(&count_sql);
-            let mut rows_q = sqlx::query(&rows_sql);
+            let mut query = sqlx::query(&sql);
             if let Some(needle) = &q.name_contains {
-                count_q = count_q.bind(needle.as_str());
-                rows_q = rows_q.bind(needle.as_str());
+                query = query.bind(needle.as_str());
             }
             if let Some(parent) = q.parent_id {
-                count_q = count_q.bind(parent);
-                rows_q = rows_q.bind(parent);
+                query = query.bind(parent);
             }
-            let total = count_q.fetch_one(pool).await.map_err(backend)?;
-            let rows = rows_q.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
+            if let Some(after) = after {
+                query = query.bind(after);
+            }
+            let rows = query.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
             let mut rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
             self.attach_roles(&mut rows).await?;
-            Ok(Listing { rows, total: count(total) })
+            Ok(rows)
         })
     }
 
@@ -196,6 +200,7 @@ impl UserStore for SqlStore {
             if done.rows_affected() == 0 {
                 return Ok(false);
             }
+            bump_total!(d, tx, "users", -1);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)
@@ -360,11 +365,35 @@ impl SqlStore {
                 }
             }
             crate::assignments::insert_assignments!(d, tx, id, seen.iter().copied(), 0);
+            bump_total!(d, tx, "users", 1);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             let mut created = user.clone();
             created.id = id;
             Ok((created, cleared))
         })
+    }
+}
+
+/// The `WHERE` clause of a user query (binds: name, parent, then `after`), continuing past
+/// `after` in the query's order.
+fn user_filter(d: impl SqlDialect, q: &UserQuery, after: Option<UserId>) -> String {
+    let mut conditions = Vec::new();
+    if q.name_contains.is_some() {
+        conditions.push(d.name_contains());
+    }
+    if q.parent_id.is_some() {
+        conditions.push("parent_id = ?");
+    }
+    if after.is_some() {
+        conditions.push(match q.order {
+            Order::OldestFirst => "id > ?",
+            Order::NewestFirst => "id < ?",
+        });
+    }
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
     }
 }

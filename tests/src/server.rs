@@ -292,6 +292,11 @@ impl TestServer {
         self.bodies.lock().map(|b| b.clone()).unwrap_or_default()
     }
 
+    /// The server process's id (to read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
     /// A full URL: `path` starting with `/` is taken from the root, otherwise under `/api/v1/`.
     pub fn url(&self, path: &str) -> String {
         if path.starts_with('/') {

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::service::{LoginInput, UserInput};
+use rbac_core::service::{LoginInput, UserInput, UserView};
 use rbac_core::{Error, Field, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::stream::{stream, List};
 use super::{datetime, guarded, Actor, BodyError, ClientAddr, RenderAs};
 use crate::state::AppState;
 
@@ -347,7 +348,8 @@ pub struct UserRecord {
 pub struct UserListing {
     user: UserRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
-    users: Option<Vec<UserRecord>>,
+    #[schema(value_type = Option<Vec<UserRecord>>)]
+    users: Option<List<UserRecord>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<u64>,
 }
@@ -386,7 +388,7 @@ fn record(user: &User) -> UserRecord {
         (status = 401, description = "Missing, bad or revoked token (`errCode` 1003)", body = ErrorBody),
     )
 )]
-async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<UserListAnswer>> {
+async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Response> {
     let me = app.rbac.user_by_id(actor.user_id).await?;
     let mut data = UserListing {
         user: record(&me),
@@ -399,16 +401,19 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<U
         .require_code(&actor, "UserAccess")
         .is_ok()
     {
-        let _turn = app.listings.admit(&Page::ALL).await?;
+        let turn = app.listings.admit(&Page::ALL).await?;
         let all = app
             .rbac
-            .list_users_unchecked(&UserQuery {
+            .user_rows_unchecked(&UserQuery {
                 page: Page::ALL,
                 ..UserQuery::default()
             })
             .await?;
-        data.users = Some(all.rows.iter().map(|v| record(&v.user)).collect());
-        data.total = Some(all.total);
+        let all = all.with_chunk(app.listings.chunk());
+        data.users = Some(List::Streamed);
+        data.total = Some(all.total());
+        let answer = UserListAnswer { data, errcode: OK };
+        return Ok(stream(&answer, all, |v: UserView| record(&v.user), turn).await?);
     }
-    Ok(Json(UserListAnswer { data, errcode: OK }))
+    Ok(Json(UserListAnswer { data, errcode: OK }).into_response())
 }

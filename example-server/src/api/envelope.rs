@@ -83,6 +83,33 @@ impl Reply {
     }
 }
 
+/// A page whose rows stream (`api::stream`): `data` holds a [`List::Streamed`](super::stream::List)
+/// where `rows`, each rendered by `render`, go; the header carries their total and count.
+/// The bytes are those of [`Reply::page_of`] with the same rows.
+pub(crate) async fn streamed_page<D, T, R, F>(
+    data: D,
+    rows: rbac_core::service::Rows<T>,
+    render: F,
+    turn: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<Response>
+where
+    D: Serialize,
+    T: Send + 'static,
+    R: Serialize,
+    F: Fn(T) -> R + Send + 'static,
+{
+    let envelope = Envelope {
+        header: Header {
+            code: Code::Ok.value(),
+            message: Code::Ok.message().to_string(),
+            total: rows.total(),
+            count: rows.count(),
+        },
+        data,
+    };
+    Ok(super::stream::stream(&envelope, rows, render, turn).await?)
+}
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         if self.body.is_empty() {

@@ -1,7 +1,8 @@
 //! Large listings take turns: a request for more than [`LARGE`] rows (or for everything)
 //! holds one of a few permits while it reads and renders, so a handful of clients asking
 //! for every user cannot exhaust the server's memory together. One waits briefly for a
-//! permit, then gets the surface's busy answer.
+//! permit, then gets the surface's busy answer. Every listing streams (`api::stream`), a
+//! chunk of rows at a time.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ pub const LARGE: u64 = 1_000;
 pub struct Listings {
     permits: std::sync::Arc<Semaphore>,
     wait: Duration,
+    chunk: u64,
 }
 
 impl Listings {
@@ -24,7 +26,19 @@ impl Listings {
         Listings {
             permits: std::sync::Arc::new(Semaphore::new(at_once as usize)),
             wait,
+            chunk: rbac_core::service::CHUNK,
         }
+    }
+
+    /// Listings read `rows` per store query while they stream.
+    pub fn with_chunk(mut self, rows: u64) -> Self {
+        self.chunk = rows.max(1);
+        self
+    }
+
+    /// Rows per store query of a streaming listing.
+    pub fn chunk(&self) -> u64 {
+        self.chunk
     }
 
     /// A permit for a listing of `page` when it is large (`None` for a small one, which

@@ -11,6 +11,7 @@ pub mod iam;
 pub mod listings;
 pub mod openapi;
 pub mod platform;
+pub mod stream;
 
 use std::convert::Infallible;
 

@@ -425,6 +425,7 @@ macro_rules! for_each_conformance_check {
         project_quota_race,
         change_log,
         change_prune_keeps_ids_growing,
+        users_total_and_keyset,
         audit_total_and_prune}
     };
 }

@@ -228,3 +228,104 @@ pub(super) async fn user_list_parent_order_paging<S: Store + ?Sized>(s: &S) -> O
     ensure_eq!(first.rows.len(), 1);
     Ok(())
 }
+
+pub(super) async fn users_total_and_keyset<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("k");
+    let all = UserQuery {
+        page: Page::ALL,
+        ..UserQuery::default()
+    };
+    let all = &all;
+    let before = s.count_users(all).await.ctx("count")?;
+    let stored = || async move { s.user_rows(all, None).await.ctx("rows").map(|r| r.len()) };
+    ensure_eq!(before, stored().await? as u64);
+    // The total follows creation one at a time, imports in bulk, and deletion.
+    let mut made = Vec::new();
+    for i in 0..6 {
+        let u = s
+            .create_user(&new_user(&format!("{t}-{i}")), &Journal::default())
+            .await
+            .ctx("create")?;
+        made.push(u.id);
+    }
+    let batch: Vec<User> = (5..10).map(|i| new_user(&format!("{t}-{i}"))).collect();
+    let report = s
+        .import_users(&batch, &Journal::default())
+        .await
+        .ctx("import")?;
+    ensure_eq!((report.inserted, report.present), (4, 1));
+    for i in 6..10 {
+        let u = s.user_by_name(&format!("{t}-{i}")).await.ctx("by name")?;
+        made.push(u.ok_or("an imported user is missing")?.id);
+    }
+    ensure_eq!(s.count_users(all).await.ctx("count")?, before + 10);
+    ensure_eq!(stored().await? as u64, before + 10);
+    for id in [made[1], made[7]] {
+        ensure!(
+            s.delete_user(id, &Journal::default()).await.ctx("delete")?,
+            "user {id} was not deleted"
+        );
+    }
+    ensure!(
+        !s.delete_user(made[1], &Journal::default())
+            .await
+            .ctx("delete again")?,
+        "a deleted user was deleted again"
+    );
+    let gone = [made[1], made[7]];
+    made.retain(|id| !gone.contains(id));
+    ensure_eq!(s.count_users(all).await.ctx("count")?, before + 8);
+    ensure_eq!(stored().await? as u64, before + 8);
+    // A filtered count counts the filter.
+    let mine = |order, page| UserQuery {
+        name_contains: Some(t.clone()),
+        order,
+        page,
+        ..UserQuery::default()
+    };
+    ensure_eq!(
+        s.count_users(&mine(Order::OldestFirst, Page::ALL))
+            .await
+            .ctx("count mine")?,
+        8
+    );
+    // Walking in chunks past the last id gives the whole list, in either order.
+    for order in [Order::OldestFirst, Order::NewestFirst] {
+        let whole = ids(&s
+            .user_rows(&mine(order, Page::ALL), None)
+            .await
+            .ctx("whole")?);
+        let mut expected = made.clone();
+        if order == Order::NewestFirst {
+            expected.reverse();
+        }
+        ensure_eq!(whole, expected);
+        let chunk = mine(order, Page::numbered(0, 3));
+        let (mut walked, mut after) = (Vec::new(), None);
+        loop {
+            let rows = s.user_rows(&chunk, after).await.ctx("chunk")?;
+            walked.extend(ids(&rows));
+            after = rows.last().map(|u| u.id);
+            if rows.len() < 3 {
+                break;
+            }
+        }
+        ensure_eq!(walked, expected);
+        // The offset counts from `after`.
+        let skipped = s
+            .user_rows(
+                &mine(
+                    order,
+                    Page {
+                        offset: 1,
+                        limit: Some(2),
+                    },
+                ),
+                Some(expected[2]),
+            )
+            .await
+            .ctx("offset after")?;
+        ensure_eq!(ids(&skipped), expected[4..6].to_vec());
+    }
+    Ok(())
+}

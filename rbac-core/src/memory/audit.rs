@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{page, MemoryStore};
+use super::{bounds, MemoryStore};
 use crate::model::*;
 use crate::store::*;
 
@@ -13,19 +13,24 @@ impl AuditStore for MemoryStore {
         Ok(())
     }
 
-    async fn list_audit(&self, q: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
+    async fn count_audit(&self, q: &AuditQuery) -> StoreResult<u64> {
         let t = self.lock();
-        let rows: Vec<AuditEntry> = t
-            .audit
+        Ok(t.audit.iter().filter(|e| audit_matches(q, e)).count() as u64)
+    }
+
+    async fn audit_rows(&self, q: &AuditQuery, after: Option<i64>) -> StoreResult<Vec<AuditEntry>> {
+        let t = self.lock();
+        let (skip, take) = bounds(q.page);
+        // Ids grow with the log's order, so entries older than `after` end before it.
+        let end = after.map_or(t.audit.len(), |id| t.audit.partition_point(|e| e.id < id));
+        Ok(t.audit[..end]
             .iter()
             .rev()
-            .filter(|e| q.user_name.as_ref().is_none_or(|n| &e.user_name == n))
-            .filter(|e| q.category.is_none_or(|c| e.category == c))
-            .filter(|e| q.from.is_none_or(|f| e.time >= f))
-            .filter(|e| q.to.is_none_or(|to| e.time <= to))
+            .filter(|e| audit_matches(q, e))
+            .skip(skip)
+            .take(take)
             .cloned()
-            .collect();
-        Ok(page(rows, q.page))
+            .collect())
     }
 
     async fn prune_audit(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
@@ -39,4 +44,12 @@ impl AuditStore for MemoryStore {
         t.audit.drain(..old);
         Ok(old as u64)
     }
+}
+
+/// Whether an entry passes a query's filter.
+fn audit_matches(q: &AuditQuery, e: &AuditEntry) -> bool {
+    q.user_name.as_ref().is_none_or(|n| &e.user_name == n)
+        && q.category.is_none_or(|c| e.category == c)
+        && q.from.is_none_or(|f| e.time >= f)
+        && q.to.is_none_or(|to| e.time <= to)
 }

@@ -49,19 +49,25 @@ impl Rbac {
         actor: &Principal,
         filter: AuditFilter,
     ) -> Result<Listing<AuditEntry>> {
+        let query = self.audit_query(actor, filter);
+        Ok(self.inner.store.list_audit(&query).await?)
+    }
+
+    /// What `actor` may see of what `filter` asks: everyone's entries with UserAccess, else
+    /// only its own.
+    pub(super) fn audit_query(&self, actor: &Principal, filter: AuditFilter) -> AuditQuery {
         let user_name = if self.holds(actor, &self.admin().user_access) {
             filter.user_name.filter(|n| !n.is_empty())
         } else {
             Some(actor.user_name.to_string())
         };
-        let query = AuditQuery {
+        AuditQuery {
             user_name,
             category: filter.category.filter(|c| *c != 0),
             from: filter.from,
             to: filter.to,
             page: filter.page,
-        };
-        Ok(self.inner.store.list_audit(&query).await?)
+        }
     }
 }
 

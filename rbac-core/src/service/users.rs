@@ -377,21 +377,25 @@ impl Rbac {
     /// Lists users with role names, without a privilege check (the caller checked).
     pub async fn list_users_unchecked(&self, query: &UserQuery) -> Result<Listing<UserView>> {
         let users = self.inner.store.list_users(query).await?;
-        let names = self.role_names().await?;
         Ok(Listing {
             total: users.total,
-            rows: users
-                .rows
-                .into_iter()
-                .map(|user| UserView {
-                    role_names: user
-                        .global_roles()
-                        .filter_map(|r| names.get(&r).cloned())
-                        .collect(),
-                    user,
-                })
-                .collect(),
+            rows: self.views(users.rows).await?,
         })
+    }
+
+    /// Users with the names of the roles they hold everywhere.
+    pub(super) async fn views(&self, users: Vec<User>) -> Result<Vec<UserView>> {
+        let names = self.role_names().await?;
+        Ok(users
+            .into_iter()
+            .map(|user| UserView {
+                role_names: user
+                    .global_roles()
+                    .filter_map(|r| names.get(&r).cloned())
+                    .collect(),
+                user,
+            })
+            .collect())
     }
 
     /// A user by id.

@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use rbac_core::service::{LoginInput, UserEdit, UserInput};
+use rbac_core::service::{LoginInput, UserEdit, UserInput, UserView};
 use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::stream::{stream, List};
 use super::{guarded, rfc3339, Actor, BodyError, ClientAddr, RenderAs};
 use crate::state::AppState;
 
@@ -194,7 +195,8 @@ pub struct UserResource {
 pub struct UserList {
     /// Users matching, in all.
     total_count: u64,
-    items: Vec<UserResource>,
+    #[schema(value_type = Vec<UserResource>)]
+    items: List<UserResource>,
 }
 
 /// `login`, `refresh`: a token and when it expires.
@@ -543,7 +545,7 @@ async fn list(
     State(app): State<AppState>,
     Actor(actor): Actor,
     query: axum::extract::Query<ListQuery>,
-) -> Result<Json<UserList>> {
+) -> Result<Response> {
     let offset = number("offset", query.offset.as_deref(), 0)?;
     let limit = number("limit", query.limit.as_deref(), 1000)?;
     let q = UserQuery {
@@ -555,20 +557,18 @@ async fn list(
             limit: Some(limit),
         },
     };
-    let _turn = app.listings.admit(&q.page).await?;
-    let listing = app.rbac.list_users(&actor, &q).await?;
-    let items = listing
-        .rows
-        .iter()
-        .map(|v| UserResource {
-            total_policy: Some(0),
-            ..resource(&v.user)
-        })
-        .collect();
-    Ok(Json(UserList {
-        total_count: listing.total,
-        items,
-    }))
+    let turn = app.listings.admit(&q.page).await?;
+    let rows = app.rbac.user_rows(&actor, &q).await?;
+    let rows = rows.with_chunk(app.listings.chunk());
+    let answer = UserList {
+        total_count: rows.total(),
+        items: List::Streamed,
+    };
+    let render = |v: UserView| UserResource {
+        total_policy: Some(0),
+        ..resource(&v.user)
+    };
+    Ok(stream(&answer, rows, render, turn).await?)
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! The platform's answer types (the envelope they travel in is `api::envelope`).
 
 use super::*;
+use crate::api::stream::List;
 
 /// `login`: the session and what it may do.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,7 +45,8 @@ pub struct UserRow {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = platform::UserPage)]
 pub struct UserPage {
-    pub(crate) users: Vec<UserRow>,
+    #[schema(value_type = Vec<UserRow>)]
+    pub(crate) users: List<UserRow>,
 }
 
 /// `create/user`: the new user's id.
@@ -120,5 +122,6 @@ pub struct LogRow {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = platform::LogPage)]
 pub struct LogPage {
-    pub(crate) list: Vec<LogRow>,
+    #[schema(value_type = Vec<LogRow>)]
+    pub(crate) list: List<LogRow>,
 }

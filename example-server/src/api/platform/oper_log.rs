@@ -1,6 +1,10 @@
 //! The operation log.
 
 use super::*;
+use crate::api::envelope::streamed_page;
+use crate::api::stream::List;
+use axum::response::Response;
+use rbac_core::AuditEntry;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +57,7 @@ pub(super) async fn list_oper_log(
     State(app): State<AppState>,
     Actor(actor): Actor,
     JsonBody(req): JsonBody<OperLogReq>,
-) -> Result<Reply> {
+) -> Result<Response> {
     let category = match req.oper_type {
         None | Some(0) => None,
         Some(c @ 1..=5) => Some(c),
@@ -66,18 +70,21 @@ pub(super) async fn list_oper_log(
         to: time_bound("end_time", req.end_time)?,
         page: page(req.page_no, req.page_size),
     };
-    let _turn = app.listings.admit(&filter.page).await?;
-    let listing = app.rbac.list_audit(&actor, filter).await?;
-    let list: Vec<LogRow> = listing
-        .rows
-        .iter()
-        .map(|e| LogRow {
-            oper_user: as_data(&e.user_name),
-            oper_type: e.category,
-            oper_time: datetime(e.time),
-            oper_content: as_data(&e.content),
-        })
-        .collect();
-    let count = list.len();
-    Ok(Reply::page_of(LogPage { list }, listing.total, count))
+    let turn = app.listings.admit(&filter.page).await?;
+    let rows = app.rbac.audit_rows(&actor, filter).await?;
+    let rows = rows.with_chunk(app.listings.chunk());
+    let data = LogPage {
+        list: List::Streamed,
+    };
+    streamed_page(data, rows, log_row, turn).await
+}
+
+/// A `list/oper-log` row: names and contents rendered as data.
+fn log_row(e: AuditEntry) -> LogRow {
+    LogRow {
+        oper_user: as_data(&e.user_name),
+        oper_type: e.category,
+        oper_time: datetime(e.time),
+        oper_content: as_data(&e.content),
+    }
 }

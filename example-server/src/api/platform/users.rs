@@ -1,6 +1,10 @@
 //! User administration: list, create, edit, delete, enable, disable.
 
 use super::*;
+use crate::api::envelope::streamed_page;
+use crate::api::stream::List;
+use axum::response::Response;
+use rbac_core::service::UserView;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,38 +34,39 @@ pub(super) async fn list_user(
     State(app): State<AppState>,
     Actor(actor): Actor,
     JsonBody(req): JsonBody<ListUserReq>,
-) -> Result<Reply> {
+) -> Result<Response> {
     let query = UserQuery {
         name_contains: req.name.filter(|n| !n.is_empty()),
         parent_id: None,
         order: Order::OldestFirst,
         page: page(req.page_no, req.page_size),
     };
-    let _turn = app.listings.admit(&query.page).await?;
-    let listing = app.rbac.list_users(&actor, &query).await?;
-    let users: Vec<UserRow> = listing
-        .rows
-        .into_iter()
-        .map(|v| {
-            let u = v.user;
-            UserRow {
-                user_id: u.id,
-                user_did: u.did,
-                user_name: u.name,
-                user_alias: u.alias,
-                phone_number: u.phone,
-                email: u.email.unwrap_or_default(),
-                create_user: u.creator,
-                login_time: u.login_time.unwrap_or(0),
-                role_name: role_list::render(&v.role_names),
-                remark: u.remark,
-                enabled: u.enabled,
-                password: String::new(),
-            }
-        })
-        .collect();
-    let count = users.len();
-    Ok(Reply::page_of(UserPage { users }, listing.total, count))
+    let turn = app.listings.admit(&query.page).await?;
+    let rows = app.rbac.user_rows(&actor, &query).await?;
+    let rows = rows.with_chunk(app.listings.chunk());
+    let data = UserPage {
+        users: List::Streamed,
+    };
+    streamed_page(data, rows, user_row, turn).await
+}
+
+/// A `list/user` row.
+fn user_row(v: UserView) -> UserRow {
+    let u = v.user;
+    UserRow {
+        user_id: u.id,
+        user_did: u.did,
+        user_name: u.name,
+        user_alias: u.alias,
+        phone_number: u.phone,
+        email: u.email.unwrap_or_default(),
+        create_user: u.creator,
+        login_time: u.login_time.unwrap_or(0),
+        role_name: role_list::render(&v.role_names),
+        remark: u.remark,
+        enabled: u.enabled,
+        password: String::new(),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
