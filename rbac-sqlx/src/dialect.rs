@@ -44,8 +44,14 @@ pub(crate) trait SqlDialect: Copy + Send + Sync + 'static {
         id: i64,
     ) -> Result<(), sqlx::Error>;
 
-    /// A literal, case-sensitive substring test of `name` against one parameter.
+    /// A literal, case-sensitive substring test of `name` against one parameter, bound as
+    /// [`name_pattern`](Self::name_pattern) makes it.
     fn name_contains(self) -> &'static str;
+
+    /// What [`name_contains`](Self::name_contains) binds for a substring.
+    fn name_pattern(self, needle: &str) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(needle)
+    }
 
     /// The row-lock suffix of a `SELECT` in a transaction.
     fn for_update(self) -> &'static str;

@@ -329,6 +329,8 @@ enum Pool {
 #[derive(Clone)]
 pub struct SqlStore {
     pool: Pool,
+    /// This instance's anchors for deep pages of the user list.
+    anchors: std::sync::Arc<paging::Anchors>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -382,31 +384,32 @@ impl SqlStore {
                 )));
             }
         };
-        Ok(SqlStore { pool })
+        Ok(SqlStore::on(pool))
+    }
+
+    fn on(pool: Pool) -> SqlStore {
+        SqlStore {
+            pool,
+            anchors: Default::default(),
+        }
     }
 
     /// A store on an existing SQLite pool (foreign keys must be on).
     #[cfg(feature = "sqlite")]
     pub fn from_sqlite(pool: SqlitePool) -> SqlStore {
-        SqlStore {
-            pool: Pool::Sqlite(pool),
-        }
+        SqlStore::on(Pool::Sqlite(pool))
     }
 
     /// A store on an existing PostgreSQL pool.
     #[cfg(feature = "postgres")]
     pub fn from_postgres(pool: PgPool) -> SqlStore {
-        SqlStore {
-            pool: Pool::Postgres(pool),
-        }
+        SqlStore::on(Pool::Postgres(pool))
     }
 
     /// A store on an existing MySQL/MariaDB pool.
     #[cfg(feature = "mysql")]
     pub fn from_mysql(pool: MySqlPool) -> SqlStore {
-        SqlStore {
-            pool: Pool::MySql(pool),
-        }
+        SqlStore::on(Pool::MySql(pool))
     }
 
     /// Which database this store talks to.
@@ -603,6 +606,7 @@ mod codes;
 mod identity;
 mod import;
 mod organisations;
+mod paging;
 mod projects;
 mod roles;
 mod sessions;

@@ -70,6 +70,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     10 => "assignments" => "postgres/0010_assignments.sql",
     11 => "audit scale" => "postgres/0011_audit_scale.sql",
     12 => "users total" => "postgres/0012_users_total.sql",
+    13 => "name trigrams" => "postgres/0013_name_trigrams.sql",
 };
 
 /// MySQL's and MariaDB's migrations.

@@ -82,8 +82,23 @@ impl SqlDialect for Dialect {
             .map(|_| ())
     }
 
+    /// `LIKE` with the substring escaped, so a trigram index (migration 13, when `pg_trgm`
+    /// could be created) serves it; without one it scans, as `strpos` would.
     fn name_contains(self) -> &'static str {
-        "strpos(name, ?) > 0"
+        "name LIKE ? ESCAPE '\\'"
+    }
+
+    fn name_pattern(self, needle: &str) -> std::borrow::Cow<'_, str> {
+        let mut pattern = String::with_capacity(needle.len() + 2);
+        pattern.push('%');
+        for c in needle.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        std::borrow::Cow::Owned(pattern)
     }
 
     fn for_update(self) -> &'static str {

@@ -90,7 +90,7 @@ impl UserStore for SqlStore {
             let sql = d.sql_once(&format!("SELECT COUNT(*) FROM rbac_users{}", user_filter(d, q, None))).into_owned();
             let mut query = sqlx::query_scalar::<_, i64>(&sql);
             if let Some(needle) = &q.name_contains {
-                query = query.bind(needle.as_str());
+                query = query.bind(d.name_pattern(needle).into_owned());
             }
             if let Some(parent) = q.parent_id {
                 query = query.bind(parent);
@@ -100,33 +100,12 @@ impl UserStore for SqlStore {
     }
 
     async fn user_rows(&self, q: &UserQuery, after: Option<UserId>) -> StoreResult<Vec<User>> {
-        let (offset, limit) = q.page.sql_bounds();
-        let order = match q.order {
-            Order::OldestFirst => "ASC",
-            Order::NewestFirst => "DESC",
-        };
-        on_backend!(self, pool, d => {
-            let sql = d
-                .sql_once(&format!(
-                    "SELECT {USER_COLUMNS} FROM rbac_users{} ORDER BY id {order} LIMIT ? OFFSET ?",
-                    user_filter(d, q, after)
-                ))
-                .into_owned();
-            let mut query = sqlx::query(&sql);
-            if let Some(needle) = &q.name_contains {
-                query = query.bind(needle.as_str());
+        if after.is_none() {
+            if let Some(rows) = self.anchored_users(q).await? {
+                return Ok(rows);
             }
-            if let Some(parent) = q.parent_id {
-                query = query.bind(parent);
-            }
-            if let Some(after) = after {
-                query = query.bind(after);
-            }
-            let rows = query.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
-            let mut rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
-            self.attach_roles(&mut rows).await?;
-            Ok(rows)
-        })
+        }
+        self.select_users(q, after).await
     }
 
     async fn update_user(
@@ -201,6 +180,7 @@ impl UserStore for SqlStore {
                 return Ok(false);
             }
             bump_total!(d, tx, "users", -1);
+            bump_total!(d, tx, "users_deleted", 1);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)
@@ -282,6 +262,41 @@ pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?,
      WHERE id = ?";
 
 impl SqlStore {
+    /// A page of users by offset, or continuing past `after` (see [`UserStore::user_rows`]).
+    pub(crate) async fn select_users(
+        &self,
+        q: &UserQuery,
+        after: Option<UserId>,
+    ) -> StoreResult<Vec<User>> {
+        let (offset, limit) = q.page.sql_bounds();
+        let order = match q.order {
+            Order::OldestFirst => "ASC",
+            Order::NewestFirst => "DESC",
+        };
+        on_backend!(self, pool, d => {
+            let sql = d
+                .sql_once(&format!(
+                    "SELECT {USER_COLUMNS} FROM rbac_users{} ORDER BY id {order} LIMIT ? OFFSET ?",
+                    user_filter(d, q, after)
+                ))
+                .into_owned();
+            let mut query = sqlx::query(&sql);
+            if let Some(needle) = &q.name_contains {
+                query = query.bind(d.name_pattern(needle).into_owned());
+            }
+            if let Some(parent) = q.parent_id {
+                query = query.bind(parent);
+            }
+            if let Some(after) = after {
+                query = query.bind(after);
+            }
+            let rows = query.bind(limit).bind(offset).fetch_all(pool).await.map_err(backend)?;
+            let mut rows = rows.iter().map(row::user).collect::<StoreResult<Vec<User>>>()?;
+            self.attach_roles(&mut rows).await?;
+            Ok(rows)
+        })
+    }
+
     /// Inserts a user; with `claim`, first clears other users' unverified claims to its
     /// verified e-mail address and phone number, in the same transaction.
     pub(crate) async fn insert_user(

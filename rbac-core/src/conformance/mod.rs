@@ -426,6 +426,7 @@ macro_rules! for_each_conformance_check {
         change_log,
         change_prune_keeps_ids_growing,
         users_total_and_keyset,
+        users_deep_pages,
         audit_total_and_prune}
     };
 }

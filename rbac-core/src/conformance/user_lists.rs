@@ -329,3 +329,73 @@ pub(super) async fn users_total_and_keyset<S: Store + ?Sized>(s: &S) -> Outcome 
     }
     Ok(())
 }
+
+pub(super) async fn users_deep_pages<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("d");
+    let mine: Vec<User> = (0..2_600).map(|i| new_user(&format!("{t}-{i}"))).collect();
+    for batch in mine.chunks(500) {
+        s.import_users(batch, &Journal::default())
+            .await
+            .ctx("import")?;
+    }
+    // Every user, walked by keyset: what any page must be a slice of.
+    let walk = || async {
+        let chunk = UserQuery {
+            page: Page::numbered(0, 500),
+            ..UserQuery::default()
+        };
+        let (mut all, mut after) = (Vec::new(), None);
+        loop {
+            let rows = s.user_rows(&chunk, after).await.ctx("walk")?;
+            all.extend(ids(&rows));
+            after = rows.last().map(|u| u.id);
+            if rows.len() < 500 {
+                return Ok::<_, String>(all);
+            }
+        }
+    };
+    let pages_match = |all: Vec<UserId>| async move {
+        let n = all.len() as u64;
+        for order in [Order::OldestFirst, Order::NewestFirst] {
+            let mut expected = all.clone();
+            if order == Order::NewestFirst {
+                expected.reverse();
+            }
+            for offset in [0, 1_999, 2_000, 2_013, 2_990, n - 20, n - 7, n, n + 5] {
+                let q = UserQuery {
+                    order,
+                    page: Page {
+                        offset,
+                        limit: Some(20),
+                    },
+                    ..UserQuery::default()
+                };
+                let got = ids(&s.user_rows(&q, None).await.ctx("page")?);
+                let from = (offset as usize).min(expected.len());
+                let to = (from + 20).min(expected.len());
+                ensure_eq!(got, expected[from..to].to_vec());
+            }
+        }
+        Ok::<_, String>(())
+    };
+    pages_match(walk().await?).await?;
+    // A deletion moves every row after it; an insertion lands at the end.
+    let gone = s
+        .user_by_name(&format!("{t}-100"))
+        .await
+        .ctx("by name")?
+        .ok_or("an imported user is missing")?;
+    ensure!(
+        s.delete_user(gone.id, &Journal::default())
+            .await
+            .ctx("delete")?,
+        "not deleted"
+    );
+    s.create_user(&new_user(&format!("{t}-late")), &Journal::default())
+        .await
+        .ctx("create")?;
+    let all = walk().await?;
+    ensure!(!all.contains(&gone.id), "a deleted user is listed");
+    pages_match(all).await?;
+    Ok(())
+}
