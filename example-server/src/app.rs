@@ -85,6 +85,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
                 sliding_ttl,
                 sliding_interval,
                 sliding_max: Duration::from_secs(config.console_token_max_age.max(1)),
+                session_capacity: config.session_cache_capacity,
                 ..AuthorizerConfig::default()
             }
         },

@@ -85,6 +85,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_FULL_LISTINGS", default_value_t = 2)]
     pub full_listings: u32,
 
+    /// Most sessions each instance keeps in its cache (and as many API keys); more are
+    /// read from the store when used. About 1.2 KB each (benches/RESULTS.md).
+    #[arg(long, env = "RBAC_SESSION_CACHE_CAPACITY", default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub session_cache_capacity: u64,
+
     /// How long a large listing waits for its turn, in milliseconds.
     #[arg(long, env = "RBAC_FULL_LISTING_WAIT_MS", default_value_t = 1000)]
     pub full_listing_wait_ms: u64,

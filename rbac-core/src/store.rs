@@ -446,7 +446,21 @@ pub trait ProjectStore: Send + Sync {
     /// A project by exact API key (deleted ones included).
     async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>>;
     /// An owner's projects that are not deleted, in id order, and their count.
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>>;
+    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
+        let total = self.count_projects(owner).await?;
+        let rows = self.project_rows(owner, page, None).await?;
+        Ok(Listing { rows, total })
+    }
+    /// How many projects an owner has that are not deleted.
+    async fn count_projects(&self, owner: UserId) -> StoreResult<u64>;
+    /// A page of an owner's projects that are not deleted, in id order; with `after`, the
+    /// page continues past that id (keyset), and `page.offset` counts from there.
+    async fn project_rows(
+        &self,
+        owner: UserId,
+        page: Page,
+        after: Option<ProjectId>,
+    ) -> StoreResult<Vec<Project>>;
     /// Marks a project deleted; `false` if it was absent or deleted already.
     async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool>;
     /// Adds counted requests: to the total, and to `request_today` when the day matches

@@ -48,6 +48,12 @@ pub(crate) trait SqlDialect: Copy + Send + Sync + 'static {
     /// [`name_pattern`](Self::name_pattern) makes it.
     fn name_contains(self) -> &'static str;
 
+    /// The ordering key of a page filtered by name: `id`, or an expression of it that the
+    /// planner cannot read from the primary key, so it finds the matches by their own index.
+    fn filtered_order_key(self) -> &'static str {
+        "id"
+    }
+
     /// What [`name_contains`](Self::name_contains) binds for a substring.
     fn name_pattern(self, needle: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(needle)

@@ -4,10 +4,11 @@
 //! users) and reads a page as a keyset query from the anchor before it, skipping fewer than
 //! [`GAP`] rows. A newest-first page is the same rows counted from the end.
 //!
-//! Ids only grow, so new users land after every anchor and leave them exact; a deletion
-//! moves the rows after it, so the anchors are rebuilt when the store's deletion total
-//! (maintained with the users' total) has moved, at most every [`REBUILD_EVERY`] — in
-//! between, a deep page is read by offset, exact and slower.
+//! Ids only grow, so new users land after every anchor and leave them exact: the anchors are
+//! read on from the last one when a page lies past them. A deletion moves the rows after
+//! it, so the anchors are read again when the store's deletion total (maintained with the
+//! users' total) has moved, at most every [`REBUILD_EVERY`] — in between, a deep page is
+//! read by offset, exact and slower.
 
 use std::time::{Duration, Instant};
 
@@ -80,16 +81,19 @@ impl SqlStore {
     async fn anchor(&self, start: u64) -> StoreResult<Option<(i64, u64)>> {
         let deletions = self.total("users_deleted").await? as i64;
         let mut state = self.anchors.state.lock().await;
-        let moved = state.deletions != Some(deletions);
-        let short = start >= (state.ids.len() as u64 + 1) * GAP;
-        if moved || short {
-            let may_rebuild = state.read_at.is_none_or(|t| t.elapsed() >= REBUILD_EVERY);
-            if may_rebuild {
-                state.ids = self.anchor_ids().await?;
-                state.deletions = Some(deletions);
-                state.read_at = Some(Instant::now());
-            } else if moved {
+        if state.deletions != Some(deletions) {
+            // Rows moved: read them all again, unless that was done a moment ago.
+            if state.read_at.is_some_and(|t| t.elapsed() < REBUILD_EVERY) {
                 return Ok(None);
+            }
+            state.ids = self.anchor_ids(None).await?;
+            state.deletions = Some(deletions);
+            state.read_at = Some(Instant::now());
+        } else if start >= (state.ids.len() as u64 + 1) * GAP {
+            // Only new rows since (ids grow): read on from the last anchor, which stays.
+            if let Some(&last) = state.ids.last() {
+                let more = self.anchor_ids(Some(last)).await?;
+                state.ids.extend(more.into_iter().skip(1));
             }
         }
         let Some(last) = state.ids.len().checked_sub(1) else {
@@ -99,14 +103,16 @@ impl SqlStore {
         Ok(Some((state.ids[i], start - i as u64 * GAP)))
     }
 
-    /// The id at every GAP-th position, in one pass the database does.
-    async fn anchor_ids(&self) -> StoreResult<Vec<i64>> {
+    /// The id at every GAP-th position from `from` on (from the first user when `None`), in
+    /// one pass the database does.
+    async fn anchor_ids(&self, from: Option<i64>) -> StoreResult<Vec<i64>> {
         let sql = format!(
             "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn \
-             FROM rbac_users) ranked WHERE (rn - 1) % {GAP} = 0 ORDER BY id"
+             FROM rbac_users WHERE id >= ?) ranked WHERE (rn - 1) % {GAP} = 0 ORDER BY id"
         );
         on_backend!(self, pool, d => {
             sqlx::query_scalar::<_, i64>(&d.sql_once(&sql))
+                .bind(from.unwrap_or(i64::MIN))
                 .fetch_all(pool)
                 .await
                 .map_err(backend)

@@ -88,6 +88,13 @@ impl SqlDialect for Dialect {
         "name LIKE ? ESCAPE '\\'"
     }
 
+    /// `id + 0`: with a generic plan PostgreSQL would walk the primary key in order and test
+    /// every name when the match is rare (0.3 s at a million users); this way the trigram
+    /// index finds the matches and only they are sorted.
+    fn filtered_order_key(self) -> &'static str {
+        "id + 0"
+    }
+
     fn name_pattern(self, needle: &str) -> std::borrow::Cow<'_, str> {
         let mut pattern = String::with_capacity(needle.len() + 2);
         pattern.push('%');

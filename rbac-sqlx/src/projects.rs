@@ -4,8 +4,8 @@
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
-    quota_grant, Entity, Journal, Listing, Page, Project, ProjectId, ProjectStore, RequestCount,
-    StoreError, StoreResult, UserId,
+    quota_grant, Entity, Journal, Page, Project, ProjectId, ProjectStore, RequestCount, StoreError,
+    StoreResult, UserId,
 };
 
 use crate::row::PROJECT_COLUMNS;
@@ -69,8 +69,7 @@ impl ProjectStore for SqlStore {
         })
     }
 
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
-        let (offset, limit) = page.sql_bounds();
+    async fn count_projects(&self, owner: UserId) -> StoreResult<u64> {
         on_backend!(self, pool, d => {
             let total: i64 = sqlx::query_scalar(&d.sql(
                 "SELECT COUNT(*) FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE",
@@ -79,18 +78,30 @@ impl ProjectStore for SqlStore {
             .fetch_one(pool)
             .await
             .map_err(backend)?;
+            Ok(count(total))
+        })
+    }
+
+    async fn project_rows(
+        &self,
+        owner: UserId,
+        page: Page,
+        after: Option<ProjectId>,
+    ) -> StoreResult<Vec<Project>> {
+        let (offset, limit) = page.sql_bounds();
+        on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(&format!(
                 "SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE \
-                 ORDER BY id LIMIT ? OFFSET ?"
+                 AND id > ? ORDER BY id LIMIT ? OFFSET ?"
             )))
             .bind(owner)
+            .bind(after.unwrap_or(i64::MIN))
             .bind(limit)
             .bind(offset)
             .fetch_all(pool)
             .await
             .map_err(backend)?;
-            let rows = rows.iter().map(row::project).collect::<StoreResult<Vec<_>>>()?;
-            Ok(Listing { rows, total: count(total) })
+            rows.iter().map(row::project).collect()
         })
     }
 

@@ -274,9 +274,17 @@ impl SqlStore {
             Order::NewestFirst => "DESC",
         };
         on_backend!(self, pool, d => {
+            // A page of a name filter: matches first where an index finds them (walking the
+            // ids in order would test every user when the name is rare); a continuation
+            // walks the ids, as it reads on through the matches anyway.
+            let key = if q.name_contains.is_some() && after.is_none() {
+                d.filtered_order_key()
+            } else {
+                "id"
+            };
             let sql = d
                 .sql_once(&format!(
-                    "SELECT {USER_COLUMNS} FROM rbac_users{} ORDER BY id {order} LIMIT ? OFFSET ?",
+                    "SELECT {USER_COLUMNS} FROM rbac_users{} ORDER BY {key} {order} LIMIT ? OFFSET ?",
                     user_filter(d, q, after)
                 ))
                 .into_owned();

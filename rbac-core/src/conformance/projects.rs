@@ -95,6 +95,20 @@ pub(super) async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Out
         page.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![p2.id]
     );
+    // Continuing past an id (keyset): the rows after it, the offset counted from there.
+    let after = |after, offset| async move {
+        let page = Page {
+            offset,
+            limit: Some(5),
+        };
+        let rows = s.project_rows(a.id, page, after).await.ctx("rows after")?;
+        Ok::<_, String>(rows.iter().map(|p| p.id).collect::<Vec<_>>())
+    };
+    ensure_eq!(after(Some(p1.id), 0).await?, vec![p2.id]);
+    ensure_eq!(after(Some(p2.id), 0).await?, Vec::<i64>::new());
+    ensure_eq!(after(None, 1).await?, vec![p2.id]);
+    ensure_eq!(after(Some(p1.id - 1), 1).await?, vec![p2.id]);
+    ensure_eq!(s.count_projects(b.id).await.ctx("count b")?, 1);
     // Deleting hides it from the list, keeps it readable as deleted, and happens once.
     ensure!(s.delete_project(p1.id, &j).await.ctx("delete")?, "deleted");
     ensure!(

@@ -361,7 +361,18 @@ pub(super) async fn users_deep_pages<S: Store + ?Sized>(s: &S) -> Outcome {
             if order == Order::NewestFirst {
                 expected.reverse();
             }
-            for offset in [0, 1_999, 2_000, 2_013, 2_990, n - 20, n - 7, n, n + 5] {
+            for offset in [
+                0,
+                1_999,
+                2_000,
+                2_013,
+                2_990,
+                3_500,
+                n - 20,
+                n - 7,
+                n,
+                n + 5,
+            ] {
                 let q = UserQuery {
                     order,
                     page: Page {
@@ -378,6 +389,16 @@ pub(super) async fn users_deep_pages<S: Store + ?Sized>(s: &S) -> Outcome {
         }
         Ok::<_, String>(())
     };
+    pages_match(walk().await?).await?;
+    // More users land after every row listed so far (pages past them included).
+    let more: Vec<User> = (0..1_500)
+        .map(|i| new_user(&format!("{t}-more-{i}")))
+        .collect();
+    for batch in more.chunks(500) {
+        s.import_users(batch, &Journal::default())
+            .await
+            .ctx("import more")?;
+    }
     pages_match(walk().await?).await?;
     // A deletion moves every row after it; an insertion lands at the end.
     let gone = s

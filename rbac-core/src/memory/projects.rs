@@ -38,23 +38,30 @@ impl ProjectStore for MemoryStore {
             .cloned())
     }
 
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
+    async fn count_projects(&self, owner: UserId) -> StoreResult<u64> {
         let t = self.lock();
-        let all: Vec<&Project> = t
-            .projects
+        Ok(t.projects
             .values()
             .filter(|p| p.owner_id == owner && !p.deleted)
-            .collect();
+            .count() as u64)
+    }
+
+    async fn project_rows(
+        &self,
+        owner: UserId,
+        page: Page,
+        after: Option<ProjectId>,
+    ) -> StoreResult<Vec<Project>> {
+        let t = self.lock();
         let (offset, limit) = page.sql_bounds();
-        Ok(Listing {
-            total: all.len() as u64,
-            rows: all
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit.min(usize::MAX as i64) as usize)
-                .cloned()
-                .collect(),
-        })
+        Ok(t.projects
+            .values()
+            .filter(|p| p.owner_id == owner && !p.deleted)
+            .filter(|p| after.is_none_or(|a| p.id > a))
+            .skip(offset as usize)
+            .take(limit.min(usize::MAX as i64) as usize)
+            .cloned()
+            .collect())
     }
 
     async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::{Rbac, UserView};
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, AuditQuery, UserQuery};
+use crate::model::{AuditEntry, AuditQuery, Page, Project, UserId, UserQuery};
 use crate::service::AuditFilter;
 use crate::Principal;
 
@@ -182,7 +182,62 @@ impl ChunkSource<AuditEntry> for AuditChunks {
     }
 }
 
+/// An owner's projects, in id order; their secrets cleared for anyone but the owner.
+struct ProjectChunks {
+    rbac: Rbac,
+    owner: UserId,
+    clear_secrets: bool,
+}
+
+#[async_trait]
+impl ChunkSource<Project> for ProjectChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Project>> {
+        let page = Page {
+            offset,
+            limit: Some(limit),
+        };
+        let mut rows = self
+            .rbac
+            .inner
+            .store
+            .project_rows(self.owner, page, after)
+            .await?;
+        if self.clear_secrets {
+            for project in &mut rows {
+                project.secret.clear();
+            }
+        }
+        Ok(rows)
+    }
+
+    fn key(&self, row: &Project) -> i64 {
+        row.id
+    }
+}
+
 impl Rbac {
+    /// The projects of `owner` (the caller's own by default; another's needs UserAccess
+    /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
+    /// at a time.
+    pub async fn project_rows(
+        &self,
+        actor: &Principal,
+        owner: Option<UserId>,
+        page: Page,
+    ) -> Result<Rows<Project>> {
+        let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
+        if owner != actor.user_id {
+            self.require(actor, &self.admin().user_access)?;
+        }
+        let total = self.inner.store.count_projects(owner).await?;
+        let source = ProjectChunks {
+            rbac: self.clone(),
+            owner,
+            clear_secrets: owner != actor.user_id,
+        };
+        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+    }
+
     /// Users matching `query` (needs UserAccess), read a chunk at a time.
     pub async fn user_rows(&self, actor: &Principal, query: &UserQuery) -> Result<Rows<UserView>> {
         self.require(actor, &self.admin().user_access)?;

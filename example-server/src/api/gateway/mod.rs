@@ -19,7 +19,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::codes::Code;
-use super::envelope::{page, required, Empty, Envelope, JsonBody, PlatformError, Reply, Result};
+use super::envelope::{
+    page, required, streamed_page, Empty, Envelope, JsonBody, PlatformError, Reply, Result,
+};
+use super::stream::List;
 use super::{datetime, guarded, read_body, Actor, BodyLimit, ClientAddr, RenderAs};
 use crate::state::AppState;
 
@@ -164,7 +167,8 @@ pub struct ProjectRow {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = gateway::ProjectPage)]
 pub struct ProjectPage {
-    list: Vec<ProjectRow>,
+    #[schema(value_type = Vec<ProjectRow>)]
+    list: List<ProjectRow>,
 }
 
 /// `project/create`: the new project's credentials.
@@ -226,18 +230,21 @@ async fn list(
     State(app): State<AppState>,
     Actor(actor): Actor,
     JsonBody(body): JsonBody<ListReq>,
-) -> Result<Reply> {
+) -> Result<Response> {
     let wanted = page(body.page_no, body.page_size);
-    let _turn = app.listings.admit(&wanted).await.map_err(refusal)?;
-    let listing = app
+    let turn = app.listings.admit(&wanted).await.map_err(refusal)?;
+    let rows = app
         .rbac
-        .list_projects(&actor, body.user_id, wanted)
+        .project_rows(&actor, body.user_id, wanted)
         .await
-        .map_err(refusal)?;
-    let endpoints = &app.gateway.endpoints;
-    let list: Vec<ProjectRow> = listing.rows.iter().map(|p| record(p, endpoints)).collect();
-    let count = list.len();
-    Ok(Reply::page_of(ProjectPage { list }, listing.total, count))
+        .map_err(refusal)?
+        .with_chunk(app.listings.chunk());
+    let gateway = app.gateway.clone();
+    let render = move |p: Project| record(&p, &gateway.endpoints);
+    let data = ProjectPage {
+        list: List::Streamed,
+    };
+    streamed_page(data, rows, render, turn).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
