@@ -88,7 +88,9 @@ impl UserStore for SqlStore {
         }
         on_backend!(self, pool, d => {
             let sql = d.sql_once(&format!("SELECT COUNT(*) FROM rbac_users{}", user_filter(d, q, None))).into_owned();
-            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            // Planned for each needle, never from a plan cached for another (a generic plan
+            // chosen while the table was small scans it once it is large).
+            let mut query = sqlx::query_scalar::<_, i64>(&sql).persistent(q.name_contains.is_none());
             if let Some(needle) = &q.name_contains {
                 query = query.bind(d.name_pattern(needle).into_owned());
             }
@@ -288,7 +290,7 @@ impl SqlStore {
                     user_filter(d, q, after)
                 ))
                 .into_owned();
-            let mut query = sqlx::query(&sql);
+            let mut query = sqlx::query(&sql).persistent(q.name_contains.is_none());
             if let Some(needle) = &q.name_contains {
                 query = query.bind(d.name_pattern(needle).into_owned());
             }
