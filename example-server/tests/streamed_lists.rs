@@ -1,4 +1,4 @@
-//! Lists stream: an instance reading the store 7 rows at a time sends every list answer as
+//! Lists stream: an instance reading the store 7 rows at a time sends list answers as
 //! it reads it (chunked, without a length), byte for byte what an instance on the same
 //! database sends whole (one read: its length known); and listing everything adds memory
 //! that does not grow with the number of users.
@@ -65,8 +65,11 @@ async fn streamed_lists_are_the_bytes_of_whole_ones() {
     let whole = chunked
         .start_sharing(&["--listing-chunk-rows", "100000"])
         .await;
-    // Every login before any listing: logins change what the lists show.
+    // Every login and write before any listing: they change what the lists show.
     let admin = chunked.admin_token().await;
+    for i in 0..12 {
+        chunked.create_role(&admin, &format!("{t}-role-{i}")).await;
+    }
     let iam = chunked.iam_admin_token().await;
     let cloud = chunked
         .post(

@@ -170,16 +170,6 @@ fn bounds(page: Page) -> (usize, usize) {
     )
 }
 
-fn page<T: Clone>(rows: Vec<T>, page: Page) -> Listing<T> {
-    let total = rows.len() as u64;
-    let rows = rows
-        .into_iter()
-        .skip(page.offset.min(usize::MAX as u64) as usize)
-        .take(page.limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize)
-        .collect();
-    Listing { rows, total }
-}
-
 #[async_trait]
 impl UserStore for MemoryStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
@@ -462,8 +452,21 @@ impl RoleStore for MemoryStore {
             .cloned())
     }
 
-    async fn list_roles(&self, p: Page) -> StoreResult<Listing<Role>> {
-        Ok(page(self.lock().roles.values().cloned().collect(), p))
+    async fn count_roles(&self) -> StoreResult<u64> {
+        Ok(self.lock().roles.len() as u64)
+    }
+
+    async fn role_rows(&self, p: Page, after: Option<RoleId>) -> StoreResult<Vec<Role>> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let t = self.lock();
+        let (skip, take) = bounds(p);
+        let from = after.map_or(Unbounded, Excluded);
+        Ok(t.roles
+            .range((from, Unbounded))
+            .skip(skip)
+            .take(take)
+            .map(|(_, r)| r.clone())
+            .collect())
     }
 
     async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()> {

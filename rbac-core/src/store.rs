@@ -243,7 +243,16 @@ pub trait RoleStore: Send + Sync {
             .find(|r| r.system_key.as_deref() == Some(key)))
     }
     /// Roles in id order, and the full count.
-    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>>;
+    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>> {
+        let total = self.count_roles().await?;
+        let rows = self.role_rows(page, None).await?;
+        Ok(Listing { rows, total })
+    }
+    /// How many roles there are.
+    async fn count_roles(&self) -> StoreResult<u64>;
+    /// A page of roles in id order, with their privileges and inclusions; with `after`, the
+    /// page continues past that id (keyset), and `page.offset` counts from there.
+    async fn role_rows(&self, page: Page, after: Option<RoleId>) -> StoreResult<Vec<Role>>;
     /// Replaces name, remark, enabled flag and system key (not privileges);
     /// `NotFound`/`Conflict`.
     async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()>;

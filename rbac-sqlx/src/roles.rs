@@ -2,9 +2,7 @@
 
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{
-    now, Entity, Journal, Listing, Page, Role, RoleId, RoleStore, StoreError, StoreResult,
-};
+use rbac_core::{now, Entity, Journal, Page, Role, RoleId, RoleStore, StoreError, StoreResult};
 
 use crate::row::ROLE_COLUMNS;
 use crate::{backend, count, row, write_error, SqlStore};
@@ -79,15 +77,24 @@ impl RoleStore for SqlStore {
         })
     }
 
-    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>> {
-        let (offset, limit) = page.sql_bounds();
-        on_backend!(self, pool, d => {
+    async fn count_roles(&self) -> StoreResult<u64> {
+        on_backend!(self, pool, _d => {
             let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rbac_roles")
                 .fetch_one(pool)
                 .await
                 .map_err(backend)?;
-            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles ORDER BY id LIMIT ? OFFSET ?");
+            Ok(count(total))
+        })
+    }
+
+    async fn role_rows(&self, page: Page, after: Option<RoleId>) -> StoreResult<Vec<Role>> {
+        let (offset, limit) = page.sql_bounds();
+        on_backend!(self, pool, d => {
+            let sql = format!(
+                "SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE id > ? ORDER BY id LIMIT ? OFFSET ?"
+            );
             let rows = sqlx::query(&d.sql(&sql))
+                .bind(after.unwrap_or(i64::MIN))
                 .bind(limit)
                 .bind(offset)
                 .fetch_all(pool)
@@ -135,7 +142,7 @@ impl RoleStore for SqlStore {
                     role.includes = includes.remove(&role.id).unwrap_or_default();
                 }
             }
-            Ok(Listing { rows: roles, total: count(total) })
+            Ok(roles)
         })
     }
 

@@ -146,6 +146,19 @@ pub(super) async fn role_list<S: Store + ?Sized>(s: &S) -> Outcome {
         .ctx("list_roles page")?;
     ensure_eq!(page.total, all.total);
     ensure_eq!(page.rows, made[1..3].to_vec());
+    // Continuing past an id (keyset), with privileges, the offset counted from there.
+    let after = s
+        .role_rows(
+            Page {
+                offset: 1,
+                limit: Some(2),
+            },
+            Some(made[0].id),
+        )
+        .await
+        .ctx("role_rows after")?;
+    ensure_eq!(after, made[2..4].to_vec());
+    ensure_eq!(s.count_roles().await.ctx("count_roles")?, all.total);
     let beyond = s
         .list_roles(Page {
             offset: all.total + 5,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::{Rbac, UserView};
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, AuditQuery, Page, Project, UserId, UserQuery};
+use crate::model::{AuditEntry, AuditQuery, Page, Project, Role, UserId, UserQuery};
 use crate::service::AuditFilter;
 use crate::Principal;
 
@@ -182,6 +182,26 @@ impl ChunkSource<AuditEntry> for AuditChunks {
     }
 }
 
+/// Roles, in id order.
+struct RoleChunks {
+    rbac: Rbac,
+}
+
+#[async_trait]
+impl ChunkSource<Role> for RoleChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Role>> {
+        let page = Page {
+            offset,
+            limit: Some(limit),
+        };
+        Ok(self.rbac.inner.store.role_rows(page, after).await?)
+    }
+
+    fn key(&self, row: &Role) -> i64 {
+        row.id
+    }
+}
+
 /// An owner's projects, in id order; their secrets cleared for anyone but the owner.
 struct ProjectChunks {
     rbac: Rbac,
@@ -216,6 +236,14 @@ impl ChunkSource<Project> for ProjectChunks {
 }
 
 impl Rbac {
+    /// Roles (needs RoleAccess), as [`list_roles`](Self::list_roles), read a chunk at a time.
+    pub async fn role_rows(&self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
+        self.require(actor, &self.admin().role_access)?;
+        let total = self.inner.store.count_roles().await?;
+        let source = RoleChunks { rbac: self.clone() };
+        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+    }
+
     /// The projects of `owner` (the caller's own by default; another's needs UserAccess
     /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
     /// at a time.

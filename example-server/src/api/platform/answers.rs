@@ -74,7 +74,8 @@ pub struct RoleRow {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = platform::RolePage)]
 pub struct RolePage {
-    pub(crate) roles: Vec<RoleRow>,
+    #[schema(value_type = Vec<RoleRow>)]
+    pub(crate) roles: List<RoleRow>,
 }
 
 /// `create/role`: the new role's id.

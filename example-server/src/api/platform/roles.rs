@@ -1,6 +1,10 @@
 //! Role administration and grants: list, create, edit, delete, enable, disable, authorise, and a role's users.
 
 use super::*;
+use crate::api::envelope::streamed_page;
+use crate::api::stream::List;
+use axum::response::Response;
+use rbac_core::Role;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,34 +33,39 @@ pub(super) async fn list_role(
     State(app): State<AppState>,
     Actor(actor): Actor,
     JsonBody(req): JsonBody<PageReq>,
-) -> Result<Reply> {
-    let listing = app
+) -> Result<Response> {
+    let wanted = page(req.page_no, req.page_size);
+    let turn = app.listings.admit(&wanted).await?;
+    let rows = app
         .rbac
-        .list_roles(&actor, page(req.page_no, req.page_size))
-        .await?;
-    let registry = app.rbac.authorizer().registry();
-    let roles: Vec<RoleRow> = listing
-        .rows
-        .iter()
-        .map(|r| {
-            let codes: Vec<String> = if r.builtin {
-                registry.codes().map(str::to_string).collect()
-            } else {
-                r.privileges.clone()
-            };
-            RoleRow {
-                id: r.id,
-                role_name: r.name.clone(),
-                create_user: r.creator.clone(),
-                remark: r.remark.clone(),
-                created_time: datetime(r.created_at),
-                enabled: r.enabled,
-                role: codes,
-            }
-        })
-        .collect();
-    let count = roles.len();
-    Ok(Reply::page_of(RolePage { roles }, listing.total, count))
+        .role_rows(&actor, wanted)
+        .await?
+        .with_chunk(app.listings.chunk());
+    let rbac = app.rbac.clone();
+    let render = move |r: Role| {
+        let role = if r.builtin {
+            rbac.authorizer()
+                .registry()
+                .codes()
+                .map(str::to_string)
+                .collect()
+        } else {
+            r.privileges
+        };
+        RoleRow {
+            id: r.id,
+            role_name: r.name,
+            create_user: r.creator,
+            remark: r.remark,
+            created_time: datetime(r.created_at),
+            enabled: r.enabled,
+            role,
+        }
+    };
+    let data = RolePage {
+        roles: List::Streamed,
+    };
+    streamed_page(data, rows, render, turn).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
