@@ -418,16 +418,55 @@ impl ScopeStore for SqlStore {
             );
             sqlx::query(&d.sql(&lock)).fetch_optional(&mut *tx).await.map_err(backend)?;
             if let Some(p) = parent {
-                let rows = sqlx::query(
-                    "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents",
-                )
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(backend)?;
-                let mut parents = HashMap::with_capacity(rows.len());
-                for r in &rows {
-                    let (s, p) = parent_pair(r)?;
-                    parents.insert(s, p);
+                // Only what the check reads: the new parent's ancestors (a key lookup per
+                // level) and the scope's descendants (by the parent index), each at most
+                // one level past the depth limit, not every scope's parent.
+                let limit = rbac_core::authorizer::MAX_SCOPE_DEPTH;
+                let mut parents = HashMap::new();
+                let up = d.sql(
+                    "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
+                     WHERE scope_kind = ? AND scope_id = ?",
+                );
+                let mut at = p;
+                for _ in 0..=limit {
+                    let r = sqlx::query(&up)
+                        .bind(at.kind.as_str())
+                        .bind(at.id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    let Some(r) = r else { break };
+                    let (s, above) = parent_pair(&r)?;
+                    if parents.insert(s, above).is_some() || above == scope {
+                        break;
+                    }
+                    at = above;
+                }
+                let down = d.sql(
+                    "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
+                     WHERE parent_kind = ? AND parent_id = ?",
+                );
+                let mut level = vec![scope];
+                for _ in 0..=limit {
+                    let mut next = Vec::new();
+                    for above in &level {
+                        let rows = sqlx::query(&down)
+                            .bind(above.kind.as_str())
+                            .bind(above.id)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                        for r in &rows {
+                            let (child, of) = parent_pair(r)?;
+                            if parents.insert(child, of).is_none() {
+                                next.push(child);
+                            }
+                        }
+                    }
+                    if next.is_empty() {
+                        break;
+                    }
+                    level = next;
                 }
                 if scope_parent_refused(&parents, scope, p) {
                     return Err(StoreError::Violation(SCOPE_CYCLE));

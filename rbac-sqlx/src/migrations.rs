@@ -53,6 +53,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     10 => "assignments" => "sqlite/0010_assignments.sql",
     11 => "audit scale" => "sqlite/0011_audit_scale.sql",
     12 => "users total" => "sqlite/0012_users_total.sql",
+    14 => "scope children" => "sqlite/0014_scope_children.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -71,6 +72,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     11 => "audit scale" => "postgres/0011_audit_scale.sql",
     12 => "users total" => "postgres/0012_users_total.sql",
     13 => "name trigrams" => "postgres/0013_name_trigrams.sql",
+    14 => "scope children" => "postgres/0014_scope_children.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -88,4 +90,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     10 => "assignments" => "mysql/0010_assignments.sql",
     11 => "audit scale" => "mysql/0011_audit_scale.sql",
     12 => "users total" => "mysql/0012_users_total.sql",
+    14 => "scope children" => "mysql/0014_scope_children.sql",
 };
