@@ -61,6 +61,7 @@ async fn login(rbac: &Rbac) -> String {
         name: "admin".into(),
         password: PASSWORD.into(),
         ip: "127.0.0.1".into(),
+        user_agent: String::new(),
     })
     .await
     .expect("login")
@@ -86,6 +87,7 @@ async fn console_login(rbac: &Rbac) -> String {
             name: "admin".into(),
             password: PASSWORD.into(),
             ip: "127.0.0.1".into(),
+            user_agent: String::new(),
         },
         2,
     )

@@ -57,6 +57,17 @@ pub struct Config {
     )]
     pub admin_password_file: Option<std::path::PathBuf>,
 
+    /// A file holding the key (64 hex digits) that seals second-factor secrets at rest;
+    /// never the JWT secret, never in the database. On SQLite, when unset, one is
+    /// generated beside the database file (mode 0600) on first start; on PostgreSQL and
+    /// MySQL, second factors cannot be enrolled until it is set.
+    #[arg(long, env = "RBAC_SECRETS_KEY_FILE")]
+    pub secrets_key_file: Option<std::path::PathBuf>,
+
+    /// The issuer name authenticator apps show beside this server's TOTP codes.
+    #[arg(long, env = "RBAC_TOTP_ISSUER", default_value = "rbac")]
+    pub totp_issuer: String,
+
     /// HS256 signing secret (generated once and kept in the store if unset).
     #[arg(long, env = "RBAC_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,

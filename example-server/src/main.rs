@@ -6,6 +6,7 @@ mod cli;
 mod config;
 mod metrics;
 mod notify;
+mod secrets;
 mod serve;
 mod state;
 

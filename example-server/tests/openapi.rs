@@ -85,6 +85,17 @@ const EXTENSIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/platform/assign/role"),
     ("post", "/api/v1/platform/revoke/role"),
     ("post", "/api/v1/platform/list/user-role"),
+    // second factors
+    ("post", "/api/v1/login/mfa"),
+    ("post", "/api/v1/platform/mfa/totp/begin"),
+    ("post", "/api/v1/platform/mfa/totp/confirm"),
+    ("post", "/api/v1/platform/mfa/totp/remove"),
+    ("post", "/api/v1/platform/mfa/recovery-codes"),
+    ("post", "/api/v1/platform/inquire/mfa"),
+    ("post", "/api/v1/platform/reset/mfa"),
+    ("post", "/api/v1/user/login/mfa"),
+    ("post", "/casdao/api/v1.0/system/auth/login/mfa"),
+    ("post", "/login/mfa"),
 ];
 
 /// The load-test routes, mounted only with `--bench-routes`.

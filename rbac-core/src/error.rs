@@ -192,6 +192,16 @@ pub enum Error {
         /// Requests allowed per day.
         limit: i64,
     },
+    /// The password was right and the account has a second factor: the login completes
+    /// with the challenge and a code or passkey.
+    #[error("a second factor is required to complete the login")]
+    SecondFactorRequired(crate::service::Challenge),
+    /// The second factor did not verify: a wrong or used code.
+    #[error("wrong or used second-factor code")]
+    BadSecondFactor,
+    /// Second factors need a secrets key, and none is configured.
+    #[error("second factors are unavailable: the server has no secrets key configured")]
+    NoSecretsKey,
     /// The store or an internal step failed; the cause is the source (logged, never shown
     /// to a client).
     #[error("internal error")]

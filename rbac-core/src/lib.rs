@@ -5,6 +5,7 @@
 pub mod authorizer;
 pub mod credential;
 pub mod error;
+pub mod factors;
 pub mod identity;
 pub mod inclusion;
 pub mod memory;
@@ -14,6 +15,7 @@ pub mod notify;
 pub mod password;
 pub mod privilege;
 pub mod scope;
+pub mod secrets;
 pub mod service;
 pub mod stats;
 pub mod store;
@@ -32,6 +34,7 @@ pub use notify::{
 };
 pub use password::{HasherConfig, PasswordHasher};
 pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
+pub use secrets::SecretsKey;
 pub use service::{AdminPrivileges, Rbac, RbacConfig, ADMIN};
 pub use store::*;
 pub use token::{Claims, JwtCodec, JwtKey};

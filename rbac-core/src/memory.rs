@@ -13,6 +13,7 @@ use crate::store::*;
 mod assignments;
 mod audit;
 mod codes;
+mod factors;
 mod projects;
 mod sessions;
 mod throttle;
@@ -42,6 +43,10 @@ struct Tables {
     scope_parents: HashMap<Scope, Scope>,
     /// Quota reserved by instances: project → (day, reserved).
     quota: HashMap<ProjectId, (i64, i64)>,
+    /// TOTP factors by user.
+    totp: HashMap<UserId, TotpFactor>,
+    /// Unused recovery-code digests by user.
+    recovery: HashMap<UserId, Vec<String>>,
     next_project: ProjectId,
     next_user: UserId,
     next_role: RoleId,
@@ -342,6 +347,8 @@ impl UserStore for MemoryStore {
         }
         t.sessions.retain(|_, s| s.user_id != id);
         t.projects.retain(|_, p| p.owner_id != id);
+        t.totp.remove(&id);
+        t.recovery.remove(&id);
         t.journal(journal);
         Ok(true)
     }

@@ -264,6 +264,9 @@ pub enum SessionKind {
     /// A project's API key and secret (no stored session; the principal acts as the
     /// project's owner).
     ApiKey = 3,
+    /// A login whose password was right and whose second factor is awaited: a
+    /// short-lived, single-use challenge that never authenticates a request.
+    Challenge = 4,
 }
 
 impl SessionKind {
@@ -277,6 +280,7 @@ impl SessionKind {
         match v {
             2 => SessionKind::Opaque,
             3 => SessionKind::ApiKey,
+            4 => SessionKind::Challenge,
             _ => SessionKind::Jwt,
         }
     }
@@ -301,6 +305,87 @@ pub struct Session {
     pub revoked: bool,
     /// Client address at login.
     pub ip: String,
+    /// The factors the login proved.
+    pub factors: Factors,
+    /// When they were proven (the login, or a later step-up).
+    pub verified_at: Timestamp,
+    /// The client's `User-Agent` at login (at most 256 characters).
+    pub user_agent: String,
+}
+
+/// The factors a login proved: a password, a TOTP code, a recovery code, a passkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Factors(u8);
+
+impl Factors {
+    /// No factor.
+    pub const NONE: Factors = Factors(0);
+    /// The account's password.
+    pub const PASSWORD: Factors = Factors(1);
+    /// A time-based one-time code (RFC 6238).
+    pub const TOTP: Factors = Factors(2);
+    /// A single-use recovery code.
+    pub const RECOVERY_CODE: Factors = Factors(4);
+    /// A passkey (WebAuthn assertion).
+    pub const PASSKEY: Factors = Factors(8);
+    const NAMES: [(Factors, &'static str); 4] = [
+        (Factors::PASSWORD, "password"),
+        (Factors::TOTP, "totp"),
+        (Factors::RECOVERY_CODE, "recovery_code"),
+        (Factors::PASSKEY, "passkey"),
+    ];
+
+    /// The stored number.
+    pub fn bits(self) -> i16 {
+        i16::from(self.0)
+    }
+
+    /// From the stored number (unknown bits are dropped).
+    pub fn from_bits(bits: i16) -> Self {
+        Factors((bits & 0x0f) as u8)
+    }
+
+    /// Whether every factor of `other` is in this set.
+    pub fn contains(self, other: Factors) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Whether a factor beyond the password was proven (a TOTP code, a recovery code or a
+    /// passkey).
+    pub fn has_second_factor(self) -> bool {
+        self.0 & (Factors::TOTP.0 | Factors::RECOVERY_CODE.0 | Factors::PASSKEY.0) != 0
+    }
+
+    /// The factors' names (`password`, `totp`, `recovery_code`, `passkey`), in that order.
+    pub fn names(self) -> Vec<&'static str> {
+        Factors::NAMES
+            .iter()
+            .filter(|(f, _)| self.contains(*f))
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+impl std::ops::BitOr for Factors {
+    type Output = Factors;
+    fn bitor(self, rhs: Factors) -> Factors {
+        Factors(self.0 | rhs.0)
+    }
+}
+
+/// A user's TOTP factor as stored: the secret sealed under the secrets key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpFactor {
+    /// Whose factor.
+    pub user_id: UserId,
+    /// The sealed secret (never the secret itself).
+    pub sealed: String,
+    /// Whether a correct code confirmed it (only then does it guard logins).
+    pub confirmed: bool,
+    /// The last time step whose code was accepted (a code is accepted once).
+    pub last_step: i64,
+    /// When enrolment began.
+    pub created_at: Timestamp,
 }
 
 /// The operation-log category (`oper_type`) of an audit entry.

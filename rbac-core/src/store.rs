@@ -323,8 +323,52 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Deletes sessions that expired before `before`; returns how many.
     async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64>;
-    /// How many sessions are live at `at`.
+    /// How many sessions are live at `at` (second-factor challenges aside).
     async fn count_live_sessions(&self, at: Timestamp) -> StoreResult<u64>;
+    /// A user's live sessions at `at` (second-factor challenges aside), newest first, at
+    /// most `limit`.
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>>;
+}
+
+/// Second factors: a TOTP secret (sealed) and its recovery codes (keyed digests).
+#[async_trait]
+pub trait SecondFactorStore: Send + Sync {
+    /// A user's TOTP factor, confirmed or pending.
+    async fn totp(&self, user: UserId) -> StoreResult<Option<TotpFactor>>;
+    /// Stores a pending (unconfirmed) factor, replacing a pending one; `Conflict(Other)`
+    /// (nothing written) if a confirmed one exists; `NotFound(User)` without the user.
+    async fn put_pending_totp(&self, factor: &TotpFactor, journal: &Journal) -> StoreResult<()>;
+    /// Confirms the user's pending factor at `step` and replaces their recovery codes with
+    /// `recovery` (digests), atomically; `false` (nothing written) if none is pending.
+    async fn confirm_totp(
+        &self,
+        user: UserId,
+        step: i64,
+        recovery: &[String],
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// Claims time step `step` of the user's confirmed factor: `true` once, and only for a
+    /// step after the last one claimed (a code is never accepted twice).
+    async fn claim_totp_step(&self, user: UserId, step: i64) -> StoreResult<bool>;
+    /// Uses up one recovery code by its digest: `true` once.
+    async fn use_recovery_code(&self, user: UserId, digest: &str) -> StoreResult<bool>;
+    /// How many unused recovery codes the user has.
+    async fn recovery_codes_left(&self, user: UserId) -> StoreResult<u64>;
+    /// Replaces the user's recovery codes; `false` (nothing written) without a confirmed
+    /// factor.
+    async fn replace_recovery_codes(
+        &self,
+        user: UserId,
+        recovery: &[String],
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// Removes the user's factor and recovery codes; `false` if there was none.
+    async fn remove_totp(&self, user: UserId, journal: &Journal) -> StoreResult<bool>;
 }
 
 /// The operation log.
@@ -538,6 +582,7 @@ pub trait Store:
     + ThrottleStore
     + OrganisationStore
     + CodeStore
+    + SecondFactorStore
     + ChangeLog
     + Send
     + Sync
@@ -550,6 +595,7 @@ impl<T> Store for T where
         + ThrottleStore
         + OrganisationStore
         + CodeStore
+        + SecondFactorStore
         + ChangeLog
         + Send
         + Sync

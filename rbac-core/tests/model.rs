@@ -128,6 +128,7 @@ async fn setup() -> (Rbac, Principal) {
             name: "admin".into(),
             password: "admin-pw".into(),
             ip: "127.0.0.1".into(),
+            user_agent: String::new(),
         })
         .await
         .expect("admin login");
@@ -226,6 +227,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         name: USERS[u].into(),
                         password: PW.into(),
                         ip: String::new(),
+                        user_agent: String::new(),
                     })
                     .await;
                 match model.users.get(USERS[u]) {

@@ -68,6 +68,7 @@ fn input() -> LoginInput {
         name: "alice".into(),
         password: "pw".into(),
         ip: "127.0.0.1".into(),
+        user_agent: String::new(),
     }
 }
 

@@ -603,6 +603,7 @@ mod assignments;
 mod audit;
 mod changes;
 mod codes;
+mod factors;
 mod identity;
 mod import;
 mod organisations;

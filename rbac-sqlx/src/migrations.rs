@@ -54,6 +54,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     11 => "audit scale" => "sqlite/0011_audit_scale.sql",
     12 => "users total" => "sqlite/0012_users_total.sql",
     14 => "scope children" => "sqlite/0014_scope_children.sql",
+    15 => "second factors" => "sqlite/0015_second_factors.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -73,6 +74,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     12 => "users total" => "postgres/0012_users_total.sql",
     13 => "name trigrams" => "postgres/0013_name_trigrams.sql",
     14 => "scope children" => "postgres/0014_scope_children.sql",
+    15 => "second factors" => "postgres/0015_second_factors.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -91,4 +93,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     11 => "audit scale" => "mysql/0011_audit_scale.sql",
     12 => "users total" => "mysql/0012_users_total.sql",
     14 => "scope children" => "mysql/0014_scope_children.sql",
+    15 => "second factors" => "mysql/0015_second_factors.sql",
 };

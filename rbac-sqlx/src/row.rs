@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use rbac_core::{AuditEntry, Organisation, Project, Role, Session, SessionKind, StoreError, User};
+use rbac_core::{
+    AuditEntry, Factors, Organisation, Project, Role, Session, SessionKind, StoreError, User,
+};
 #[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlRow;
 #[cfg(feature = "postgres")]
@@ -24,7 +26,7 @@ pub(crate) const ROLE_COLUMNS: &str =
 
 /// The columns [`session`] reads, in a `SELECT`.
 pub(crate) const SESSION_COLUMNS: &str =
-    "id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip";
+    "id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip, factors, verified_at, user_agent";
 
 /// The columns [`project`] reads, in a `SELECT`.
 pub(crate) const PROJECT_COLUMNS: &str = "id, owner_id, name, kind, api_key, secret, deleted, \
@@ -155,6 +157,9 @@ pub(crate) fn session<R: Columns>(r: &R) -> Result<Session, StoreError> {
         last_seen: r.int("last_seen").map_err(backend)?,
         revoked: r.flag("revoked").map_err(backend)?,
         ip: r.text("ip").map_err(backend)?,
+        factors: Factors::from_bits(r.small("factors").map_err(backend)?),
+        verified_at: r.int("verified_at").map_err(backend)?,
+        user_agent: r.text("user_agent").map_err(backend)?,
     })
 }
 

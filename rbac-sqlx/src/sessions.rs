@@ -2,7 +2,7 @@
 
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{Journal, Session, SessionStore, StoreResult, Timestamp, UserId};
+use rbac_core::{Journal, Session, SessionKind, SessionStore, StoreResult, Timestamp, UserId};
 
 use crate::row::SESSION_COLUMNS;
 use crate::{backend, count, row, SqlStore};
@@ -13,8 +13,8 @@ macro_rules! insert_session {
     ($d:ident, $tx:ident, $s:expr) => {{
         let s: &rbac_core::Session = $s;
         sqlx::query(&$d.sql(
-            "INSERT INTO rbac_sessions (id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rbac_sessions (id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip, \
+             factors, verified_at, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         ))
         .bind(s.id.as_str())
         .bind(s.user_id)
@@ -24,6 +24,9 @@ macro_rules! insert_session {
         .bind(s.last_seen)
         .bind(s.revoked)
         .bind(s.ip.as_str())
+        .bind(s.factors.bits())
+        .bind(s.verified_at)
+        .bind(s.user_agent.as_str())
         .execute(&mut *$tx)
         .await
         .map_err(|e| {
@@ -138,13 +141,38 @@ impl SessionStore for SqlStore {
     async fn count_live_sessions(&self, at: Timestamp) -> StoreResult<u64> {
         on_backend!(self, pool, d => {
             let n: i64 = sqlx::query_scalar(&d.sql(
-                "SELECT COUNT(*) FROM rbac_sessions WHERE revoked = FALSE AND expires_at > ?",
+                "SELECT COUNT(*) FROM rbac_sessions WHERE revoked = FALSE AND expires_at > ? AND kind <> ?",
             ))
             .bind(at)
+            .bind(SessionKind::Challenge.as_i16())
             .fetch_one(pool)
             .await
             .map_err(backend)?;
             Ok(count(n))
+        })
+    }
+
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        on_backend!(self, pool, d => {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM rbac_sessions \
+                 WHERE user_id = ? AND revoked = FALSE AND expires_at > ? AND kind <> ? \
+                 ORDER BY issued_at DESC, id DESC LIMIT ?"
+            );
+            let rows = sqlx::query(&d.sql(&sql))
+                .bind(user)
+                .bind(at)
+                .bind(SessionKind::Challenge.as_i16())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(backend)?;
+            rows.iter().map(row::session).collect()
         })
     }
 }

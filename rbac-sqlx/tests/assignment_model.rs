@@ -201,6 +201,9 @@ async fn world(store: Arc<dyn Store>) -> World {
             last_seen: t,
             revoked: false,
             ip: "127.0.0.1".into(),
+            factors: rbac_core::Factors::PASSWORD,
+            verified_at: t,
+            user_agent: String::new(),
         };
         store
             .create_session(&session, &Default::default())

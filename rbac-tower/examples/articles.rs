@@ -52,6 +52,7 @@ async fn member(
         name: name.into(),
         password,
         ip: "127.0.0.1".into(),
+        user_agent: String::new(),
     };
     Ok(rbac.login(&login).await?.token.token)
 }

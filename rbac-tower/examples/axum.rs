@@ -59,6 +59,7 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
         name: name.into(),
         password: password.into(),
         ip: "127.0.0.1".into(),
+        user_agent: String::new(),
     };
     let admin = rbac
         .login(&login("admin", "admin-password"))

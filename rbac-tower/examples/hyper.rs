@@ -52,6 +52,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
             name: "admin".into(),
             password: "admin-password".into(),
             ip: "127.0.0.1".into(),
+            user_agent: String::new(),
         })
         .await?
         .token
@@ -115,6 +116,7 @@ mod tests {
                 name: "plain".into(),
                 password: "pw".into(),
                 ip: "127.0.0.1".into(),
+                user_agent: String::new(),
             })
             .await
             .expect("login")

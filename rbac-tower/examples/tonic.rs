@@ -204,6 +204,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
             name: "admin".into(),
             password: "admin-password".into(),
             ip: "127.0.0.1".into(),
+            user_agent: String::new(),
         })
         .await?
         .token
@@ -271,6 +272,7 @@ mod tests {
             name: name.into(),
             password: "Password-123".into(),
             ip: "127.0.0.1".into(),
+            user_agent: String::new(),
         })
         .await
         .expect("login")

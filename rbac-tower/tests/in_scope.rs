@@ -47,6 +47,7 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str], scopes: &[Option<Scope>
         name: name.into(),
         password,
         ip: "127.0.0.1".into(),
+        user_agent: String::new(),
     };
     rbac.login(&login).await.expect("login").token.token
 }

@@ -24,7 +24,7 @@ impl Drop for DbGuard {
         match self {
             DbGuard::Shared => {}
             DbGuard::Sqlite(path) => {
-                for suffix in ["", "-wal", "-shm", "-journal"] {
+                for suffix in ["", "-wal", "-shm", "-journal", ".secrets-key"] {
                     let mut p = path.clone().into_os_string();
                     p.push(suffix);
                     let _ = std::fs::remove_file(PathBuf::from(p));

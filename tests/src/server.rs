@@ -153,7 +153,31 @@ impl TestServer {
             .await
             .unwrap_or_else(|e| panic!("building example-server: {e}"));
 
+        // SQLite keeps its secrets key beside the database file; elsewhere the server needs
+        // one given. Instances sharing a database share the JWT secret, so the same key.
+        let key_file = (!database_url.starts_with("sqlite:")
+            && !extra.contains(&"--secrets-key-file"))
+        .then(|| {
+            static NEXT: AtomicU64 = AtomicU64::new(0);
+            let path = std::env::temp_dir().join(format!(
+                "rbac-test-{}-{}.secrets-key",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let hex: String = jwt_secret
+                .bytes()
+                .flat_map(|b| format!("{b:02x}").chars().collect::<Vec<_>>())
+                .cycle()
+                .take(64)
+                .collect();
+            std::fs::write(&path, hex)
+                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+            path
+        });
         let mut cmd = Command::new(&bin);
+        if let Some(path) = &key_file {
+            cmd.arg("--secrets-key-file").arg(path);
+        }
         cmd.arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--database")
@@ -196,6 +220,10 @@ impl TestServer {
         let waited = tokio::task::spawn_blocking(move || rx.recv_timeout(STARTUP_TIMEOUT))
             .await
             .expect("the wait thread does not panic");
+        // Read at startup: the key need not outlive it on disk.
+        if let Some(path) = &key_file {
+            let _ = std::fs::remove_file(path);
+        }
         let url = match waited {
             Ok(url) => url,
             Err(why) => {

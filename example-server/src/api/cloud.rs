@@ -34,6 +34,9 @@ const AUTH_FAILED: i64 = 1003;
 const REGISTER_FAILED: i64 = 1004;
 /// The account is disabled.
 const DISABLED: i64 = 1007;
+/// Beyond the document: the password was right, a second factor must complete the login
+/// (`data.mfa_token`).
+const SECOND_FACTOR: i64 = 1008;
 /// The server failed.
 const INTERNAL: i64 = 500;
 
@@ -43,6 +46,8 @@ pub struct CloudError {
     status: StatusCode,
     code: i64,
     message: String,
+    /// `data` of a refusal that carries some (the challenge of 1008), else null.
+    data: Option<Value>,
 }
 
 impl CloudError {
@@ -51,6 +56,7 @@ impl CloudError {
             status: StatusCode::OK,
             code,
             message: message.into(),
+            data: None,
         }
     }
 
@@ -78,9 +84,18 @@ impl From<Error> for CloudError {
                     status: StatusCode::UNAUTHORIZED,
                     code: AUTH_FAILED,
                     message: e.to_string(),
+                    data: None,
                 }
             }
-            Error::BadCredentials => AUTH_FAILED,
+            Error::SecondFactorRequired(challenge) => {
+                let mut refusal = CloudError::new(
+                    SECOND_FACTOR,
+                    "a second factor is required: complete the login at /api/v1/user/login/mfa",
+                );
+                refusal.data = Some(serde_json::json!({ "mfa_token": challenge.token }));
+                return refusal;
+            }
+            Error::BadCredentials | Error::BadSecondFactor => AUTH_FAILED,
             Error::AccountDisabled => DISABLED,
             Error::InvalidParam { .. } | Error::BadRequest(_) => BAD_PARAMS,
             Error::Internal(_) => INTERNAL,
@@ -109,7 +124,7 @@ pub struct ErrorBody {
     /// failed, 1007 user disabled, 500 internal.
     #[serde(rename = "errCode")]
     code: i64,
-    /// Always null on a refusal.
+    /// Null on a refusal; beyond the document, `{"mfa_token"}` with 1008.
     data: Option<Value>,
     /// Always `failed`.
     msg: &'static str,
@@ -122,7 +137,7 @@ impl IntoResponse for CloudError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             code: self.code,
-            data: None,
+            data: self.data,
             msg: "failed",
             message: self.message,
         };
@@ -154,6 +169,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(address))
         .routes(routes!(register))
         .routes(routes!(login))
+        .routes(routes!(login_mfa))
         .routes(guarded(routes!(list), token))
 }
 
@@ -244,12 +260,13 @@ async fn register(
     summary = "Log in: answers a token",
     request_body = Credentials,
     responses(
-        (status = 200, description = "`errCode` 0 with the token; a refusal is also HTTP 200, shaped as `cloud.ErrorBody` (1002, 1003, 1007)", body = Success<LoggedIn>),
+        (status = 200, description = "`errCode` 0 with the token; a refusal is also HTTP 200, shaped as `cloud.ErrorBody` (1002, 1003, 1007; beyond the document, 1008 with `data.mfa_token` when a second factor must complete the login at `login/mfa`)", body = Success<LoggedIn>),
     )
 )]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
+    super::UserAgent(user_agent): super::UserAgent,
     CloudJson(body): CloudJson<Credentials>,
 ) -> Result<Json<Success<LoggedIn>>> {
     let (Some(name), Some(password)) = (body.username, body.password) else {
@@ -270,7 +287,57 @@ async fn login(
             name,
             password,
             ip: addr.ip(),
+            user_agent,
         })
+        .await?;
+    Ok(Json(Success::new(LoggedIn {
+        token: outcome.token.token,
+        username: outcome.user.name,
+    })))
+}
+
+/// `login/mfa`'s body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = cloud::LoginMfa)]
+struct LoginMfa {
+    mfa_token: Option<String>,
+    /// A six-digit TOTP code, or a recovery code.
+    code: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/user/login/mfa",
+    tag = "cloud",
+    operation_id = "cloud_login_mfa",
+    summary = "Complete a login that answered 1008 with its challenge and a code",
+    description = "Beyond the document. A wrong or used code answers 1003 and counts as a failed login.",
+    request_body = LoginMfa,
+    responses(
+        (status = 200, description = "`errCode` 0 with the token; a refusal is also HTTP 200 (1002, 1003, 1007), or 401 for a bad challenge", body = Success<LoggedIn>),
+    )
+)]
+async fn login_mfa(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    super::UserAgent(user_agent): super::UserAgent,
+    CloudJson(body): CloudJson<LoginMfa>,
+) -> Result<Json<Success<LoggedIn>>> {
+    let (Some(mfa_token), Some(code)) = (body.mfa_token, body.code) else {
+        return Err(CloudError::new(
+            BAD_PARAMS,
+            "mfa_token and code are required",
+        ));
+    };
+    let input = rbac_core::service::SecondFactorInput {
+        mfa_token,
+        code,
+        ip: addr.ip(),
+        user_agent,
+    };
+    let outcome = app
+        .rbac
+        .complete_login(&input, rbac_core::SessionKind::Jwt, None)
         .await?;
     Ok(Json(Success::new(LoggedIn {
         token: outcome.token.token,

@@ -59,6 +59,12 @@ pub enum Code {
     EmailNotExist = 1031,
     /// Wrong verification code.
     EmailCodeError = 1032,
+    /// Beyond the document: the password was right, a second factor must complete the
+    /// login (`data.mfa_token`).
+    SecondFactorRequired = 1033,
+    /// Beyond the document: a role of the caller requires a second factor it has not
+    /// enrolled.
+    SecondFactorEnrolmentRequired = 1034,
 }
 
 impl Code {
@@ -95,6 +101,8 @@ impl Code {
             Code::EmailCodeTimeout => "CODE_EMAIL_CODE_TIMEOUT",
             Code::EmailNotExist => "CODE_EMAIL_NOT_EXIT",
             Code::EmailCodeError => "CODE_EMAIL_CODE_ERROR",
+            Code::SecondFactorRequired => "CODE_SECOND_FACTOR_REQUIRED",
+            Code::SecondFactorEnrolmentRequired => "CODE_SECOND_FACTOR_ENROLMENT_REQUIRED",
         }
     }
 
@@ -117,6 +125,9 @@ impl Code {
                 Code::AccessViolate
             }
             Error::CodeMismatch => Code::EmailCodeError,
+            Error::BadSecondFactor => Code::InvalidAuthCode,
+            Error::SecondFactorRequired(_) => Code::SecondFactorRequired,
+            Error::NoSecretsKey => Code::ServerError,
             Error::CodeExpired => Code::EmailCodeTimeout,
             Error::SendFailed(_) => Code::EmailSendFailed,
             Error::Internal(_) => Code::Internal,

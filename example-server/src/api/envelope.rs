@@ -67,6 +67,22 @@ impl Reply {
         Reply { body }
     }
 
+    /// An answer with data under a code other than success (the login's 1033).
+    pub(crate) fn coded<T: Serialize>(code: Code, data: T) -> Self {
+        let envelope = Envelope {
+            header: Header {
+                code: code.value(),
+                message: code.message().to_string(),
+                total: 1,
+                count: 1,
+            },
+            data,
+        };
+        Reply {
+            body: serde_json::to_vec(&envelope).unwrap_or_default(),
+        }
+    }
+
     /// No data: `{}`.
     pub(crate) fn empty() -> Self {
         Reply::of(Empty {})

@@ -328,7 +328,7 @@ where
     }
 }
 
-pub use crate::serve::ClientAddr;
+pub use crate::serve::{ClientAddr, UserAgent};
 
 /// `YYYY-MM-DD HH:MM:SS` in UTC.
 pub fn datetime(ts: i64) -> String {

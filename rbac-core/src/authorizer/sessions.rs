@@ -195,6 +195,10 @@ impl Authorizer {
         if session.revoked {
             return Ok(refused(AuthFailure::Revoked));
         }
+        if session.kind == SessionKind::Challenge {
+            // A login awaiting its second factor authenticates nothing.
+            return Ok(refused(AuthFailure::Invalid));
+        }
         let user = match self.store.user(session.user_id).await? {
             Some(u) if u.enabled => u,
             _ => return Ok(refused(AuthFailure::UserGone)),

@@ -149,6 +149,9 @@ fn new_session(id: &str, user: UserId, expires_at: Timestamp) -> Session {
         last_seen: t,
         revoked: false,
         ip: "192.0.2.1".into(),
+        factors: Factors::PASSWORD,
+        verified_at: t,
+        user_agent: String::new(),
     }
 }
 
@@ -301,6 +304,7 @@ mod assignments;
 mod audit;
 mod changes;
 mod codes;
+mod factors;
 mod identity;
 mod import;
 mod inclusion;
@@ -317,6 +321,7 @@ use assignments::*;
 use audit::*;
 use changes::*;
 use codes::*;
+use factors::*;
 use identity::*;
 use import::*;
 use inclusion::*;
@@ -404,6 +409,8 @@ macro_rules! for_each_conformance_check {
         session_revoke_user_sessions,
         session_touch,
         session_count_and_purge,
+        session_list_of_a_user,
+        second_factor_totp,
         audit_append_and_list,
         audit_filters_and_paging,
         journal_without_audit,

@@ -18,6 +18,9 @@ pub(super) async fn session_create_and_read<S: Store + ?Sized>(s: &S) -> Outcome
         last_seen: 1_700_000_100,
         revoked: false,
         ip: "2001:db8::2".into(),
+        factors: Factors::PASSWORD | Factors::TOTP,
+        verified_at: 1_700_000_050,
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) \u{2014} probe".into(),
     };
     s.create_session(
         &sess,

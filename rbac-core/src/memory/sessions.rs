@@ -100,7 +100,30 @@ impl SessionStore for MemoryStore {
             .lock()
             .sessions
             .values()
-            .filter(|s| !s.revoked && s.expires_at > at)
+            .filter(|s| !s.revoked && s.expires_at > at && s.kind != SessionKind::Challenge)
             .count() as u64)
+    }
+
+    async fn user_sessions(
+        &self,
+        user: UserId,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Session>> {
+        let t = self.lock();
+        let mut live: Vec<Session> = t
+            .sessions
+            .values()
+            .filter(|s| {
+                s.user_id == user
+                    && !s.revoked
+                    && s.expires_at > at
+                    && s.kind != SessionKind::Challenge
+            })
+            .cloned()
+            .collect();
+        live.sort_by(|a, b| (b.issued_at, &b.id).cmp(&(a.issued_at, &a.id)));
+        live.truncate(limit as usize);
+        Ok(live)
     }
 }

@@ -4,7 +4,7 @@ use super::{random_token, validate, Rbac};
 use crate::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
 use crate::model::{
-    now, AuditCategory, Change, Journal, NewAudit, Session, SessionKind, Timestamp, User,
+    now, AuditCategory, Change, Factors, Journal, NewAudit, Session, SessionKind, Timestamp, User,
 };
 use crate::token::Claims;
 
@@ -17,6 +17,33 @@ pub struct LoginInput {
     pub password: String,
     /// The client's address.
     pub ip: String,
+    /// The client's `User-Agent` (kept with the session, cut to 256 characters).
+    pub user_agent: String,
+}
+
+/// Where and how a session is opened.
+pub(crate) struct Origin<'a> {
+    pub(crate) ip: &'a str,
+    pub(crate) user_agent: &'a str,
+    pub(crate) factors: Factors,
+    pub(crate) verified_at: Timestamp,
+}
+
+impl<'a> Origin<'a> {
+    /// A login proven by a password alone, now.
+    pub(crate) fn password(ip: &'a str, user_agent: &'a str) -> Self {
+        Origin {
+            ip,
+            user_agent,
+            factors: Factors::PASSWORD,
+            verified_at: now(),
+        }
+    }
+}
+
+/// A user agent as stored: at most 256 characters.
+pub(crate) fn stored_user_agent(user_agent: &str) -> String {
+    user_agent.chars().take(256).collect()
 }
 
 /// An issued session token.
@@ -67,7 +94,13 @@ impl Rbac {
         Ok(None)
     }
 
-    async fn audit_alone(&self, user: Option<&User>, name: &str, content: String, success: bool) {
+    pub(crate) async fn audit_alone(
+        &self,
+        user: Option<&User>,
+        name: &str,
+        content: String,
+        success: bool,
+    ) {
         let entry = NewAudit {
             user_id: user.map(|u| u.id),
             user_name: user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone()),
@@ -133,8 +166,8 @@ impl Rbac {
             .map_or(input.name.as_str(), |u| u.name.as_str())
             .to_string();
         let stored = found.clone();
-        let (user, rehash) = match self
-            .verify_attempt(&account, found, &input.password, &input.ip)
+        let (user, rehash, attempt) = match self
+            .verify_password(&account, found, &input.password, &input.ip)
             .await
         {
             Ok(verified) => verified,
@@ -150,6 +183,14 @@ impl Rbac {
             }
             Err(e) => return Err(e),
         };
+        let second = self.second_factor_methods(user.id).await?;
+        if second.is_empty() {
+            self.attempt_succeeded(attempt, &user, &input.ip).await?;
+        } else {
+            // The attempt stays counted until the second factor completes the login: a
+            // known password alone never resets the account's failures.
+            drop(attempt);
+        }
         if organisation.is_some_and(|o| user.department_id != Some(o)) {
             self.audit_alone(
                 Some(&user),
@@ -170,7 +211,10 @@ impl Rbac {
             .await;
             return Err(Error::AccountDisabled);
         }
-        let mut user = user;
+        if !second.is_empty() {
+            let challenge = self.open_challenge(&user, input, second).await?;
+            return Err(Error::SecondFactorRequired(challenge));
+        }
         let rehash = if rehash {
             match hasher.hash(&input.password).await {
                 Ok(hash) => Some(hash),
@@ -182,24 +226,47 @@ impl Rbac {
         } else {
             None
         };
+        let origin = Origin::password(&input.ip, &input.user_agent);
+        self.finish_login(user, &origin, kind, rehash.as_deref())
+            .await
+    }
+
+    /// Opens the session of a login whose factors are all proven, records the login and
+    /// answers with the user's roles and privileges.
+    pub(crate) async fn finish_login(
+        &self,
+        mut user: User,
+        origin: &Origin<'_>,
+        kind: SessionKind,
+        rehash: Option<&str>,
+    ) -> Result<LoginOutcome> {
+        let content = if origin.factors.has_second_factor() {
+            format!(
+                "login from {} ({})",
+                origin.ip,
+                origin.factors.names().join(" + ")
+            )
+        } else {
+            format!("login from {}", origin.ip)
+        };
         let journal = Journal::audit(NewAudit {
             user_id: Some(user.id),
             user_name: user.name.clone(),
             category: AuditCategory::Home,
-            content: format!("login from {}", input.ip),
+            content,
             success: true,
         });
-        let token = self.open_session(&user, &input.ip, kind, &journal).await?;
+        let token = self.open_session(&user, origin, kind, &journal).await?;
         let at = now();
         self.inner
             .store
-            .record_login(user.id, at, &input.ip, rehash.as_deref())
+            .record_login(user.id, at, origin.ip, rehash)
             .await?;
         if let Some(hash) = rehash {
-            user.password_hash = hash;
+            user.password_hash = hash.to_string();
         }
         user.login_time = Some(at);
-        user.login_ip = input.ip.clone();
+        user.login_ip = origin.ip.to_string();
         let (roles, privileges) = self.roles_and_privileges(&user).await?;
         Ok(LoginOutcome {
             user,
@@ -233,7 +300,7 @@ impl Rbac {
         Ok((names, codes))
     }
 
-    fn new_session(&self, user: &User, ip: &str) -> Session {
+    fn new_session(&self, user: &User, origin: &Origin<'_>) -> Session {
         let t = now();
         Session {
             id: random_token(24),
@@ -243,12 +310,15 @@ impl Rbac {
             expires_at: t + self.inner.config.token_ttl.as_secs() as i64,
             last_seen: t,
             revoked: false,
-            ip: ip.to_string(),
+            ip: origin.ip.to_string(),
+            factors: origin.factors,
+            verified_at: origin.verified_at,
+            user_agent: stored_user_agent(origin.user_agent),
         }
     }
 
     /// A sliding session and its opaque token (only the token's hash is stored).
-    fn new_opaque_session(&self, user: &User, ip: &str) -> (Session, String) {
+    fn new_opaque_session(&self, user: &User, origin: &Origin<'_>) -> (Session, String) {
         let token = crate::token::new_opaque_token();
         let t = now();
         let session = Session {
@@ -263,7 +333,10 @@ impl Rbac {
                 .min(self.inner.authorizer.sliding_max()),
             last_seen: t,
             revoked: false,
-            ip: ip.to_string(),
+            ip: origin.ip.to_string(),
+            factors: origin.factors,
+            verified_at: origin.verified_at,
+            user_agent: stored_user_agent(origin.user_agent),
         };
         (session, token)
     }
@@ -287,18 +360,18 @@ impl Rbac {
     async fn open_session(
         &self,
         user: &User,
-        ip: &str,
+        origin: &Origin<'_>,
         kind: SessionKind,
         journal: &Journal,
     ) -> Result<Token> {
         match kind {
             SessionKind::Jwt => {
-                let session = self.new_session(user, ip);
+                let session = self.new_session(user, origin);
                 self.inner.store.create_session(&session, journal).await?;
                 self.sign(&session, &user.name)
             }
             SessionKind::Opaque => {
-                let (session, token) = self.new_opaque_session(user, ip);
+                let (session, token) = self.new_opaque_session(user, origin);
                 self.inner.store.create_session(&session, journal).await?;
                 Ok(Token {
                     token,
@@ -306,7 +379,9 @@ impl Rbac {
                     expires_at: session.expires_at,
                 })
             }
-            SessionKind::ApiKey => Err(Error::internal("an API key is not a login session")),
+            SessionKind::ApiKey | SessionKind::Challenge => {
+                Err(Error::internal("not a kind of login session"))
+            }
         }
     }
 
@@ -332,7 +407,18 @@ impl Rbac {
             .user(actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
-        let session = self.new_session(&user, ip);
+        // The new session carries what the old one proved, and when.
+        let old = self.inner.store.session(&actor.session_id).await?;
+        let origin = match &old {
+            Some(s) => Origin {
+                ip,
+                user_agent: &s.user_agent,
+                factors: s.factors,
+                verified_at: s.verified_at,
+            },
+            None => Origin::password(ip, ""),
+        };
+        let session = self.new_session(&user, &origin);
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "refresh token".into())
             .with(Change::Session(actor.session_id.to_string()));
@@ -433,10 +519,19 @@ impl Rbac {
         let found = self.find_login_user(name).await?;
         let account = found.as_ref().map_or(name, |u| u.name.as_str()).to_string();
         let user = match self
-            .verify_attempt(&account, found, password, address)
+            .verify_password(&account, found, password, address)
             .await
         {
-            Ok((user, _)) => user,
+            Ok((user, _, attempt)) => {
+                if !self.second_factor_methods(user.id).await?.is_empty() {
+                    // A password alone never authenticates an account with a second
+                    // factor (the attempt stays counted).
+                    drop(attempt);
+                    return Err(Error::Unauthenticated(AuthFailure::Invalid));
+                }
+                self.attempt_succeeded(attempt, &user, address).await?;
+                user
+            }
             // A throttled or wrong credential is a refused credential, to the layer.
             Err(Error::BadCredentials | Error::Throttled { .. }) => {
                 return Err(Error::Unauthenticated(AuthFailure::Invalid))

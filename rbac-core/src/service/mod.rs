@@ -10,6 +10,7 @@ mod assignments;
 mod audit;
 mod bootstrap;
 mod builder;
+mod challenge;
 mod codes;
 mod containment;
 mod inclusion;
@@ -20,6 +21,7 @@ mod operator;
 mod projects;
 mod registration;
 mod roles;
+mod second_factor;
 mod throttle;
 mod users;
 pub mod validate;
@@ -32,6 +34,7 @@ pub use accounts::{LoginInput, LoginOutcome, Token};
 pub use assignments::HeldRole;
 pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
+pub use challenge::{Challenge, SecondFactorInput};
 pub use codes::{CodePolicy, CodeProof};
 pub use limits::{AbuseLimits, Channel};
 pub use listing::{Rows, CHUNK, FIRST_CHUNK};
@@ -39,6 +42,7 @@ pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
 pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};
+pub use second_factor::{SecondFactorStatus, TotpEnrolment};
 pub use throttle::{account_key, LoginThrottle};
 pub use users::{UserEdit, UserInput, UserView};
 pub use vocabulary::AdminPrivileges;
@@ -102,6 +106,12 @@ pub struct RbacConfig {
     pub assignment_cap: usize,
     /// The scope kinds assignments may name (none by default: roles hold everywhere).
     pub scope_kinds: crate::scope::ScopeKinds,
+    /// The key sealing second-factor secrets (none: second factors cannot be enrolled).
+    pub secrets_key: Option<crate::secrets::SecretsKey>,
+    /// The issuer an authenticator app shows beside TOTP codes.
+    pub totp_issuer: String,
+    /// How long a login's second-factor challenge stays open.
+    pub challenge_ttl: Duration,
 }
 
 impl Default for RbacConfig {
@@ -120,6 +130,9 @@ impl Default for RbacConfig {
             project_request_max: 30,
             assignment_cap: 32,
             scope_kinds: crate::scope::ScopeKinds::default(),
+            secrets_key: None,
+            totp_issuer: "rbac".to_string(),
+            challenge_ttl: Duration::from_secs(300),
         }
     }
 }

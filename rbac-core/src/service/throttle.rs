@@ -272,6 +272,20 @@ impl Rbac {
         password: &str,
         address: &str,
     ) -> Result<(User, bool)> {
+        let (user, rehash, attempt) = self.verify_password(name, found, password, address).await?;
+        self.attempt_succeeded(attempt, &user, address).await?;
+        Ok((user, rehash))
+    }
+
+    /// [`Rbac::verify_attempt`] leaving a right password's attempt reserved: the caller
+    /// settles it ([`Rbac::attempt_succeeded`]) or drops it (it stays counted).
+    pub(crate) async fn verify_password(
+        &self,
+        name: &str,
+        found: Option<User>,
+        password: &str,
+        address: &str,
+    ) -> Result<(User, bool, Attempt)> {
         let hasher = &self.inner.hasher;
         let attempt = self.reserve_attempt(name, found.as_ref(), address).await?;
         let Some(user) = found else {
@@ -284,8 +298,7 @@ impl Rbac {
             self.attempt_failed(attempt, address).await?;
             return Err(Error::BadCredentials);
         }
-        self.attempt_succeeded(attempt, &user, address).await?;
-        Ok((user, verified.rehash))
+        Ok((user, verified.rehash, attempt))
     }
 }
 

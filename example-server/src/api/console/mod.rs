@@ -30,6 +30,8 @@ use crate::state::AppState;
 pub struct ConsoleError {
     code: StatusCode,
     msg: String,
+    /// `data` of a refusal that carries some (428's challenge), else null.
+    data: Option<String>,
 }
 
 impl ConsoleError {
@@ -37,6 +39,7 @@ impl ConsoleError {
         ConsoleError {
             code: StatusCode::BAD_REQUEST,
             msg: msg.into(),
+            data: None,
         }
     }
 }
@@ -45,7 +48,18 @@ impl From<Error> for ConsoleError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
         let code = match &e {
-            Error::Unauthenticated(_) | Error::BadCredentials => S::UNAUTHORIZED,
+            Error::SecondFactorRequired(challenge) => {
+                return ConsoleError {
+                    code: S::PRECONDITION_REQUIRED,
+                    msg: "a second factor is required: complete the login at \
+                          /casdao/api/v1.0/system/auth/login/mfa"
+                        .into(),
+                    data: Some(challenge.token.clone()),
+                }
+            }
+            Error::Unauthenticated(_) | Error::BadCredentials | Error::BadSecondFactor => {
+                S::UNAUTHORIZED
+            }
             Error::AccountDisabled
             | Error::Forbidden { .. }
             | Error::Violation(_)
@@ -75,7 +89,11 @@ impl From<Error> for ConsoleError {
             Error::Internal(_) => "internal error".to_string(),
             other => other.to_string(),
         };
-        ConsoleError { code, msg }
+        ConsoleError {
+            code,
+            msg,
+            data: None,
+        }
     }
 }
 
@@ -122,7 +140,7 @@ impl IntoResponse for ConsoleError {
         let body = Envelope {
             code: self.code.as_u16(),
             msg: Some(self.msg),
-            data: Null,
+            data: self.data.map_or(Value::Null, Value::String),
         };
         let mut resp = (self.code, Json(body)).into_response();
         resp.extensions_mut().insert(super::consistency::NoRevision);
@@ -190,6 +208,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(sms_code))
         .routes(routes!(register))
         .routes(routes!(login))
+        .routes(routes!(login_mfa))
         .routes(guarded(routes!(add_sub_account), token))
 }
 
@@ -198,6 +217,7 @@ pub fn not_found() -> Response {
     ConsoleError {
         code: StatusCode::NOT_FOUND,
         msg: "no such endpoint".into(),
+        data: None,
     }
     .into_response()
 }
@@ -455,12 +475,14 @@ struct LoginRequest {
         (status = 200, description = "`data`: the token", body = Envelope<String>),
         (status = 400, description = "Invalid input", body = Envelope<Null>),
         (status = 401, description = "Wrong username, password or departmentId", body = Envelope<Null>),
+        (status = 428, description = "Beyond the document: a second factor must complete the login at `login/mfa`; `data` is the challenge", body = Envelope<String>),
         (status = 429, description = "Too many failed attempts", body = Envelope<Null>),
     )
 )]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
+    super::UserAgent(user_agent): super::UserAgent,
     ConsoleJson(body): ConsoleJson<LoginRequest>,
 ) -> Result<Json<Envelope<String>>> {
     let name = text("username", body.username)?;
@@ -471,7 +493,55 @@ async fn login(
         name,
         password,
         ip: addr.ip(),
+        user_agent,
     };
     let outcome = app.rbac.login_to_organisation(&input, organisation).await?;
+    Ok(ok(outcome.token.token))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = console::LoginMfaRequest)]
+struct LoginMfaRequest {
+    /// The challenge a 428 answered.
+    #[serde(alias = "mfa_token")]
+    mfa_token: Option<String>,
+    /// A six-digit TOTP code, or a recovery code.
+    code: Option<String>,
+    department_id: Option<i64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/casdao/api/v1.0/system/auth/login/mfa",
+    tag = "console",
+    operation_id = "console_login_mfa",
+    summary = "Complete a login that answered 428 with its challenge and a code",
+    description = "Beyond the document. `data` is the token, as `login` answers it. A wrong or used code answers 401 and counts as a failed login.",
+    request_body = LoginMfaRequest,
+    responses(
+        (status = 200, description = "`data`: the token", body = Envelope<String>),
+        (status = 400, description = "Invalid input", body = Envelope<Null>),
+        (status = 401, description = "Wrong code, a bad challenge, or another departmentId", body = Envelope<Null>),
+        (status = 429, description = "Too many failed attempts", body = Envelope<Null>),
+    )
+)]
+async fn login_mfa(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    super::UserAgent(user_agent): super::UserAgent,
+    ConsoleJson(body): ConsoleJson<LoginMfaRequest>,
+) -> Result<Json<Envelope<String>>> {
+    let input = rbac_core::service::SecondFactorInput {
+        mfa_token: text("mfaToken", body.mfa_token)?,
+        code: text("code", body.code)?,
+        ip: addr.ip(),
+        user_agent,
+    };
+    let organisation = required("departmentId", body.department_id)?;
+    let outcome = app
+        .rbac
+        .complete_login(&input, rbac_core::SessionKind::Opaque, Some(organisation))
+        .await?;
     Ok(ok(outcome.token.token))
 }

@@ -3,6 +3,7 @@
 //!
 //! Errors are the HTTP status plus `{"code": N, "message": "..."}` with that server's codes.
 
+mod mfa;
 mod rules;
 
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
@@ -28,6 +29,8 @@ pub struct IamError {
     status: StatusCode,
     code: u32,
     message: String,
+    /// The challenge of a login awaiting its second factor (code 100210).
+    mfa_token: Option<String>,
 }
 
 impl IamError {
@@ -36,6 +39,7 @@ impl IamError {
             status,
             code,
             message: message.into(),
+            mfa_token: None,
         }
     }
 
@@ -49,6 +53,17 @@ impl From<Error> for IamError {
     fn from(e: Error) -> Self {
         use StatusCode as S;
         let (status, code) = match &e {
+            Error::SecondFactorRequired(challenge) => {
+                let mut refusal = IamError::new(
+                    S::UNAUTHORIZED,
+                    100210,
+                    "A second factor is required: complete the login at /login/mfa.",
+                );
+                refusal.mfa_token = Some(challenge.token.clone());
+                return refusal;
+            }
+            Error::BadSecondFactor => (S::UNAUTHORIZED, 100211),
+            Error::NoSecretsKey => (S::SERVICE_UNAVAILABLE, 100002),
             Error::Unauthenticated(AuthFailure::Missing) => (S::UNAUTHORIZED, 100205),
             Error::Unauthenticated(AuthFailure::Expired) => (S::UNAUTHORIZED, 100203),
             Error::Unauthenticated(_) => (S::UNAUTHORIZED, 100005),
@@ -100,6 +115,9 @@ pub struct ErrorBody {
     code: u32,
     /// The code in words.
     message: String,
+    /// Beyond the document, with code 100210 only: the challenge `/login/mfa` completes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mfa_token: Option<String>,
 }
 
 impl IntoResponse for IamError {
@@ -107,6 +125,7 @@ impl IntoResponse for IamError {
         let body = ErrorBody {
             code: self.code,
             message: self.message,
+            mfa_token: self.mfa_token,
         };
         let mut resp = (self.status, Json(body)).into_response();
         resp.extensions_mut().insert(super::consistency::NoRevision);
@@ -132,6 +151,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(login))
+        .routes(routes!(mfa::login_mfa))
         .routes(guarded(routes!(logout), authenticated()))
         .routes(guarded(routes!(refresh), authenticated()))
         .routes(routes!(create))
@@ -590,12 +610,13 @@ struct LoginBody {
     responses(
         (status = 200, description = "A token", body = IssuedToken),
         (status = 400, description = "Malformed body (100003)", body = ErrorBody),
-        (status = 401, description = "Wrong name or password (100206)", body = ErrorBody),
+        (status = 401, description = "Wrong name or password (100206); beyond the document, 100210 with `mfa_token` when a second factor must complete the login at `/login/mfa`", body = ErrorBody),
     )
 )]
 async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
+    super::UserAgent(user_agent): super::UserAgent,
     req: Request,
 ) -> Result<Json<IssuedToken>> {
     let basic = CredentialSource::Basic.read(&req);
@@ -622,6 +643,7 @@ async fn login(
             name,
             password,
             ip: addr.ip(),
+            user_agent,
         })
         .await?;
     Ok(Json(IssuedToken {

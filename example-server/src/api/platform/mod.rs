@@ -21,11 +21,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::codes::Code;
-use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs};
+use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs, UserAgent};
 use crate::state::AppState;
 
 mod answers;
 mod assignments;
+mod factors;
 mod inclusion;
 mod oper_log;
 mod role_list;
@@ -66,6 +67,13 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let authenticated = || layer.clone().authenticated();
     OpenApiRouter::new()
         .routes(routes!(session::login))
+        .routes(routes!(factors::login_mfa))
+        .routes(guarded(routes!(factors::begin_totp), authenticated()))
+        .routes(guarded(routes!(factors::confirm_totp), authenticated()))
+        .routes(guarded(routes!(factors::remove_totp), authenticated()))
+        .routes(guarded(routes!(factors::recovery_codes), authenticated()))
+        .routes(guarded(routes!(factors::inquire_mfa), authenticated()))
+        .routes(guarded(routes!(factors::reset_mfa), need("UserEdit")))
         .routes(guarded(routes!(session::logout), authenticated()))
         .routes(guarded(routes!(users::list_user), need("UserAccess")))
         .routes(guarded(routes!(users::create_user), need("UserAdd")))

@@ -17,28 +17,42 @@ pub(super) struct LoginReq {
     tag = "platform",
     operation_id = "platform_login",
     summary = "Log in with a name (or user_name) and password",
-    description = "Answers a JWT in `auth_token` with the role and privileges. Repeated failures back off and lock (code 1028).",
+    description = "Answers a JWT in `auth_token` with the role and privileges. Repeated failures back off and lock (code 1028). Beyond the document: an account with a second factor answers code 1033 with `data.mfa_token`, which `login/mfa` completes.",
     request_body = LoginReq,
     responses(
-        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LoginData>),
+        (status = 200, description = "Success (`header.code` 0), 1033 with the challenge, or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LoginData>),
     )
 )]
 pub(super) async fn login(
     State(app): State<AppState>,
     addr: ClientAddr,
+    UserAgent(user_agent): UserAgent,
     JsonBody(req): JsonBody<LoginReq>,
 ) -> Result<Reply> {
     let name = required("name", req.name.or(req.user_name))?;
     let password = required("password", req.password)?;
-    let outcome = app
+    let login = app
         .rbac
         .login(&LoginInput {
             name,
             password,
             ip: addr.ip(),
+            user_agent,
         })
-        .await?;
-    Ok(Reply::of(LoginData {
+        .await;
+    match login {
+        Ok(outcome) => Ok(Reply::of(login_data(&app, outcome))),
+        Err(Error::SecondFactorRequired(challenge)) => Ok(Reply::coded(
+            Code::SecondFactorRequired,
+            super::factors::ChallengeData::from(challenge),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The answer of a completed login.
+pub(super) fn login_data(app: &AppState, outcome: rbac_core::service::LoginOutcome) -> LoginData {
+    LoginData {
         version: app.rbac.config().version.clone(),
         user_name: outcome.user.name,
         auth_token: outcome.token.token,
@@ -46,7 +60,7 @@ pub(super) async fn login(
         login_time: outcome.user.login_time.unwrap_or(0),
         role: super::role_list::render(&outcome.roles),
         privilege: outcome.privileges,
-    }))
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,0 +1,281 @@
+//! Beyond the document: second factors. Completing a login with a TOTP or recovery code,
+//! enrolling TOTP (secret, URI, QR code, recovery codes), removing it, and an admin's reset
+//! of another user's factors (within the containment rule).
+
+use super::*;
+use rbac_core::service::{Challenge, SecondFactorInput};
+use rbac_core::SessionKind;
+
+/// Code 1033's `data`: the challenge that completes the login.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::ChallengeData)]
+pub struct ChallengeData {
+    /// Single use; send it with a code to `login/mfa` within `expires_in` seconds.
+    mfa_token: String,
+    expires_in: i64,
+    /// What completes it: `totp`, `recovery_code`.
+    methods: Vec<String>,
+}
+
+impl From<Challenge> for ChallengeData {
+    fn from(c: Challenge) -> Self {
+        ChallengeData {
+            expires_in: (c.expires_at - rbac_core::now()).max(0),
+            mfa_token: c.token,
+            methods: c.methods.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::LoginMfaReq)]
+pub(super) struct LoginMfaReq {
+    mfa_token: Option<String>,
+    /// A six-digit TOTP code, or a recovery code.
+    code: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/login/mfa",
+    tag = "platform",
+    operation_id = "platform_login_mfa",
+    summary = "Complete a login with its challenge and a TOTP or recovery code",
+    description = "Beyond the document. Answers as `login` does. A wrong or used code answers 1008 and counts as a failed login; an unknown, used or expired challenge answers 1001.",
+    request_body = LoginMfaReq,
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LoginData>),
+        (status = 401, description = "Unknown, used or expired challenge (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn login_mfa(
+    State(app): State<AppState>,
+    addr: ClientAddr,
+    UserAgent(user_agent): UserAgent,
+    JsonBody(req): JsonBody<LoginMfaReq>,
+) -> Result<Reply> {
+    let input = SecondFactorInput {
+        mfa_token: required("mfa_token", req.mfa_token)?,
+        code: required("code", req.code)?,
+        ip: addr.ip(),
+        user_agent,
+    };
+    let outcome = app
+        .rbac
+        .complete_login(&input, SessionKind::Jwt, None)
+        .await?;
+    Ok(Reply::of(super::session::login_data(&app, outcome)))
+}
+
+/// A TOTP enrolment begun: shown once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::TotpBegun)]
+pub struct TotpBegun {
+    /// The secret in base32, to type into an authenticator app.
+    secret: String,
+    /// The `otpauth://totp/…` URI.
+    otpauth_uri: String,
+    /// The URI as a QR code (SVG).
+    qr_svg: String,
+}
+
+/// Recovery codes: shown once, each usable once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::RecoveryCodes)]
+pub struct RecoveryCodes {
+    recovery_codes: Vec<String>,
+}
+
+/// The caller's second factors.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::MfaStatus)]
+pub struct MfaStatus {
+    /// A confirmed TOTP factor guards the caller's logins.
+    totp: bool,
+    /// An enrolment awaits its confirming code.
+    totp_pending: bool,
+    recovery_codes_left: u64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/totp/begin",
+    tag = "platform",
+    operation_id = "platform_mfa_totp_begin",
+    summary = "Begin enrolling TOTP: a secret, its URI and QR code",
+    description = "Beyond the document. Any logged-in user, for themselves. Active only once `mfa/totp/confirm` sees a right code. Refused (1009) while TOTP is enrolled, and (1019) when the server has no secrets key.",
+    request_body = super::session::Nothing,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<TotpBegun>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn begin_totp(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(_): JsonBody<super::session::Nothing>,
+) -> Result<Reply> {
+    let enrolment = app.rbac.begin_totp(&actor).await?;
+    Ok(Reply::of(TotpBegun {
+        secret: enrolment.secret,
+        otpauth_uri: enrolment.uri,
+        qr_svg: enrolment.qr_svg,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::CodeReq)]
+pub(super) struct CodeReq {
+    /// A six-digit TOTP code.
+    code: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/totp/confirm",
+    tag = "platform",
+    operation_id = "platform_mfa_totp_confirm",
+    summary = "Confirm TOTP with a code: answers ten recovery codes, shown once",
+    description = "Beyond the document. A wrong code answers 1008; nothing pending answers 1009.",
+    request_body = CodeReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RecoveryCodes>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn confirm_totp(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<CodeReq>,
+) -> Result<Reply> {
+    let code = required("code", req.code)?;
+    let recovery_codes = app.rbac.confirm_totp(&actor, &code).await?;
+    Ok(Reply::of(RecoveryCodes { recovery_codes }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::RemoveTotpReq)]
+pub(super) struct RemoveTotpReq {
+    password: Option<String>,
+    /// A TOTP code or a recovery code.
+    code: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/totp/remove",
+    tag = "platform",
+    operation_id = "platform_mfa_totp_remove",
+    summary = "Remove TOTP and the recovery codes, with the password and a code",
+    description = "Beyond the document. A wrong password answers 1007, a wrong code 1008; both count as failed logins.",
+    request_body = RemoveTotpReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn remove_totp(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    addr: ClientAddr,
+    JsonBody(req): JsonBody<RemoveTotpReq>,
+) -> Result<Reply> {
+    let password = required("password", req.password)?;
+    let code = required("code", req.code)?;
+    app.rbac
+        .remove_totp(&actor, &password, &code, &addr.ip())
+        .await?;
+    Ok(Reply::empty())
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/recovery-codes",
+    tag = "platform",
+    operation_id = "platform_mfa_recovery_codes",
+    summary = "Replace the recovery codes, proven with a TOTP code",
+    description = "Beyond the document. The earlier codes stop working; the new ten are shown once.",
+    request_body = CodeReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<RecoveryCodes>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn recovery_codes(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    addr: ClientAddr,
+    JsonBody(req): JsonBody<CodeReq>,
+) -> Result<Reply> {
+    let code = required("code", req.code)?;
+    let recovery_codes = app
+        .rbac
+        .regenerate_recovery_codes(&actor, &code, &addr.ip())
+        .await?;
+    Ok(Reply::of(RecoveryCodes { recovery_codes }))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/inquire/mfa",
+    tag = "platform",
+    operation_id = "platform_inquire_mfa",
+    summary = "The caller's second factors",
+    description = "Beyond the document. Never shows a secret or a code.",
+    request_body = super::session::Nothing,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<MfaStatus>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn inquire_mfa(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(_): JsonBody<super::session::Nothing>,
+) -> Result<Reply> {
+    let status = app.rbac.second_factor_status(&actor).await?;
+    Ok(Reply::of(MfaStatus {
+        totp: status.totp,
+        totp_pending: status.totp_pending,
+        recovery_codes_left: status.recovery_codes_left,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::ResetMfaReq)]
+pub(super) struct ResetMfaReq {
+    user_name: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/reset/mfa",
+    tag = "platform",
+    operation_id = "platform_reset_mfa",
+    summary = "Remove another user's second factors (a lost device)",
+    description = "Beyond the document. Needs UserEdit, and a user holding no privilege the caller lacks (else 1021).",
+    request_body = ResetMfaReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn reset_mfa(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<ResetMfaReq>,
+) -> Result<Reply> {
+    let name = required("user_name", req.user_name)?;
+    app.rbac.reset_second_factors(&actor, &name).await?;
+    Ok(Reply::empty())
+}

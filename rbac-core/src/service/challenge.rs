@@ -1,0 +1,212 @@
+//! The second step of a login: a short-lived, single-use challenge opened when the password
+//! of an account with a second factor was right, completed with a TOTP or recovery code.
+
+use super::accounts::{stored_user_agent, LoginInput, LoginOutcome, Origin};
+use super::Rbac;
+use crate::error::{AuthFailure, Error, Result};
+use crate::factors;
+use crate::model::{now, Factors, Journal, Session, SessionKind, Timestamp, User, UserId};
+
+/// A login awaiting its second factor. Its `Debug` does not show the token.
+#[derive(Clone)]
+pub struct Challenge {
+    /// The single-use token that completes the login (only its hash is stored).
+    pub token: String,
+    /// When it expires.
+    pub expires_at: Timestamp,
+    /// The factors that can complete it (`totp`, `recovery_code`, `passkey`).
+    pub methods: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Challenge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Challenge")
+            .field("expires_at", &self.expires_at)
+            .field("methods", &self.methods)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The second step of a login.
+#[derive(Debug, Clone)]
+pub struct SecondFactorInput {
+    /// The challenge's token.
+    pub mfa_token: String,
+    /// A TOTP code (six digits) or a recovery code.
+    pub code: String,
+    /// The client's address.
+    pub ip: String,
+    /// The client's `User-Agent`.
+    pub user_agent: String,
+}
+
+impl Rbac {
+    /// The factors beyond a password that the user has enrolled (none: a password alone
+    /// logs them in).
+    pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
+        let totp = self.inner.store.totp(user).await?;
+        Ok(if totp.is_some_and(|f| f.confirmed) {
+            vec!["totp", "recovery_code"]
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// Opens the challenge of a login whose password was right.
+    pub(crate) async fn open_challenge(
+        &self,
+        user: &User,
+        input: &LoginInput,
+        methods: Vec<&'static str>,
+    ) -> Result<Challenge> {
+        let token = super::random_token(32);
+        let t = now();
+        let expires_at = t + self.inner.config.challenge_ttl.as_secs().max(1) as i64;
+        let session = Session {
+            id: crate::token::opaque_session_id(&token),
+            user_id: user.id,
+            kind: SessionKind::Challenge,
+            issued_at: t,
+            expires_at,
+            last_seen: t,
+            revoked: false,
+            ip: input.ip.clone(),
+            factors: Factors::PASSWORD,
+            verified_at: t,
+            user_agent: stored_user_agent(&input.user_agent),
+        };
+        let journal = Journal::audit(crate::model::NewAudit {
+            user_id: Some(user.id),
+            user_name: user.name.clone(),
+            category: crate::model::AuditCategory::Home,
+            content: format!(
+                "login from {}: password accepted, second factor awaited",
+                input.ip
+            ),
+            success: true,
+        });
+        self.inner.store.create_session(&session, &journal).await?;
+        Ok(Challenge {
+            token,
+            expires_at,
+            methods,
+        })
+    }
+
+    /// Completes a login with its challenge and a TOTP or recovery code, opening a session
+    /// of `kind` (with `organisation`, only for a user of it). A wrong code counts as a
+    /// failed login and leaves the challenge open until it expires; a right one ends it.
+    pub async fn complete_login(
+        &self,
+        input: &SecondFactorInput,
+        kind: SessionKind,
+        organisation: Option<i64>,
+    ) -> Result<LoginOutcome> {
+        let result = self.check_second_step(input, kind, organisation).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(Error::BadSecondFactor) => "bad_second_factor",
+            Err(Error::Throttled { .. }) => "throttled",
+            Err(Error::Internal(_)) => "error",
+            Err(_) => "refused",
+        };
+        metrics::counter!("rbac_logins_total", "outcome" => outcome).increment(1);
+        result
+    }
+
+    async fn check_second_step(
+        &self,
+        input: &SecondFactorInput,
+        kind: SessionKind,
+        organisation: Option<i64>,
+    ) -> Result<LoginOutcome> {
+        let store = &self.inner.store;
+        let id = crate::token::opaque_session_id(&input.mfa_token);
+        let challenge = match store.session(&id).await? {
+            Some(s) if s.kind == SessionKind::Challenge && !s.revoked => s,
+            _ => return Err(Error::Unauthenticated(AuthFailure::Invalid)),
+        };
+        if challenge.expires_at <= now() {
+            return Err(Error::Unauthenticated(AuthFailure::Expired));
+        }
+        let user = store
+            .user(challenge.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
+        if !user.enabled {
+            return Err(Error::AccountDisabled);
+        }
+        if organisation.is_some_and(|o| user.department_id != Some(o)) {
+            return Err(Error::BadCredentials);
+        }
+        let attempt = self
+            .reserve_attempt(&user.name, Some(&user), &input.ip)
+            .await?;
+        let Some(factor) = self.verify_second_factor(&user, &input.code).await? else {
+            self.attempt_failed(attempt, &input.ip).await?;
+            self.audit_alone(
+                Some(&user),
+                &user.name,
+                format!("login failed from {}: wrong second factor", input.ip),
+                false,
+            )
+            .await;
+            return Err(Error::BadSecondFactor);
+        };
+        // The challenge is single-use: of two completions, one ends it.
+        if !store.revoke_session(&id, &Journal::default()).await? {
+            return Err(Error::Unauthenticated(AuthFailure::Revoked));
+        }
+        self.attempt_succeeded(attempt, &user, &input.ip).await?;
+        let origin = Origin {
+            ip: &input.ip,
+            user_agent: &input.user_agent,
+            factors: Factors::PASSWORD | factor,
+            verified_at: now(),
+        };
+        self.finish_login(user, &origin, kind, None).await
+    }
+
+    /// Which second factor `code` proves for `user`, using it up: a TOTP code (each time
+    /// step once) or a recovery code (each once); `None` if it proves none.
+    pub(crate) async fn verify_second_factor(
+        &self,
+        user: &User,
+        code: &str,
+    ) -> Result<Option<Factors>> {
+        let store = &self.inner.store;
+        let key = self.secrets_key()?;
+        if factors::looks_like_totp(code) {
+            let Some(factor) = store.totp(user.id).await?.filter(|f| f.confirmed) else {
+                return Ok(None);
+            };
+            let secret = key
+                .open(&factor.sealed, &factors::totp_context(user.id))
+                .ok_or_else(|| {
+                    Error::internal("a TOTP secret does not open with the secrets key")
+                })?;
+            return Ok(match factors::matching_step(&secret, code, now()) {
+                Some(step) if store.claim_totp_step(user.id, step).await? => Some(Factors::TOTP),
+                _ => None,
+            });
+        }
+        let normalised = factors::normalise_recovery_code(code);
+        if normalised.is_empty() || normalised.len() > 64 {
+            return Ok(None);
+        }
+        let digest = key.digest(&factors::recovery_context(user.id), normalised.as_bytes());
+        Ok(store
+            .use_recovery_code(user.id, &digest)
+            .await?
+            .then_some(Factors::RECOVERY_CODE))
+    }
+
+    /// The secrets key, or `NoSecretsKey`.
+    pub(crate) fn secrets_key(&self) -> Result<&crate::secrets::SecretsKey> {
+        self.inner
+            .config
+            .secrets_key
+            .as_ref()
+            .ok_or(Error::NoSecretsKey)
+    }
+}

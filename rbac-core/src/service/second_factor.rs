@@ -1,0 +1,253 @@
+//! Enrolling, inspecting and removing a TOTP second factor and its recovery codes.
+
+use super::Rbac;
+use crate::authorizer::Principal;
+use crate::error::{AuthFailure, Error, Result};
+use crate::factors;
+use crate::model::{now, AuditCategory, Change, TotpFactor, User};
+
+/// A TOTP enrolment begun: what the user's authenticator app needs. Shown once; its
+/// `Debug` shows nothing of the secret.
+#[derive(Clone)]
+pub struct TotpEnrolment {
+    /// The secret in base32, for typing in by hand.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI.
+    pub uri: String,
+    /// The URI as a QR code, in SVG.
+    pub qr_svg: String,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpEnrolment(..)")
+    }
+}
+
+/// A user's second factors as they may see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactorStatus {
+    /// A confirmed TOTP factor guards the user's logins.
+    pub totp: bool,
+    /// An enrolment waits for its confirming code.
+    pub totp_pending: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u64,
+}
+
+impl Rbac {
+    async fn actor_user(&self, actor: &Principal) -> Result<User> {
+        self.inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))
+    }
+
+    /// Begins the caller's TOTP enrolment: a new secret, pending until
+    /// [`Rbac::confirm_totp`] sees a right code (a pending one is replaced). Refused while
+    /// a confirmed factor exists, and without a secrets key.
+    pub async fn begin_totp(&self, actor: &Principal) -> Result<TotpEnrolment> {
+        let key = self.secrets_key()?;
+        let user = self.actor_user(actor).await?;
+        let secret = factors::new_totp_secret();
+        let factor = TotpFactor {
+            user_id: user.id,
+            sealed: key.seal(&secret, &factors::totp_context(user.id)),
+            confirmed: false,
+            last_step: 0,
+            created_at: now(),
+        };
+        let journal = self.journal(
+            Some(actor),
+            AuditCategory::Home,
+            "begin TOTP enrolment".into(),
+        );
+        match self.inner.store.put_pending_totp(&factor, &journal).await {
+            Err(crate::StoreError::Conflict(_)) => {
+                return Err(Error::Violation(
+                    "TOTP is already enrolled: remove it before enrolling again".into(),
+                ))
+            }
+            other => other?,
+        }
+        let uri = factors::totp_uri(&secret, &self.inner.config.totp_issuer, &user.name);
+        Ok(TotpEnrolment {
+            secret: factors::totp_secret_base32(&secret),
+            qr_svg: factors::qr_svg(&uri),
+            uri,
+        })
+    }
+
+    /// Confirms the caller's pending TOTP enrolment with a code from the app; answers the
+    /// ten recovery codes, shown this once (only their keyed digests are stored).
+    pub async fn confirm_totp(&self, actor: &Principal, code: &str) -> Result<Vec<String>> {
+        let key = self.secrets_key()?;
+        let store = &self.inner.store;
+        let pending = match store.totp(actor.user_id).await? {
+            Some(f) if !f.confirmed => f,
+            _ => {
+                return Err(Error::Violation(
+                    "no TOTP enrolment is pending: begin one first".into(),
+                ))
+            }
+        };
+        let secret = key
+            .open(&pending.sealed, &factors::totp_context(actor.user_id))
+            .ok_or_else(|| Error::internal("a TOTP secret does not open with the secrets key"))?;
+        let Some(step) = factors::matching_step(&secret, code, now()) else {
+            return Err(Error::BadSecondFactor);
+        };
+        let codes = factors::new_recovery_codes();
+        let digests = recovery_digests(key, actor.user_id, &codes);
+        let journal = self
+            .journal(Some(actor), AuditCategory::Home, "enrol TOTP".into())
+            .with(Change::User(actor.user_id));
+        if !store
+            .confirm_totp(actor.user_id, step, &digests, &journal)
+            .await?
+        {
+            return Err(Error::Violation(
+                "no TOTP enrolment is pending: begin one first".into(),
+            ));
+        }
+        self.applied(&journal).await;
+        Ok(codes)
+    }
+
+    /// Replaces the caller's recovery codes, proven with a current TOTP code; answers the
+    /// new ten, shown this once.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        actor: &Principal,
+        code: &str,
+        address: &str,
+    ) -> Result<Vec<String>> {
+        let user = self.actor_user(actor).await?;
+        self.prove_second_factor(&user, code, address, true).await?;
+        let codes = factors::new_recovery_codes();
+        let digests = recovery_digests(self.secrets_key()?, user.id, &codes);
+        let journal = self.journal(
+            Some(actor),
+            AuditCategory::Home,
+            "regenerate recovery codes".into(),
+        );
+        if !self
+            .inner
+            .store
+            .replace_recovery_codes(user.id, &digests, &journal)
+            .await?
+        {
+            return Err(Error::Violation("TOTP is not enrolled".into()));
+        }
+        Ok(codes)
+    }
+
+    /// Removes the caller's TOTP factor and recovery codes, proven with the password and a
+    /// code (TOTP or recovery); both are throttled like a login from `address`.
+    pub async fn remove_totp(
+        &self,
+        actor: &Principal,
+        password: &str,
+        code: &str,
+        address: &str,
+    ) -> Result<()> {
+        let user = self.actor_user(actor).await?;
+        let name = user.name.clone();
+        let (user, _) = match self
+            .verify_attempt(&name, Some(user), password, address)
+            .await
+        {
+            Err(Error::BadCredentials) => return Err(Error::WrongPassword),
+            other => other?,
+        };
+        self.prove_second_factor(&user, code, address, false)
+            .await?;
+        let journal = self
+            .journal(Some(actor), AuditCategory::Home, "remove TOTP".into())
+            .with(Change::User(user.id));
+        if !self.inner.store.remove_totp(user.id, &journal).await? {
+            return Err(Error::Violation("TOTP is not enrolled".into()));
+        }
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// Removes another user's second factors (a lost device), within the actor: needs
+    /// UserEdit and a user holding nothing the actor does not.
+    pub async fn reset_second_factors(&self, actor: &Principal, user_name: &str) -> Result<()> {
+        self.require(actor, &self.admin().user_edit)?;
+        let user = self
+            .inner
+            .store
+            .user_by_name(user_name)
+            .await?
+            .ok_or(Error::NotFound(crate::Entity::User))?;
+        self.ensure_user_within(actor, &user, "reset the second factors of")
+            .await?;
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("reset second factors of user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        if !self.inner.store.remove_totp(user.id, &journal).await? {
+            return Err(Error::Violation(format!(
+                "user {} has no second factor",
+                user.name
+            )));
+        }
+        self.applied(&journal).await;
+        Ok(())
+    }
+
+    /// The caller's second factors.
+    pub async fn second_factor_status(&self, actor: &Principal) -> Result<SecondFactorStatus> {
+        let store = &self.inner.store;
+        let totp = store.totp(actor.user_id).await?;
+        Ok(SecondFactorStatus {
+            totp: totp.as_ref().is_some_and(|f| f.confirmed),
+            totp_pending: totp.as_ref().is_some_and(|f| !f.confirmed),
+            recovery_codes_left: store.recovery_codes_left(actor.user_id).await?,
+        })
+    }
+
+    /// Checks a second-factor code of `user` under the login throttle (`totp_only`: a
+    /// recovery code does not do).
+    async fn prove_second_factor(
+        &self,
+        user: &User,
+        code: &str,
+        address: &str,
+        totp_only: bool,
+    ) -> Result<()> {
+        let attempt = self
+            .reserve_attempt(&user.name, Some(user), address)
+            .await?;
+        let proven = if totp_only && !factors::looks_like_totp(code) {
+            None
+        } else {
+            self.verify_second_factor(user, code).await?
+        };
+        if proven.is_none() {
+            self.attempt_failed(attempt, address).await?;
+            return Err(Error::BadSecondFactor);
+        }
+        self.attempt_succeeded(attempt, user, address).await?;
+        Ok(())
+    }
+}
+
+/// What is stored of a user's recovery codes: their keyed digests.
+fn recovery_digests(
+    key: &crate::secrets::SecretsKey,
+    user: crate::model::UserId,
+    codes: &[String],
+) -> Vec<String> {
+    let context = factors::recovery_context(user);
+    codes
+        .iter()
+        .map(|c| key.digest(&context, factors::normalise_recovery_code(c).as_bytes()))
+        .collect()
+}
