@@ -96,6 +96,12 @@ const EXTENSIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/user/login/mfa"),
     ("post", "/casdao/api/v1.0/system/auth/login/mfa"),
     ("post", "/login/mfa"),
+    // sessions people can see and end
+    ("post", "/api/v1/platform/list/session"),
+    ("post", "/api/v1/platform/end/session"),
+    ("get", "/v1/users/{name}/sessions"),
+    ("delete", "/v1/users/{name}/sessions"),
+    ("delete", "/v1/users/{name}/sessions/{id}"),
 ];
 
 /// The load-test routes, mounted only with `--bench-routes`.

@@ -3,15 +3,17 @@
 //!
 //! Errors are the HTTP status plus `{"code": N, "message": "..."}` with that server's codes.
 
+mod error;
 mod mfa;
 mod rules;
+mod sessions;
 
 use axum::extract::{FromRequest, Path, RawQuery, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use rbac_core::service::{LoginInput, UserEdit, UserInput, UserView};
-use rbac_core::{AuthFailure, Entity, Error, Field, Order, Page, User, UserQuery};
+use rbac_core::{AuthFailure, Error, Order, Page, User, UserQuery};
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -20,118 +22,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::stream::{stream, List};
-use super::{guarded, rfc3339, Actor, BodyError, ClientAddr, RenderAs};
+use super::{guarded, rfc3339, Actor, ClientAddr, RenderAs};
 use crate::state::AppState;
 
-/// An IAM error: HTTP status, code and message.
-#[derive(Debug)]
-pub struct IamError {
-    status: StatusCode,
-    code: u32,
-    message: String,
-    /// The challenge of a login awaiting its second factor (code 100210).
-    mfa_token: Option<String>,
-}
-
-impl IamError {
-    fn new(status: StatusCode, code: u32, message: impl Into<String>) -> Self {
-        IamError {
-            status,
-            code,
-            message: message.into(),
-            mfa_token: None,
-        }
-    }
-
-    /// 404 100006 for paths this surface does not serve.
-    pub fn page_not_found() -> Self {
-        IamError::new(StatusCode::NOT_FOUND, 100006, "Page not found.")
-    }
-}
-
-impl From<Error> for IamError {
-    fn from(e: Error) -> Self {
-        use StatusCode as S;
-        let (status, code) = match &e {
-            Error::SecondFactorRequired(challenge) => {
-                let mut refusal = IamError::new(
-                    S::UNAUTHORIZED,
-                    100210,
-                    "A second factor is required: complete the login at /login/mfa.",
-                );
-                refusal.mfa_token = Some(challenge.token.clone());
-                return refusal;
-            }
-            Error::BadSecondFactor => (S::UNAUTHORIZED, 100211),
-            Error::NoSecretsKey => (S::SERVICE_UNAVAILABLE, 100002),
-            Error::Unauthenticated(AuthFailure::Missing) => (S::UNAUTHORIZED, 100205),
-            Error::Unauthenticated(AuthFailure::Expired) => (S::UNAUTHORIZED, 100203),
-            Error::Unauthenticated(_) => (S::UNAUTHORIZED, 100005),
-            Error::BadCredentials | Error::WrongPassword => (S::UNAUTHORIZED, 100206),
-            Error::AccountDisabled
-            | Error::Forbidden { .. }
-            | Error::Violation(_)
-            | Error::NotGrantable(_)
-            | Error::Outranked { .. } => (S::FORBIDDEN, 100207),
-            Error::InvalidParam { .. }
-            | Error::UnknownPrivilege(_)
-            | Error::CodeMismatch
-            | Error::CodeExpired => (S::BAD_REQUEST, 100004),
-            Error::BadRequest(_) => (S::BAD_REQUEST, 100003),
-            Error::AlreadyExists(Field::UserName | Field::Email) => (S::BAD_REQUEST, 110002),
-            Error::AlreadyExists(_) => (S::BAD_REQUEST, 100004),
-            Error::NotFound(Entity::User) => (S::NOT_FOUND, 110001),
-            Error::NotFound(_) => (S::NOT_FOUND, 100006),
-            Error::Busy => (S::SERVICE_UNAVAILABLE, 100002),
-            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
-                (S::TOO_MANY_REQUESTS, 100207)
-            }
-            Error::SendFailed(_) => (S::INTERNAL_SERVER_ERROR, 100001),
-            Error::Internal(_) => (S::INTERNAL_SERVER_ERROR, 100101),
-            _ => (S::INTERNAL_SERVER_ERROR, 100001),
-        };
-        let message = match (&e, code) {
-            (_, 110002) => "User already exist.".to_string(),
-            (_, 110001) => "User not found.".to_string(),
-            (_, 100206) => "Password was incorrect.".to_string(),
-            (Error::Internal(_), _) => "Database error.".to_string(),
-            (other, _) => other.to_string(),
-        };
-        IamError::new(status, code, message)
-    }
-}
-
-impl From<BodyError> for IamError {
-    fn from(e: BodyError) -> Self {
-        IamError::new(StatusCode::BAD_REQUEST, 100003, e.to_string())
-    }
-}
-
-/// An IAM refusal's body.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = iam::ErrorBody)]
-pub struct ErrorBody {
-    /// The IAM code (100003 bad body, 100206 wrong password, 110001 no such user, ...).
-    code: u32,
-    /// The code in words.
-    message: String,
-    /// Beyond the document, with code 100210 only: the challenge `/login/mfa` completes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mfa_token: Option<String>,
-}
-
-impl IntoResponse for IamError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            code: self.code,
-            message: self.message,
-            mfa_token: self.mfa_token,
-        };
-        let mut resp = (self.status, Json(body)).into_response();
-        resp.extensions_mut().insert(super::consistency::NoRevision);
-        resp
-    }
-}
+pub use error::{ErrorBody, IamError};
 
 type Result<T, E = IamError> = std::result::Result<T, E>;
 
@@ -154,6 +48,11 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(mfa::login_mfa))
         .routes(guarded(routes!(logout), authenticated()))
         .routes(guarded(routes!(refresh), authenticated()))
+        .routes(guarded(
+            routes!(sessions::list_sessions, sessions::end_sessions),
+            authenticated(),
+        ))
+        .routes(guarded(routes!(sessions::end_session), authenticated()))
         .routes(routes!(create))
         .routes(guarded(routes!(list), need("UserAccess")))
         .routes(guarded(routes!(delete_many), need("UserDelete")))

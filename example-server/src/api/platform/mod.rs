@@ -32,6 +32,7 @@ mod oper_log;
 mod role_list;
 mod roles;
 mod session;
+mod sessions;
 mod users;
 
 pub use super::envelope::*;
@@ -74,6 +75,9 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(factors::recovery_codes), authenticated()))
         .routes(guarded(routes!(factors::inquire_mfa), authenticated()))
         .routes(guarded(routes!(factors::reset_mfa), need("UserEdit")))
+        // Another user's sessions need UserAccess or UserEdit: the use-case checks them.
+        .routes(guarded(routes!(sessions::list_session), authenticated()))
+        .routes(guarded(routes!(sessions::end_session), authenticated()))
         .routes(guarded(routes!(session::logout), authenticated()))
         .routes(guarded(routes!(users::list_user), need("UserAccess")))
         .routes(guarded(routes!(users::create_user), need("UserAdd")))
