@@ -122,6 +122,10 @@ pub async fn principal_holding(
         grants: authorizer.grants_for(assignments).await.expect("grants"),
         session_id: Arc::from(format!("s{id}")),
         kind: SessionKind::Jwt,
+        factors: rbac_core::Factors::PASSWORD,
+        verified_at: 0,
+        enrolment_required: false,
+        second_factor_enrolled: false,
     }
 }
 

@@ -203,6 +203,7 @@ async fn serve_with(
             &config.sms_phone_patterns,
         )?),
         consistency_wait: Duration::from_millis(config.consistency_wait_ms),
+        step_up: Duration::from_secs(config.step_up_secs.max(1)),
         listings: Arc::new(
             api::listings::Listings::new(
                 config.full_listings,

@@ -96,6 +96,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_FULL_LISTINGS", default_value_t = 2)]
     pub full_listings: u32,
 
+    /// Seconds within which a user with a second factor must have proven it to reset
+    /// another's password, change grants or delete users (users without one are not
+    /// asked).
+    #[arg(long, env = "RBAC_STEP_UP_SECS", default_value_t = 900)]
+    pub step_up_secs: u64,
+
     /// Most sessions each instance keeps in its cache (and as many API keys); more are
     /// read from the store when used. About 1.2 KB each (benches/RESULTS.md).
     #[arg(long, env = "RBAC_SESSION_CACHE_CAPACITY", default_value_t = 100_000,

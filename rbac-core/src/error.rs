@@ -199,6 +199,17 @@ pub enum Error {
     /// The second factor did not verify: a wrong or used code.
     #[error("wrong or used second-factor code")]
     BadSecondFactor,
+    /// A role the caller holds requires a second factor the caller has not enrolled: only
+    /// enrolment (and logout) may proceed.
+    #[error("a role you hold requires a second factor: enrol one first")]
+    EnrolmentRequired,
+    /// The action needs a second factor proven by this session (recently, when `within`
+    /// says how recently, in seconds).
+    #[error("this action needs a second factor proven{}: sign in again with it", .within.map(|s| format!(" within {s} s")).unwrap_or_default())]
+    StepUpRequired {
+        /// How recently, in seconds (`None`: at sign-in, whenever that was).
+        within: Option<i64>,
+    },
     /// Second factors need a secrets key, and none is configured.
     #[error("second factors are unavailable: the server has no secrets key configured")]
     NoSecretsKey,

@@ -506,6 +506,22 @@ impl RoleStore for MemoryStore {
         Ok(())
     }
 
+    async fn set_role_requires_second_factor(
+        &self,
+        id: RoleId,
+        required: bool,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        let Some(r) = t.roles.get_mut(&id) else {
+            return Err(StoreError::NotFound(Entity::Role));
+        };
+        r.requires_second_factor = required;
+        r.updated_at = now();
+        t.journal(journal);
+        Ok(())
+    }
+
     async fn set_role_privileges(
         &self,
         id: RoleId,

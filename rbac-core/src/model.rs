@@ -224,6 +224,8 @@ pub struct Role {
     pub privileges: Vec<String>,
     /// The roles it includes (a composite role confers theirs too), by id, sorted.
     pub includes: Vec<RoleId>,
+    /// Its members must enrol a second factor before they reach anything but enrolment.
+    pub requires_second_factor: bool,
     /// Creation time.
     pub created_at: Timestamp,
     /// Last update time.
@@ -248,11 +250,14 @@ impl Role {
             enabled: true,
             privileges: Vec::new(),
             includes: Vec::new(),
+            requires_second_factor: false,
             created_at: t,
             updated_at: t,
         }
     }
 }
+
+pub use crate::factors::{Factors, TotpFactor};
 
 /// How a session's credential is presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,81 +316,6 @@ pub struct Session {
     pub verified_at: Timestamp,
     /// The client's `User-Agent` at login (at most 256 characters).
     pub user_agent: String,
-}
-
-/// The factors a login proved: a password, a TOTP code, a recovery code, a passkey.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Factors(u8);
-
-impl Factors {
-    /// No factor.
-    pub const NONE: Factors = Factors(0);
-    /// The account's password.
-    pub const PASSWORD: Factors = Factors(1);
-    /// A time-based one-time code (RFC 6238).
-    pub const TOTP: Factors = Factors(2);
-    /// A single-use recovery code.
-    pub const RECOVERY_CODE: Factors = Factors(4);
-    /// A passkey (WebAuthn assertion).
-    pub const PASSKEY: Factors = Factors(8);
-    const NAMES: [(Factors, &'static str); 4] = [
-        (Factors::PASSWORD, "password"),
-        (Factors::TOTP, "totp"),
-        (Factors::RECOVERY_CODE, "recovery_code"),
-        (Factors::PASSKEY, "passkey"),
-    ];
-
-    /// The stored number.
-    pub fn bits(self) -> i16 {
-        i16::from(self.0)
-    }
-
-    /// From the stored number (unknown bits are dropped).
-    pub fn from_bits(bits: i16) -> Self {
-        Factors((bits & 0x0f) as u8)
-    }
-
-    /// Whether every factor of `other` is in this set.
-    pub fn contains(self, other: Factors) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether a factor beyond the password was proven (a TOTP code, a recovery code or a
-    /// passkey).
-    pub fn has_second_factor(self) -> bool {
-        self.0 & (Factors::TOTP.0 | Factors::RECOVERY_CODE.0 | Factors::PASSKEY.0) != 0
-    }
-
-    /// The factors' names (`password`, `totp`, `recovery_code`, `passkey`), in that order.
-    pub fn names(self) -> Vec<&'static str> {
-        Factors::NAMES
-            .iter()
-            .filter(|(f, _)| self.contains(*f))
-            .map(|(_, n)| *n)
-            .collect()
-    }
-}
-
-impl std::ops::BitOr for Factors {
-    type Output = Factors;
-    fn bitor(self, rhs: Factors) -> Factors {
-        Factors(self.0 | rhs.0)
-    }
-}
-
-/// A user's TOTP factor as stored: the secret sealed under the secrets key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TotpFactor {
-    /// Whose factor.
-    pub user_id: UserId,
-    /// The sealed secret (never the secret itself).
-    pub sealed: String,
-    /// Whether a correct code confirmed it (only then does it guard logins).
-    pub confirmed: bool,
-    /// The last time step whose code was accepted (a code is accepted once).
-    pub last_step: i64,
-    /// When enrolment began.
-    pub created_at: Timestamp,
 }
 
 /// The operation-log category (`oper_type`) of an audit entry.

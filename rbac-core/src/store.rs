@@ -256,6 +256,14 @@ pub trait RoleStore: Send + Sync {
     /// Replaces name, remark, enabled flag and system key (not privileges);
     /// `NotFound`/`Conflict`.
     async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()>;
+    /// Sets whether a role requires its members to have a second factor; `NotFound` if
+    /// gone.
+    async fn set_role_requires_second_factor(
+        &self,
+        id: RoleId,
+        required: bool,
+        journal: &Journal,
+    ) -> StoreResult<()>;
     /// Replaces a role's privilege codes atomically; `NotFound` if gone.
     async fn set_role_privileges(
         &self,
@@ -563,15 +571,31 @@ pub trait ChangeLog: Send + Sync {
 }
 
 /// What authenticating and checking need (the [`Authorizer`](crate::Authorizer) and so the
-/// layer): users, roles, sessions, API keys, scope parents, and the audit entry of a
-/// refusal. A backend that serves only the layer implements these six.
+/// layer): users, roles, sessions, second factors, API keys, scope parents, and the audit
+/// entry of a refusal. A backend that serves only the layer implements these seven.
 pub trait AuthorizerStore:
-    UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + ScopeStore + Send + Sync
+    UserStore
+    + RoleStore
+    + SessionStore
+    + SecondFactorStore
+    + AuditStore
+    + ProjectStore
+    + ScopeStore
+    + Send
+    + Sync
 {
 }
 
 impl<T> AuthorizerStore for T where
-    T: UserStore + RoleStore + SessionStore + AuditStore + ProjectStore + ScopeStore + Send + Sync
+    T: UserStore
+        + RoleStore
+        + SessionStore
+        + SecondFactorStore
+        + AuditStore
+        + ProjectStore
+        + ScopeStore
+        + Send
+        + Sync
 {
 }
 
@@ -582,7 +606,6 @@ pub trait Store:
     + ThrottleStore
     + OrganisationStore
     + CodeStore
-    + SecondFactorStore
     + ChangeLog
     + Send
     + Sync
@@ -595,7 +618,6 @@ impl<T> Store for T where
         + ThrottleStore
         + OrganisationStore
         + CodeStore
-        + SecondFactorStore
         + ChangeLog
         + Send
         + Sync

@@ -90,6 +90,10 @@ async fn a_hijacked_name_is_not_adopted() {
                 .expect("grants"),
             session_id: Arc::from("test"),
             kind: rbac_core::SessionKind::Jwt,
+            factors: rbac_core::Factors::PASSWORD,
+            verified_at: 0,
+            enrolment_required: false,
+            second_factor_enrolled: false,
         }
     };
     let original = rbac.role_named(REGISTERED_ROLE).await.expect("role");

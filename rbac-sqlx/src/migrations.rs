@@ -55,6 +55,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     12 => "users total" => "sqlite/0012_users_total.sql",
     14 => "scope children" => "sqlite/0014_scope_children.sql",
     15 => "second factors" => "sqlite/0015_second_factors.sql",
+    16 => "second factor roles" => "sqlite/0016_second_factor_roles.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -75,6 +76,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     13 => "name trigrams" => "postgres/0013_name_trigrams.sql",
     14 => "scope children" => "postgres/0014_scope_children.sql",
     15 => "second factors" => "postgres/0015_second_factors.sql",
+    16 => "second factor roles" => "postgres/0016_second_factor_roles.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -94,4 +96,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     12 => "users total" => "mysql/0012_users_total.sql",
     14 => "scope children" => "mysql/0014_scope_children.sql",
     15 => "second factors" => "mysql/0015_second_factors.sql",
+    16 => "second factor roles" => "mysql/0016_second_factor_roles.sql",
 };

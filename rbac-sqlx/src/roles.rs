@@ -170,6 +170,32 @@ impl RoleStore for SqlStore {
         })
     }
 
+    async fn set_role_requires_second_factor(
+        &self,
+        id: RoleId,
+        required: bool,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let done = sqlx::query(&d.sql(
+                "UPDATE rbac_roles SET requires_second_factor = ?, updated_at = ? WHERE id = ?",
+            ))
+            .bind(required)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::Role));
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
     async fn set_role_privileges(
         &self,
         id: RoleId,

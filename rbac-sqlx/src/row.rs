@@ -22,7 +22,8 @@ pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remar
 
 /// The columns [`role`] reads, in a `SELECT`.
 pub(crate) const ROLE_COLUMNS: &str =
-    "id, name, remark, creator, builtin, system_key, enabled, created_at, updated_at";
+    "id, name, remark, creator, builtin, system_key, enabled, created_at, updated_at, \
+     requires_second_factor";
 
 /// The columns [`session`] reads, in a `SELECT`.
 pub(crate) const SESSION_COLUMNS: &str =
@@ -141,6 +142,7 @@ pub(crate) fn role<R: Columns>(r: &R) -> Result<Role, StoreError> {
         enabled: r.flag("enabled").map_err(backend)?,
         privileges: Vec::new(),
         includes: Vec::new(),
+        requires_second_factor: r.flag("requires_second_factor").map_err(backend)?,
         created_at: r.int("created_at").map_err(backend)?,
         updated_at: r.int("updated_at").map_err(backend)?,
     })

@@ -175,6 +175,10 @@ async fn world(store: Arc<dyn Store>) -> World {
             .expect("grants"),
         session_id: Arc::from("model"),
         kind: SessionKind::Jwt,
+        factors: rbac_core::Factors::PASSWORD,
+        verified_at: 0,
+        enrolment_required: false,
+        second_factor_enrolled: false,
     };
     let tag = format!("{:x}", rand_tag());
     for r in 0..ROLES {

@@ -87,6 +87,10 @@ async fn principal(authorizer: &Authorizer, user: &User) -> Principal {
         grants: authorizer.grants_for(&user.roles).await.expect("grants"),
         session_id: Arc::from("model"),
         kind: SessionKind::Jwt,
+        factors: rbac_core::Factors::PASSWORD,
+        verified_at: 0,
+        enrolment_required: false,
+        second_factor_enrolled: false,
     }
 }
 

@@ -1,5 +1,6 @@
-//! `RbacLayer` in an axum service: a public route, a route for any logged-in user, and
-//! routes that need one privilege or several, with the caller extracted in the handler.
+//! `RbacLayer` in an axum service: a public route, a route for any logged-in user, routes
+//! that need one privilege or several, and one that also needs a second factor proven
+//! within five minutes, with the caller extracted in the handler.
 //!
 //! `cargo run -p rbac-tower --features axum --example axum`, then follow what it prints.
 
@@ -26,7 +27,16 @@ fn router(rbac: &Rbac) -> Router {
         )
         .route(
             "/users/purge",
-            get(|| async { "purged" }).layer(layer.all_of(&["UserEdit", "UserDelete"])),
+            get(|| async { "purged" }).layer(layer.clone().all_of(&["UserEdit", "UserDelete"])),
+        )
+        .route(
+            "/users/erase",
+            get(|| async { "erased" }).layer(
+                layer
+                    .require_code("UserDelete")
+                    .second_factor()
+                    .fresh_within(std::time::Duration::from_secs(300)),
+            ),
         )
 }
 
@@ -44,7 +54,10 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
             rbac_core::AdminPrivileges::default().codes(),
         )),
         jwt,
-        RbacConfig::default(),
+        RbacConfig {
+            secrets_key: Some(rbac_core::SecretsKey::generate()),
+            ..RbacConfig::default()
+        },
     )
     .await?;
     rbac.bootstrap(Some("admin-password")).await?;
@@ -116,6 +129,54 @@ mod tests {
         );
         assert_eq!(
             status(&app, "/users/purge", Some(&admin)).await,
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn a_route_needing_a_second_factor_refuses_a_password_alone() {
+        let (rbac, admin, _) = deployment().await.expect("deployment");
+        let app = router(&rbac);
+        // Every privilege, but a session proven by a password alone.
+        assert_eq!(
+            status(&app, "/users/purge", Some(&admin)).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(&app, "/users/erase", Some(&admin)).await,
+            StatusCode::FORBIDDEN
+        );
+        // Enrol TOTP, then sign in with the password and a code.
+        let me = rbac.authenticate(&admin).await.expect("principal");
+        let enrolment = rbac.begin_totp(&me).await.expect("begin");
+        let secret = rbac_core::factors::decode_totp_secret(&enrolment.secret).expect("secret");
+        let step = rbac_core::factors::totp_step(rbac_core::now());
+        let code = |s: i64| rbac_core::factors::totp_code(&secret, s);
+        rbac.confirm_totp(&me, &code(step)).await.expect("confirm");
+        let input = LoginInput {
+            name: "admin".into(),
+            password: "admin-password".into(),
+            ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+        };
+        let challenge = match rbac.login(&input).await {
+            Err(rbac_core::Error::SecondFactorRequired(c)) => c,
+            other => panic!("expected a challenge, got {other:?}"),
+        };
+        let second = rbac_core::service::SecondFactorInput {
+            mfa_token: challenge.token,
+            code: code(step + 1),
+            ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+        };
+        let token = rbac
+            .complete_login(&second, rbac_core::SessionKind::Jwt, None)
+            .await
+            .expect("complete")
+            .token
+            .token;
+        assert_eq!(
+            status(&app, "/users/erase", Some(&token)).await,
             StatusCode::OK
         );
     }

@@ -82,6 +82,8 @@ impl RenderRejection<Body> for GrpcRejection {
                 Status::resource_exhausted(format!("over the quota of {limit} a day"))
             }
             Rejection::Unavailable => Status::unavailable("authorization unavailable"),
+            // A second factor missing, stale or not yet enrolled.
+            other => Status::permission_denied(other.to_error().to_string()),
         };
         status.into_http()
     }

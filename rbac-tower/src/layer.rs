@@ -143,7 +143,43 @@ pub struct RbacLayer<R = PlainRejection> {
     /// Where the requirement holds: everywhere (`None`), or the scope read from the request.
     pub(crate) scope: Option<crate::scope::ScopeSource>,
     pub(crate) decisions: Decisions,
+    pub(crate) factors: FactorRule,
     pub(crate) renderer: R,
+}
+
+/// What a route asks of the factors behind a credential.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FactorRule {
+    /// The session proved a second factor.
+    pub(crate) second_factor: bool,
+    /// Its factors were proven within this many seconds.
+    pub(crate) fresh_within: Option<i64>,
+    /// The two above apply only to users with a second factor enrolled.
+    pub(crate) when_enrolled: bool,
+    /// Reachable by users whose role requires a second factor they have not enrolled.
+    pub(crate) enrolment: bool,
+}
+
+impl FactorRule {
+    /// Why `principal` may not pass, if it may not.
+    pub(crate) fn refusal(&self, principal: &rbac_core::Principal) -> Option<rbac_core::Error> {
+        if principal.enrolment_required && !self.enrolment {
+            return Some(rbac_core::Error::EnrolmentRequired);
+        }
+        if self.when_enrolled && !principal.second_factor_enrolled {
+            return None;
+        }
+        let within = self.fresh_within;
+        if self.second_factor && !principal.factors.has_second_factor() {
+            return Some(rbac_core::Error::StepUpRequired { within });
+        }
+        if let Some(secs) = within {
+            if rbac_core::now().saturating_sub(principal.verified_at) > secs {
+                return Some(rbac_core::Error::StepUpRequired { within });
+            }
+        }
+        None
+    }
 }
 
 impl<R> std::fmt::Debug for RbacLayer<R> {
@@ -177,6 +213,7 @@ impl RbacLayer<PlainRejection> {
             need,
             scope: None,
             decisions,
+            factors: FactorRule::default(),
             renderer: PlainRejection,
         }
     }
@@ -205,6 +242,7 @@ impl<R> RbacLayer<R> {
             need: self.need,
             scope: self.scope,
             decisions: self.decisions,
+            factors: self.factors,
             renderer,
         }
     }
@@ -234,6 +272,37 @@ impl<R> RbacLayer<R> {
     /// scope checked goes in the request extensions as [`CheckedScope`](crate::CheckedScope).
     pub fn in_scope(mut self, source: crate::scope::ScopeSource) -> Self {
         self.scope = Some(source);
+        self
+    }
+
+    /// Requires a session whose login proved a second factor (a TOTP code, a recovery code
+    /// or a passkey); others are refused as [`Rejection::StepUpRequired`](crate::Rejection).
+    pub fn second_factor(mut self) -> Self {
+        self.factors.second_factor = true;
+        self
+    }
+
+    /// Requires the session's factors to have been proven within `within` (for resetting
+    /// another user's password, changing grants, deleting users); others are refused as
+    /// [`Rejection::StepUpRequired`](crate::Rejection) naming the window.
+    pub fn fresh_within(mut self, within: std::time::Duration) -> Self {
+        self.factors.fresh_within = Some(i64::try_from(within.as_secs()).unwrap_or(i64::MAX));
+        self
+    }
+
+    /// Applies [`second_factor`](Self::second_factor) and
+    /// [`fresh_within`](Self::fresh_within) only to users who have a second factor
+    /// enrolled: those without one pass as before.
+    pub fn when_enrolled(mut self) -> Self {
+        self.factors.when_enrolled = true;
+        self
+    }
+
+    /// Marks an enrolment route (and logout): reachable by users whose role requires a
+    /// second factor they have not enrolled yet. Every other route refuses them as
+    /// [`Rejection::EnrolmentRequired`](crate::Rejection).
+    pub fn enrolment(mut self) -> Self {
+        self.factors.enrolment = true;
         self
     }
 

@@ -3,8 +3,9 @@
 use http::Response;
 use rbac_core::{AuthFailure, Error};
 
-/// Why the layer refused a request.
+/// Why the layer refused a request. New refusals may be added: match with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Rejection {
     /// No credential, or one that does not authenticate.
     Unauthenticated(AuthFailure),
@@ -12,6 +13,13 @@ pub enum Rejection {
     Forbidden {
         /// The missing privilege code.
         missing: String,
+    },
+    /// A role of the caller requires a second factor the caller has not enrolled.
+    EnrolmentRequired,
+    /// The route needs a second factor proven by the session (within `within` seconds).
+    StepUpRequired {
+        /// How recently, in seconds (`None`: at any time during the session).
+        within: Option<i64>,
     },
     /// A project's daily request quota is used up.
     QuotaExceeded {
@@ -33,6 +41,8 @@ impl Rejection {
             Error::AccountDisabled => Rejection::Unauthenticated(AuthFailure::UserGone),
             Error::BadCredentials => Rejection::Unauthenticated(AuthFailure::Invalid),
             Error::QuotaExceeded { limit } => Rejection::QuotaExceeded { limit: *limit },
+            Error::EnrolmentRequired => Rejection::EnrolmentRequired,
+            Error::StepUpRequired { within } => Rejection::StepUpRequired { within: *within },
             _ => Rejection::Unavailable,
         }
     }
@@ -45,6 +55,8 @@ impl Rejection {
                 missing: missing.clone(),
             },
             Rejection::QuotaExceeded { limit } => Error::QuotaExceeded { limit: *limit },
+            Rejection::EnrolmentRequired => Error::EnrolmentRequired,
+            Rejection::StepUpRequired { within } => Error::StepUpRequired { within: *within },
             Rejection::Unavailable => Error::internal("authorization unavailable"),
         }
     }
@@ -69,6 +81,9 @@ impl<B: From<String>> RenderRejection<B> for PlainRejection {
             }
             Rejection::QuotaExceeded { limit } => {
                 (429, format!("daily request quota of {limit} used up"))
+            }
+            Rejection::EnrolmentRequired | Rejection::StepUpRequired { .. } => {
+                (403, self::Rejection::to_error(rejection).to_string())
             }
             Rejection::Unavailable => (503, "authorization unavailable".to_string()),
         };

@@ -99,6 +99,16 @@ where
                     return refuse(rejection);
                 }
             };
+            if let Some(e) = layer.factors.refusal(&principal) {
+                layer.decisions.denied.increment(1);
+                tracing::info!(
+                    user = %principal.user_name,
+                    path = %req.uri().path(),
+                    refusal = %e,
+                    "refused: second factor"
+                );
+                return refuse(Rejection::from_error(&e));
+            }
             let (outcome, checked) = match &layer.scope {
                 None => (layer.check.require(&principal, &layer.need), None),
                 Some(crate::scope::ScopeSource::Anywhere) => {

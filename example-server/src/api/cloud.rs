@@ -87,6 +87,14 @@ impl From<Error> for CloudError {
                     data: None,
                 }
             }
+            Error::EnrolmentRequired | Error::StepUpRequired { .. } => {
+                return CloudError {
+                    status: StatusCode::FORBIDDEN,
+                    code: FAILED,
+                    message: e.to_string(),
+                    data: None,
+                }
+            }
             Error::SecondFactorRequired(challenge) => {
                 let mut refusal = CloudError::new(
                     SECOND_FACTOR,

@@ -126,7 +126,10 @@ impl Code {
             }
             Error::CodeMismatch => Code::EmailCodeError,
             Error::BadSecondFactor => Code::InvalidAuthCode,
-            Error::SecondFactorRequired(_) => Code::SecondFactorRequired,
+            Error::SecondFactorRequired(_) | Error::StepUpRequired { .. } => {
+                Code::SecondFactorRequired
+            }
+            Error::EnrolmentRequired => Code::SecondFactorEnrolmentRequired,
             Error::NoSecretsKey => Code::ServerError,
             Error::CodeExpired => Code::EmailCodeTimeout,
             Error::SendFailed(_) => Code::EmailSendFailed,

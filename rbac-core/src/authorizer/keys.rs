@@ -69,6 +69,10 @@ impl Authorizer {
             grants: state.grants.clone(),
             session_id: state.label.clone(),
             kind: SessionKind::ApiKey,
+            factors: crate::model::Factors::NONE,
+            verified_at: 0,
+            enrolment_required: false,
+            second_factor_enrolled: false,
         })
     }
 

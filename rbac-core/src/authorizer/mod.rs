@@ -47,6 +47,15 @@ pub struct Principal {
     pub session_id: Arc<str>,
     /// How the credential was presented.
     pub kind: SessionKind,
+    /// The factors the credential's login proved (an API key: none).
+    pub factors: crate::model::Factors,
+    /// When they were proven (unix seconds; 0 when unknown).
+    pub verified_at: Timestamp,
+    /// A role of the user requires a second factor the user has not enrolled: only
+    /// enrolment (and logout) may proceed.
+    pub enrolment_required: bool,
+    /// The user has a second factor enrolled.
+    pub second_factor_enrolled: bool,
 }
 
 /// A role as the hot path sees it.
@@ -70,6 +79,8 @@ pub struct RoleGrant {
     /// Everything it could confer: its own and every included role's, enabled or not
     /// (what containment compares).
     pub reach: PrivilegeSet,
+    /// Its members must enrol a second factor before they reach anything but enrolment.
+    pub requires_second_factor: bool,
     /// The snapshot epoch its read began at: orders reloads that overlap.
     pub epoch: u64,
 }
@@ -95,6 +106,7 @@ impl RoleGrant {
             reach: privileges.clone(),
             privileges,
             includes: role.includes.clone(),
+            requires_second_factor: role.requires_second_factor,
             epoch: 0,
         }
     }

@@ -13,6 +13,11 @@ pub(super) struct SessionState {
     pub(super) expires_at: AtomicI64,
     /// When the session was issued (a sliding session never outlives `sliding_max` after).
     pub(super) issued_at: Timestamp,
+    /// The factors the session's login proved, and when.
+    pub(super) factors: crate::model::Factors,
+    pub(super) verified_at: Timestamp,
+    /// Whether the user has a second factor enrolled.
+    pub(super) enrolled: bool,
     /// `None` when the session authenticates; otherwise why not.
     pub(super) refusal: Option<AuthFailure>,
 }
@@ -140,6 +145,10 @@ impl Authorizer {
                 grants: state.grants.clone(),
                 session_id: key,
                 kind: state.kind,
+                factors: state.factors,
+                verified_at: state.verified_at,
+                enrolment_required: !state.enrolled && self.requires_second_factor(&state.grants),
+                second_factor_enrolled: state.enrolled,
             });
         }
     }
@@ -187,6 +196,9 @@ impl Authorizer {
             kind: SessionKind::Jwt,
             expires_at: AtomicI64::new(0),
             issued_at: 0,
+            factors: crate::model::Factors::NONE,
+            verified_at: 0,
+            enrolled: false,
             refusal: Some(why),
         };
         let Some(session) = self.store.session(id).await? else {
@@ -210,7 +222,18 @@ impl Authorizer {
             kind: session.kind,
             expires_at: AtomicI64::new(session.expires_at),
             issued_at: session.issued_at,
+            factors: session.factors,
+            verified_at: session.verified_at,
+            enrolled: self.store.totp(user.id).await?.is_some_and(|f| f.confirmed),
             refusal: None,
+        })
+    }
+
+    /// Whether an enabled role among these grants requires a second factor.
+    pub fn requires_second_factor(&self, grants: &Grants) -> bool {
+        grants.assignments().iter().any(|a| {
+            self.role(a.role_id)
+                .is_some_and(|r| r.requires_second_factor && r.enabled)
         })
     }
 

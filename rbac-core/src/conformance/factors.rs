@@ -221,3 +221,44 @@ pub(super) async fn session_list_of_a_user<S: Store + ?Sized>(s: &S) -> Outcome 
     ensure_eq!(s.count_live_sessions(n).await.ctx("count")?, before);
     Ok(())
 }
+
+pub(super) async fn role_requires_second_factor<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("rf");
+    let mut p = Probe::new(s, "actor").await?;
+    let role = s
+        .create_role(&Role::new(format!("{t}-r"), "", "t"), &Journal::default())
+        .await
+        .ctx("create role")?;
+    ensure!(!role.requires_second_factor, "off by default");
+    let changes = [Change::Role(role.id)];
+    s.set_role_requires_second_factor(role.id, true, &p.journal("require", &changes))
+        .await
+        .ctx("require")?;
+    p.written(s, "require", &changes).await?;
+    let read = s.role(role.id).await.ctx("role")?.ctx("the role")?;
+    ensure!(read.requires_second_factor, "required: {read:?}");
+    let listed = s
+        .role_by_name(&role.name)
+        .await
+        .ctx("by name")?
+        .ctx("the role")?;
+    ensure!(listed.requires_second_factor, "by name: {listed:?}");
+    s.set_role_requires_second_factor(role.id, false, &Journal::default())
+        .await
+        .ctx("lift")?;
+    ensure!(
+        !s.role(role.id)
+            .await
+            .ctx("role")?
+            .ctx("the role")?
+            .requires_second_factor,
+        "lifted"
+    );
+    ensure_err!(
+        s.set_role_requires_second_factor(i64::MAX - 30, true, &p.journal("gone", &[]))
+            .await,
+        StoreError::NotFound(Entity::Role)
+    );
+    p.nothing(s, "a missing role").await?;
+    Ok(())
+}

@@ -411,6 +411,7 @@ macro_rules! for_each_conformance_check {
         session_count_and_purge,
         session_list_of_a_user,
         second_factor_totp,
+        role_requires_second_factor,
         audit_append_and_list,
         audit_filters_and_paging,
         journal_without_audit,

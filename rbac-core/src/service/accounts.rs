@@ -293,6 +293,10 @@ impl Rbac {
             grants,
             session_id: std::sync::Arc::from(""),
             kind: SessionKind::Jwt,
+            factors: crate::model::Factors::PASSWORD,
+            verified_at: 0,
+            enrolment_required: false,
+            second_factor_enrolled: false,
         };
         let codes = authorizer
             .registry()
@@ -541,12 +545,18 @@ impl Rbac {
         if !user.enabled {
             return Err(Error::Unauthenticated(AuthFailure::UserGone));
         }
+        let grants = self.inner.authorizer.grants_for(&user.roles).await?;
         Ok(Principal {
             user_id: user.id,
             user_name: std::sync::Arc::from(user.name.as_str()),
-            grants: self.inner.authorizer.grants_for(&user.roles).await?,
+            // Only accounts without a second factor get this far.
+            enrolment_required: self.inner.authorizer.requires_second_factor(&grants),
+            second_factor_enrolled: false,
+            grants,
             session_id: std::sync::Arc::from(""),
             kind: SessionKind::Jwt,
+            factors: crate::model::Factors::PASSWORD,
+            verified_at: now(),
         })
     }
 }

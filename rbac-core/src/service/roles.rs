@@ -277,6 +277,10 @@ impl Rbac {
                             grants: authorizer.grants_for(&user.roles).await?,
                             session_id: std::sync::Arc::from(""),
                             kind: crate::model::SessionKind::Jwt,
+                            factors: crate::model::Factors::PASSWORD,
+                            verified_at: 0,
+                            enrolment_required: false,
+                            second_factor_enrolled: false,
                         };
                         Ok(authorizer
                             .registry()

@@ -202,6 +202,44 @@ impl Rbac {
         Ok(())
     }
 
+    /// Sets whether a role requires its members to have a second factor (needs RoleEdit,
+    /// and a role conferring nothing the actor lacks: lifting the requirement is a
+    /// downgrade no weaker account may make). Acts on the members' next request.
+    pub async fn set_role_requires_second_factor(
+        &self,
+        actor: &Principal,
+        role_name: &str,
+        required: bool,
+    ) -> Result<()> {
+        self.require(actor, &self.admin().role_edit)?;
+        let role = self
+            .inner
+            .store
+            .role_by_name(role_name)
+            .await?
+            .ok_or(Error::NotFound(crate::Entity::Role))?;
+        self.ensure_role_within(actor, &role, "change the second-factor rule of")
+            .await?;
+        let verb = if required {
+            "require"
+        } else {
+            "stop requiring"
+        };
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("{verb} a second factor for role {}", role.name),
+            )
+            .with(Change::Role(role.id));
+        self.inner
+            .store
+            .set_role_requires_second_factor(role.id, required, &journal)
+            .await?;
+        self.applied(&journal).await;
+        Ok(())
+    }
+
     /// The caller's second factors.
     pub async fn second_factor_status(&self, actor: &Principal) -> Result<SecondFactorStatus> {
         let store = &self.inner.store;

@@ -61,6 +61,8 @@ impl From<Error> for ConsoleError {
                 S::UNAUTHORIZED
             }
             Error::AccountDisabled
+            | Error::EnrolmentRequired
+            | Error::StepUpRequired { .. }
             | Error::Forbidden { .. }
             | Error::Violation(_)
             | Error::NotGrantable(_)

@@ -50,6 +50,8 @@ impl From<Error> for IamError {
                 return refusal;
             }
             Error::BadSecondFactor => (S::UNAUTHORIZED, 100211),
+            Error::EnrolmentRequired => (S::FORBIDDEN, 100212),
+            Error::StepUpRequired { .. } => (S::FORBIDDEN, 100213),
             Error::NoSecretsKey => (S::SERVICE_UNAVAILABLE, 100002),
             Error::Unauthenticated(AuthFailure::Missing) => (S::UNAUTHORIZED, 100205),
             Error::Unauthenticated(AuthFailure::Expired) => (S::UNAUTHORIZED, 100203),

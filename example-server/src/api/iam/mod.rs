@@ -46,7 +46,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(healthz))
         .routes(routes!(login))
         .routes(routes!(mfa::login_mfa))
-        .routes(guarded(routes!(logout), authenticated()))
+        .routes(guarded(routes!(logout), authenticated().enrolment()))
         .routes(guarded(routes!(refresh), authenticated()))
         .routes(guarded(
             routes!(sessions::list_sessions, sessions::end_sessions),
@@ -55,10 +55,22 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(sessions::end_session), authenticated()))
         .routes(routes!(create))
         .routes(guarded(routes!(list), need("UserAccess")))
-        .routes(guarded(routes!(delete_many), need("UserDelete")))
+        .routes(guarded(
+            routes!(delete_many),
+            need("UserDelete")
+                .second_factor()
+                .fresh_within(state.step_up)
+                .when_enrolled(),
+        ))
         .routes(guarded(routes!(get_one), authenticated()))
         .routes(guarded(routes!(update), authenticated()))
-        .routes(guarded(routes!(delete_one), need("UserDelete")))
+        .routes(guarded(
+            routes!(delete_one),
+            need("UserDelete")
+                .second_factor()
+                .fresh_within(state.step_up)
+                .when_enrolled(),
+        ))
         .routes(guarded(routes!(change_password), authenticated()))
         .routes(guarded(
             routes!(change_password_underscored),

@@ -279,3 +279,39 @@ pub(super) async fn reset_mfa(
     app.rbac.reset_second_factors(&actor, &name).await?;
     Ok(Reply::empty())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::RequireRoleReq)]
+pub(super) struct RequireRoleReq {
+    role_name: Option<String>,
+    /// Whether the role's members must enrol a second factor.
+    required: Option<bool>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/require/role",
+    tag = "platform",
+    operation_id = "platform_mfa_require_role",
+    summary = "Make a role require a second factor of its members, or stop",
+    description = "Beyond the document. Needs RoleEdit and a role conferring nothing the caller lacks (else 1021). Until they enrol, the role's members reach only enrolment, their sessions and logout; everything else answers 1034.",
+    request_body = RequireRoleReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn require_role(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<RequireRoleReq>,
+) -> Result<Reply> {
+    let role = required("role_name", req.role_name)?;
+    let required_flag = required("required", req.required)?;
+    app.rbac
+        .set_role_requires_second_factor(&actor, &role, required_flag)
+        .await?;
+    Ok(Reply::empty())
+}
