@@ -25,6 +25,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn run(config: Config) -> Result<(), BoxError> {
     // First, so every layer and service built below reaches the recorder.
     let metrics = metrics::install()?;
+    let webhooks = crate::webhooks::Webhooks::from_config(&config)?;
     let (sql, rbac) = open(&config).await?;
     if let Some(generated) = rbac
         .bootstrap(config.initial_admin_password()?.as_deref())
@@ -42,6 +43,7 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
     }
     let _feed =
         rbac_sqlx::spawn_change_feed(sql.clone(), rbac.authorizer().clone(), config.change_poll());
+    let _deliveries = webhooks.map(|w| w.spawn(Arc::new(sql.clone())));
     serve_with(&config, sql, rbac, metrics).await
 }
 

@@ -96,6 +96,24 @@ pub struct Config {
     #[arg(long, env = "RBAC_FULL_LISTINGS", default_value_t = 2)]
     pub full_listings: u32,
 
+    /// Webhooks that receive security events (repeatable, or comma-separated), as JSON
+    /// signed with HMAC-SHA256 under `--webhook-secret-file`.
+    #[arg(long = "webhook", env = "RBAC_WEBHOOKS", value_delimiter = ',')]
+    pub webhooks: Vec<String>,
+
+    /// A file holding the secret that signs security events (required with `--webhook`).
+    #[arg(long, env = "RBAC_WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<std::path::PathBuf>,
+
+    /// How often each instance looks for security events to deliver, in milliseconds.
+    #[arg(long, env = "RBAC_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+
+    /// The first retry of a failed delivery waits this many seconds, each next one twice
+    /// as long (at most an hour), up to 20 attempts.
+    #[arg(long, env = "RBAC_WEBHOOK_RETRY_SECS", default_value_t = 5)]
+    pub webhook_retry_secs: u64,
+
     /// Seconds within which a user with a second factor must have proven it to reset
     /// another's password, change grants or delete users (users without one are not
     /// asked).

@@ -9,6 +9,7 @@ mod notify;
 mod secrets;
 mod serve;
 mod state;
+mod webhooks;
 
 use clap::Parser;
 

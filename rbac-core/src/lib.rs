@@ -5,6 +5,7 @@
 pub mod authorizer;
 pub mod credential;
 pub mod error;
+pub mod events;
 pub mod factors;
 pub mod identity;
 pub mod inclusion;
@@ -27,6 +28,7 @@ pub mod conformance;
 pub use authorizer::{Authorizer, AuthorizerConfig, CacheStats, Principal, RoleGrant};
 pub use credential::{Authenticate, Authorize, Credential, RequestContext};
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
+pub use events::{Attempt, Delivery, DeliveryStatus, NewEvent, SecurityEvent};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use notify::{

@@ -13,6 +13,7 @@ use crate::store::*;
 mod assignments;
 mod audit;
 mod codes;
+mod events;
 mod factors;
 mod projects;
 mod sessions;
@@ -43,6 +44,9 @@ struct Tables {
     scope_parents: HashMap<Scope, Scope>,
     /// Quota reserved by instances: project → (day, reserved).
     quota: HashMap<ProjectId, (i64, i64)>,
+    /// Security events, oldest first, and their deliveries by (event, target).
+    events: Vec<crate::events::SecurityEvent>,
+    deliveries: BTreeMap<(i64, String), MemoryDelivery>,
     /// TOTP factors by user.
     totp: HashMap<UserId, TotpFactor>,
     /// Unused recovery-code digests by user.
@@ -69,10 +73,27 @@ impl Tables {
                 success: a.success,
             });
         }
+        for e in &journal.events {
+            self.record_event(e);
+        }
         for c in &journal.changes {
             self.next_change += 1;
             self.changes.push((self.next_change, now(), c.clone()));
         }
+    }
+
+    fn record_event(&mut self, e: &crate::events::NewEvent) {
+        let id = self.events.last().map_or(1, |l| l.id + 1);
+        self.events.push(crate::events::SecurityEvent {
+            id,
+            event_id: e.event_id.clone(),
+            kind: e.kind.to_string(),
+            subject: e.subject.clone(),
+            actor: e.actor.clone(),
+            ip: e.ip.clone(),
+            detail: e.detail.clone(),
+            created_at: now(),
+        });
     }
 
     fn check_user_unique(&self, user: &User) -> StoreResult<()> {
@@ -139,6 +160,17 @@ impl Tables {
         }
         n
     }
+}
+
+/// One event's delivery to one target.
+#[derive(Debug, Clone, Default)]
+struct MemoryDelivery {
+    attempts: u32,
+    next_at: Timestamp,
+    lease_owner: String,
+    lease_until: Timestamp,
+    delivered_at: Option<Timestamp>,
+    last_error: String,
 }
 
 /// A store kept in process memory behind one mutex.

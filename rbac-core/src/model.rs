@@ -414,6 +414,8 @@ pub struct Journal {
     pub audit: Option<NewAudit>,
     /// The changes other instances must apply to their caches.
     pub changes: Vec<Change>,
+    /// The security events the write records.
+    pub events: Vec<crate::events::NewEvent>,
 }
 
 impl Journal {
@@ -421,13 +423,19 @@ impl Journal {
     pub fn audit(audit: NewAudit) -> Self {
         Journal {
             audit: Some(audit),
-            changes: Vec::new(),
+            ..Journal::default()
         }
     }
 
     /// Adds a change.
     pub fn with(mut self, change: Change) -> Self {
         self.changes.push(change);
+        self
+    }
+
+    /// Adds a security event.
+    pub fn event(mut self, event: crate::events::NewEvent) -> Self {
+        self.events.push(event);
         self
     }
 }

@@ -343,6 +343,36 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<Session>>;
 }
 
+/// Security events and their deliveries: a queue kept in the store, so a restart loses
+/// none, claimed under a lease, so two instances never send one at once.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Records events that no other write carries (a failed login).
+    async fn append_events(&self, events: &[crate::events::NewEvent]) -> StoreResult<()>;
+    /// Claims up to `limit` events due for `target` (never delivered, not leased, next
+    /// attempt due at `at`, fewer than `max_attempts` tries), oldest first, leasing each
+    /// to `owner` until `lease_until`. Two callers never hold one event for one target.
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        owner: &str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<crate::events::Delivery>>;
+    /// Records how a claimed delivery went; `false` if `owner` no longer holds its lease.
+    async fn settle_delivery(
+        &self,
+        event: i64,
+        target: &str,
+        owner: &str,
+        attempt: &crate::events::Attempt,
+    ) -> StoreResult<bool>;
+    /// The newest deliveries, for an admin.
+    async fn deliveries(&self, limit: u32) -> StoreResult<Vec<crate::events::DeliveryStatus>>;
+}
+
 /// Second factors: a TOTP secret (sealed) and its recovery codes (keyed digests).
 #[async_trait]
 pub trait SecondFactorStore: Send + Sync {
@@ -606,6 +636,7 @@ pub trait Store:
     + ThrottleStore
     + OrganisationStore
     + CodeStore
+    + EventStore
     + ChangeLog
     + Send
     + Sync
@@ -618,6 +649,7 @@ impl<T> Store for T where
         + ThrottleStore
         + OrganisationStore
         + CodeStore
+        + EventStore
         + ChangeLog
         + Send
         + Sync

@@ -64,6 +64,29 @@ macro_rules! bump_total {
 }
 
 /// Writes a journal's audit entry and change rows inside the transaction `$tx`.
+/// Inserts security events inside `$tx` at time `$at`.
+macro_rules! insert_events {
+    ($d:ident, $tx:ident, $events:expr, $at:expr) => {{
+        for e in $events {
+            let e: &rbac_core::NewEvent = e;
+            sqlx::query(&$d.sql(
+                "INSERT INTO rbac_events (event_id, kind, subject, actor, ip, detail, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            ))
+            .bind(e.event_id.as_str())
+            .bind(e.kind)
+            .bind(e.subject.as_str())
+            .bind(e.actor.as_str())
+            .bind(e.ip.as_str())
+            .bind(e.detail.as_str())
+            .bind($at)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::backend)?;
+        }
+    }};
+}
+
 macro_rules! write_journal {
     ($d:ident, $tx:ident, $journal:expr) => {{
         let journal: &rbac_core::Journal = $journal;
@@ -85,6 +108,7 @@ macro_rules! write_journal {
             // The log's maintained total, on one of its shards.
             bump_total!($d, $tx, "audit", 1);
         }
+        insert_events!($d, $tx, &journal.events, at);
         for change in &journal.changes {
             let (kind, target) = change.encode();
             let sql = $d
@@ -603,6 +627,7 @@ mod assignments;
 mod audit;
 mod changes;
 mod codes;
+mod events;
 mod factors;
 mod identity;
 mod import;

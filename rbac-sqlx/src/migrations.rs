@@ -56,6 +56,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     14 => "scope children" => "sqlite/0014_scope_children.sql",
     15 => "second factors" => "sqlite/0015_second_factors.sql",
     16 => "second factor roles" => "sqlite/0016_second_factor_roles.sql",
+    17 => "security events" => "sqlite/0017_security_events.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -77,6 +78,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     14 => "scope children" => "postgres/0014_scope_children.sql",
     15 => "second factors" => "postgres/0015_second_factors.sql",
     16 => "second factor roles" => "postgres/0016_second_factor_roles.sql",
+    17 => "security events" => "postgres/0017_security_events.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -97,4 +99,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     14 => "scope children" => "mysql/0014_scope_children.sql",
     15 => "second factors" => "mysql/0015_second_factors.sql",
     16 => "second factor roles" => "mysql/0016_second_factor_roles.sql",
+    17 => "security events" => "mysql/0017_security_events.sql",
 };

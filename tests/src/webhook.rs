@@ -2,12 +2,17 @@
 
 use crate::*;
 
+/// One request as received: its head (lower case), its body's bytes, and whether it was
+/// answered 200.
+pub type WebhookRequest = (String, Vec<u8>, bool);
+
 /// A minimal HTTP/1.1 listener on loopback that records each POSTed JSON body and answers
 /// 200, or 500 while failing is switched on.
 pub struct Webhook {
     url: String,
     received: Arc<Mutex<Vec<Value>>>,
     heads: Arc<Mutex<Vec<String>>>,
+    requests: Arc<Mutex<Vec<WebhookRequest>>>,
     failing: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -28,14 +33,17 @@ impl Webhook {
         let url = format!("http://{}/sms", listener.local_addr().expect("addr"));
         let received: Arc<Mutex<Vec<Value>>> = Arc::default();
         let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let requests: Arc<Mutex<Vec<WebhookRequest>>> = Arc::default();
         let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (rec, fail, hds) = (received.clone(), failing.clone(), heads.clone());
+        let reqs = requests.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut sock, _)) = listener.accept().await else {
                     return;
                 };
                 let (rec, fail, hds) = (rec.clone(), fail.clone(), hds.clone());
+                let reqs = reqs.clone();
                 tokio::spawn(async move {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 4096];
@@ -60,18 +68,25 @@ impl Webhook {
                             if let Ok(mut h) = hds.lock() {
                                 h.push(String::from_utf8_lossy(&buf[..end]).into_owned());
                             }
-                            break buf[end + 4..end + 4 + len].to_vec();
+                            let body = buf[end + 4..end + 4 + len].to_vec();
+                            // Decided once: what is recorded is what is answered.
+                            let ok = !fail.load(Ordering::SeqCst);
+                            if let Ok(mut r) = reqs.lock() {
+                                r.push((head.clone(), body.clone(), ok));
+                            }
+                            break (body, ok);
                         }
                     };
+                    let (body, ok) = body;
                     let value = serde_json::from_slice(&body)
                         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
                     if let Ok(mut r) = rec.lock() {
                         r.push(value);
                     }
-                    let status = if fail.load(Ordering::SeqCst) {
-                        "500 Internal Server Error"
-                    } else {
+                    let status = if ok {
                         "200 OK"
+                    } else {
+                        "500 Internal Server Error"
                     };
                     let answer = r#"{"jsonrpc":"2.0","result":"from upstream"}"#;
                     let reply = format!(
@@ -87,9 +102,16 @@ impl Webhook {
             url,
             received,
             heads,
+            requests,
             failing,
             task,
         }
+    }
+
+    /// Every request so far: its head (lower case), its body's exact bytes, and whether it
+    /// was answered 200.
+    pub fn requests(&self) -> Vec<WebhookRequest> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     /// The URL to pass as `--sms-webhook`.

@@ -1,6 +1,7 @@
 //! Second factors (TOTP and recovery codes) and a user's session list.
 
 use super::*;
+use crate::events::{Attempt, NewEvent};
 
 fn factor(user: UserId, sealed: &str) -> TotpFactor {
     TotpFactor {
@@ -260,5 +261,131 @@ pub(super) async fn role_requires_second_factor<S: Store + ?Sized>(s: &S) -> Out
         StoreError::NotFound(Entity::Role)
     );
     p.nothing(s, "a missing role").await?;
+    Ok(())
+}
+
+pub(super) async fn security_event_deliveries<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("ev");
+    let target = format!("http://127.0.0.1:9/{t}");
+    let at = now();
+    // Drain what other checks left for this (new) target first.
+    let mut earlier = Vec::new();
+    loop {
+        let batch = s
+            .claim_deliveries(&target, "drain", at, at + 60, 500, 5)
+            .await
+            .ctx("drain")?;
+        if batch.is_empty() {
+            break;
+        }
+        for d in &batch {
+            s.settle_delivery(d.event.id, &target, "drain", &Attempt::Delivered(at))
+                .await
+                .ctx("settle drain")?;
+        }
+        earlier.extend(batch);
+    }
+    // One event with a write, one alone.
+    let journalled = NewEvent::new("role.changed", format!("{t}-role"), "actor").detail("d");
+    s.create_user(
+        &new_user(&format!("{t}-u")),
+        &Journal::default().event(journalled.clone()),
+    )
+    .await
+    .ctx("create user with an event")?;
+    let alone = NewEvent::new("login.failed", format!("{t}-x"), "").from_ip("192.0.2.7");
+    s.append_events(std::slice::from_ref(&alone))
+        .await
+        .ctx("append")?;
+
+    let first = s
+        .claim_deliveries(&target, "one", at, at + 60, 10, 5)
+        .await
+        .ctx("claim")?;
+    let ids: Vec<&str> = first.iter().map(|d| d.event.event_id.as_str()).collect();
+    ensure_eq!(
+        ids,
+        vec![journalled.event_id.as_str(), alone.event_id.as_str()]
+    );
+    ensure_eq!(first[1].event.ip, "192.0.2.7");
+    ensure_eq!(first[0].event.kind, "role.changed");
+    ensure_eq!(first[0].attempts, 0);
+    // Leased: another owner gets nothing, and may not settle them.
+    let second = s
+        .claim_deliveries(&target, "two", at, at + 60, 10, 5)
+        .await
+        .ctx("claim again")?;
+    ensure!(second.is_empty(), "claimed twice: {second:?}");
+    ensure!(
+        !s.settle_delivery(first[0].event.id, &target, "two", &Attempt::Delivered(at))
+            .await
+            .ctx("settle by another")?,
+        "settled by a non-holder"
+    );
+    // One delivered, one failed until later.
+    ensure!(
+        s.settle_delivery(first[0].event.id, &target, "one", &Attempt::Delivered(at))
+            .await
+            .ctx("settle")?,
+        "delivered"
+    );
+    let failed = Attempt::Failed {
+        next_at: at + 30,
+        error: "HTTP 500".into(),
+    };
+    ensure!(
+        s.settle_delivery(first[1].event.id, &target, "one", &failed)
+            .await
+            .ctx("settle failed")?,
+        "failed"
+    );
+    let early = s
+        .claim_deliveries(&target, "two", at + 10, at + 70, 10, 5)
+        .await
+        .ctx("claim early")?;
+    ensure!(early.is_empty(), "retried before its time: {early:?}");
+    let due = s
+        .claim_deliveries(&target, "two", at + 31, at + 91, 10, 5)
+        .await
+        .ctx("claim due")?;
+    ensure_eq!(due.len(), 1);
+    ensure_eq!(due[0].event.event_id, alone.event_id);
+    ensure_eq!(due[0].attempts, 1);
+    // An expired lease is claimable by another owner; the first may no longer settle.
+    let taken = s
+        .claim_deliveries(&target, "three", at + 92, at + 150, 10, 5)
+        .await
+        .ctx("claim after the lease")?;
+    ensure_eq!(taken.len(), 1);
+    ensure!(
+        !s.settle_delivery(due[0].event.id, &target, "two", &Attempt::Delivered(at))
+            .await
+            .ctx("stale settle")?,
+        "a stale lease settled"
+    );
+    // Another target has its own deliveries of the same events.
+    let other = format!("{target}/other");
+    let mine = s
+        .claim_deliveries(&other, "one", at, at + 60, 1000, 5)
+        .await
+        .ctx("other target")?;
+    ensure!(
+        mine.iter().any(|d| d.event.event_id == journalled.event_id),
+        "each target gets every event"
+    );
+    let status = s.deliveries(1000).await.ctx("deliveries")?;
+    let row = status
+        .iter()
+        .find(|d| d.event_id == alone.event_id && d.target == target)
+        .ctx("the failed delivery's status")?;
+    ensure_eq!(row.attempts, 1);
+    ensure_eq!(row.last_error, "HTTP 500");
+    ensure_eq!(row.delivered_at, None);
+    let done = status
+        .iter()
+        .find(|d| d.event_id == journalled.event_id && d.target == target)
+        .ctx("the delivered one's status")?;
+    ensure_eq!(done.delivered_at, Some(at));
+    let _ = earlier;
     Ok(())
 }

@@ -225,6 +225,7 @@ impl Probe {
                 success: true,
             }),
             changes: changes.to_vec(),
+            events: Vec::new(),
         }
     }
 
@@ -412,6 +413,7 @@ macro_rules! for_each_conformance_check {
         session_list_of_a_user,
         second_factor_totp,
         role_requires_second_factor,
+        security_event_deliveries,
         audit_append_and_list,
         audit_filters_and_paging,
         journal_without_audit,

@@ -100,7 +100,19 @@ impl Rbac {
         name: &str,
         content: String,
         success: bool,
+        ip: &str,
     ) {
+        if !success {
+            let subject: String =
+                user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone());
+            let event =
+                crate::events::NewEvent::new(crate::events::kind::LOGIN_FAILED, subject, "")
+                    .from_ip(ip)
+                    .detail(content.clone());
+            if let Err(e) = self.inner.store.append_events(&[event]).await {
+                tracing::warn!(error = %e, "security event append failed");
+            }
+        }
         let entry = NewAudit {
             user_id: user.map(|u| u.id),
             user_name: user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone()),
@@ -177,8 +189,14 @@ impl Rbac {
                 } else {
                     "login failed: unknown user"
                 };
-                self.audit_alone(stored.as_ref(), &input.name, content.into(), false)
-                    .await;
+                self.audit_alone(
+                    stored.as_ref(),
+                    &input.name,
+                    content.into(),
+                    false,
+                    &input.ip,
+                )
+                .await;
                 return Err(Error::BadCredentials);
             }
             Err(e) => return Err(e),
@@ -197,6 +215,7 @@ impl Rbac {
                 &user.name,
                 "login failed: another organisation".into(),
                 false,
+                &input.ip,
             )
             .await;
             return Err(Error::BadCredentials);
@@ -207,6 +226,7 @@ impl Rbac {
                 &user.name,
                 "login refused: account disabled".into(),
                 false,
+                &input.ip,
             )
             .await;
             return Err(Error::AccountDisabled);
@@ -255,7 +275,16 @@ impl Rbac {
             category: AuditCategory::Home,
             content,
             success: true,
-        });
+        })
+        .event(
+            crate::events::NewEvent::new(
+                crate::events::kind::LOGIN_SUCCEEDED,
+                &user.name,
+                &user.name,
+            )
+            .from_ip(origin.ip)
+            .detail(origin.factors.names().join(" + ")),
+        );
         let token = self.open_session(&user, origin, kind, &journal).await?;
         let at = now();
         self.inner
@@ -466,7 +495,8 @@ impl Rbac {
                 AuditCategory::Home,
                 "change own password".into(),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(self.event(actor, crate::events::kind::PASSWORD_CHANGED, &user.name));
         self.inner
             .store
             .set_password(user.id, &hash, Some(&actor.session_id), &journal)
@@ -501,7 +531,8 @@ impl Rbac {
                 AuditCategory::System,
                 format!("reset password of user {}", user.name),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(self.event(actor, crate::events::kind::PASSWORD_RESET, &user.name));
         self.inner
             .store
             .set_password(user.id, &hash, keep, &journal)

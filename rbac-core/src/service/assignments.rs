@@ -64,7 +64,11 @@ impl Rbac {
                     where_(scope)
                 ),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(
+                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
+                    .detail(format!("assigned role {}{}", role.name, where_(scope))),
+            );
         let added = match self
             .inner
             .store
@@ -121,7 +125,11 @@ impl Rbac {
                     where_(scope)
                 ),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(
+                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
+                    .detail(format!("revoked role {}{}", role.name, where_(scope))),
+            );
         let removed = self
             .inner
             .store

@@ -2,7 +2,7 @@
 
 use super::Rbac;
 use crate::authorizer::Principal;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{AuditEntry, AuditQuery, Listing, Page, Timestamp};
 
 /// Renders text an attacker may have written (a failed login's name, an audited target) as
@@ -68,6 +68,23 @@ impl Rbac {
             to: filter.to,
             page: filter.page,
         }
+    }
+}
+
+impl Rbac {
+    /// The newest security-event deliveries to webhooks (at most `limit`), for the
+    /// built-in admin alone: events name every user, and their addresses.
+    pub async fn event_deliveries(
+        &self,
+        actor: &Principal,
+        limit: u32,
+    ) -> Result<Vec<crate::events::DeliveryStatus>> {
+        if !self.is_builtin_admin(actor) {
+            return Err(Error::Forbidden {
+                missing: super::ADMIN.to_string(),
+            });
+        }
+        Ok(self.inner.store.deliveries(limit.clamp(1, 1000)).await?)
     }
 }
 

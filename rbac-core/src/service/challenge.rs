@@ -149,6 +149,7 @@ impl Rbac {
                 &user.name,
                 format!("login failed from {}: wrong second factor", input.ip),
                 false,
+                &input.ip,
             )
             .await;
             return Err(Error::BadSecondFactor);

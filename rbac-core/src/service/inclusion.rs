@@ -85,7 +85,11 @@ impl Rbac {
                 AuditCategory::System,
                 format!("role {role_name} includes [{}]", names.join(",")),
             )
-            .with(Change::Role(role.id));
+            .with(Change::Role(role.id))
+            .event(
+                self.event(actor, crate::events::kind::ROLE_CHANGED, role_name)
+                    .detail(format!("includes [{}]", names.join(","))),
+            );
         match self
             .inner
             .store

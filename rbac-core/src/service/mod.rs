@@ -245,6 +245,16 @@ impl Rbac {
         })
     }
 
+    /// A security event by `actor` about `subject`.
+    fn event(
+        &self,
+        actor: &Principal,
+        kind: &'static str,
+        subject: &str,
+    ) -> crate::events::NewEvent {
+        crate::events::NewEvent::new(kind, subject, actor.user_name.to_string())
+    }
+
     async fn applied(&self, journal: &Journal) {
         self.inner.authorizer.apply_changes(&journal.changes).await;
     }

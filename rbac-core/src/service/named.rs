@@ -51,7 +51,16 @@ impl Rbac {
                 AuditCategory::Home,
                 format!("change password of user {name}"),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(self.event(
+                actor,
+                if own {
+                    crate::events::kind::PASSWORD_CHANGED
+                } else {
+                    crate::events::kind::PASSWORD_RESET
+                },
+                name,
+            ));
         self.inner
             .store
             .set_password(user.id, &hash, keep, &journal)

@@ -115,7 +115,11 @@ impl Rbac {
                 AuditCategory::System,
                 format!("delete role {name}"),
             )
-            .with(Change::Role(role.id));
+            .with(Change::Role(role.id))
+            .event(
+                self.event(actor, crate::events::kind::ROLE_CHANGED, name)
+                    .detail("deleted"),
+            );
         // The roles that included it lose it: every instance re-reads them.
         for includer in self.includers_of(role.id).await? {
             journal = journal.with(Change::Role(includer.id));
@@ -152,7 +156,11 @@ impl Rbac {
                 AuditCategory::System,
                 format!("{verb} role {name}"),
             )
-            .with(Change::Role(role.id));
+            .with(Change::Role(role.id))
+            .event(
+                self.event(actor, crate::events::kind::ROLE_CHANGED, name)
+                    .detail(format!("{verb}d")),
+            );
         self.inner.store.update_role(&role, &journal).await?;
         self.applied(&journal).await;
         Ok(())
@@ -211,7 +219,11 @@ impl Rbac {
                 AuditCategory::System,
                 format!("grant role {role_name} [{}]", codes.join(",")),
             )
-            .with(Change::Role(role.id));
+            .with(Change::Role(role.id))
+            .event(
+                self.event(actor, crate::events::kind::ROLE_CHANGED, role_name)
+                    .detail(format!("privileges [{}]", codes.join(","))),
+            );
         self.inner
             .store
             .set_role_privileges(role.id, &codes, &journal)

@@ -102,7 +102,15 @@ impl Rbac {
         let digests = recovery_digests(key, actor.user_id, &codes);
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "enrol TOTP".into())
-            .with(Change::User(actor.user_id));
+            .with(Change::User(actor.user_id))
+            .event(
+                self.event(
+                    actor,
+                    crate::events::kind::SECOND_FACTOR_ENROLLED,
+                    &actor.user_name,
+                )
+                .detail("totp"),
+            );
         if !store
             .confirm_totp(actor.user_id, step, &digests, &journal)
             .await?
@@ -165,7 +173,15 @@ impl Rbac {
             .await?;
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "remove TOTP".into())
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(
+                self.event(
+                    actor,
+                    crate::events::kind::SECOND_FACTOR_REMOVED,
+                    &user.name,
+                )
+                .detail("totp"),
+            );
         if !self.inner.store.remove_totp(user.id, &journal).await? {
             return Err(Error::Violation("TOTP is not enrolled".into()));
         }
@@ -191,7 +207,15 @@ impl Rbac {
                 AuditCategory::System,
                 format!("reset second factors of user {}", user.name),
             )
-            .with(Change::User(user.id));
+            .with(Change::User(user.id))
+            .event(
+                self.event(
+                    actor,
+                    crate::events::kind::SECOND_FACTOR_REMOVED,
+                    &user.name,
+                )
+                .detail("reset by an admin"),
+            );
         if !self.inner.store.remove_totp(user.id, &journal).await? {
             return Err(Error::Violation(format!(
                 "user {} has no second factor",
@@ -231,7 +255,11 @@ impl Rbac {
                 AuditCategory::System,
                 format!("{verb} a second factor for role {}", role.name),
             )
-            .with(Change::Role(role.id));
+            .with(Change::Role(role.id))
+            .event(
+                self.event(actor, crate::events::kind::ROLE_CHANGED, &role.name)
+                    .detail(format!("{verb} a second factor")),
+            );
         self.inner
             .store
             .set_role_requires_second_factor(role.id, required, &journal)

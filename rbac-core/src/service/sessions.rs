@@ -124,6 +124,13 @@ impl Rbac {
     ) -> Result<u64> {
         let user = self.session_user(actor, user_name).await?;
         let own = user.id == actor.user_id;
+        let ended_by_admin = |journal: crate::model::Journal| {
+            if own {
+                journal
+            } else {
+                journal.event(self.event(actor, crate::events::kind::SESSIONS_ENDED, &user.name))
+            }
+        };
         if !own {
             self.require(actor, &self.admin().user_edit)?;
             self.ensure_user_within(actor, &user, "end the sessions of")
@@ -153,18 +160,20 @@ impl Rbac {
                     .iter()
                     .find(|s| handle_of(&s.id) == handle)
                     .ok_or(Error::NotFound(crate::Entity::Session))?;
-                let journal = self
-                    .journal(Some(actor), category, one)
-                    .with(Change::Session(session.id.clone()));
+                let journal = ended_by_admin(
+                    self.journal(Some(actor), category, one)
+                        .with(Change::Session(session.id.clone())),
+                );
                 let ended = store.revoke_session(&session.id, &journal).await?;
                 self.applied(&journal).await;
                 Ok(u64::from(ended))
             }
             None => {
                 let keep = own.then_some(&*actor.session_id);
-                let journal = self
-                    .journal(Some(actor), category, all)
-                    .with(Change::User(user.id));
+                let journal = ended_by_admin(
+                    self.journal(Some(actor), category, all)
+                        .with(Change::User(user.id)),
+                );
                 let n = store.revoke_user_sessions(user.id, keep, &journal).await?;
                 self.applied(&journal).await;
                 Ok(n)

@@ -225,7 +225,21 @@ impl Rbac {
     /// The attempt failed: it stays counted against the account, and counts against the
     /// address.
     pub(crate) async fn attempt_failed(&self, attempt: Attempt, address: &str) -> Result<()> {
+        let key = attempt.key.clone();
         drop(attempt);
+        // Each failure that leaves the account blocked is a security event (attempts
+        // while it is blocked are refused before they get here: no flood).
+        let at = now();
+        if let Some(until) = self.inner.store.login_blocked(&[&key], at).await? {
+            let account = key.strip_prefix("user:").unwrap_or(&key);
+            let event =
+                crate::events::NewEvent::new(crate::events::kind::ACCOUNT_LOCKED, account, "")
+                    .from_ip(address)
+                    .detail(format!("blocked for {} s", (until - at).max(1)));
+            if let Err(e) = self.inner.store.append_events(&[event]).await {
+                tracing::warn!(error = %e, "security event append failed");
+            }
+        }
         if !address.is_empty() {
             self.inner
                 .store

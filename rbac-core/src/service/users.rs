@@ -224,6 +224,12 @@ impl Rbac {
         );
         changes.dedup();
         journal.changes = changes;
+        if roles_changed {
+            journal = journal.event(
+                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
+                    .detail("roles replaced"),
+            );
+        }
         // One transaction: the profile, the roles, the new hash and the session cut land
         // together.
         if roles_changed {

@@ -158,6 +158,10 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(roles::list_role_user), need("RoleAccess")))
         .routes(guarded(routes!(session::refresh_token), authenticated()))
         .routes(guarded(routes!(oper_log::list_oper_log), authenticated()))
+        .routes(guarded(
+            routes!(oper_log::list_webhook_delivery),
+            authenticated(),
+        ))
 }
 
 /// Unknown paths: HTTP 404 in the platform envelope.

@@ -88,3 +88,81 @@ fn log_row(e: AuditEntry) -> LogRow {
         oper_content: as_data(&e.content),
     }
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::ListDeliveryReq)]
+pub(super) struct ListDeliveryReq {
+    /// How many, newest first (1 to 1000; 100 when absent).
+    limit: Option<u32>,
+}
+
+/// One security event's delivery to one webhook.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::DeliveryRow)]
+pub struct DeliveryRow {
+    /// The event's id, as the receiver sees it.
+    event_id: String,
+    /// Its type (`login.failed`, `password.reset`, ...).
+    event_type: String,
+    /// Unix seconds.
+    created_at: i64,
+    webhook: String,
+    attempts: u32,
+    /// Unix seconds; absent while undelivered.
+    delivered_at: Option<i64>,
+    /// Unix seconds of the next attempt, while undelivered.
+    next_at: i64,
+    last_error: String,
+}
+
+/// `list/webhook-delivery`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::DeliveryPage)]
+pub struct DeliveryPage {
+    deliveries: Vec<DeliveryRow>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/list/webhook-delivery",
+    tag = "platform",
+    operation_id = "platform_list_webhook_delivery",
+    summary = "Security events' deliveries to the webhooks, newest first",
+    description = "Beyond the document. The built-in admin alone (else 1000): events name every user and their addresses.",
+    request_body = ListDeliveryReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<DeliveryPage>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn list_webhook_delivery(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    JsonBody(req): JsonBody<ListDeliveryReq>,
+) -> Result<Reply> {
+    let rows = app
+        .rbac
+        .event_deliveries(&actor, req.limit.unwrap_or(100))
+        .await?;
+    let count = rows.len();
+    let deliveries = rows
+        .into_iter()
+        .map(|d| DeliveryRow {
+            event_id: d.event_id,
+            event_type: d.kind,
+            created_at: d.created_at,
+            webhook: d.target,
+            attempts: d.attempts,
+            delivered_at: d.delivered_at,
+            next_at: d.next_at,
+            last_error: d.last_error,
+        })
+        .collect();
+    Ok(Reply::page_of(
+        DeliveryPage { deliveries },
+        count as u64,
+        count,
+    ))
+}

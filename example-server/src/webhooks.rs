@@ -1,0 +1,164 @@
+//! Delivers security events to the configured webhooks: each instance claims due
+//! deliveries under a lease (so two instances never send one at once), POSTs the event as
+//! JSON signed with HMAC-SHA256 in `Rbac-Signature: t=<unix>,v1=<hex>` (over
+//! `<t>.<body>`, as Stripe signs), and settles it: delivered on a 2xx, else retried with
+//! exponential backoff. The queue lives in the store, so a restart loses nothing; an event
+//! is sent twice only when an instance dies between sending and settling (receivers
+//! deduplicate by `id`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use rbac_core::{Attempt, BoxError, Delivery, EventStore};
+use sha2::Sha256;
+
+use crate::config::Config;
+
+/// How long a claimed delivery stays this instance's.
+const LEASE_SECS: i64 = 60;
+/// Deliveries claimed per target and poll.
+const BATCH: u32 = 20;
+/// Attempts before a delivery is given up (it stays visible with its last error).
+const MAX_ATTEMPTS: u32 = 20;
+
+/// The webhook settings, checked at start.
+#[derive(Clone)]
+pub struct Webhooks {
+    targets: Vec<String>,
+    secret: Arc<[u8]>,
+    poll: Duration,
+    retry: i64,
+}
+
+impl Webhooks {
+    /// The configured webhooks; `None` without any. A webhook without a secret, or one
+    /// that is not an http(s) URL, refuses the start.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, BoxError> {
+        let targets: Vec<String> = config
+            .webhooks
+            .iter()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if targets.is_empty() {
+            return Ok(None);
+        }
+        for t in &targets {
+            let url = reqwest::Url::parse(t).map_err(|e| format!("--webhook {t}: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(format!("--webhook {t}: not an http(s) URL").into());
+            }
+        }
+        let path = config
+            .webhook_secret_file
+            .as_ref()
+            .ok_or("--webhook needs --webhook-secret-file (the key that signs events)")?;
+        let secret = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let secret = secret.trim();
+        if secret.len() < 16 {
+            return Err(format!(
+                "{}: a webhook secret has at least 16 characters",
+                path.display()
+            )
+            .into());
+        }
+        Ok(Some(Webhooks {
+            targets,
+            secret: Arc::from(secret.as_bytes()),
+            poll: Duration::from_millis(config.webhook_poll_ms.max(10)),
+            retry: i64::try_from(config.webhook_retry_secs.max(1)).unwrap_or(5),
+        }))
+    }
+
+    /// Delivers from `store` until the process ends.
+    pub fn spawn(self, store: Arc<dyn EventStore>) -> tokio::task::JoinHandle<()> {
+        let owner = rbac_core::service::random_token(12);
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(self.poll);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                for target in &self.targets {
+                    if let Err(e) = self.round(&*store, &client, &owner, target).await {
+                        tracing::warn!(error = %e, target = %target, "webhook delivery round failed");
+                    }
+                }
+            }
+        })
+    }
+
+    async fn round(
+        &self,
+        store: &dyn EventStore,
+        client: &reqwest::Client,
+        owner: &str,
+        target: &str,
+    ) -> Result<(), rbac_core::StoreError> {
+        let at = rbac_core::now();
+        let due = store
+            .claim_deliveries(target, owner, at, at + LEASE_SECS, BATCH, MAX_ATTEMPTS)
+            .await?;
+        for delivery in due {
+            let attempt = self.send(client, &delivery).await;
+            if let Attempt::Failed { error, .. } = &attempt {
+                tracing::warn!(target = %target, event = %delivery.event.event_id, error = %error, "webhook delivery failed");
+            }
+            store
+                .settle_delivery(delivery.event.id, target, owner, &attempt)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&self, client: &reqwest::Client, delivery: &Delivery) -> Attempt {
+        let e = &delivery.event;
+        let body = serde_json::json!({
+            "id": e.event_id,
+            "type": e.kind,
+            "created_at": e.created_at,
+            "subject": e.subject,
+            "actor": e.actor,
+            "ip": e.ip,
+            "detail": e.detail,
+            "attempt": delivery.attempts + 1,
+        })
+        .to_string();
+        let t = rbac_core::now();
+        let result = client
+            .post(&delivery.target)
+            .header("Content-Type", "application/json")
+            .header("Rbac-Event-Id", e.event_id.as_str())
+            .header("Rbac-Signature", signature(&self.secret, t, &body))
+            .body(body)
+            .send()
+            .await;
+        let error = match result {
+            Ok(resp) if resp.status().is_success() => return Attempt::Delivered(rbac_core::now()),
+            Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
+            Err(e) => format!("{e}"),
+        };
+        let backoff = self
+            .retry
+            .saturating_mul(1i64 << delivery.attempts.min(20))
+            .min(3600);
+        Attempt::Failed {
+            next_at: rbac_core::now() + backoff,
+            error,
+        }
+    }
+}
+
+/// `t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
+pub fn signature(secret: &[u8], t: i64, body: &str) -> String {
+    // HMAC takes a key of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+    mac.update(format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}

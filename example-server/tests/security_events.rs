@@ -1,0 +1,269 @@
+//! Security events through the real binary: logins, failures, lockouts, factors,
+//! passwords, grants and sessions ended by an admin reach a loopback webhook as JSON signed
+//! with HMAC-SHA256; a receiver that fails gets them again with backoff once it recovers;
+//! a restart loses none; two instances never send one event twice; the delivery status is
+//! the built-in admin's to see.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tests::*;
+
+const SECRET: &str = "webhook-secret-for-tests-0123456789";
+
+fn secret_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("{}.webhook-secret", unique_name("hook")));
+    std::fs::write(&path, SECRET).expect("secret file");
+    path
+}
+
+fn flags<'a>(hook: &'a Webhook, secret: &'a str) -> Vec<&'a str> {
+    vec![
+        "--webhook",
+        hook.url(),
+        "--webhook-secret-file",
+        secret,
+        "--webhook-poll-ms",
+        "100",
+        "--webhook-retry-secs",
+        "1",
+    ]
+}
+
+/// The header `name` of a lower-cased request head.
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(str::trim)
+}
+
+/// Checks a request's `rbac-signature` over its exact body, as a receiver would.
+fn verified(head: &str, body: &[u8], secret: &str) -> bool {
+    let Some(sig) = header(head, "rbac-signature") else {
+        return false;
+    };
+    let mut t = None;
+    let mut v1 = None;
+    for part in sig.split(',') {
+        match part.split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1 = hex::decode(v).ok(),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return false;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    if (now - t).abs() > 300 {
+        return false;
+    }
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    mac.verify_slice(&v1).is_ok()
+}
+
+/// Events received (verified), by id: (type, times received); `answered`: only those
+/// answered 200.
+fn received(hook: &Webhook, answered: bool) -> HashMap<String, (String, usize)> {
+    let mut out: HashMap<String, (String, usize)> = HashMap::new();
+    for (head, body, ok) in hook.requests() {
+        if answered && !ok {
+            continue;
+        }
+        assert!(verified(&head, &body, SECRET), "a bad signature: {head}");
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        let id = v["id"].as_str().expect("id").to_string();
+        assert_eq!(header(&head, "rbac-event-id"), Some(id.as_str()));
+        let entry = out
+            .entry(id)
+            .or_insert((v["type"].as_str().unwrap_or("").to_string(), 0));
+        entry.1 += 1;
+    }
+    out
+}
+
+async fn deliveries(s: &TestServer, admin: &str) -> Vec<Value> {
+    let r = s
+        .post(
+            "platform/list/webhook-delivery",
+            &json!({"limit": 1000}),
+            Some(admin),
+        )
+        .await;
+    expect_ok(&r, "list/webhook-delivery")["deliveries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn all_delivered(s: &TestServer, admin: &str, at_least: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = deliveries(s, admin).await;
+        if rows.len() >= at_least && rows.iter().all(|d| !d["delivered_at"].is_null()) {
+            return rows;
+        }
+        assert!(Instant::now() < deadline, "not all delivered: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn events_are_signed_retried_after_failures_and_seen_by_the_admin_alone() {
+    let hook = Webhook::start().await;
+    hook.set_failing(true);
+    let secret = secret_file();
+    let secret_arg = secret.display().to_string();
+    let mut extra = flags(&hook, &secret_arg);
+    extra.extend(["--login-free-failures", "1", "--login-backoff-secs", "1"]);
+    let s = TestServer::start_with(&extra).await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &["UserAccess"]).await;
+    // Two wrong passwords: the second leaves the account backing off.
+    for _ in 0..2 {
+        let r = s
+            .post(
+                "login",
+                &json!({"name": u.name, "password": "wrong-password-9"}),
+                None,
+            )
+            .await;
+        assert_ne!(code(&r.1), 0, "{}", r.1);
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    s.enrol_totp(&u.token).await;
+    s.grant(&admin, &u.role, &["UserAccess", "RoleAccess"])
+        .await;
+    let r = s
+        .post(
+            "platform/reset/password",
+            &json!({"user_name": u.name, "new_password": gen_password()}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "reset password");
+    let fresh = s.admin_token().await;
+    let r = s
+        .post(
+            "platform/end/session",
+            &json!({"user_name": "admin"}),
+            Some(&fresh),
+        )
+        .await;
+    expect_ok(&r, "the admin ends its own other sessions");
+
+    // The receiver fails: attempts are made and recorded, nothing is delivered.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while hook.requests().is_empty() {
+        assert!(Instant::now() < deadline, "no attempt reached the receiver");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rows = deliveries(&s, &fresh).await;
+    assert!(rows.iter().all(|d| d["delivered_at"].is_null()), "{rows:?}");
+    assert!(
+        rows.iter().any(|d| d["last_error"] == "HTTP 500"),
+        "the failure is visible: {rows:?}"
+    );
+
+    // It recovers: every event arrives, signed, and is answered once.
+    hook.set_failing(false);
+    let rows = all_delivered(&s, &fresh, 8).await;
+    let after = received(&hook, true);
+    let all = received(&hook, false);
+    let types: HashSet<&str> = all.values().map(|(t, _)| t.as_str()).collect();
+    for wanted in [
+        "login.succeeded",
+        "login.failed",
+        "account.locked",
+        "second_factor.enrolled",
+        "role.changed",
+        "password.reset",
+    ] {
+        assert!(types.contains(wanted), "{wanted} missing from {types:?}");
+    }
+    for row in &rows {
+        let id = row["event_id"].as_str().expect("id");
+        assert!(all.contains_key(id), "delivered but never received: {row}");
+    }
+    for (id, (kind, n)) in &after {
+        assert_eq!(*n, 1, "{kind} {id} answered {n} times");
+    }
+    assert!(
+        hook.requests().iter().any(|(_, _, ok)| !ok),
+        "some attempts failed first"
+    );
+    // The signature is checked for real: another secret does not verify it.
+    let (head, body, _) = hook.requests().pop().expect("a request");
+    assert!(verified(&head, &body, SECRET));
+    assert!(!verified(&head, &body, "another-secret-another-secret"));
+
+    // The delivery status is the built-in admin's alone (the admin's own listing above is
+    // the control).
+    let other = s.new_user(&fresh, &ALL_PRIVILEGES).await;
+    let r = s
+        .post(
+            "platform/list/webhook-delivery",
+            &json!({}),
+            Some(&other.token),
+        )
+        .await;
+    expect_code(
+        &r,
+        200,
+        1000,
+        "a user holding every privilege but not admin",
+    );
+    let _ = std::fs::remove_file(secret);
+}
+
+#[tokio::test]
+async fn two_instances_never_send_one_event_twice_and_a_restart_loses_none() {
+    let hook = Webhook::start().await;
+    hook.set_failing(true);
+    let secret = secret_file();
+    let secret_arg = secret.display().to_string();
+    let extra = flags(&hook, &secret_arg);
+    let a = TestServer::start_with(&extra).await;
+    let admin = a.admin_token().await;
+    for _ in 0..6 {
+        let r = a
+            .post(
+                "login",
+                &json!({"name": "nobody-here", "password": "x-password-1"}),
+                None,
+            )
+            .await;
+        assert_ne!(code(&r.1), 0);
+    }
+    // A second instance starts, the first stops: the queue is in the store.
+    let b = a.start_sharing(&extra).await;
+    let c = a.start_sharing(&extra).await;
+    a.terminate();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    hook.set_failing(false);
+    let admin_b = b.admin_token().await;
+    let _ = admin;
+    let rows = all_delivered(&b, &admin_b, 7).await;
+    // Every event is delivered; among the answered requests, none twice, though two
+    // instances were polling.
+    let after = received(&hook, true);
+    for row in &rows {
+        let id = row["event_id"].as_str().expect("id");
+        let n = after.get(id).map_or(0, |(_, n)| *n);
+        assert!(n <= 1, "event {id} answered {n} times");
+    }
+    let failed_logins = received(&hook, false)
+        .values()
+        .filter(|(t, _)| t == "login.failed")
+        .count();
+    assert_eq!(failed_logins, 6, "every failed login, after the restart");
+    drop(c);
+    let _ = std::fs::remove_file(secret);
+}

@@ -1,0 +1,142 @@
+//! Security events: what operators act on (logins, lockouts, factors, passwords, grants,
+//! sessions ended by an admin), each with a stable type, written in the same transaction as
+//! the action they record and delivered to webhooks from a queue kept in the store.
+
+use crate::model::Timestamp;
+
+/// The stable event types.
+pub mod kind {
+    /// A login completed (with every factor it needed).
+    pub const LOGIN_SUCCEEDED: &str = "login.succeeded";
+    /// A login failed: a wrong name, password or second-factor code.
+    pub const LOGIN_FAILED: &str = "login.failed";
+    /// Failed logins locked an account (or slowed it down) for a while.
+    pub const ACCOUNT_LOCKED: &str = "account.locked";
+    /// A second factor was enrolled.
+    pub const SECOND_FACTOR_ENROLLED: &str = "second_factor.enrolled";
+    /// A second factor was removed (by its user, or reset by an admin).
+    pub const SECOND_FACTOR_REMOVED: &str = "second_factor.removed";
+    /// A user changed their own password.
+    pub const PASSWORD_CHANGED: &str = "password.changed";
+    /// An admin set another user's password.
+    pub const PASSWORD_RESET: &str = "password.reset";
+    /// A role's privileges, inclusions or rules changed.
+    pub const ROLE_CHANGED: &str = "role.changed";
+    /// A user's roles changed (assigned, revoked, replaced).
+    pub const GRANT_CHANGED: &str = "grant.changed";
+    /// An admin ended another user's sessions.
+    pub const SESSIONS_ENDED: &str = "sessions.ended_by_admin";
+}
+
+/// An event to record with a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Unique, for receivers to deduplicate (32 hex digits).
+    pub event_id: String,
+    /// One of [`kind`].
+    pub kind: &'static str,
+    /// Whom it is about: a user's or a role's name.
+    pub subject: String,
+    /// Who acted (empty for an anonymous login attempt).
+    pub actor: String,
+    /// The client's address, where known.
+    pub ip: String,
+    /// More, in words.
+    pub detail: String,
+}
+
+impl NewEvent {
+    /// An event of `kind` about `subject` by `actor`, with a fresh id.
+    pub fn new(kind: &'static str, subject: impl Into<String>, actor: impl Into<String>) -> Self {
+        use rand::RngCore;
+        let mut id = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        NewEvent {
+            event_id: hex::encode(id),
+            kind,
+            subject: subject.into(),
+            actor: actor.into(),
+            ip: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    /// The same event from this client address.
+    pub fn from_ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = ip.into();
+        self
+    }
+
+    /// The same event with this detail.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+}
+
+/// A recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityEvent {
+    /// Store-assigned, increasing.
+    pub id: i64,
+    /// Unique, for receivers to deduplicate.
+    pub event_id: String,
+    /// Its stable type.
+    pub kind: String,
+    /// Whom it is about.
+    pub subject: String,
+    /// Who acted.
+    pub actor: String,
+    /// The client's address, where known.
+    pub ip: String,
+    /// More, in words.
+    pub detail: String,
+    /// When it happened.
+    pub created_at: Timestamp,
+}
+
+/// An event claimed for delivery to one target, under a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The event.
+    pub event: SecurityEvent,
+    /// Where it goes (a webhook URL).
+    pub target: String,
+    /// Attempts before this one.
+    pub attempts: u32,
+}
+
+/// Where one event's delivery to one target stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    /// The event's unique id.
+    pub event_id: String,
+    /// Its type.
+    pub kind: String,
+    /// When it happened.
+    pub created_at: Timestamp,
+    /// Where it goes.
+    pub target: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When a receiver accepted it.
+    pub delivered_at: Option<Timestamp>,
+    /// When the next attempt is due (undelivered).
+    pub next_at: Timestamp,
+    /// Why the last attempt failed.
+    pub last_error: String,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// The receiver accepted it at this time.
+    Delivered(Timestamp),
+    /// It failed; retry at `next_at`.
+    Failed {
+        /// When to try again.
+        next_at: Timestamp,
+        /// Why it failed.
+        error: String,
+    },
+}

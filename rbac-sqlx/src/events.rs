@@ -1,0 +1,167 @@
+//! Security events and their delivery queue: rows made per target on demand, claimed
+//! under a lease by a conditional update (two instances never hold one delivery), settled
+//! by the lease holder only.
+
+use crate::dialect::SqlDialect;
+use async_trait::async_trait;
+use rbac_core::{
+    Attempt, Delivery, DeliveryStatus, EventStore, NewEvent, SecurityEvent, StoreResult, Timestamp,
+};
+
+use crate::row::Columns;
+use crate::{backend, SqlStore};
+
+/// The columns an event row is read from, prefixed `e.`.
+const EVENT_COLUMNS: &str =
+    "e.id, e.event_id, e.kind, e.subject, e.actor, e.ip, e.detail, e.created_at";
+
+fn event<R: Columns>(r: &R) -> Result<SecurityEvent, sqlx::Error> {
+    Ok(SecurityEvent {
+        id: r.int("id")?,
+        event_id: r.text("event_id")?,
+        kind: r.text("kind")?,
+        subject: r.text("subject")?,
+        actor: r.text("actor")?,
+        ip: r.text("ip")?,
+        detail: r.text("detail")?,
+        created_at: r.int("created_at")?,
+    })
+}
+
+#[async_trait]
+impl EventStore for SqlStore {
+    async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            insert_events!(d, tx, events, rbac_core::now());
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        owner: &str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        on_backend!(self, pool, d => {
+            sqlx::query(&d.sql(d.materialize_deliveries()))
+                .bind(target)
+                .bind(target)
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+            let due: Vec<(i64, i32)> = sqlx::query_as(&d.sql(
+                "SELECT event_id, attempts FROM rbac_deliveries \
+                 WHERE target = ? AND delivered_at IS NULL AND next_at <= ? AND lease_until < ? \
+                 AND attempts < ? ORDER BY event_id LIMIT ?",
+            ))
+            .bind(target)
+            .bind(at)
+            .bind(at)
+            .bind(i64::from(max_attempts))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            let mut claimed = Vec::new();
+            for (id, attempts) in due {
+                // The claim: of two instances, the second matches nothing.
+                let done = sqlx::query(&d.sql(
+                    "UPDATE rbac_deliveries SET lease_owner = ?, lease_until = ? \
+                     WHERE event_id = ? AND target = ? AND delivered_at IS NULL AND lease_until < ?",
+                ))
+                .bind(owner)
+                .bind(lease_until)
+                .bind(id)
+                .bind(target)
+                .bind(at)
+                .execute(pool)
+                .await
+                .map_err(backend)?;
+                if done.rows_affected() != 1 {
+                    continue;
+                }
+                let sql = format!("SELECT {EVENT_COLUMNS} FROM rbac_events e WHERE e.id = ?");
+                let r = sqlx::query(&d.sql(&sql))
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(backend)?;
+                claimed.push(Delivery {
+                    event: event(&r).map_err(backend)?,
+                    target: target.to_string(),
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                });
+            }
+            Ok(claimed)
+        })
+    }
+
+    async fn settle_delivery(
+        &self,
+        event: i64,
+        target: &str,
+        owner: &str,
+        attempt: &Attempt,
+    ) -> StoreResult<bool> {
+        on_backend!(self, pool, d => {
+            let (delivered_at, next_at, error): (Option<Timestamp>, Option<Timestamp>, String) =
+                match attempt {
+                    Attempt::Delivered(at) => (Some(*at), None, String::new()),
+                    Attempt::Failed { next_at, error } => {
+                        (None, Some(*next_at), error.chars().take(500).collect())
+                    }
+                };
+            let done = sqlx::query(&d.sql(
+                "UPDATE rbac_deliveries SET attempts = attempts + 1, lease_owner = '', \
+                 lease_until = 0, delivered_at = ?, next_at = COALESCE(?, next_at), last_error = ? \
+                 WHERE event_id = ? AND target = ? AND lease_owner = ? AND delivered_at IS NULL",
+            ))
+            .bind(delivered_at)
+            .bind(next_at)
+            .bind(error)
+            .bind(event)
+            .bind(target)
+            .bind(owner)
+            .execute(pool)
+            .await
+            .map_err(backend)?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>> {
+        on_backend!(self, pool, d => {
+            let rows = sqlx::query(&d.sql(
+                "SELECT e.event_id, e.kind, e.created_at, d.target, d.attempts, d.delivered_at, \
+                 d.next_at, d.last_error FROM rbac_deliveries d \
+                 JOIN rbac_events e ON e.id = d.event_id \
+                 ORDER BY d.event_id DESC, d.target LIMIT ?",
+            ))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeliveryStatus {
+                        event_id: r.text("event_id")?,
+                        kind: r.text("kind")?,
+                        created_at: r.int("created_at")?,
+                        target: r.text("target")?,
+                        attempts: u32::try_from(r.int32("attempts")?).unwrap_or(0),
+                        delivered_at: r.opt_int("delivered_at")?,
+                        next_at: r.int("next_at")?,
+                        last_error: r.text("last_error")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+                .map_err(backend)
+        })
+    }
+}
