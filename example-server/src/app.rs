@@ -167,6 +167,27 @@ async fn prune_audit(store: Arc<dyn rbac_core::Store>, days: u32) {
     }
 }
 
+/// Deletes security events older than `days` (with their delivery records), at start and
+/// then hourly, a thousand at a time.
+async fn prune_events(store: Arc<dyn rbac_core::Store>, days: u32) {
+    const BATCH: u32 = 1_000;
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let before = rbac_core::now() - i64::from(days) * 86_400;
+        loop {
+            match store.prune_events(before, BATCH).await {
+                Ok(n) if n < u64::from(BATCH) => break,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning security events failed; retried next hour");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// The rest of [`run`]: the gateway, the counters' flusher, the router, the accept loop.
 async fn serve_with(
     config: &Config,
@@ -196,6 +217,10 @@ async fn serve_with(
     let pruner = config
         .audit_retention_days
         .map(|days| tokio::spawn(prune_audit(rbac.store().clone(), days)));
+    let event_pruner = tokio::spawn(prune_events(
+        rbac.store().clone(),
+        config.event_retention_days,
+    ));
     let state = AppState {
         rbac: rbac.clone(),
         metrics,
@@ -225,6 +250,7 @@ async fn serve_with(
     let app = serve::with_client_address(app, config.trusted_proxies.clone().into());
     serve::serve(listener, app, config.limits(), shutdown()).await;
     flusher.abort();
+    event_pruner.abort();
     if let Some(pruner) = pruner {
         pruner.abort();
     }

@@ -114,6 +114,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_WEBHOOK_RETRY_SECS", default_value_t = 5)]
     pub webhook_retry_secs: u64,
 
+    /// Days security events (and their delivery records) are kept, delivered or not;
+    /// older ones are pruned at start and hourly.
+    #[arg(long, env = "RBAC_EVENT_RETENTION_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub event_retention_days: u32,
+
     /// Seconds within which a user with a second factor must have proven it to reset
     /// another's password, change grants or delete users (users without one are not
     /// asked).

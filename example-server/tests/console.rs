@@ -458,3 +458,51 @@ async fn unverified_phone_claims_yield_to_a_verified_registration() {
         "the squatters' claims are gone"
     );
 }
+
+#[tokio::test]
+async fn a_console_login_with_a_second_factor_answers_428_then_completes() {
+    let hook = Webhook::start().await;
+    let s = console_server(&hook, &[]).await;
+    let (name, password, _) = register(&s, &hook, 2).await;
+    // Without a second factor, the documented login (the control).
+    console_login(&s, &name, &password, 2).await;
+    let platform = s.login(&name, &password).await;
+    let enrolled = s.enrol_totp(&platform).await;
+
+    let r = console_post(&s, "auth/login", &login_body(&name, &password, 2), None).await;
+    assert_eq!((r.0, r.1["code"].clone()), (428, json!(428)), "{}", r.1);
+    let challenge = r.1["data"].as_str().expect("the challenge").to_string();
+    // Another organisation cannot complete it.
+    let complete = |department: i64, code: String| json!({"mfaToken": challenge, "code": code, "departmentId": department});
+    let r = console_post(
+        &s,
+        "auth/login/mfa",
+        &complete(5, totp_now(&enrolled.secret, 1)),
+        None,
+    )
+    .await;
+    assert_eq!(r.0, 401, "another organisation: {}", r.1);
+    let r = console_post(
+        &s,
+        "auth/login/mfa",
+        &complete(2, enrolled.recovery_codes[0].clone()),
+        None,
+    )
+    .await;
+    let token = expect_console_ok(&r, "complete with a recovery code")
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert!(
+        is_uuid_shaped(&token),
+        "the console's opaque token: {token}"
+    );
+    let r = console_post(
+        &s,
+        "auth/login/mfa",
+        &complete(2, enrolled.recovery_codes[1].clone()),
+        None,
+    )
+    .await;
+    assert_eq!(r.0, 401, "the challenge was used: {}", r.1);
+}

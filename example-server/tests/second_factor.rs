@@ -328,3 +328,21 @@ async fn the_secrets_key_lives_beside_a_sqlite_database_readable_by_its_owner_on
         "the secret is not in the database"
     );
 }
+
+#[tokio::test]
+async fn without_a_secrets_key_enrolment_is_refused_clearly_and_logins_go_on() {
+    let s = TestServer::start_with(&[WITHOUT_SECRETS_KEY]).await;
+    if s.database_url().starts_with("sqlite") {
+        // SQLite generates its key beside the database (tested above).
+        return;
+    }
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let r = s
+        .post("platform/mfa/totp/begin", &json!({}), Some(&u.token))
+        .await;
+    expect_code(&r, 200, 1019, "begin without a secrets key");
+    let message = r.1["header"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("secrets key"), "{message}");
+    s.login(&u.name, &u.password).await;
+}

@@ -148,6 +148,22 @@ async fn events_are_signed_retried_after_failures_and_seen_by_the_admin_alone() 
         )
         .await;
     expect_ok(&r, "reset password");
+    let r = s
+        .post(
+            "platform/end/session",
+            &json!({"user_name": u.name}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "the admin ends the user's sessions");
+    let r = s
+        .post(
+            "platform/reset/mfa",
+            &json!({"user_name": u.name}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "the admin resets the user's second factor");
     let fresh = s.admin_token().await;
     let r = s
         .post(
@@ -185,6 +201,8 @@ async fn events_are_signed_retried_after_failures_and_seen_by_the_admin_alone() 
         "second_factor.enrolled",
         "role.changed",
         "password.reset",
+        "sessions.ended_by_admin",
+        "second_factor.removed",
     ] {
         assert!(types.contains(wanted), "{wanted} missing from {types:?}");
     }

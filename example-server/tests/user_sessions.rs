@@ -50,13 +50,23 @@ async fn a_user_sees_and_ends_their_own_sessions() {
     let rows = data["sessions"].as_array().expect("sessions").clone();
     assert_eq!(rows.len(), 2, "{data}");
     assert_eq!(r.1["header"]["total"], 2, "{}", r.1);
-    // Newest first: the browser's, which asked, is current and recorded its agent.
-    assert_eq!(rows[0]["current"], true, "{data}");
-    assert_eq!(rows[0]["user_agent"], AGENT, "{data}");
-    assert_eq!(rows[0]["factors"], json!(["password"]), "{data}");
-    assert_eq!(rows[0]["login_ip"], "127.0.0.1", "{data}");
-    assert_eq!(rows[1]["current"], false, "{data}");
-    let other = rows[1]["session_id"].as_str().expect("handle").to_string();
+    // Newest first (by the second): the browser's, which asked, is current and recorded
+    // its agent.
+    assert!(
+        rows[0]["created_at"].as_i64() >= rows[1]["created_at"].as_i64(),
+        "{data}"
+    );
+    let current: Vec<&Value> = rows.iter().filter(|r| r["current"] == true).collect();
+    assert_eq!(current.len(), 1, "{data}");
+    assert_eq!(current[0]["user_agent"], AGENT, "{data}");
+    assert_eq!(current[0]["factors"], json!(["password"]), "{data}");
+    assert_eq!(current[0]["login_ip"], "127.0.0.1", "{data}");
+    let other = rows
+        .iter()
+        .find(|r| r["current"] == false)
+        .and_then(|r| r["session_id"].as_str())
+        .expect("the other session's handle")
+        .to_string();
 
     // Ending the other one ends `u.token` at once; the browser's goes on.
     let r = s

@@ -371,6 +371,9 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// The newest deliveries, for an admin.
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<crate::events::DeliveryStatus>>;
+    /// Deletes up to `limit` of the oldest events recorded before `before`, with their
+    /// deliveries (delivered or not); returns how many events.
+    async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 }
 
 /// Second factors: a TOTP secret (sealed) and its recovery codes (keyed digests).

@@ -135,6 +135,36 @@ impl EventStore for SqlStore {
         })
     }
 
+    async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let ids: Vec<i64> = sqlx::query_scalar(&d.sql(
+                "SELECT id FROM rbac_events WHERE created_at < ? ORDER BY id LIMIT ?",
+            ))
+            .bind(before)
+            .bind(i64::from(limit.clamp(1, 1000)))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let marks = vec!["?"; ids.len()].join(", ");
+            let mut deleted = 0;
+            for table in ["rbac_deliveries WHERE event_id", "rbac_events WHERE id"] {
+                let sql = format!("DELETE FROM {table} IN ({marks})");
+                let sql = d.sql_once(&sql);
+                let mut query = sqlx::query(&sql);
+                for id in &ids {
+                    query = query.bind(*id);
+                }
+                deleted = query.execute(&mut *tx).await.map_err(backend)?.rows_affected();
+            }
+            tx.commit().await.map_err(backend)?;
+            Ok(deleted)
+        })
+    }
+
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>> {
         on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(

@@ -153,27 +153,8 @@ impl TestServer {
             .await
             .unwrap_or_else(|e| panic!("building example-server: {e}"));
 
-        // SQLite keeps its secrets key beside the database file; elsewhere the server needs
-        // one given. Instances sharing a database share the JWT secret, so the same key.
-        let key_file = (!database_url.starts_with("sqlite:")
-            && !extra.contains(&"--secrets-key-file"))
-        .then(|| {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "rbac-test-{}-{}.secrets-key",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            let hex: String = jwt_secret
-                .bytes()
-                .flat_map(|b| format!("{b:02x}").chars().collect::<Vec<_>>())
-                .cycle()
-                .take(64)
-                .collect();
-            std::fs::write(&path, hex)
-                .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-            path
-        });
+        let (key_file, extra) = crate::keys::secrets_key_file(&database_url, &jwt_secret, extra);
+        let extra = extra.as_slice();
         let mut cmd = Command::new(&bin);
         if let Some(path) = &key_file {
             cmd.arg("--secrets-key-file").arg(path);

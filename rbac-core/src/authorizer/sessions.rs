@@ -231,8 +231,16 @@ impl Authorizer {
 
     /// Whether an enabled role among these grants requires a second factor.
     pub fn requires_second_factor(&self, grants: &Grants) -> bool {
-        grants.assignments().iter().any(|a| {
-            self.role(a.role_id)
+        let assignments = grants.assignments();
+        if assignments.is_empty() {
+            return false;
+        }
+        // One snapshot read, no reference counting: this runs on every request.
+        let snapshot = self.snapshot.load();
+        assignments.iter().any(|a| {
+            snapshot
+                .roles
+                .get(&a.role_id)
                 .is_some_and(|r| r.requires_second_factor && r.enabled)
         })
     }

@@ -387,5 +387,21 @@ pub(super) async fn security_event_deliveries<S: Store + ?Sized>(s: &S) -> Outco
         .ctx("the delivered one's status")?;
     ensure_eq!(done.delivered_at, Some(at));
     let _ = earlier;
+    // Retention: old events go with their deliveries, a batch at a time.
+    ensure_eq!(s.prune_events(0, 1000).await.ctx("prune nothing")?, 0);
+    let mut pruned = 0;
+    loop {
+        let n = s.prune_events(at + 1, 1).await.ctx("prune")?;
+        if n == 0 {
+            break;
+        }
+        ensure_eq!(n, 1);
+        pruned += n;
+    }
+    ensure!(pruned >= 2, "pruned {pruned}");
+    ensure!(
+        s.deliveries(1000).await.ctx("deliveries")?.is_empty(),
+        "deliveries pruned"
+    );
     Ok(())
 }

@@ -85,6 +85,20 @@ impl EventStore for MemoryStore {
         Ok(true)
     }
 
+    async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
+        let mut t = self.lock();
+        let gone: Vec<i64> = t
+            .events
+            .iter()
+            .filter(|e| e.created_at < before)
+            .take(limit as usize)
+            .map(|e| e.id)
+            .collect();
+        t.events.retain(|e| !gone.contains(&e.id));
+        t.deliveries.retain(|(id, _), _| !gone.contains(id));
+        Ok(gone.len() as u64)
+    }
+
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>> {
         let t = self.lock();
         let mut out: Vec<DeliveryStatus> = t

@@ -102,6 +102,10 @@ impl Rbac {
     ) -> Result<Vec<SessionView>> {
         let user = self.session_user(actor, Some(user_name)).await?;
         if user.id != actor.user_id {
+            // Before enrolling a required second factor, one's own sessions only.
+            if actor.enrolment_required {
+                return Err(Error::EnrolmentRequired);
+            }
             self.require(actor, &self.admin().user_access)?;
             self.ensure_user_within(actor, &user, "list the sessions of")
                 .await?;
@@ -132,6 +136,9 @@ impl Rbac {
             }
         };
         if !own {
+            if actor.enrolment_required {
+                return Err(Error::EnrolmentRequired);
+            }
             self.require(actor, &self.admin().user_edit)?;
             self.ensure_user_within(actor, &user, "end the sessions of")
                 .await?;
