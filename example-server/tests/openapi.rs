@@ -94,6 +94,7 @@ const EXTENSIONS: &[(&str, &str)] = &[
     ("post", "/api/v1/platform/inquire/mfa"),
     ("post", "/api/v1/platform/reset/mfa"),
     ("post", "/api/v1/platform/mfa/require/role"),
+    ("post", "/api/v1/platform/mfa/verify"),
     ("post", "/api/v1/platform/list/webhook-delivery"),
     ("post", "/api/v1/user/login/mfa"),
     ("post", "/casdao/api/v1.0/system/auth/login/mfa"),

@@ -181,6 +181,27 @@ async fn sensitive_actions_ask_a_second_factor_proven_recently() {
         "{}",
         r.1
     );
+    // Proving a code anew on the session (a step-up) lets it through again.
+    let verify = |t: String, code: String| {
+        let s = &s;
+        async move {
+            s.post("platform/mfa/verify", &json!({"code": code}), Some(&t))
+                .await
+        }
+    };
+    let r = verify(token.clone(), "000000-wrong".into()).await;
+    expect_code(&r, 200, 1008, "step-up with a wrong code");
+    expect_code(&reset(token.clone()).await, 200, 1033, "still stale");
+    let r = verify(token.clone(), enrolled.recovery_codes[0].clone()).await;
+    expect_ok(&r, "step-up with a recovery code");
+    expect_ok(&reset(token.clone()).await, "fresh again");
+    // The password-only session of the enrolling user gains the factor the same way.
+    let r = verify(guarded.token.clone(), enrolled.recovery_codes[1].clone()).await;
+    expect_ok(&r, "step-up of a password-only session");
+    expect_ok(
+        &reset(guarded.token.clone()).await,
+        "now with a second factor",
+    );
     // A user without a second factor sees the documented answer, however old the session.
     expect_ok(
         &reset(plain.token.clone()).await,

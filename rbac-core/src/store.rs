@@ -322,6 +322,15 @@ pub trait SessionStore: Send + Sync {
         keep: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<u64>;
+    /// Records that a live session proved `factors` (added to its own) at `at` (a
+    /// step-up); `false` if it is absent, revoked or expired.
+    async fn mark_session_verified(
+        &self,
+        id: &str,
+        factors: Factors,
+        at: Timestamp,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
     /// Extends a live session's expiry (sliding sessions).
     async fn touch_session(
         &self,

@@ -112,6 +112,41 @@ impl SessionStore for SqlStore {
         })
     }
 
+    async fn mark_session_verified(
+        &self,
+        id: &str,
+        factors: rbac_core::Factors,
+        at: Timestamp,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let sql = format!("SELECT {SESSION_COLUMNS} FROM rbac_sessions WHERE id = ?{}", d.for_update());
+            let Some(r) = sqlx::query(&d.sql(&sql))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?
+            else {
+                return Ok(false);
+            };
+            let session = row::session(&r)?;
+            if session.revoked || session.expires_at <= at || session.kind == SessionKind::Challenge {
+                return Ok(false);
+            }
+            sqlx::query(&d.sql("UPDATE rbac_sessions SET factors = ?, verified_at = ? WHERE id = ?"))
+                .bind((session.factors | factors).bits())
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(true)
+        })
+    }
+
     async fn touch_session(
         &self,
         id: &str,

@@ -214,6 +214,41 @@ pub(super) async fn session_list_of_a_user<S: Store + ?Sized>(s: &S) -> Outcome 
     ensure_eq!(live[0], newer);
     let one = s.user_sessions(u.id, n, 1).await.ctx("user_sessions")?;
     ensure_eq!(one.len(), 1);
+    // A step-up adds its factor and moves the verification time, on live sessions only.
+    let changes = [Change::Session(newer.id.clone())];
+    let mut p = Probe::new(s, "actor").await?;
+    ensure!(
+        s.mark_session_verified(
+            &newer.id,
+            Factors::TOTP,
+            n + 5,
+            &p.journal("step up", &changes)
+        )
+        .await
+        .ctx("mark")?,
+        "a live session"
+    );
+    p.written(s, "step up", &changes).await?;
+    let marked = s
+        .session(&newer.id)
+        .await
+        .ctx("session")?
+        .ctx("the session")?;
+    ensure_eq!(marked.factors, Factors::PASSWORD | Factors::TOTP);
+    ensure_eq!(marked.verified_at, n + 5);
+    for (id, why) in [
+        (&revoked.id, "a revoked session"),
+        (&expired.id, "an expired session"),
+        (&challenge.id, "a challenge"),
+    ] {
+        ensure!(
+            !s.mark_session_verified(id, Factors::TOTP, n, &p.journal("no", &[]))
+                .await
+                .ctx("mark")?,
+            "{why} was marked"
+        );
+    }
+    p.nothing(s, "marking what is not live").await?;
     // A challenge is no live session to count.
     let before = s.count_live_sessions(n).await.ctx("count")?;
     s.revoke_session(&challenge.id, &Journal::default())

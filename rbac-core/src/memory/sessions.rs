@@ -72,6 +72,25 @@ impl SessionStore for MemoryStore {
         Ok(n)
     }
 
+    async fn mark_session_verified(
+        &self,
+        id: &str,
+        factors: Factors,
+        at: Timestamp,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let mut t = self.lock();
+        match t.sessions.get_mut(id) {
+            Some(s) if !s.revoked && s.expires_at > at && s.kind != SessionKind::Challenge => {
+                s.factors = s.factors | factors;
+                s.verified_at = at;
+                t.journal(journal);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn touch_session(
         &self,
         id: &str,

@@ -168,6 +168,43 @@ impl Rbac {
         self.finish_login(user, &origin, kind, None).await
     }
 
+    /// Proves a second factor anew on the caller's session (a step-up): a TOTP or recovery
+    /// code, throttled like a login from `address`; the session then counts as verified
+    /// now, with that factor, on every instance.
+    pub async fn step_up(&self, actor: &crate::Principal, code: &str, address: &str) -> Result<()> {
+        let store = &self.inner.store;
+        if actor.session_id.is_empty() {
+            return Err(Error::Unauthenticated(AuthFailure::Missing));
+        }
+        let user = store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
+        let attempt = self
+            .reserve_attempt(&user.name, Some(&user), address)
+            .await?;
+        let Some(factor) = self.verify_second_factor(&user, code).await? else {
+            self.attempt_failed(attempt, address).await?;
+            return Err(Error::BadSecondFactor);
+        };
+        self.attempt_succeeded(attempt, &user, address).await?;
+        let journal = self
+            .journal(
+                Some(actor),
+                crate::model::AuditCategory::Home,
+                format!("second factor proven ({})", factor.names().join(", ")),
+            )
+            .with(crate::model::Change::Session(actor.session_id.to_string()));
+        if !store
+            .mark_session_verified(&actor.session_id, factor, now(), &journal)
+            .await?
+        {
+            return Err(Error::Unauthenticated(AuthFailure::Revoked));
+        }
+        self.applied(&journal).await;
+        Ok(())
+    }
+
     /// Which second factor `code` proves for `user`, using it up: a TOTP code (each time
     /// step once) or a recovery code (each once); `None` if it proves none.
     pub(crate) async fn verify_second_factor(

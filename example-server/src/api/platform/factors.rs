@@ -315,3 +315,28 @@ pub(super) async fn require_role(
         .await?;
     Ok(Reply::empty())
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/mfa/verify",
+    tag = "platform",
+    operation_id = "platform_mfa_verify",
+    summary = "Prove a second factor anew on this session (step-up)",
+    description = "Beyond the document. A TOTP or recovery code; the session then counts as having proven it now, for the actions that ask a recent second factor (code 1033). A wrong code answers 1008 and counts as a failed login.",
+    request_body = CodeReq,
+    security(("auth_token" = []), ("authorization" = [])),
+    responses(
+        (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
+        (status = 401, description = "Missing, invalid, expired or revoked token (code 1001)", body = Envelope<Empty>),
+    )
+)]
+pub(super) async fn verify(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    addr: ClientAddr,
+    JsonBody(req): JsonBody<CodeReq>,
+) -> Result<Reply> {
+    let code = required("code", req.code)?;
+    app.rbac.step_up(&actor, &code, &addr.ip()).await?;
+    Ok(Reply::empty())
+}

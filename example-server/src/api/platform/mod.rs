@@ -90,6 +90,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(factors::confirm_totp), enrolment()))
         .routes(guarded(routes!(factors::remove_totp), authenticated()))
         .routes(guarded(routes!(factors::recovery_codes), authenticated()))
+        .routes(guarded(routes!(factors::verify), authenticated()))
         .routes(guarded(routes!(factors::inquire_mfa), enrolment()))
         .routes(guarded(routes!(factors::reset_mfa), sensitive("UserEdit")))
         .routes(guarded(
