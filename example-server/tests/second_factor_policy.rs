@@ -68,18 +68,9 @@ async fn members_of_a_role_requiring_a_second_factor_reach_only_enrolment() {
     // Once enrolled, the member gets through again.
     let enrolled = s.enrol_totp(&u.token).await;
     expect_ok(&list_users(&s, &u.token).await, "after enrolment");
-    let challenge = s.login_challenge(&u.name, &u.password).await;
-    let r = s
-        .post(
-            "login/mfa",
-            &json!({"mfa_token": challenge, "code": totp_now(&enrolled.secret, 1)}),
-            None,
-        )
+    let token = s
+        .login_with_code(&u.name, &u.password, &totp_now(&enrolled.secret, 1))
         .await;
-    let token = expect_ok(&r, "login with TOTP")["auth_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
     expect_ok(&list_users(&s, &token).await, "a new session");
 }
 
@@ -137,18 +128,13 @@ async fn sensitive_actions_ask_a_second_factor_proven_recently() {
     let plain = s.new_user(&admin, &["UserEdit"]).await;
     let guarded = s.new_user(&admin, &["UserEdit"]).await;
     let enrolled = s.enrol_totp(&guarded.token).await;
-    let challenge = s.login_challenge(&guarded.name, &guarded.password).await;
-    let r = s
-        .post(
-            "login/mfa",
-            &json!({"mfa_token": challenge, "code": totp_now(&enrolled.secret, 1)}),
-            None,
+    let token = s
+        .login_with_code(
+            &guarded.name,
+            &guarded.password,
+            &totp_now(&enrolled.secret, 1),
         )
         .await;
-    let token = expect_ok(&r, "login with TOTP")["auth_token"]
-        .as_str()
-        .expect("token")
-        .to_string();
     let reset = |t: String| {
         let s = &s;
         let name = target.name.clone();

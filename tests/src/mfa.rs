@@ -70,4 +70,21 @@ impl TestServer {
             .unwrap_or_else(|| panic!("no data.mfa_token in {}", r.1))
             .to_string()
     }
+
+    /// Logs in with the password and completes the challenge with `code` (code 0
+    /// asserted); returns the token.
+    pub async fn login_with_code(&self, name: &str, password: &str, code: &str) -> String {
+        let challenge = self.login_challenge(name, password).await;
+        let r = self
+            .post(
+                "login/mfa",
+                &json!({"mfa_token": challenge, "code": code}),
+                None,
+            )
+            .await;
+        expect_ok(&r, &format!("login/mfa as {name}"))["auth_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login/mfa as {name}: no auth_token in {}", r.1))
+            .to_string()
+    }
 }

@@ -193,12 +193,7 @@ impl Rbac {
     /// UserEdit and a user holding nothing the actor does not.
     pub async fn reset_second_factors(&self, actor: &Principal, user_name: &str) -> Result<()> {
         self.require(actor, &self.admin().user_edit)?;
-        let user = self
-            .inner
-            .store
-            .user_by_name(user_name)
-            .await?
-            .ok_or(Error::NotFound(crate::Entity::User))?;
+        let user = self.user_named(user_name).await?;
         self.ensure_user_within(actor, &user, "reset the second factors of")
             .await?;
         let journal = self

@@ -71,15 +71,14 @@ impl Rbac {
     }
 
     async fn session_user(&self, actor: &Principal, user_name: Option<&str>) -> Result<User> {
-        let store = &self.inner.store;
-        let user = match user_name {
-            None => store.user(actor.user_id).await?,
-            Some(name) => store.user_by_name(name).await?,
-        };
-        match (user, user_name) {
-            (Some(u), _) => Ok(u),
-            (None, None) => Err(Error::Unauthenticated(AuthFailure::UserGone)),
-            (None, Some(_)) => Err(Error::NotFound(crate::Entity::User)),
+        match user_name {
+            Some(name) => self.user_named(name).await,
+            None => self
+                .inner
+                .store
+                .user(actor.user_id)
+                .await?
+                .ok_or(Error::Unauthenticated(AuthFailure::UserGone)),
         }
     }
 
