@@ -97,7 +97,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         admin: api::platform::admin_privileges(),
         scope_kinds: api::scope_kinds(),
         project_request_max: config.project_request_max.max(0),
-        secrets_key: crate::secrets::secrets_key(config)?,
+        secrets_key: crate::secrets::secrets_key(config, &sql).await?,
         totp_issuer: config.totp_issuer.clone(),
         ..RbacConfig::default()
     };

@@ -11,7 +11,10 @@ use crate::config::Config;
 
 /// The configured key; `None` on PostgreSQL and MySQL without `--secrets-key-file`
 /// (second factors are then refused with a clear message).
-pub fn secrets_key(config: &Config) -> Result<Option<SecretsKey>, BoxError> {
+pub async fn secrets_key(
+    config: &Config,
+    store: &rbac_sqlx::SqlStore,
+) -> Result<Option<SecretsKey>, BoxError> {
     if let Some(path) = &config.secrets_key_file {
         return read(path).map(Some);
     }
@@ -20,6 +23,15 @@ pub fn secrets_key(config: &Config) -> Result<Option<SecretsKey>, BoxError> {
             let mut name = db.file_name().unwrap_or_default().to_os_string();
             name.push(".secrets-key");
             let path = db.with_file_name(name);
+            if !path.exists() && store.holds_second_factors().await? {
+                return Err(format!(
+                    "{} is missing but the database holds second factors sealed under it: \
+                     restore the file (or give --secrets-key-file); a new key would lock \
+                     every enrolled user out",
+                    path.display()
+                )
+                .into());
+            }
             read_or_create(&path).map(Some)
         }
         None if is_sqlite(&config.database) => {
@@ -59,7 +71,15 @@ fn read(path: &Path) -> Result<SecretsKey, BoxError> {
 }
 
 fn read_or_create(path: &Path) -> Result<SecretsKey, BoxError> {
+    if path.exists() {
+        return read(path);
+    }
+    // Written whole to a file of its own, then linked into place: the key file is never
+    // seen half-written, and of two instances starting together one key wins.
     let key = SecretsKey::generate();
+    let mut staging = path.as_os_str().to_os_string();
+    staging.push(format!(".{}.tmp", std::process::id()));
+    let staging = PathBuf::from(staging);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -67,17 +87,22 @@ fn read_or_create(path: &Path) -> Result<SecretsKey, BoxError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(key.to_file_contents().as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| {
-                    format!("cannot write the secrets key file {}: {e}", path.display())
-                })?;
+    let written = options.open(&staging).and_then(|mut file| {
+        file.write_all(key.to_file_contents().as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&staging);
+        return Err(format!("cannot write the secrets key file {}: {e}", path.display()).into());
+    }
+    let linked = std::fs::hard_link(&staging, path);
+    let _ = std::fs::remove_file(&staging);
+    match linked {
+        Ok(()) => {
             tracing::info!(file = %path.display(), "generated the secrets key beside the database");
             Ok(key)
         }
-        // Another instance (or an earlier start) made it first.
+        // Another instance made it first: theirs is the key.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
         Err(e) => Err(format!("cannot create the secrets key file {}: {e}", path.display()).into()),
     }

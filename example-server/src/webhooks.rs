@@ -15,8 +15,9 @@ use sha2::Sha256;
 
 use crate::config::Config;
 
-/// How long a claimed delivery stays this instance's.
-const LEASE_SECS: i64 = 60;
+/// How long a claimed delivery stays this instance's: longer than a whole batch can take
+/// (each send times out after 10 s).
+const LEASE_SECS: i64 = 300;
 /// Deliveries claimed per target and poll.
 const BATCH: u32 = 20;
 /// Attempts before a delivery is given up (it stays visible with its last error).

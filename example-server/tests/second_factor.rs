@@ -39,8 +39,14 @@ async fn totp_enrolment_login_recovery_and_removal_on_the_platform() {
     let status = expect_ok(&r, "inquire/mfa before");
     assert_eq!(status["totp"], false, "{status}");
 
+    let before = s.login(&u.name, &u.password).await;
     let enrolled = s.enrol_totp(&u.token).await;
     assert_eq!(enrolled.recovery_codes.len(), 10);
+    // Enrolling ends the other sessions (they proved a password alone), not its own.
+    let r = s
+        .post("platform/inquire/mfa", &json!({}), Some(&before))
+        .await;
+    expect_code(&r, 401, 1001, "a session from before enrolment");
     let mut distinct = enrolled.recovery_codes.clone();
     distinct.sort();
     distinct.dedup();

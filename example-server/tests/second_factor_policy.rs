@@ -75,33 +75,43 @@ async fn members_of_a_role_requiring_a_second_factor_reach_only_enrolment() {
 }
 
 #[tokio::test]
-async fn lifting_the_rule_obeys_containment_and_the_admin_is_never_locked_out() {
+async fn the_rule_is_the_admins_it_reaches_through_composites_and_never_locks_admin_out() {
     let s = TestServer::start().await;
     let admin = s.admin_token().await;
     let strong = s.new_user(&admin, &["UserAccess", "UserDelete"]).await;
     let weak_role = unique_name("weak");
     s.create_role(&admin, &weak_role).await;
     s.grant(&admin, &weak_role, &["RoleEdit"]).await;
-    let editor = s.new_user(&admin, &["RoleEdit", "UserAccess"]).await;
-    expect_ok(&require(&s, &admin, &strong.role, true).await, "require");
-    expect_ok(&require(&s, &admin, &weak_role, true).await, "require");
+    let editor = s.new_user(&admin, &ALL_PRIVILEGES).await;
 
-    // The editor lacks UserDelete: it may not lift (nor set) the stronger role's rule.
-    let r = require(&s, &editor.token, &strong.role, false).await;
-    expect_code(&r, 200, 1021, "lift a stronger role's rule");
+    // Not even a user holding every privilege sets or lifts the rule: it binds every
+    // member of the role, however strong.
+    for role in [strong.role.as_str(), weak_role.as_str(), "admin"] {
+        for required in [true, false] {
+            let r = require(&s, &editor.token, role, required).await;
+            expect_code(&r, 200, 1000, "the rule is the admin's");
+        }
+    }
+    expect_ok(&list_users(&s, &strong.token).await, "nothing changed");
+    // The admin's rule holds, and reaches members of a role that includes the flagged one.
+    expect_ok(&require(&s, &admin, &weak_role, true).await, "require");
+    let composite = s.new_user(&admin, &["UserAccess"]).await;
+    let r = s
+        .post(
+            "platform/include/role",
+            &json!({"role_name": composite.role, "include": [weak_role]}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "include the flagged role");
     expect_code(
-        &list_users(&s, &strong.token).await,
+        &list_users(&s, &composite.token).await,
         200,
         1034,
-        "still required",
+        "a member through a composite role",
     );
-    let r = require(&s, &editor.token, "admin", false).await;
-    expect_code(&r, 200, 1021, "the admin role's rule");
-    // Positive control: a role within the editor.
-    expect_ok(
-        &require(&s, &editor.token, &weak_role, false).await,
-        "lift within",
-    );
+    expect_ok(&require(&s, &admin, &weak_role, false).await, "lift");
+    expect_ok(&list_users(&s, &composite.token).await, "lifted");
 
     // The admin role itself may require it: admin signs in and enrols all the same.
     expect_ok(
@@ -118,6 +128,9 @@ async fn lifting_the_rule_obeys_containment_and_the_admin_is_never_locked_out() 
     let enrolled = s.enrol_totp(&fresh).await;
     expect_ok(&list_users(&s, &fresh).await, "admin after enrolling");
     assert_eq!(enrolled.recovery_codes.len(), 10);
+    // Enrolling ended the admin's sessions from before it.
+    let r = list_users(&s, &admin).await;
+    assert_eq!(r.0, 401, "a session from before enrolment: {}", r.1);
 }
 
 #[tokio::test]

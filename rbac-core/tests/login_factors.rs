@@ -101,7 +101,10 @@ async fn world() -> World {
     }
     let login = rbac.login(&input("alice", "pw")).await.expect("login");
     let me = rbac.authenticate(&login.token.token).await.expect("me");
-    let enrolment = rbac.begin_totp(&me).await.expect("begin");
+    let enrolment = rbac
+        .begin_totp(&me, None, "127.0.0.1")
+        .await
+        .expect("begin");
     let secret = decode_totp_secret(&enrolment.secret).expect("secret");
     let recovery = rbac
         .confirm_totp(&me, &totp_code(&secret, totp_step(now())))
@@ -271,4 +274,36 @@ proptest! {
             .expect("runtime");
         rt.block_on(run(ops))?;
     }
+}
+
+#[tokio::test]
+async fn an_old_session_gives_the_password_to_begin_enrolment() {
+    let w = world().await;
+    let bob = w.rbac.login(&input("bob", "pw")).await.expect("login");
+    let me = w.rbac.authenticate(&bob.token.token).await.expect("me");
+    // Fresh: no password needed (positive control).
+    w.rbac
+        .begin_totp(&me, None, "127.0.0.1")
+        .await
+        .expect("a fresh session begins");
+    // The same session, seen as signed in 11 minutes ago.
+    let old = rbac_core::Principal {
+        verified_at: now() - 660,
+        ..me.clone()
+    };
+    assert!(matches!(
+        w.rbac.begin_totp(&old, None, "127.0.0.1").await,
+        Err(Error::InvalidParam {
+            field: "password",
+            ..
+        })
+    ));
+    assert!(matches!(
+        w.rbac.begin_totp(&old, Some("wrong"), "127.0.0.1").await,
+        Err(Error::WrongPassword)
+    ));
+    w.rbac
+        .begin_totp(&old, Some("pw"), "127.0.0.1")
+        .await
+        .expect("with the password");
 }

@@ -93,14 +93,10 @@ pub(crate) trait SqlDialect: Copy + Send + Sync + 'static {
         1
     }
 
-    /// Creates the missing delivery rows of one target for the oldest events without one:
-    /// binds target, then target again; a row another instance made first is kept.
-    fn materialize_deliveries(self) -> &'static str {
+    /// Inserts one delivery row unless it exists: binds event id, target, created_at.
+    fn insert_delivery(self) -> &'static str {
         "INSERT INTO rbac_deliveries (event_id, target, attempts, next_at, lease_owner, \
-         lease_until, delivered_at, last_error) \
-         SELECT e.id, ?, 0, e.created_at, '', 0, NULL, '' FROM rbac_events e \
-         WHERE NOT EXISTS (SELECT 1 FROM rbac_deliveries d WHERE d.event_id = e.id AND d.target = ?) \
-         ORDER BY e.id LIMIT 500 \
+         lease_until, delivered_at, last_error) VALUES (?, ?, 0, ?, '', 0, NULL, '') \
          ON CONFLICT (event_id, target) DO NOTHING"
     }
 

@@ -211,3 +211,17 @@ impl SecondFactorStore for SqlStore {
         })
     }
 }
+
+impl SqlStore {
+    /// Whether any user has a second factor, enrolled or pending (a deployment that lost its
+    /// secrets key must not silently make a new one).
+    pub async fn holds_second_factors(&self) -> StoreResult<bool> {
+        on_backend!(self, pool, d => {
+            let any: Option<i64> = sqlx::query_scalar(&d.sql("SELECT user_id FROM rbac_totp LIMIT 1"))
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            Ok(any.is_some())
+        })
+    }
+}

@@ -96,12 +96,9 @@ impl SqlDialect for Dialect {
         5
     }
 
-    fn materialize_deliveries(self) -> &'static str {
+    fn insert_delivery(self) -> &'static str {
         "INSERT IGNORE INTO rbac_deliveries (event_id, target, attempts, next_at, lease_owner, \
-         lease_until, delivered_at, last_error) \
-         SELECT e.id, ?, 0, e.created_at, '', 0, NULL, '' FROM rbac_events e \
-         WHERE NOT EXISTS (SELECT 1 FROM rbac_deliveries d WHERE d.event_id = e.id AND d.target = ?) \
-         ORDER BY e.id LIMIT 500"
+         lease_until, delivered_at, last_error) VALUES (?, ?, 0, ?, '', 0, NULL, '')"
     }
 
     /// Binds id, name.

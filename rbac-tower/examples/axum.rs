@@ -148,7 +148,10 @@ mod tests {
         );
         // Enrol TOTP, then sign in with the password and a code.
         let me = rbac.authenticate(&admin).await.expect("principal");
-        let enrolment = rbac.begin_totp(&me).await.expect("begin");
+        let enrolment = rbac
+            .begin_totp(&me, None, "127.0.0.1")
+            .await
+            .expect("begin");
         let secret = rbac_core::factors::decode_totp_secret(&enrolment.secret).expect("secret");
         let step = rbac_core::factors::totp_step(rbac_core::now());
         let code = |s: i64| rbac_core::factors::totp_code(&secret, s);

@@ -161,11 +161,22 @@ pub(crate) struct FactorRule {
 }
 
 impl FactorRule {
-    /// Why `principal` may not pass, if it may not.
-    pub(crate) fn refusal(&self, principal: &rbac_core::Principal) -> Option<rbac_core::Error> {
-        if principal.enrolment_required && !self.enrolment {
-            return Some(rbac_core::Error::EnrolmentRequired);
-        }
+    /// Why `principal` may not reach this route before enrolling a second factor its role
+    /// requires, if it may not (checked before privileges: enrolling is what it must do).
+    pub(crate) fn enrolment_refusal(
+        &self,
+        principal: &rbac_core::Principal,
+    ) -> Option<rbac_core::Error> {
+        (principal.enrolment_required && !self.enrolment)
+            .then_some(rbac_core::Error::EnrolmentRequired)
+    }
+
+    /// Why `principal`'s factors do not do for this route, if they do not (checked after
+    /// privileges: a caller without the privilege is not asked to prove more).
+    pub(crate) fn step_up_refusal(
+        &self,
+        principal: &rbac_core::Principal,
+    ) -> Option<rbac_core::Error> {
         if self.when_enrolled && !principal.second_factor_enrolled {
             return None;
         }

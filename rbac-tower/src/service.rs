@@ -99,14 +99,9 @@ where
                     return refuse(rejection);
                 }
             };
-            if let Some(e) = layer.factors.refusal(&principal) {
+            if let Some(e) = layer.factors.enrolment_refusal(&principal) {
                 layer.decisions.denied.increment(1);
-                tracing::info!(
-                    user = %principal.user_name,
-                    path = %req.uri().path(),
-                    refusal = %e,
-                    "refused: second factor"
-                );
+                tracing::info!(user = %principal.user_name, path = %req.uri().path(), "refused: second factor not enrolled");
                 return refuse(Rejection::from_error(&e));
             }
             let (outcome, checked) = match &layer.scope {
@@ -146,6 +141,11 @@ where
                         .record_denial(&principal, missing, req.uri().path());
                 }
                 return refuse(rejection);
+            }
+            if let Some(e) = layer.factors.step_up_refusal(&principal) {
+                layer.decisions.denied.increment(1);
+                tracing::info!(user = %principal.user_name, path = %req.uri().path(), refusal = %e, "refused: second factor");
+                return refuse(Rejection::from_error(&e));
             }
             layer.decisions.allowed.increment(1);
             if let Some(scope) = checked {

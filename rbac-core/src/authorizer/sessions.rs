@@ -235,14 +235,39 @@ impl Authorizer {
         if assignments.is_empty() {
             return false;
         }
-        // One snapshot read, no reference counting: this runs on every request.
+        // One snapshot read, no reference counting: this runs on every request. A role
+        // requires it when it, or an enabled role it includes (transitively), does.
         let snapshot = self.snapshot.load();
-        assignments.iter().any(|a| {
-            snapshot
-                .roles
-                .get(&a.role_id)
-                .is_some_and(|r| r.requires_second_factor && r.enabled)
-        })
+        let mut composite = false;
+        for a in assignments {
+            if let Some(r) = snapshot.roles.get(&a.role_id).filter(|r| r.enabled) {
+                if r.requires_second_factor {
+                    return true;
+                }
+                composite |= !r.includes.is_empty();
+            }
+        }
+        if !composite {
+            return false;
+        }
+        let mut stack: Vec<RoleId> = assignments.iter().map(|a| a.role_id).collect();
+        let mut seen: Vec<RoleId> = Vec::new();
+        while let Some(id) = stack.pop() {
+            if seen.contains(&id) || seen.len() > 256 {
+                continue;
+            }
+            seen.push(id);
+            if let Some(r) = snapshot.roles.get(&id) {
+                if !r.enabled {
+                    continue;
+                }
+                if r.requires_second_factor {
+                    return true;
+                }
+                stack.extend(r.includes.iter().copied());
+            }
+        }
+        false
     }
 
     /// How many session states are cached.

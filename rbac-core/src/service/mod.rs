@@ -114,6 +114,9 @@ pub struct RbacConfig {
     pub totp_issuer: String,
     /// How long a login's second-factor challenge stays open.
     pub challenge_ttl: Duration,
+    /// How recent a session's login must be to begin enrolling a second factor without
+    /// giving the password again.
+    pub enrolment_window: Duration,
 }
 
 impl Default for RbacConfig {
@@ -135,6 +138,7 @@ impl Default for RbacConfig {
             secrets_key: None,
             totp_issuer: "rbac".to_string(),
             challenge_ttl: Duration::from_secs(300),
+            enrolment_window: Duration::from_secs(600),
         }
     }
 }

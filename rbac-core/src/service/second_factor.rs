@@ -46,10 +46,35 @@ impl Rbac {
 
     /// Begins the caller's TOTP enrolment: a new secret, pending until
     /// [`Rbac::confirm_totp`] sees a right code (a pending one is replaced). Refused while
-    /// a confirmed factor exists, and without a secrets key.
-    pub async fn begin_totp(&self, actor: &Principal) -> Result<TotpEnrolment> {
+    /// a confirmed factor exists, and without a secrets key. A session whose login is
+    /// older than [`RbacConfig::enrolment_window`](super::RbacConfig) must give the
+    /// password (throttled like a login from `address`): an old, stolen token cannot bind
+    /// the account to its thief's authenticator.
+    pub async fn begin_totp(
+        &self,
+        actor: &Principal,
+        password: Option<&str>,
+        address: &str,
+    ) -> Result<TotpEnrolment> {
         let key = self.secrets_key()?;
-        let user = self.actor_user(actor).await?;
+        let mut user = self.actor_user(actor).await?;
+        let window = self.inner.config.enrolment_window.as_secs() as i64;
+        if now().saturating_sub(actor.verified_at) > window {
+            let Some(password) = password else {
+                return Err(Error::invalid(
+                    "password",
+                    "this session signed in too long ago: give the password to enrol",
+                ));
+            };
+            let name = user.name.clone();
+            user = match self
+                .verify_attempt(&name, Some(user), password, address)
+                .await
+            {
+                Err(Error::BadCredentials) => return Err(Error::WrongPassword),
+                other => other?.0,
+            };
+        }
         let secret = factors::new_totp_secret();
         let factor = TotpFactor {
             user_id: user.id,
@@ -100,8 +125,22 @@ impl Rbac {
         };
         let codes = factors::new_recovery_codes();
         let digests = recovery_digests(key, actor.user_id, &codes);
+        // Sessions opened before the factor end: they proved a password alone.
+        let ended = self
+            .inner
+            .store
+            .revoke_user_sessions(
+                actor.user_id,
+                Some(&actor.session_id),
+                &crate::model::Journal::default(),
+            )
+            .await?;
         let journal = self
-            .journal(Some(actor), AuditCategory::Home, "enrol TOTP".into())
+            .journal(
+                Some(actor),
+                AuditCategory::Home,
+                format!("enrol TOTP (other sessions ended: {ended})"),
+            )
             .with(Change::User(actor.user_id))
             .event(
                 self.event(
@@ -221,24 +260,30 @@ impl Rbac {
         Ok(())
     }
 
-    /// Sets whether a role requires its members to have a second factor (needs RoleEdit,
-    /// and a role conferring nothing the actor lacks: lifting the requirement is a
-    /// downgrade no weaker account may make). Acts on the members' next request.
+    /// Sets whether a role requires its members to have a second factor. The built-in
+    /// admin's alone: the rule binds every member of the role, and of every role including
+    /// it, however strong (lifting it is a downgrade for them all). Requiring it needs a
+    /// secrets key, so that members can enrol. Acts on the members' next request.
     pub async fn set_role_requires_second_factor(
         &self,
         actor: &Principal,
         role_name: &str,
         required: bool,
     ) -> Result<()> {
-        self.require(actor, &self.admin().role_edit)?;
+        if !self.is_builtin_admin(actor) {
+            return Err(Error::Forbidden {
+                missing: super::ADMIN.to_string(),
+            });
+        }
+        if required {
+            self.secrets_key()?;
+        }
         let role = self
             .inner
             .store
             .role_by_name(role_name)
             .await?
             .ok_or(Error::NotFound(crate::Entity::Role))?;
-        self.ensure_role_within(actor, &role, "change the second-factor rule of")
-            .await?;
         let verb = if required {
             "require"
         } else {

@@ -287,7 +287,13 @@ impl Rbac {
         address: &str,
     ) -> Result<(User, bool)> {
         let (user, rehash, attempt) = self.verify_password(name, found, password, address).await?;
-        self.attempt_succeeded(attempt, &user, address).await?;
+        if self.second_factor_methods(user.id).await?.is_empty() {
+            self.attempt_succeeded(attempt, &user, address).await?;
+        } else {
+            // For an account with a second factor only a right code clears its failures:
+            // a known password must not reset the count of code guesses.
+            drop(attempt);
+        }
         Ok((user, rehash))
     }
 

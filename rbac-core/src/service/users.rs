@@ -230,6 +230,14 @@ impl Rbac {
                     .detail("roles replaced"),
             );
         }
+        if hash.is_some() {
+            let kind = if own {
+                crate::events::kind::PASSWORD_CHANGED
+            } else {
+                crate::events::kind::PASSWORD_RESET
+            };
+            journal = journal.event(self.event(actor, kind, &user.name));
+        }
         // One transaction: the profile, the roles, the new hash and the session cut land
         // together.
         if roles_changed {

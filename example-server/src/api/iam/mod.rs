@@ -50,9 +50,12 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(refresh), authenticated()))
         .routes(guarded(
             routes!(sessions::list_sessions, sessions::end_sessions),
-            authenticated(),
+            authenticated().enrolment(),
         ))
-        .routes(guarded(routes!(sessions::end_session), authenticated()))
+        .routes(guarded(
+            routes!(sessions::end_session),
+            authenticated().enrolment(),
+        ))
         .routes(routes!(create))
         .routes(guarded(routes!(list), need("UserAccess")))
         .routes(guarded(
@@ -63,7 +66,14 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
                 .when_enrolled(),
         ))
         .routes(guarded(routes!(get_one), authenticated()))
-        .routes(guarded(routes!(update), authenticated()))
+        // It may set another user's password: a recent second factor for those who have one.
+        .routes(guarded(
+            routes!(update),
+            authenticated()
+                .second_factor()
+                .fresh_within(state.step_up)
+                .when_enrolled(),
+        ))
         .routes(guarded(
             routes!(delete_one),
             need("UserDelete")

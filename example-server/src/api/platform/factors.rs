@@ -98,14 +98,22 @@ pub struct MfaStatus {
     recovery_codes_left: u64,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::BeginTotpReq)]
+pub(super) struct BeginTotpReq {
+    /// Needed when the session signed in more than 10 minutes ago.
+    password: Option<String>,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/platform/mfa/totp/begin",
     tag = "platform",
     operation_id = "platform_mfa_totp_begin",
     summary = "Begin enrolling TOTP: a secret, its URI and QR code",
-    description = "Beyond the document. Any logged-in user, for themselves. Active only once `mfa/totp/confirm` sees a right code. Refused (1009) while TOTP is enrolled, and (1019) when the server has no secrets key.",
-    request_body = super::session::Nothing,
+    description = "Beyond the document. Any logged-in user, for themselves; a session signed in more than 10 minutes ago gives the password too (else 1003; a wrong one 1007). Active only once `mfa/totp/confirm` sees a right code, which also ends the user's other sessions. Refused (1009) while TOTP is enrolled, and (1019) when the server has no secrets key.",
+    request_body = BeginTotpReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
         (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<TotpBegun>),
@@ -115,9 +123,13 @@ pub struct MfaStatus {
 pub(super) async fn begin_totp(
     State(app): State<AppState>,
     Actor(actor): Actor,
-    JsonBody(_): JsonBody<super::session::Nothing>,
+    addr: ClientAddr,
+    JsonBody(req): JsonBody<BeginTotpReq>,
 ) -> Result<Reply> {
-    let enrolment = app.rbac.begin_totp(&actor).await?;
+    let enrolment = app
+        .rbac
+        .begin_totp(&actor, req.password.as_deref(), &addr.ip())
+        .await?;
     Ok(Reply::of(TotpBegun {
         secret: enrolment.secret,
         otpauth_uri: enrolment.uri,

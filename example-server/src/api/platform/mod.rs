@@ -103,7 +103,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(session::logout), enrolment()))
         .routes(guarded(routes!(users::list_user), need("UserAccess")))
         .routes(guarded(routes!(users::create_user), need("UserAdd")))
-        .routes(guarded(routes!(users::edit_user), need("UserEdit")))
+        .routes(guarded(routes!(users::edit_user), sensitive("UserEdit")))
         .routes(guarded(
             routes!(users::delete_user),
             sensitive("UserDelete"),
