@@ -72,7 +72,10 @@ impl Authorizer {
             factors: crate::model::Factors::NONE,
             verified_at: 0,
             enrolment_required: false,
-            second_factor_enrolled: false,
+            // An API key proves no factor: counted as enrolled, so a route asking a
+            // second factor (even `.when_enrolled()`) refuses it rather than letting a
+            // machine credential through.
+            second_factor_enrolled: true,
         })
     }
 

@@ -54,7 +54,8 @@ pub struct Principal {
     /// A role of the user requires a second factor the user has not enrolled: only
     /// enrolment (and logout) may proceed.
     pub enrolment_required: bool,
-    /// The user has a second factor enrolled.
+    /// The user has a second factor enrolled (always for an API key, which proves none, so
+    /// that routes asking a second factor refuse it).
     pub second_factor_enrolled: bool,
 }
 
