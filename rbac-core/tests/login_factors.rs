@@ -59,7 +59,6 @@ struct World {
 }
 
 async fn world() -> World {
-    let store = Arc::new(MemoryStore::new());
     let loose = ThrottlePolicy {
         free: 100_000,
         max_failures: 100_000,
@@ -67,6 +66,11 @@ async fn world() -> World {
         lockout: 1,
         backoff: 0,
     };
+    world_with(loose).await
+}
+
+async fn world_with(loose: ThrottlePolicy) -> World {
+    let store = Arc::new(MemoryStore::new());
     let config = RbacConfig {
         hasher: HasherConfig {
             memory_kib: 64,
@@ -306,4 +310,80 @@ async fn an_old_session_gives_the_password_to_begin_enrolment() {
         .begin_totp(&old, Some("pw"), "127.0.0.1")
         .await
         .expect("with the password");
+}
+
+#[tokio::test]
+async fn a_right_password_alone_does_not_clear_the_failures_of_an_account_with_a_factor() {
+    // Two failures are free; the third blocks the account for a minute.
+    let strict = ThrottlePolicy {
+        free: 2,
+        max_failures: 100,
+        window: 900,
+        lockout: 900,
+        backoff: 60,
+    };
+    let w = world_with(strict).await;
+    // Positive control: bob (no second factor) logs in again and again; each right
+    // password clears his count.
+    for _ in 0..5 {
+        w.rbac
+            .login(&input("bob", "pw"))
+            .await
+            .expect("bob logs in");
+    }
+    // alice's right password opens a challenge each time, but counts until a code
+    // completes one: the third leaves her blocked.
+    for _ in 0..3 {
+        match w.rbac.login(&input("alice", "pw")).await {
+            Err(Error::SecondFactorRequired(_)) => {}
+            other => panic!("expected a challenge, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        w.rbac.login(&input("alice", "pw")).await,
+        Err(Error::Throttled { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_right_old_password_does_not_clear_them_either() {
+    let strict = ThrottlePolicy {
+        free: 2,
+        max_failures: 100,
+        window: 900,
+        lockout: 900,
+        backoff: 60,
+    };
+    let w = world_with(strict).await;
+    // alice signs in with her password and a code (which clears her count) ...
+    let challenge = match w.rbac.login(&input("alice", "pw")).await {
+        Err(Error::SecondFactorRequired(c)) => c,
+        other => panic!("expected a challenge, got {other:?}"),
+    };
+    let second = SecondFactorInput {
+        mfa_token: challenge.token,
+        code: totp_code(&w.secret, totp_step(now()) + 1),
+        ip: "127.0.0.1".into(),
+        user_agent: String::new(),
+    };
+    let token = w
+        .rbac
+        .complete_login(&second, SessionKind::Jwt, None)
+        .await
+        .expect("complete")
+        .token
+        .token;
+    let me = w.rbac.authenticate(&token).await.expect("me");
+    // ... then changes her password three times with the right old one: each counts.
+    let passwords = ["pw", "pw-2", "pw-3", "pw-4"];
+    for pair in passwords.windows(2) {
+        w.rbac
+            .change_password(&me, pair[0], pair[1], "127.0.0.1")
+            .await
+            .expect("change");
+    }
+    assert!(matches!(
+        w.rbac.login(&input("alice", "pw-4")).await,
+        Err(Error::Throttled { .. })
+    ));
 }
