@@ -472,6 +472,15 @@ async fn a_console_login_with_a_second_factor_answers_428_then_completes() {
     let r = console_post(&s, "auth/login", &login_body(&name, &password, 2), None).await;
     assert_eq!((r.0, r.1["code"].clone()), (428, json!(428)), "{}", r.1);
     let challenge = r.1["data"].as_str().expect("the challenge").to_string();
+    // It completes only where it was opened: not at the platform, for a JWT.
+    let r = s
+        .post(
+            "login/mfa",
+            &json!({"mfa_token": challenge, "code": totp_now(&enrolled.secret, 1)}),
+            None,
+        )
+        .await;
+    assert_eq!((r.0, code(&r.1)), (401, 1001), "{}", r.1);
     // Another organisation cannot complete it.
     let complete = |department: i64, code: String| json!({"mfaToken": challenge, "code": code, "departmentId": department});
     let r = console_post(

@@ -232,7 +232,9 @@ impl Rbac {
             return Err(Error::AccountDisabled);
         }
         if !second.is_empty() {
-            let challenge = self.open_challenge(&user, input, second).await?;
+            let challenge = self
+                .open_challenge(&user, input, second, kind, organisation)
+                .await?;
             return Err(Error::SecondFactorRequired(challenge));
         }
         let rehash = if rehash {

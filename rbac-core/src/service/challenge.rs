@@ -40,6 +40,13 @@ pub struct SecondFactorInput {
     pub user_agent: String,
 }
 
+/// The stored id of a challenge: the hash of its token with the kind of session and the
+/// organisation it was opened for, so that it completes only where it was opened.
+fn challenge_id(token: &str, kind: SessionKind, organisation: Option<i64>) -> String {
+    let organisation = organisation.map_or_else(String::new, |o| o.to_string());
+    crate::token::opaque_session_id(&format!("{token}:{}:{organisation}", kind.as_i16()))
+}
+
 impl Rbac {
     /// The factors beyond a password that the user has enrolled (none: a password alone
     /// logs them in).
@@ -52,18 +59,21 @@ impl Rbac {
         })
     }
 
-    /// Opens the challenge of a login whose password was right.
+    /// Opens the challenge of a login whose password was right, for a session of `kind`
+    /// in `organisation`.
     pub(crate) async fn open_challenge(
         &self,
         user: &User,
         input: &LoginInput,
         methods: Vec<&'static str>,
+        kind: SessionKind,
+        organisation: Option<i64>,
     ) -> Result<Challenge> {
         let token = super::random_token(32);
         let t = now();
         let expires_at = t + self.inner.config.challenge_ttl.as_secs().max(1) as i64;
         let session = Session {
-            id: crate::token::opaque_session_id(&token),
+            id: challenge_id(&token, kind, organisation),
             user_id: user.id,
             kind: SessionKind::Challenge,
             issued_at: t,
@@ -121,7 +131,8 @@ impl Rbac {
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
         let store = &self.inner.store;
-        let id = crate::token::opaque_session_id(&input.mfa_token);
+        // Bound to the surface that opened it: elsewhere it names no challenge.
+        let id = challenge_id(&input.mfa_token, kind, organisation);
         let challenge = match store.session(&id).await? {
             Some(s) if s.kind == SessionKind::Challenge && !s.revoked => s,
             _ => return Err(Error::Unauthenticated(AuthFailure::Invalid)),
