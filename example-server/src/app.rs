@@ -264,7 +264,7 @@ async fn serve_with(
 
 /// A URL as it may be logged: no credentials, no query string (webhook URLs often carry
 /// their API key there).
-fn without_secrets(url: &str) -> String {
+pub(crate) fn without_secrets(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut u) => {
             let _ = u.set_username("");

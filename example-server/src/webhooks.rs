@@ -88,7 +88,7 @@ impl Webhooks {
                 tick.tick().await;
                 for target in &self.targets {
                     if let Err(e) = self.round(&*store, &client, &owner, target).await {
-                        tracing::warn!(error = %e, target = %target, "webhook delivery round failed");
+                        tracing::warn!(error = %e, target = %crate::app::without_secrets(target), "webhook delivery round failed");
                     }
                 }
             }
@@ -109,7 +109,7 @@ impl Webhooks {
         for delivery in due {
             let attempt = self.send(client, &delivery).await;
             if let Attempt::Failed { error, .. } = &attempt {
-                tracing::warn!(target = %target, event = %delivery.event.event_id, error = %error, "webhook delivery failed");
+                tracing::warn!(target = %crate::app::without_secrets(target), event = %delivery.event.event_id, error = %error, "webhook delivery failed");
             }
             store
                 .settle_delivery(delivery.event.id, target, owner, &attempt)
@@ -143,7 +143,8 @@ impl Webhooks {
         let error = match result {
             Ok(resp) if resp.status().is_success() => return Attempt::Delivered(rbac_core::now()),
             Ok(resp) => format!("HTTP {}", resp.status().as_u16()),
-            Err(e) => format!("{e}"),
+            // Without the URL: it may carry a token, and the error is logged and shown.
+            Err(e) => e.without_url().to_string(),
         };
         let backoff = self
             .retry

@@ -164,18 +164,9 @@ impl SecondFactorStore for SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+            // Matched rows on every backend (sqlx asks MySQL for found rows).
             if held.rows_affected() == 0 {
-                // MySQL counts only changed rows: check that the factor exists.
-                let present: Option<i64> = sqlx::query_scalar(&d.sql(
-                    "SELECT user_id FROM rbac_totp WHERE user_id = ? AND confirmed = TRUE",
-                ))
-                .bind(user)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-                if present.is_none() {
-                    return Ok(false);
-                }
+                return Ok(false);
             }
             sqlx::query(&d.sql("DELETE FROM rbac_recovery_codes WHERE user_id = ?"))
                 .bind(user)
