@@ -99,6 +99,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         project_request_max: config.project_request_max.max(0),
         secrets_key: crate::secrets::secrets_key(config, &sql).await?,
         totp_issuer: config.totp_issuer.clone(),
+        relying_party: Some(config.relying_party()),
         ..RbacConfig::default()
     };
     let mut senders = Senders::default();

@@ -68,6 +68,20 @@ pub struct Config {
     #[arg(long, env = "RBAC_TOTP_ISSUER", default_value = "rbac")]
     pub totp_issuer: String,
 
+    /// The WebAuthn relying-party id passkeys are bound to: the site's domain (an IP
+    /// address cannot be one).
+    #[arg(long, env = "RBAC_RP_ID", default_value = "localhost")]
+    pub rp_id: String,
+
+    /// The origin browsers use passkeys from (default: `http://localhost:PORT` with the
+    /// listening port; any port of localhost when that port is 0).
+    #[arg(long, env = "RBAC_RP_ORIGIN")]
+    pub rp_origin: Option<String>,
+
+    /// The name authenticators show beside this server's passkeys.
+    #[arg(long, env = "RBAC_RP_NAME", default_value = "rbac")]
+    pub rp_name: String,
+
     /// HS256 signing secret (generated once and kept in the store if unset).
     #[arg(long, env = "RBAC_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -360,6 +374,20 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// The WebAuthn relying party passkeys are bound to.
+    pub fn relying_party(&self) -> rbac_core::RelyingParty {
+        let port = self.listen.port();
+        rbac_core::RelyingParty {
+            id: self.rp_id.clone(),
+            origin: self.rp_origin.clone().unwrap_or_else(|| match port {
+                0 => format!("http://{}", self.rp_id),
+                _ => format!("http://{}:{port}", self.rp_id),
+            }),
+            name: self.rp_name.clone(),
+            any_port: self.rp_origin.is_none() && port == 0,
+        }
+    }
+
     /// The request timeout.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))

@@ -57,7 +57,7 @@ async fn totp_enrolment_login_recovery_and_removal_on_the_platform() {
     let status = expect_ok(&r, "inquire/mfa after");
     assert_eq!(
         status,
-        json!({"totp": true, "totp_pending": false, "recovery_codes_left": 10})
+        json!({"totp": true, "totp_pending": false, "recovery_codes_left": 10, "passkeys": 0})
     );
     assert!(
         !r.1.to_string().contains(&enrolled.secret),

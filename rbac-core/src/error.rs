@@ -39,6 +39,8 @@ pub enum Entity {
     Organisation,
     /// A project.
     Project,
+    /// A passkey.
+    Passkey,
 }
 
 impl fmt::Display for Entity {
@@ -49,6 +51,7 @@ impl fmt::Display for Entity {
             Entity::Session => "session",
             Entity::Organisation => "organisation",
             Entity::Project => "project",
+            Entity::Passkey => "passkey",
         })
     }
 }
@@ -195,7 +198,7 @@ pub enum Error {
     /// The password was right and the account has a second factor: the login completes
     /// with the challenge and a code or passkey.
     #[error("a second factor is required to complete the login")]
-    SecondFactorRequired(crate::service::Challenge),
+    SecondFactorRequired(Box<crate::service::Challenge>),
     /// The second factor did not verify: a wrong or used code.
     #[error("wrong or used second-factor code")]
     BadSecondFactor,

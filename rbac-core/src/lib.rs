@@ -13,6 +13,7 @@ pub mod memory;
 pub mod meter;
 pub mod model;
 pub mod notify;
+pub mod passkeys;
 pub mod password;
 pub mod privilege;
 pub mod scope;
@@ -33,6 +34,9 @@ pub use memory::MemoryStore;
 pub use model::*;
 pub use notify::{
     LogMail, LogSms, Mail, MailSender, SendError, Senders, Sms, SmsContent, SmsSender,
+};
+pub use passkeys::{
+    Ceremony, CeremonyPurpose, PasskeyRecord, PasskeyStore, RelyingParty, PASSKEYS_PER_USER,
 };
 pub use password::{HasherConfig, PasswordHasher};
 pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};

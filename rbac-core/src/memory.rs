@@ -15,6 +15,7 @@ mod audit;
 mod codes;
 mod events;
 mod factors;
+mod passkeys;
 mod projects;
 mod sessions;
 mod throttle;
@@ -51,6 +52,9 @@ struct Tables {
     totp: HashMap<UserId, TotpFactor>,
     /// Unused recovery-code digests by user.
     recovery: HashMap<UserId, Vec<String>>,
+    passkeys: BTreeMap<i64, crate::passkeys::PasskeyRecord>,
+    ceremonies: HashMap<String, crate::passkeys::Ceremony>,
+    next_passkey: i64,
     next_project: ProjectId,
     next_user: UserId,
     next_role: RoleId,
@@ -380,6 +384,7 @@ impl UserStore for MemoryStore {
         t.sessions.retain(|_, s| s.user_id != id);
         t.projects.retain(|_, p| p.owner_id != id);
         t.totp.remove(&id);
+        t.passkeys.retain(|_, p| p.user_id != id);
         t.recovery.remove(&id);
         t.journal(journal);
         Ok(true)

@@ -620,6 +620,7 @@ pub trait AuthorizerStore:
     + RoleStore
     + SessionStore
     + SecondFactorStore
+    + crate::passkeys::PasskeyStore
     + AuditStore
     + ProjectStore
     + ScopeStore
@@ -633,6 +634,7 @@ impl<T> AuthorizerStore for T where
         + RoleStore
         + SessionStore
         + SecondFactorStore
+        + crate::passkeys::PasskeyStore
         + AuditStore
         + ProjectStore
         + ScopeStore

@@ -208,6 +208,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let second = SecondFactorInput {
                     mfa_token: token.clone(),
                     code,
+                    passkey: None,
                     ip: "127.0.0.1".into(),
                     user_agent: String::new(),
                 };
@@ -363,6 +364,7 @@ async fn a_right_old_password_does_not_clear_them_either() {
     let second = SecondFactorInput {
         mfa_token: challenge.token,
         code: totp_code(&w.secret, totp_step(now()) + 1),
+        passkey: None,
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
     };

@@ -633,6 +633,7 @@ mod identity;
 mod import;
 mod organisations;
 mod paging;
+mod passkeys;
 mod projects;
 mod roles;
 mod sessions;

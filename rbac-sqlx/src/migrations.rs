@@ -57,6 +57,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     15 => "second factors" => "sqlite/0015_second_factors.sql",
     16 => "second factor roles" => "sqlite/0016_second_factor_roles.sql",
     17 => "security events" => "sqlite/0017_security_events.sql",
+    18 => "passkeys" => "sqlite/0018_passkeys.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -79,6 +80,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     15 => "second factors" => "postgres/0015_second_factors.sql",
     16 => "second factor roles" => "postgres/0016_second_factor_roles.sql",
     17 => "security events" => "postgres/0017_security_events.sql",
+    18 => "passkeys" => "postgres/0018_passkeys.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -100,4 +102,5 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     15 => "second factors" => "mysql/0015_second_factors.sql",
     16 => "second factor roles" => "mysql/0016_second_factor_roles.sql",
     17 => "security events" => "mysql/0017_security_events.sql",
+    18 => "passkeys" => "mysql/0018_passkeys.sql",
 };

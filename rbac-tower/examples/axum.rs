@@ -169,6 +169,7 @@ mod tests {
         let second = rbac_core::service::SecondFactorInput {
             mfa_token: challenge.token,
             code: code(step + 1),
+            passkey: None,
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
         };

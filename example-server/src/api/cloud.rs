@@ -100,7 +100,11 @@ impl From<Error> for CloudError {
                     SECOND_FACTOR,
                     "a second factor is required: complete the login at /api/v1/user/login/mfa",
                 );
-                refusal.data = Some(serde_json::json!({ "mfa_token": challenge.token }));
+                let mut data = serde_json::json!({ "mfa_token": challenge.token });
+                if let Some(options) = &challenge.passkey {
+                    data["passkey"] = options.clone();
+                }
+                refusal.data = Some(data);
                 return refusal;
             }
             Error::BadCredentials | Error::BadSecondFactor => AUTH_FAILED,
@@ -311,6 +315,9 @@ struct LoginMfa {
     mfa_token: Option<String>,
     /// A six-digit TOTP code, or a recovery code.
     code: Option<String>,
+    /// Or a passkey's assertion (`PublicKeyCredential.toJSON()`) for the challenge's options.
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<serde_json::Value>,
 }
 
 #[utoipa::path(
@@ -331,7 +338,8 @@ async fn login_mfa(
     super::UserAgent(user_agent): super::UserAgent,
     CloudJson(body): CloudJson<LoginMfa>,
 ) -> Result<Json<Success<LoggedIn>>> {
-    let (Some(mfa_token), Some(code)) = (body.mfa_token, body.code) else {
+    let code = body.code.or(body.passkey.as_ref().map(|_| String::new()));
+    let (Some(mfa_token), Some(code)) = (body.mfa_token, code) else {
         return Err(CloudError::new(
             BAD_PARAMS,
             "mfa_token and code are required",
@@ -340,6 +348,7 @@ async fn login_mfa(
     let input = rbac_core::service::SecondFactorInput {
         mfa_token,
         code,
+        passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
     };

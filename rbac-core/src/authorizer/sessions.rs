@@ -224,7 +224,8 @@ impl Authorizer {
             issued_at: session.issued_at,
             factors: session.factors,
             verified_at: session.verified_at,
-            enrolled: self.store.totp(user.id).await?.is_some_and(|f| f.confirmed),
+            enrolled: self.store.totp(user.id).await?.is_some_and(|f| f.confirmed)
+                || !self.store.passkeys(user.id).await?.is_empty(),
             refusal: None,
         })
     }

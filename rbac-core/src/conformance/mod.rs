@@ -310,6 +310,7 @@ mod identity;
 mod import;
 mod inclusion;
 mod organisations;
+mod passkeys;
 mod projects;
 mod roles;
 mod sessions;
@@ -327,6 +328,7 @@ use identity::*;
 use import::*;
 use inclusion::*;
 use organisations::*;
+use passkeys::*;
 use projects::*;
 use roles::*;
 use sessions::*;
@@ -412,6 +414,7 @@ macro_rules! for_each_conformance_check {
         session_count_and_purge,
         session_list_of_a_user,
         second_factor_totp,
+        passkeys_and_ceremonies,
         role_requires_second_factor,
         security_event_deliveries,
         audit_append_and_list,

@@ -235,7 +235,7 @@ impl Rbac {
             let challenge = self
                 .open_challenge(&user, input, second, kind, organisation)
                 .await?;
-            return Err(Error::SecondFactorRequired(challenge));
+            return Err(Error::SecondFactorRequired(Box::new(challenge)));
         }
         let rehash = if rehash {
             match hasher.hash(&input.password).await {

@@ -16,6 +16,8 @@ pub struct Challenge {
     pub expires_at: Timestamp,
     /// The factors that can complete it (`totp`, `recovery_code`, `passkey`).
     pub methods: Vec<&'static str>,
+    /// With a passkey among them: the options for `navigator.credentials.get()`.
+    pub passkey: Option<serde_json::Value>,
 }
 
 impl std::fmt::Debug for Challenge {
@@ -34,11 +36,17 @@ pub struct SecondFactorInput {
     pub mfa_token: String,
     /// A TOTP code (six digits) or a recovery code.
     pub code: String,
+    /// Or a passkey's assertion (the `PublicKeyCredential` as JSON), for the options the
+    /// challenge carried.
+    pub passkey: Option<serde_json::Value>,
     /// The client's address.
     pub ip: String,
     /// The client's `User-Agent`.
     pub user_agent: String,
 }
+
+/// What a login's passkey assertion is bound to (besides its challenge's token).
+const LOGIN: &str = "login";
 
 /// The stored id of a challenge: the hash of its token with the kind of session and the
 /// organisation it was opened for, so that it completes only where it was opened.
@@ -51,12 +59,15 @@ impl Rbac {
     /// The factors beyond a password that the user has enrolled (none: a password alone
     /// logs them in).
     pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
-        let totp = self.inner.store.totp(user).await?;
-        Ok(if totp.is_some_and(|f| f.confirmed) {
-            vec!["totp", "recovery_code"]
-        } else {
-            Vec::new()
-        })
+        let store = &self.inner.store;
+        let mut methods = Vec::new();
+        if store.totp(user).await?.is_some_and(|f| f.confirmed) {
+            methods.extend(["totp", "recovery_code"]);
+        }
+        if !store.passkeys(user).await?.is_empty() {
+            methods.push("passkey");
+        }
+        Ok(methods)
     }
 
     /// Opens the challenge of a login whose password was right, for a session of `kind`
@@ -96,10 +107,18 @@ impl Rbac {
             success: true,
         });
         self.inner.store.create_session(&session, &journal).await?;
+        let passkey = if methods.contains(&"passkey") {
+            self.open_assertion(user, token.clone(), LOGIN)
+                .await?
+                .map(|o| o.options)
+        } else {
+            None
+        };
         Ok(Challenge {
             token,
             expires_at,
             methods,
+            passkey,
         })
     }
 
@@ -153,7 +172,14 @@ impl Rbac {
         let attempt = self
             .reserve_attempt(&user.name, Some(&user), &input.ip)
             .await?;
-        let Some(factor) = self.verify_second_factor(&user, &input.code).await? else {
+        let proven = match &input.passkey {
+            Some(assertion) => {
+                self.verify_passkey(&user, &input.mfa_token, LOGIN, assertion)
+                    .await?
+            }
+            None => self.verify_second_factor(&user, &input.code).await?,
+        };
+        let Some(factor) = proven else {
             self.attempt_failed(attempt, &input.ip).await?;
             self.audit_alone(
                 Some(&user),
@@ -183,6 +209,29 @@ impl Rbac {
     /// code, throttled like a login from `address`; the session then counts as verified
     /// now, with that factor, on every instance.
     pub async fn step_up(&self, actor: &crate::Principal, code: &str, address: &str) -> Result<()> {
+        self.step_up_by(actor, None, code, address).await
+    }
+
+    /// Proves a passkey anew on the caller's session (a step-up): the assertion for the
+    /// options [`Rbac::begin_passkey_step_up`] gave with `token`.
+    pub async fn step_up_with_passkey(
+        &self,
+        actor: &crate::Principal,
+        token: &str,
+        assertion: &serde_json::Value,
+        address: &str,
+    ) -> Result<()> {
+        self.step_up_by(actor, Some(assertion), token, address)
+            .await
+    }
+
+    async fn step_up_by(
+        &self,
+        actor: &crate::Principal,
+        assertion: Option<&serde_json::Value>,
+        code: &str,
+        address: &str,
+    ) -> Result<()> {
         let store = &self.inner.store;
         if actor.session_id.is_empty() {
             return Err(Error::Unauthenticated(AuthFailure::Missing));
@@ -194,7 +243,14 @@ impl Rbac {
         let attempt = self
             .reserve_attempt(&user.name, Some(&user), address)
             .await?;
-        let Some(factor) = self.verify_second_factor(&user, code).await? else {
+        let proven = match assertion {
+            Some(assertion) => {
+                self.verify_passkey(&user, code, &actor.session_id, assertion)
+                    .await?
+            }
+            None => self.verify_second_factor(&user, code).await?,
+        };
+        let Some(factor) = proven else {
             self.attempt_failed(attempt, address).await?;
             return Err(Error::BadSecondFactor);
         };

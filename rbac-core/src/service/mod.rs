@@ -18,6 +18,7 @@ mod limits;
 mod listing;
 mod named;
 mod operator;
+mod passkeys;
 mod projects;
 mod registration;
 mod roles;
@@ -40,6 +41,7 @@ pub use codes::{CodePolicy, CodeProof};
 pub use limits::{AbuseLimits, Channel};
 pub use listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
+pub use passkeys::{PasskeyOptions, PasskeyView};
 pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};
@@ -117,6 +119,8 @@ pub struct RbacConfig {
     /// How recent a session's login must be to begin enrolling a second factor without
     /// giving the password again.
     pub enrolment_window: Duration,
+    /// The relying party passkeys are bound to (none: passkeys cannot be registered).
+    pub relying_party: Option<crate::passkeys::RelyingParty>,
 }
 
 impl Default for RbacConfig {
@@ -139,6 +143,7 @@ impl Default for RbacConfig {
             totp_issuer: "rbac".to_string(),
             challenge_ttl: Duration::from_secs(300),
             enrolment_window: Duration::from_secs(600),
+            relying_party: None,
         }
     }
 }
@@ -150,6 +155,7 @@ struct Inner {
     config: RbacConfig,
     senders: Senders,
     gate: Arc<throttle::LoginGate>,
+    webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 /// The use-case services over one store.
@@ -184,6 +190,10 @@ impl Rbac {
         senders: Senders,
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(&config.hasher)?;
+        let webauthn = match &config.relying_party {
+            Some(rp) => Some(rp.verifier().map_err(crate::error::Error::BadRequest)?),
+            None => None,
+        };
         let authorizer = Arc::new(Authorizer::new(
             store.clone(),
             registry,
@@ -200,6 +210,7 @@ impl Rbac {
                 config,
                 senders,
                 gate: Arc::default(),
+                webauthn,
             }),
         })
     }

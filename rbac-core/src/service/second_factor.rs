@@ -33,10 +33,12 @@ pub struct SecondFactorStatus {
     pub totp_pending: bool,
     /// Unused recovery codes.
     pub recovery_codes_left: u64,
+    /// Registered passkeys.
+    pub passkeys: u64,
 }
 
 impl Rbac {
-    async fn actor_user(&self, actor: &Principal) -> Result<User> {
+    pub(super) async fn actor_user(&self, actor: &Principal) -> Result<User> {
         self.inner
             .store
             .user(actor.user_id)
@@ -57,24 +59,7 @@ impl Rbac {
         address: &str,
     ) -> Result<TotpEnrolment> {
         let key = self.secrets_key()?;
-        let mut user = self.actor_user(actor).await?;
-        let window = self.inner.config.enrolment_window.as_secs() as i64;
-        if now().saturating_sub(actor.verified_at) > window {
-            let Some(password) = password else {
-                return Err(Error::invalid(
-                    "password",
-                    "this session signed in too long ago: give the password to enrol",
-                ));
-            };
-            let name = user.name.clone();
-            user = match self
-                .verify_attempt(&name, Some(user), password, address)
-                .await
-            {
-                Err(Error::BadCredentials) => return Err(Error::WrongPassword),
-                other => other?.0,
-            };
-        }
+        let user = self.enrolment_proof(actor, password, address).await?;
         let secret = factors::new_totp_secret();
         let factor = TotpFactor {
             user_id: user.id,
@@ -102,6 +87,35 @@ impl Rbac {
             qr_svg: factors::qr_svg(&uri),
             uri,
         })
+    }
+
+    /// The caller, once proven fit to enrol a factor: a session whose login is within the
+    /// enrolment window, or else the password (throttled like a login from `address`).
+    pub(super) async fn enrolment_proof(
+        &self,
+        actor: &Principal,
+        password: Option<&str>,
+        address: &str,
+    ) -> Result<User> {
+        let user = self.actor_user(actor).await?;
+        let window = self.inner.config.enrolment_window.as_secs() as i64;
+        if now().saturating_sub(actor.verified_at) <= window {
+            return Ok(user);
+        }
+        let Some(password) = password else {
+            return Err(Error::invalid(
+                "password",
+                "this session signed in too long ago: give the password to enrol",
+            ));
+        };
+        let name = user.name.clone();
+        match self
+            .verify_attempt(&name, Some(user), password, address)
+            .await
+        {
+            Err(Error::BadCredentials) => Err(Error::WrongPassword),
+            other => Ok(other?.0),
+        }
     }
 
     /// Confirms the caller's pending TOTP enrolment with a code from the app; answers the
@@ -250,7 +264,12 @@ impl Rbac {
                 )
                 .detail("reset by an admin"),
             );
-        if !self.inner.store.remove_totp(user.id, &journal).await? {
+        if !self
+            .inner
+            .store
+            .remove_second_factors(user.id, &journal)
+            .await?
+        {
             return Err(Error::Violation(format!(
                 "user {} has no second factor",
                 user.name
@@ -316,6 +335,7 @@ impl Rbac {
             totp: totp.as_ref().is_some_and(|f| f.confirmed),
             totp_pending: totp.as_ref().is_some_and(|f| !f.confirmed),
             recovery_codes_left: store.recovery_codes_left(actor.user_id).await?,
+            passkeys: store.passkeys(actor.user_id).await?.len() as u64,
         })
     }
 

@@ -537,6 +537,7 @@ async fn login_mfa(
     let input = rbac_core::service::SecondFactorInput {
         mfa_token: text("mfaToken", body.mfa_token)?,
         code: text("code", body.code)?,
+        passkey: None,
         ip: addr.ip(),
         user_agent,
     };

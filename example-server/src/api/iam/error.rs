@@ -18,6 +18,8 @@ pub struct IamError {
     message: String,
     /// The challenge of a login awaiting its second factor (code 100210).
     mfa_token: Option<String>,
+    /// With it, for a user with a passkey: the options for `navigator.credentials.get()`.
+    passkey: Option<Box<serde_json::Value>>,
 }
 
 impl IamError {
@@ -27,6 +29,7 @@ impl IamError {
             code,
             message: message.into(),
             mfa_token: None,
+            passkey: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl From<Error> for IamError {
                     "A second factor is required: complete the login at /login/mfa.",
                 );
                 refusal.mfa_token = Some(challenge.token.clone());
+                refusal.passkey = challenge.passkey.clone().map(Box::new);
                 return refusal;
             }
             Error::BadSecondFactor => (S::UNAUTHORIZED, 100211),
@@ -107,6 +111,10 @@ pub struct ErrorBody {
     /// Beyond the document, with code 100210 only: the challenge `/login/mfa` completes.
     #[serde(skip_serializing_if = "Option::is_none")]
     mfa_token: Option<String>,
+    /// With it, for a user with a passkey: the options for `navigator.credentials.get()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<serde_json::Value>,
 }
 
 impl IntoResponse for IamError {
@@ -115,6 +123,7 @@ impl IntoResponse for IamError {
             code: self.code,
             message: self.message,
             mfa_token: self.mfa_token,
+            passkey: self.passkey.map(|p| *p),
         };
         let mut resp = (self.status, Json(body)).into_response();
         resp.extensions_mut()

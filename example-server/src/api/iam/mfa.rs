@@ -12,6 +12,9 @@ pub(super) struct LoginMfaBody {
     mfa_token: Option<String>,
     /// A six-digit TOTP code, or a recovery code.
     code: Option<String>,
+    /// Or a passkey's assertion (`PublicKeyCredential.toJSON()`) for the challenge's options.
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<serde_json::Value>,
 }
 
 #[utoipa::path(
@@ -34,7 +37,8 @@ pub(super) async fn login_mfa(
     super::super::UserAgent(user_agent): super::super::UserAgent,
     IamJson(body): IamJson<LoginMfaBody>,
 ) -> Result<Json<IssuedToken>> {
-    let (Some(mfa_token), Some(code)) = (body.mfa_token, body.code) else {
+    let code = body.code.or(body.passkey.as_ref().map(|_| String::new()));
+    let (Some(mfa_token), Some(code)) = (body.mfa_token, code) else {
         return Err(IamError::new(
             StatusCode::BAD_REQUEST,
             100003,
@@ -44,6 +48,7 @@ pub(super) async fn login_mfa(
     let input = SecondFactorInput {
         mfa_token,
         code,
+        passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
     };

@@ -13,8 +13,12 @@ pub struct ChallengeData {
     /// Single use; send it with a code to `login/mfa` within `expires_in` seconds.
     mfa_token: String,
     expires_in: i64,
-    /// What completes it: `totp`, `recovery_code`.
+    /// What completes it: `totp`, `recovery_code`, `passkey`.
     methods: Vec<String>,
+    /// With `passkey` among them: the options for `navigator.credentials.get()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<Value>,
 }
 
 impl From<Challenge> for ChallengeData {
@@ -23,6 +27,7 @@ impl From<Challenge> for ChallengeData {
             expires_in: (c.expires_at - rbac_core::now()).max(0),
             mfa_token: c.token,
             methods: c.methods.iter().map(|m| m.to_string()).collect(),
+            passkey: c.passkey,
         }
     }
 }
@@ -34,6 +39,9 @@ pub(super) struct LoginMfaReq {
     mfa_token: Option<String>,
     /// A six-digit TOTP code, or a recovery code.
     code: Option<String>,
+    /// Or a passkey's assertion (`PublicKeyCredential.toJSON()`) for the challenge's options.
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<Value>,
 }
 
 #[utoipa::path(
@@ -41,8 +49,8 @@ pub(super) struct LoginMfaReq {
     path = "/api/v1/login/mfa",
     tag = "platform",
     operation_id = "platform_login_mfa",
-    summary = "Complete a login with its challenge and a TOTP or recovery code",
-    description = "Beyond the document. Answers as `login` does. A wrong or used code answers 1008 and counts as a failed login; an unknown, used or expired challenge answers 1001.",
+    summary = "Complete a login with its challenge and a TOTP code, recovery code or passkey",
+    description = "Beyond the document. Answers as `login` does. `code`, or `passkey` with the assertion for the options the challenge carried. A wrong or used code, or a refused assertion, answers 1008 and counts as a failed login; an unknown, used or expired challenge answers 1001.",
     request_body = LoginMfaReq,
     responses(
         (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<LoginData>),
@@ -55,9 +63,15 @@ pub(super) async fn login_mfa(
     UserAgent(user_agent): UserAgent,
     JsonBody(req): JsonBody<LoginMfaReq>,
 ) -> Result<Reply> {
+    let mfa_token = required("mfa_token", req.mfa_token)?;
+    let code = match req.passkey {
+        Some(_) => req.code.unwrap_or_default(),
+        None => required("code", req.code)?,
+    };
     let input = SecondFactorInput {
-        mfa_token: required("mfa_token", req.mfa_token)?,
-        code: required("code", req.code)?,
+        mfa_token,
+        code,
+        passkey: req.passkey,
         ip: addr.ip(),
         user_agent,
     };
@@ -96,6 +110,8 @@ pub struct MfaStatus {
     /// An enrolment awaits its confirming code.
     totp_pending: bool,
     recovery_codes_left: u64,
+    /// Registered passkeys.
+    passkeys: u64,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -258,6 +274,7 @@ pub(super) async fn inquire_mfa(
         totp: status.totp,
         totp_pending: status.totp_pending,
         recovery_codes_left: status.recovery_codes_left,
+        passkeys: status.passkeys,
     }))
 }
 
@@ -328,14 +345,26 @@ pub(super) async fn require_role(
     Ok(Reply::empty())
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = platform::StepUpReq)]
+pub(super) struct StepUpReq {
+    /// A six-digit TOTP code, or a recovery code.
+    code: Option<String>,
+    /// Or the token of `mfa/passkey/challenge`, with the passkey's assertion.
+    passkey_token: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<Value>,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/platform/mfa/verify",
     tag = "platform",
     operation_id = "platform_mfa_verify",
     summary = "Prove a second factor anew on this session (step-up)",
-    description = "Beyond the document. A TOTP or recovery code; the session then counts as having proven it now, for the actions that ask a recent second factor (code 1033). A wrong code answers 1008 and counts as a failed login.",
-    request_body = CodeReq,
+    description = "Beyond the document. A TOTP or recovery code, or `passkey_token` and `passkey` for the options of `mfa/passkey/challenge`; the session then counts as having proven it now, for the actions that ask a recent second factor (code 1033). A wrong code answers 1008 and counts as a failed login.",
+    request_body = StepUpReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
         (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<Empty>),
@@ -346,9 +375,18 @@ pub(super) async fn verify(
     State(app): State<AppState>,
     Actor(actor): Actor,
     addr: ClientAddr,
-    JsonBody(req): JsonBody<CodeReq>,
+    JsonBody(req): JsonBody<StepUpReq>,
 ) -> Result<Reply> {
-    let code = required("code", req.code)?;
-    app.rbac.step_up(&actor, &code, &addr.ip()).await?;
+    match (req.passkey_token, req.passkey) {
+        (Some(token), Some(assertion)) => {
+            app.rbac
+                .step_up_with_passkey(&actor, &token, &assertion, &addr.ip())
+                .await?
+        }
+        _ => {
+            let code = required("code", req.code)?;
+            app.rbac.step_up(&actor, &code, &addr.ip()).await?
+        }
+    }
     Ok(Reply::empty())
 }

@@ -29,6 +29,7 @@ mod assignments;
 mod factors;
 mod inclusion;
 mod oper_log;
+mod passkeys;
 mod role_list;
 mod roles;
 mod session;
@@ -86,6 +87,16 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::login))
         .routes(routes!(factors::login_mfa))
+        .routes(routes!(passkeys::begin_passkey_login))
+        .routes(routes!(passkeys::login_passkey))
+        .routes(guarded(routes!(passkeys::begin_passkey), enrolment()))
+        .routes(guarded(routes!(passkeys::finish_passkey), enrolment()))
+        .routes(guarded(routes!(passkeys::list_passkey), enrolment()))
+        .routes(guarded(routes!(passkeys::remove_passkey), authenticated()))
+        .routes(guarded(
+            routes!(passkeys::passkey_challenge),
+            authenticated(),
+        ))
         .routes(guarded(routes!(factors::begin_totp), enrolment()))
         .routes(guarded(routes!(factors::confirm_totp), enrolment()))
         .routes(guarded(routes!(factors::remove_totp), authenticated()))

@@ -44,7 +44,7 @@ pub(super) async fn login(
         Ok(outcome) => Ok(Reply::of(login_data(&app, outcome))),
         Err(Error::SecondFactorRequired(challenge)) => Ok(Reply::coded(
             Code::SecondFactorRequired,
-            super::factors::ChallengeData::from(challenge),
+            super::factors::ChallengeData::from(*challenge),
         )),
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,156 @@
+//! A software passkey, as a browser and its authenticator use one: `passkey-client` (the
+//! browser's WebAuthn API, origin checks included) over `passkey-authenticator` holding one
+//! discoverable credential, speaking the JSON the server's options and answers use.
+
+use passkey_authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
+use passkey_client::{Client, DefaultClientData};
+use passkey_types::ctap2::{Aaguid, Ctap2Error};
+use passkey_types::{webauthn, Passkey};
+
+use crate::*;
+
+/// A user who is present and verified (a touch and a PIN or a fingerprint) every time.
+struct AlwaysVerified;
+
+#[async_trait::async_trait]
+impl UserValidationMethod for AlwaysVerified {
+    type PasskeyItem = Passkey;
+
+    async fn check_user<'a>(
+        &self,
+        _hint: UiHint<'a, Passkey>,
+        _presence: bool,
+        _verification: bool,
+    ) -> Result<UserCheck, Ctap2Error> {
+        Ok(UserCheck {
+            presence: true,
+            verification: true,
+        })
+    }
+
+    fn is_presence_enabled(&self) -> bool {
+        true
+    }
+
+    fn is_verification_enabled(&self) -> Option<bool> {
+        Some(true)
+    }
+}
+
+type SoftClient = Client<
+    Option<Passkey>,
+    AlwaysVerified,
+    passkey_crypto::AvailableBackend,
+    public_suffix::PublicSuffixList,
+    (),
+>;
+
+/// An authenticator with one passkey slot, used from a browser at `origin`.
+pub struct SoftKey {
+    client: SoftClient,
+    origin: url::Url,
+}
+
+impl SoftKey {
+    /// An empty authenticator in a browser at `origin` (`http://localhost:PORT`).
+    pub fn new(origin: &str) -> SoftKey {
+        let authenticator = Authenticator::new(
+            Aaguid::new_empty(),
+            None,
+            AlwaysVerified,
+            passkey_crypto::AvailableBackend,
+        );
+        SoftKey {
+            client: Client::new(authenticator).allows_insecure_localhost(true),
+            origin: url::Url::parse(origin).expect("origin"),
+        }
+    }
+
+    /// An authenticator in a browser on the test server's page (`localhost`).
+    pub fn for_server(server: &TestServer) -> SoftKey {
+        let port = url::Url::parse(server.base_url())
+            .ok()
+            .and_then(|u| u.port())
+            .expect("the server's port");
+        SoftKey::new(&format!("http://localhost:{port}"))
+    }
+
+    /// `navigator.credentials.create(options)`: the new credential as JSON.
+    pub async fn register(&mut self, options: &Value) -> Value {
+        let options: webauthn::CredentialCreationOptions =
+            serde_json::from_value(options.clone()).expect("creation options");
+        let created = self
+            .client
+            .register(&self.origin, options, DefaultClientData)
+            .await
+            .unwrap_or_else(|e| panic!("the authenticator refused to register: {e:?}"));
+        serde_json::to_value(created).expect("credential")
+    }
+
+    /// `navigator.credentials.get(options)`: the assertion as JSON.
+    pub async fn assert(&mut self, options: &Value) -> Value {
+        let options: webauthn::CredentialRequestOptions =
+            serde_json::from_value(options.clone()).expect("request options");
+        let asserted = self
+            .client
+            .authenticate(&self.origin, options, DefaultClientData)
+            .await
+            .unwrap_or_else(|e| panic!("the authenticator refused to assert: {e:?}"));
+        serde_json::to_value(asserted).expect("assertion")
+    }
+}
+
+impl TestServer {
+    /// Registers the key's passkey for the token's user as `name` through the platform
+    /// surface (codes asserted); returns the listed passkey.
+    pub async fn register_passkey(&self, token: &str, key: &mut SoftKey, name: &str) -> Value {
+        let r = self
+            .post("platform/mfa/passkey/begin", &json!({}), Some(token))
+            .await;
+        let begun = expect_ok(&r, "mfa/passkey/begin");
+        let credential = key.register(&begun["options"]).await;
+        let r = self
+            .post(
+                "platform/mfa/passkey/finish",
+                &json!({
+                    "passkey_token": begun["passkey_token"],
+                    "name": name,
+                    "credential": credential,
+                }),
+                Some(token),
+            )
+            .await;
+        expect_ok(&r, "mfa/passkey/finish").clone()
+    }
+
+    /// Logs `user` in with the password and completes the challenge with the key's
+    /// passkey (codes asserted); returns the token.
+    pub async fn login_with_passkey_step(&self, user: &TestUser, key: &mut SoftKey) -> String {
+        let r = self
+            .post(
+                "login",
+                &json!({"name": user.name, "password": user.password}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (r.0, code(&r.1)),
+            (200, 1033),
+            "login of a user with a passkey: {}",
+            r.1
+        );
+        let data = &r.1["data"];
+        let assertion = key.assert(&data["passkey"]).await;
+        let r = self
+            .post(
+                "login/mfa",
+                &json!({"mfa_token": data["mfa_token"], "passkey": assertion}),
+                None,
+            )
+            .await;
+        expect_ok(&r, "login/mfa with a passkey")["auth_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no auth_token in {}", r.1))
+            .to_string()
+    }
+}
