@@ -147,6 +147,43 @@ async fn a_registered_passkey_completes_logins_once_per_challenge() {
 }
 
 #[tokio::test]
+async fn a_sign_counter_that_goes_backwards_is_refused() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let mut key = SoftKey::for_server(&s);
+    s.register_passkey(&u.token, &mut key, "hardware key").await;
+    key.set_counter(10);
+    s.login_with_passkey_step(&u, &mut key).await;
+    // A clone of the key that signed fewer times than the server has seen.
+    key.set_counter(4);
+    let (mfa_token, options) = passkey_challenge(&s, &u.name, &u.password).await;
+    let r = complete(&s, &mfa_token, &key.assert(&options).await).await;
+    expect_code(&r, 200, 1008, "a counter behind the stored one");
+    let (token, options) = begin_sign_in(&s).await;
+    let r = sign_in(&s, &token, &key.assert(&options).await).await;
+    expect_code(&r, 200, 1008, "the same clone signing in alone");
+    // Positive control: a counter ahead of the stored one is accepted.
+    key.set_counter(20);
+    let (mfa_token, options) = passkey_challenge(&s, &u.name, &u.password).await;
+    let r = complete(&s, &mfa_token, &key.assert(&options).await).await;
+    token_of(&r, "a counter ahead");
+    let r = s
+        .post(
+            "platform/mfa/passkey/list",
+            &json!({}),
+            Some(&token_of(&r, "again")),
+        )
+        .await;
+    assert_ne!(
+        expect_ok(&r, "list")["passkeys"][0]["last_used_at"],
+        0,
+        "{}",
+        r.1
+    );
+}
+
+#[tokio::test]
 async fn a_passkey_alone_signs_in_and_only_while_it_and_its_user_are_valid() {
     let s = TestServer::start().await;
     let admin = s.admin_token().await;

@@ -23,6 +23,8 @@ enum Proof {
     Recovery(usize),
     /// Six digits that are no code of the steps around now, or other garbage.
     Garbage(bool),
+    /// A passkey assertion the account never made (it has no passkey), well-formed or not.
+    ForgedPasskey(bool),
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0i64..2).prop_map(Proof::Totp),
         (0usize..12).prop_map(Proof::Recovery),
         any::<bool>().prop_map(Proof::Garbage),
+        any::<bool>().prop_map(Proof::ForgedPasskey),
     ];
     prop_oneof![
         (any::<bool>(), any::<bool>()).prop_map(|(alice, right)| Op::Login { alice, right }),
@@ -85,6 +88,12 @@ async fn world_with(loose: ThrottlePolicy) -> World {
             ..LoginThrottle::default()
         },
         secrets_key: Some(SecretsKey::generate()),
+        relying_party: Some(rbac_core::RelyingParty {
+            id: "localhost".into(),
+            origin: "http://localhost:8088".into(),
+            name: "rbac".into(),
+            any_port: false,
+        }),
         ..RbacConfig::default()
     };
     let dyn_store: Arc<dyn Store> = store.clone();
@@ -172,6 +181,16 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     continue;
                 };
                 let step = totp_step(now());
+                let passkey = match &proof {
+                    Proof::ForgedPasskey(true) => Some(serde_json::json!({
+                        "id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                        "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA",
+                                     "signature": "AAAA", "userHandle": null},
+                        "extensions": {}
+                    })),
+                    Proof::ForgedPasskey(false) => Some(serde_json::json!({"not": "webauthn"})),
+                    _ => None,
+                };
                 let (code, valid, factor, claim) = match &proof {
                     Proof::Totp(offset) => {
                         let s = step + offset;
@@ -204,11 +223,12 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         };
                         (code, false, Factors::NONE, None)
                     }
+                    Proof::ForgedPasskey(_) => (String::new(), false, Factors::NONE, None),
                 };
                 let second = SecondFactorInput {
                     mfa_token: token.clone(),
                     code,
-                    passkey: None,
+                    passkey,
                     ip: "127.0.0.1".into(),
                     user_agent: String::new(),
                 };

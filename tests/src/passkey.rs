@@ -75,6 +75,12 @@ impl SoftKey {
         SoftKey::new(&format!("http://localhost:{port}"))
     }
 
+    /// Sets the stored passkey's sign counter (a cloned authenticator lags behind).
+    pub fn set_counter(&mut self, counter: u32) {
+        let stored = self.client.authenticator_mut().store_mut();
+        stored.as_mut().expect("a registered passkey").counter = Some(counter);
+    }
+
     /// `navigator.credentials.create(options)`: the new credential as JSON.
     pub async fn register(&mut self, options: &Value) -> Value {
         let options: webauthn::CredentialCreationOptions =

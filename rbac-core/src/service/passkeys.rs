@@ -163,10 +163,14 @@ impl Rbac {
                 state.to_string(),
             )
             .await?;
-        Ok(PasskeyOptions {
-            token,
-            options: serde_json::to_value(&options).map_err(internal("registration options"))?,
-        })
+        let mut options =
+            serde_json::to_value(&options).map_err(internal("registration options"))?;
+        // Ask for a discoverable credential where the authenticator can keep one, so the
+        // passkey also signs in alone (the verifier accepts either).
+        if let Some(selection) = options["publicKey"]["authenticatorSelection"].as_object_mut() {
+            selection.insert("residentKey".into(), Value::from("preferred"));
+        }
+        Ok(PasskeyOptions { token, options })
     }
 
     /// Completes a registration begun on this session with the browser's new credential,
