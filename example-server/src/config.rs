@@ -453,6 +453,7 @@ impl Config {
             codes_total: self.codes_per_hour,
             password_sms_per_account: self.password_sms_per_account_hour,
             signups_per_address: self.signups_per_address_hour,
+            ..AbuseLimits::default()
         }
     }
 

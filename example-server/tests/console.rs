@@ -515,3 +515,27 @@ async fn a_console_login_with_a_second_factor_answers_428_then_completes() {
     .await;
     assert_eq!(r.0, 401, "the challenge was used: {}", r.1);
 }
+
+#[tokio::test]
+async fn a_console_login_completes_with_a_passkey() {
+    let hook = Webhook::start().await;
+    let s = console_server(&hook, &[]).await;
+    let (name, password, _) = register(&s, &hook, 2).await;
+    let platform = s.login(&name, &password).await;
+    let mut key = SoftKey::for_server(&s);
+    s.register_passkey(&platform, &mut key, "key").await;
+
+    let r = console_post(&s, "auth/login", &login_body(&name, &password, 2), None).await;
+    assert_eq!((r.0, r.1["code"].clone()), (428, json!(428)), "{}", r.1);
+    let challenge = r.1["data"].as_str().expect("the challenge").to_string();
+    let assertion = key.assert(&r.1["passkey"]).await;
+    let body = json!({"mfaToken": challenge, "passkey": assertion, "departmentId": 2});
+    let r = console_post(&s, "auth/login/mfa", &body, None).await;
+    let token = expect_console_ok(&r, "complete with a passkey")
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert!(is_uuid_shaped(&token), "{token}");
+    let r = console_post(&s, "auth/login/mfa", &body, None).await;
+    assert_eq!(r.0, 401, "the challenge was used: {}", r.1);
+}

@@ -147,6 +147,50 @@ async fn a_registered_passkey_completes_logins_once_per_challenge() {
 }
 
 #[tokio::test]
+async fn a_password_and_a_session_do_not_add_or_remove_factors_of_a_user_who_has_one() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let enrolled = s.enrol_totp(&u.token).await;
+    // The enrolling session proved a password only: it cannot add a passkey, which would
+    // sign in without the TOTP code.
+    let r = s
+        .post(
+            "platform/mfa/passkey/begin",
+            &json!({"password": u.password}),
+            Some(&u.token),
+        )
+        .await;
+    expect_code(&r, 200, 1033, "a password-only session adding a passkey");
+    // Positive control: a session that proved the code adds one.
+    let proven = s
+        .login_with_code(&u.name, &u.password, &totp_now(&enrolled.secret, 1))
+        .await;
+    let mut key = SoftKey::for_server(&s);
+    let added = s.register_passkey(&proven, &mut key, "key").await;
+
+    // Removing it likewise needs a second factor proven on the session.
+    let remove = json!({"id": added["id"], "password": u.password});
+    let r = s
+        .post("platform/mfa/passkey/remove", &remove, Some(&u.token))
+        .await;
+    expect_code(&r, 200, 1033, "a password-only session removing a passkey");
+    let r = s
+        .post("platform/mfa/passkey/list", &json!({}), Some(&proven))
+        .await;
+    assert_eq!(
+        expect_ok(&r, "still listed")["passkeys"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let r = s
+        .post("platform/mfa/passkey/remove", &remove, Some(&proven))
+        .await;
+    expect_ok(&r, "removed on a session that proved a code");
+}
+
+#[tokio::test]
 async fn a_sign_counter_that_goes_backwards_is_refused() {
     let s = TestServer::start().await;
     let admin = s.admin_token().await;
@@ -163,8 +207,17 @@ async fn a_sign_counter_that_goes_backwards_is_refused() {
     let (token, options) = begin_sign_in(&s).await;
     let r = sign_in(&s, &token, &key.assert(&options).await).await;
     expect_code(&r, 200, 1008, "the same clone signing in alone");
+    // A clone answering a challenge opened before the real key's last use: the ceremony's
+    // copy of the counter is old, the stored one is not.
+    key.set_counter(10);
+    let (stale_token, stale_options) = passkey_challenge(&s, &u.name, &u.password).await;
+    key.set_counter(30);
+    s.login_with_passkey_step(&u, &mut key).await;
+    key.set_counter(14);
+    let r = complete(&s, &stale_token, &key.assert(&stale_options).await).await;
+    expect_code(&r, 200, 1008, "a clone on an older challenge");
     // Positive control: a counter ahead of the stored one is accepted.
-    key.set_counter(20);
+    key.set_counter(40);
     let (mfa_token, options) = passkey_challenge(&s, &u.name, &u.password).await;
     let r = complete(&s, &mfa_token, &key.assert(&options).await).await;
     token_of(&r, "a counter ahead");
@@ -320,12 +373,13 @@ async fn passkeys_are_removed_only_by_their_owner_or_an_admin_reset() {
     let mut own = SoftKey::for_server(&s);
     s.register_passkey(&u.token, &mut own, "u's key").await;
 
-    // u names v's passkey: not one of u's.
+    // u names v's passkey: not one of u's (on a session that proved u's passkey).
+    let u_session = s.login_with_passkey_step(&u, &mut own).await;
     let r = s
         .post(
             "platform/mfa/passkey/remove",
             &json!({"id": theirs["id"], "password": u.password}),
-            Some(&u.token),
+            Some(&u_session),
         )
         .await;
     expect_code(&r, 200, 1006, "another user's passkey");
@@ -340,8 +394,9 @@ async fn passkeys_are_removed_only_by_their_owner_or_an_admin_reset() {
     );
 
     // The same credential cannot be registered twice.
+    let v_session = s.login_with_passkey_step(&v, &mut key).await;
     let r = s
-        .post("platform/mfa/passkey/begin", &json!({}), Some(&v.token))
+        .post("platform/mfa/passkey/begin", &json!({}), Some(&v_session))
         .await;
     let begun = expect_ok(&r, "begin again");
     let excluded = begun["options"]["publicKey"]["excludeCredentials"].clone();
@@ -361,11 +416,11 @@ async fn passkeys_are_removed_only_by_their_owner_or_an_admin_reset() {
         .await;
     expect_code(&r, 200, 1009, "another session finishing the registration");
     let r = s
-        .post("platform/mfa/passkey/finish", &finish, Some(&v.token))
+        .post("platform/mfa/passkey/finish", &finish, Some(&v_session))
         .await;
     expect_ok(&r, "the session that began it finishes it");
     let r = s
-        .post("platform/mfa/passkey/finish", &finish, Some(&v.token))
+        .post("platform/mfa/passkey/finish", &finish, Some(&v_session))
         .await;
     expect_code(&r, 200, 1009, "a registration is finished once");
 

@@ -172,8 +172,10 @@ pub trait PasskeyStore: Send + Sync {
         user: UserId,
         journal: &Journal,
     ) -> Result<bool, StoreError>;
-    /// Stores a ceremony (replacing one with its id) and drops expired ones.
+    /// Stores a ceremony (its id is new: a digest of a random token).
     async fn put_ceremony(&self, ceremony: &Ceremony) -> Result<(), StoreError>;
+    /// Deletes the ceremonies that expired before `before`; how many.
+    async fn purge_ceremonies(&self, before: Timestamp) -> Result<u64, StoreError>;
     /// Takes a ceremony, deleting it: of two takers, one gets it.
     async fn take_ceremony(&self, id: &str) -> Result<Option<Ceremony>, StoreError>;
 }

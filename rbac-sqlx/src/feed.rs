@@ -87,6 +87,9 @@ async fn run(store: SqlStore, sink: Arc<dyn ChangeSink>, poll: Duration) {
             if let Err(e) = store.purge_codes(now()).await {
                 tracing::warn!(error = %e, "purging expired codes failed");
             }
+            if let Err(e) = rbac_core::PasskeyStore::purge_ceremonies(&store, now()).await {
+                tracing::warn!(error = %e, "purging expired passkey ceremonies failed");
+            }
             last_prune = Some(Instant::now());
         }
         match feed.catch_up(&store, sink.as_ref()).await {

@@ -155,16 +155,9 @@ impl PasskeyStore for SqlStore {
     }
 
     async fn put_ceremony(&self, c: &Ceremony) -> StoreResult<()> {
+        // A plain insert (no transaction, no range delete): concurrent sign-ins never lock
+        // each other's gaps.
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
-            sqlx::query(&d.sql(
-                "DELETE FROM rbac_passkey_ceremonies WHERE expires_at <= ? OR id = ?",
-            ))
-            .bind(rbac_core::now())
-            .bind(c.id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
             sqlx::query(&d.sql(
                 "INSERT INTO rbac_passkey_ceremonies (id, user_id, purpose, state, expires_at) \
                  VALUES (?, ?, ?, ?, ?)",
@@ -174,11 +167,23 @@ impl PasskeyStore for SqlStore {
             .bind(c.purpose.as_i16())
             .bind(c.state.as_str())
             .bind(c.expires_at)
-            .execute(&mut *tx)
+            .execute(pool)
             .await
             .map_err(backend)?;
-            tx.commit().await.map_err(backend)?;
             Ok(())
+        })
+    }
+
+    async fn purge_ceremonies(&self, before: rbac_core::Timestamp) -> StoreResult<u64> {
+        on_backend!(self, pool, d => {
+            let done = sqlx::query(&d.sql(
+                "DELETE FROM rbac_passkey_ceremonies WHERE expires_at < ?",
+            ))
+            .bind(before)
+            .execute(pool)
+            .await
+            .map_err(backend)?;
+            Ok(done.rows_affected())
         })
     }
 

@@ -186,15 +186,17 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
         None
     );
 
-    // Ceremonies are taken once; expired ones are pruned when another is stored.
+    // Ceremonies are taken once; expired ones are purged, live ones kept.
     let live = ceremony(&format!("{t}-live"), Some(u.id), now() + 300);
     s.put_ceremony(&live).await.ctx("put ceremony")?;
-    s.put_ceremony(&ceremony(&format!("{t}-old"), None, now() - 1))
+    s.put_ceremony(&ceremony(&format!("{t}-old"), None, now() - 10))
         .await
         .ctx("put expired")?;
-    s.put_ceremony(&ceremony(&format!("{t}-next"), None, now() + 300))
-        .await
-        .ctx("put another")?;
+    let purged = s.purge_ceremonies(now()).await.ctx("purge")?;
+    ensure!(
+        purged >= 1,
+        "the expired ceremony is purged (purged {purged})"
+    );
     ensure_eq!(
         s.take_ceremony(&format!("{t}-old"))
             .await

@@ -110,10 +110,15 @@ impl PasskeyStore for MemoryStore {
 
     async fn put_ceremony(&self, ceremony: &Ceremony) -> Result<(), StoreError> {
         let mut t = self.lock();
-        let at = now();
-        t.ceremonies.retain(|_, c| c.expires_at > at);
         t.ceremonies.insert(ceremony.id.clone(), ceremony.clone());
         Ok(())
+    }
+
+    async fn purge_ceremonies(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let mut t = self.lock();
+        let count = t.ceremonies.len();
+        t.ceremonies.retain(|_, c| c.expires_at >= before);
+        Ok((count - t.ceremonies.len()) as u64)
     }
 
     async fn take_ceremony(&self, id: &str) -> Result<Option<Ceremony>, StoreError> {

@@ -18,17 +18,22 @@ pub struct AbuseLimits {
     pub password_sms_per_account: u32,
     /// Self-registrations (which hash a password) per client address per hour.
     pub signups_per_address: u32,
+    /// Passwordless passkey sign-ins begun per client address per hour (each stores a
+    /// ceremony until it is used or expires).
+    pub passkey_sign_ins_per_address: u32,
 }
 
 impl Default for AbuseLimits {
     /// 5 codes per address per hour and channel, 200 per hour for the server, 5 password
-    /// SMS per creating account per hour, 20 sign-ups per address per hour.
+    /// SMS per creating account per hour, 20 sign-ups per address per hour, 120 passkey
+    /// sign-ins begun per address per hour.
     fn default() -> Self {
         AbuseLimits {
             codes_per_address: 5,
             codes_total: 200,
             password_sms_per_account: 5,
             signups_per_address: 20,
+            passkey_sign_ins_per_address: 120,
         }
     }
 }

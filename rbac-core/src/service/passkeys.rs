@@ -228,6 +228,11 @@ impl Rbac {
             created_at: now(),
             last_used_at: 0,
         };
+        if self.inner.store.passkeys(user.id).await?.len() >= PASSKEYS_PER_USER {
+            return Err(Error::Violation(format!(
+                "at most {PASSKEYS_PER_USER} passkeys per user: remove one first"
+            )));
+        }
         let first = self.second_factor_methods(user.id).await?.is_empty();
         let mut ended = 0;
         if first {
@@ -271,7 +276,8 @@ impl Rbac {
     }
 
     /// Removes one of the caller's passkeys, proven with the password (throttled like a
-    /// login from `address`).
+    /// login from `address`) on a session that proved a second factor within the
+    /// enrolment window (else `StepUpRequired`).
     pub async fn remove_passkey(
         &self,
         actor: &Principal,
@@ -279,6 +285,12 @@ impl Rbac {
         password: &str,
         address: &str,
     ) -> Result<()> {
+        let window = self.inner.config.enrolment_window.as_secs() as i64;
+        if !actor.factors.has_second_factor() || now().saturating_sub(actor.verified_at) > window {
+            return Err(Error::StepUpRequired {
+                within: Some(window),
+            });
+        }
         let user = self.actor_user(actor).await?;
         let name = user.name.clone();
         let (user, _) = match self
@@ -396,12 +408,18 @@ impl Rbac {
         else {
             return Ok(None);
         };
+        // The ceremony's copy of the credential may predate a later use: the counter must
+        // also pass the one stored now (a cloned authenticator lags behind it).
+        let counter = i64::from(result.counter());
+        if (counter > 0 || record.counter > 0) && counter <= record.counter {
+            return Ok(None);
+        }
         let mut passkey: Passkey =
             serde_json::from_str(&record.credential).map_err(internal("passkey"))?;
         passkey.update_credential(result);
         let seen = record.counter;
         record.credential = serde_json::to_string(&passkey).map_err(internal("passkey"))?;
-        record.counter = i64::from(result.counter());
+        record.counter = counter;
         record.backup_state = result.backup_state();
         record.last_used_at = now();
         Ok(store
@@ -430,10 +448,16 @@ impl Rbac {
             .ok_or_else(|| Error::Violation("you have no passkey".into()))
     }
 
-    /// Begins a passwordless sign-in: options for any passkey the browser holds for this
-    /// site; the user is known only from the assertion.
-    pub async fn begin_passkey_sign_in(&self) -> Result<PasskeyOptions> {
+    /// Begins a passwordless sign-in from `address`: options for any passkey the browser
+    /// holds for this site; the user is known only from the assertion. Counted per address
+    /// per hour ([`AbuseLimits`](super::AbuseLimits)): each stores a ceremony.
+    pub async fn begin_passkey_sign_in(&self, address: &str) -> Result<PasskeyOptions> {
         let webauthn = self.webauthn()?;
+        self.take_hourly(
+            &format!("passkey:{address}"),
+            self.inner.config.limits.passkey_sign_ins_per_address,
+        )
+        .await?;
         let (options, state) = webauthn
             .start_discoverable_authentication()
             .map_err(|e| Error::internal(format!("passkey sign-in: {e}")))?;
@@ -492,12 +516,6 @@ impl Rbac {
             .user(record.user_id)
             .await?
             .ok_or(Error::BadSecondFactor)?;
-        if !user.enabled {
-            return Err(Error::AccountDisabled);
-        }
-        if organisation.is_some_and(|o| user.department_id != Some(o)) {
-            return Err(Error::BadSecondFactor);
-        }
         let attempt = self.reserve_attempt(&user.name, Some(&user), ip).await?;
         let passkey: Passkey =
             serde_json::from_str(&record.credential).map_err(internal("passkey"))?;
@@ -522,6 +540,13 @@ impl Rbac {
             return Err(Error::BadSecondFactor);
         }
         self.attempt_succeeded(attempt, &user, ip).await?;
+        // Told only to whoever proved the passkey.
+        if !user.enabled {
+            return Err(Error::AccountDisabled);
+        }
+        if organisation.is_some_and(|o| user.department_id != Some(o)) {
+            return Err(Error::BadSecondFactor);
+        }
         let origin = Origin {
             ip,
             user_agent,

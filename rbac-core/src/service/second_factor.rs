@@ -59,6 +59,15 @@ impl Rbac {
         address: &str,
     ) -> Result<TotpEnrolment> {
         let key = self.secrets_key()?;
+        if self
+            .inner
+            .store
+            .totp(actor.user_id)
+            .await?
+            .is_some_and(|f| f.confirmed)
+        {
+            return Err(totp_enrolled());
+        }
         let user = self.enrolment_proof(actor, password, address).await?;
         let secret = factors::new_totp_secret();
         let factor = TotpFactor {
@@ -74,11 +83,7 @@ impl Rbac {
             "begin TOTP enrolment".into(),
         );
         match self.inner.store.put_pending_totp(&factor, &journal).await {
-            Err(crate::StoreError::Conflict(_)) => {
-                return Err(Error::Violation(
-                    "TOTP is already enrolled: remove it before enrolling again".into(),
-                ))
-            }
+            Err(crate::StoreError::Conflict(_)) => return Err(totp_enrolled()),
             other => other?,
         }
         let uri = factors::totp_uri(&secret, &self.inner.config.totp_issuer, &user.name);
@@ -91,6 +96,9 @@ impl Rbac {
 
     /// The caller, once proven fit to enrol a factor: a session whose login is within the
     /// enrolment window, or else the password (throttled like a login from `address`).
+    /// A user who has a second factor already must have proven one within the window
+    /// (`StepUpRequired`): a password and a stolen session cannot add a factor that signs
+    /// in alone, nor take one away.
     pub(super) async fn enrolment_proof(
         &self,
         actor: &Principal,
@@ -99,7 +107,15 @@ impl Rbac {
     ) -> Result<User> {
         let user = self.actor_user(actor).await?;
         let window = self.inner.config.enrolment_window.as_secs() as i64;
-        if now().saturating_sub(actor.verified_at) <= window {
+        let recent = now().saturating_sub(actor.verified_at) <= window;
+        let has_factor = !self.second_factor_methods(user.id).await?.is_empty();
+        let proven_recently = recent && actor.factors.has_second_factor();
+        if has_factor && !proven_recently {
+            return Err(Error::StepUpRequired {
+                within: Some(window),
+            });
+        }
+        if recent {
             return Ok(user);
         }
         let Some(password) = password else {
@@ -363,6 +379,10 @@ impl Rbac {
         self.attempt_succeeded(attempt, user, address).await?;
         Ok(())
     }
+}
+
+fn totp_enrolled() -> Error {
+    Error::Violation("TOTP is already enrolled: remove it before enrolling again".into())
 }
 
 /// What is stored of a user's recovery codes: their keyed digests.

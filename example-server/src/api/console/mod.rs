@@ -32,6 +32,9 @@ pub struct ConsoleError {
     msg: String,
     /// `data` of a refusal that carries some (428's challenge), else null.
     data: Option<String>,
+    /// Beyond the document, beside 428's challenge for a user with a passkey: the options
+    /// for `navigator.credentials.get()`.
+    passkey: Option<Box<Value>>,
 }
 
 impl ConsoleError {
@@ -40,6 +43,7 @@ impl ConsoleError {
             code: StatusCode::BAD_REQUEST,
             msg: msg.into(),
             data: None,
+            passkey: None,
         }
     }
 }
@@ -55,6 +59,7 @@ impl From<Error> for ConsoleError {
                           /casdao/api/v1.0/system/auth/login/mfa"
                         .into(),
                     data: Some(challenge.token.clone()),
+                    passkey: challenge.passkey.clone().map(Box::new),
                 }
             }
             Error::Unauthenticated(_) | Error::BadCredentials | Error::BadSecondFactor => {
@@ -95,6 +100,7 @@ impl From<Error> for ConsoleError {
             code,
             msg,
             data: None,
+            passkey: None,
         }
     }
 }
@@ -144,7 +150,14 @@ impl IntoResponse for ConsoleError {
             msg: Some(self.msg),
             data: self.data.map_or(Value::Null, Value::String),
         };
-        let mut resp = (self.code, Json(body)).into_response();
+        let mut resp = match self.passkey {
+            Some(options) => {
+                let mut body = serde_json::to_value(body).unwrap_or_default();
+                body["passkey"] = *options;
+                (self.code, Json(body)).into_response()
+            }
+            None => (self.code, Json(body)).into_response(),
+        };
         resp.extensions_mut().insert(super::consistency::NoRevision);
         resp
     }
@@ -220,6 +233,7 @@ pub fn not_found() -> Response {
         code: StatusCode::NOT_FOUND,
         msg: "no such endpoint".into(),
         data: None,
+        passkey: None,
     }
     .into_response()
 }
@@ -510,6 +524,10 @@ struct LoginMfaRequest {
     mfa_token: Option<String>,
     /// A six-digit TOTP code, or a recovery code.
     code: Option<String>,
+    /// Or a passkey's assertion (`PublicKeyCredential.toJSON()`) for the options beside
+    /// the 428.
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<Value>,
     department_id: Option<i64>,
 }
 
@@ -536,8 +554,11 @@ async fn login_mfa(
 ) -> Result<Json<Envelope<String>>> {
     let input = rbac_core::service::SecondFactorInput {
         mfa_token: text("mfaToken", body.mfa_token)?,
-        code: text("code", body.code)?,
-        passkey: None,
+        code: match body.passkey {
+            Some(_) => body.code.unwrap_or_default(),
+            None => text("code", body.code)?,
+        },
+        passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
     };

@@ -78,7 +78,7 @@ pub(super) struct BeginPasskeyReq {
     tag = "platform",
     operation_id = "platform_mfa_passkey_begin",
     summary = "Begin registering a passkey for yourself",
-    description = "Beyond the document. Any logged-in user; a session signed in more than 10 minutes ago gives the password too (else 1003; a wrong one 1007). At most 10 passkeys (1009).",
+    description = "Beyond the document. Any logged-in user; a session signed in more than 10 minutes ago gives the password too (else 1003; a wrong one 1007). A user with a second factor must have proven one on this session within 10 minutes (else 1033: `mfa/verify`). At most 10 passkeys (1009).",
     request_body = BeginPasskeyReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -183,7 +183,7 @@ pub(super) struct RemovePasskeyReq {
     tag = "platform",
     operation_id = "platform_mfa_passkey_remove",
     summary = "Remove one of your passkeys, with the password",
-    description = "Beyond the document. A wrong password answers 1007 and counts as a failed login; an id that is not one of yours, 1010.",
+    description = "Beyond the document. Needs a second factor proven on this session within 10 minutes (else 1033: `mfa/verify`). A wrong password answers 1007 and counts as a failed login; an id that is not one of yours, 1006.",
     request_body = RemovePasskeyReq,
     security(("auth_token" = []), ("authorization" = [])),
     responses(
@@ -234,7 +234,7 @@ pub(super) async fn passkey_challenge(
     tag = "platform",
     operation_id = "platform_login_passkey_begin",
     summary = "Begin signing in with a passkey alone",
-    description = "Beyond the document. Options for any passkey the browser holds for this site (a discoverable credential): no name or password is asked.",
+    description = "Beyond the document. Options for any passkey the browser holds for this site (a discoverable credential): no name or password is asked. At most 120 per client address per hour (then 1009).",
     request_body = super::session::Nothing,
     responses(
         (status = 200, description = "Success (`header.code` 0), or a refusal in `header.code` (then `data` is `{}`)", body = Envelope<PasskeyCeremony>),
@@ -242,9 +242,10 @@ pub(super) async fn passkey_challenge(
 )]
 pub(super) async fn begin_passkey_login(
     State(app): State<AppState>,
+    addr: ClientAddr,
     JsonBody(_): JsonBody<super::session::Nothing>,
 ) -> Result<Reply> {
-    let options = app.rbac.begin_passkey_sign_in().await?;
+    let options = app.rbac.begin_passkey_sign_in(&addr.ip()).await?;
     Ok(Reply::of(PasskeyCeremony::from(options)))
 }
 
