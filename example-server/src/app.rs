@@ -240,6 +240,7 @@ async fn serve_with(
             .with_chunk(config.listing_chunk_rows),
         ),
         sql,
+        secure_cookies: config.relying_party().origin.starts_with("https://"),
     };
     let app: Router = api::router(state, config);
 

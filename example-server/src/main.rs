@@ -1,5 +1,6 @@
 //! `example-server`: the reference server built only from the rbac crates' public API.
 
+mod admin;
 mod api;
 mod app;
 mod cli;

@@ -31,6 +31,8 @@ pub struct AppState {
     pub sql: rbac_sqlx::SqlStore,
     /// Large listings served at once, and how long one waits for its turn.
     pub listings: Arc<crate::api::listings::Listings>,
+    /// Whether the console's cookies are `Secure` (browsers reach it over https).
+    pub secure_cookies: bool,
 }
 
 /// Where `/rpc` forwards to, and what `end_points` lists.

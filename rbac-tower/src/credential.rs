@@ -20,6 +20,10 @@ pub enum CredentialSource {
     /// A project's API key and secret: the `X-Project-Key` and `X-Project-Secret`
     /// headers, or `Authorization: Basic base64(key:secret)`.
     ProjectKey,
+    /// A cookie holding the token, for a browser app. Browsers send cookies with requests
+    /// other sites make, so pair it with `SameSite=Strict` (or `Lax`) on the cookie and a
+    /// CSRF check of state-changing requests; set it `HttpOnly` so scripts cannot read it.
+    Cookie(&'static str),
 }
 
 impl CredentialSource {
@@ -46,6 +50,7 @@ impl CredentialSource {
                 strip_bearer(value).unwrap_or(value).to_string()
             }
             CredentialSource::Query(name) => query_param(req.uri().query()?, name)?,
+            CredentialSource::Cookie(name) => cookie(req, name)?,
         };
         let token = token.trim().to_string();
         (!token.is_empty()).then_some(Credential::Token(token))
@@ -90,6 +95,19 @@ fn read_project_key<B>(req: &Request<B>) -> Option<Credential> {
         }),
         _ => None,
     }
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers (the first one sent).
+pub fn cookie<B>(req: &Request<B>, name: &str) -> Option<String> {
+    req.headers()
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k.trim() == name).then(|| v.trim().trim_matches('"').to_string())
+        })
 }
 
 fn strip_bearer(value: &str) -> Option<&str> {
@@ -156,6 +174,27 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(()).expect("request")
+    }
+
+    #[test]
+    fn reads_a_cookie_by_name() {
+        let tok = |s: &str| Some(Credential::Token(s.to_string()));
+        let source = CredentialSource::Cookie("rbac_session");
+        let r = req(
+            "/",
+            &[
+                ("cookie", "theme=dark; rbac_session_old=x"),
+                ("cookie", "rbac_session=\"abc.def\"; other=1"),
+            ],
+        );
+        assert_eq!(source.read(&r), tok("abc.def"));
+        // Only that name: a prefix, another cookie or an empty value is no credential.
+        let r = req("/", &[("cookie", "rbac_session_old=x; theme=dark")]);
+        assert_eq!(source.read(&r), None);
+        let r = req("/", &[("cookie", "rbac_session=; theme=dark")]);
+        assert_eq!(source.read(&r), None);
+        let r = req("/", &[("auth-token", "t1")]);
+        assert_eq!(source.read(&r), None);
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub mod reject;
 pub mod scope;
 pub mod service;
 
-pub use credential::CredentialSource;
+pub use credential::{cookie, CredentialSource};
 pub use layer::{IntoAuthenticate, IntoRequirement, RbacLayer, UnknownPrivilege};
 pub use rbac_core::{Principal, Requirement};
 pub use reject::{PlainRejection, Rejection, RenderRejection};

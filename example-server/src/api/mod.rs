@@ -70,6 +70,7 @@ pub fn scope_kinds() -> rbac_core::ScopeKinds {
 /// routes at `/openapi.json` and its interactive page at `/docs`.
 pub fn router(state: AppState, config: &Config) -> Router {
     documented_routes(&state, config)
+        .merge(crate::admin::router(&state))
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(config.body_limit)))
         .layer(axum::middleware::from_fn(request_id))

@@ -132,6 +132,12 @@ impl Rbac {
         self.login_as(input, SessionKind::Jwt, None).await
     }
 
+    /// [`Rbac::login`] opening a session of `kind` (an opaque sliding session suits a
+    /// browser's cookie); [`Rbac::complete_login`] with the same kind finishes a challenge.
+    pub async fn login_with(&self, input: &LoginInput, kind: SessionKind) -> Result<LoginOutcome> {
+        self.login_as(input, kind, None).await
+    }
+
     /// [`Rbac::login`] opening a session of `kind`; with `organisation`, only a user of
     /// that organisation gets in.
     pub(crate) async fn login_as(

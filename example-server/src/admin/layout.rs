@@ -1,0 +1,78 @@
+//! The page shell: head, header with the signed-in user and the language switch, and the
+//! forms every page shares. Values are escaped by maud; nothing inline is scripted or
+//! styled (the policy forbids it).
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, DOCTYPE};
+
+use super::{Lang, CSRF_FIELD};
+
+/// Who is signed in, for the header: their name and the CSRF token of their session.
+pub struct Viewer<'a> {
+    /// The user's name.
+    pub name: &'a str,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+}
+
+/// A whole page.
+pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.t("console")) }
+                link rel="stylesheet" href="/admin/static/admin.css";
+                script src="/admin/static/admin.js" defer {}
+            }
+            body {
+                header.bar {
+                    a.brand href="/admin" { (lang.t("console")) }
+                    nav {
+                        @if let Some(v) = viewer {
+                            span.who { (lang.t("signed_in_as")) " " strong { (v.name) } }
+                            form.inline method="post" action="/admin/logout" {
+                                (csrf_field(v.csrf))
+                                button type="submit" { (lang.t("sign_out")) }
+                            }
+                        }
+                        a.lang href={ "/admin/lang?to=" (other(lang)) } hreflang=(other(lang)) {
+                            (lang.t("language"))
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    };
+    html_response(markup)
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
+}
+
+/// A refusal shown in a page.
+pub fn notice(text: &str) -> Markup {
+    html! { p.notice role="alert" { (text) } }
+}
+
+fn other(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "zh",
+        Lang::Zh => "en",
+    }
+}
+
+/// A rendered page as a response.
+pub fn html_response(markup: Markup) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        markup.into_string(),
+    )
+        .into_response()
+}

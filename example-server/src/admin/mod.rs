@@ -1,0 +1,173 @@
+//! The admin console at `/admin`: pages rendered on the server (maud, escaped by
+//! construction), a little JavaScript of our own, everything compiled into the binary.
+//!
+//! Signing in opens a session like every token's (an opaque sliding one), carried in an
+//! `HttpOnly`, `SameSite=Strict` cookie (`Secure` when the relying-party origin is https),
+//! read by the layer's cookie credential source: logout, disabling, a password reset or an
+//! ended session act on the console's next request too. Every state-changing form carries
+//! a CSRF token derived from the session, and every page a Content-Security-Policy with no
+//! inline script or style. Actions go through the same use-cases, and so the same
+//! containment rule, as the API.
+
+mod auth;
+mod i18n;
+mod layout;
+mod overview;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::Engine;
+use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
+use sha2::{Digest, Sha256};
+
+use crate::state::AppState;
+
+pub use i18n::Lang;
+
+/// The cookie carrying the console's session token.
+pub const SESSION_COOKIE: &str = "rbac_admin";
+/// The cookie tying the sign-in forms to one browser before there is a session.
+pub const PRE_COOKIE: &str = "rbac_admin_pre";
+/// The form field (and header) carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The console's policy: our own script and style only, nothing framed, forms posted here.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The console's routes (not in the OpenAPI document: they answer HTML).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let session = RbacLayer::new(state.rbac.authorizer().clone())
+        .sources([CredentialSource::Cookie(SESSION_COOKIE)])
+        .renderer(SignInFirst)
+        .authenticated();
+    let signed_in = Router::new()
+        .route("/admin", get(overview::overview))
+        .route("/admin/logout", post(auth::logout))
+        .route_layer(session);
+    Router::new()
+        .route("/admin/login", get(auth::login_page).post(auth::login))
+        .route("/admin/login/mfa", post(auth::second_factor))
+        .route("/admin/lang", get(auth::switch_language))
+        .route("/admin/static/admin.css", get(stylesheet))
+        .route("/admin/static/admin.js", get(script))
+        .merge(signed_in)
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Headers on every console answer: the policy, no sniffing, no caching of pages.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/admin/static/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !is_static {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// The layer's refusals as the console answers them: to the sign-in page when there is no
+/// live session, a plain page otherwise.
+#[derive(Debug, Clone, Copy)]
+struct SignInFirst;
+
+impl RenderRejection<axum::body::Body> for SignInFirst {
+    fn render(&self, rejection: &Rejection) -> Response {
+        match rejection {
+            Rejection::Unauthenticated(_) => {
+                let mut resp = Redirect::to("/admin/login").into_response();
+                // A dead session's cookie goes with it.
+                resp.headers_mut()
+                    .insert(header::SET_COOKIE, session_cookie("", false, Some(0)));
+                resp
+            }
+            Rejection::Unavailable => {
+                (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
+            }
+            _ => (StatusCode::FORBIDDEN, "forbidden").into_response(),
+        }
+    }
+}
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", include_str!("static/admin.css"))
+}
+
+async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("static/admin.js"),
+    )
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The value of cookie `name` in the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// The session cookie (`max_age` 0 clears it; none: until the browser closes): HttpOnly,
+/// SameSite=Strict, for `/admin` only.
+fn session_cookie(token: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    cookie_header(SESSION_COOKIE, token, secure, max_age)
+}
+
+fn cookie_header(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let max_age = max_age.map_or_else(String::new, |s| format!("; Max-Age={s}"));
+    let text = format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Strict{max_age}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The CSRF token of a secret the browser holds in an HttpOnly cookie (the session token,
+/// or the sign-in forms' pre-session value): a page of this console can print it, another
+/// site can neither read the cookie nor compute it.
+pub fn csrf_token(secret: &str) -> String {
+    let digest = Sha256::digest(format!("rbac-admin-csrf:{secret}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether `given` is the CSRF token of `secret` (in constant time).
+pub fn csrf_ok(secret: Option<&str>, given: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    match (secret, given) {
+        (Some(secret), Some(given)) => csrf_token(secret).as_bytes().ct_eq(given.as_bytes()).into(),
+        _ => false,
+    }
+}

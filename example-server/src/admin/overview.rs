@@ -1,0 +1,150 @@
+//! The overview: how many users and live sessions, and the last 24 hours of logins and
+//! failed logins as a small chart drawn on the server (SVG with presentation attributes,
+//! no `style`: the policy allows no inline style).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use maud::{html, Markup};
+use rbac_core::service::AuditFilter;
+use rbac_core::{now, Order, Page, UserQuery};
+
+use super::layout::{page, Viewer};
+use super::{cookie, csrf_token, Lang, SESSION_COOKIE};
+use crate::api::Actor;
+use crate::state::AppState;
+
+/// Hours the chart covers.
+const HOURS: usize = 24;
+/// The most log entries the chart reads.
+const ENTRIES: u64 = 20_000;
+
+/// Logins and failures per hour, oldest hour first.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Hourly {
+    /// Successful logins per hour.
+    pub logins: [u64; HOURS],
+    /// Failed logins per hour.
+    pub failures: [u64; HOURS],
+}
+
+/// The overview page.
+pub(super) async fn overview(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let csrf = csrf_token(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
+    let users = app
+        .rbac
+        .list_users(
+            &actor,
+            &UserQuery {
+                name_contains: None,
+                parent_id: None,
+                order: Order::OldestFirst,
+                page: Page {
+                    offset: 0,
+                    limit: Some(0),
+                },
+            },
+        )
+        .await
+        .ok()
+        .map(|l| l.total);
+    let sessions = app.rbac.store().count_live_sessions(now()).await.ok();
+    let hourly = hourly(&app, &actor).await;
+    let number = |n: Option<u64>| n.map_or_else(|| "—".to_string(), |n| n.to_string());
+    let body = html! {
+        h1 { (lang.t("overview")) }
+        section.tiles {
+            div.tile { span.label { (lang.t("users")) } span.value #users-total { (number(users)) } }
+            div.tile { span.label { (lang.t("active_sessions")) } span.value #sessions-total { (number(sessions)) } }
+            div.tile { span.label { (lang.t("logins")) " · " (lang.t("last_24h")) } span.value { (hourly.logins.iter().sum::<u64>()) } }
+            div.tile { span.label { (lang.t("failures")) " · " (lang.t("last_24h")) } span.value { (hourly.failures.iter().sum::<u64>()) } }
+        }
+        section.card {
+            h2 { (lang.t("last_24h")) }
+            (chart(lang, &hourly))
+        }
+    };
+    let viewer = Viewer {
+        name: &actor.user_name,
+        csrf: &csrf,
+    };
+    page(lang, lang.t("overview"), Some(&viewer), body)
+}
+
+/// Counts the operation log's logins of the last 24 hours per hour (what the caller may
+/// read of it: everyone's with UserAccess, else their own).
+async fn hourly(app: &AppState, actor: &rbac_core::Principal) -> Hourly {
+    let end = now();
+    let start = end - (HOURS as i64) * 3600;
+    let filter = AuditFilter {
+        from: Some(start),
+        to: Some(end),
+        page: Page {
+            offset: 0,
+            limit: Some(ENTRIES),
+        },
+        ..AuditFilter::default()
+    };
+    let mut counts = Hourly::default();
+    let Ok(entries) = app.rbac.list_audit(actor, filter).await else {
+        return counts;
+    };
+    for e in entries.rows {
+        let Ok(hour) = usize::try_from((e.time - start) / 3600) else {
+            continue;
+        };
+        let hour = hour.min(HOURS - 1);
+        if e.success && e.content.starts_with("login from") {
+            counts.logins[hour] += 1;
+        } else if !e.success && e.content.starts_with("login failed") {
+            counts.failures[hour] += 1;
+        }
+    }
+    counts
+}
+
+/// Two bars per hour, logins and failures, scaled to the busiest hour.
+fn chart(lang: Lang, h: &Hourly) -> Markup {
+    const W: u64 = 720;
+    const H: u64 = 160;
+    let slot = W / HOURS as u64;
+    let peak = h
+        .logins
+        .iter()
+        .chain(h.failures.iter())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let height = |n: u64| n * (H - 20) / peak;
+    html! {
+        svg.chart viewBox={ "0 0 " (W) " " (H + 20) } role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" {
+            title #chart-title { (lang.t("logins")) " / " (lang.t("failures")) " · " (lang.t("last_24h")) }
+            line x1="0" y1=(H) x2=(W) y2=(H) stroke="#8a8f98" stroke-width="1" {}
+            @for i in 0..HOURS {
+                @let x = i as u64 * slot;
+                @let ok = height(h.logins[i]);
+                @let bad = height(h.failures[i]);
+                rect.login x=(x + 2) y=(H - ok) width=(slot / 2 - 2) height=(ok) fill="#2f855a" {
+                    title { (h.logins[i]) " " (lang.t("logins")) }
+                }
+                rect.failure x=(x + slot / 2) y=(H - bad) width=(slot / 2 - 2) height=(bad) fill="#c53030" {
+                    title { (h.failures[i]) " " (lang.t("failures")) }
+                }
+            }
+            text x="0" y=(H + 16) font-size="12" fill="#4a5568" { "-24h" }
+            text x=(W) y=(H + 16) font-size="12" fill="#4a5568" text-anchor="end" { (lang.t("now")) }
+            g.legend {
+                rect x=(W - 200) y="2" width="10" height="10" fill="#2f855a" {}
+                text x=(W - 186) y="11" font-size="12" fill="#4a5568" { (lang.t("logins")) }
+                rect x=(W - 100) y="2" width="10" height="10" fill="#c53030" {}
+                text x=(W - 86) y="11" font-size="12" fill="#4a5568" { (lang.t("failures")) }
+            }
+        }
+    }
+}

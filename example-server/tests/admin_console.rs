@@ -1,0 +1,382 @@
+//! The admin console over plain HTTP, as a browser without scripts uses it: the security
+//! headers, the CSRF tokens of every form, the session cookie's attributes, signing in
+//! with a password and then a second factor, signing out, and an admin ending the
+//! console's session. Names are shown escaped. (The browser-driven flows come with the
+//! Chromium suite.)
+
+use std::collections::BTreeMap;
+
+use reqwest::header::{
+    HeaderMap, ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE,
+};
+use tests::*;
+
+/// A cookie jar over a client that does not follow redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+    /// The raw `Set-Cookie` values of the last answer.
+    set_cookies: Vec<String>,
+    lang: &'static str,
+}
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the form field `name` (the first one).
+    fn field(&self, name: &str) -> String {
+        let pattern = format!(r#"name="{name}" value="([^"]*)""#);
+        regex::Regex::new(&pattern)
+            .expect("pattern")
+            .captures(&self.body)
+            .map(|c| c[1].to_string())
+            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
+    }
+}
+
+impl Browser {
+    fn new(s: &TestServer) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: s.base_url().to_string(),
+            cookies: BTreeMap::new(),
+            set_cookies: Vec::new(),
+            lang: "en",
+        }
+    }
+
+    fn absorb(&mut self, headers: &HeaderMap) {
+        self.set_cookies.clear();
+        for value in headers.get_all(SET_COOKIE) {
+            let text = value.to_str().expect("cookie text").to_string();
+            let (pair, attributes) = text.split_once(';').unwrap_or((&text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if attributes.contains("Max-Age=0") || value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+            self.set_cookies.push(text);
+        }
+    }
+
+    fn with_cookies(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let jar = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        req.header(COOKIE, jar).header(ACCEPT_LANGUAGE, self.lang)
+    }
+
+    async fn answer(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let resp = self.with_cookies(req).send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("body");
+        self.absorb(&headers);
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.answer(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.answer(req).await
+    }
+
+    /// Signs in with the password; the answer to the password step.
+    async fn password_step(&mut self, name: &str, password: &str) -> Page {
+        let form = self.get("/admin/login").await;
+        let csrf = form.field("csrf");
+        self.post(
+            "/admin/login",
+            &[("name", name), ("password", password), ("csrf", &csrf)],
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn signing_in_and_out_of_the_console_with_csrf_on_every_form() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+
+    let r = b.get("/admin").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/login"),
+        "{}",
+        r.body
+    );
+    let r = b.get("/admin/login").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let csp = r
+        .headers
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    for needed in [
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(needed), "{needed} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(!r.body.contains("style="), "no inline style: {}", r.body);
+    assert!(!r.body.contains("<script>"), "no inline script: {}", r.body);
+    let csrf = r.field("csrf");
+
+    // Without its CSRF token the form is refused; a wrong password is told, and the name
+    // typed (an attacker's markup) comes back as text.
+    let admin = "admin";
+    let r = b
+        .post(
+            "/admin/login",
+            &[("name", admin), ("password", s.admin_password())],
+        )
+        .await;
+    assert_eq!(r.status, 403, "no CSRF token: {}", r.body);
+    let hostile = "<script>alert(1)</script>";
+    let r = b
+        .post(
+            "/admin/login",
+            &[("name", hostile), ("password", "wrong"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(
+        r.body.contains("Wrong user name or password."),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(hostile), "escaped: {}", r.body);
+    assert!(
+        r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        r.body
+    );
+
+    // The right password: a session cookie only scripts cannot read, for /admin only.
+    let r = b
+        .post(
+            "/admin/login",
+            &[
+                ("name", admin),
+                ("password", s.admin_password()),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    let cookie = b
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("rbac_admin="))
+        .cloned()
+        .unwrap_or_else(|| panic!("no session cookie in {:?}", b.set_cookies));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let overview = b.get("/admin").await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(
+        overview.body.contains("<strong>admin</strong>"),
+        "{}",
+        overview.body
+    );
+    assert!(
+        overview.body.contains(r#"id="users-total">"#),
+        "{}",
+        overview.body
+    );
+    assert!(
+        overview.body.contains("<svg"),
+        "the chart: {}",
+        overview.body
+    );
+
+    // Signing out needs the session's token: without it the session lives on.
+    let r = b.post("/admin/logout", &[]).await;
+    assert_eq!(r.status, 403, "logout without CSRF: {}", r.body);
+    let r = b.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        r.status, 403,
+        "the sign-in form's token is not the session's: {}",
+        r.body
+    );
+    assert_eq!(b.get("/admin").await.status, 200, "still signed in");
+    let token = overview.field("csrf");
+    let kept = b.cookies.clone();
+    let r = b.post("/admin/logout", &[("csrf", &token)]).await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/login"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !b.cookies.contains_key("rbac_admin"),
+        "cleared: {:?}",
+        b.cookies
+    );
+    // The session itself ended: the old cookie no longer signs in.
+    b.cookies = kept;
+    let r = b.get("/admin").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/login"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn what_an_admin_does_to_a_user_acts_on_their_next_console_request() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &["UserAccess"]).await;
+    let mut b = Browser::new(&s);
+    let r = b.password_step(&u.name, &u.password).await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    let r = b.get("/admin").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(&u.name), "{}", r.body);
+
+    let r = s
+        .post(
+            "platform/end/session",
+            &json!({"user_name": u.name}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "end the user's sessions");
+    let r = b.get("/admin").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/login"),
+        "{}",
+        r.body
+    );
+
+    // Disabled: the password no longer signs in either.
+    let r = s
+        .post(
+            "platform/disable/user",
+            &json!({"user_name": u.name}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "disable");
+    let r = b.password_step(&u.name, &u.password).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("This account is disabled."), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_second_factor_completes_the_console_sign_in() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let enrolled = s.enrol_totp(&u.token).await;
+    let mut b = Browser::new(&s);
+
+    let r = b.password_step(&u.name, &u.password).await;
+    assert_eq!(r.status, 200, "the second-factor form: {}", r.body);
+    assert!(!b.cookies.contains_key("rbac_admin"), "no session yet");
+    let mfa_token = r.field("mfa_token");
+    let csrf = r.field("csrf");
+    let r = b
+        .post(
+            "/admin/login/mfa",
+            &[
+                ("mfa_token", &mfa_token),
+                ("code", "000000x"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("That code is not right."), "{}", r.body);
+    let r = b
+        .post(
+            "/admin/login/mfa",
+            &[
+                ("mfa_token", &mfa_token),
+                ("code", &totp_now(&enrolled.secret, 1)),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "no CSRF token: {}", r.body);
+    let r = b
+        .post(
+            "/admin/login/mfa",
+            &[
+                ("mfa_token", &mfa_token),
+                ("code", &totp_now(&enrolled.secret, 1)),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    assert_eq!(b.get("/admin").await.status, 200);
+
+    // A recovery code works once.
+    let mut other = Browser::new(&s);
+    let r = recovery_sign_in(&mut other, &u, &enrolled.recovery_codes[0]).await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    let r = recovery_sign_in(&mut other, &u, &enrolled.recovery_codes[0]).await;
+    assert_eq!(r.status, 401, "a used recovery code: {}", r.body);
+}
+
+/// Signs in with the password and a recovery code.
+async fn recovery_sign_in(b: &mut Browser, u: &TestUser, code: &str) -> Page {
+    let r = b.password_step(&u.name, &u.password).await;
+    let (mfa_token, csrf) = (r.field("mfa_token"), r.field("csrf"));
+    b.post(
+        "/admin/login/mfa",
+        &[("mfa_token", &mfa_token), ("code", code), ("csrf", &csrf)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_console_speaks_chinese_when_asked() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+    b.lang = "zh-CN,zh;q=0.9,en;q=0.8";
+    let r = b.get("/admin/login").await;
+    assert!(r.body.contains(r#"<html lang="zh-CN">"#), "{}", r.body);
+    assert!(r.body.contains("用户名"), "{}", r.body);
+    // The switch remembers English over the browser's preference.
+    let r = b.get("/admin/lang?to=en").await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    let r = b.get("/admin/login").await;
+    assert!(r.body.contains(r#"<html lang="en">"#), "{}", r.body);
+    assert!(r.body.contains("User name"), "{}", r.body);
+}
