@@ -14,6 +14,7 @@ use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+pub use fantoccini;
 use rand::Rng as _;
 pub use serde_json::{json, Value};
 
@@ -45,6 +46,7 @@ const DB_TIMEOUT: Duration = Duration::from_secs(30);
 
 mod assertions;
 mod binary;
+mod browser;
 mod clock;
 mod database;
 mod iam;
@@ -59,6 +61,7 @@ mod webhook;
 
 pub use assertions::*;
 pub use binary::*;
+pub use browser::*;
 pub use clock::*;
 use database::*;
 pub use iam::*;

@@ -1,0 +1,132 @@
+//! The admin console in a real Chromium (Debian's, through chromedriver), scripted as
+//! people use it, through the real binary. Runs when `RBAC_TEST_CHROMEDRIVER` is set
+//! (`.ci/run` installs Chromium and sets it, on SQLite and on PostgreSQL).
+
+use tests::fantoccini::{Client, Locator};
+use tests::*;
+
+/// The console's address as a browser uses it (`localhost`: the passkeys' relying party).
+fn console(s: &TestServer, path: &str) -> String {
+    format!("{}{path}", s.base_url().replace("127.0.0.1", "localhost"))
+}
+
+async fn path_of(browser: &Client) -> String {
+    browser
+        .current_url()
+        .await
+        .expect("the current URL")
+        .path()
+        .to_string()
+}
+
+async fn sign_in(browser: &Client, s: &TestServer, name: &str, password: &str) {
+    browser
+        .goto(&console(s, "/admin/login"))
+        .await
+        .expect("the sign-in page");
+    fill(browser, "#name", name).await;
+    fill(browser, "#password", password).await;
+    click(browser, "form[action='/admin/login'] button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn signing_in_with_a_second_factor_and_being_signed_out_by_an_admin() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let u = s.new_user(&admin_token, &["UserAccess"]).await;
+    let enrolled = s.enrol_totp(&u.token).await;
+
+    // The admin signs in and lands on the overview.
+    let admin = chrome.session().await;
+    sign_in(&admin, &s, "admin", s.admin_password()).await;
+    assert_eq!(
+        path_of(&admin).await,
+        "/admin",
+        "{}",
+        page_text(&admin).await
+    );
+    let text = page_text(&admin).await;
+    assert!(
+        text.contains("Overview") && text.contains("admin"),
+        "{text}"
+    );
+
+    // The user, in a browser of their own, gives the password and then a TOTP code.
+    let user = chrome.session().await;
+    sign_in(&user, &s, &u.name, &u.password).await;
+    assert_eq!(path_of(&user).await, "/admin/login");
+    fill(&user, "#code", "000000").await;
+    click(&user, "#mfa button[type=submit]").await;
+    let text = page_text(&user).await;
+    assert!(text.contains("That code is not right."), "{text}");
+    fill(&user, "#code", &totp_now(&enrolled.secret, 1)).await;
+    click(&user, "#mfa button[type=submit]").await;
+    assert_eq!(path_of(&user).await, "/admin");
+    assert!(page_text(&user).await.contains(&u.name));
+
+    // A request forged without the form's CSRF token is refused; the session lives on.
+    let status = user
+        .execute(
+            "return fetch('/admin/logout', {method: 'POST', \
+             headers: {'content-type': 'application/x-www-form-urlencoded'}, body: ''})\
+             .then(r => r.status)",
+            vec![],
+        )
+        .await
+        .expect("a forged logout");
+    assert_eq!(status, json!(403));
+    user.refresh().await.expect("reload");
+    assert_eq!(path_of(&user).await, "/admin", "still signed in");
+
+    // The admin ends the user's sessions: the user's next click lands on the sign-in page.
+    let r = s
+        .post(
+            "platform/end/session",
+            &json!({"user_name": u.name}),
+            Some(&admin_token),
+        )
+        .await;
+    expect_ok(&r, "end the user's sessions");
+    click(&user, "a.brand").await;
+    assert_eq!(path_of(&user).await, "/admin/login");
+
+    // The admin's own session is untouched; the language switch speaks Chinese.
+    click(&admin, "a.lang").await;
+    let text = page_text(&admin).await;
+    assert!(text.contains("概览"), "{text}");
+    click(&admin, "a.lang").await;
+    assert!(page_text(&admin).await.contains("Overview"));
+
+    user.close().await.expect("close");
+    admin.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn markup_in_a_name_is_shown_as_text() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let b = chrome.session().await;
+    let hostile = "<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">";
+    sign_in(&b, &s, hostile, "wrong-password").await;
+    let shown = b
+        .find(Locator::Css("#name"))
+        .await
+        .expect("the name field")
+        .prop("value")
+        .await
+        .expect("its value");
+    assert_eq!(shown.as_deref(), Some(hostile), "kept as typed, as text");
+    let pwned = b
+        .execute("return window.pwned === undefined", vec![])
+        .await
+        .expect("script");
+    assert_eq!(pwned, json!(true), "no markup of the name ran");
+    b.close().await.expect("close");
+}
