@@ -380,3 +380,174 @@ async fn the_console_speaks_chinese_when_asked() {
     assert!(r.body.contains(r#"<html lang="en">"#), "{}", r.body);
     assert!(r.body.contains("User name"), "{}", r.body);
 }
+
+/// Signs a browser in to the console with the password; the session's CSRF token.
+async fn console_session(b: &mut Browser, name: &str, password: &str) -> String {
+    let r = b.password_step(name, password).await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    b.get("/admin").await.field("csrf")
+}
+
+#[tokio::test]
+async fn the_users_page_offers_and_does_only_what_the_caller_may() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let weak = s.new_user(&admin_token, &["UserAccess"]).await;
+    let toggler = s
+        .new_user(&admin_token, &["UserAccess", "UserEnableOrDisable"])
+        .await;
+    let mut admin = Browser::new(&s);
+    let admin_csrf = console_session(&mut admin, "admin", s.admin_password()).await;
+
+    // The admin creates a user holding the weak user's role, through the form.
+    let created = unique_name("made");
+    let password = gen_password();
+    let r = admin
+        .post(
+            "/admin/users/create",
+            &[
+                ("name", &created),
+                ("password", &password),
+                ("role", &weak.role),
+                ("csrf", &admin_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/users"),
+        "{}",
+        r.body
+    );
+    let r = admin.get(&format!("/admin/users?q={created}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains(&format!(r#"data-user="{created}""#)),
+        "{}",
+        r.body
+    );
+    s.login(&created, &password).await;
+
+    // The weak user sees the list, but every action it lacks is disabled...
+    let mut b = Browser::new(&s);
+    let csrf = console_session(&mut b, &weak.name, &weak.password).await;
+    let r = b.get("/admin/users").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("<fieldset disabled>"),
+        "create is disabled: {}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(r#"<button class="danger" type="submit" disabled>"#),
+        "delete is disabled: {}",
+        r.body
+    );
+    // ...and refused when forged anyway: the user stays.
+    let r = b
+        .post(
+            "/admin/users/delete",
+            &[("name", &created), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    s.login(&created, &password).await;
+    // Without the session's CSRF token, even the admin's delete is refused.
+    let r = admin
+        .post(
+            "/admin/users/delete",
+            &[("name", &created), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "another session's token: {}", r.body);
+    s.login(&created, &password).await;
+
+    // A user who may disable users may not disable one stronger than itself.
+    let mut t = Browser::new(&s);
+    let t_csrf = console_session(&mut t, &toggler.name, &toggler.password).await;
+    let r = t
+        .post(
+            "/admin/users/enabled",
+            &[("name", "admin"), ("enabled", "false"), ("csrf", &t_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "disabling the admin: {}", r.body);
+    s.login("admin", s.admin_password()).await;
+    let strong = s
+        .new_user(
+            &admin_token,
+            &["UserAccess", "UserEnableOrDisable", "UserDelete"],
+        )
+        .await;
+    let r = t
+        .post(
+            "/admin/users/enabled",
+            &[
+                ("name", &strong.name),
+                ("enabled", "false"),
+                ("csrf", &t_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "disabling a stronger user: {}", r.body);
+    s.login(&strong.name, &strong.password).await;
+    // Positive control: a user within it is disabled, and enabled again.
+    let r = t
+        .post(
+            "/admin/users/enabled",
+            &[("name", &created), ("enabled", "false"), ("csrf", &t_csrf)],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/users"),
+        "{}",
+        r.body
+    );
+    let r = s
+        .post(
+            "login",
+            &json!({"name": created, "password": password}),
+            None,
+        )
+        .await;
+    assert_ne!(code(&r.1), 0, "disabled: {}", r.1);
+
+    // The admin resets the password and deletes the user through the forms.
+    let fresh = gen_password();
+    let r = admin
+        .post(
+            "/admin/users/password",
+            &[
+                ("name", &created),
+                ("password", &fresh),
+                ("csrf", &admin_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/users"),
+        "{}",
+        r.body
+    );
+    let r = admin
+        .post(
+            "/admin/users/delete",
+            &[("name", &created), ("csrf", &admin_csrf)],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/users"),
+        "{}",
+        r.body
+    );
+    let r = admin.get(&format!("/admin/users?q={created}")).await;
+    assert!(
+        !r.body.contains(&format!(r#"data-user="{created}""#)),
+        "{}",
+        r.body
+    );
+}

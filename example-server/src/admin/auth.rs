@@ -245,7 +245,7 @@ fn signed_in(app: &AppState, token: &str) -> Response {
 }
 
 /// A form whose CSRF token is missing or wrong.
-fn bad_form(lang: Lang) -> Response {
+pub(super) fn bad_form(lang: Lang) -> Response {
     let body = html! { section.card.narrow { (notice(lang.t("bad_form"))) a href="/admin/login" { (lang.t("sign_in")) } } };
     with_status(
         StatusCode::FORBIDDEN,

@@ -32,6 +32,10 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) 
                 header.bar {
                     a.brand href="/admin" { (lang.t("console")) }
                     nav {
+                        @if viewer.is_some() {
+                            a href="/admin" { (lang.t("overview")) }
+                            a href="/admin/users" { (lang.t("users")) }
+                        }
                         @if let Some(v) = viewer {
                             span.who { (lang.t("signed_in_as")) " " strong { (v.name) } }
                             form.inline method="post" action="/admin/logout" {

@@ -13,6 +13,7 @@ mod auth;
 mod i18n;
 mod layout;
 mod overview;
+mod users;
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -45,10 +46,26 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .sources([CredentialSource::Cookie(SESSION_COOKIE)])
         .renderer(SignInFirst)
         .authenticated();
+    // What resets or deletes another user asks a second factor proven recently of users
+    // who have one, as the API does.
+    let sensitive = Router::new()
+        .route("/admin/users/password", post(users::reset_password))
+        .route("/admin/users/delete", post(users::delete))
+        .route_layer(
+            session
+                .clone()
+                .second_factor()
+                .fresh_within(state.step_up)
+                .when_enrolled(),
+        );
     let signed_in = Router::new()
         .route("/admin", get(overview::overview))
+        .route("/admin/users", get(users::users))
+        .route("/admin/users/create", post(users::create))
+        .route("/admin/users/enabled", post(users::set_enabled))
         .route("/admin/logout", post(auth::logout))
-        .route_layer(session);
+        .route_layer(session)
+        .merge(sensitive);
     Router::new()
         .route("/admin/login", get(auth::login_page).post(auth::login))
         .route("/admin/login/mfa", post(auth::second_factor))
@@ -100,6 +117,18 @@ impl RenderRejection<axum::body::Body> for SignInFirst {
             }
             Rejection::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
+            }
+            Rejection::StepUpRequired { .. } | Rejection::EnrolmentRequired => {
+                let lang = Lang::En;
+                let body = maud::html! {
+                    section.card.narrow {
+                        (layout::notice(lang.t("step_up")))
+                        a href="/admin/login" { (lang.t("sign_in")) }
+                    }
+                };
+                let mut resp = layout::page(lang, lang.t("console"), None, body);
+                *resp.status_mut() = StatusCode::FORBIDDEN;
+                resp
             }
             _ => (StatusCode::FORBIDDEN, "forbidden").into_response(),
         }
