@@ -551,3 +551,117 @@ async fn the_users_page_offers_and_does_only_what_the_caller_may() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn the_role_matrix_grants_only_what_the_caller_holds() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let granter = s
+        .new_user(
+            &admin_token,
+            &["RoleAccess", "RoleAdd", "RoleAuthority", "UserAccess"],
+        )
+        .await;
+    let mut b = Browser::new(&s);
+    let csrf = console_session(&mut b, &granter.name, &granter.password).await;
+
+    let role = unique_name("made");
+    let r = b
+        .post(
+            "/admin/roles/create",
+            &[
+                ("role", role.as_str()),
+                ("remark", "<b>bold</b>"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/roles"),
+        "{}",
+        r.body
+    );
+    let page = b.get("/admin/roles").await;
+    assert!(
+        page.body.contains(&format!(r#"data-role="{role}""#)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&lt;b&gt;bold&lt;/b&gt;"),
+        "escaped remark"
+    );
+    // A privilege the granter lacks is offered disabled; one it holds, enabled.
+    assert!(
+        page.body.contains(&format!(
+            r#"name="privilege" value="UserDelete" disabled aria-label="{role}: UserDelete""#
+        )),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!(
+            r#"name="privilege" value="UserAccess" aria-label="{role}: UserAccess""#
+        )),
+        "{}",
+        page.body
+    );
+    // Forged anyway, it is refused and nothing changes.
+    let r = b
+        .post(
+            "/admin/roles/grant",
+            &[
+                ("role", role.as_str()),
+                ("privilege", "UserAccess"),
+                ("privilege", "UserDelete"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "granting a privilege not held: {}", r.body);
+    let r = s
+        .post(
+            "platform/list/role",
+            &json!({"page_no": 0, "page_size": 0}),
+            Some(&admin_token),
+        )
+        .await;
+    let roles = expect_ok(&r, "list/role");
+    let listed = roles["roles"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|row| row["role_name"] == role.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("{role} in {roles}"));
+    assert_eq!(
+        privileges_of(&listed["role"]),
+        Vec::<String>::new(),
+        "{listed}"
+    );
+    // Positive control: two privileges it holds are granted.
+    let r = b
+        .post(
+            "/admin/roles/grant",
+            &[
+                ("role", role.as_str()),
+                ("privilege", "UserAccess"),
+                ("privilege", "RoleAccess"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/roles"),
+        "{}",
+        r.body
+    );
+    let page = b.get("/admin/roles").await;
+    assert!(
+        page.body.contains(&format!(
+            r#"name="privilege" value="RoleAccess" checked aria-label="{role}: RoleAccess""#
+        )),
+        "{}",
+        page.body
+    );
+}

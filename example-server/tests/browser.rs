@@ -130,3 +130,93 @@ async fn markup_in_a_name_is_shown_as_text() {
     assert_eq!(pwned, json!(true), "no markup of the name ran");
     b.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn an_admin_builds_a_role_and_its_user_sees_only_what_it_allows() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let admin = chrome.session().await;
+    sign_in(&admin, &s, "admin", s.admin_password()).await;
+
+    // A role with two privileges, through the matrix.
+    let role = unique_name("desk");
+    click(&admin, "nav a[href='/admin/roles']").await;
+    fill(&admin, "#role-name", &role).await;
+    click(&admin, "#create-role button[type=submit]").await;
+    let row = format!("tr[data-role='{role}']");
+    click_only(&admin, &format!("{row} input[value='UserAccess']")).await;
+    click_only(&admin, &format!("{row} input[value='RoleAccess']")).await;
+    click(
+        &admin,
+        &format!("{row} form[action='/admin/roles/grant'] button"),
+    )
+    .await;
+    let checked = admin
+        .execute(
+            &format!(
+                "return [...document.querySelectorAll(\"{row} input[type=checkbox]:checked\")]\
+                 .map(b => b.value).sort()"
+            ),
+            vec![],
+        )
+        .await
+        .expect("the ticked boxes");
+    assert_eq!(checked, json!(["RoleAccess", "UserAccess"]));
+
+    // A user holding it, through the users page.
+    let (name, password) = (unique_name("clerk"), gen_password());
+    click(&admin, "nav a[href='/admin/users']").await;
+    fill(&admin, "#new-name", &name).await;
+    fill(&admin, "#new-password", &password).await;
+    admin
+        .find(Locator::Css("#new-role"))
+        .await
+        .expect("the role select")
+        .select_by_value(&role)
+        .await
+        .expect("choosing the role");
+    click(&admin, "#create-user button[type=submit]").await;
+    assert!(page_text(&admin).await.contains(&name));
+
+    // The user, in a browser of its own, sees the lists but no action it lacks.
+    let user = chrome.session().await;
+    sign_in(&user, &s, &name, &password).await;
+    click(&user, "nav a[href='/admin/users']").await;
+    let offered = user
+        .execute(
+            "return {create: document.querySelector('#create-user fieldset').disabled, \
+             enabled: [...document.querySelectorAll('td.actions button')]\
+             .filter(b => !b.disabled).length}",
+            vec![],
+        )
+        .await
+        .expect("the offered actions");
+    assert_eq!(offered, json!({"create": true, "enabled": 0}));
+    // Forging the creation with the page's own CSRF token is refused.
+    let status = user
+        .execute(
+            "const csrf = document.querySelector('#create-user input[name=csrf]').value; \
+             return fetch('/admin/users/create', {method: 'POST', \
+               headers: {'content-type': 'application/x-www-form-urlencoded'}, \
+               body: new URLSearchParams({csrf, name: 'forged1', password: 'Forged-pass-1'})})\
+             .then(r => r.status)",
+            vec![],
+        )
+        .await
+        .expect("a forged creation");
+    assert_eq!(status, json!(403));
+    let r = s
+        .post(
+            "login",
+            &json!({"name": "forged1", "password": "Forged-pass-1"}),
+            None,
+        )
+        .await;
+    assert_ne!(code(&r.1), 0, "no user was created: {}", r.1);
+
+    user.close().await.expect("close");
+    admin.close().await.expect("close");
+}

@@ -35,6 +35,7 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) 
                         @if viewer.is_some() {
                             a href="/admin" { (lang.t("overview")) }
                             a href="/admin/users" { (lang.t("users")) }
+                            a href="/admin/roles" { (lang.t("roles")) }
                         }
                         @if let Some(v) = viewer {
                             span.who { (lang.t("signed_in_as")) " " strong { (v.name) } }

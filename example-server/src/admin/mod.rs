@@ -13,6 +13,7 @@ mod auth;
 mod i18n;
 mod layout;
 mod overview;
+mod roles;
 mod users;
 
 use axum::extract::Request;
@@ -51,6 +52,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let sensitive = Router::new()
         .route("/admin/users/password", post(users::reset_password))
         .route("/admin/users/delete", post(users::delete))
+        .route("/admin/roles/grant", post(roles::grant))
         .route_layer(
             session
                 .clone()
@@ -63,6 +65,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users", get(users::users))
         .route("/admin/users/create", post(users::create))
         .route("/admin/users/enabled", post(users::set_enabled))
+        .route("/admin/roles", get(roles::roles))
+        .route("/admin/roles/create", post(roles::create))
+        .route("/admin/roles/delete", post(roles::delete))
         .route("/admin/logout", post(auth::logout))
         .route_layer(session)
         .merge(sensitive);
@@ -155,6 +160,26 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// A use-case's refusal as a page shows it: the status and the reason in words.
+fn refusal(lang: Lang, e: &rbac_core::Error) -> (StatusCode, String) {
+    use rbac_core::Error;
+    let status = match e {
+        Error::Forbidden { .. }
+        | Error::Outranked { .. }
+        | Error::NotGrantable(_)
+        | Error::Violation(_) => StatusCode::FORBIDDEN,
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::AlreadyExists(_) => StatusCode::CONFLICT,
+        Error::Internal(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let text = match e {
+        Error::Internal(_) | Error::Busy => lang.t("failed").to_string(),
+        other => other.to_string(),
+    };
+    (status, text)
 }
 
 /// The value of cookie `name` in the request headers.

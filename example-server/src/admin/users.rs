@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use rbac_core::service::{UserInput, UserView};
-use rbac_core::{Error, Order, Page, Principal, UserQuery};
+use rbac_core::{Order, Page, Principal, UserQuery};
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
@@ -287,19 +287,7 @@ async fn act(
     match done {
         Ok(()) => Redirect::to("/admin/users").into_response(),
         Err(e) => {
-            let status = match &e {
-                Error::Forbidden { .. }
-                | Error::Outranked { .. }
-                | Error::NotGrantable(_)
-                | Error::Violation(_) => StatusCode::FORBIDDEN,
-                Error::NotFound(_) => StatusCode::NOT_FOUND,
-                Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            let text = match &e {
-                Error::Internal(_) => lang.t("failed").to_string(),
-                other => other.to_string(),
-            };
+            let (status, text) = super::refusal(lang, &e);
             render(
                 app,
                 actor,
