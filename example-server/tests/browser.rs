@@ -220,3 +220,111 @@ async fn an_admin_builds_a_role_and_its_user_sees_only_what_it_allows() {
     user.close().await.expect("close");
     admin.close().await.expect("close");
 }
+
+async fn sign_out(browser: &Client) {
+    click(browser, "form[action='/admin/logout'] button").await;
+    assert_eq!(path_of(browser).await, "/admin/login");
+}
+
+async fn second_step(browser: &Client, code: &str) {
+    fill(browser, "#code", code).await;
+    click(browser, "#mfa button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn a_user_enrols_totp_and_signs_in_with_it_and_with_a_recovery_code_once() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let u = s.new_user(&admin_token, &[]).await;
+    let b = chrome.session().await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    click(&b, "nav a[href='/admin/account']").await;
+    click(&b, "form[action='/admin/account/totp/begin'] button").await;
+    let secret = b
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .expect("the secret, shown once")
+        .text()
+        .await
+        .expect("its text");
+    fill(&b, "#confirm-code", &totp_now(&secret, 0)).await;
+    click(&b, "form[action='/admin/account/totp/confirm'] button").await;
+    let codes = b
+        .execute(
+            "return [...document.querySelectorAll('#recovery-codes li code')].map(c => c.textContent)",
+            vec![],
+        )
+        .await
+        .expect("the recovery codes");
+    let codes: Vec<String> = serde_json::from_value(codes).expect("codes");
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    b.refresh().await.expect("reload");
+    assert!(!page_text(&b).await.contains(&codes[0]), "shown once");
+
+    // Signed out, the password then a code signs in.
+    sign_out(&b).await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    second_step(&b, &totp_now(&secret, 1)).await;
+    assert_eq!(path_of(&b).await, "/admin");
+    // A recovery code works once.
+    sign_out(&b).await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    second_step(&b, &codes[0]).await;
+    assert_eq!(path_of(&b).await, "/admin");
+    sign_out(&b).await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    second_step(&b, &codes[0]).await;
+    assert!(page_text(&b).await.contains("That code is not right."));
+    b.close().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_passkey_registered_in_the_browser_completes_the_sign_in() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let u = s.new_user(&admin_token, &[]).await;
+    let b = chrome.session().await;
+    add_virtual_authenticator(&b).await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    click(&b, "nav a[href='/admin/account']").await;
+    b.find(Locator::Css("#passkey-name"))
+        .await
+        .expect("the name field")
+        .clear()
+        .await
+        .expect("cleared");
+    fill(&b, "#passkey-name", "virtual key").await;
+    click_only(&b, "[data-register-passkey]").await;
+    wait_for(&b, "li[data-passkey]").await;
+    assert!(page_text(&b).await.contains("virtual key"));
+
+    // Signed out, the password then the passkey signs in.
+    sign_out(&b).await;
+    sign_in(&b, &s, &u.name, &u.password).await;
+    wait_for(&b, "[data-passkey-options]").await;
+    click(&b, "[data-passkey-options]").await;
+    assert_eq!(path_of(&b).await, "/admin", "{}", page_text(&b).await);
+    let r = s
+        .post(
+            "platform/list/session",
+            &json!({"user_name": u.name}),
+            Some(&admin_token),
+        )
+        .await;
+    let sessions = expect_ok(&r, "the user's sessions");
+    assert!(
+        sessions["sessions"].as_array().is_some_and(|rows| rows
+            .iter()
+            .any(|row| row["factors"] == json!(["password", "passkey"]))),
+        "{sessions}"
+    );
+    b.close().await.expect("close");
+}

@@ -5,6 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder};
 
 use crate::*;
@@ -152,4 +153,54 @@ pub async fn click_only(browser: &Client, css: &str) {
         .click()
         .await
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// The WebDriver extension command of WebAuthn that adds a virtual authenticator: a
+/// platform authenticator keeping discoverable credentials, whose user is present and
+/// verified.
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        let session = session_id.unwrap_or_default();
+        base_url.join(&format!("session/{session}/webauthn/authenticator"))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let options = json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserVerified": true,
+            "automaticPresenceSimulation": true,
+        });
+        (http::Method::POST, Some(options.to_string()))
+    }
+}
+
+/// Gives the browser a virtual authenticator (Chromium's WebAuthn testing API).
+pub async fn add_virtual_authenticator(browser: &Client) {
+    browser
+        .issue_cmd(AddVirtualAuthenticator)
+        .await
+        .unwrap_or_else(|e| panic!("adding a virtual authenticator: {e}"));
+}
+
+/// Waits until the element `css` is on the page (after a script's work).
+pub async fn wait_for(browser: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.find(fantoccini::Locator::Css(css)).await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{css} did not appear: {}",
+            page_text(browser).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

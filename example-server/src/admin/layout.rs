@@ -36,6 +36,7 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) 
                             a href="/admin" { (lang.t("overview")) }
                             a href="/admin/users" { (lang.t("users")) }
                             a href="/admin/roles" { (lang.t("roles")) }
+                            a href="/admin/account" { (lang.t("my_account")) }
                         }
                         @if let Some(v) = viewer {
                             span.who { (lang.t("signed_in_as")) " " strong { (v.name) } }

@@ -9,6 +9,7 @@
 //! inline script or style. Actions go through the same use-cases, and so the same
 //! containment rule, as the API.
 
+mod account;
 mod auth;
 mod i18n;
 mod layout;
@@ -60,6 +61,22 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .fresh_within(state.step_up)
                 .when_enrolled(),
         );
+    // Reachable before a required second factor is enrolled: enrolment, sessions, logout.
+    let enrolment = Router::new()
+        .route("/admin/account", get(account::account))
+        .route("/admin/account/password", post(account::act))
+        .route("/admin/account/totp/begin", post(account::act))
+        .route("/admin/account/totp/confirm", post(account::act))
+        .route("/admin/account/totp/codes", post(account::act))
+        .route("/admin/account/passkey/remove", post(account::act))
+        .route("/admin/account/sessions/end", post(account::act))
+        .route("/admin/account/passkey/begin", post(account::passkey_begin))
+        .route(
+            "/admin/account/passkey/finish",
+            post(account::passkey_finish),
+        )
+        .route("/admin/logout", post(auth::logout))
+        .route_layer(session.clone().enrolment());
     let signed_in = Router::new()
         .route("/admin", get(overview::overview))
         .route("/admin/users", get(users::users))
@@ -68,9 +85,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/roles", get(roles::roles))
         .route("/admin/roles/create", post(roles::create))
         .route("/admin/roles/delete", post(roles::delete))
-        .route("/admin/logout", post(auth::logout))
         .route_layer(session)
-        .merge(sensitive);
+        .merge(sensitive)
+        .merge(enrolment);
     Router::new()
         .route("/admin/login", get(auth::login_page).post(auth::login))
         .route("/admin/login/mfa", post(auth::second_factor))
@@ -123,7 +140,8 @@ impl RenderRejection<axum::body::Body> for SignInFirst {
             Rejection::Unavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
             }
-            Rejection::StepUpRequired { .. } | Rejection::EnrolmentRequired => {
+            Rejection::EnrolmentRequired => Redirect::to("/admin/account").into_response(),
+            Rejection::StepUpRequired { .. } => {
                 let lang = Lang::En;
                 let body = maud::html! {
                     section.card.narrow {

@@ -58,3 +58,67 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The server's creation options (binary fields in base64url) as the browser's API takes them.
+function creationOptions(json) {
+  const o = json.publicKey;
+  const out = Object.assign({}, o, {
+    challenge: fromBase64url(o.challenge),
+    user: Object.assign({}, o.user, { id: fromBase64url(o.user.id) }),
+  });
+  if (o.excludeCredentials) {
+    out.excludeCredentials = o.excludeCredentials.map((c) => Object.assign({}, c, { id: fromBase64url(c.id) }));
+  }
+  return { publicKey: out };
+}
+
+// A new credential as the server reads it (PublicKeyCredential.toJSON where the browser lacks it).
+function credentialJson(cred) {
+  if (typeof cred.toJSON === "function") return cred.toJSON();
+  const r = cred.response;
+  return {
+    id: cred.id,
+    rawId: toBase64url(cred.rawId),
+    type: cred.type,
+    response: {
+      clientDataJSON: toBase64url(r.clientDataJSON),
+      attestationObject: toBase64url(r.attestationObject),
+      transports: typeof r.getTransports === "function" ? r.getTransports() : [],
+    },
+    clientExtensionResults: cred.getClientExtensionResults(),
+  };
+}
+
+async function postJson(url, csrf, body) {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: JSON.stringify(body),
+  });
+  const answer = await r.json();
+  if (!r.ok) throw new Error(answer.error || String(r.status));
+  return answer;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-register-passkey]")) {
+    button.addEventListener("click", async () => {
+      const base = button.dataset.registerPasskey;
+      const csrf = button.dataset.csrf;
+      const form = button.closest("form");
+      const status = form.querySelector(".status");
+      try {
+        const begun = await postJson(base + "/begin", csrf, {});
+        const cred = await navigator.credentials.create(creationOptions(begun.options));
+        await postJson(base + "/finish", csrf, {
+          passkey_token: begun.passkey_token,
+          name: form.elements.name.value,
+          credential: credentialJson(cred),
+        });
+        window.location.reload();
+      } catch (e) {
+        status.textContent = e.message;
+      }
+    });
+  }
+});
