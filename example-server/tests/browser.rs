@@ -328,3 +328,64 @@ async fn a_passkey_registered_in_the_browser_completes_the_sign_in() {
     );
     b.close().await.expect("close");
 }
+
+/// axe-core's source (from the npm registry: `.ci/run` installs it and names it in
+/// `RBAC_TEST_AXE`), injected by the test only.
+fn axe_source() -> String {
+    let path = std::env::var("RBAC_TEST_AXE").unwrap_or_else(|_| {
+        panic!(
+            "RBAC_TEST_AXE must name axe.min.js (npm install axe-core; .ci/run does) \
+             when the browser suite runs"
+        )
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+}
+
+/// The page's critical accessibility violations, as `rule: elements`.
+async fn critical_violations(browser: &Client, axe: &str) -> Vec<String> {
+    browser
+        .execute(&format!("{axe}\n;return true;"), vec![])
+        .await
+        .expect("injecting axe-core");
+    let found = browser
+        .execute(
+            "return axe.run(document, {resultTypes: ['violations']}).then(r => r.violations\
+             .filter(v => v.impact === 'critical')\
+             .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', ')))",
+            vec![],
+        )
+        .await
+        .expect("running axe-core");
+    serde_json::from_value(found).expect("violations")
+}
+
+#[tokio::test]
+async fn no_page_has_a_critical_accessibility_violation() {
+    let Some(chrome) = Chrome::start().await else {
+        eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
+        return;
+    };
+    let axe = axe_source();
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let u = s.new_user(&admin_token, &[]).await;
+    s.enrol_totp(&u.token).await;
+    let b = chrome.session().await;
+    let mut report = Vec::new();
+    b.goto(&console(&s, "/admin/login"))
+        .await
+        .expect("sign-in page");
+    report.extend(critical_violations(&b, &axe).await);
+    sign_in(&b, &s, &u.name, &u.password).await;
+    report.extend(critical_violations(&b, &axe).await);
+    sign_in(&b, &s, "admin", s.admin_password()).await;
+    for path in ["/admin", "/admin/users", "/admin/roles", "/admin/account"] {
+        b.goto(&console(&s, path)).await.expect("a page");
+        assert_eq!(path_of(&b).await, path);
+        for v in critical_violations(&b, &axe).await {
+            report.push(format!("{path}: {v}"));
+        }
+    }
+    assert!(report.is_empty(), "critical violations: {report:#?}");
+    b.close().await.expect("close");
+}
