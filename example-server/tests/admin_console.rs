@@ -4,121 +4,8 @@
 //! console's session. Names are shown escaped. (The browser-driven flows come with the
 //! Chromium suite.)
 
-use std::collections::BTreeMap;
-
-use reqwest::header::{
-    HeaderMap, ACCEPT_LANGUAGE, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE,
-};
+use reqwest::header::CONTENT_SECURITY_POLICY;
 use tests::*;
-
-/// A cookie jar over a client that does not follow redirects.
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-    /// The raw `Set-Cookie` values of the last answer.
-    set_cookies: Vec<String>,
-    lang: &'static str,
-}
-
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    /// The value of the form field `name` (the first one).
-    fn field(&self, name: &str) -> String {
-        let pattern = format!(r#"name="{name}" value="([^"]*)""#);
-        regex::Regex::new(&pattern)
-            .expect("pattern")
-            .captures(&self.body)
-            .map(|c| c[1].to_string())
-            .unwrap_or_else(|| panic!("no field {name} in {}", self.body))
-    }
-}
-
-impl Browser {
-    fn new(s: &TestServer) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
-            base: s.base_url().to_string(),
-            cookies: BTreeMap::new(),
-            set_cookies: Vec::new(),
-            lang: "en",
-        }
-    }
-
-    fn absorb(&mut self, headers: &HeaderMap) {
-        self.set_cookies.clear();
-        for value in headers.get_all(SET_COOKIE) {
-            let text = value.to_str().expect("cookie text").to_string();
-            let (pair, attributes) = text.split_once(';').unwrap_or((&text, ""));
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if attributes.contains("Max-Age=0") || value.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-            self.set_cookies.push(text);
-        }
-    }
-
-    fn with_cookies(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        let jar = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        req.header(COOKIE, jar).header(ACCEPT_LANGUAGE, self.lang)
-    }
-
-    async fn answer(&mut self, req: reqwest::RequestBuilder) -> Page {
-        let resp = self.with_cookies(req).send().await.expect("request");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.text().await.expect("body");
-        self.absorb(&headers);
-        Page {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let req = self.client.get(format!("{}{path}", self.base));
-        self.answer(req).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let req = self.client.post(format!("{}{path}", self.base)).form(form);
-        self.answer(req).await
-    }
-
-    /// Signs in with the password; the answer to the password step.
-    async fn password_step(&mut self, name: &str, password: &str) -> Page {
-        let form = self.get("/admin/login").await;
-        let csrf = form.field("csrf");
-        self.post(
-            "/admin/login",
-            &[("name", name), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-}
 
 #[tokio::test]
 async fn signing_in_and_out_of_the_console_with_csrf_on_every_form() {
@@ -379,13 +266,6 @@ async fn the_console_speaks_chinese_when_asked() {
     let r = b.get("/admin/login").await;
     assert!(r.body.contains(r#"<html lang="en">"#), "{}", r.body);
     assert!(r.body.contains("User name"), "{}", r.body);
-}
-
-/// Signs a browser in to the console with the password; the session's CSRF token.
-async fn console_session(b: &mut Browser, name: &str, password: &str) -> String {
-    let r = b.password_step(name, password).await;
-    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
-    b.get("/admin").await.field("csrf")
 }
 
 #[tokio::test]

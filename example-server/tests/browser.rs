@@ -379,7 +379,14 @@ async fn no_page_has_a_critical_accessibility_violation() {
     sign_in(&b, &s, &u.name, &u.password).await;
     report.extend(critical_violations(&b, &axe).await);
     sign_in(&b, &s, "admin", s.admin_password()).await;
-    for path in ["/admin", "/admin/users", "/admin/roles", "/admin/account"] {
+    for path in [
+        "/admin",
+        "/admin/users",
+        "/admin/roles",
+        "/admin/account",
+        "/admin/log",
+        "/admin/events",
+    ] {
         b.goto(&console(&s, path)).await.expect("a page");
         assert_eq!(path_of(&b).await, path);
         for v in critical_violations(&b, &axe).await {

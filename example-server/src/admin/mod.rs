@@ -13,6 +13,7 @@ mod account;
 mod auth;
 mod i18n;
 mod layout;
+mod log;
 mod overview;
 mod roles;
 mod users;
@@ -83,6 +84,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/create", post(users::create))
         .route("/admin/users/enabled", post(users::set_enabled))
         .route("/admin/roles", get(roles::roles))
+        .route("/admin/log", get(log::log))
+        .route("/admin/events", get(log::deliveries))
+        .route("/admin/sessions", get(log::user_sessions))
+        .route("/admin/sessions/end", post(log::end_sessions))
         .route("/admin/roles/create", post(roles::create))
         .route("/admin/roles/delete", post(roles::delete))
         .route_layer(session)

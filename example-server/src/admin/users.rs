@@ -162,6 +162,7 @@ fn row(
                     input id={ "pw-" (user.id) } name="password" type="password" autocomplete="new-password" placeholder=(lang.t("new_password")) disabled[!can_edit];
                     button.secondary type="submit" disabled[!can_edit] { (lang.t("reset_password")) }
                 }
+                a.sessions href={ "/admin/sessions?user=" (urlencode(&user.name)) } { (lang.t("sessions")) }
                 form.inline method="post" action="/admin/users/delete" {
                     (csrf_field(csrf))
                     input type="hidden" name="name" value=(user.name);

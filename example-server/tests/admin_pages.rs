@@ -1,0 +1,109 @@
+//! The console's log, security-event and session pages over plain HTTP: what an attacker
+//! typed is shown as text, the built-in admin alone sees webhook deliveries, and another
+//! user's sessions are listed and ended within the containment rule.
+
+use tests::*;
+
+#[tokio::test]
+async fn the_log_shows_failed_login_names_as_text_and_filters_by_user() {
+    let s = TestServer::start().await;
+    let hostile = "<img src=x onerror=alert(1)>";
+    let r = s
+        .post("login", &json!({"name": hostile, "password": "nope"}), None)
+        .await;
+    assert_ne!(code(&r.1), 0);
+    let mut b = Browser::new(&s);
+    console_session(&mut b, "admin", s.admin_password()).await;
+    let r = b.get("/admin/log").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains(hostile), "raw markup in the log page");
+    assert!(
+        r.body.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{}",
+        r.body
+    );
+    // Filtered by user: the admin's own entries only.
+    let r = b.get("/admin/log?user=admin&category=0").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("&lt;img"), "filtered out: {}", r.body);
+    assert!(r.body.contains("login from"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn webhook_deliveries_are_the_built_in_admins() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let u = s.new_user(&admin_token, &["UserAccess", "UserEdit"]).await;
+    let mut b = Browser::new(&s);
+    console_session(&mut b, &u.name, &u.password).await;
+    let r = b.get("/admin/events").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let mut admin = Browser::new(&s);
+    console_session(&mut admin, "admin", s.admin_password()).await;
+    let r = admin.get("/admin/events").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn another_users_sessions_are_ended_within_the_caller() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let target = s.new_user(&admin_token, &[]).await;
+    let viewer = s.new_user(&admin_token, &["UserAccess"]).await;
+    let editor = s.new_user(&admin_token, &["UserAccess", "UserEdit"]).await;
+    let stronger = s
+        .new_user(&admin_token, &["UserAccess", "UserEdit", "UserDelete"])
+        .await;
+
+    // Viewing needs UserAccess; ending needs UserEdit.
+    let mut v = Browser::new(&s);
+    let v_csrf = console_session(&mut v, &viewer.name, &viewer.password).await;
+    let r = v
+        .get(&format!("/admin/sessions?user={}", target.name))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("data-session="), "{}", r.body);
+    let r = v
+        .post(
+            "/admin/sessions/end",
+            &[("user", &target.name), ("csrf", &v_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "ending without UserEdit: {}", r.body);
+    let r = s
+        .post("platform/list/session", &json!({}), Some(&target.token))
+        .await;
+    assert_eq!(code(&r.1), 0, "the target's session lives: {}", r.1);
+
+    // A user stronger than the editor is out of its reach.
+    let mut e = Browser::new(&s);
+    let e_csrf = console_session(&mut e, &editor.name, &editor.password).await;
+    let r = e
+        .post(
+            "/admin/sessions/end",
+            &[("user", &stronger.name), ("csrf", &e_csrf)],
+        )
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "ending a stronger user's sessions: {}",
+        r.body
+    );
+    let r = s
+        .post("platform/list/session", &json!({}), Some(&stronger.token))
+        .await;
+    assert_eq!(code(&r.1), 0, "the stronger user's session lives: {}", r.1);
+
+    // Positive control: the target's sessions end, and its token stops working.
+    let r = e
+        .post(
+            "/admin/sessions/end",
+            &[("user", &target.name), ("csrf", &e_csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = s
+        .post("platform/list/session", &json!({}), Some(&target.token))
+        .await;
+    assert_eq!(r.0, 401, "ended: {}", r.1);
+}
