@@ -140,4 +140,109 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Sign in again with your second factor to do this.",
         "请使用第二因素重新登录后再执行此操作。",
     ),
+    (
+        "privilege_matrix",
+        "Privileges of each role",
+        "各角色的权限",
+    ),
+    ("create_role", "Create a role", "创建角色"),
+    ("remark", "Remark", "备注"),
+    ("save", "Save", "保存"),
+    ("my_account", "My account", "我的账户"),
+    ("change_password", "Change the password", "修改密码"),
+    ("current_password", "Current password", "当前密码"),
+    ("totp", "Authenticator app (TOTP)", "身份验证器应用（TOTP）"),
+    ("totp_on", "On", "已开启"),
+    (
+        "totp_off",
+        "Off: sign-in asks only the password.",
+        "未开启：登录只需密码。",
+    ),
+    ("codes_left", "recovery codes left", "个恢复码可用"),
+    ("new_codes", "New recovery codes", "生成新的恢复码"),
+    ("enrol_totp", "Set up", "设置"),
+    (
+        "scan_qr",
+        "Scan this code with your authenticator app",
+        "请用身份验证器应用扫描此二维码",
+    ),
+    ("qr_alt", "QR code of the TOTP secret", "TOTP 密钥的二维码"),
+    ("or_type", "or type the secret:", "或手动输入密钥："),
+    ("recovery_codes", "Recovery codes", "恢复码"),
+    (
+        "codes_once",
+        "Shown this once: keep them somewhere safe. Each signs in once.",
+        "仅显示这一次，请妥善保存。每个恢复码只能使用一次。",
+    ),
+    ("passkeys", "Passkeys", "通行密钥"),
+    (
+        "passkey_name",
+        "Name of the new passkey",
+        "新通行密钥的名称",
+    ),
+    ("add_passkey", "Add a passkey", "添加通行密钥"),
+    ("my_sessions", "Where you are signed in", "登录的会话"),
+    ("signed_in", "Signed in", "登录时间"),
+    ("address", "Address", "地址"),
+    ("factors", "Factors", "因素"),
+    ("this_session", "This session", "当前会话"),
+    ("end", "End", "结束"),
+    ("log", "Operation log", "操作日志"),
+    ("events", "Security events", "安全事件"),
+    ("all", "All", "全部"),
+    ("home", "Home", "个人"),
+    ("system", "System", "系统"),
+    ("projects", "Projects", "项目"),
+    ("type", "Type", "类型"),
+    ("from", "From", "从"),
+    ("to", "To", "到"),
+    ("when", "When", "时间"),
+    ("what", "What", "内容"),
+    ("target", "Target", "目标"),
+    ("attempts", "Attempts", "尝试次数"),
+    ("delivered", "Delivered", "已送达"),
+    ("pending", "Pending", "待发送"),
+    (
+        "no_deliveries",
+        "No webhook deliveries yet.",
+        "暂无 Webhook 投递。",
+    ),
+    ("sessions", "Sessions", "会话"),
+    ("sessions_of", "Sessions of", "会话："),
+    ("end_all", "End all", "全部结束"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every phrase a page asks for is written in both languages.
+    #[test]
+    fn every_key_used_has_its_words() {
+        let sources = [
+            include_str!("account.rs"),
+            include_str!("auth.rs"),
+            include_str!("layout.rs"),
+            include_str!("log.rs"),
+            include_str!("mod.rs"),
+            include_str!("overview.rs"),
+            include_str!("roles.rs"),
+            include_str!("users.rs"),
+        ];
+        let used = regex::Regex::new(r#"\.t\("([a-z_0-9]+)"\)"#).expect("pattern");
+        let mut missing = Vec::new();
+        for source in sources {
+            for key in used.captures_iter(source) {
+                let key = key[1].to_string();
+                if !WORDS.iter().any(|(k, _, _)| *k == key) {
+                    missing.push(key);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "phrases without words: {missing:?}");
+        assert!(used.captures_iter(include_str!("users.rs")).count() > 10);
+        for (key, en, zh) in WORDS {
+            assert!(!en.is_empty() && !zh.is_empty(), "{key}");
+        }
+    }
+}
