@@ -107,3 +107,53 @@ async fn another_users_sessions_are_ended_within_the_caller() {
         .await;
     assert_eq!(r.0, 401, "ended: {}", r.1);
 }
+
+#[tokio::test]
+async fn a_projects_secret_is_shown_once_and_only_its_owner_deletes_it() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let owner = s.new_user(&admin_token, &[]).await;
+    let other = s.new_user(&admin_token, &[]).await;
+    let mut b = Browser::new(&s);
+    let csrf = console_session(&mut b, &owner.name, &owner.password).await;
+    let r = b
+        .post(
+            "/admin/projects/create",
+            &[("name", "billing"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let secret_at = regex::Regex::new(r#"id="project-secret">([^<]+)<"#).expect("pattern");
+    let secret = secret_at
+        .captures(&r.body)
+        .map(|c| c[1].to_string())
+        .unwrap_or_else(|| panic!("the secret, once: {}", r.body));
+    let id = regex::Regex::new(r#"data-project="(\d+)""#)
+        .expect("pattern")
+        .captures(&r.body)
+        .map(|c| c[1].to_string())
+        .expect("the project's row");
+    let r = b.get("/admin/projects").await;
+    assert!(r.body.contains("billing"), "{}", r.body);
+    assert!(!r.body.contains(&secret), "the secret is shown once only");
+
+    // Another user cannot delete it (it is not theirs: not found), even forged.
+    let mut o = Browser::new(&s);
+    let o_csrf = console_session(&mut o, &other.name, &other.password).await;
+    let r = o
+        .post("/admin/projects/delete", &[("id", &id), ("csrf", &o_csrf)])
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(b.get("/admin/projects").await.body.contains("billing"));
+    // The owner can.
+    let r = b
+        .post("/admin/projects/delete", &[("id", &id), ("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/admin/projects"),
+        "{}",
+        r.body
+    );
+    assert!(!b.get("/admin/projects").await.body.contains("billing"));
+}

@@ -82,15 +82,12 @@ async fn signing_in_with_a_second_factor_and_being_signed_out_by_an_admin() {
     user.refresh().await.expect("reload");
     assert_eq!(path_of(&user).await, "/admin", "still signed in");
 
-    // The admin ends the user's sessions: the user's next click lands on the sign-in page.
-    let r = s
-        .post(
-            "platform/end/session",
-            &json!({"user_name": u.name}),
-            Some(&admin_token),
-        )
-        .await;
-    expect_ok(&r, "end the user's sessions");
+    // The admin ends the user's sessions from the users page: the user's next click lands
+    // on the sign-in page.
+    click(&admin, "nav a[href='/admin/users']").await;
+    click(&admin, &format!("tr[data-user='{}'] a.sessions", u.name)).await;
+    assert_eq!(path_of(&admin).await, "/admin/sessions");
+    click(&admin, "#end-all").await;
     click(&user, "a.brand").await;
     assert_eq!(path_of(&user).await, "/admin/login");
 
@@ -386,6 +383,7 @@ async fn no_page_has_a_critical_accessibility_violation() {
         "/admin/account",
         "/admin/log",
         "/admin/events",
+        "/admin/projects",
     ] {
         b.goto(&console(&s, path)).await.expect("a page");
         assert_eq!(path_of(&b).await, path);

@@ -210,6 +210,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("sessions", "Sessions", "会话"),
     ("sessions_of", "Sessions of", "会话："),
     ("end_all", "End all", "全部结束"),
+    ("project", "Project", "项目"),
+    ("create_project", "Create a project", "创建项目"),
+    ("api_key", "API key", "API 密钥"),
+    ("api_secret", "Secret", "密钥密文"),
+    (
+        "secret_once",
+        "The secret is shown this once: store it now.",
+        "密钥只显示这一次，请立即保存。",
+    ),
+    ("requests_today", "Requests today", "今日请求数"),
 ];
 
 #[cfg(test)]
@@ -226,6 +236,7 @@ mod tests {
             include_str!("log.rs"),
             include_str!("mod.rs"),
             include_str!("overview.rs"),
+            include_str!("projects.rs"),
             include_str!("roles.rs"),
             include_str!("users.rs"),
         ];

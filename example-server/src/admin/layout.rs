@@ -37,6 +37,7 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) 
                             a href="/admin/users" { (lang.t("users")) }
                             a href="/admin/roles" { (lang.t("roles")) }
                             a href="/admin/log" { (lang.t("log")) }
+                            a href="/admin/projects" { (lang.t("projects")) }
                             a href="/admin/events" { (lang.t("events")) }
                             a href="/admin/account" { (lang.t("my_account")) }
                         }

@@ -15,6 +15,7 @@ mod i18n;
 mod layout;
 mod log;
 mod overview;
+mod projects;
 mod roles;
 mod users;
 
@@ -85,6 +86,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/enabled", post(users::set_enabled))
         .route("/admin/roles", get(roles::roles))
         .route("/admin/log", get(log::log))
+        .route("/admin/projects", get(projects::projects))
+        .route("/admin/projects/create", post(projects::create))
+        .route("/admin/projects/delete", post(projects::delete))
         .route("/admin/events", get(log::deliveries))
         .route("/admin/sessions", get(log::user_sessions))
         .route("/admin/sessions/end", post(log::end_sessions))
