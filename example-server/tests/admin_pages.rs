@@ -157,3 +157,33 @@ async fn a_projects_secret_is_shown_once_and_only_its_owner_deletes_it() {
     );
     assert!(!b.get("/admin/projects").await.body.contains("billing"));
 }
+
+#[tokio::test]
+async fn signing_in_again_ends_the_session_it_replaces_and_a_foreign_link_clears_nothing() {
+    let s = TestServer::start().await;
+    let mut b = Browser::new(&s);
+    console_session(&mut b, "admin", s.admin_password()).await;
+    assert!(
+        !b.cookies.contains_key("rbac_admin_pre"),
+        "retired at sign-in"
+    );
+    let first = b.cookies.get("rbac_admin").cloned().expect("a session");
+    console_session(&mut b, "admin", s.admin_password()).await;
+    let second = b.cookies.get("rbac_admin").cloned().expect("a session");
+    assert_ne!(first, second);
+    assert_eq!(b.get("/admin").await.status, 200, "the new session works");
+    // The session it replaced ended.
+    b.cookies.insert("rbac_admin".into(), first);
+    let r = b.get("/admin").await;
+    assert_eq!((r.status, r.location()), (303, "/admin/login"));
+    assert!(
+        b.set_cookies.iter().any(|c| c.starts_with("rbac_admin=;")),
+        "a refused session's cookie is cleared: {:?}",
+        b.set_cookies
+    );
+    // A request carrying no session (a link from another site) clears nothing.
+    let mut bare = Browser::new(&s);
+    let r = bare.get("/admin").await;
+    assert_eq!((r.status, r.location()), (303, "/admin/login"));
+    assert!(bare.set_cookies.is_empty(), "{:?}", bare.set_cookies);
+}

@@ -16,7 +16,7 @@ use crate::api::{Actor, ClientAddr, UserAgent};
 use crate::state::AppState;
 
 /// The sign-in form.
-pub(super) async fn login_page(headers: HeaderMap) -> Response {
+pub(super) async fn login_page(State(app): State<AppState>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let (pre, fresh) = match cookie(&headers, PRE_COOKIE) {
         Some(pre) => (pre, false),
@@ -26,7 +26,7 @@ pub(super) async fn login_page(headers: HeaderMap) -> Response {
     if fresh {
         resp.headers_mut().append(
             header::SET_COOKIE,
-            cookie_header(PRE_COOKIE, &pre, false, None),
+            cookie_header(PRE_COOKIE, &pre, app.secure_cookies, None),
         );
     }
     resp
@@ -79,7 +79,7 @@ pub(super) async fn login(
         user_agent,
     };
     match app.rbac.login_with(&input, SessionKind::Opaque).await {
-        Ok(outcome) => signed_in(&app, &outcome.token.token),
+        Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
         Err(Error::SecondFactorRequired(challenge)) => {
             second_factor_form(lang, &pre, &challenge, None)
         }
@@ -157,7 +157,7 @@ pub(super) async fn second_factor(
         .complete_login(&input, SessionKind::Opaque, None)
         .await
     {
-        Ok(outcome) => signed_in(&app, &outcome.token.token),
+        Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
         Err(Error::BadSecondFactor) => {
             // The challenge stays open until it expires: ask again.
             let challenge = Challenge {
@@ -234,12 +234,24 @@ pub(super) async fn switch_language(Query(q): Query<LanguageQuery>) -> Response 
     resp
 }
 
-/// The answer of a completed sign-in: the session cookie, and on to the overview.
-fn signed_in(app: &AppState, token: &str) -> Response {
+/// The answer of a completed sign-in: the session cookie (the session it replaces, if
+/// any, ends), the sign-in forms' value retired, and on to the overview.
+async fn signed_in(app: &AppState, headers: &HeaderMap, token: &str) -> Response {
+    if let Some(previous) = cookie(headers, super::SESSION_COOKIE) {
+        if let Ok(principal) = app.rbac.authenticate(&previous).await {
+            if let Err(e) = app.rbac.logout(&principal).await {
+                tracing::warn!(error = %e, "ending the session a console sign-in replaces failed");
+            }
+        }
+    }
     let mut resp = Redirect::to("/admin").into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie(token, app.secure_cookies, None),
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(PRE_COOKIE, "", app.secure_cookies, Some(0)),
     );
     resp
 }
@@ -262,7 +274,7 @@ fn refusal(lang: Lang, e: &Error) -> (StatusCode, &'static str) {
         Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, lang.t("throttled")),
         _ => {
             tracing::warn!(error = %e, "console sign-in failed");
-            (StatusCode::SERVICE_UNAVAILABLE, lang.t("throttled"))
+            (StatusCode::SERVICE_UNAVAILABLE, lang.t("failed"))
         }
     }
 }

@@ -49,7 +49,7 @@ pub(super) async fn log(
         from: time(&q.from),
         to: time(&q.to),
         page: Page {
-            offset: page_no * PER_PAGE,
+            offset: page_no.saturating_mul(PER_PAGE),
             limit: Some(PER_PAGE),
         },
     };
@@ -112,8 +112,8 @@ pub(super) async fn log(
                 }
                 nav.pager aria-label=(lang.t("pages")) {
                     @if page_no > 0 { a href=(link(page_no - 1)) rel="prev" { "‹ " (lang.t("previous")) } }
-                    span { (page_no + 1) }
-                    @if (page_no + 1) * PER_PAGE < listing.total { a href=(link(page_no + 1)) rel="next" { (lang.t("next")) " ›" } }
+                    span { (page_no.saturating_add(1)) }
+                    @if page_no.saturating_add(1).saturating_mul(PER_PAGE) < listing.total { a href=(link(page_no.saturating_add(1))) rel="next" { (lang.t("next")) " ›" } }
                 }
             }
         }

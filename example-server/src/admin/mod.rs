@@ -48,7 +48,9 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
 pub fn router(state: &AppState) -> Router<AppState> {
     let session = RbacLayer::new(state.rbac.authorizer().clone())
         .sources([CredentialSource::Cookie(SESSION_COOKIE)])
-        .renderer(SignInFirst)
+        .renderer(SignInFirst {
+            secure: state.secure_cookies,
+        })
         .authenticated();
     // What resets or deletes another user asks a second factor proven recently of users
     // who have one, as the API does.
@@ -66,11 +68,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     // Reachable before a required second factor is enrolled: enrolment, sessions, logout.
     let enrolment = Router::new()
         .route("/admin/account", get(account::account))
-        .route("/admin/account/password", post(account::act))
         .route("/admin/account/totp/begin", post(account::act))
         .route("/admin/account/totp/confirm", post(account::act))
-        .route("/admin/account/totp/codes", post(account::act))
-        .route("/admin/account/passkey/remove", post(account::act))
         .route("/admin/account/sessions/end", post(account::act))
         .route("/admin/account/passkey/begin", post(account::passkey_begin))
         .route(
@@ -84,6 +83,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users", get(users::users))
         .route("/admin/users/create", post(users::create))
         .route("/admin/users/enabled", post(users::set_enabled))
+        .route("/admin/account/password", post(account::act))
+        .route("/admin/account/totp/codes", post(account::act))
+        .route("/admin/account/passkey/remove", post(account::act))
         .route("/admin/roles", get(roles::roles))
         .route("/admin/log", get(log::log))
         .route("/admin/projects", get(projects::projects))
@@ -134,16 +136,22 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// The layer's refusals as the console answers them: to the sign-in page when there is no
 /// live session, a plain page otherwise.
 #[derive(Debug, Clone, Copy)]
-struct SignInFirst;
+struct SignInFirst {
+    /// Whether the console's cookies are `Secure`.
+    secure: bool,
+}
 
 impl RenderRejection<axum::body::Body> for SignInFirst {
     fn render(&self, rejection: &Rejection) -> Response {
         match rejection {
-            Rejection::Unauthenticated(_) => {
+            Rejection::Unauthenticated(failure) => {
                 let mut resp = Redirect::to("/admin/login").into_response();
-                // A dead session's cookie goes with it.
-                resp.headers_mut()
-                    .insert(header::SET_COOKIE, session_cookie("", false, Some(0)));
+                // A dead session's cookie goes with it; a request that carried none (a link
+                // from another site, without the SameSite=Strict cookie) clears nothing.
+                if *failure != rbac_core::AuthFailure::Missing {
+                    resp.headers_mut()
+                        .insert(header::SET_COOKIE, session_cookie("", self.secure, Some(0)));
+                }
                 resp
             }
             Rejection::Unavailable => {
@@ -225,11 +233,16 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The session cookie (`max_age` 0 clears it; none: until the browser closes): HttpOnly,
 /// SameSite=Strict, for `/admin` only.
-fn session_cookie(token: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+pub(super) fn session_cookie(token: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
     cookie_header(SESSION_COOKIE, token, secure, max_age)
 }
 
-fn cookie_header(name: &str, value: &str, secure: bool, max_age: Option<i64>) -> HeaderValue {
+pub(super) fn cookie_header(
+    name: &str,
+    value: &str,
+    secure: bool,
+    max_age: Option<i64>,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let max_age = max_age.map_or_else(String::new, |s| format!("; Max-Age={s}"));
     let text = format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Strict{max_age}{secure}");

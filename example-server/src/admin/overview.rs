@@ -53,7 +53,11 @@ pub(super) async fn overview(
         .await
         .ok()
         .map(|l| l.total);
-    let sessions = app.rbac.store().count_live_sessions(now()).await.ok();
+    // The whole server's count is for those who may see its users.
+    let sessions = match app.rbac.authorizer().require_code(&actor, "UserAccess") {
+        Ok(()) => app.rbac.store().count_live_sessions(now()).await.ok(),
+        Err(_) => None,
+    };
     let hourly = hourly(&app, &actor).await;
     let number = |n: Option<u64>| n.map_or_else(|| "—".to_string(), |n| n.to_string());
     let body = html! {

@@ -1,5 +1,6 @@
 //! The signed-in user's projects and their API keys: listed (the key, never the secret),
-//! created (the secret shown this once), deleted (the key stops working at once).
+//! created (the secret shown this once) and placed in the owner's scope as the gateway
+//! places them, deleted as the gateway deletes them (the key stops working at once).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -116,7 +117,10 @@ pub(super) async fn create(
         return super::auth::bad_form(lang);
     }
     let name = form.name.unwrap_or_default();
-    match app.rbac.create_project(&actor, name.trim(), 1).await {
+    let created =
+        crate::api::gateway::registration::create_owned_project(&app.rbac, &actor, name.trim(), 1)
+            .await;
+    match created {
         Ok(project) => render(&app, &actor, &headers, Some(&project), None).await,
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);
@@ -141,7 +145,13 @@ pub(super) async fn delete(
     ) {
         return super::auth::bad_form(lang);
     }
-    match app.rbac.delete_project(&actor, form.id.unwrap_or(0)).await {
+    let deleted = crate::api::gateway::registration::delete_scoped_project(
+        &app.rbac,
+        &actor,
+        form.id.unwrap_or(0),
+    )
+    .await;
+    match deleted {
         Ok(()) => Redirect::to("/admin/projects").into_response(),
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);

@@ -56,7 +56,7 @@ async fn render(
                 parent_id: None,
                 order: Order::OldestFirst,
                 page: Page {
-                    offset: page_no * PER_PAGE,
+                    offset: page_no.saturating_mul(PER_PAGE),
                     limit: Some(PER_PAGE),
                 },
             },
@@ -179,8 +179,8 @@ fn pager(lang: Lang, search: &str, page_no: u64, total: u64) -> Markup {
     html! {
         nav.pager aria-label=(lang.t("pages")) {
             @if page_no > 0 { a href=(link(page_no - 1)) rel="prev" { "‹ " (lang.t("previous")) } }
-            span { (page_no + 1) " / " (last + 1) }
-            @if page_no < last { a href=(link(page_no + 1)) rel="next" { (lang.t("next")) " ›" } }
+            span { (page_no.saturating_add(1)) " / " (last.saturating_add(1)) }
+            @if page_no < last { a href=(link(page_no.saturating_add(1))) rel="next" { (lang.t("next")) " ›" } }
         }
     }
 }

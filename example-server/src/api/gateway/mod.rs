@@ -274,15 +274,14 @@ async fn create(
     JsonBody(body): JsonBody<CreateReq>,
 ) -> Result<Reply> {
     let name = required("project_name", body.project_name)?;
-    let project = app
-        .rbac
-        .create_project(&actor, &name, body.project_type.unwrap_or(1))
-        .await
-        .map_err(refusal)?;
-    // The project is created; its scope is repaired at deletion should this fail.
-    if let Err(e) = registration::own_project(&app.rbac, actor.user_id, project.id).await {
-        tracing::warn!(error = %e, project = project.id, "placing a new project in its owner's scope failed");
-    }
+    let project = registration::create_owned_project(
+        &app.rbac,
+        &actor,
+        &name,
+        body.project_type.unwrap_or(1),
+    )
+    .await
+    .map_err(refusal)?;
     Ok(Reply::of(ProjectKeys {
         project_key: project.key,
         project_secret: project.secret,
@@ -315,22 +314,7 @@ async fn delete(
     JsonBody(body): JsonBody<DeleteReq>,
 ) -> Result<Reply> {
     let id = required("id", body.id)?;
-    let scope = registration::project_scope(id).map_err(refusal)?;
-    // A project from before scopes, or whose placement failed, is placed now for its owner.
-    let owned = app
-        .rbac
-        .store()
-        .project(id)
-        .await
-        .map_err(|e| refusal(e.into()))?
-        .is_some_and(|p| p.owner_id == actor.user_id && !p.deleted);
-    if owned {
-        registration::own_project(&app.rbac, actor.user_id, id)
-            .await
-            .map_err(refusal)?;
-    }
-    app.rbac
-        .delete_project_within(&actor, id, registration::PROJECT_DELETE, &scope)
+    registration::delete_scoped_project(&app.rbac, &actor, id)
         .await
         .map_err(refusal)?;
     Ok(Reply::empty())
