@@ -42,6 +42,9 @@ async fn webhook_deliveries_are_the_built_in_admins() {
     console_session(&mut admin, "admin", s.admin_password()).await;
     let r = admin.get("/admin/events").await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // The events themselves (without any webhook configured): the logins above.
+    assert!(r.body.contains("login.succeeded"), "{}", r.body);
+    assert!(r.body.contains(&u.name), "{}", r.body);
 }
 
 #[tokio::test]
@@ -186,4 +189,146 @@ async fn signing_in_again_ends_the_session_it_replaces_and_a_foreign_link_clears
     let r = bare.get("/admin").await;
     assert_eq!((r.status, r.location()), (303, "/admin/login"));
     assert!(bare.set_cookies.is_empty(), "{:?}", bare.set_cookies);
+}
+
+#[tokio::test]
+async fn a_users_profile_and_scoped_roles_change_within_the_caller() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let target = s.new_user(&admin_token, &[]).await;
+    let stronger = s
+        .new_user(&admin_token, &["UserAccess", "UserDelete"])
+        .await;
+    let editor = s.new_user(&admin_token, &["UserAccess", "UserEdit"]).await;
+    let mut e = Browser::new(&s);
+    let csrf = console_session(&mut e, &editor.name, &editor.password).await;
+
+    let r = e.get(&format!("/admin/user?name={}", target.name)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let hostile = "<script>alert(1)</script>";
+    let r = e
+        .post(
+            "/admin/users/edit",
+            &[("name", &target.name), ("alias", hostile), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = e.get(&format!("/admin/user?name={}", target.name)).await;
+    assert!(!page.body.contains(hostile), "escaped");
+    assert!(
+        page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        page.body
+    );
+    let list = e.get("/admin/users").await;
+    assert!(!list.body.contains(hostile), "escaped in the list too");
+
+    // A stronger user's profile is out of the editor's reach; the page says so.
+    let r = e
+        .post(
+            "/admin/users/edit",
+            &[
+                ("name", &stronger.name),
+                ("alias", "renamed"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // The admin gives the target a role within one organisation, then takes it back.
+    let mut a = Browser::new(&s);
+    let a_csrf = console_session(&mut a, "admin", s.admin_password()).await;
+    let r = a
+        .post(
+            "/admin/users/assign",
+            &[
+                ("name", &target.name),
+                ("role", &editor.role),
+                ("scope", "org:2"),
+                ("csrf", &a_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = a.get(&format!("/admin/user?name={}", target.name)).await;
+    assert!(page.body.contains("<code>org:2</code>"), "{}", page.body);
+    let r = a
+        .post(
+            "/admin/users/assign",
+            &[
+                ("name", &target.name),
+                ("role", &editor.role),
+                ("scope", "nowhere:1"),
+                ("csrf", &a_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 400, "an undeclared scope kind: {}", r.body);
+    let r = a
+        .post(
+            "/admin/users/revoke",
+            &[
+                ("name", &target.name),
+                ("role", &editor.role),
+                ("scope", "org:2"),
+                ("csrf", &a_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = a.get(&format!("/admin/user?name={}", target.name)).await;
+    assert!(!page.body.contains("<code>org:2</code>"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_role_includes_only_roles_within_the_caller() {
+    let s = TestServer::start().await;
+    let admin_token = s.admin_token().await;
+    let granter = s
+        .new_user(&admin_token, &["RoleAccess", "RoleAuthority", "UserAccess"])
+        .await;
+    let weak = s.new_user(&admin_token, &["UserAccess"]).await;
+    let strong = s.new_user(&admin_token, &["UserDelete"]).await;
+    let container = unique_name("box");
+    s.create_role(&admin_token, &container).await;
+    let mut b = Browser::new(&s);
+    let csrf = console_session(&mut b, &granter.name, &granter.password).await;
+    let r = b
+        .post(
+            "/admin/roles/include",
+            &[
+                ("role", &container),
+                ("include", &strong.role),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "including a role with a privilege not held: {}",
+        r.body
+    );
+    let r = b
+        .post(
+            "/admin/roles/include",
+            &[
+                ("role", &container),
+                ("include", &weak.role),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = b.get("/admin/roles").await;
+    let row_start = page
+        .body
+        .find(&format!(r#"data-role="{container}""#))
+        .expect("the role's row");
+    let row = &page.body[row_start..];
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    assert!(
+        row.contains(&format!(r#"<span class="tag">{}</span>"#, weak.role)),
+        "{row}"
+    );
 }

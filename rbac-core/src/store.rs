@@ -380,6 +380,8 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// The newest deliveries, for an admin.
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<crate::events::DeliveryStatus>>;
+    /// The newest events, newest first, for an admin.
+    async fn recent_events(&self, limit: u32) -> StoreResult<Vec<crate::events::SecurityEvent>>;
     /// Deletes up to `limit` of the oldest events recorded before `before`, with their
     /// deliveries (delivered or not); returns how many events.
     async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;

@@ -191,6 +191,19 @@ impl EventStore for SqlStore {
         })
     }
 
+    async fn recent_events(&self, limit: u32) -> StoreResult<Vec<SecurityEvent>> {
+        on_backend!(self, pool, d => {
+            let rows = sqlx::query(&d.sql(&format!(
+                "SELECT {EVENT_COLUMNS} FROM rbac_events e ORDER BY e.id DESC LIMIT ?"
+            )))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+            rows.iter().map(|r| event(r).map_err(backend)).collect()
+        })
+    }
+
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>> {
         on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(

@@ -220,6 +220,23 @@ const WORDS: &[(&str, &str, &str)] = &[
         "密钥只显示这一次，请立即保存。",
     ),
     ("requests_today", "Requests today", "今日请求数"),
+    ("recent_events", "The newest security events", "最近的安全事件"),
+    ("subject", "Subject", "对象"),
+    ("actor", "Actor", "操作者"),
+    ("deliveries", "Webhook deliveries", "Webhook 投递"),
+    ("no_such_user", "No such user, or not one you may see.", "没有该用户，或你无权查看。"),
+    ("profile", "Profile", "资料"),
+    ("alias", "Display name", "显示名称"),
+    ("phone", "Phone", "电话"),
+    ("email", "E-mail", "电子邮件"),
+    ("scope", "Where", "范围"),
+    ("everywhere", "Everywhere", "全部范围"),
+    ("revoke", "Revoke", "撤销"),
+    ("assign", "Assign", "分配"),
+    ("includes", "Includes", "包含的角色"),
+    ("included_roles", "Roles a role includes", "角色包含的角色"),
+    ("included_hint", "A role confers the privileges of the roles it includes. Saving replaces what the chosen role includes with the roles ticked.", "角色同时授予其包含角色的权限。保存后，所选角色包含的角色将被替换为勾选的角色。"),
+    ("scope_hint", "Within (kind:id, empty for everywhere)", "范围（类型:ID，留空表示全部）"),
 ];
 
 #[cfg(test)]
@@ -239,6 +256,7 @@ mod tests {
             include_str!("projects.rs"),
             include_str!("roles.rs"),
             include_str!("users.rs"),
+            include_str!("user_detail.rs"),
         ];
         let used = regex::Regex::new(r#"\.t\("([a-z_0-9]+)"\)"#).expect("pattern");
         let mut missing = Vec::new();

@@ -133,9 +133,36 @@ pub(super) async fn deliveries(
 ) -> Response {
     let lang = Lang::of(&headers);
     let csrf = csrf_token(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
+    let events = app.rbac.security_events(&actor, 200).await;
     let rows = app.rbac.event_deliveries(&actor, 200).await;
     let body = html! {
         h1 { (lang.t("events")) }
+        @if let Ok(events) = &events {
+            table #security-events {
+                caption { (lang.t("recent_events")) }
+                thead { tr {
+                    th scope="col" { (lang.t("when")) }
+                    th scope="col" { (lang.t("type")) }
+                    th scope="col" { (lang.t("subject")) }
+                    th scope="col" { (lang.t("actor")) }
+                    th scope="col" { (lang.t("address")) }
+                    th scope="col" { (lang.t("what")) }
+                } }
+                tbody {
+                    @for e in events {
+                        tr {
+                            td { (datetime(e.created_at)) }
+                            td { code { (e.kind) } }
+                            td { (e.subject) }
+                            td { (e.actor) }
+                            td { (e.ip) }
+                            td { (e.detail) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("deliveries")) }
         @match &rows {
             Err(e) => { (notice(&e.to_string())) }
             Ok(rows) => {

@@ -17,6 +17,7 @@ mod log;
 mod overview;
 mod projects;
 mod roles;
+mod user_detail;
 mod users;
 
 use axum::extract::Request;
@@ -58,6 +59,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/password", post(users::reset_password))
         .route("/admin/users/delete", post(users::delete))
         .route("/admin/roles/grant", post(roles::grant))
+        .route("/admin/roles/include", post(roles::include))
+        .route("/admin/users/edit", post(user_detail::edit))
+        .route("/admin/users/assign", post(user_detail::assign))
+        .route("/admin/users/revoke", post(user_detail::revoke))
         .route_layer(
             session
                 .clone()
@@ -81,6 +86,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/admin", get(overview::overview))
         .route("/admin/users", get(users::users))
+        .route("/admin/user", get(user_detail::user))
         .route("/admin/users/create", post(users::create))
         .route("/admin/users/enabled", post(users::set_enabled))
         .route("/admin/account/password", post(account::act))

@@ -58,6 +58,7 @@ async fn render(
                         thead { tr {
                             th scope="col" { (lang.t("role")) }
                             @for code in &codes { th scope="col" { span.code { (code) } } }
+                            th scope="col" { (lang.t("includes")) }
                             th scope="col" { (lang.t("actions")) }
                         } }
                         tbody {
@@ -82,6 +83,13 @@ async fn render(
                                             }
                                         }
                                     }
+                                    td.includes {
+                                        @for id in &role.includes {
+                                            @if let Some(r) = listing.rows.iter().find(|r| r.id == *id) {
+                                                span.tag { (r.name) } " "
+                                            }
+                                        }
+                                    }
                                     td.actions {
                                         form.inline #(form_id) method="post" action="/admin/roles/grant" {
                                             (csrf_field(&csrf))
@@ -97,6 +105,30 @@ async fn render(
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+        @if let Ok(listing) = &listing {
+            section.card {
+                h2 { (lang.t("included_roles")) }
+                p.muted { (lang.t("included_hint")) }
+                form #include-roles method="post" action="/admin/roles/include" {
+                    (csrf_field(&csrf))
+                    fieldset disabled[!can_grant] {
+                        label for="include-role" { (lang.t("role")) }
+                        select #include-role name="role" {
+                            @for r in listing.rows.iter().filter(|r| !r.builtin) {
+                                option value=(r.name) { (r.name) }
+                            }
+                        }
+                        fieldset.checks {
+                            legend { (lang.t("includes")) }
+                            @for r in &listing.rows {
+                                label { input type="checkbox" name="include" value=(r.name); " " (r.name) }
+                            }
+                        }
+                        button type="submit" { (lang.t("save")) }
                     }
                 }
             }
@@ -157,6 +189,35 @@ pub(super) async fn grant(
                 .into_iter()
                 .collect();
             app.rbac.grant(&actor, &role, &codes).await.map(|_| ())
+        },
+    )
+    .await
+}
+
+/// Replaces the roles a role includes (needs RoleAuthority; the role, every role added or
+/// removed and every role including it must lie within the caller).
+pub(super) async fn include(
+    State(app): State<AppState>,
+    Actor(actor): Actor,
+    headers: HeaderMap,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    act(
+        &app,
+        &actor,
+        &headers,
+        &pairs,
+        |app, actor, pairs| async move {
+            let role = first(&pairs, "role").unwrap_or_default().to_string();
+            let include: Vec<String> = pairs
+                .iter()
+                .filter(|(k, _)| k == "include")
+                .map(|(_, v)| v.clone())
+                .collect();
+            app.rbac
+                .include_roles(&actor, &role, &include)
+                .await
+                .map(|_| ())
         },
     )
     .await

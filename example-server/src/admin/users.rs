@@ -143,7 +143,10 @@ fn row(
     let user = &view.user;
     html! {
         tr data-user=(user.name) {
-            td { (user.name) @if !user.alias.is_empty() { " " span.muted { "(" (user.alias) ")" } } }
+            td {
+                a.user href={ "/admin/user?name=" (urlencode(&user.name)) } { (user.name) }
+                @if !user.alias.is_empty() { " " span.muted { "(" (user.alias) ")" } }
+            }
             td { (view.role_names.join(", ")) }
             td { @if user.enabled { (lang.t("enabled")) } @else { (lang.t("disabled_state")) } }
             td.actions {

@@ -419,6 +419,17 @@ pub(super) async fn security_event_deliveries<S: Store + ?Sized>(s: &S) -> Outco
         .find(|d| d.event_id == journalled.event_id && d.target == target)
         .ctx("the delivered one's status")?;
     ensure_eq!(done.delivered_at, Some(at));
+    // The newest events, newest first, as many as asked.
+    let recent = s.recent_events(1000).await.ctx("recent events")?;
+    for e in [&alone, &journalled] {
+        ensure!(
+            recent.iter().any(|r| r.event_id == e.event_id),
+            "recent events list {}",
+            e.kind
+        );
+    }
+    ensure!(recent.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    ensure_eq!(s.recent_events(1).await.ctx("one event")?.len(), 1);
     // Retention: old events go with their deliveries, a batch at a time.
     ensure_eq!(s.prune_events(0, 1000).await.ctx("prune nothing")?, 0);
     let mut pruned = 0;

@@ -99,6 +99,16 @@ impl EventStore for MemoryStore {
         Ok(gone.len() as u64)
     }
 
+    async fn recent_events(&self, limit: u32) -> StoreResult<Vec<crate::events::SecurityEvent>> {
+        let t = self.lock();
+        Ok(t.events
+            .iter()
+            .rev()
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
     async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>> {
         let t = self.lock();
         let mut out: Vec<DeliveryStatus> = t

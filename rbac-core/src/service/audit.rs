@@ -72,8 +72,23 @@ impl Rbac {
 }
 
 impl Rbac {
+    /// The newest security events (at most `limit`), for the built-in admin alone: events
+    /// name every user, and their addresses.
+    pub async fn security_events(
+        &self,
+        actor: &Principal,
+        limit: u32,
+    ) -> Result<Vec<crate::events::SecurityEvent>> {
+        if !self.is_builtin_admin(actor) {
+            return Err(Error::Forbidden {
+                missing: super::ADMIN.to_string(),
+            });
+        }
+        Ok(self.inner.store.recent_events(limit.clamp(1, 1000)).await?)
+    }
+
     /// The newest security-event deliveries to webhooks (at most `limit`), for the
-    /// built-in admin alone: events name every user, and their addresses.
+    /// built-in admin alone.
     pub async fn event_deliveries(
         &self,
         actor: &Principal,
