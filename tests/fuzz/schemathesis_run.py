@@ -2,7 +2,7 @@
 """Fuzzes every endpoint of example-server with schemathesis (a tool nobody here wrote).
 
 Runs against the document the server itself serves at /openapi.json (generated from the
-handlers; example-server/tests/openapi.rs checks it lists every mounted route and the reverse). The
+handlers; example-server/tests/http/openapi.rs checks it lists every mounted route and the reverse). The
 server runs on a temporary SQLite database; the admin's token rides on every request (in each
 surface's header) so generated bodies reach the handlers. Passes when schemathesis finds no
 5xx and no crash.

@@ -391,7 +391,7 @@ mod tests {
 mod mounting {
     /// Every API route goes through `OpenApiRouter::routes`, which takes its path and
     /// methods from the handler's `#[utoipa::path]`: a plain `route`, `route_service` or
-    /// `nest` would mount something the document does not list (example-server/tests/openapi.rs
+    /// `nest` would mount something the document does not list (example-server/tests/http/openapi.rs
     /// checks the rest through the binary). The admin console (`src/admin/`) answers HTML
     /// pages under `/admin`, not API operations, and is mounted on its own.
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tests::*;
 
-mod console_support;
+use crate::console_support;
 use console_support::*;
 
 #[tokio::test]

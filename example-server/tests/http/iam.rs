@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use tests::*;
 
-mod iam_support;
+use crate::iam_support;
 use iam_support::*;
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 use tests::*;
 
-mod gateway_support;
+use crate::gateway_support;
 use gateway_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

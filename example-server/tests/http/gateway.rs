@@ -5,7 +5,7 @@
 use std::time::Duration;
 use tests::*;
 
-mod gateway_support;
+use crate::gateway_support;
 use gateway_support::*;
 
 #[tokio::test]

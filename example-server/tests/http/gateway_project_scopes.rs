@@ -5,7 +5,7 @@
 
 use tests::*;
 
-mod gateway_support;
+use crate::gateway_support;
 use gateway_support::*;
 
 /// The id of the project with API key `key` in `owner`'s list.

@@ -5,7 +5,7 @@
 
 use tests::*;
 
-mod console_support;
+use crate::console_support;
 use console_support::*;
 
 async fn roles_of(s: &TestServer, admin: &str, user: &str) -> Vec<Value> {

@@ -2,7 +2,7 @@
 
 use tests::*;
 
-mod iam_support;
+use crate::iam_support;
 use iam_support::*;
 
 #[tokio::test]
