@@ -138,16 +138,24 @@ pub struct Ceremony {
 pub trait PasskeyStore: Send + Sync {
     /// A user's passkeys, oldest first.
     async fn passkeys(&self, user: UserId) -> Result<Vec<PasskeyRecord>, StoreError>;
+    /// How many passkeys a user has (read on every login and session load: a backend
+    /// answers it without reading the credentials).
+    async fn count_passkeys(&self, user: UserId) -> Result<u64, StoreError> {
+        Ok(self.passkeys(user).await?.len() as u64)
+    }
     /// The passkey with a credential id.
     async fn passkey_by_credential(
         &self,
         credential_id: &str,
     ) -> Result<Option<PasskeyRecord>, StoreError>;
-    /// Stores a new passkey with its journal; `Conflict(Other)` (nothing written) if its
-    /// credential id is registered already, `NotFound(User)` without the user.
+    /// Stores a new passkey with its journal and, with `end_sessions_but`, revokes every
+    /// other live session of its user (a first factor ends the sessions a password alone
+    /// opened), in one transaction; `Conflict(Other)` (nothing written, nothing revoked) if
+    /// its credential id is registered already, `NotFound(User)` without the user.
     async fn add_passkey(
         &self,
         passkey: &PasskeyRecord,
+        end_sessions_but: Option<&str>,
         journal: &Journal,
     ) -> Result<i64, StoreError>;
     /// Records a sign-in with a passkey: its updated credential, counter and backup state,

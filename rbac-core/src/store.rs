@@ -395,13 +395,15 @@ pub trait SecondFactorStore: Send + Sync {
     /// Stores a pending (unconfirmed) factor, replacing a pending one; `Conflict(Other)`
     /// (nothing written) if a confirmed one exists; `NotFound(User)` without the user.
     async fn put_pending_totp(&self, factor: &TotpFactor, journal: &Journal) -> StoreResult<()>;
-    /// Confirms the user's pending factor at `step` and replaces their recovery codes with
-    /// `recovery` (digests), atomically; `false` (nothing written) if none is pending.
+    /// Confirms the user's pending factor at `step`, replaces their recovery codes with
+    /// `recovery` (digests) and, with `end_sessions_but`, revokes every other live session
+    /// of the user, atomically; `false` (nothing written, nothing revoked) if none is pending.
     async fn confirm_totp(
         &self,
         user: UserId,
         step: i64,
         recovery: &[String],
+        end_sessions_but: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<bool>;
     /// Claims time step `step` of the user's confirmed factor: `true` once, and only for a

@@ -76,6 +76,7 @@ impl SecondFactorStore for SqlStore {
         user: UserId,
         step: i64,
         recovery: &[String],
+        end_sessions_but: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
@@ -98,6 +99,9 @@ impl SecondFactorStore for SqlStore {
                 .await
                 .map_err(backend)?;
             insert_codes!(d, tx, user, recovery);
+            if end_sessions_but.is_some() {
+                revoke_sessions_of!(d, tx, user, end_sessions_but);
+            }
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)

@@ -7,7 +7,7 @@ use rbac_core::{
     StoreResult, UserId,
 };
 
-use crate::{backend, row, write_error, SqlStore};
+use crate::{backend, count, row, write_error, SqlStore};
 
 const COLUMNS: &str = "id, user_id, credential_id, user_handle, name, credential, counter, \
                        backup_eligible, backup_state, created_at, last_used_at";
@@ -44,6 +44,19 @@ impl PasskeyStore for SqlStore {
         })
     }
 
+    async fn count_passkeys(&self, user: UserId) -> StoreResult<u64> {
+        on_backend!(self, pool, d => {
+            let n: i64 = sqlx::query_scalar(&d.sql(
+                "SELECT COUNT(*) FROM rbac_passkeys WHERE user_id = ?",
+            ))
+            .bind(user)
+            .fetch_one(pool)
+            .await
+            .map_err(backend)?;
+            Ok(count(n))
+        })
+    }
+
     async fn passkey_by_credential(
         &self,
         credential_id: &str,
@@ -60,7 +73,12 @@ impl PasskeyStore for SqlStore {
         })
     }
 
-    async fn add_passkey(&self, p: &PasskeyRecord, journal: &Journal) -> StoreResult<i64> {
+    async fn add_passkey(
+        &self,
+        p: &PasskeyRecord,
+        end_sessions_but: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<i64> {
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
             let sql = d.insert_sql(
@@ -83,6 +101,9 @@ impl PasskeyStore for SqlStore {
                 .insert_id(query, &mut tx)
                 .await
                 .map_err(|e| write_error(e, StoreError::NotFound(Entity::User)))?;
+            if end_sessions_but.is_some() {
+                revoke_sessions_of!(d, tx, p.user_id, end_sessions_but);
+            }
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(id)

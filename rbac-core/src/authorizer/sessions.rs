@@ -225,7 +225,7 @@ impl Authorizer {
             factors: session.factors,
             verified_at: session.verified_at,
             enrolled: self.store.totp(user.id).await?.is_some_and(|f| f.confirmed)
-                || !self.store.passkeys(user.id).await?.is_empty(),
+                || self.store.count_passkeys(user.id).await? > 0,
             refusal: None,
         })
     }

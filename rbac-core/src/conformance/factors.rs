@@ -26,7 +26,7 @@ pub(super) async fn second_factor_totp<S: Store + ?Sized>(s: &S) -> Outcome {
         "no factor, no claim"
     );
     ensure!(
-        !s.confirm_totp(u.id, 5, &[], &Journal::default())
+        !s.confirm_totp(u.id, 5, &[], None, &Journal::default())
             .await
             .ctx("confirm")?,
         "nothing pending to confirm"
@@ -61,6 +61,7 @@ pub(super) async fn second_factor_totp<S: Store + ?Sized>(s: &S) -> Outcome {
             u.id,
             100,
             &codes,
+            None,
             &p.journal("enrol", &[Change::User(u.id)])
         )
         .await
@@ -74,7 +75,7 @@ pub(super) async fn second_factor_totp<S: Store + ?Sized>(s: &S) -> Outcome {
         "confirmed: {stored:?}"
     );
     ensure!(
-        !s.confirm_totp(u.id, 200, &[], &Journal::default())
+        !s.confirm_totp(u.id, 200, &[], None, &Journal::default())
             .await
             .ctx("confirm")?,
         "confirming twice"

@@ -415,6 +415,7 @@ macro_rules! for_each_conformance_check {
         session_list_of_a_user,
         second_factor_totp,
         passkeys_and_ceremonies,
+        first_factor_ends_other_sessions,
         role_requires_second_factor,
         security_event_deliveries,
         audit_append_and_list,

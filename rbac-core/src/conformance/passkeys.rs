@@ -44,6 +44,7 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
     ensure_err!(
         s.add_passkey(
             &record(i64::MAX - 30, &format!("{t}-x"), "x"),
+            None,
             &Journal::default()
         )
         .await,
@@ -54,13 +55,14 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
     // (base64url is case-sensitive).
     let first = record(u.id, &format!("{t}-Cred"), "laptop");
     let id = s
-        .add_passkey(&first, &p.journal("add passkey", &[]))
+        .add_passkey(&first, None, &p.journal("add passkey", &[]))
         .await
         .ctx("add")?;
     p.written(s, "add passkey", &[]).await?;
     ensure_err!(
         s.add_passkey(
             &record(other.id, &first.credential_id, "copy"),
+            None,
             &Journal::default()
         )
         .await,
@@ -68,7 +70,7 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
     );
     let lower = record(other.id, &format!("{t}-cred"), "phone");
     let other_id = s
-        .add_passkey(&lower, &Journal::default())
+        .add_passkey(&lower, None, &Journal::default())
         .await
         .ctx("add differing only in case")?;
     let stored = PasskeyRecord {
@@ -79,6 +81,8 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
         s.passkeys(u.id).await.ctx("passkeys")?,
         vec![stored.clone()]
     );
+    ensure_eq!(s.count_passkeys(u.id).await.ctx("count")?, 1);
+    ensure_eq!(s.count_passkeys(i64::MAX - 31).await.ctx("count none")?, 0);
     ensure_eq!(
         s.passkey_by_credential(&first.credential_id)
             .await
@@ -172,6 +176,7 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
     // A deleted user's passkeys go with them.
     s.add_passkey(
         &record(other.id, &format!("{t}-gone"), "x"),
+        None,
         &Journal::default(),
     )
     .await
@@ -217,5 +222,102 @@ pub(super) async fn passkeys_and_ceremonies<S: Store + ?Sized>(s: &S) -> Outcome
         s.take_ceremony(&discover.id).await.ctx("take discover")?,
         Some(discover)
     );
+    Ok(())
+}
+
+/// Whether each session is still live (not revoked), in order.
+async fn live<S: Store + ?Sized>(s: &S, ids: &[&str]) -> Result<Vec<bool>, String> {
+    let mut out = Vec::new();
+    for id in ids {
+        let session = s.session(id).await.ctx("session")?.ctx("stored session")?;
+        out.push(!session.revoked);
+    }
+    Ok(out)
+}
+
+/// A first second factor (a confirmed TOTP or a passkey) ends the user's other sessions in
+/// the same transaction as the factor: a refused write revokes nothing.
+pub(super) async fn first_factor_ends_other_sessions<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("ff");
+    let mut users = Vec::new();
+    for who in ["totp", "passkey", "bystander"] {
+        let u = s
+            .create_user(&new_user(&format!("{t}-{who}")), &Journal::default())
+            .await
+            .ctx("create user")?;
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let id = format!("{t}-{who}-{n}");
+            s.create_session(&new_session(&id, u.id, now() + 600), &Journal::default())
+                .await
+                .ctx("create session")?;
+            ids.push(id);
+        }
+        users.push((u, ids));
+    }
+    let [(totp, a), (holder, b), (_, c)] = &users[..] else {
+        return Err("three users".into());
+    };
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let b: Vec<&str> = b.iter().map(String::as_str).collect();
+    let c: Vec<&str> = c.iter().map(String::as_str).collect();
+
+    // TOTP: nothing pending, nothing revoked; confirmed, every session but the kept one ends.
+    ensure!(
+        !s.confirm_totp(totp.id, 7, &[], Some(a[0]), &Journal::default())
+            .await
+            .ctx("confirm nothing")?,
+        "nothing pending"
+    );
+    ensure_eq!(live(s, &a).await?, vec![true, true, true]);
+    s.put_pending_totp(
+        &TotpFactor {
+            user_id: totp.id,
+            sealed: "v1.x".into(),
+            confirmed: false,
+            last_step: 0,
+            created_at: now(),
+        },
+        &Journal::default(),
+    )
+    .await
+    .ctx("put pending")?;
+    ensure!(
+        s.confirm_totp(totp.id, 8, &[], Some(a[1]), &Journal::default())
+            .await
+            .ctx("confirm")?,
+        "confirm pending"
+    );
+    ensure_eq!(live(s, &a).await?, vec![false, true, false]);
+
+    // Passkeys: a refused (duplicate) credential revokes nothing; without `end_sessions_but`
+    // nothing ends; a first passkey ends every session but the kept one.
+    s.add_passkey(
+        &record(holder.id, &format!("{t}-taken"), "one"),
+        None,
+        &Journal::default(),
+    )
+    .await
+    .ctx("add without ending sessions")?;
+    ensure_eq!(live(s, &b).await?, vec![true, true, true]);
+    ensure_err!(
+        s.add_passkey(
+            &record(holder.id, &format!("{t}-taken"), "again"),
+            Some(b[0]),
+            &Journal::default()
+        )
+        .await,
+        StoreError::Conflict(_)
+    );
+    ensure_eq!(live(s, &b).await?, vec![true, true, true]);
+    s.add_passkey(
+        &record(holder.id, &format!("{t}-new"), "two"),
+        Some(b[2]),
+        &Journal::default(),
+    )
+    .await
+    .ctx("add ending sessions")?;
+    ensure_eq!(live(s, &b).await?, vec![false, false, true]);
+    ensure_eq!(live(s, &c).await?, vec![true, true, true]);
     Ok(())
 }

@@ -35,6 +35,7 @@ impl SecondFactorStore for MemoryStore {
         user: UserId,
         step: i64,
         recovery: &[String],
+        end_sessions_but: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<bool> {
         let mut t = self.lock();
@@ -46,6 +47,9 @@ impl SecondFactorStore for MemoryStore {
             _ => return Ok(false),
         }
         t.recovery.insert(user, recovery.to_vec());
+        if let Some(keep) = end_sessions_but {
+            t.revoke_sessions_of(user, Some(keep));
+        }
         t.journal(journal);
         Ok(true)
     }

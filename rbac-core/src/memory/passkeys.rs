@@ -32,6 +32,7 @@ impl PasskeyStore for MemoryStore {
     async fn add_passkey(
         &self,
         passkey: &PasskeyRecord,
+        end_sessions_but: Option<&str>,
         journal: &Journal,
     ) -> Result<i64, StoreError> {
         let mut t = self.lock();
@@ -53,6 +54,9 @@ impl PasskeyStore for MemoryStore {
                 ..passkey.clone()
             },
         );
+        if let Some(keep) = end_sessions_but {
+            t.revoke_sessions_of(passkey.user_id, Some(keep));
+        }
         t.journal(journal);
         Ok(id)
     }

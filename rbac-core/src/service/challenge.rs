@@ -64,7 +64,7 @@ impl Rbac {
         if store.totp(user).await?.is_some_and(|f| f.confirmed) {
             methods.extend(["totp", "recovery_code"]);
         }
-        if !store.passkeys(user).await?.is_empty() {
+        if store.count_passkeys(user).await? > 0 {
             methods.push("passkey");
         }
         Ok(methods)

@@ -17,7 +17,7 @@ use super::accounts::{LoginOutcome, Origin};
 use super::Rbac;
 use crate::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
-use crate::model::{now, AuditCategory, Change, Factors, Journal, SessionKind, Timestamp, User};
+use crate::model::{now, AuditCategory, Change, Factors, SessionKind, Timestamp, User};
 use crate::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord, PASSKEYS_PER_USER};
 
 /// The options of a WebAuthn ceremony, for `navigator.credentials.create()` or `.get()`
@@ -228,25 +228,23 @@ impl Rbac {
             created_at: now(),
             last_used_at: 0,
         };
-        if self.inner.store.passkeys(user.id).await?.len() >= PASSKEYS_PER_USER {
+        if self.inner.store.count_passkeys(user.id).await? >= PASSKEYS_PER_USER as u64 {
             return Err(Error::Violation(format!(
                 "at most {PASSKEYS_PER_USER} passkeys per user: remove one first"
             )));
         }
+        // A first factor ends the sessions opened before it: they proved a password alone.
         let first = self.second_factor_methods(user.id).await?.is_empty();
-        let mut ended = 0;
-        if first {
-            ended = self
-                .inner
-                .store
-                .revoke_user_sessions(user.id, Some(&actor.session_id), &Journal::default())
-                .await?;
-        }
+        let end_sessions_but = first.then_some(&*actor.session_id);
         let journal = self
             .journal(
                 Some(actor),
                 AuditCategory::Home,
-                format!("register passkey {name} (other sessions ended: {ended})"),
+                if first {
+                    format!("register passkey {name} (other sessions ended)")
+                } else {
+                    format!("register passkey {name}")
+                },
             )
             .with(Change::User(user.id))
             .event(
@@ -257,7 +255,12 @@ impl Rbac {
                 )
                 .detail(format!("passkey {name}")),
             );
-        let id = match self.inner.store.add_passkey(&record, &journal).await {
+        let id = match self
+            .inner
+            .store
+            .add_passkey(&record, end_sessions_but, &journal)
+            .await
+        {
             Err(crate::StoreError::Conflict(_)) => {
                 return Err(Error::Violation(
                     "this passkey is registered already".into(),

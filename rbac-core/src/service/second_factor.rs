@@ -155,21 +155,11 @@ impl Rbac {
         };
         let codes = factors::new_recovery_codes();
         let digests = recovery_digests(key, actor.user_id, &codes);
-        // Sessions opened before the factor end: they proved a password alone.
-        let ended = self
-            .inner
-            .store
-            .revoke_user_sessions(
-                actor.user_id,
-                Some(&actor.session_id),
-                &crate::model::Journal::default(),
-            )
-            .await?;
         let journal = self
             .journal(
                 Some(actor),
                 AuditCategory::Home,
-                format!("enrol TOTP (other sessions ended: {ended})"),
+                "enrol TOTP (other sessions ended)".into(),
             )
             .with(Change::User(actor.user_id))
             .event(
@@ -181,7 +171,14 @@ impl Rbac {
                 .detail("totp"),
             );
         if !store
-            .confirm_totp(actor.user_id, step, &digests, &journal)
+            // Sessions opened before the factor end with it: they proved a password alone.
+            .confirm_totp(
+                actor.user_id,
+                step,
+                &digests,
+                Some(&actor.session_id),
+                &journal,
+            )
             .await?
         {
             return Err(Error::Violation(
@@ -351,7 +348,7 @@ impl Rbac {
             totp: totp.as_ref().is_some_and(|f| f.confirmed),
             totp_pending: totp.as_ref().is_some_and(|f| !f.confirmed),
             recovery_codes_left: store.recovery_codes_left(actor.user_id).await?,
-            passkeys: store.passkeys(actor.user_id).await?.len() as u64,
+            passkeys: store.count_passkeys(actor.user_id).await?,
         })
     }
 
