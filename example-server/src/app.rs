@@ -100,6 +100,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         secrets_key: crate::secrets::secrets_key(config, &sql).await?,
         totp_issuer: config.totp_issuer.clone(),
         relying_party: Some(config.relying_party()),
+        enrolment_window: Duration::from_secs(config.enrolment_window_secs),
         ..RbacConfig::default()
     };
     let mut senders = Senders::default();

@@ -140,6 +140,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_STEP_UP_SECS", default_value_t = 900)]
     pub step_up_secs: u64,
 
+    /// Seconds after sign-in within which a user may begin enrolling a second factor
+    /// without giving the password again (later, the password is asked for).
+    #[arg(long, env = "RBAC_ENROLMENT_WINDOW_SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub enrolment_window_secs: u64,
+
     /// Most sessions each instance keeps in its cache (and as many API keys); more are
     /// read from the store when used. About 1.2 KB each (benches/RESULTS.md).
     #[arg(long, env = "RBAC_SESSION_CACHE_CAPACITY", default_value_t = 100_000,

@@ -90,6 +90,8 @@ async fn render(
             form #add-passkey {
                 label for="passkey-name" { (lang.t("passkey_name")) }
                 input #passkey-name name="name" type="text" value="passkey" required;
+                label for="passkey-password" { (lang.t("password")) }
+                input #passkey-password name="password" type="password" autocomplete="current-password";
                 button.secondary type="button" data-register-passkey="/admin/account/passkey" data-csrf=(csrf) {
                     (lang.t("add_passkey"))
                 }
@@ -260,23 +262,31 @@ pub(super) async fn act(
     }
 }
 
-/// Begins registering a passkey (the page's script, with the CSRF token in a header).
+#[derive(Debug, Deserialize)]
+pub(super) struct BeginPasskey {
+    password: Option<String>,
+}
+
+/// Begins registering a passkey (the page's script, with the CSRF token in a header); a
+/// session that signed in longer ago than the enrolment window gives the password.
 pub(super) async fn passkey_begin(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
     addr: ClientAddr,
+    Json(body): Json<BeginPasskey>,
 ) -> Response {
     if !script_csrf_ok(&headers) {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
+    let password = body.password.filter(|p| !p.is_empty());
     match app
         .rbac
-        .begin_passkey_registration(&actor, None, &addr.ip())
+        .begin_passkey_registration(&actor, password.as_deref(), &addr.ip())
         .await
     {
         Ok(o) => Json(json!({"passkey_token": o.token, "options": o.options})).into_response(),
-        Err(e) => script_refusal(&e),
+        Err(e) => script_refusal(Lang::of(&headers), &e),
     }
 }
 
@@ -311,7 +321,7 @@ pub(super) async fn passkey_finish(
         .await
     {
         Ok(view) => Json(json!({"id": view.id, "name": view.name})).into_response(),
-        Err(e) => script_refusal(&e),
+        Err(e) => script_refusal(Lang::of(&headers), &e),
     }
 }
 
@@ -320,7 +330,7 @@ fn script_csrf_ok(headers: &HeaderMap) -> bool {
     csrf_ok(cookie(headers, SESSION_COOKIE).as_deref(), given)
 }
 
-fn script_refusal(e: &rbac_core::Error) -> Response {
-    let (status, text) = super::refusal(Lang::En, e);
+fn script_refusal(lang: Lang, e: &rbac_core::Error) -> Response {
+    let (status, text) = super::refusal(lang, e);
     (status, Json(json!({"error": text}))).into_response()
 }

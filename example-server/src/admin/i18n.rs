@@ -137,9 +137,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     (
         "step_up",
-        "Sign in again with your second factor to do this.",
-        "请使用第二因素重新登录后再执行此操作。",
+        "This asks for your second factor again: prove it, then repeat what you were doing.",
+        "此操作需要再次验证第二因素：验证后请重新执行刚才的操作。",
     ),
+    ("step_up_title", "Confirm it is you", "确认身份"),
     (
         "privilege_matrix",
         "Privileges of each role",

@@ -17,10 +17,11 @@ mod log;
 mod overview;
 mod projects;
 mod roles;
+mod step_up;
 mod user_detail;
 mod users;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -102,6 +103,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/sessions/end", post(log::end_sessions))
         .route("/admin/roles/create", post(roles::create))
         .route("/admin/roles/delete", post(roles::delete))
+        .route(
+            "/admin/step-up",
+            get(step_up::page_for).post(step_up::prove),
+        )
         .route_layer(session)
         .merge(sensitive)
         .merge(enrolment);
@@ -112,11 +117,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/static/admin.css", get(stylesheet))
         .route("/admin/static/admin.js", get(script))
         .merge(signed_in)
-        .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.secure_cookies,
+            security_headers,
+        ))
 }
 
-/// Headers on every console answer: the policy, no sniffing, no caching of pages.
-async fn security_headers(req: Request, next: Next) -> Response {
+/// Headers on every console answer: the policy, no sniffing, no caching of pages, and
+/// over https (`secure`) HSTS, so a browser never sends the session cookie's page in clear.
+async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/admin/static/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
@@ -135,6 +144,12 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     if !is_static {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     resp
 }
@@ -164,18 +179,8 @@ impl RenderRejection<axum::body::Body> for SignInFirst {
                 (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable").into_response()
             }
             Rejection::EnrolmentRequired => Redirect::to("/admin/account").into_response(),
-            Rejection::StepUpRequired { .. } => {
-                let lang = Lang::En;
-                let body = maud::html! {
-                    section.card.narrow {
-                        (layout::notice(lang.t("step_up")))
-                        a href="/admin/login" { (lang.t("sign_in")) }
-                    }
-                };
-                let mut resp = layout::page(lang, lang.t("console"), None, body);
-                *resp.status_mut() = StatusCode::FORBIDDEN;
-                resp
-            }
+            // Proven in a page of its own, in the reader's language, then done again.
+            Rejection::StepUpRequired { .. } => Redirect::to("/admin/step-up").into_response(),
             _ => (StatusCode::FORBIDDEN, "forbidden").into_response(),
         }
     }

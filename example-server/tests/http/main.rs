@@ -10,6 +10,7 @@ mod iam_support;
 mod abuse;
 mod admin_console;
 mod admin_pages;
+mod admin_security;
 mod audit_retention;
 mod bulk_import;
 mod cloud;

@@ -108,7 +108,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const form = button.closest("form");
       const status = form.querySelector(".status");
       try {
-        const begun = await postJson(base + "/begin", csrf, {});
+        const begun = await postJson(base + "/begin", csrf, {
+          password: form.elements.password.value,
+        });
         const cred = await navigator.credentials.create(creationOptions(begun.options));
         await postJson(base + "/finish", csrf, {
           passkey_token: begun.passkey_token,
