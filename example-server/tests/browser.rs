@@ -280,7 +280,7 @@ async fn a_user_enrols_totp_and_signs_in_with_it_and_with_a_recovery_code_once()
 }
 
 #[tokio::test]
-async fn a_passkey_registered_in_the_browser_completes_the_sign_in() {
+async fn a_passkey_registered_in_the_browser_completes_the_sign_in_or_signs_in_alone() {
     let Some(chrome) = Chrome::start().await else {
         eprintln!("RBAC_TEST_CHROMEDRIVER is unset: the browser suite runs in .ci/run");
         return;
@@ -323,6 +323,13 @@ async fn a_passkey_registered_in_the_browser_completes_the_sign_in() {
             .any(|row| row["factors"] == json!(["password", "passkey"]))),
         "{sessions}"
     );
+
+    // Signed out, the passkey alone signs in (a discoverable credential).
+    sign_out(&b).await;
+    wait_for(&b, "[data-passkey-sign-in]").await;
+    click(&b, "[data-passkey-sign-in]").await;
+    assert_eq!(path_of(&b).await, "/admin", "{}", page_text(&b).await);
+    assert!(page_text(&b).await.contains(&u.name));
     b.close().await.expect("close");
 }
 

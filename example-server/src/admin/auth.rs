@@ -4,11 +4,12 @@
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::{Form, Json};
 use maud::html;
 use rbac_core::service::{Challenge, LoginInput, SecondFactorInput};
 use rbac_core::{Error, SessionKind};
 use serde::Deserialize;
+use serde_json::json;
 
 use super::layout::{csrf_field, notice, page};
 use super::{cookie, cookie_header, csrf_ok, csrf_token, session_cookie, Lang, PRE_COOKIE};
@@ -33,17 +34,26 @@ pub(super) async fn login_page(State(app): State<AppState>, headers: HeaderMap) 
 }
 
 fn login_form(lang: Lang, pre: &str, name: &str, refusal: Option<&str>) -> Response {
+    let csrf = csrf_token(pre);
     let body = html! {
         section.card.narrow {
             h1 { (lang.t("sign_in")) }
             @if let Some(text) = refusal { (notice(text)) }
             form method="post" action="/admin/login" {
-                (csrf_field(&csrf_token(pre)))
+                (csrf_field(&csrf))
                 label for="name" { (lang.t("user_name")) }
                 input #name name="name" type="text" value=(name) autocomplete="username" required autofocus;
                 label for="password" { (lang.t("password")) }
                 input #password name="password" type="password" autocomplete="current-password" required;
                 button type="submit" { (lang.t("sign_in")) }
+            }
+            form #passkey-sign-in method="post" action="/admin/login/passkey" {
+                (csrf_field(&csrf))
+                input type="hidden" name="passkey_token" value="";
+                input type="hidden" name="passkey" value="";
+                button.secondary type="button" data-passkey-sign-in="/admin/login/passkey/begin" data-csrf=(csrf) {
+                    (lang.t("sign_in_with_passkey"))
+                }
             }
         }
     };
@@ -175,6 +185,85 @@ pub(super) async fn second_factor(
             StatusCode::UNAUTHORIZED,
             login_form(lang, &pre, "", Some(lang.t("expired"))),
         ),
+        Err(e) => {
+            let (status, text) = refusal(lang, &e);
+            with_status(status, login_form(lang, &pre, "", Some(text)))
+        }
+    }
+}
+
+/// Begins a passwordless sign-in (the page's script, with the sign-in forms' CSRF token
+/// in a header): a ceremony any passkey of this site answers.
+pub(super) async fn passkey_begin(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    addr: ClientAddr,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if !csrf_ok(cookie(&headers, PRE_COOKIE).as_deref(), given) {
+        return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
+    }
+    match app.rbac.begin_passkey_sign_in(&addr.ip()).await {
+        Ok(o) => Json(json!({"passkey_token": o.token, "options": o.options})).into_response(),
+        Err(e) => {
+            let (status, text) = refusal(lang, &e);
+            (status, Json(json!({"error": text}))).into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PasskeySignInForm {
+    passkey_token: Option<String>,
+    /// The passkey's assertion as JSON (filled in by the page's script).
+    passkey: Option<String>,
+    csrf: Option<String>,
+}
+
+/// Completes a passwordless sign-in with the passkey's assertion.
+pub(super) async fn passkey_sign_in(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    addr: ClientAddr,
+    UserAgent(user_agent): UserAgent,
+    Form(form): Form<PasskeySignInForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let pre = cookie(&headers, PRE_COOKIE);
+    if !csrf_ok(pre.as_deref(), form.csrf.as_deref()) {
+        return bad_form(lang);
+    }
+    let pre = pre.unwrap_or_default();
+    let refused = |status| {
+        with_status(
+            status,
+            login_form(lang, &pre, "", Some(lang.t("passkey_refused"))),
+        )
+    };
+    let Some(assertion) = form
+        .passkey
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+    else {
+        return refused(StatusCode::BAD_REQUEST);
+    };
+    let token = form.passkey_token.unwrap_or_default();
+    match app
+        .rbac
+        .finish_passkey_sign_in(
+            &token,
+            &assertion,
+            &addr.ip(),
+            &user_agent,
+            SessionKind::Opaque,
+            None,
+        )
+        .await
+    {
+        Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
+        Err(Error::BadSecondFactor | Error::Unauthenticated(_) | Error::InvalidParam { .. }) => {
+            refused(StatusCode::UNAUTHORIZED)
+        }
         Err(e) => {
             let (status, text) = refusal(lang, &e);
             with_status(status, login_form(lang, &pre, "", Some(text)))

@@ -90,6 +90,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("code", "Code", "验证码"),
     ("verify", "Verify", "验证"),
     ("use_passkey", "Use a passkey", "使用通行密钥"),
+    (
+        "sign_in_with_passkey",
+        "Sign in with a passkey",
+        "使用通行密钥登录",
+    ),
+    (
+        "passkey_refused",
+        "That passkey did not sign you in: try again.",
+        "该通行密钥未能登录，请重试。",
+    ),
     ("bad_code", "That code is not right.", "验证码不正确。"),
     (
         "expired",

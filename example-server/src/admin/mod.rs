@@ -113,6 +113,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/admin/login", get(auth::login_page).post(auth::login))
         .route("/admin/login/mfa", post(auth::second_factor))
+        .route("/admin/login/passkey/begin", post(auth::passkey_begin))
+        .route("/admin/login/passkey", post(auth::passkey_sign_in))
         .route("/admin/lang", get(auth::switch_language))
         .route("/admin/static/admin.css", get(stylesheet))
         .route("/admin/static/admin.js", get(script))

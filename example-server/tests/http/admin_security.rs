@@ -1,7 +1,7 @@
 //! The console's guards beyond signing in, over plain HTTP: a stale second factor proven
 //! again in a page of its own (then back to where the action came from), the password
-//! asked of an old session before it adds a passkey, and HSTS with `Secure` cookies when
-//! the console is served over https.
+//! asked of an old session before it adds a passkey, signing in with a passkey alone, and
+//! HSTS with `Secure` cookies when the console is served over https.
 
 use tests::*;
 
@@ -155,4 +155,47 @@ async fn behind_https_the_cookie_is_secure_and_pages_ask_for_hsts() {
             assert_eq!(page.headers[HSTS], "max-age=31536000");
         }
     }
+}
+
+#[tokio::test]
+async fn a_passkey_alone_signs_in_to_the_console() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let mut key = SoftKey::for_server(&s);
+    s.register_passkey(&u.token, &mut key, "laptop").await;
+    let mut b = Browser::new(&s);
+    let page = b.get("/admin/login").await;
+    assert!(page.body.contains("data-passkey-sign-in"), "{}", page.body);
+    let csrf = page.field("csrf");
+    let begin = "/admin/login/passkey/begin";
+
+    let r = b.post_json(begin, "", &json!({})).await;
+    assert_eq!(r.status, 403, "without the sign-in forms' token: {}", r.body);
+    let r = b.post_json(begin, &csrf, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let begun: Value = serde_json::from_str(&r.body).expect("json");
+    let token = begun["passkey_token"].as_str().expect("token").to_string();
+    let assertion = key.assert(&begun["options"]).await.to_string();
+    let finish = [
+        ("passkey_token", token.as_str()),
+        ("passkey", assertion.as_str()),
+    ];
+    let r = b.post("/admin/login/passkey", &finish).await;
+    assert_eq!(r.status, 403, "no CSRF token: {}", r.body);
+    assert!(!b.cookies.contains_key("rbac_admin"));
+    let signed = [finish[0], finish[1], ("csrf", csrf.as_str())];
+    let r = b.post("/admin/login/passkey", &signed).await;
+    assert_eq!((r.status, r.location()), (303, "/admin"), "{}", r.body);
+    let overview = b.get("/admin").await;
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains(&u.name), "{}", overview.body);
+
+    // The ceremony is used up: the same assertion again signs no one in.
+    let mut again = Browser::new(&s);
+    let csrf = again.get("/admin/login").await.field("csrf");
+    let replay = [finish[0], finish[1], ("csrf", csrf.as_str())];
+    let r = again.post("/admin/login/passkey", &replay).await;
+    assert_eq!(r.status, 401, "a replayed assertion: {}", r.body);
+    assert!(!again.cookies.contains_key("rbac_admin"));
 }

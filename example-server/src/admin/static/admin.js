@@ -101,6 +101,21 @@ async function postJson(url, csrf, body) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  // Passwordless: the server opens a ceremony, any passkey of this site answers it.
+  for (const button of document.querySelectorAll("[data-passkey-sign-in]")) {
+    button.addEventListener("click", async () => {
+      const form = button.closest("form");
+      try {
+        const begun = await postJson(button.dataset.passkeySignIn, button.dataset.csrf, {});
+        const cred = await navigator.credentials.get(requestOptions(begun.options));
+        form.elements.passkey_token.value = begun.passkey_token;
+        form.elements.passkey.value = JSON.stringify(assertionJson(cred));
+        form.submit();
+      } catch (e) {
+        button.textContent = button.textContent + " ✗";
+      }
+    });
+  }
   for (const button of document.querySelectorAll("[data-register-passkey]")) {
     button.addEventListener("click", async () => {
       const base = button.dataset.registerPasskey;
