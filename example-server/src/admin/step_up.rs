@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn goes_back_only_within_the_console() {
         for (from, to) in [
-            ("http://localhost:3000/admin/users?page=2", "/admin/users?page=2"),
+            (
+                "http://localhost:3000/admin/users?page=2",
+                "/admin/users?page=2",
+            ),
             ("/admin/user?name=a", "/admin/user?name=a"),
             ("https://h/admin", "/admin"),
             ("", "/admin"),

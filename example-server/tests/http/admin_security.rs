@@ -51,18 +51,29 @@ async fn a_stale_second_factor_is_proven_again_in_the_page() {
     assert_ne!(refused.1["header"]["code"], 0, "not reset yet: {refused:?}");
     let page = b.get("/admin/step-up").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains(r#"action="/admin/step-up""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"action="/admin/step-up""#),
+        "{}",
+        page.body
+    );
     let back = page.field("back");
     assert_eq!(back, "/admin");
     let code = &enrolled.recovery_codes[0];
     let r = b
-        .post("/admin/step-up", &[("code", code), ("back", "/admin/users")])
+        .post(
+            "/admin/step-up",
+            &[("code", code), ("back", "/admin/users")],
+        )
         .await;
     assert_eq!(r.status, 403, "no CSRF token: {}", r.body);
     let r = b
         .post(
             "/admin/step-up",
-            &[("code", "000000"), ("back", "/admin/users"), ("csrf", &csrf)],
+            &[
+                ("code", "000000"),
+                ("back", "/admin/users"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(r.status, 401, "a wrong code: {}", r.body);
@@ -98,7 +109,11 @@ async fn an_old_console_session_gives_the_password_to_add_a_passkey() {
     let mut b = Browser::new(&s);
     let csrf = console_session(&mut b, &u.name, &u.password).await;
     let page = b.get("/admin/account").await;
-    assert!(page.body.contains(r#"id="passkey-password""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"id="passkey-password""#),
+        "{}",
+        page.body
+    );
     let begin = "/admin/account/passkey/begin";
 
     // Within the window the session alone begins a registration; not without the token.
@@ -114,7 +129,11 @@ async fn an_old_console_session_gives_the_password_to_add_a_passkey() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("give the password"), "{}", r.body);
     let r = b
-        .post_json(begin, &csrf, &serde_json::json!({"password": "not-it-at-all"}))
+        .post_json(
+            begin,
+            &csrf,
+            &serde_json::json!({"password": "not-it-at-all"}),
+        )
         .await;
     assert_eq!(r.status, 400, "a wrong password: {}", r.body);
     assert!(!r.body.contains("passkey_token"), "{}", r.body);
@@ -171,7 +190,11 @@ async fn a_passkey_alone_signs_in_to_the_console() {
     let begin = "/admin/login/passkey/begin";
 
     let r = b.post_json(begin, "", &json!({})).await;
-    assert_eq!(r.status, 403, "without the sign-in forms' token: {}", r.body);
+    assert_eq!(
+        r.status, 403,
+        "without the sign-in forms' token: {}",
+        r.body
+    );
     let r = b.post_json(begin, &csrf, &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let begun: Value = serde_json::from_str(&r.body).expect("json");
