@@ -391,6 +391,7 @@ async fn no_page_has_a_critical_accessibility_violation() {
         "/admin/log",
         "/admin/events",
         "/admin/projects",
+        "/admin/step-up",
     ] {
         b.goto(&console(&s, path)).await.expect("a page");
         assert_eq!(path_of(&b).await, path);
