@@ -153,6 +153,9 @@ pub(crate) struct Attempt {
     key: String,
     /// Whether the address was already known to the account (nothing to remember then).
     known: bool,
+    /// Seconds the key stays blocked if this attempt fails (its reservation counted it as a
+    /// failure already), or `None` when that failure costs no wait.
+    blocks_for: Option<i64>,
     _turn: Turn,
     _address_turn: Option<Turn>,
 }
@@ -206,13 +209,16 @@ impl Rbac {
             )
         };
         let turn = gate.enter(&key, 1, &policy).await?;
+        let reserved_at = now();
         match store
-            .reserve_login_attempt(&key, now(), &policy.account)
+            .reserve_login_attempt(&key, reserved_at, &policy.account)
             .await?
         {
-            Ok(_) => Ok(Attempt {
+            Ok(failures) => Ok(Attempt {
                 key,
                 known,
+                blocks_for: Some(policy.account.blocked_until(failures, reserved_at) - reserved_at)
+                    .filter(|secs| *secs > 0),
                 _turn: turn,
                 _address_turn: address_turn,
             }),
@@ -226,16 +232,18 @@ impl Rbac {
     /// address.
     pub(crate) async fn attempt_failed(&self, attempt: Attempt, address: &str) -> Result<()> {
         let key = attempt.key.clone();
+        let blocks_for = attempt.blocks_for;
         drop(attempt);
         // Each failure that leaves the account blocked is a security event (attempts
-        // while it is blocked are refused before they get here: no flood).
-        let at = now();
-        if let Some(until) = self.inner.store.login_blocked(&[&key], at).await? {
+        // while it is blocked are refused before they get here: no flood). Judged from the
+        // reservation that counted it, not from the clock after hashing: a slow hash could
+        // outlast a short block and hide the lock.
+        if let Some(secs) = blocks_for {
             let account = key.strip_prefix("user:").unwrap_or(&key);
             let event =
                 crate::events::NewEvent::new(crate::events::kind::ACCOUNT_LOCKED, account, "")
                     .from_ip(address)
-                    .detail(format!("blocked for {} s", (until - at).max(1)));
+                    .detail(format!("blocked for {secs} s"));
             if let Err(e) = self.inner.store.append_events(&[event]).await {
                 tracing::warn!(error = %e, "security event append failed");
             }
