@@ -326,6 +326,23 @@ pub struct Config {
     #[arg(long, env = "RBAC_SIGNUPS_PER_ADDRESS_HOUR", default_value_t = 20)]
     pub signups_per_address_hour: u32,
 
+    /// Passwordless passkey sign-ins begun per client address per hour (0: no limit).
+    #[arg(
+        long,
+        env = "RBAC_PASSKEY_SIGN_INS_PER_ADDRESS_HOUR",
+        default_value_t = 120
+    )]
+    pub passkey_sign_ins_per_address_hour: u32,
+
+    /// Passkey registrations and step-ups one signed-in user may begin per hour (0: no
+    /// limit): each stores its ceremony until it is used or expires.
+    #[arg(
+        long,
+        env = "RBAC_PASSKEY_CEREMONIES_PER_USER_HOUR",
+        default_value_t = 120
+    )]
+    pub passkey_ceremonies_per_user_hour: u32,
+
     /// A phone number format the console sends SMS codes to (a regular expression the
     /// whole number must match; repeatable, or comma-separated in the environment); by
     /// default the mainland mobile format of the console document.
@@ -459,7 +476,8 @@ impl Config {
             codes_total: self.codes_per_hour,
             password_sms_per_account: self.password_sms_per_account_hour,
             signups_per_address: self.signups_per_address_hour,
-            ..AbuseLimits::default()
+            passkey_sign_ins_per_address: self.passkey_sign_ins_per_address_hour,
+            passkey_ceremonies_per_user: self.passkey_ceremonies_per_user_hour,
         }
     }
 

@@ -168,8 +168,9 @@ pub enum Error {
     /// Too many requests waiting on password hashing.
     #[error("server busy, try again")]
     Busy,
-    /// Too many failed logins for this account or client address.
-    #[error("too many failed logins: try again in {retry_after} s")]
+    /// Too many attempts: failed logins or codes for an account or client address, or
+    /// hourly work (sign-ups, codes, passkey ceremonies) past its limit.
+    #[error("too many attempts: try again in {retry_after} s")]
     Throttled {
         /// Seconds until the next attempt is allowed.
         retry_after: i64,

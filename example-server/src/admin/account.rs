@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_ok, csrf_token, header_csrf_ok, Lang, SESSION_COOKIE};
 use crate::api::{Actor, ClientAddr};
 use crate::state::AppState;
 
@@ -276,7 +276,7 @@ pub(super) async fn passkey_begin(
     addr: ClientAddr,
     Json(body): Json<BeginPasskey>,
 ) -> Response {
-    if !script_csrf_ok(&headers) {
+    if !header_csrf_ok(&headers, SESSION_COOKIE) {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
     let password = body.password.filter(|p| !p.is_empty());
@@ -304,7 +304,7 @@ pub(super) async fn passkey_finish(
     headers: HeaderMap,
     Json(body): Json<FinishPasskey>,
 ) -> Response {
-    if !script_csrf_ok(&headers) {
+    if !header_csrf_ok(&headers, SESSION_COOKIE) {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
     let (Some(token), Some(credential)) = (body.passkey_token, body.credential) else {
@@ -323,11 +323,6 @@ pub(super) async fn passkey_finish(
         Ok(view) => Json(json!({"id": view.id, "name": view.name})).into_response(),
         Err(e) => script_refusal(Lang::of(&headers), &e),
     }
-}
-
-fn script_csrf_ok(headers: &HeaderMap) -> bool {
-    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    csrf_ok(cookie(headers, SESSION_COOKIE).as_deref(), given)
 }
 
 fn script_refusal(lang: Lang, e: &rbac_core::Error) -> Response {

@@ -11,8 +11,10 @@ use rbac_core::{Error, SessionKind};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::layout::{csrf_field, notice, page};
-use super::{cookie, cookie_header, csrf_ok, csrf_token, session_cookie, Lang, PRE_COOKIE};
+use super::layout::{csrf_field, notice, page, second_factor_fields};
+use super::{
+    cookie, cookie_header, csrf_ok, csrf_token, header_csrf_ok, session_cookie, Lang, PRE_COOKIE,
+};
 use crate::api::{Actor, ClientAddr, UserAgent};
 use crate::state::AppState;
 
@@ -115,13 +117,7 @@ fn second_factor_form(
             form #mfa method="post" action="/admin/login/mfa" {
                 (csrf_field(&csrf_token(pre)))
                 input type="hidden" name="mfa_token" value=(challenge.token);
-                input type="hidden" name="passkey" value="";
-                label for="code" { (lang.t("code")) }
-                input #code name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autofocus;
-                button type="submit" { (lang.t("verify")) }
-                @if let Some(options) = options {
-                    button.secondary type="button" data-passkey-options=(options) { (lang.t("use_passkey")) }
-                }
+                (second_factor_fields(lang, options.as_deref()))
             }
         }
     };
@@ -200,8 +196,7 @@ pub(super) async fn passkey_begin(
     addr: ClientAddr,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    if !csrf_ok(cookie(&headers, PRE_COOKIE).as_deref(), given) {
+    if !header_csrf_ok(&headers, PRE_COOKIE) {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
     match app.rbac.begin_passkey_sign_in(&addr.ip()).await {

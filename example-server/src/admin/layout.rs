@@ -65,6 +65,20 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
 }
 
+/// A second factor's fields: a TOTP or recovery code, or, given the options of a passkey
+/// ceremony, a button the page's script turns into an assertion in the `passkey` field.
+pub fn second_factor_fields(lang: Lang, passkey_options: Option<&str>) -> Markup {
+    html! {
+        input type="hidden" name="passkey" value="";
+        label for="code" { (lang.t("code")) }
+        input #code name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autofocus;
+        button type="submit" { (lang.t("verify")) }
+        @if let Some(options) = passkey_options {
+            button.secondary type="button" data-passkey-options=(options) { (lang.t("use_passkey")) }
+        }
+    }
+}
+
 /// A refusal shown in a page.
 pub fn notice(text: &str) -> Markup {
     html! { p.notice role="alert" { (text) } }

@@ -221,10 +221,12 @@ fn refusal(lang: Lang, e: &rbac_core::Error) -> (StatusCode, String) {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::AlreadyExists(_) => StatusCode::CONFLICT,
         Error::Internal(_) | Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::BAD_REQUEST,
     };
     let text = match e {
         Error::Internal(_) | Error::Busy => lang.t("failed").to_string(),
+        Error::Throttled { .. } => lang.t("throttled").to_string(),
         other => other.to_string(),
     };
     (status, text)
@@ -268,6 +270,13 @@ pub(super) fn cookie_header(
 pub fn csrf_token(secret: &str) -> String {
     let digest = Sha256::digest(format!("rbac-admin-csrf:{secret}").as_bytes());
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Whether a script's request carries, in its `X-CSRF-Token` header, the CSRF token of the
+/// secret in cookie `cookie_name` (the session's, or the sign-in's before there is one).
+pub fn header_csrf_ok(headers: &HeaderMap, cookie_name: &str) -> bool {
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    csrf_ok(cookie(headers, cookie_name).as_deref(), given)
 }
 
 /// Whether `given` is the CSRF token of `secret` (in constant time).

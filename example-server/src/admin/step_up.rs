@@ -11,7 +11,7 @@ use rbac_core::{Error, Principal};
 use serde::Deserialize;
 
 use super::auth::bad_form;
-use super::layout::{csrf_field, notice, page, Viewer};
+use super::layout::{csrf_field, notice, page, second_factor_fields, Viewer};
 use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
 use crate::api::{Actor, ClientAddr};
 use crate::state::AppState;
@@ -40,6 +40,7 @@ async fn render(
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
     // A fresh assertion ceremony per page, when the user has a passkey.
     let passkey = app.rbac.begin_passkey_step_up(actor).await.ok();
+    let options = passkey.as_ref().map(|p| p.options.to_string());
     let code = refusal.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let body = html! {
         section.card.narrow {
@@ -50,13 +51,7 @@ async fn render(
                 (csrf_field(&csrf))
                 input type="hidden" name="back" value=(back);
                 input type="hidden" name="passkey_token" value=(passkey.as_ref().map_or("", |p| p.token.as_str()));
-                input type="hidden" name="passkey" value="";
-                label for="code" { (lang.t("code")) }
-                input #code name="code" type="text" inputmode="numeric" autocomplete="one-time-code" autofocus;
-                button type="submit" { (lang.t("verify")) }
-                @if let Some(p) = &passkey {
-                    button.secondary type="button" data-passkey-options=(p.options.to_string()) { (lang.t("use_passkey")) }
-                }
+                (second_factor_fields(lang, options.as_deref()))
             }
         }
     };

@@ -583,3 +583,43 @@ async fn an_ip_address_cannot_be_the_relying_party() {
         "{begun}"
     );
 }
+
+#[tokio::test]
+async fn passkey_ceremonies_a_signed_in_user_begins_are_counted_per_hour() {
+    let s = TestServer::start_with(&["--passkey-ceremonies-per-user-hour", "3"]).await;
+    let admin = s.admin_token().await;
+    let a = s.new_user(&admin, &[]).await;
+    let b = s.new_user(&admin, &[]).await;
+    let (mut key_a, mut key_b) = (SoftKey::for_server(&s), SoftKey::for_server(&s));
+    // Registering begins the first ceremony of each user's three.
+    s.register_passkey(&a.token, &mut key_a, "key").await;
+    s.register_passkey(&b.token, &mut key_b, "key").await;
+    let token_a = s.login_with_passkey_step(&a, &mut key_a).await;
+    let token_b = s.login_with_passkey_step(&b, &mut key_b).await;
+    let challenge = |token: String| {
+        let s = &s;
+        async move {
+            s.post("platform/mfa/passkey/challenge", &json!({}), Some(&token))
+                .await
+        }
+    };
+    expect_ok(&challenge(token_a.clone()).await, "a's second ceremony");
+    expect_ok(&challenge(token_a.clone()).await, "a's third ceremony");
+    let r = challenge(token_a.clone()).await;
+    expect_code(&r, 200, 1009, "a's fourth ceremony within the hour");
+    // The count is the user's own: b still begins its second and third.
+    expect_ok(&challenge(token_b.clone()).await, "b's second ceremony");
+    expect_ok(&challenge(token_b).await, "b's third ceremony");
+    // A user without a passkey is told so, and spends nothing.
+    let c = s.new_user(&admin, &[]).await;
+    for _ in 0..4 {
+        let r = challenge(c.token.clone()).await;
+        assert_ne!(
+            code(&r.1),
+            0,
+            "a step-up ceremony without a passkey: {}",
+            r.1
+        );
+        assert_ne!(code(&r.1), 1009, "no passkey is not throttled: {}", r.1);
+    }
+}

@@ -46,8 +46,28 @@ impl Rbac {
         set
     }
 
+    /// What `role` grants for certain, to judge what a change would add: its own privileges
+    /// and the reach of each included role, loaded first; one that still is not loaded
+    /// adds nothing. The other side of [`privileges_of_role`](Self::privileges_of_role)
+    /// (every privilege for such a role): neither lets a missing role pass a check.
+    pub(crate) async fn reach_floor(&self, role: &Role) -> Result<PrivilegeSet> {
+        let authorizer = &self.inner.authorizer;
+        let registry = authorizer.registry();
+        if role.builtin {
+            return Ok(registry.all());
+        }
+        self.load_included(role).await?;
+        let mut set = registry.set_of_known(role.privileges.iter().map(String::as_str));
+        for included in &role.includes {
+            if let Some(grant) = authorizer.role(*included) {
+                set.union_with(&grant.reach);
+            }
+        }
+        Ok(set)
+    }
+
     /// Loads into the snapshot the roles `role` includes, so its reach is known.
-    async fn load_included(&self, role: &Role) -> Result<()> {
+    pub(crate) async fn load_included(&self, role: &Role) -> Result<()> {
         for included in &role.includes {
             self.inner.authorizer.ensure_role(*included).await?;
         }

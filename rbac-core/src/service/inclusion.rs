@@ -52,15 +52,19 @@ impl Rbac {
         if makes_cycle(&edges, role.id, &ids) {
             return Err(cycle(role_name));
         }
-        let before = self.privileges_of_role(&role);
+        // What the role grants for certain before, against everything it could grant after
+        // (a role that cannot be loaded counts as nothing before and everything after).
+        let before = self.reach_floor(&role).await?;
         let mut after_role = role.clone();
         after_role.includes = ids.clone();
+        self.load_included(&after_role).await?;
         let after = self.privileges_of_role(&after_role);
-        if role.system_key.is_some() && !self.is_builtin_admin(actor) && !before.is_superset(&after)
-        {
-            return Err(Error::Violation(format!(
-                "the system role {role_name} can be granted more by admin alone"
-            )));
+        if !self.is_builtin_admin(actor) && !before.is_superset(&after) {
+            if let Some(system) = self.system_role_reaching(&role).await? {
+                return Err(Error::Violation(format!(
+                    "the system role {system} can be granted more by admin alone"
+                )));
+            }
         }
         // What is added or removed is acted on: each such role must lie within the actor.
         let current: HashSet<RoleId> = role.includes.iter().copied().collect();
@@ -118,6 +122,20 @@ impl Rbac {
             }
         }
         Ok(all.into_iter().filter(|r| found.contains(&r.id)).collect())
+    }
+
+    /// The name of a system role that is `role` or includes it, directly or through others:
+    /// what `role` gains, that role's members gain too.
+    pub(crate) async fn system_role_reaching(&self, role: &Role) -> Result<Option<String>> {
+        if role.system_key.is_some() {
+            return Ok(Some(role.name.clone()));
+        }
+        Ok(self
+            .includers_of(role.id)
+            .await?
+            .into_iter()
+            .find(|r| r.system_key.is_some())
+            .map(|r| r.name))
     }
 
     /// Refuses (`Outranked`, audited) unless every role that includes `role` lies within

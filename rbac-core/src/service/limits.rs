@@ -21,12 +21,15 @@ pub struct AbuseLimits {
     /// Passwordless passkey sign-ins begun per client address per hour (each stores a
     /// ceremony until it is used or expires).
     pub passkey_sign_ins_per_address: u32,
+    /// Passkey ceremonies (registrations and step-ups) one signed-in user may begin per
+    /// hour: each stores its state until used or expired.
+    pub passkey_ceremonies_per_user: u32,
 }
 
 impl Default for AbuseLimits {
     /// 5 codes per address per hour and channel, 200 per hour for the server, 5 password
     /// SMS per creating account per hour, 20 sign-ups per address per hour, 120 passkey
-    /// sign-ins begun per address per hour.
+    /// sign-ins begun per address and 120 passkey ceremonies per user per hour.
     fn default() -> Self {
         AbuseLimits {
             codes_per_address: 5,
@@ -34,6 +37,7 @@ impl Default for AbuseLimits {
             password_sms_per_account: 5,
             signups_per_address: 20,
             passkey_sign_ins_per_address: 120,
+            passkey_ceremonies_per_user: 120,
         }
     }
 }

@@ -106,6 +106,14 @@ impl Rbac {
         Ok(token)
     }
 
+    /// Counts a ceremony a signed-in user begins (a registration or a step-up), per hour
+    /// ([`AbuseLimits`](super::AbuseLimits)): a session cannot fill the store with them.
+    async fn take_user_ceremony(&self, user: &User) -> Result<()> {
+        let limit = self.inner.config.limits.passkey_ceremonies_per_user;
+        self.take_hourly(&format!("passkey-user:{}", user.id), limit)
+            .await
+    }
+
     /// Takes a ceremony that is still open, or `None`.
     async fn take_open_ceremony(
         &self,
@@ -132,6 +140,7 @@ impl Rbac {
     ) -> Result<PasskeyOptions> {
         let webauthn = self.webauthn()?;
         let user = self.enrolment_proof(actor, password, address).await?;
+        self.take_user_ceremony(&user).await?;
         let existing = self.inner.store.passkeys(user.id).await?;
         if existing.len() >= PASSKEYS_PER_USER {
             return Err(Error::Violation(format!(
@@ -446,6 +455,10 @@ impl Rbac {
             return Err(Error::Unauthenticated(AuthFailure::Missing));
         }
         let user = self.actor_user(actor).await?;
+        if self.inner.store.count_passkeys(user.id).await? == 0 {
+            return Err(Error::Violation("you have no passkey".into()));
+        }
+        self.take_user_ceremony(&user).await?;
         self.open_assertion(&user, super::random_token(24), &actor.session_id)
             .await?
             .ok_or_else(|| Error::Violation("you have no passkey".into()))

@@ -188,7 +188,9 @@ impl Rbac {
             ));
         }
         let held = authorizer.privileges_of(actor);
-        let current = self.privileges_of_role(&role);
+        // What the role grants for certain (a role that cannot be loaded grants nothing
+        // here): an unloaded included role must not make an addition look like none.
+        let current = self.reach_floor(&role).await?;
         // Adding what the actor does not hold is refused first, with the grant's own code.
         if let Some(p) = wanted
             .iter()
@@ -198,13 +200,14 @@ impl Rbac {
                 authorizer.registry().code(p).unwrap_or("?").to_string(),
             ));
         }
-        if role.system_key.is_some()
-            && !self.is_builtin_admin(actor)
-            && wanted.iter().any(|p| !current.contains(p))
-        {
-            return Err(Error::Violation(format!(
-                "the system role {role_name} can be granted more by admin alone"
-            )));
+        if !self.is_builtin_admin(actor) && wanted.iter().any(|p| !current.contains(p)) {
+            // More to a system role is admin's alone, and so is more to a role a system
+            // role includes: its members (every registrant) would gain it too.
+            if let Some(system) = self.system_role_reaching(&role).await? {
+                return Err(Error::Violation(format!(
+                    "the system role {system} can be granted more by admin alone"
+                )));
+            }
         }
         // Removing is acting on the role too: the role, as it stands, must lie within the
         // actor, so every code added and every code removed is one the actor holds.
