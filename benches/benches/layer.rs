@@ -79,7 +79,7 @@ async fn console_login(rbac: &Rbac) -> String {
         .expect("admin");
     admin.department_id = Some(2);
     store
-        .update_user(&admin, Revoke::Nothing, &Journal::default())
+        .update_user(&admin, None, Revoke::Nothing, &Journal::default())
         .await
         .expect("update");
     rbac.login_to_organisation(

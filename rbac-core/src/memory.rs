@@ -337,6 +337,7 @@ impl UserStore for MemoryStore {
     async fn update_user(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()> {
@@ -344,11 +345,16 @@ impl UserStore for MemoryStore {
         let Some(old) = t.users.get(&user.id) else {
             return Err(StoreError::NotFound(Entity::User));
         };
+        if expected.is_some_and(|e| e != old.updated_at) {
+            return Err(StoreError::Violation(USER_CHANGED));
+        }
         let (created_at, roles) = (old.created_at, old.roles.clone());
+        let updated_at = next_updated_at(old.updated_at, user.updated_at);
         t.check_user_unique(user)?;
         let mut user = user.clone();
         user.created_at = created_at;
         user.roles = roles;
+        user.updated_at = updated_at;
         let id = user.id;
         t.put_user(user);
         if let Some(keep) = revoke.keeping() {
@@ -370,7 +376,7 @@ impl UserStore for MemoryStore {
             return Err(StoreError::NotFound(Entity::User));
         };
         u.password_hash = hash.to_string();
-        u.updated_at = now();
+        u.updated_at = next_updated_at(u.updated_at, now());
         t.revoke_sessions_of(id, keep);
         t.journal(journal);
         Ok(())
@@ -428,11 +434,12 @@ impl UserStore for MemoryStore {
     async fn update_user_roles(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         cap: usize,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()> {
-        assignments::update_user_roles(&mut self.lock(), user, cap, revoke, journal)
+        assignments::update_user_roles(&mut self.lock(), user, expected, cap, revoke, journal)
     }
 
     async fn assign_role(

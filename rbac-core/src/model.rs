@@ -510,8 +510,23 @@ pub struct AuditQuery {
     pub from: Option<Timestamp>,
     /// At or before this time.
     pub to: Option<Timestamp>,
+    /// Leaves out the entries of users stronger than a reader (`None`: nothing left out).
+    pub outranking: Option<Outranking>,
     /// Which rows (newest first).
     pub page: Page,
+}
+
+/// Whose operation-log entries a reader may not see: those by users stronger than it (their
+/// actions and the addresses they log in from). The reader's own are always seen, and
+/// anonymous ones (failed logins of unknown names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outranking {
+    /// The reader.
+    pub reader: UserId,
+    /// Entries by users holding any of these roles, in any scope, are left out.
+    pub roles: Vec<RoleId>,
+    /// Entries by these users are left out.
+    pub users: Vec<UserId>,
 }
 
 /// A page of rows and the full count.

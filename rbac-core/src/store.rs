@@ -91,20 +91,26 @@ pub trait UserStore: Send + Sync {
     async fn user_rows(&self, query: &UserQuery, after: Option<UserId>) -> StoreResult<Vec<User>>;
     /// Replaces every field of a user but `id`, `created_at` and its assignments (`roles`,
     /// which only the assignment methods write) and, in the same transaction, revokes the
-    /// user's sessions as `revoke` says; `NotFound` if gone.
+    /// user's sessions as `revoke` says; `NotFound` if gone. With `expected`, the write
+    /// lands only while the stored `updated_at` is still that value (else
+    /// `Violation(USER_CHANGED)`, nothing written): a read-modify-write never lands over a
+    /// write that came between. Every write of a user row (this, passwords, assignments)
+    /// moves `updated_at` forward, by one at least, so each write is seen.
     async fn update_user(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()>;
     /// [`update_user`](Self::update_user), and in the same transaction replaces the user's
     /// global assignments with those of `user.roles` (in order; scoped ones stay):
     /// `NotFound(Role)` if a role is gone, `Violation` if the user would hold more than
-    /// `cap` assignments.
+    /// `cap` assignments; `expected` as there.
     async fn update_user_roles(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         cap: usize,
         revoke: Revoke<'_>,
         journal: &Journal,
@@ -156,6 +162,19 @@ pub trait UserStore: Send + Sync {
         kind: ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>>;
+}
+
+/// The message of a user write refused because the user changed since it was read.
+pub const USER_CHANGED: &str = "the user changed meanwhile: try again";
+
+/// The `updated_at` a write stores over `stored`: the write's own time, or one past the
+/// stored value when that is not earlier, so every write moves it forward.
+pub fn next_updated_at(stored: Timestamp, at: Timestamp) -> Timestamp {
+    if stored >= at {
+        stored + 1
+    } else {
+        at
+    }
 }
 
 /// The message of a refused assignment beyond the per-user cap.

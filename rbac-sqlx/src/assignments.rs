@@ -125,6 +125,7 @@ impl SqlStore {
     pub(crate) async fn replace_global_roles(
         &self,
         user: &User,
+        expected: Option<rbac_core::Timestamp>,
         cap: usize,
         revoke: Revoke<'_>,
         journal: &Journal,
@@ -139,16 +140,22 @@ impl SqlStore {
         }
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = d.sql(crate::users::UPDATE_USER);
+            let text = crate::users::update_user_sql(expected);
+            let sql = d.sql(&text);
             let query = sqlx::query(&sql);
-            let query = bind_profile!(query, user, attributes).bind(user.updated_at);
-            let done = bind_identity!(query, user, keys)
-                .bind(user.id)
+            let query = bind_profile!(query, user, attributes)
+                .bind(user.updated_at)
+                .bind(user.updated_at);
+            let mut query = bind_identity!(query, user, keys).bind(user.id);
+            if let Some(expected) = expected {
+                query = query.bind(expected);
+            }
+            let done = query
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound(Entity::User));
+                return Err(crate::users::user_write_missed!(d, tx, user.id));
             }
             sqlx::query(&d.sql("DELETE FROM rbac_assignments WHERE user_id = ? AND scope_kind = ''"))
                 .bind(user.id)
@@ -193,8 +200,11 @@ impl SqlStore {
             }
             // Locks the user's row: assignments to one user serialise, so the cap holds
             // (and two adding the same assignment meet the primary key, not a duplicate).
-            let done = sqlx::query(&d.sql("UPDATE rbac_users SET updated_at = ? WHERE id = ?"))
-                .bind(now())
+            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
+            let at = now();
+            let done = sqlx::query(&d.sql(&bump))
+                .bind(at)
+                .bind(at)
                 .bind(user)
                 .execute(&mut *tx)
                 .await
@@ -265,6 +275,15 @@ impl SqlStore {
                     None => Err(StoreError::NotFound(Entity::User)),
                 };
             }
+            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
+            let at = now();
+            sqlx::query(&d.sql(&bump))
+                .bind(at)
+                .bind(at)
+                .bind(user)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)

@@ -36,27 +36,62 @@ macro_rules! bind_audit_filter {
         if let Some(to) = q.to {
             query = query.bind(to);
         }
+        if let Some(o) = &q.outranking {
+            query = query.bind(o.reader);
+            for user in &o.users {
+                query = query.bind(*user);
+            }
+            for role in &o.roles {
+                query = query.bind(*role);
+            }
+        }
         query
     }};
+}
+
+/// The condition that leaves out entries by users stronger than the reader (binds: the
+/// reader, the users, the roles).
+fn outranking_condition(o: &rbac_core::Outranking) -> String {
+    let list = |n: usize| vec!["?"; n].join(", ");
+    let mut hidden = Vec::new();
+    if !o.users.is_empty() {
+        hidden.push(format!("user_id IN ({})", list(o.users.len())));
+    }
+    if !o.roles.is_empty() {
+        hidden.push(format!(
+            "EXISTS (SELECT 1 FROM rbac_assignments x WHERE x.user_id = rbac_audit.user_id \
+             AND x.role_id IN ({}))",
+            list(o.roles.len())
+        ));
+    }
+    let hidden = if hidden.is_empty() {
+        "1 = 0".to_string()
+    } else {
+        hidden.join(" OR ")
+    };
+    format!("(user_id IS NULL OR user_id = ? OR NOT ({hidden}))")
 }
 
 /// The `WHERE` clause of an audit query (binds: the filter, then `after`).
 fn audit_filter(q: &AuditQuery, after: Option<i64>) -> String {
     let mut conditions = Vec::new();
     if q.user_name.is_some() {
-        conditions.push("user_name = ?");
+        conditions.push("user_name = ?".to_string());
     }
     if q.category.is_some() {
-        conditions.push("category = ?");
+        conditions.push("category = ?".to_string());
     }
     if q.from.is_some() {
-        conditions.push("time >= ?");
+        conditions.push("time >= ?".to_string());
     }
     if q.to.is_some() {
-        conditions.push("time <= ?");
+        conditions.push("time <= ?".to_string());
+    }
+    if let Some(o) = &q.outranking {
+        conditions.push(outranking_condition(o));
     }
     if after.is_some() {
-        conditions.push("id < ?");
+        conditions.push("id < ?".to_string());
     }
     if conditions.is_empty() {
         String::new()
@@ -78,7 +113,12 @@ impl AuditStore for SqlStore {
     }
 
     async fn count_audit(&self, q: &AuditQuery) -> StoreResult<u64> {
-        if q.user_name.is_none() && q.category.is_none() && q.from.is_none() && q.to.is_none() {
+        if q.user_name.is_none()
+            && q.category.is_none()
+            && q.from.is_none()
+            && q.to.is_none()
+            && q.outranking.is_none()
+        {
             return self.total("audit").await;
         }
         on_backend!(self, pool, d => {

@@ -10,6 +10,23 @@ use rbac_core::{
 use crate::row::USER_COLUMNS;
 use crate::{backend, count, row, write_error, SqlStore};
 
+/// Why a guarded user write touched no row: the user is gone, or changed since it was read.
+macro_rules! user_write_missed {
+    ($d:ident, $tx:ident, $id:expr) => {{
+        let exists: Option<i64> =
+            sqlx::query_scalar(&$d.sql("SELECT id FROM rbac_users WHERE id = ?"))
+                .bind($id)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(backend)?;
+        match exists {
+            Some(_) => StoreError::Violation(rbac_core::USER_CHANGED),
+            None => StoreError::NotFound(Entity::User),
+        }
+    }};
+}
+pub(crate) use user_write_missed;
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
@@ -113,6 +130,7 @@ impl UserStore for SqlStore {
     async fn update_user(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()> {
@@ -120,15 +138,21 @@ impl UserStore for SqlStore {
         let keys = crate::identity::Keys::of(user);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = d.sql(UPDATE_USER);
-            let query = bind_profile!(sqlx::query(&sql), user, attributes).bind(user.updated_at);
-            let done = bind_identity!(query, user, keys)
-            .bind(user.id)
+            let text = update_user_sql(expected);
+            let sql = d.sql(&text);
+            let query = bind_profile!(sqlx::query(&sql), user, attributes)
+                .bind(user.updated_at)
+                .bind(user.updated_at);
+            let mut query = bind_identity!(query, user, keys).bind(user.id);
+            if let Some(expected) = expected {
+                query = query.bind(expected);
+            }
+            let done = query
             .execute(&mut *tx)
             .await
             .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
             if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound(Entity::User));
+                return Err(user_write_missed!(d, tx, user.id));
             }
             if let Some(keep) = revoke.keeping() {
                 revoke_sessions_of!(d, tx, user.id, keep);
@@ -148,9 +172,12 @@ impl UserStore for SqlStore {
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let done = sqlx::query(&d.sql("UPDATE rbac_users SET password_hash = ?, updated_at = ? WHERE id = ?"))
+            let sql = format!("UPDATE rbac_users SET password_hash = ?, {BUMP_UPDATED_AT} WHERE id = ?");
+            let at = now();
+            let done = sqlx::query(&d.sql(&sql))
                 .bind(hash)
-                .bind(now())
+                .bind(at)
+                .bind(at)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -228,11 +255,13 @@ impl UserStore for SqlStore {
     async fn update_user_roles(
         &self,
         user: &User,
+        expected: Option<Timestamp>,
         cap: usize,
         revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()> {
-        self.replace_global_roles(user, cap, revoke, journal).await
+        self.replace_global_roles(user, expected, cap, revoke, journal)
+            .await
     }
 
     async fn assign_role(
@@ -255,13 +284,27 @@ impl UserStore for SqlStore {
     }
 }
 
-/// Updates every profile column of a user (bound by `bind_profile!`, `updated_at`,
-/// `bind_identity!`, then the id).
+/// Updates every profile column of a user (bound by `bind_profile!`, `updated_at` twice
+/// (see [`BUMP_UPDATED_AT`]), `bind_identity!`, then the id).
 pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, \
      email = ?, did = ?, remark = ?, password_hash = ?, enabled = ?, department_id = ?, \
-     parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, updated_at = ?, \
+     parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
+     updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END, \
      name_key = ?, name_skeleton = ?, email_key = ?, email_verified = ?, phone_verified = ? \
      WHERE id = ?";
+
+/// Moves a user's `updated_at` forward to the time bound twice, or one past its value when
+/// that is not earlier: every write of the row is seen by a write guarded on it.
+pub(crate) const BUMP_UPDATED_AT: &str =
+    "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
+
+/// [`UPDATE_USER`], guarded (when `expected` is set, bound last) by the stored `updated_at`.
+pub(crate) fn update_user_sql(expected: Option<Timestamp>) -> String {
+    match expected {
+        Some(_) => format!("{UPDATE_USER} AND updated_at = ?"),
+        None => UPDATE_USER.to_string(),
+    }
+}
 
 impl SqlStore {
     /// A page of users by offset, or continuing past `after` (see [`UserStore::user_rows`]).

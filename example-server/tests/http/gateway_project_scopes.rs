@@ -96,3 +96,34 @@ async fn project_deletion_is_a_check_within_the_project() {
         "the owner's last one",
     );
 }
+
+#[tokio::test]
+async fn a_global_project_deleter_deletes_no_project_of_a_stronger_owner() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let (admins_key, _) = create_project(&s, &admin, "admins").await;
+    let admins_project = project_id(&s, &admin, &admins_key).await;
+    let plain = s.new_user(&admin, &[]).await;
+    let (plain_key, _) = create_project(&s, &plain.token, "plain").await;
+    let plain_project = project_id(&s, &plain.token, &plain_key).await;
+    let deleter = s.new_user(&admin, &["ProjectDelete"]).await;
+    // The admin's project: its owner is stronger than the deleter.
+    expect_header(
+        &delete(&s, &deleter.token, admins_project).await,
+        1021,
+        "the admin's project",
+    );
+    let r = list_projects(&s, &admin, None).await;
+    assert!(
+        expect_ok(&r, "admin's projects")["list"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|p| p["id"] == admins_project)),
+        "the admin's project is still there: {}",
+        r.1
+    );
+    // The control: a project of an owner within the deleter goes.
+    expect_ok(
+        &delete(&s, &deleter.token, plain_project).await,
+        "a plain owner's project",
+    );
+}

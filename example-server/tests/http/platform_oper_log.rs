@@ -381,3 +381,52 @@ async fn denials_are_aggregated_per_user_privilege_and_minute() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_reader_sees_no_entry_of_a_stronger_user() {
+    let srv = TestServer::start().await;
+    // The admin's login (with its address) and its actions are entries by admin.
+    let admin = srv.admin_token().await;
+    let strong = ["UserAccess", "UserDelete"];
+    let reader = srv.new_user(&admin, &["UserAccess"]).await;
+    let weaker = srv.new_user(&admin, &[]).await;
+    let stronger = srv.new_user(&admin, &strong).await;
+    let everything = json!({"page_no": 0, "page_size": 0});
+    let (list, raw) = oper_log(&srv, &reader.token, everything.clone()).await;
+    let by = |name: &str| list.iter().any(|e| e["oper_user"] == name);
+    assert!(
+        !by("admin"),
+        "admin's entries shown to a weaker reader: {raw}"
+    );
+    assert!(
+        !by(&stronger.name),
+        "a stronger user's entries shown: {raw}"
+    );
+    // The controls: the reader's own entries and a weaker user's are shown.
+    assert!(by(&reader.name), "the reader's own login is missing: {raw}");
+    assert!(by(&weaker.name), "a weaker user's login is missing: {raw}");
+    assert_eq!(
+        raw["header"]["total"].as_i64(),
+        Some(list.len() as i64),
+        "{raw}"
+    );
+    // Naming a stronger user finds nothing; naming a weaker one finds its entries.
+    let named = |name: &str| json!({"page_no": 0, "page_size": 0, "oper_user": name});
+    let (list, raw) = oper_log(&srv, &reader.token, named("admin")).await;
+    assert!(list.is_empty(), "admin's entries by name: {raw}");
+    let (list, raw) = oper_log(&srv, &reader.token, named(&weaker.name)).await;
+    assert!(!list.is_empty(), "the weaker user's entries by name: {raw}");
+    // A reader holding what the stronger user holds sees it; admin sees everyone's.
+    let peer = srv.new_user(&admin, &strong).await;
+    let (list, raw) = oper_log(&srv, &peer.token, everything.clone()).await;
+    assert!(
+        list.iter()
+            .any(|e| e["oper_user"] == stronger.name.as_str()),
+        "an equal's entries: {raw}"
+    );
+    let (list, raw) = oper_log(&srv, &admin, everything).await;
+    assert!(
+        list.iter().any(|e| e["oper_user"] == "admin"),
+        "admin's own: {raw}"
+    );
+}

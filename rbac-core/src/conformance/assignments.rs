@@ -99,7 +99,7 @@ pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Out
     let mut edited = got.clone();
     edited.alias = "edited".into();
     edited.roles = Vec::new();
-    s.update_user(&edited, Revoke::Nothing, &Journal::default())
+    s.update_user(&edited, None, Revoke::Nothing, &Journal::default())
         .await
         .ctx("update")?;
     ensure_eq!(
@@ -109,6 +109,7 @@ pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Out
     edited.roles = vec![Assignment::global(roles[3]), Assignment::global(roles[1])];
     s.update_user_roles(
         &edited,
+        None,
         32,
         Revoke::Nothing,
         &p.journal("replace", &[Change::User(u.id)]),
@@ -126,6 +127,7 @@ pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Out
     ensure_err!(
         s.update_user_roles(
             &edited,
+            None,
             2,
             Revoke::Nothing,
             &p.journal("over cap", &[Change::User(u.id)])

@@ -103,6 +103,7 @@ pub(super) async fn audit_filters_and_paging<S: Store + ?Sized>(s: &S) -> Outcom
         from,
         to,
         page,
+        outranking: None,
     };
     let contents =
         |l: &Listing<AuditEntry>| l.rows.iter().map(|e| e.content.clone()).collect::<Vec<_>>();

@@ -77,13 +77,13 @@ pub(super) async fn user_names_fold_case_and_lookalikes<S: Store + ?Sized>(s: &S
     let mut renamed = other.clone();
     renamed.name = format!("{t}-Casey");
     ensure_err!(
-        s.update_user(&renamed, Revoke::Nothing, &j).await,
+        s.update_user(&renamed, None, Revoke::Nothing, &j).await,
         StoreError::Conflict(Field::UserName)
     );
     let mut recased = lower.clone();
     recased.name = format!("{t}-Casey");
     recased.email = Some(format!("{t}-CASEY@example.com"));
-    s.update_user(&recased, Revoke::Nothing, &j)
+    s.update_user(&recased, None, Revoke::Nothing, &j)
         .await
         .ctx("recasing one's own name and address")?;
     ensure_eq!(

@@ -388,6 +388,7 @@ macro_rules! for_each_conformance_check {
         user_update_refusals,
         user_set_password,
         user_update_revokes,
+        user_writes_guarded,
         user_delete,
         user_record_login,
         user_count_with_role,

@@ -324,7 +324,7 @@ pub(super) async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
 
     let mut moved = holder.clone();
     moved.roles = Vec::new();
-    s.update_user_roles(&moved, 32, Revoke::Nothing, &Journal::default())
+    s.update_user_roles(&moved, None, 32, Revoke::Nothing, &Journal::default())
         .await
         .ctx("move holder off the role")?;
     s.delete_role(r.id, &p.journal("delete role", &[Change::Role(r.id)]))
@@ -358,7 +358,7 @@ pub(super) async fn role_delete<S: Store + ?Sized>(s: &S) -> Outcome {
     let mut back = moved.clone();
     back.roles = vec![Assignment::global(r.id)];
     ensure_err!(
-        s.update_user_roles(&back, 32, Revoke::Nothing, &Journal::default())
+        s.update_user_roles(&back, None, 32, Revoke::Nothing, &Journal::default())
             .await,
         StoreError::NotFound(Entity::Role)
     );

@@ -115,6 +115,7 @@ pub(super) async fn user_update_revokes<S: Store + ?Sized>(s: &S) -> Outcome {
     next.password_hash = "$argon2id$edited".into();
     s.update_user(
         &next,
+        None,
         Revoke::AllBut(&sid[1]),
         &p.journal("edit", &[Change::User(u.id)]),
     )
@@ -127,6 +128,7 @@ pub(super) async fn user_update_revokes<S: Store + ?Sized>(s: &S) -> Outcome {
     next.enabled = false;
     s.update_user(
         &next,
+        None,
         Revoke::All,
         &p.journal("disable", &[Change::User(u.id)]),
     )
@@ -154,6 +156,7 @@ pub(super) async fn user_update_revokes<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user(
             &clash,
+            None,
             Revoke::All,
             &p.journal("clash", &[Change::User(u.id)])
         )

@@ -273,6 +273,7 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     next.updated_at = 2_000;
     s.update_user(
         &next,
+        None,
         Revoke::Nothing,
         &p.journal("update", &[Change::User(u.id)]),
     )
@@ -290,6 +291,7 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     )?;
     s.update_user_roles(
         &next,
+        None,
         32,
         Revoke::Nothing,
         &p.journal("update roles", &[Change::User(u.id)]),
@@ -298,6 +300,8 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     .ctx("update_user_roles")?;
     p.written(s, "update roles", &[Change::User(u.id)]).await?;
     want.roles = next.roles.clone();
+    // Its updated_at (2 000) was not later than the stored one: moved one past it.
+    want.updated_at = 2_001;
     same_user(
         line!(),
         &s.user(u.id).await.ctx("user")?.ctx("user")?,
@@ -325,10 +329,11 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
         .ctx("take the freed name and e-mail")?;
 
     // An update that changes nothing still succeeds.
-    s.update_user(&want, Revoke::Nothing, &p.journal("same", &[]))
+    s.update_user(&want, None, Revoke::Nothing, &p.journal("same", &[]))
         .await
         .ctx("update with identical values")?;
     p.written(s, "same", &[]).await?;
+    want.updated_at = 2_002;
     same_user(
         line!(),
         &s.user(u.id).await.ctx("user")?.ctx("user")?,
@@ -360,6 +365,7 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user(
             &gone,
+            None,
             Revoke::Nothing,
             &p.journal("missing", &[Change::User(gone.id)])
         )
@@ -374,6 +380,7 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user(
             &taken_name,
+            None,
             Revoke::Nothing,
             &p.journal("taken name", &[Change::User(b.id)])
         )
@@ -388,6 +395,7 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user(
             &taken_email,
+            None,
             Revoke::Nothing,
             &p.journal("taken email", &[Change::User(b.id)])
         )
@@ -402,6 +410,7 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_err!(
         s.update_user_roles(
             &bad_role,
+            None,
             32,
             Revoke::Nothing,
             &p.journal("bad role", &[Change::User(b.id)])
@@ -413,5 +422,119 @@ pub(super) async fn user_update_refusals<S: Store + ?Sized>(s: &S) -> Outcome {
 
     same_user(line!(), &s.user(b.id).await.ctx("user")?.ctx("b")?, &b)?;
     same_user(line!(), &s.user(a.id).await.ctx("user")?.ctx("a")?, &a)?;
+    Ok(())
+}
+
+/// A user write guarded on the `updated_at` it read lands only while that is still the
+/// stored value: a write that came between (another update, a password, an assignment)
+/// moves it forward, and the stale write is refused whole.
+pub(super) async fn user_writes_guarded<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("guard");
+    let created = s
+        .create_user(&new_user(&t), &Journal::default())
+        .await
+        .ctx("create")?;
+    let read = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    let mut first = read.clone();
+    first.alias = "first".into();
+    s.update_user(
+        &first,
+        Some(read.updated_at),
+        Revoke::Nothing,
+        &Journal::default(),
+    )
+    .await
+    .ctx("a write guarded on what it read")?;
+    let after_first = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    ensure!(
+        after_first.updated_at > read.updated_at,
+        "a write moves updated_at forward: {} then {}",
+        read.updated_at,
+        after_first.updated_at
+    );
+    // A second write from the same read (the stale copy of a concurrent editor).
+    let mut stale = read.clone();
+    stale.alias = "stale".into();
+    stale.enabled = !read.enabled;
+    ensure_err!(
+        s.update_user(
+            &stale,
+            Some(read.updated_at),
+            Revoke::Nothing,
+            &Journal::default()
+        )
+        .await,
+        StoreError::Violation(USER_CHANGED)
+    );
+    ensure_err!(
+        s.update_user_roles(
+            &stale,
+            Some(read.updated_at),
+            32,
+            Revoke::Nothing,
+            &Journal::default()
+        )
+        .await,
+        StoreError::Violation(USER_CHANGED)
+    );
+    let kept = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    ensure_eq!(kept.alias, "first");
+    ensure_eq!(kept.enabled, read.enabled);
+    // A password and an assignment move it forward too.
+    s.set_password(created.id, "new-hash", None, &Journal::default())
+        .await
+        .ctx("set password")?;
+    let after_password = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    ensure!(
+        after_password.updated_at > after_first.updated_at,
+        "a password write moves updated_at forward"
+    );
+    let mut late = after_first.clone();
+    late.alias = "late".into();
+    ensure_err!(
+        s.update_user(
+            &late,
+            Some(after_first.updated_at),
+            Revoke::Nothing,
+            &Journal::default()
+        )
+        .await,
+        StoreError::Violation(USER_CHANGED)
+    );
+    let role = s
+        .create_role(
+            &Role::new(&format!("{t}-r"), "", "conformance"),
+            &Journal::default(),
+        )
+        .await
+        .ctx("create role")?;
+    s.assign_role(
+        created.id,
+        Assignment::global(role.id),
+        32,
+        &Journal::default(),
+    )
+    .await
+    .ctx("assign")?;
+    let after_assign = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    ensure!(
+        after_assign.updated_at > after_password.updated_at,
+        "an assignment moves updated_at forward"
+    );
+    // The positive control: guarded on the latest read, the write lands.
+    let mut fresh = after_assign.clone();
+    fresh.alias = "fresh".into();
+    s.update_user(
+        &fresh,
+        Some(after_assign.updated_at),
+        Revoke::Nothing,
+        &Journal::default(),
+    )
+    .await
+    .ctx("a write guarded on the latest read")?;
+    let last = s.user(created.id).await.ctx("read")?.ctx("the user")?;
+    ensure_eq!(last.alias, "fresh");
+    ensure_eq!(last.password_hash, "new-hash");
+    ensure_eq!(last.roles.len(), 1);
     Ok(())
 }

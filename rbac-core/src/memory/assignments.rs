@@ -24,6 +24,7 @@ impl Tables {
 pub(super) fn update_user_roles(
     t: &mut Tables,
     user: &User,
+    expected: Option<Timestamp>,
     cap: usize,
     revoke: Revoke<'_>,
     journal: &Journal,
@@ -31,6 +32,10 @@ pub(super) fn update_user_roles(
     let Some(old) = t.users.get(&user.id) else {
         return Err(StoreError::NotFound(Entity::User));
     };
+    if expected.is_some_and(|e| e != old.updated_at) {
+        return Err(StoreError::Violation(USER_CHANGED));
+    }
+    let updated_at = next_updated_at(old.updated_at, user.updated_at);
     let mut roles: Vec<Assignment> = Vec::new();
     for a in user.roles.iter().filter(|a| a.scope.is_none()) {
         if !roles.contains(a) {
@@ -44,6 +49,7 @@ pub(super) fn update_user_roles(
     let mut user = user.clone();
     user.created_at = created_at;
     user.roles = roles;
+    user.updated_at = updated_at;
     let id = user.id;
     t.put_user(user);
     if let Some(keep) = revoke.keeping() {
@@ -110,7 +116,7 @@ pub(super) fn assign_role(
         return Err(StoreError::Violation(TOO_MANY_ASSIGNMENTS));
     }
     u.roles.push(assignment);
-    u.updated_at = now();
+    u.updated_at = next_updated_at(u.updated_at, now());
     t.journal(journal);
     Ok(true)
 }
@@ -130,7 +136,7 @@ pub(super) fn revoke_role(
     if u.roles.len() == before {
         return Ok(false);
     }
-    u.updated_at = now();
+    u.updated_at = next_updated_at(u.updated_at, now());
     t.journal(journal);
     Ok(true)
 }

@@ -1,9 +1,10 @@
 //! Operation-log queries.
 
 use super::Rbac;
+use super::ADMIN;
 use crate::authorizer::Principal;
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, AuditQuery, Listing, Page, Timestamp};
+use crate::model::{AuditEntry, AuditQuery, Listing, Outranking, Page, Timestamp};
 
 /// Renders text an attacker may have written (a failed login's name, an audited target) as
 /// data: control characters and bidirectional-text controls become `\u{…}`, so a log
@@ -43,31 +44,65 @@ pub struct AuditFilter {
 }
 
 impl Rbac {
-    /// Operation-log entries, newest first: one's own, or everyone's with UserAccess.
+    /// Operation-log entries, newest first: one's own, or with UserAccess everyone's but
+    /// those of users stronger than the actor (their actions and the addresses they log in
+    /// from are not the actor's to read; the built-in admin's are admin's alone).
     pub async fn list_audit(
         &self,
         actor: &Principal,
         filter: AuditFilter,
     ) -> Result<Listing<AuditEntry>> {
-        let query = self.audit_query(actor, filter);
+        let query = self.audit_query(actor, filter).await?;
         Ok(self.inner.store.list_audit(&query).await?)
     }
 
-    /// What `actor` may see of what `filter` asks: everyone's entries with UserAccess, else
-    /// only its own.
-    pub(super) fn audit_query(&self, actor: &Principal, filter: AuditFilter) -> AuditQuery {
-        let user_name = if self.holds(actor, &self.admin().user_access) {
-            filter.user_name.filter(|n| !n.is_empty())
+    /// What `actor` may see of what `filter` asks: everyone's entries but the stronger
+    /// users' with UserAccess, else only its own.
+    pub(super) async fn audit_query(
+        &self,
+        actor: &Principal,
+        filter: AuditFilter,
+    ) -> Result<AuditQuery> {
+        let (user_name, outranking) = if self.holds(actor, &self.admin().user_access) {
+            let outranking = match self.is_builtin_admin(actor) {
+                true => None,
+                false => Some(self.outranking(actor).await?),
+            };
+            (filter.user_name.filter(|n| !n.is_empty()), outranking)
         } else {
-            Some(actor.user_name.to_string())
+            (Some(actor.user_name.to_string()), None)
         };
-        AuditQuery {
+        Ok(AuditQuery {
             user_name,
             category: filter.category.filter(|c| *c != 0),
             from: filter.from,
             to: filter.to,
+            outranking,
             page: filter.page,
+        })
+    }
+
+    /// Who is stronger than `actor`: the roles that could grant a privilege it does not
+    /// hold (read from the store, so a role another instance made counts), and the
+    /// built-in admin.
+    async fn outranking(&self, actor: &Principal) -> Result<Outranking> {
+        let held = self.inner.authorizer.privileges_of(actor);
+        let mut roles = Vec::new();
+        for role in self.inner.store.list_roles(Page::ALL).await?.rows {
+            self.load_included(&role).await?;
+            if !held.is_superset(&self.privileges_of_role(&role)) {
+                roles.push(role.id);
+            }
         }
+        let users = match self.inner.store.user_by_name(ADMIN).await? {
+            Some(admin) => vec![admin.id],
+            None => Vec::new(),
+        };
+        Ok(Outranking {
+            reader: actor.user_id,
+            roles,
+            users,
+        })
     }
 }
 

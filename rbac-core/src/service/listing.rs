@@ -294,7 +294,7 @@ impl Rbac {
         actor: &Principal,
         filter: AuditFilter,
     ) -> Result<Rows<AuditEntry>> {
-        let query = self.audit_query(actor, filter);
+        let query = self.audit_query(actor, filter).await?;
         let total = self.inner.store.count_audit(&query).await?;
         let (offset, limit) = (query.page.offset, query.page.limit);
         let source = AuditChunks {

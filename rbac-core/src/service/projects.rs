@@ -82,6 +82,8 @@ impl Rbac {
     /// Deletes a project the caller may delete within `scope` (the project's own: the
     /// owner's grant there, or a global one); its key stops working at once. A project the
     /// caller may not delete, or none, is `NotFound` (its existence is not revealed).
+    /// Another user's project is acted on through its owner: the owner must lie within the
+    /// caller there (`Outranked` otherwise), so no one cuts off a stronger user's keys.
     pub async fn delete_project_within(
         &self,
         actor: &Principal,
@@ -97,6 +99,12 @@ impl Rbac {
             .ok_or(Error::NotFound(Entity::Project))?;
         if self.require_in(actor, privilege, scope).is_err() {
             return Err(Error::NotFound(Entity::Project));
+        }
+        if project.owner_id != actor.user_id {
+            if let Some(owner) = store.user(project.owner_id).await? {
+                self.ensure_user_within_in(actor, &owner, "delete a project of", Some(scope))
+                    .await?;
+            }
         }
         let journal = self
             .journal(

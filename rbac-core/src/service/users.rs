@@ -6,6 +6,7 @@ use super::{validate, Rbac, ADMIN};
 use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
+use crate::store::next_updated_at;
 
 /// A user to create.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +31,14 @@ pub struct UserInput {
     pub parent_id: Option<i64>,
     /// Further profile attributes.
     pub attributes: BTreeMap<String, String>,
+}
+
+/// How many times a read-modify-write of a user is tried while others write it meanwhile.
+const USER_WRITE_ATTEMPTS: u32 = 3;
+
+/// Whether the store refused a user write because the user changed since it was read.
+fn user_changed(e: &Error) -> bool {
+    matches!(e, Error::Violation(m) if m == crate::store::USER_CHANGED)
 }
 
 /// Fields to change on a user; `None` leaves a field as it is.
@@ -141,8 +150,20 @@ impl Rbac {
 
     /// Changes the fields given. Editing another user needs UserEdit and a user that lies
     /// within the actor; changing a role needs UserEdit and a role the actor could grant;
-    /// the built-in admin keeps its role.
+    /// the built-in admin keeps its role. The write lands only on the user as it was read
+    /// and judged; one that changed meanwhile (disabled, promoted) is read and judged again.
     pub async fn edit_user(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.edit_user_once(actor, name, edit.clone()).await {
+                Err(e) if attempt < USER_WRITE_ATTEMPTS && user_changed(&e) => continue,
+                done => return done,
+            }
+        }
+    }
+
+    async fn edit_user_once(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
         let stored = self.user_named(name).await?;
         let mut user = stored.clone();
         let own = user.id == actor.user_id;
@@ -216,7 +237,7 @@ impl Rbac {
             }
             None => Revoke::Nothing,
         };
-        user.updated_at = now();
+        user.updated_at = next_updated_at(stored.updated_at, now());
         let mut journal = self.journal(
             Some(actor),
             AuditCategory::System,
@@ -243,12 +264,18 @@ impl Rbac {
         if roles_changed {
             self.inner
                 .store
-                .update_user_roles(&user, self.assignment_cap(), revoke, &journal)
+                .update_user_roles(
+                    &user,
+                    Some(stored.updated_at),
+                    self.assignment_cap(),
+                    revoke,
+                    &journal,
+                )
                 .await?;
         } else {
             self.inner
                 .store
-                .update_user(&user, revoke, &journal)
+                .update_user(&user, Some(stored.updated_at), revoke, &journal)
                 .await?;
         }
         self.applied(&journal).await;
@@ -322,8 +349,25 @@ impl Rbac {
         name: &str,
         enabled: bool,
     ) -> Result<()> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.set_user_enabled_once(actor, name, enabled).await {
+                Err(e) if attempt < USER_WRITE_ATTEMPTS && user_changed(&e) => continue,
+                done => return done,
+            }
+        }
+    }
+
+    async fn set_user_enabled_once(
+        &self,
+        actor: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<()> {
         self.require(actor, &self.admin().user_enable)?;
         let mut user = self.user_named(name).await?;
+        let read_at = user.updated_at;
         if enabled && user.enabled {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
             // oneself, and on admin by admin, within the containment rule.
@@ -352,7 +396,7 @@ impl Rbac {
         let verb = if enabled { "enable" } else { "disable" };
         self.ensure_user_within(actor, &user, verb).await?;
         user.enabled = enabled;
-        user.updated_at = now();
+        user.updated_at = next_updated_at(read_at, now());
         let journal = self
             .journal(
                 Some(actor),
@@ -372,7 +416,7 @@ impl Rbac {
         };
         self.inner
             .store
-            .update_user(&user, revoke, &journal)
+            .update_user(&user, Some(read_at), revoke, &journal)
             .await?;
         self.applied(&journal).await;
         Ok(())
