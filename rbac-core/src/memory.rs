@@ -364,10 +364,31 @@ impl UserStore for MemoryStore {
         Ok(())
     }
 
+    async fn set_user_enabled(
+        &self,
+        id: UserId,
+        enabled: bool,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let mut t = self.lock();
+        let Some(u) = t.users.get_mut(&id) else {
+            return Err(StoreError::NotFound(Entity::User));
+        };
+        u.enabled = enabled;
+        u.updated_at = next_updated_at(u.updated_at, now());
+        if let Some(keep) = revoke.keeping() {
+            t.revoke_sessions_of(id, keep);
+        }
+        t.journal(journal);
+        Ok(())
+    }
+
     async fn set_password(
         &self,
         id: UserId,
         hash: &str,
+        expected: Option<Timestamp>,
         keep: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<()> {
@@ -375,6 +396,9 @@ impl UserStore for MemoryStore {
         let Some(u) = t.users.get_mut(&id) else {
             return Err(StoreError::NotFound(Entity::User));
         };
+        if expected.is_some_and(|e| e != u.updated_at) {
+            return Err(StoreError::Violation(USER_CHANGED));
+        }
         u.password_hash = hash.to_string();
         u.updated_at = next_updated_at(u.updated_at, now());
         t.revoke_sessions_of(id, keep);
@@ -401,13 +425,15 @@ impl UserStore for MemoryStore {
         id: UserId,
         at: Timestamp,
         ip: &str,
-        rehash: Option<&str>,
+        rehash: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         if let Some(u) = self.lock().users.get_mut(&id) {
             u.login_time = Some(at);
             u.login_ip = ip.to_string();
-            if let Some(hash) = rehash {
-                u.password_hash = hash.to_string();
+            if let Some((verified, upgraded)) = rehash {
+                if u.password_hash == verified {
+                    u.password_hash = upgraded.to_string();
+                }
             }
         }
         Ok(())

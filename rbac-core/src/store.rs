@@ -131,24 +131,39 @@ pub trait UserStore: Send + Sync {
         assignment: Assignment,
         journal: &Journal,
     ) -> StoreResult<bool>;
-    /// Sets a password hash; revokes every session of the user except `keep`.
+    /// Enables or disables a user, writing nothing else (an edit that came between is
+    /// neither lost nor written back), and in the same transaction revokes its sessions as
+    /// `revoke` says; `NotFound` if gone. Unguarded: an admin's disable always lands.
+    async fn set_user_enabled(
+        &self,
+        id: UserId,
+        enabled: bool,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Sets a password hash; revokes every session of the user except `keep`. With
+    /// `expected`, only while the stored `updated_at` is still that value, as
+    /// [`update_user`](Self::update_user).
     async fn set_password(
         &self,
         id: UserId,
         hash: &str,
+        expected: Option<Timestamp>,
         keep: Option<&str>,
         journal: &Journal,
     ) -> StoreResult<()>;
     /// Deletes a user and their sessions; `false` if there was none.
     async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool>;
-    /// Records a successful login and, when given, the upgraded password hash (only those
-    /// columns, so a concurrent profile edit is never overwritten).
+    /// Records a successful login and, when given `(verified, upgraded)`, the upgraded
+    /// password hash in place of the one the login verified, and only of that one: a
+    /// password set meanwhile (an admin's reset) stays. Only those columns are written, so
+    /// a concurrent profile edit is never overwritten.
     async fn record_login(
         &self,
         id: UserId,
         at: Timestamp,
         ip: &str,
-        rehash: Option<&str>,
+        rehash: Option<(&str, &str)>,
     ) -> StoreResult<()>;
     /// How many distinct users hold a role, globally or in any scope.
     async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;

@@ -70,7 +70,13 @@ fn codes(list: &[&str]) -> Vec<String> {
 }
 
 /// What a role manager holds: role authority and the user privileges it hands out.
-const MANAGER: &[&str] = &["RoleAuthority", "RoleAdd", "RoleAccess", "UserEdit"];
+const MANAGER: &[&str] = &[
+    "RoleAuthority",
+    "RoleAdd",
+    "RoleAccess",
+    "RoleEnableOrDisable",
+    "UserEdit",
+];
 
 /// The built-in admin, and `manager` holding [`MANAGER`] through role `managers`.
 async fn world(rbac: &Rbac) -> (Principal, Principal) {
@@ -188,4 +194,50 @@ async fn an_included_role_another_instance_made_is_loaded_before_a_grant_is_judg
         .grant(&manager, "team", &codes(&["UserEdit", "RoleAccess"]))
         .await
         .expect("held privileges");
+}
+
+#[tokio::test]
+async fn enabling_a_role_a_system_role_includes_is_admins_alone() {
+    let rbac = service(Arc::new(MemoryStore::new())).await;
+    let (admin, manager) = world(&rbac).await;
+    // A disabled role granting what the manager holds, included in the system role by
+    // admin: it confers nothing yet.
+    rbac.create_role(&admin, "dormant", "").await.expect("role");
+    rbac.grant(&admin, "dormant", &codes(&["UserEdit"]))
+        .await
+        .expect("grant");
+    rbac.set_role_enabled(&admin, "dormant", false)
+        .await
+        .expect("disable");
+    rbac.include_roles(&admin, REGISTERED, &codes(&["dormant"]))
+        .await
+        .expect("include");
+    // Enabling it would confer UserEdit on every registrant: not the manager's to do.
+    let refused = rbac
+        .set_role_enabled(&manager, "dormant", true)
+        .await
+        .expect_err("more to the system role by enabling");
+    assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
+    assert!(!rbac.role_named("dormant").await.expect("role").enabled);
+    // Granting the system role what the disabled role holds is more too.
+    let refused = rbac
+        .grant(&manager, REGISTERED, &codes(&["UserEdit"]))
+        .await
+        .expect_err("what a disabled included role holds is not conferred");
+    assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
+    // The controls: the manager enables a role no system role reaches, and disables the
+    // included one again once admin has enabled it; admin enables it.
+    rbac.create_role(&manager, "own", "").await.expect("role");
+    rbac.set_role_enabled(&manager, "own", false)
+        .await
+        .expect("disable own");
+    rbac.set_role_enabled(&manager, "own", true)
+        .await
+        .expect("enable own");
+    rbac.set_role_enabled(&admin, "dormant", true)
+        .await
+        .expect("admin enables");
+    rbac.set_role_enabled(&manager, "dormant", false)
+        .await
+        .expect("taking away stays open");
 }

@@ -253,6 +253,20 @@ impl SqlStore {
         let (kind, scope_id) = scope_columns(assignment.scope);
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
+            // The user's row first, as every other assignment write takes it (one lock
+            // order, no deadlock): it also moves updated_at past the change.
+            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
+            let at = now();
+            let found = sqlx::query(&d.sql(&bump))
+                .bind(at)
+                .bind(at)
+                .bind(user)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if found.rows_affected() == 0 {
+                return Err(StoreError::NotFound(Entity::User));
+            }
             let done = sqlx::query(&d.sql(
                 "DELETE FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
                  AND scope_kind = ? AND scope_id = ?",
@@ -265,25 +279,9 @@ impl SqlStore {
             .await
             .map_err(backend)?;
             if done.rows_affected() == 0 {
-                let exists: Option<i64> = sqlx::query_scalar(&d.sql("SELECT id FROM rbac_users WHERE id = ?"))
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(backend)?;
-                return match exists {
-                    Some(_) => Ok(false),
-                    None => Err(StoreError::NotFound(Entity::User)),
-                };
+                // Nothing to remove: the transaction ends without a write.
+                return Ok(false);
             }
-            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
-            let at = now();
-            sqlx::query(&d.sql(&bump))
-                .bind(at)
-                .bind(at)
-                .bind(user)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)

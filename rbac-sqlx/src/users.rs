@@ -163,19 +163,19 @@ impl UserStore for SqlStore {
         })
     }
 
-    async fn set_password(
+    async fn set_user_enabled(
         &self,
         id: UserId,
-        hash: &str,
-        keep: Option<&str>,
+        enabled: bool,
+        revoke: Revoke<'_>,
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
             let mut tx = d.begin(pool).await.map_err(backend)?;
-            let sql = format!("UPDATE rbac_users SET password_hash = ?, {BUMP_UPDATED_AT} WHERE id = ?");
+            let sql = format!("UPDATE rbac_users SET enabled = ?, {BUMP_UPDATED_AT} WHERE id = ?");
             let at = now();
             let done = sqlx::query(&d.sql(&sql))
-                .bind(hash)
+                .bind(enabled)
                 .bind(at)
                 .bind(at)
                 .bind(id)
@@ -184,6 +184,44 @@ impl UserStore for SqlStore {
                 .map_err(backend)?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(Entity::User));
+            }
+            if let Some(keep) = revoke.keeping() {
+                revoke_sessions_of!(d, tx, id, keep);
+            }
+            write_journal!(d, tx, journal);
+            tx.commit().await.map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    async fn set_password(
+        &self,
+        id: UserId,
+        hash: &str,
+        expected: Option<Timestamp>,
+        keep: Option<&str>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        on_backend!(self, pool, d => {
+            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let guard = if expected.is_some() { " AND updated_at = ?" } else { "" };
+            let sql = format!("UPDATE rbac_users SET password_hash = ?, {BUMP_UPDATED_AT} WHERE id = ?{guard}");
+            let at = now();
+            let sql = d.sql(&sql);
+            let mut query = sqlx::query(&sql)
+                .bind(hash)
+                .bind(at)
+                .bind(at)
+                .bind(id);
+            if let Some(expected) = expected {
+                query = query.bind(expected);
+            }
+            let done = query
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 0 {
+                return Err(user_write_missed!(d, tx, id));
             }
             revoke_sessions_of!(d, tx, id, keep);
             write_journal!(d, tx, journal);
@@ -221,18 +259,19 @@ impl UserStore for SqlStore {
         id: UserId,
         at: Timestamp,
         ip: &str,
-        rehash: Option<&str>,
+        rehash: Option<(&str, &str)>,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
             let sql = if rehash.is_some() {
-                "UPDATE rbac_users SET login_time = ?, login_ip = ?, password_hash = ? WHERE id = ?"
+                "UPDATE rbac_users SET login_time = ?, login_ip = ?, password_hash = \
+                 CASE WHEN password_hash = ? THEN ? ELSE password_hash END WHERE id = ?"
             } else {
                 "UPDATE rbac_users SET login_time = ?, login_ip = ? WHERE id = ?"
             };
             let sql = d.sql(sql);
             let mut q = sqlx::query(&sql).bind(at).bind(ip);
-            if let Some(hash) = rehash {
-                q = q.bind(hash);
+            if let Some((verified, upgraded)) = rehash {
+                q = q.bind(verified).bind(upgraded);
             }
             q.bind(id).execute(pool).await.map_err(backend)?;
             Ok(())

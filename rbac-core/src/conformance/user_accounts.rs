@@ -29,6 +29,7 @@ pub(super) async fn user_set_password<S: Store + ?Sized>(s: &S) -> Outcome {
     s.set_password(
         u.id,
         "$argon2id$new",
+        None,
         Some(&sid[1]),
         &p.journal("pw", &[Change::User(u.id)]),
     )
@@ -57,7 +58,7 @@ pub(super) async fn user_set_password<S: Store + ?Sized>(s: &S) -> Outcome {
         "another user's session revoked"
     );
 
-    s.set_password(u.id, "$argon2id$newer", None, &p.journal("pw2", &[]))
+    s.set_password(u.id, "$argon2id$newer", None, None, &p.journal("pw2", &[]))
         .await
         .ctx("set_password without keep")?;
     p.written(s, "pw2", &[]).await?;
@@ -71,6 +72,7 @@ pub(super) async fn user_set_password<S: Store + ?Sized>(s: &S) -> Outcome {
         s.set_password(
             i64::MAX - 9,
             "x",
+            None,
             None,
             &p.journal("missing", &[Change::User(0)])
         )
@@ -278,12 +280,25 @@ pub(super) async fn user_record_login<S: Store + ?Sized>(s: &S) -> Outcome {
         u.id,
         1_700_000_124,
         "198.51.100.8",
-        Some("$argon2id$upgraded"),
+        Some((&u.password_hash, "$argon2id$upgraded")),
     )
     .await
     .ctx("record_login with a rehash")?;
     let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
     ensure_eq!(got.login_time, Some(1_700_000_124));
+    ensure_eq!(got.password_hash, "$argon2id$upgraded");
+    // A rehash of a hash that is no longer stored (a reset came between) changes nothing
+    // but the login's time.
+    s.record_login(
+        u.id,
+        1_700_000_125,
+        "198.51.100.9",
+        Some((&u.password_hash, "$argon2id$stale-upgrade")),
+    )
+    .await
+    .ctx("record_login with a stale rehash")?;
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(got.login_time, Some(1_700_000_125));
     ensure_eq!(got.password_hash, "$argon2id$upgraded");
     ensure_eq!(got.alias, u.alias);
     s.record_login(i64::MAX - 13, 1, "x", None)

@@ -481,13 +481,24 @@ pub(super) async fn user_writes_guarded<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(kept.alias, "first");
     ensure_eq!(kept.enabled, read.enabled);
     // A password and an assignment move it forward too.
-    s.set_password(created.id, "new-hash", None, &Journal::default())
+    s.set_password(created.id, "new-hash", None, None, &Journal::default())
         .await
         .ctx("set password")?;
     let after_password = s.user(created.id).await.ctx("read")?.ctx("the user")?;
     ensure!(
         after_password.updated_at > after_first.updated_at,
         "a password write moves updated_at forward"
+    );
+    ensure_err!(
+        s.set_password(
+            created.id,
+            "stale-hash",
+            Some(after_first.updated_at),
+            None,
+            &Journal::default()
+        )
+        .await,
+        StoreError::Violation(USER_CHANGED)
     );
     let mut late = after_first.clone();
     late.alias = "late".into();
@@ -503,7 +514,7 @@ pub(super) async fn user_writes_guarded<S: Store + ?Sized>(s: &S) -> Outcome {
     );
     let role = s
         .create_role(
-            &Role::new(&format!("{t}-r"), "", "conformance"),
+            &Role::new(format!("{t}-r"), "", "conformance"),
             &Journal::default(),
         )
         .await

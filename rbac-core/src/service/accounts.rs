@@ -1,8 +1,9 @@
 //! Login, logout, refresh, password change and reset.
 
+use super::users::USER_WRITE_ATTEMPTS;
 use super::{random_token, validate, Rbac};
 use crate::authorizer::Principal;
-use crate::error::{AuthFailure, Error, Result};
+use crate::error::{AuthFailure, Error, Result, StoreError};
 use crate::model::{
     now, AuditCategory, Change, Factors, Journal, NewAudit, Session, SessionKind, Timestamp, User,
 };
@@ -297,7 +298,12 @@ impl Rbac {
         let at = now();
         self.inner
             .store
-            .record_login(user.id, at, origin.ip, rehash)
+            .record_login(
+                user.id,
+                at,
+                origin.ip,
+                rehash.map(|h| (user.password_hash.as_str(), h)),
+            )
             .await?;
         if let Some(hash) = rehash {
             user.password_hash = hash.to_string();
@@ -507,7 +513,7 @@ impl Rbac {
             .event(self.event(actor, crate::events::kind::PASSWORD_CHANGED, &user.name));
         self.inner
             .store
-            .set_password(user.id, &hash, Some(&actor.session_id), &journal)
+            .set_password(user.id, &hash, None, Some(&actor.session_id), &journal)
             .await?;
         self.applied(&journal).await;
         Ok(())
@@ -523,30 +529,49 @@ impl Rbac {
     ) -> Result<()> {
         self.require(actor, &self.admin().user_edit)?;
         validate::password("new_password", new)?;
-        let user = self
-            .inner
-            .store
-            .user_by_name(user_name)
-            .await?
-            .ok_or(Error::NotFound(crate::Entity::User))?;
-        self.ensure_user_within(actor, &user, "reset the password of")
-            .await?;
-        let hash = self.inner.hasher.hash(new).await?;
-        let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
-        let journal = self
-            .journal(
-                Some(actor),
-                AuditCategory::System,
-                format!("reset password of user {}", user.name),
-            )
-            .with(Change::User(user.id))
-            .event(self.event(actor, crate::events::kind::PASSWORD_RESET, &user.name));
-        self.inner
-            .store
-            .set_password(user.id, &hash, keep, &journal)
-            .await?;
-        self.applied(&journal).await;
-        Ok(())
+        // The hash takes a while: the write lands only on the user as it was judged, and a
+        // user that changed meanwhile (promoted, say) is read and judged again.
+        let mut hash: Option<String> = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let user = self
+                .inner
+                .store
+                .user_by_name(user_name)
+                .await?
+                .ok_or(Error::NotFound(crate::Entity::User))?;
+            self.ensure_user_within(actor, &user, "reset the password of")
+                .await?;
+            let hash = match &hash {
+                Some(hash) => hash,
+                None => hash.insert(self.inner.hasher.hash(new).await?),
+            };
+            let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
+            let journal = self
+                .journal(
+                    Some(actor),
+                    AuditCategory::System,
+                    format!("reset password of user {}", user.name),
+                )
+                .with(Change::User(user.id))
+                .event(self.event(actor, crate::events::kind::PASSWORD_RESET, &user.name));
+            match self
+                .inner
+                .store
+                .set_password(user.id, hash, Some(user.updated_at), keep, &journal)
+                .await
+            {
+                Err(StoreError::Violation(m))
+                    if m == crate::store::USER_CHANGED && attempt < USER_WRITE_ATTEMPTS =>
+                {
+                    continue
+                }
+                written => written?,
+            }
+            self.applied(&journal).await;
+            return Ok(());
+        }
     }
 }
 

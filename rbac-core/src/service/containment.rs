@@ -47,9 +47,10 @@ impl Rbac {
     }
 
     /// What `role` grants for certain, to judge what a change would add: its own privileges
-    /// and the reach of each included role, loaded first; one that still is not loaded
-    /// adds nothing. The other side of [`privileges_of_role`](Self::privileges_of_role)
-    /// (every privilege for such a role): neither lets a missing role pass a check.
+    /// and what each included role confers now (enabled ones, transitively), loaded first;
+    /// a disabled role, or one still not loaded, adds nothing. The other side of
+    /// [`privileges_of_role`](Self::privileges_of_role) (everything a role could grant,
+    /// every privilege for a missing role): neither lets a change pass as adding nothing.
     pub(crate) async fn reach_floor(&self, role: &Role) -> Result<PrivilegeSet> {
         let authorizer = &self.inner.authorizer;
         let registry = authorizer.registry();
@@ -60,7 +61,7 @@ impl Rbac {
         let mut set = registry.set_of_known(role.privileges.iter().map(String::as_str));
         for included in &role.includes {
             if let Some(grant) = authorizer.role(*included) {
-                set.union_with(&grant.reach);
+                set.union_with(&grant.confers);
             }
         }
         Ok(set)

@@ -63,7 +63,7 @@ impl Rbac {
             ));
         self.inner
             .store
-            .set_password(user.id, &hash, keep, &journal)
+            .set_password(user.id, &hash, None, keep, &journal)
             .await?;
         self.applied(&journal).await;
         Ok(())

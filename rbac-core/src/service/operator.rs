@@ -165,7 +165,7 @@ impl Rbac {
             .with(Change::User(user.id));
         self.inner
             .store
-            .set_password(user.id, &hash, None, &journal)
+            .set_password(user.id, &hash, None, None, &journal)
             .await?;
         self.applied(&journal).await;
         Ok(())

@@ -145,6 +145,15 @@ impl Rbac {
             ));
         }
         let verb = if enabled { "enable" } else { "disable" };
+        if enabled && !role.enabled && !self.is_builtin_admin(actor) {
+            // Enabling confers more, to every member of a system role that is or includes
+            // this one: admin's alone, as granting more is.
+            if let Some(system) = self.system_role_reaching(&role).await? {
+                return Err(Error::Violation(format!(
+                    "the system role {system} can be granted more by admin alone"
+                )));
+            }
+        }
         self.ensure_role_within(actor, &role, verb).await?;
         self.ensure_includers_within(actor, &role, &format!("{verb} a role included in"))
             .await?;

@@ -34,7 +34,7 @@ pub struct UserInput {
 }
 
 /// How many times a read-modify-write of a user is tried while others write it meanwhile.
-const USER_WRITE_ATTEMPTS: u32 = 3;
+pub(super) const USER_WRITE_ATTEMPTS: u32 = 3;
 
 /// Whether the store refused a user write because the user changed since it was read.
 fn user_changed(e: &Error) -> bool {
@@ -153,17 +153,28 @@ impl Rbac {
     /// the built-in admin keeps its role. The write lands only on the user as it was read
     /// and judged; one that changed meanwhile (disabled, promoted) is read and judged again.
     pub async fn edit_user(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
+        // A new password is hashed once, after the first judgement, whatever the attempts.
+        let mut hashed = None;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.edit_user_once(actor, name, edit.clone()).await {
+            match self
+                .edit_user_once(actor, name, edit.clone(), &mut hashed)
+                .await
+            {
                 Err(e) if attempt < USER_WRITE_ATTEMPTS && user_changed(&e) => continue,
                 done => return done,
             }
         }
     }
 
-    async fn edit_user_once(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
+    async fn edit_user_once(
+        &self,
+        actor: &Principal,
+        name: &str,
+        edit: UserEdit,
+        hashed: &mut Option<String>,
+    ) -> Result<User> {
         let stored = self.user_named(name).await?;
         let mut user = stored.clone();
         let own = user.id == actor.user_id;
@@ -221,9 +232,10 @@ impl Rbac {
             // The stored user, not the edited copy: its role before this change.
             self.ensure_user_within(actor, &stored, "edit").await?;
         }
-        let hash = match &edit.password {
-            Some(pw) => Some(self.inner.hasher.hash(pw).await?),
-            None => None,
+        let hash = match (&edit.password, hashed.as_ref()) {
+            (Some(_), Some(done)) => Some(done.clone()),
+            (Some(pw), None) => Some(hashed.insert(self.inner.hasher.hash(pw).await?).clone()),
+            (None, _) => None,
         };
         let revoke = match &hash {
             Some(hash) => {
@@ -349,25 +361,8 @@ impl Rbac {
         name: &str,
         enabled: bool,
     ) -> Result<()> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.set_user_enabled_once(actor, name, enabled).await {
-                Err(e) if attempt < USER_WRITE_ATTEMPTS && user_changed(&e) => continue,
-                done => return done,
-            }
-        }
-    }
-
-    async fn set_user_enabled_once(
-        &self,
-        actor: &Principal,
-        name: &str,
-        enabled: bool,
-    ) -> Result<()> {
         self.require(actor, &self.admin().user_enable)?;
-        let mut user = self.user_named(name).await?;
-        let read_at = user.updated_at;
+        let user = self.user_named(name).await?;
         if enabled && user.enabled {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
             // oneself, and on admin by admin, within the containment rule.
@@ -395,8 +390,6 @@ impl Rbac {
         }
         let verb = if enabled { "enable" } else { "disable" };
         self.ensure_user_within(actor, &user, verb).await?;
-        user.enabled = enabled;
-        user.updated_at = next_updated_at(read_at, now());
         let journal = self
             .journal(
                 Some(actor),
@@ -404,11 +397,8 @@ impl Rbac {
                 format!("{verb} user {}", user.name),
             )
             .with(Change::User(user.id));
-        if enabled {
-            // Enabling is also the admin's unlock of a failed-login block.
-            self.unlock(&user.name).await?;
-        }
         // Disabling cuts every session in the same transaction: the next request fails.
+        // Only `enabled` is written: the disable always lands, and writes nothing back.
         let revoke = if enabled {
             Revoke::Nothing
         } else {
@@ -416,8 +406,12 @@ impl Rbac {
         };
         self.inner
             .store
-            .update_user(&user, Some(read_at), revoke, &journal)
+            .set_user_enabled(user.id, enabled, revoke, &journal)
             .await?;
+        if enabled {
+            // Enabling is also the admin's unlock of a failed-login block.
+            self.unlock(&user.name).await?;
+        }
         self.applied(&journal).await;
         Ok(())
     }
