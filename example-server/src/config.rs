@@ -115,7 +115,8 @@ pub struct Config {
     #[arg(long = "webhook", env = "RBAC_WEBHOOKS", value_delimiter = ',')]
     pub webhooks: Vec<String>,
 
-    /// A file holding the secret that signs security events (required with `--webhook`).
+    /// A file holding the secret that signs security events (required with `--webhook`):
+    /// one secret for every target, or lines `URL SECRET`, one key per target.
     #[arg(long, env = "RBAC_WEBHOOK_SECRET_FILE")]
     pub webhook_secret_file: Option<std::path::PathBuf>,
 

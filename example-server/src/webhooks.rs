@@ -6,6 +6,7 @@
 //! is sent twice only when an instance dies between sending and settling (receivers
 //! deduplicate by `id`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,11 +24,63 @@ const BATCH: u32 = 20;
 /// Attempts before a delivery is given up (it stays visible with its last error).
 const MAX_ATTEMPTS: u32 = 20;
 
+/// The signing key of each target, from the secret file: a file holding one secret signs
+/// every target's events; lines `URL SECRET` give each target its own, so a receiver that
+/// knows its key cannot sign events another receiver would believe. Every target needs
+/// one, a line naming no target is refused (a typo would leave one unsigned), and every
+/// secret has at least 16 characters.
+fn secrets_for(targets: &[String], text: &str) -> Result<HashMap<String, Arc<[u8]>>, String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let strong = |secret: &str| -> Result<Arc<[u8]>, String> {
+        if secret.len() < 16 {
+            return Err("a webhook secret has at least 16 characters".into());
+        }
+        Ok(Arc::from(secret.as_bytes()))
+    };
+    let per_target = lines
+        .iter()
+        .any(|l| l.split_once(char::is_whitespace).is_some());
+    if !per_target {
+        let shared = match lines.as_slice() {
+            [one] => strong(one)?,
+            _ => return Err("one secret, or lines `URL SECRET`".into()),
+        };
+        return Ok(targets
+            .iter()
+            .map(|t| (t.clone(), shared.clone()))
+            .collect());
+    }
+    let mut secrets = HashMap::new();
+    for line in lines {
+        let Some((url, secret)) = line.split_once(char::is_whitespace) else {
+            return Err("every line is `URL SECRET` once one is".into());
+        };
+        if !targets.iter().any(|t| t == url) {
+            return Err(format!("{url} is not a --webhook target"));
+        }
+        if secrets
+            .insert(url.to_string(), strong(secret.trim())?)
+            .is_some()
+        {
+            return Err(format!("{url} has two secrets"));
+        }
+    }
+    if let Some(missing) = targets.iter().find(|t| !secrets.contains_key(*t)) {
+        return Err(format!("no secret for the target {missing}"));
+    }
+    Ok(secrets)
+}
+
 /// The webhook settings, checked at start.
 #[derive(Clone)]
 pub struct Webhooks {
     targets: Vec<String>,
-    secret: Arc<[u8]>,
+    /// The key each target's events are signed with.
+    secrets: HashMap<String, Arc<[u8]>>,
     poll: Duration,
     retry: i64,
 }
@@ -55,19 +108,13 @@ impl Webhooks {
             .webhook_secret_file
             .as_ref()
             .ok_or("--webhook needs --webhook-secret-file (the key that signs events)")?;
-        let secret = std::fs::read_to_string(path)
+        let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let secret = secret.trim();
-        if secret.len() < 16 {
-            return Err(format!(
-                "{}: a webhook secret has at least 16 characters",
-                path.display()
-            )
-            .into());
-        }
+        let secrets =
+            secrets_for(&targets, &text).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Some(Webhooks {
             targets,
-            secret: Arc::from(secret.as_bytes()),
+            secrets,
             poll: Duration::from_millis(config.webhook_poll_ms.max(10)),
             retry: i64::try_from(config.webhook_retry_secs.max(1)).unwrap_or(5),
         }))
@@ -119,6 +166,13 @@ impl Webhooks {
     }
 
     async fn send(&self, client: &reqwest::Client, delivery: &Delivery) -> Attempt {
+        // Only configured targets are claimed; one without a key is never sent unsigned.
+        let Some(secret) = self.secrets.get(&delivery.target) else {
+            return Attempt::Failed {
+                next_at: rbac_core::now() + 3600,
+                error: "no secret for this target".into(),
+            };
+        };
         let e = &delivery.event;
         let body = serde_json::json!({
             "id": e.event_id,
@@ -136,7 +190,7 @@ impl Webhooks {
             .post(&delivery.target)
             .header("Content-Type", "application/json")
             .header("Rbac-Event-Id", e.event_id.as_str())
-            .header("Rbac-Signature", signature(&self.secret, t, &body))
+            .header("Rbac-Signature", signature(secret, t, &body))
             .body(body)
             .send()
             .await;
@@ -163,4 +217,44 @@ pub fn signature(secret: &[u8], t: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
     mac.update(format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secrets_for;
+
+    fn targets() -> Vec<String> {
+        vec!["http://a.test/hook".into(), "http://b.test/hook".into()]
+    }
+
+    #[test]
+    fn one_secret_signs_every_target_and_lines_give_each_its_own() {
+        let shared = secrets_for(&targets(), "  shared-secret-0123456789  \n").expect("shared");
+        assert_eq!(&*shared["http://a.test/hook"], b"shared-secret-0123456789");
+        assert_eq!(shared["http://a.test/hook"], shared["http://b.test/hook"]);
+        let text = "# keys\nhttp://a.test/hook key-of-a-0123456789\n\nhttp://b.test/hook key-of-b-0123456789\n";
+        let own = secrets_for(&targets(), text).expect("per target");
+        assert_eq!(&*own["http://a.test/hook"], b"key-of-a-0123456789");
+        assert_eq!(&*own["http://b.test/hook"], b"key-of-b-0123456789");
+    }
+
+    #[test]
+    fn gaps_typos_and_short_keys_refuse_the_start() {
+        let refused = |text: &str| secrets_for(&targets(), text).expect_err(text);
+        assert!(refused("short").contains("16 characters"));
+        assert!(refused("http://a.test/hook key-of-a-0123456789").contains("no secret"));
+        assert!(refused(
+            "http://a.test/hook key-of-a-0123456789\nhttp://c.test/hook key-of-c-0123456789\nhttp://b.test/hook key-of-b-0123456789"
+        )
+        .contains("not a --webhook target"));
+        assert!(refused(
+            "http://a.test/hook key-of-a-0123456789\nhttp://a.test/hook key-of-x-0123456789\nhttp://b.test/hook key-of-b-0123456789"
+        )
+        .contains("two secrets"));
+        assert!(
+            refused("http://a.test/hook short\nhttp://b.test/hook key-of-b-0123456789")
+                .contains("16 characters")
+        );
+        assert!(refused("one-secret-0123456789\nanother-0123456789").contains("one secret"));
+    }
 }

@@ -2,6 +2,9 @@
 
 use crate::*;
 
+/// The SMTP server the tests use, pinned (`.ci/run` installs the same one during the build).
+const AIOSMTPD: &str = "aiosmtpd==1.4.6";
+
 /// The virtualenv's python with aiosmtpd installed (created once per machine).
 pub(crate) fn aiosmtpd_python() -> PathBuf {
     static READY: OnceLock<PathBuf> = OnceLock::new();
@@ -10,20 +13,49 @@ pub(crate) fn aiosmtpd_python() -> PathBuf {
             let venv = target_dir().join("py-aiosmtpd");
             let python = venv.join("bin").join("python");
             let ready = venv.join(".installed");
-            if !ready.exists() {
-                let ok = Command::new("python3")
-                    .args(["-m", "venv"])
-                    .arg(&venv)
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(ok, "python3 -m venv failed (python3 with venv is needed)");
-                let ok = Command::new(venv.join("bin").join("pip"))
-                    .args(["install", "-q", "aiosmtpd==1.4.6"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-                assert!(ok, "pip install aiosmtpd failed (PyPI must be reachable)");
-                std::fs::write(&ready, b"aiosmtpd 1.4.6\n").expect("marker");
+            if ready.exists() {
+                return python;
             }
+            // One process installs (test binaries of several suites may start at once);
+            // the others wait for its marker.
+            let lock = target_dir().join("py-aiosmtpd.lock");
+            let _ = std::fs::create_dir_all(target_dir());
+            let installing = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+                .is_ok();
+            if !installing {
+                let deadline = Instant::now() + Duration::from_secs(300);
+                while !ready.exists() {
+                    assert!(
+                        Instant::now() < deadline,
+                        "another process has been installing aiosmtpd for 5 minutes \
+                         (delete {} if none is)",
+                        lock.display()
+                    );
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                return python;
+            }
+            let ok = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success());
+            let ok = ok
+                && Command::new(venv.join("bin").join("pip"))
+                    .args(["install", "-q", AIOSMTPD])
+                    .status()
+                    .is_ok_and(|s| s.success());
+            if ok {
+                std::fs::write(&ready, format!("{AIOSMTPD}\n")).expect("marker");
+            }
+            let _ = std::fs::remove_file(&lock);
+            assert!(
+                ok,
+                "installing {AIOSMTPD} failed (python3 with venv, and PyPI, are needed)"
+            );
             python
         })
         .clone()

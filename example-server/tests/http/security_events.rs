@@ -285,3 +285,80 @@ async fn two_instances_never_send_one_event_twice_and_a_restart_loses_none() {
     assert_eq!(failed_logins, 6, "every failed login, after the restart");
     let _ = std::fs::remove_file(secret);
 }
+
+#[tokio::test]
+async fn each_target_can_have_its_own_key() {
+    let (a, b) = (Webhook::start().await, Webhook::start().await);
+    let (key_a, key_b) = ("receiver-a-key-0123456789", "receiver-b-key-9876543210");
+    let file = |text: String| {
+        let path = std::env::temp_dir().join(format!("{}.webhook-keys", unique_name("hooks")));
+        std::fs::write(&path, text).expect("key file");
+        path.display().to_string()
+    };
+    let keys = file(format!(
+        "# one key per receiver\n{} {key_a}\n{} {key_b}\n",
+        a.url(),
+        b.url()
+    ));
+    let s = TestServer::start_with(&[
+        "--webhook",
+        a.url(),
+        "--webhook",
+        b.url(),
+        "--webhook-secret-file",
+        &keys,
+        "--webhook-poll-ms",
+        "100",
+    ])
+    .await;
+    s.admin_token().await; // a login.succeeded event, for both receivers
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.requests().is_empty() || b.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the event did not reach both");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (hook, own, other) in [(&a, key_a, key_b), (&b, key_b, key_a)] {
+        for (head, body, _) in hook.requests() {
+            assert!(
+                verified(&head, &body, own),
+                "not signed with its own key: {head}"
+            );
+            assert!(
+                !verified(&head, &body, other),
+                "signed with another's key: {head}"
+            );
+        }
+    }
+    // A key file that leaves a target without a key refuses the start, before any store.
+    let partial = file(format!("{} {key_a}\n", a.url()));
+    let dir = std::env::temp_dir().join(unique_name("refused"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut child = std::process::Command::new(server_binary())
+        .args(["--listen", "127.0.0.1:0", "--database"])
+        .arg(format!("sqlite://{}/rbac.db", dir.display()))
+        .args(["--webhook", a.url(), "--webhook", b.url()])
+        .args(["--webhook-secret-file", &partial])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the server");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("a key file without a key for every target was accepted");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("no secret for the target"), "{stderr}");
+}
