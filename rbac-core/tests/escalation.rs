@@ -464,7 +464,9 @@ fn judge(w: &World, op: &Op, before: &State, after: &State) -> Result<(), TestCa
         }
         if system.contains(id) && actor != ADMIN {
             let renamed_or_gone = now.is_none_or(|n| n.name != was.name);
-            let grown = now.is_some() && !reach_now.is_subset(&reach_was);
+            // Grown: it could grant more, or confers more now (a role it includes enabled).
+            let grown = now.is_some()
+                && (!reach_now.is_subset(&reach_was) || !confers_now.is_subset(&confers_was));
             prop_assert!(
                 !renamed_or_gone && !grown,
                 "{op:?}: {actor} renamed, deleted or grew system role {}",
