@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rbac_core::{
-    now, scope_parent_refused, Assignment, Entity, Journal, Revoke, RoleId, Scope, ScopeStore,
+    scope_parent_refused, Assignment, Entity, Journal, Revoke, RoleId, Scope, ScopeStore,
     StoreError, StoreResult, User, UserId, SCOPE_CYCLE, TOO_MANY_ASSIGNMENTS,
 };
 
@@ -200,18 +200,7 @@ impl SqlStore {
             }
             // Locks the user's row: assignments to one user serialise, so the cap holds
             // (and two adding the same assignment meet the primary key, not a duplicate).
-            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
-            let at = now();
-            let done = sqlx::query(&d.sql(&bump))
-                .bind(at)
-                .bind(at)
-                .bind(user)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound(Entity::User));
-            }
+            crate::users::take_user_row!(d, tx, user);
             // Again under the lock: a concurrent call may have added it meanwhile.
             let held: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
@@ -255,18 +244,7 @@ impl SqlStore {
             let mut tx = d.begin(pool).await.map_err(backend)?;
             // The user's row first, as every other assignment write takes it (one lock
             // order, no deadlock): it also moves updated_at past the change.
-            let bump = format!("UPDATE rbac_users SET {} WHERE id = ?", crate::users::BUMP_UPDATED_AT);
-            let at = now();
-            let found = sqlx::query(&d.sql(&bump))
-                .bind(at)
-                .bind(at)
-                .bind(user)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            if found.rows_affected() == 0 {
-                return Err(StoreError::NotFound(Entity::User));
-            }
+            crate::users::take_user_row!(d, tx, user);
             let done = sqlx::query(&d.sql(
                 "DELETE FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
                  AND scope_kind = ? AND scope_id = ?",

@@ -337,6 +337,29 @@ pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?,
 pub(crate) const BUMP_UPDATED_AT: &str =
     "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
 
+/// Takes a user's row in `$tx` (the lock every assignment write takes first, so they never
+/// deadlock) and moves its `updated_at` forward; returns `NotFound(User)` when it is gone.
+macro_rules! take_user_row {
+    ($d:ident, $tx:ident, $id:expr) => {{
+        let sql = format!(
+            "UPDATE rbac_users SET {} WHERE id = ?",
+            $crate::users::BUMP_UPDATED_AT
+        );
+        let at = rbac_core::now();
+        let done = sqlx::query(&$d.sql(&sql))
+            .bind(at)
+            .bind(at)
+            .bind($id)
+            .execute(&mut *$tx)
+            .await
+            .map_err($crate::backend)?;
+        if done.rows_affected() == 0 {
+            return Err(rbac_core::StoreError::NotFound(rbac_core::Entity::User));
+        }
+    }};
+}
+pub(crate) use take_user_row;
+
 /// [`UPDATE_USER`], guarded (when `expected` is set, bound last) by the stored `updated_at`.
 pub(crate) fn update_user_sql(expected: Option<Timestamp>) -> String {
     match expected {
