@@ -58,12 +58,14 @@ async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
 /// A new session of `admin`: its token.
 async fn login(rbac: &Rbac) -> String {
     rbac.login(&LoginInput {
+        audience: String::new(),
         name: "admin".into(),
         password: PASSWORD.into(),
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
     })
     .await
+    .and_then(rbac_core::service::LoginStep::signed_in)
     .expect("login")
     .token
     .token
@@ -84,6 +86,7 @@ async fn console_login(rbac: &Rbac) -> String {
         .expect("update");
     rbac.login_to_organisation(
         &LoginInput {
+            audience: String::new(),
             name: "admin".into(),
             password: PASSWORD.into(),
             ip: "127.0.0.1".into(),
@@ -92,6 +95,7 @@ async fn console_login(rbac: &Rbac) -> String {
         2,
     )
     .await
+    .and_then(rbac_core::service::LoginStep::signed_in)
     .expect("console login")
     .token
     .token

@@ -101,6 +101,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         totp_issuer: config.totp_issuer.clone(),
         relying_party: Some(config.relying_party()),
         enrolment_window: Duration::from_secs(config.enrolment_window_secs),
+        step_up: Duration::from_secs(config.step_up_secs.max(1)),
         ..RbacConfig::default()
     };
     let mut senders = Senders::default();
@@ -232,7 +233,6 @@ async fn serve_with(
             &config.sms_phone_patterns,
         )?),
         consistency_wait: Duration::from_millis(config.consistency_wait_ms),
-        step_up: Duration::from_secs(config.step_up_secs.max(1)),
         listings: Arc::new(
             api::listings::Listings::new(
                 config.full_listings,

@@ -195,6 +195,12 @@ pub struct Config {
     #[arg(long, env = "RBAC_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
 
+    /// Seconds an answer may wait for a client that reads none of it before the connection
+    /// is cut (a client that asks for every user and never reads cannot keep the listing's
+    /// turn).
+    #[arg(long, env = "RBAC_WRITE_PROGRESS_TIMEOUT_SECS", default_value_t = 30)]
+    pub write_progress_timeout_secs: u64,
+
     /// Largest request head (request line and headers), in bytes (at least 8192).
     #[arg(long, env = "RBAC_MAX_HEADER_BYTES", default_value_t = 65_536)]
     pub max_header_bytes: usize,
@@ -421,6 +427,7 @@ impl Config {
     pub fn limits(&self) -> Limits {
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            write_progress_timeout: Duration::from_secs(self.write_progress_timeout_secs.max(1)),
             max_header_bytes: self.max_header_bytes,
             max_connections: self.max_connections,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs),

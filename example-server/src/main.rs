@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod metrics;
 mod notify;
+mod progress;
 mod secrets;
 mod serve;
 mod state;

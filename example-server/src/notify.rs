@@ -64,6 +64,11 @@ impl SmsSender for WebhookSms {
             SmsContent::Password(password) => {
                 json!({"phone": sms.phone, "template": "密码通知", "password": password})
             }
+            _ => {
+                return Err(SendError(
+                    "a message this server has no template for".into(),
+                ))
+            }
         };
         match self.post(&body).await {
             Ok(()) => Ok(()),

@@ -2,7 +2,6 @@
 //! SQLite generated once beside the database file (mode 0600), so that the two-command
 //! start works and the key never lives in the database it protects.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rbac_core::{BoxError, SecretsKey};
@@ -64,60 +63,11 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 fn read(path: &Path) -> Result<SecretsKey, BoxError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the secrets key file {}: {e}", path.display()))?;
-    warn_if_readable_by_others(path);
-    SecretsKey::from_file_contents(&text).map_err(|e| format!("{}: {e}", path.display()).into())
+    Ok(SecretsKey::read_file(path)?)
 }
 
 fn read_or_create(path: &Path) -> Result<SecretsKey, BoxError> {
-    if path.exists() {
-        return read(path);
-    }
-    // Written whole to a file of its own, then linked into place: the key file is never
-    // seen half-written, and of two instances starting together one key wins.
-    let key = SecretsKey::generate();
-    let mut staging = path.as_os_str().to_os_string();
-    staging.push(format!(".{}.tmp", std::process::id()));
-    let staging = PathBuf::from(staging);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let written = options.open(&staging).and_then(|mut file| {
-        file.write_all(key.to_file_contents().as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&staging);
-        return Err(format!("cannot write the secrets key file {}: {e}", path.display()).into());
-    }
-    let linked = std::fs::hard_link(&staging, path);
-    let _ = std::fs::remove_file(&staging);
-    match linked {
-        Ok(()) => {
-            tracing::info!(file = %path.display(), "generated the secrets key beside the database");
-            Ok(key)
-        }
-        // Another instance made it first: theirs is the key.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
-        Err(e) => Err(format!("cannot create the secrets key file {}: {e}", path.display()).into()),
-    }
-}
-
-fn warn_if_readable_by_others(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(file = %path.display(), "the secrets key file is readable by others: chmod 600 it");
-            }
-        }
-    }
+    Ok(SecretsKey::read_or_create_file(path)?)
 }
 
 #[cfg(test)]

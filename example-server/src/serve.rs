@@ -1,6 +1,7 @@
 //! The accept loop: hyper HTTP/1 with a header-read timeout (slow clients cannot hold a
-//! connection by trickling headers), a header-size cap, a cap on open connections, a
-//! per-request timeout, and a graceful shutdown that drains in-flight requests.
+//! connection by trickling headers), a write-progress timeout (nor by reading no answer), a
+//! header-size cap, a cap on open connections, a per-request timeout, and a graceful
+//! shutdown that drains in-flight requests.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -23,11 +24,15 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::progress::WriteProgress;
+
 /// Connection and request limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Time allowed for a request's headers to arrive.
     pub header_read_timeout: Duration,
+    /// Time an answer may wait for the client to read any of it before the connection is cut.
+    pub write_progress_timeout: Duration,
     /// Largest request head (request line and headers), in bytes.
     pub max_header_bytes: usize,
     /// Connections served at once; further ones wait in the listen backlog.
@@ -144,8 +149,9 @@ pub async fn serve(
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout)
                 .max_buf_size(limits.max_header_bytes.max(8192));
+            let io = WriteProgress::new(stream, limits.write_progress_timeout);
             let conn =
-                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
             if let Err(e) = watcher.watch(conn).await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }

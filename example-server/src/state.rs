@@ -24,9 +24,6 @@ pub struct AppState {
     pub console: Arc<ConsoleConfig>,
     /// How long a request may wait for the revision it names (`X-Rbac-Consistency`).
     pub consistency_wait: Duration,
-    /// How recently a user with a second factor must have proven it for the sensitive
-    /// administrative actions (resetting passwords, changing grants, deleting users).
-    pub step_up: Duration,
     /// The SQL store itself, for readiness (reachable, schema current).
     pub sql: rbac_sqlx::SqlStore,
     /// Large listings served at once, and how long one waits for its turn.

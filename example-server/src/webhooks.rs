@@ -153,14 +153,19 @@ impl Webhooks {
         let due = store
             .claim_deliveries(target, owner, at, at + LEASE_SECS, BATCH, MAX_ATTEMPTS)
             .await?;
-        for delivery in due {
-            let attempt = self.send(client, &delivery).await;
+        // The batch is sent at once (a slow receiver answers each in its own time), and
+        // each delivery is settled as soon as its answer is in.
+        let sends = due.iter().map(|delivery| async move {
+            let attempt = self.send(client, delivery).await;
             if let Attempt::Failed { error, .. } = &attempt {
                 tracing::warn!(target = %crate::app::without_secrets(target), event = %delivery.event.event_id, error = %error, "webhook delivery failed");
             }
             store
                 .settle_delivery(delivery.event.id, target, owner, &attempt)
-                .await?;
+                .await
+        });
+        for settled in futures_util::future::join_all(sends).await {
+            settled?;
         }
         Ok(())
     }

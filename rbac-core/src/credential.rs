@@ -10,6 +10,7 @@ use crate::privilege::{PrivilegeRegistry, Requirement};
 
 /// A credential as a request presents it.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credential {
     /// A session token (a JWT, or an opaque sliding token).
     Token(String),

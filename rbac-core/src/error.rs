@@ -4,6 +4,7 @@ use std::fmt;
 
 /// Which unique field a conflicting write collided on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Field {
     /// A user's name.
     UserName,
@@ -28,6 +29,7 @@ impl fmt::Display for Field {
 
 /// The kind of record a lookup did not find.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Entity {
     /// A user.
     User,
@@ -58,6 +60,7 @@ impl fmt::Display for Entity {
 
 /// Why a credential did not authenticate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthFailure {
     /// No credential was presented.
     Missing,
@@ -85,6 +88,7 @@ impl fmt::Display for AuthFailure {
 
 /// A storage failure, as the storage traits report it.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StoreError {
     /// A unique constraint refused the write; nothing was written.
     #[error("{0} already exists")]
@@ -136,7 +140,7 @@ pub enum Error {
         reason: String,
     },
     /// A privilege code that the registry does not know.
-    #[error("unknown privilege code {0}")]
+    #[error("unknown privilege code {0}: declare it with .privileges([...]) on the builder")]
     UnknownPrivilege(String),
     /// The request is malformed or lacks a required field.
     #[error("bad request: {0}")]
@@ -189,7 +193,7 @@ pub enum Error {
     },
     /// A message (SMS, e-mail) could not be sent; nothing usable was stored.
     #[error("the message could not be sent")]
-    SendFailed(String),
+    SendFailed(#[source] crate::notify::SendError),
     /// A project's daily request quota is used up.
     #[error("daily request quota of {limit} used up; it resets at 00:00 UTC")]
     QuotaExceeded {
@@ -215,7 +219,7 @@ pub enum Error {
         within: Option<i64>,
     },
     /// Second factors need a secrets key, and none is configured.
-    #[error("second factors are unavailable: the server has no secrets key configured")]
+    #[error("second factors are unavailable: the server has no secrets key configured (the builder's .secrets_key_file(path), the server's --secrets-key-file)")]
     NoSecretsKey,
     /// The store or an internal step failed; the cause is the source (logged, never shown
     /// to a client).

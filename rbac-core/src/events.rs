@@ -129,6 +129,8 @@ pub struct DeliveryStatus {
 
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Exhaustive on purpose: every store (or layer) interprets each variant, and a new one
+// must fail their builds rather than fall into a default.
 pub enum Attempt {
     /// The receiver accepted it at this time.
     Delivered(Timestamp),

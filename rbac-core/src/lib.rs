@@ -1,8 +1,62 @@
 //! Users, roles, privileges, sessions and audit: the model, the use-cases and the storage
-//! ports of the rbac library. No HTTP, no SQL.
+//! ports of the rbac library. No HTTP, no SQL (`rbac-sqlx` stores it on SQLite, PostgreSQL
+//! and MariaDB; `rbac-tower` checks requests).
+//!
+//! # A guide
+//!
+//! 1. **Declare your codes and build.** [`Rbac::builder`] takes a store, a signing secret
+//!    and the privilege codes your application checks. The library's own administrative
+//!    codes ([`AdminPrivileges`]) are declared beside them; map them onto one of yours with
+//!    [`AdminPrivileges::all`]. Declare the scope kinds roles may be held in; any other kind
+//!    is refused.
+//! 2. **Seed as the system.** [`Rbac::system`] acts for the application itself (audited as
+//!    `system`, never reachable from a credential); [`Rbac::define_role`] creates a role
+//!    with its privileges and included roles in one converging call.
+//! 3. **Sign in.** [`Rbac::login`] answers a [`service::LoginStep`]: done, or a second
+//!    factor to complete with [`Rbac::complete_login`].
+//! 4. **Check.** `rbac-tower`'s layer checks each route's code (in a scope read from the
+//!    request, if you like); in code, [`Authorizer::require_code`] and
+//!    [`Authorizer::check_in`] do the same against the cached snapshot.
+//! 5. **Second factors and step-up.** With a secrets key
+//!    ([`service::RbacBuilder::secrets_key_file`]) users enrol TOTP and passkeys; the use-cases
+//!    that give or restore access ([`Sensitive`]) ask a recently proven factor of users who
+//!    have one ([`service::RbacBuilder::step_up`]).
+//!
+//! ```
+//! # async fn guide() -> Result<(), rbac_core::Error> {
+//! use rbac_core::service::{LoginInput, UserInput};
+//! use rbac_core::{AdminPrivileges, MemoryStore, Rbac, Scope};
+//!
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite", "WardAdmin"])
+//!     .admin_privileges(AdminPrivileges::all("WardAdmin"))
+//!     .scope_kinds(["ward"])
+//!     .build()
+//!     .await?;
+//!
+//! let system = rbac.system().await?;
+//! rbac.define_role(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! rbac.define_role(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
+//! let user = UserInput { name: "house".into(), password: "House-password-1".into(), ..Default::default() };
+//! rbac.create_user(Some(&system), user).await?;
+//! let cardiology = Scope::new("ward", 7).expect("a ward");
+//! rbac.assign_role(&system, "house", "doctor", Some(cardiology)).await?;
+//!
+//! let login = rbac.login(&LoginInput::new("house", "House-password-1", "10.0.0.7")).await?;
+//! let token = login.signed_in()?.token.token;
+//! let house = rbac.authorizer().authenticate_token(&token).await?;
+//! let write = rbac.authorizer().registry().id("RecordWrite").expect("declared");
+//! assert!(rbac.authorizer().check_in(&house, write, &cardiology));
+//! assert!(!rbac.authorizer().check_in(&house, write, &Scope::new("ward", 8).expect("a ward")));
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(guide()).unwrap();
+//! ```
 #![deny(missing_docs)]
+#![deny(unreachable_pub)]
 
 pub mod authorizer;
+mod caller;
 pub mod credential;
 pub mod error;
 pub mod events;
@@ -40,7 +94,7 @@ pub use passkeys::{
 };
 pub use password::{HasherConfig, PasswordHasher};
 pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
-pub use secrets::SecretsKey;
-pub use service::{AdminPrivileges, Rbac, RbacConfig, ADMIN};
+pub use secrets::{KeyFileError, SecretsKey};
+pub use service::{AdminPrivileges, Rbac, RbacConfig, Sensitive, ADMIN};
 pub use store::*;
 pub use token::{Claims, JwtCodec, JwtKey};

@@ -105,6 +105,7 @@ impl ThrottlePolicy {
 
 /// What a user update does to the user's sessions, in the same transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Revoke<'a> {
     /// Sessions stay as they are.
     #[default]
@@ -261,6 +262,7 @@ pub use crate::factors::{Factors, TotpFactor};
 
 /// How a session's credential is presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SessionKind {
     /// A signed JWT whose `sid` claim is the session id.
     Jwt = 1,
@@ -320,6 +322,7 @@ pub struct Session {
 
 /// The operation-log category (`oper_type`) of an audit entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuditCategory {
     /// 1 = home (login, logout, own password).
     Home = 1,
@@ -369,6 +372,7 @@ pub struct NewAudit {
 
 /// A cache-relevant change, published to every instance's caches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Change {
     /// A role's grants, name or enabled flag changed, or it was deleted.
     Role(RoleId),
@@ -478,6 +482,8 @@ impl Page {
 
 /// Which way a list is ordered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+// Exhaustive on purpose: every store (or layer) interprets each variant, and a new one
+// must fail their builds rather than fall into a default.
 pub enum Order {
     /// Oldest first (ascending id).
     #[default]
@@ -564,6 +570,7 @@ pub struct VerificationCode {
 
 /// What using a verification code found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CodeCheck {
     /// The code matched; it is deleted and can never be used again.
     Accepted,

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 /// What an SMS carries.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SmsContent {
     /// A registration verification code.
     RegisterCode(String),

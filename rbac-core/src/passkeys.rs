@@ -88,6 +88,7 @@ pub struct PasskeyRecord {
 
 /// Why a ceremony was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CeremonyPurpose {
     /// Registering a passkey for the user.
     Register,

@@ -50,11 +50,19 @@ pub struct Verified {
     pub rehash: bool,
 }
 
+/// The most expensive bcrypt cost a stored hash may have (2^14 rounds, about a second).
+pub const MAX_BCRYPT_COST: u32 = 14;
+
 /// Hashes and verifies passwords on blocking threads, bounded by a semaphore and a queue limit.
+///
+/// A stored hash is verified only when its cost lies within the policy: bcrypt cost at most
+/// [`MAX_BCRYPT_COST`]; argon2 memory and iterations at most twice the configured ones
+/// ([`PasswordHasher::cost_refusal`]). Anything dearer would let one anonymous login spend a
+/// core for as long as the hash asks.
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
-    waiting: AtomicUsize,
+    waiting: Arc<AtomicUsize>,
     queue: usize,
     dummy: OnceCell<String>,
 }
@@ -81,7 +89,7 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(config.workers.max(1))),
-            waiting: AtomicUsize::new(0),
+            waiting: Arc::new(AtomicUsize::new(0)),
             queue: config.queue,
             dummy: OnceCell::new(),
         })
@@ -97,20 +105,71 @@ impl PasswordHasher {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        self.run_while_awaited(false, job)
+            .await?
+            .ok_or_else(|| Error::internal("hash skipped"))
+    }
+
+    /// Runs `job` on a worker; with `skippable`, answers `None` without running it when the
+    /// worker comes free after nobody waits for the answer any more (a client that sent a
+    /// login and went away costs no hash).
+    async fn run_while_awaited<T, F>(&self, skippable: bool, job: F) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
         let workers = self.permits.available_permits();
         let depth = self.waiting.fetch_add(1, Ordering::Relaxed);
-        let _guard = DepthGuard(&self.waiting);
+        let guard = DepthGuard(self.waiting.clone());
         if workers == 0 && depth >= self.queue {
             return Err(Error::Busy);
         }
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| Error::internal("hasher closed"))?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| Error::internal(format!("hash task: {e}")))
+        if skippable && crate::caller::gone() {
+            return Ok(None);
+        }
+        // The worker slot and the place in the queue go with the hash, not with the caller:
+        // a hash whose caller stopped waiting still runs to its end, and is counted until then.
+        tokio::task::spawn_blocking(move || {
+            let _held = (permit, guard);
+            job()
+        })
+        .await
+        .map(Some)
+        .map_err(|e| Error::internal(format!("hash task: {e}")))
+    }
+
+    /// Why a stored hash is not verified, when its cost lies outside the policy (see the
+    /// type's docs); `None` for a hash within it or one that is no hash at all.
+    pub fn cost_refusal(&self, hash: &str) -> Option<String> {
+        if let Some(cost) = bcrypt_cost(hash) {
+            return (cost > MAX_BCRYPT_COST)
+                .then(|| format!("bcrypt cost {cost} exceeds {MAX_BCRYPT_COST}"));
+        }
+        let parsed = PasswordHash::new(hash).ok()?;
+        let params = Params::try_from(&parsed).ok()?;
+        let (max_m, max_t) = (
+            self.params.m_cost().saturating_mul(2),
+            self.params.t_cost().saturating_mul(2),
+        );
+        if params.m_cost() > max_m {
+            return Some(format!(
+                "argon2 memory {} KiB exceeds {max_m} KiB",
+                params.m_cost()
+            ));
+        }
+        if params.t_cost() > max_t {
+            return Some(format!(
+                "argon2 iterations {} exceed {max_t}",
+                params.t_cost()
+            ));
+        }
+        None
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -136,38 +195,92 @@ impl PasswordHasher {
 
     /// Verifies a password against a stored argon2 PHC string or bcrypt hash.
     pub async fn verify(&self, password: &str, hash: &str) -> Result<Verified> {
+        self.verify_while_awaited(false, password, hash)
+            .await?
+            .ok_or_else(|| Error::internal("hash skipped"))
+    }
+
+    /// [`PasswordHasher::verify`] for detached login work: `None`, without hashing, once
+    /// nobody waits for the answer (see [`crate::caller`]).
+    pub(crate) async fn verify_if_awaited(
+        &self,
+        password: &str,
+        hash: &str,
+    ) -> Result<Option<Verified>> {
+        self.verify_while_awaited(true, password, hash).await
+    }
+
+    async fn verify_while_awaited(
+        &self,
+        skippable: bool,
+        password: &str,
+        hash: &str,
+    ) -> Result<Option<Verified>> {
         if password.len() > MAX_PASSWORD_BYTES {
-            return Ok(Verified {
+            return Ok(Some(Verified {
                 ok: false,
                 rehash: false,
-            });
+            }));
+        }
+        if let Some(why) = self.cost_refusal(hash) {
+            // Refused without computing it; the dummy verification keeps the time a
+            // refusal takes the same as a wrong password's.
+            tracing::warn!(reason = %why, "stored password hash outside the cost policy: refused");
+            self.verify_dummy(password).await?;
+            return Ok(Some(Verified {
+                ok: false,
+                rehash: false,
+            }));
         }
         let argon = self.argon2();
         let want = self.params.clone();
         let password = password.to_owned();
         let hash = hash.to_owned();
-        self.run(move || verify_blocking(&argon, &want, &password, &hash))
-            .await
+        self.run_while_awaited(skippable, move || {
+            verify_blocking(&argon, &want, &password, &hash)
+        })
+        .await
     }
 
     /// Spends the time of one verification against a fixed hash, so an unknown user costs
-    /// what a known one does.
+    /// what a known one does; nothing once nobody waits for the answer (its time then
+    /// tells no one anything).
     pub async fn verify_dummy(&self, password: &str) -> Result<()> {
         let dummy = self
             .dummy
             .get_or_try_init(|| self.hash("dummy password for timing"))
             .await?
             .clone();
-        self.verify(password, &dummy).await.map(|_| ())
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Ok(());
+        }
+        let argon = self.argon2();
+        let want = self.params.clone();
+        let password = password.to_owned();
+        self.run_while_awaited(true, move || {
+            verify_blocking(&argon, &want, &password, &dummy)
+        })
+        .await
+        .map(|_| ())
     }
 }
 
-struct DepthGuard<'a>(&'a AtomicUsize);
+/// A hash job's place in the queue, given back when the job ends.
+struct DepthGuard(Arc<AtomicUsize>);
 
-impl Drop for DepthGuard<'_> {
+impl Drop for DepthGuard {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// The cost of a bcrypt hash (`$2b$12$…` is 12), if it is one.
+fn bcrypt_cost(hash: &str) -> Option<u32> {
+    let rest = ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .find_map(|prefix| hash.strip_prefix(prefix))?;
+    let (cost, _) = rest.split_once('$')?;
+    cost.parse().ok()
 }
 
 fn verify_blocking(argon: &Argon2<'_>, want: &Params, password: &str, hash: &str) -> Verified {
@@ -239,6 +352,97 @@ mod tests {
                 rehash: true
             }
         );
+    }
+
+    #[tokio::test]
+    async fn hashes_outside_the_cost_policy_are_refused_unhashed() {
+        let h = PasswordHasher::new(&fast()).expect("params");
+        // A cost-31 hash would run for days: refused, and quickly.
+        let dear = "$2b$31$abcdefghijklmnopqrstuuKHW2OVfmiQXcoE8OTsIHGu/NzB3Axq.";
+        assert!(h.cost_refusal(dear).is_some_and(|why| why.contains("31")));
+        let t = std::time::Instant::now();
+        assert!(!h.verify("anything", dear).await.expect("verify").ok);
+        assert!(t.elapsed() < std::time::Duration::from_secs(5));
+        // Positive control: cost 14 and below, and argon2 within twice the settings, verify.
+        let cheap = bcrypt::hash("legacy", 4).expect("bcrypt");
+        assert_eq!(h.cost_refusal(&cheap), None);
+        assert!(h.verify("legacy", &cheap).await.expect("verify").ok);
+        assert_eq!(h.cost_refusal("$2b$14$x"), None);
+        assert!(h.cost_refusal("$2b$15$x").is_some());
+        let within = PasswordHasher::new(&HasherConfig {
+            memory_kib: 128,
+            iterations: 2,
+            ..fast()
+        })
+        .expect("params")
+        .hash("s3cret")
+        .await
+        .expect("hash");
+        assert_eq!(
+            h.cost_refusal(&within),
+            None,
+            "128 KiB, t=2 is twice the settings"
+        );
+        assert!(h.verify("s3cret", &within).await.expect("verify").ok);
+        let beyond = PasswordHasher::new(&HasherConfig {
+            memory_kib: 129,
+            ..fast()
+        })
+        .expect("params")
+        .hash("s3cret")
+        .await
+        .expect("hash");
+        assert!(h
+            .cost_refusal(&beyond)
+            .is_some_and(|why| why.contains("memory")));
+        assert!(!h.verify("s3cret", &beyond).await.expect("verify").ok);
+        let slow = PasswordHasher::new(&HasherConfig {
+            iterations: 3,
+            ..fast()
+        })
+        .expect("params")
+        .hash("s3cret")
+        .await
+        .expect("hash");
+        assert!(h
+            .cost_refusal(&slow)
+            .is_some_and(|why| why.contains("iterations")));
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_hash_keeps_its_slot_until_it_ends() {
+        let h = Arc::new(
+            PasswordHasher::new(&HasherConfig {
+                memory_kib: 65536,
+                iterations: 6,
+                parallelism: 1,
+                workers: 1,
+                queue: 4,
+            })
+            .expect("params"),
+        );
+        let hashing = {
+            let h = h.clone();
+            tokio::spawn(async move { h.hash("abandoned").await })
+        };
+        // Wait until it runs, then abandon it: it is still counted until it really ends.
+        while h.queue_depth() == 0 {
+            tokio::task::yield_now().await;
+        }
+        hashing.abort();
+        let _ = hashing.await;
+        assert_eq!(
+            h.queue_depth(),
+            1,
+            "the abandoned hash still holds its place"
+        );
+        assert_eq!(h.permits.available_permits(), 0, "and its worker");
+        let t = std::time::Instant::now();
+        while h.queue_depth() > 0 {
+            assert!(t.elapsed() < std::time::Duration::from_secs(30));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert_eq!(h.permits.available_permits(), 1);
     }
 
     #[tokio::test]

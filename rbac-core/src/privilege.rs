@@ -205,6 +205,8 @@ impl PrivilegeSet {
 
 /// What a route or action requires of the caller's privileges.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// Exhaustive on purpose: every store (or layer) interprets each variant, and a new one
+// must fail their builds rather than fall into a default.
 pub enum Requirement {
     /// Authentication only (`Null`).
     Authenticated,

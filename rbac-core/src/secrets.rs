@@ -2,12 +2,58 @@
 //! digests of recovery codes (HMAC-SHA256), so a copy of the database alone reveals
 //! neither. It is never the JWT secret and never stored in the database.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
+
+/// Why a secrets key file could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFileError {
+    /// The file could not be read.
+    #[error("cannot read the secrets key file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file holds no key.
+    #[error("{}: {source}", path.display())]
+    Contents {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: BadSecretsKey,
+    },
+    /// A new key could not be written.
+    #[error("cannot create the secrets key file {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Logs a warning when others than its owner may read the key file at `path`.
+fn warn_if_readable_by_others(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(file = %path.display(), "the secrets key file is readable by others: chmod 600 it");
+            }
+        }
+    }
+}
 
 /// Why a secrets key file's contents were refused.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +112,65 @@ impl SecretsKey {
     /// What a key file holds for this key.
     pub fn to_file_contents(&self) -> String {
         format!("{}\n", hex::encode(self.raw))
+    }
+
+    /// The key in the file at `path` (64 hexadecimal digits); a warning is logged when
+    /// others than its owner may read it.
+    pub fn read_file(path: &Path) -> Result<Self, KeyFileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| KeyFileError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        warn_if_readable_by_others(path);
+        SecretsKey::from_file_contents(&text).map_err(|e| KeyFileError::Contents {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+
+    /// The key in the file at `path`, or, when there is no file, a new key written there
+    /// readable by its owner only (mode 0600). The file is written whole and then linked
+    /// into place, so it is never seen half-written, and of two processes starting at once
+    /// one key wins. Keep the file: second factors sealed under a key are unreadable
+    /// without it.
+    pub fn read_or_create_file(path: &Path) -> Result<Self, KeyFileError> {
+        if path.exists() {
+            return SecretsKey::read_file(path);
+        }
+        let key = SecretsKey::generate();
+        let mut staging = path.as_os_str().to_os_string();
+        staging.push(format!(".{}.tmp", std::process::id()));
+        let staging = PathBuf::from(staging);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let written = options.open(&staging).and_then(|mut file| {
+            file.write_all(key.to_file_contents().as_bytes())?;
+            file.sync_all()
+        });
+        let write_error = |e| KeyFileError::Write {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&staging);
+            return Err(write_error(e));
+        }
+        let linked = std::fs::hard_link(&staging, path);
+        let _ = std::fs::remove_file(&staging);
+        match linked {
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "generated a new secrets key");
+                Ok(key)
+            }
+            // Another process made it first: theirs is the key.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => SecretsKey::read_file(path),
+            Err(e) => Err(write_error(e)),
+        }
     }
 
     /// Seals `plain`, bound to `context` (whose it is): `v1.` and the base64 of nonce and

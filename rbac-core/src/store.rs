@@ -587,6 +587,10 @@ pub trait ChangeLog: Send + Sync {
     async fn changes_since(&self, cursor: i64, limit: u32) -> StoreResult<Vec<(i64, Change)>>;
     /// Deletes changes older than `before`.
     async fn prune_changes(&self, before: Timestamp) -> StoreResult<u64>;
+    /// Resolves once every store call begun before this one has ended, including calls
+    /// whose caller stopped waiting: their writes are then committed or rolled back. (At
+    /// once by default, for a store whose calls never outlive their caller.)
+    async fn settled(&self) {}
 }
 
 /// What authenticating and checking need (the [`Authorizer`](crate::Authorizer) and so the

@@ -13,6 +13,14 @@ async fn memory_store_conforms() {
     assert_eq!(report.passed.len(), conformance::CHECKS.len());
 }
 
+#[tokio::test]
+async fn memory_store_survives_the_cancellation_sweep() {
+    let store = MemoryStore::new();
+    let report = conformance::cancellation_sweep(&store).await;
+    report.assert_passed();
+    assert_eq!(report.passed.len(), conformance::PORT_METHODS.len());
+}
+
 /// One `#[tokio::test]` per conformance check, each on a fresh store.
 macro_rules! one_test_per_check {
     ($($check:ident),* $(,)?) => {

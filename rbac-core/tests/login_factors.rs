@@ -112,7 +112,11 @@ async fn world_with(loose: ThrottlePolicy) -> World {
             .await
             .expect("user");
     }
-    let login = rbac.login(&input("alice", "pw")).await.expect("login");
+    let login = rbac
+        .login(&input("alice", "pw"))
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .expect("login");
     let me = rbac.authenticate(&login.token.token).await.expect("me");
     let enrolment = rbac
         .begin_totp(&me, None, "127.0.0.1")
@@ -133,6 +137,7 @@ async fn world_with(loose: ThrottlePolicy) -> World {
 
 fn input(name: &str, password: &str) -> LoginInput {
     LoginInput {
+        audience: String::new(),
         name: name.into(),
         password: password.into(),
         ip: "127.0.0.1".into(),
@@ -163,7 +168,12 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Login { alice, right } => {
                 let name = if alice { "alice" } else { "bob" };
                 let password = if right { "pw" } else { "wrong" };
-                match w.rbac.login(&input(name, password)).await {
+                match w
+                    .rbac
+                    .login(&input(name, password))
+                    .await
+                    .and_then(rbac_core::service::LoginStep::signed_in)
+                {
                     Ok(outcome) => {
                         prop_assert!(right && !alice, "a token for {name} from a password");
                         m.sessions.push((outcome.token.token, Factors::PASSWORD));
@@ -226,6 +236,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     Proof::ForgedPasskey(_) => (String::new(), false, Factors::NONE, None),
                 };
                 let second = SecondFactorInput {
+                    audience: String::new(),
                     mfa_token: token.clone(),
                     code,
                     passkey,
@@ -304,7 +315,12 @@ proptest! {
 #[tokio::test]
 async fn an_old_session_gives_the_password_to_begin_enrolment() {
     let w = world().await;
-    let bob = w.rbac.login(&input("bob", "pw")).await.expect("login");
+    let bob = w
+        .rbac
+        .login(&input("bob", "pw"))
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .expect("login");
     let me = w.rbac.authenticate(&bob.token.token).await.expect("me");
     // Fresh: no password needed (positive control).
     w.rbac
@@ -350,18 +366,27 @@ async fn a_right_password_alone_does_not_clear_the_failures_of_an_account_with_a
         w.rbac
             .login(&input("bob", "pw"))
             .await
+            .and_then(rbac_core::service::LoginStep::signed_in)
             .expect("bob logs in");
     }
     // alice's right password opens a challenge each time, but counts until a code
     // completes one: the third leaves her blocked.
     for _ in 0..3 {
-        match w.rbac.login(&input("alice", "pw")).await {
+        match w
+            .rbac
+            .login(&input("alice", "pw"))
+            .await
+            .and_then(rbac_core::service::LoginStep::signed_in)
+        {
             Err(Error::SecondFactorRequired(_)) => {}
             other => panic!("expected a challenge, got {other:?}"),
         }
     }
     assert!(matches!(
-        w.rbac.login(&input("alice", "pw")).await,
+        w.rbac
+            .login(&input("alice", "pw"))
+            .await
+            .and_then(rbac_core::service::LoginStep::signed_in),
         Err(Error::Throttled { .. })
     ));
 }
@@ -377,11 +402,17 @@ async fn a_right_old_password_does_not_clear_them_either() {
     };
     let w = world_with(strict).await;
     // alice signs in with her password and a code (which clears her count) ...
-    let challenge = match w.rbac.login(&input("alice", "pw")).await {
+    let challenge = match w
+        .rbac
+        .login(&input("alice", "pw"))
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+    {
         Err(Error::SecondFactorRequired(c)) => c,
         other => panic!("expected a challenge, got {other:?}"),
     };
     let second = SecondFactorInput {
+        audience: String::new(),
         mfa_token: challenge.token,
         code: totp_code(&w.secret, totp_step(now()) + 1),
         passkey: None,
@@ -405,7 +436,10 @@ async fn a_right_old_password_does_not_clear_them_either() {
             .expect("change");
     }
     assert!(matches!(
-        w.rbac.login(&input("alice", "pw-4")).await,
+        w.rbac
+            .login(&input("alice", "pw-4"))
+            .await
+            .and_then(rbac_core::service::LoginStep::signed_in),
         Err(Error::Throttled { .. })
     ));
 }

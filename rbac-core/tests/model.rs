@@ -125,12 +125,14 @@ async fn setup() -> (Rbac, Principal) {
     rbac.bootstrap(Some("admin-pw")).await.expect("bootstrap");
     let login = rbac
         .login(&LoginInput {
+            audience: String::new(),
             name: "admin".into(),
             password: "admin-pw".into(),
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
         })
         .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("admin login");
     let admin = rbac
         .authenticate(&login.token.token)
@@ -224,12 +226,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::LoginLogout(u) => {
                 let res = rbac
                     .login(&LoginInput {
+                        audience: String::new(),
                         name: USERS[u].into(),
                         password: PW.into(),
-                        ip: String::new(),
+                        ip: "127.0.0.1".into(),
                         user_agent: String::new(),
                     })
-                    .await;
+                    .await
+                    .and_then(rbac_core::service::LoginStep::signed_in);
                 match model.users.get(USERS[u]) {
                     Some((_, true)) => {
                         let token = res

@@ -65,6 +65,7 @@ async fn organisation_with_max(
 
 fn input() -> LoginInput {
     LoginInput {
+        audience: String::new(),
         name: "alice".into(),
         password: "pw".into(),
         ip: "127.0.0.1".into(),
@@ -78,6 +79,7 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
     let token = login.token.token;
     let before = store
@@ -98,7 +100,11 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
         .expect("session");
     assert_eq!(before, after, "no store write within the interval");
     // Another organisation's login is refused like a wrong password.
-    assert!(rbac.login_to_organisation(&input(), 5).await.is_err());
+    assert!(rbac
+        .login_to_organisation(&input(), 5)
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .is_err());
 }
 
 #[tokio::test]
@@ -108,6 +114,7 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
     let first = login.token.expires_at;
     tokio::time::sleep(Duration::from_millis(2100)).await;
@@ -137,6 +144,7 @@ async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
     let login = rbac
         .login_to_organisation(&input(), 2)
         .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
     let issued = store
         .session(&login.token.session_id)

@@ -85,7 +85,7 @@ async fn a_hijacked_name_is_not_adopted() {
     let admin = principal(&rbac, ADMIN).await;
     let original = rbac.role_named(REGISTERED_ROLE).await.expect("role");
     let strong = rbac.create_role(&admin, "strong", "").await.expect("role");
-    rbac.grant(&admin, "strong", &["UserEdit".into(), "UserDelete".into()])
+    rbac.grant(&admin, "strong", ["UserEdit", "UserDelete"])
         .await
         .expect("grant");
     // The hijack as the server before keys did it and logged it: the real role renamed
@@ -256,7 +256,7 @@ async fn a_role_a_system_role_includes_is_granted_more_by_admin_alone() {
         .expect_err("more two inclusions down");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
     // Taking away stays open to whoever holds what is taken.
-    rbac.grant(&manager, "extras", &[])
+    rbac.grant(&manager, "extras", Vec::<String>::new())
         .await
         .expect("removing what the manager holds");
 }

@@ -1,5 +1,6 @@
 //! Assignments (the roles a user holds, globally or within a scope) and scope parents.
 
+use crate::detached::Direct;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -139,7 +140,7 @@ impl SqlStore {
             }
         }
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let text = crate::users::update_user_sql(expected);
             let sql = d.sql(&text);
             let query = sqlx::query(&sql);
@@ -183,7 +184,7 @@ impl SqlStore {
     ) -> StoreResult<bool> {
         let (kind, scope_id) = scope_columns(assignment.scope);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let held: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
                  AND role_id = ? AND scope_kind = ? AND scope_id = ?",
@@ -241,7 +242,7 @@ impl SqlStore {
     ) -> StoreResult<bool> {
         let (kind, scope_id) = scope_columns(assignment.scope);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // The user's row first, as every other assignment write takes it (one lock
             // order, no deadlock): it also moves updated_at past the change.
             crate::users::take_user_row!(d, tx, user);
@@ -274,7 +275,7 @@ impl SqlStore {
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let rows = sqlx::query(&d.sql(
                 "SELECT a.user_id, u.department_id FROM rbac_assignments a \
                  JOIN rbac_users u ON u.id = a.user_id \
@@ -368,7 +369,7 @@ fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
 }
 
 #[async_trait]
-impl ScopeStore for SqlStore {
+impl ScopeStore for Direct {
     async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
         on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(
@@ -404,7 +405,7 @@ impl ScopeStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // Every parent change takes this one lock, so two that together would close a
             // cycle cannot both pass the check below.
             let lock = format!(

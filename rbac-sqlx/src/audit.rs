@@ -1,11 +1,12 @@
 //! The operation log.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, NewAudit, StoreResult};
 
 use crate::row::AUDIT_COLUMNS;
-use crate::{backend, count, row, SqlStore};
+use crate::{backend, count, row};
 
 /// Shards of the operation log's maintained total.
 const SHARDS: i32 = 8;
@@ -101,11 +102,11 @@ fn audit_filter(q: &AuditQuery, after: Option<i64>) -> String {
 }
 
 #[async_trait]
-impl AuditStore for SqlStore {
+impl AuditStore for Direct {
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
         let journal = Journal::audit(entry.clone());
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             write_journal!(d, tx, &journal);
             tx.commit().await.map_err(backend)?;
             Ok(())
@@ -149,7 +150,7 @@ impl AuditStore for SqlStore {
     async fn prune_audit(&self, before: rbac_core::Timestamp, limit: u32) -> StoreResult<u64> {
         let limit = limit.min(PRUNE_BATCH);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let ids: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT id FROM rbac_audit WHERE time < ? ORDER BY id LIMIT ?",
             ))

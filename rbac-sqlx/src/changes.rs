@@ -1,13 +1,14 @@
 //! The change journal other instances poll.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Change, ChangeLog, StoreResult, Timestamp};
 
-use crate::{backend, row, SqlStore};
+use crate::{backend, row};
 
 #[async_trait]
-impl ChangeLog for SqlStore {
+impl ChangeLog for Direct {
     async fn change_cursor(&self) -> StoreResult<i64> {
         on_backend!(self, pool, d => {
             let _ = d;

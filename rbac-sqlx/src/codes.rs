@@ -1,20 +1,21 @@
 //! One-time codes for a channel and an address: send, resend, take.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{CodeCheck, CodeStore, StoreResult, Timestamp, VerificationCode};
 
-use crate::{backend, row, SqlStore};
+use crate::{backend, row};
 
 #[async_trait]
-impl CodeStore for SqlStore {
+impl CodeStore for Direct {
     async fn put_code(
         &self,
         code: &VerificationCode,
         resend_after: Timestamp,
     ) -> StoreResult<Option<Timestamp>> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = d.sql(d.upsert_code());
             let mut query = sqlx::query(&sql)
                 .bind(code.key.as_str())
@@ -47,7 +48,7 @@ impl CodeStore for SqlStore {
         max_attempts: u32,
     ) -> StoreResult<CodeCheck> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let select = format!(
                 "SELECT digest, context, expires_at, attempts FROM rbac_codes WHERE code_key = ?{}",
                 d.for_update()

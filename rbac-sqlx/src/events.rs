@@ -2,14 +2,15 @@
 //! under a lease by a conditional update (two instances never hold one delivery), settled
 //! by the lease holder only.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
     Attempt, Delivery, DeliveryStatus, EventStore, NewEvent, SecurityEvent, StoreResult, Timestamp,
 };
 
+use crate::backend;
 use crate::row::Columns;
-use crate::{backend, SqlStore};
 
 /// The columns an event row is read from, prefixed `e.`.
 const EVENT_COLUMNS: &str =
@@ -29,10 +30,10 @@ fn event<R: Columns>(r: &R) -> Result<SecurityEvent, sqlx::Error> {
 }
 
 #[async_trait]
-impl EventStore for SqlStore {
+impl EventStore for Direct {
     async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             insert_events!(d, tx, events, rbac_core::now());
             tx.commit().await.map_err(backend)?;
             Ok(())
@@ -163,7 +164,7 @@ impl EventStore for SqlStore {
 
     async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let ids: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT id FROM rbac_events WHERE created_at < ? ORDER BY id LIMIT ?",
             ))

@@ -1,5 +1,6 @@
 //! Second factors: sealed TOTP secrets and recovery-code digests.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Journal, SecondFactorStore, StoreResult, TotpFactor, UserId};
@@ -22,7 +23,7 @@ macro_rules! insert_codes {
 }
 
 #[async_trait]
-impl SecondFactorStore for SqlStore {
+impl SecondFactorStore for Direct {
     async fn totp(&self, user: UserId) -> StoreResult<Option<TotpFactor>> {
         on_backend!(self, pool, d => {
             let r = sqlx::query(&d.sql(
@@ -45,7 +46,7 @@ impl SecondFactorStore for SqlStore {
 
     async fn put_pending_totp(&self, factor: &TotpFactor, journal: &Journal) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql("DELETE FROM rbac_totp WHERE user_id = ? AND confirmed = FALSE"))
                 .bind(factor.user_id)
                 .execute(&mut *tx)
@@ -80,7 +81,7 @@ impl SecondFactorStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql(
                 "UPDATE rbac_totp SET confirmed = TRUE, last_step = ? \
                  WHERE user_id = ? AND confirmed = FALSE",
@@ -158,7 +159,7 @@ impl SecondFactorStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // Touching the factor's row holds it for this transaction: a concurrent removal
             // either waits or has already made this match nothing.
             let held = sqlx::query(&d.sql(
@@ -186,7 +187,7 @@ impl SecondFactorStore for SqlStore {
 
     async fn remove_totp(&self, user: UserId, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql("DELETE FROM rbac_totp WHERE user_id = ?"))
                 .bind(user)
                 .execute(&mut *tx)

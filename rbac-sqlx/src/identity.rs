@@ -103,7 +103,7 @@ impl SqlStore {
                     clashes.join("; ")
                 )));
             }
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             for (id, name, email) in &users {
                 let keys = Keys::new(name, email.as_deref());
                 sqlx::query(&d.sql(

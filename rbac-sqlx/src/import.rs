@@ -42,7 +42,7 @@ impl SqlStore {
             .map(row::attributes)
             .collect::<StoreResult<Vec<String>>>()?;
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // Which keys the store holds already, in one query.
             let n = users.len();
             let sql = format!(

@@ -19,6 +19,7 @@
 //! service that uses one database compiles one driver. A URL for a backend whose feature
 //! is off is refused by [`SqlStore::connect`] with a message naming the feature.
 #![deny(missing_docs)]
+#![deny(unreachable_pub)]
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("rbac-sqlx needs at least one of the features `sqlite`, `postgres`, `mysql`");
@@ -254,6 +255,7 @@ macro_rules! revoke_sessions_of {
     }};
 }
 
+mod detached;
 mod dialect;
 mod feed;
 mod migrations;
@@ -261,9 +263,11 @@ mod migrations;
 mod mysql;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod readiness;
 mod row;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod tx;
 
 use std::fmt;
 
@@ -355,6 +359,10 @@ pub struct SqlStore {
     pool: Pool,
     /// This instance's anchors for deep pages of the user list.
     anchors: std::sync::Arc<paging::Anchors>,
+    /// The store work running on tasks of its own (see [`detached`]).
+    tasks: std::sync::Arc<detached::Tasks>,
+    /// The last write probe and the one in flight (see [`SqlStore::readiness`]).
+    probe: std::sync::Arc<readiness::Probe>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -415,6 +423,8 @@ impl SqlStore {
         SqlStore {
             pool,
             anchors: Default::default(),
+            tasks: Default::default(),
+            probe: Default::default(),
         }
     }
 
@@ -446,24 +456,6 @@ impl SqlStore {
             #[cfg(feature = "mysql")]
             Pool::MySql(_) => Backend::MySql,
         }
-    }
-
-    /// Whether the database answers and every embedded migration is applied: `Err` says
-    /// which is not so.
-    pub async fn readiness(&self) -> Result<(), StoreError> {
-        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE";
-        let applied: i64 = on_backend!(self, p, d => {
-            let _ = d;
-            sqlx::query_scalar(sql).fetch_one(p).await
-        })
-        .map_err(backend)?;
-        let embedded = self.backend().embedded_migrations();
-        if usize::try_from(applied).unwrap_or(0) < embedded {
-            return Err(StoreError::backend(format!(
-                "schema not current: {applied} of {embedded} migrations applied"
-            )));
-        }
-        Ok(())
     }
 
     /// Applies the embedded migrations that are not applied yet.

@@ -1,13 +1,14 @@
 //! Organisations: a generic grouping of users.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Organisation, OrganisationStore, StoreResult};
 
-use crate::{backend, row, SqlStore};
+use crate::{backend, row};
 
 #[async_trait]
-impl OrganisationStore for SqlStore {
+impl OrganisationStore for Direct {
     async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
         on_backend!(self, pool, d => {
             let r = sqlx::query(&d.sql("SELECT id, name FROM rbac_organisations WHERE id = ?"))

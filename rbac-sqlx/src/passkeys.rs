@@ -1,5 +1,6 @@
 //! Passkeys and the WebAuthn ceremonies in flight.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
@@ -7,7 +8,7 @@ use rbac_core::{
     StoreResult, UserId,
 };
 
-use crate::{backend, count, row, write_error, SqlStore};
+use crate::{backend, count, row, write_error};
 
 const COLUMNS: &str = "id, user_id, credential_id, user_handle, name, credential, counter, \
                        backup_eligible, backup_state, created_at, last_used_at";
@@ -30,7 +31,7 @@ fn passkey<R: row::Columns>(r: &R) -> Result<PasskeyRecord, sqlx::Error> {
 }
 
 #[async_trait]
-impl PasskeyStore for SqlStore {
+impl PasskeyStore for Direct {
     async fn passkeys(&self, user: UserId) -> StoreResult<Vec<PasskeyRecord>> {
         on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(&format!(
@@ -80,7 +81,7 @@ impl PasskeyStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<i64> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = d.insert_sql(
                 "INSERT INTO rbac_passkeys (user_id, credential_id, user_handle, name, \
                  credential, counter, backup_eligible, backup_state, created_at, last_used_at) \
@@ -133,7 +134,7 @@ impl PasskeyStore for SqlStore {
 
     async fn remove_passkey(&self, user: UserId, id: i64, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql("DELETE FROM rbac_passkeys WHERE id = ? AND user_id = ?"))
                 .bind(id)
                 .bind(user)
@@ -151,7 +152,7 @@ impl PasskeyStore for SqlStore {
 
     async fn remove_second_factors(&self, user: UserId, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let mut removed = 0;
             for table in ["rbac_passkeys", "rbac_totp"] {
                 removed += sqlx::query(&d.sql(&format!("DELETE FROM {table} WHERE user_id = ?")))

@@ -1,6 +1,7 @@
 //! Gateway projects, their request counters and their shared daily quota, on every
 //! backend.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
@@ -9,13 +10,13 @@ use rbac_core::{
 };
 
 use crate::row::PROJECT_COLUMNS;
-use crate::{backend, count, row, write_error, SqlStore};
+use crate::{backend, count, row, write_error};
 
 #[async_trait]
-impl ProjectStore for SqlStore {
+impl ProjectStore for Direct {
     async fn create_project(&self, p: &Project, journal: &Journal) -> StoreResult<Project> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = d.insert_sql(
                 "INSERT INTO rbac_projects (owner_id, name, kind, api_key, secret, deleted, \
                  request_total, request_today, request_day, request_max, pool_id, pool_name, \
@@ -107,7 +108,7 @@ impl ProjectStore for SqlStore {
 
     async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql(
                 "UPDATE rbac_projects SET deleted = TRUE WHERE id = ? AND deleted = FALSE",
             ))
@@ -129,7 +130,7 @@ impl ProjectStore for SqlStore {
             return Ok(());
         }
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             for c in counts {
                 // `request_day` moves last: MySQL assigns left to right.
                 sqlx::query(&d.sql(
@@ -167,7 +168,7 @@ impl ProjectStore for SqlStore {
             // transaction, so concurrent reservations on every instance run one after
             // another; it also moves the row to `day` (`quota_day` last: MySQL assigns
             // left to right).
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql(
                 "UPDATE rbac_projects SET \
                  quota_reserved = CASE WHEN quota_day < ? THEN 0 ELSE quota_reserved END, \

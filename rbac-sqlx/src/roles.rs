@@ -1,17 +1,18 @@
 //! Roles, their privilege codes and the roles they include.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{now, Entity, Journal, Page, Role, RoleId, RoleStore, StoreError, StoreResult};
 
 use crate::row::ROLE_COLUMNS;
-use crate::{backend, count, row, write_error, SqlStore};
+use crate::{backend, count, row, write_error};
 
 #[async_trait]
-impl RoleStore for SqlStore {
+impl RoleStore for Direct {
     async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = d.insert_sql(
                 "INSERT INTO rbac_roles (name, remark, creator, builtin, system_key, enabled, created_at, updated_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -148,7 +149,7 @@ impl RoleStore for SqlStore {
 
     async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql(
                 "UPDATE rbac_roles SET name = ?, remark = ?, system_key = ?, enabled = ?, updated_at = ? WHERE id = ?",
             ))
@@ -177,7 +178,7 @@ impl RoleStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql(
                 "UPDATE rbac_roles SET requires_second_factor = ?, updated_at = ? WHERE id = ?",
             ))
@@ -203,7 +204,7 @@ impl RoleStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // Touching the role row both checks it exists and locks it against a delete.
             let done = sqlx::query(&d.sql("UPDATE rbac_roles SET updated_at = ? WHERE id = ?"))
                 .bind(now())
@@ -233,7 +234,7 @@ impl RoleStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // Every inclusion change takes this one lock, so two changes that together would
             // close a cycle cannot both pass the check below.
             let lock = format!(
@@ -278,7 +279,7 @@ impl RoleStore for SqlStore {
     async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()> {
         const IN_USE: &str = "the role still has users";
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let holders: i64 = sqlx::query_scalar(&d.sql("SELECT COUNT(*) FROM rbac_assignments WHERE role_id = ?"))
                 .bind(id)
                 .fetch_one(&mut *tx)

@@ -1,11 +1,12 @@
 //! Sessions: issue, rotate, touch, revoke and purge.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{Journal, Session, SessionKind, SessionStore, StoreResult, Timestamp, UserId};
 
 use crate::row::SESSION_COLUMNS;
-use crate::{backend, count, row, SqlStore};
+use crate::{backend, count, row};
 
 /// Inserts a session inside `$tx`, mapping a taken id to `Conflict(Other)` and a missing
 /// user to `NotFound(User)`.
@@ -36,10 +37,10 @@ macro_rules! insert_session {
 }
 
 #[async_trait]
-impl SessionStore for SqlStore {
+impl SessionStore for Direct {
     async fn create_session(&self, session: &Session, journal: &Journal) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             insert_session!(d, tx, session);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
@@ -57,7 +58,7 @@ impl SessionStore for SqlStore {
 
     async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql("UPDATE rbac_sessions SET revoked = TRUE WHERE id = ? AND revoked = FALSE"))
                 .bind(id)
                 .execute(&mut *tx)
@@ -79,7 +80,7 @@ impl SessionStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             // The conditional update is the claim: of two concurrent rotations, the second
             // waits on the row lock and then matches nothing.
             let done = sqlx::query(&d.sql("UPDATE rbac_sessions SET revoked = TRUE WHERE id = ? AND revoked = FALSE"))
@@ -104,7 +105,7 @@ impl SessionStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<u64> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let n = revoke_sessions_of!(d, tx, user, keep);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
@@ -120,7 +121,7 @@ impl SessionStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = format!("SELECT {SESSION_COLUMNS} FROM rbac_sessions WHERE id = ?{}", d.for_update());
             let Some(r) = sqlx::query(&d.sql(&sql))
                 .bind(id)

@@ -1,13 +1,14 @@
 //! Settings: a small key-value table (the JWT secret, bootstrap markers).
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{SettingStore, StoreError, StoreResult};
 
-use crate::{backend, row, SqlStore};
+use crate::{backend, row};
 
 #[async_trait]
-impl SettingStore for SqlStore {
+impl SettingStore for Direct {
     async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
         on_backend!(self, pool, d => {
             let r = sqlx::query(&d.sql("SELECT value FROM rbac_settings WHERE name = ?"))

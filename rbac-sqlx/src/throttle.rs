@@ -1,5 +1,6 @@
 //! Failed-login counters and the addresses accounts logged in from, on every backend.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{StoreResult, ThrottlePolicy, ThrottleStore, Timestamp};
@@ -10,7 +11,7 @@ use crate::mysql;
 use crate::postgres;
 #[cfg(feature = "sqlite")]
 use crate::sqlite;
-use crate::{backend, row, SqlStore};
+use crate::{backend, row};
 
 /// Counts one attempt unless the key is blocked at `at` (then changes nothing), for
 /// SQLite and PostgreSQL: binds subject, at, then at, cut-off, at, cut-off.
@@ -82,7 +83,7 @@ impl ThrottleSql for mysql::Dialect {
 }
 
 #[async_trait]
-impl ThrottleStore for SqlStore {
+impl ThrottleStore for Direct {
     async fn login_blocked(&self, keys: &[&str], at: Timestamp) -> StoreResult<Option<Timestamp>> {
         if keys.is_empty() {
             return Ok(None);
@@ -110,7 +111,7 @@ impl ThrottleStore for SqlStore {
     ) -> StoreResult<u32> {
         let cutoff = at.saturating_sub(policy.window);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql(d.upsert_login_failure()))
                 .bind(key)
                 .bind(at)
@@ -147,7 +148,7 @@ impl ThrottleStore for SqlStore {
         on_backend!(self, pool, d => {
             // The upsert locks the row (or, on SQLite, the database) for the transaction:
             // concurrent reservations of one key run one after another.
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql(d.reserve()))
                 .bind(key)
                 .bind(at)

@@ -1,5 +1,6 @@
 //! The users: create, read, list, update, passwords, logins and deletion.
 
+use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::{
@@ -28,7 +29,7 @@ macro_rules! user_write_missed {
 pub(crate) use user_write_missed;
 
 #[async_trait]
-impl UserStore for SqlStore {
+impl UserStore for Direct {
     async fn create_user(&self, user: &NewUser, journal: &Journal) -> StoreResult<User> {
         Ok(self.insert_user(user, journal, false).await?.0)
     }
@@ -137,7 +138,7 @@ impl UserStore for SqlStore {
         let attributes = row::attributes(user)?;
         let keys = crate::identity::Keys::of(user);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let text = update_user_sql(expected);
             let sql = d.sql(&text);
             let query = bind_profile!(sqlx::query(&sql), user, attributes)
@@ -171,7 +172,7 @@ impl UserStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let sql = format!("UPDATE rbac_users SET enabled = ?, {BUMP_UPDATED_AT} WHERE id = ?");
             let at = now();
             let done = sqlx::query(&d.sql(&sql))
@@ -203,7 +204,7 @@ impl UserStore for SqlStore {
         journal: &Journal,
     ) -> StoreResult<()> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let guard = if expected.is_some() { " AND updated_at = ?" } else { "" };
             let sql = format!("UPDATE rbac_users SET password_hash = ?, {BUMP_UPDATED_AT} WHERE id = ?{guard}");
             let at = now();
@@ -232,7 +233,7 @@ impl UserStore for SqlStore {
 
     async fn delete_user(&self, id: UserId, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql("DELETE FROM rbac_sessions WHERE user_id = ?"))
                 .bind(id)
                 .execute(&mut *tx)
@@ -423,7 +424,7 @@ impl SqlStore {
         let attributes = row::attributes(user)?;
         let keys = crate::identity::Keys::of(user);
         on_backend!(self, pool, d => {
-            let mut tx = d.begin(pool).await.map_err(backend)?;
+            let mut tx = crate::tx::begin(d, pool).await?;
             let mut cleared = Vec::new();
             let email_claim = keys.email_key.as_deref().filter(|_| claim && user.email_verified);
             if let Some(key) = email_claim {

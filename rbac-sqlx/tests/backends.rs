@@ -111,6 +111,24 @@ macro_rules! backend_suite {
 
             rbac_core::for_each_conformance_check!(conformance_tests);
 
+            /// Every port method abandoned after each of its polls leaves the store whole
+            /// and serving.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cancellation_sweep() {
+                on_database("cancellation sweep", |url| async move {
+                    let store = SqlStore::connect(&url).await.expect("connect");
+                    store.migrate().await.expect("migrate");
+                    let report = rbac_core::conformance::cancellation_sweep(&store).await;
+                    report.assert_passed();
+                    assert_eq!(
+                        report.passed.len(),
+                        rbac_core::conformance::PORT_METHODS.len()
+                    );
+                    store.close().await;
+                })
+                .await;
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn migrations_twice_are_a_noop() {
                 on_database("migration", |url| async move {
@@ -167,6 +185,16 @@ mod sqlite_only {
     #[tokio::test]
     async fn memory_conformance() {
         common::run_conformance("sqlite::memory:").await;
+    }
+
+    /// The in-memory database has one connection: an abandoned call must not lose it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn memory_cancellation_sweep() {
+        let store = SqlStore::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        rbac_core::conformance::cancellation_sweep(&store)
+            .await
+            .assert_passed();
     }
 
     #[tokio::test]

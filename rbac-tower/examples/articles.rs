@@ -6,8 +6,8 @@
 
 use axum::routing::{get, post};
 use axum::Router;
-use rbac_core::service::LoginInput;
-use rbac_core::{Journal, Rbac, Role, User};
+use rbac_core::service::{LoginInput, UserInput};
+use rbac_core::{AdminPrivileges, Rbac};
 use rbac_tower::RbacLayer;
 
 /// The whole setup: a store, the services with the application's codes, the layer, and
@@ -17,7 +17,8 @@ async fn service(database: &str) -> Result<(Rbac, Router), Box<dyn std::error::E
     store.migrate().await?;
     let rbac = Rbac::builder(store)
         .secret("the article service's own signing secret")
-        .privileges(["ArticleRead", "ArticlePublish"])
+        .privileges(["ArticleRead", "ArticlePublish", "ArticleAdmin"])
+        .admin_privileges(AdminPrivileges::all("ArticleAdmin"))
         .build()
         .await?;
     let layer = RbacLayer::new(&rbac);
@@ -33,28 +34,31 @@ async fn service(database: &str) -> Result<(Rbac, Router), Box<dyn std::error::E
     Ok((rbac, app))
 }
 
-/// A role holding `codes` and a user in it; returns the user's token.
+/// A role holding `codes` and a user in it, set up as the system; returns the user's token.
 async fn member(
     rbac: &Rbac,
     name: &str,
     codes: &[&str],
 ) -> Result<String, Box<dyn std::error::Error>> {
-    let store = rbac.store();
-    let mut role = Role::new(format!("{name}s"), "", "admin");
-    role.privileges = codes.iter().map(|c| c.to_string()).collect();
-    let role = store.create_role(&role, &Journal::default()).await?;
+    let system = rbac.system().await?;
+    let role = format!("{name}s");
+    rbac.define_role(&system, &role, codes, Vec::<&str>::new())
+        .await?;
     let password = format!("{name}-password-1");
-    let mut user = User::blank(name, rbac.hasher().hash(&password).await?);
-    user.roles = vec![rbac_core::Assignment::global(role.id)];
-    store.create_user(&user, &Journal::default()).await?;
-    rbac.authorizer().load_roles().await?;
-    let login = LoginInput {
+    let user = UserInput {
         name: name.into(),
-        password,
-        ip: "127.0.0.1".into(),
-        user_agent: String::new(),
+        password: password.clone(),
+        roles: vec![role],
+        ..UserInput::default()
     };
-    Ok(rbac.login(&login).await?.token.token)
+    rbac.create_user(Some(&system), user).await?;
+    let login = LoginInput::new(name, password, "127.0.0.1");
+    Ok(rbac
+        .login(&login)
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)?
+        .token
+        .token)
 }
 
 #[tokio::main]
@@ -144,7 +148,7 @@ mod tests {
         for role in &roles {
             for code in &role.privileges {
                 assert!(
-                    code == "ArticleRead" || code == "ArticlePublish",
+                    ["ArticleRead", "ArticlePublish", "ArticleAdmin"].contains(&code.as_str()),
                     "role {} holds {code}",
                     role.name
                 );
@@ -154,7 +158,7 @@ mod tests {
             .iter()
             .find(|r| r.name == "admin")
             .expect("admin role");
-        assert_eq!(admin.privileges.len(), 2, "{:?}", admin.privileges);
+        assert_eq!(admin.privileges.len(), 3, "{:?}", admin.privileges);
         assert!(store
             .list_organisations()
             .await

@@ -69,6 +69,7 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
     store.create_user(&reader, &Journal::default()).await?;
     rbac.authorizer().load_roles().await?;
     let login = |name: &str, password: &str| LoginInput {
+        audience: String::new(),
         name: name.into(),
         password: password.into(),
         ip: "127.0.0.1".into(),
@@ -76,12 +77,14 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
     };
     let admin = rbac
         .login(&login("admin", "admin-password"))
-        .await?
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
         .token;
     let reader = rbac
         .login(&login("reader", "reader-password"))
-        .await?
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
         .token;
     Ok((rbac, admin, reader))
@@ -156,23 +159,16 @@ mod tests {
         let step = rbac_core::factors::totp_step(rbac_core::now());
         let code = |s: i64| rbac_core::factors::totp_code(&secret, s);
         rbac.confirm_totp(&me, &code(step)).await.expect("confirm");
-        let input = LoginInput {
-            name: "admin".into(),
-            password: "admin-password".into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        };
+        let input = LoginInput::new("admin", "admin-password", "127.0.0.1");
         let challenge = match rbac.login(&input).await {
-            Err(rbac_core::Error::SecondFactorRequired(c)) => c,
+            Ok(rbac_core::service::LoginStep::SecondFactor(c)) => c,
             other => panic!("expected a challenge, got {other:?}"),
         };
-        let second = rbac_core::service::SecondFactorInput {
-            mfa_token: challenge.token,
-            code: code(step + 1),
-            passkey: None,
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        };
+        let second = rbac_core::service::SecondFactorInput::new(
+            challenge.token,
+            code(step + 1),
+            "127.0.0.1",
+        );
         let token = rbac
             .complete_login(&second, rbac_core::SessionKind::Jwt, None)
             .await

@@ -49,12 +49,14 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
         .login(&LoginInput {
+            audience: String::new(),
             name: "admin".into(),
             password: "admin-password".into(),
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
         })
-        .await?
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
         .token;
     Ok((rbac, token))
@@ -113,12 +115,14 @@ mod tests {
             .expect("user");
         let token = rbac
             .login(&LoginInput {
+                audience: String::new(),
                 name: "plain".into(),
                 password: "pw".into(),
                 ip: "127.0.0.1".into(),
                 user_agent: String::new(),
             })
             .await
+            .and_then(rbac_core::service::LoginStep::signed_in)
             .expect("login")
             .token
             .token;

@@ -203,12 +203,14 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
         .login(&LoginInput {
+            audience: String::new(),
             name: "admin".into(),
             password: "admin-password".into(),
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
         })
-        .await?
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
         .token;
     Ok((rbac, token))
@@ -271,12 +273,14 @@ mod tests {
         };
         rbac.create_user(Some(&actor), input).await.expect("user");
         rbac.login(&LoginInput {
+            audience: String::new(),
             name: name.into(),
             password: "Password-123".into(),
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
         })
         .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login")
         .token
         .token

@@ -36,6 +36,7 @@
 //! # });
 //! ```
 #![deny(missing_docs)]
+#![deny(unreachable_pub)]
 
 pub mod credential;
 #[cfg(feature = "axum")]
@@ -45,7 +46,7 @@ pub mod reject;
 pub mod scope;
 pub mod service;
 
-pub use credential::{cookie, CredentialSource};
+pub use credential::{cookie, first_credential, CredentialSource};
 pub use layer::{IntoAuthenticate, IntoRequirement, RbacLayer, UnknownPrivilege};
 pub use rbac_core::{Principal, Requirement};
 pub use reject::{PlainRejection, Rejection, RenderRejection};

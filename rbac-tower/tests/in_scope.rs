@@ -44,12 +44,18 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str], scopes: &[Option<Scope>
         .await
         .expect("user");
     let login = LoginInput {
+        audience: String::new(),
         name: name.into(),
         password,
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
     };
-    rbac.login(&login).await.expect("login").token.token
+    rbac.login(&login)
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .expect("login")
+        .token
+        .token
 }
 
 async fn call(

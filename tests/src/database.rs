@@ -166,3 +166,56 @@ pub(crate) async fn prepare_database() -> (String, DbGuard) {
         }
     }
 }
+
+/// Holds the database's write lock (on the settings table, which readiness probes write) from a connection of its own until dropped.
+pub enum WriteLock {
+    /// A SQLite transaction begun `IMMEDIATE`.
+    Sqlite(sqlx::SqliteConnection),
+    /// A PostgreSQL transaction holding `rbac_settings` exclusively.
+    Postgres(sqlx::PgConnection),
+    /// A MySQL session holding `LOCK TABLES rbac_settings WRITE`.
+    MySql(sqlx::MySqlConnection),
+}
+
+impl WriteLock {
+    /// Takes the lock on the database `url` names.
+    pub async fn take(url: &str) -> WriteLock {
+        use sqlx::{Connection, Executor};
+        if url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            c.execute("BEGIN IMMEDIATE").await.expect("lock");
+            WriteLock::Sqlite(c)
+        } else if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+            c.execute("BEGIN; LOCK TABLE rbac_settings IN ACCESS EXCLUSIVE MODE")
+                .await
+                .expect("lock");
+            WriteLock::Postgres(c)
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(url).await.expect("connect");
+            c.execute("LOCK TABLES rbac_settings WRITE")
+                .await
+                .expect("lock");
+            WriteLock::MySql(c)
+        }
+    }
+
+    /// Releases the lock and closes the connection.
+    pub async fn release(self) {
+        use sqlx::{Connection, Executor};
+        match self {
+            WriteLock::Sqlite(mut c) => {
+                c.execute("ROLLBACK").await.expect("unlock");
+                c.close().await.expect("close");
+            }
+            WriteLock::Postgres(mut c) => {
+                c.execute("ROLLBACK").await.expect("unlock");
+                c.close().await.expect("close");
+            }
+            WriteLock::MySql(mut c) => {
+                c.execute("UNLOCK TABLES").await.expect("unlock");
+                c.close().await.expect("close");
+            }
+        }
+    }
+}

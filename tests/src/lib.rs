@@ -64,6 +64,7 @@ pub use assertions::*;
 pub use binary::*;
 pub use browser::*;
 pub use clock::*;
+pub use database::WriteLock;
 use database::*;
 pub use form_browser::*;
 pub use iam::*;

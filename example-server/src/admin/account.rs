@@ -104,6 +104,8 @@ async fn render(
                 thead { tr {
                     th scope="col" { (lang.t("signed_in")) }
                     th scope="col" { (lang.t("address")) }
+                    th scope="col" { (lang.t("device")) }
+                    th scope="col" { (lang.t("last_used")) }
                     th scope="col" { (lang.t("factors")) }
                     th scope="col" { (lang.t("actions")) }
                 } }
@@ -112,6 +114,8 @@ async fn render(
                         tr data-session=(s.handle) {
                             td { (crate::api::datetime(s.created_at)) }
                             td { (s.ip) }
+                            td.device { (s.user_agent) }
+                            td { (crate::api::datetime(s.last_seen)) }
                             td { (s.factors.names().join(" + ")) }
                             td {
                                 @if s.current { (lang.t("this_session")) } @else {
@@ -128,10 +132,7 @@ async fn render(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     let mut resp = page(lang, lang.t("my_account"), Some(&viewer), body);
     *resp.status_mut() = code;
     resp

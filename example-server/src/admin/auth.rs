@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use maud::html;
-use rbac_core::service::{Challenge, LoginInput, SecondFactorInput};
+use rbac_core::service::{Challenge, LoginInput, LoginStep, SecondFactorInput};
 use rbac_core::{Error, SessionKind};
 use serde::Deserialize;
 use serde_json::json;
@@ -85,20 +85,21 @@ pub(super) async fn login(
     let pre = pre.unwrap_or_default();
     let name = form.name.unwrap_or_default();
     let input = LoginInput {
+        audience: "admin".into(),
         name: name.clone(),
         password: form.password.unwrap_or_default(),
         ip: addr.ip(),
         user_agent,
     };
     match app.rbac.login_with(&input, SessionKind::Opaque).await {
-        Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
-        Err(Error::SecondFactorRequired(challenge)) => {
-            second_factor_form(lang, &pre, &challenge, None)
-        }
-        Err(e) => {
-            let (status, text) = refusal(lang, &e);
-            with_status(status, login_form(lang, &pre, &name, Some(text)))
-        }
+        Ok(LoginStep::SecondFactor(challenge)) => second_factor_form(lang, &pre, &challenge, None),
+        step => match step.and_then(LoginStep::signed_in) {
+            Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
+            Err(e) => {
+                let (status, text) = refusal(lang, &e);
+                with_status(status, login_form(lang, &pre, &name, Some(text)))
+            }
+        },
     }
 }
 
@@ -152,6 +153,7 @@ pub(super) async fn second_factor(
         .filter(|p| !p.trim().is_empty())
         .and_then(|p| serde_json::from_str(&p).ok());
     let input = SecondFactorInput {
+        audience: "admin".into(),
         mfa_token: form.mfa_token.unwrap_or_default(),
         code: form.code.unwrap_or_default().trim().to_string(),
         passkey,

@@ -195,6 +195,8 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("my_sessions", "Where you are signed in", "登录的会话"),
     ("signed_in", "Signed in", "登录时间"),
     ("address", "Address", "地址"),
+    ("device", "Device", "设备"),
+    ("last_used", "Last used", "最近使用"),
     ("factors", "Factors", "因素"),
     ("this_session", "This session", "当前会话"),
     ("end", "End", "结束"),

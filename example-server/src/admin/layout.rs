@@ -6,14 +6,46 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
 
+use rbac_core::{Principal, Rbac};
+
 use super::{Lang, CSRF_FIELD};
 
-/// Who is signed in, for the header: their name and the CSRF token of their session.
+/// Who is signed in, for the header: their name, the CSRF token of their session, and the
+/// pages the navigation offers them.
 pub struct Viewer<'a> {
     /// The user's name.
     pub name: &'a str,
     /// The session's CSRF token.
     pub csrf: &'a str,
+    /// The pages they may open.
+    pub may: MayOpen,
+}
+
+/// The pages beyond one's own (overview, log, projects, account) a user may open.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MayOpen {
+    /// The users page (UserAccess).
+    pub users: bool,
+    /// The roles page (RoleAccess).
+    pub roles: bool,
+    /// The security events and their deliveries (the built-in admin).
+    pub events: bool,
+}
+
+impl<'a> Viewer<'a> {
+    /// The header of `actor`'s pages, with the CSRF token of its session.
+    pub fn of(rbac: &Rbac, actor: &'a Principal, csrf: &'a str) -> Viewer<'a> {
+        let holds = |code: &str| rbac.authorizer().require_code(actor, code).is_ok();
+        Viewer {
+            name: &actor.user_name,
+            csrf,
+            may: MayOpen {
+                users: holds("UserAccess"),
+                roles: holds("RoleAccess"),
+                events: rbac.is_builtin_admin(actor),
+            },
+        }
+    }
 }
 
 /// A whole page.
@@ -32,13 +64,13 @@ pub fn page(lang: Lang, title: &str, viewer: Option<&Viewer<'_>>, body: Markup) 
                 header.bar {
                     a.brand href="/admin" { (lang.t("console")) }
                     nav {
-                        @if viewer.is_some() {
+                        @if let Some(v) = viewer {
                             a href="/admin" { (lang.t("overview")) }
-                            a href="/admin/users" { (lang.t("users")) }
-                            a href="/admin/roles" { (lang.t("roles")) }
+                            @if v.may.users { a href="/admin/users" { (lang.t("users")) } }
+                            @if v.may.roles { a href="/admin/roles" { (lang.t("roles")) } }
                             a href="/admin/log" { (lang.t("log")) }
                             a href="/admin/projects" { (lang.t("projects")) }
-                            a href="/admin/events" { (lang.t("events")) }
+                            @if v.may.events { a href="/admin/events" { (lang.t("events")) } }
                             a href="/admin/account" { (lang.t("my_account")) }
                         }
                         @if let Some(v) = viewer {

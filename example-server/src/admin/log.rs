@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::html;
-use rbac_core::service::AuditFilter;
+use rbac_core::service::{as_data, AuditFilter};
 use rbac_core::Page;
 use serde::Deserialize;
 
@@ -103,8 +103,8 @@ pub(super) async fn log(
                         @for e in &listing.rows {
                             tr {
                                 td { (datetime(e.time)) }
-                                td { (e.user_name) }
-                                td { (e.content) }
+                                td { (as_data(&e.user_name)) }
+                                td { (as_data(&e.content)) }
                                 td { @if e.success { "✓" } @else { "✗" } }
                             }
                         }
@@ -118,10 +118,7 @@ pub(super) async fn log(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, &actor, &csrf);
     page(lang, lang.t("log"), Some(&viewer), body)
 }
 
@@ -195,10 +192,7 @@ pub(super) async fn deliveries(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, &actor, &csrf);
     let mut resp = page(lang, lang.t("events"), Some(&viewer), body);
     if rows.is_err() {
         *resp.status_mut() = StatusCode::FORBIDDEN;
@@ -236,6 +230,8 @@ pub(super) async fn user_sessions(
                     thead { tr {
                         th scope="col" { (lang.t("signed_in")) }
                         th scope="col" { (lang.t("address")) }
+                        th scope="col" { (lang.t("device")) }
+                        th scope="col" { (lang.t("last_used")) }
                         th scope="col" { (lang.t("factors")) }
                         th scope="col" { (lang.t("actions")) }
                     } }
@@ -244,6 +240,8 @@ pub(super) async fn user_sessions(
                             tr data-session=(s.handle) {
                                 td { (datetime(s.created_at)) }
                                 td { (s.ip) }
+                                td.device { (s.user_agent) }
+                                td { (datetime(s.last_seen)) }
                                 td { (s.factors.names().join(" + ")) }
                                 td {
                                     form.inline method="post" action="/admin/sessions/end" {
@@ -260,10 +258,7 @@ pub(super) async fn user_sessions(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, &actor, &csrf);
     let mut resp = page(lang, lang.t("sessions_of"), Some(&viewer), body);
     if let Err(e) = &sessions {
         *resp.status_mut() = super::refusal(lang, e).0;
@@ -302,6 +297,7 @@ pub(super) async fn end_sessions(
             let query = serde_urlencoded::to_string([("user", user.as_str())]).unwrap_or_default();
             Redirect::to(&format!("/admin/sessions?{query}")).into_response()
         }
+        Err(e) if super::needs_step_up(&e) => super::to_step_up(),
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);
             let body = html! { (notice(&text)) a href="/admin/users" { (lang.t("users")) } };

@@ -54,23 +54,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
             secure: state.secure_cookies,
         })
         .authenticated();
-    // What resets or deletes another user asks a second factor proven recently of users
-    // who have one, as the API does.
-    let sensitive = Router::new()
-        .route("/admin/users/password", post(users::reset_password))
-        .route("/admin/users/delete", post(users::delete))
-        .route("/admin/roles/grant", post(roles::grant))
-        .route("/admin/roles/include", post(roles::include))
-        .route("/admin/users/edit", post(user_detail::edit))
-        .route("/admin/users/assign", post(user_detail::assign))
-        .route("/admin/users/revoke", post(user_detail::revoke))
-        .route_layer(
-            session
-                .clone()
-                .second_factor()
-                .fresh_within(state.step_up)
-                .when_enrolled(),
-        );
     // Reachable before a required second factor is enrolled: enrolment, sessions, logout.
     let enrolment = Router::new()
         .route("/admin/account", get(account::account))
@@ -103,12 +86,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/sessions/end", post(log::end_sessions))
         .route("/admin/roles/create", post(roles::create))
         .route("/admin/roles/delete", post(roles::delete))
+        // Which of these ask a recent second factor is the use-cases' decision (rbac-core's
+        // `Sensitive`); a refusal sends the browser to the step-up page.
+        .route("/admin/users/password", post(users::reset_password))
+        .route("/admin/users/delete", post(users::delete))
+        .route("/admin/roles/grant", post(roles::grant))
+        .route("/admin/roles/include", post(roles::include))
+        .route("/admin/users/edit", post(user_detail::edit))
+        .route("/admin/users/assign", post(user_detail::assign))
+        .route("/admin/users/revoke", post(user_detail::revoke))
         .route(
             "/admin/step-up",
             get(step_up::page_for).post(step_up::prove),
         )
         .route_layer(session)
-        .merge(sensitive)
         .merge(enrolment);
     Router::new()
         .route("/admin/login", get(auth::login_page).post(auth::login))
@@ -182,7 +173,7 @@ impl RenderRejection<axum::body::Body> for SignInFirst {
             }
             Rejection::EnrolmentRequired => Redirect::to("/admin/account").into_response(),
             // Proven in a page of its own, in the reader's language, then done again.
-            Rejection::StepUpRequired { .. } => Redirect::to("/admin/step-up").into_response(),
+            Rejection::StepUpRequired { .. } => to_step_up(),
             _ => (StatusCode::FORBIDDEN, "forbidden").into_response(),
         }
     }
@@ -208,6 +199,33 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         body,
     )
         .into_response()
+}
+
+/// A page the signed-in user may not open: the refusal alone, answered 403 (the navigation
+/// does not offer it, and its forms would be refused anyway).
+fn forbidden_page(
+    app: &AppState,
+    actor: &rbac_core::Principal,
+    lang: Lang,
+    csrf: &str,
+    title: &str,
+    e: &rbac_core::Error,
+) -> Response {
+    let viewer = layout::Viewer::of(&app.rbac, actor, csrf);
+    let body = maud::html! { h1 { (title) } (layout::notice(&e.to_string())) };
+    let mut resp = layout::page(lang, title, Some(&viewer), body);
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    resp
+}
+
+/// The use-case asks a second factor proven recently (its `Sensitive` rule).
+fn needs_step_up(e: &rbac_core::Error) -> bool {
+    matches!(e, rbac_core::Error::StepUpRequired { .. })
+}
+
+/// Sends the browser to prove a second factor anew.
+fn to_step_up() -> Response {
+    Redirect::to("/admin/step-up").into_response()
 }
 
 /// A use-case's refusal as a page shows it: the status and the reason in words.

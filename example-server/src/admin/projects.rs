@@ -88,10 +88,7 @@ async fn render(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     page(lang, lang.t("projects"), Some(&viewer), body)
 }
 
@@ -153,6 +150,7 @@ pub(super) async fn delete(
     .await;
     match deleted {
         Ok(()) => Redirect::to("/admin/projects").into_response(),
+        Err(e) if super::needs_step_up(&e) => super::to_step_up(),
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);
             let mut resp = render(&app, &actor, &headers, None, Some(text)).await;

@@ -45,6 +45,9 @@ async fn render(
     let (can_grant, can_add, can_delete) =
         (may("RoleAuthority"), may("RoleAdd"), may("RoleDelete"));
     let listing = app.rbac.list_roles(actor, Page::default()).await;
+    if let Err(e @ rbac_core::Error::Forbidden { .. }) = &listing {
+        return super::forbidden_page(app, actor, lang, &csrf, lang.t("roles"), e);
+    }
     let status = refusal.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let body = html! {
         h1 { (lang.t("roles")) }
@@ -147,10 +150,7 @@ async fn render(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     let mut resp = page(lang, lang.t("roles"), Some(&viewer), body);
     *resp.status_mut() = status;
     resp
@@ -285,6 +285,7 @@ where
     }
     match action(app.clone(), actor.clone(), pairs.clone()).await {
         Ok(()) => Redirect::to("/admin/roles").into_response(),
+        Err(e) if super::needs_step_up(&e) => super::to_step_up(),
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);
             render(app, actor, headers, Some((status, text))).await

@@ -55,10 +55,7 @@ async fn render(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     let mut resp = page(lang, lang.t("step_up_title"), Some(&viewer), body);
     *resp.status_mut() = code;
     resp

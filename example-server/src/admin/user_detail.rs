@@ -41,10 +41,7 @@ async fn render(
 ) -> Response {
     let lang = Lang::of(headers);
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     // Reading another user needs UserAccess, as listing does.
     let found = match app.rbac.user_roles(actor, name).await {
         Ok(held) => app.rbac.user_named(name).await.map(|u| (held, u)),
@@ -247,6 +244,7 @@ async fn act(
             let query = serde_urlencoded::to_string([("name", name.as_str())]).unwrap_or_default();
             Redirect::to(&format!("/admin/user?{query}")).into_response()
         }
+        Err(e) if super::needs_step_up(&e) => super::to_step_up(),
         Err(e) => {
             let refusal = super::refusal(lang, &e);
             render(&app, &actor, &headers, &name, Some(refusal)).await

@@ -62,6 +62,9 @@ async fn render(
             },
         )
         .await;
+    if let Err(e @ rbac_core::Error::Forbidden { .. }) = &listing {
+        return super::forbidden_page(app, actor, lang, &csrf, lang.t("users"), e);
+    }
     let roles = app
         .rbac
         .list_roles(actor, Page::default())
@@ -123,10 +126,7 @@ async fn render(
             }
         }
     };
-    let viewer = Viewer {
-        name: &actor.user_name,
-        csrf: &csrf,
-    };
+    let viewer = Viewer::of(&app.rbac, actor, &csrf);
     let mut resp = page(lang, lang.t("users"), Some(&viewer), body);
     *resp.status_mut() = status;
     resp
@@ -290,6 +290,7 @@ async fn act(
     };
     match done {
         Ok(()) => Redirect::to("/admin/users").into_response(),
+        Err(e) if super::needs_step_up(&e) => super::to_step_up(),
         Err(e) => {
             let (status, text) = super::refusal(lang, &e);
             render(

@@ -167,13 +167,18 @@ super::json_extractor!(
     CloudError
 );
 
+/// Where the cloud surface reads a credential: the `token` header, or the `token` query.
+pub fn credential_sources() -> Vec<CredentialSource> {
+    vec![
+        CredentialSource::Header(HeaderName::from_static("token")),
+        CredentialSource::Query("token"),
+    ]
+}
+
 /// The cloud routes.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
-        .sources([
-            CredentialSource::Header(HeaderName::from_static("token")),
-            CredentialSource::Query("token"),
-        ])
+        .sources(credential_sources())
         .renderer(RenderAs::<CloudError>::new())
         .authenticated();
     OpenApiRouter::new()
@@ -296,12 +301,14 @@ async fn login(
     let outcome = app
         .rbac
         .login(&LoginInput {
+            audience: "cloud".into(),
             name,
             password,
             ip: addr.ip(),
             user_agent,
         })
-        .await?;
+        .await?
+        .signed_in()?;
     Ok(Json(Success::new(LoggedIn {
         token: outcome.token.token,
         username: outcome.user.name,
@@ -346,6 +353,7 @@ async fn login_mfa(
         ));
     };
     let input = rbac_core::service::SecondFactorInput {
+        audience: "cloud".into(),
         mfa_token,
         code,
         passkey: body.passkey,
@@ -485,7 +493,7 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Respon
         .require_code(&actor, "UserAccess")
         .is_ok()
     {
-        let turn = app.listings.admit(&Page::ALL).await?;
+        let turn = app.listings.admit(&Page::ALL, actor.user_id).await?;
         let all = app
             .rbac
             .user_rows_unchecked(&UserQuery {

@@ -5,13 +5,18 @@
 //! through one instance reads its write through any other. It waits at most
 //! `--consistency-wait-ms`, then answers HTTP 503 with `Retry-After: 1` in the surface's
 //! envelope; a malformed token, or one past every journalled change, is a bad request.
+//! The token is honoured only for a request whose session token authenticates: without
+//! one it changes nothing in the answer (it would tell how far the change log has grown).
 
 use axum::extract::{Request, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rbac_core::Error;
+use std::sync::Arc;
+
+use rbac_core::{Credential, Error};
+use rbac_tower::{first_credential, CredentialSource};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
@@ -28,24 +33,39 @@ pub const CONSISTENCY: HeaderName = HeaderName::from_static("x-rbac-consistency"
 #[derive(Debug, Clone, Copy)]
 pub struct NoRevision;
 
-/// `routes` with the token honoured, refusing in the surface's error `E`.
-pub fn layer<E>(state: &AppState, routes: OpenApiRouter<AppState>) -> OpenApiRouter<AppState>
+/// `routes` with the token honoured, refusing in the surface's error `E`; `sources` are
+/// where the surface reads a credential.
+pub fn layer<E>(
+    state: &AppState,
+    sources: Vec<CredentialSource>,
+    routes: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState>
 where
     E: From<Error> + IntoResponse + 'static,
 {
+    let sources: Arc<[CredentialSource]> = sources.into();
     routes.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
+        (state.clone(), sources),
         consistent::<E>,
     ))
 }
 
-async fn consistent<E>(State(app): State<AppState>, req: Request, next: Next) -> Response
+async fn consistent<E>(
+    State((app, sources)): State<(AppState, Arc<[CredentialSource]>)>,
+    req: Request,
+    next: Next,
+) -> Response
 where
     E: From<Error> + IntoResponse,
 {
-    if let Some(token) = req.headers().get(&CONSISTENCY) {
-        if let Err(refusal) = wait_for::<E>(&app, token).await {
-            return refusal;
+    // Credentials first: a request that does not authenticate is not told anything about
+    // the change log (its route answers it as it would without the token: 401 where a
+    // credential is needed).
+    if let Some(token) = req.headers().get(&CONSISTENCY).cloned() {
+        if authenticates(&app, first_credential(&sources, &req)).await {
+            if let Err(refusal) = wait_for::<E>(&app, &token).await {
+                return refusal;
+            }
         }
     }
     let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -60,6 +80,22 @@ where
         }
     }
     resp
+}
+
+/// Whether `credential` is a session token that authenticates. Only tokens are looked at:
+/// verifying one has no effect the route's own check would not have. A password (HTTP
+/// Basic) would be counted and hashed twice, an API key metered twice, so with those the
+/// token is not honoured and the request is answered as without it.
+async fn authenticates(app: &AppState, credential: Option<Credential>) -> bool {
+    match credential {
+        Some(Credential::Token(token)) => app
+            .rbac
+            .authorizer()
+            .authenticate_token(&token)
+            .await
+            .is_ok(),
+        _ => false,
+    }
 }
 
 /// Waits until this instance has applied the revision `token` names.

@@ -106,7 +106,7 @@ pub(crate) async fn streamed_page<D, T, R, F>(
     data: D,
     rows: rbac_core::service::Rows<T>,
     render: F,
-    turn: Option<tokio::sync::OwnedSemaphorePermit>,
+    turn: Option<super::listings::Turn>,
 ) -> Result<Response>
 where
     D: Serialize,

@@ -11,6 +11,7 @@ pub mod iam;
 pub mod listings;
 pub mod openapi;
 pub mod platform;
+pub mod step_up;
 pub mod stream;
 
 use std::convert::Infallible;
@@ -94,26 +95,48 @@ fn documented_routes(state: &AppState, config: &Config) -> Router<AppState> {
         .merge(bench)
         .merge(metrics::instrument(
             "platform",
-            consistency::layer::<envelope::PlatformError>(state, platform::routes(state)),
+            consistency::layer::<envelope::PlatformError>(
+                state,
+                platform::credential_sources(),
+                platform::routes(state),
+            ),
         ))
         .merge(metrics::instrument(
             "iam",
-            consistency::layer::<iam::IamError>(state, iam::routes(state)),
+            consistency::layer::<iam::IamError>(
+                state,
+                iam::credential_sources(),
+                iam::routes(state),
+            ),
         ))
         .merge(metrics::instrument(
             "cloud",
-            consistency::layer::<cloud::CloudError>(state, cloud::routes(state)),
+            consistency::layer::<cloud::CloudError>(
+                state,
+                cloud::credential_sources(),
+                cloud::routes(state),
+            ),
         ))
         .merge(metrics::instrument(
             "console",
-            consistency::layer::<console::ConsoleError>(state, console::routes(state)),
+            consistency::layer::<console::ConsoleError>(
+                state,
+                console::credential_sources(),
+                console::routes(state),
+            ),
         ))
         .merge(metrics::instrument(
             "gateway",
-            consistency::layer::<envelope::PlatformError>(state, gateway::routes(state)),
+            consistency::layer::<envelope::PlatformError>(
+                state,
+                gateway::credential_sources(),
+                gateway::routes(state),
+            ),
         ))
         .merge(metrics::instrument("operations", operations))
         .split_for_parts();
+    let mut spec = spec;
+    step_up::mark(&mut spec);
     routes.merge(openapi::publish(&document, spec))
 }
 

@@ -5,6 +5,7 @@
 //! its first chunk is sent whole, with its length. An error after the first chunk aborts the
 //! connection, so a reader never takes a cut-off document for a whole one.
 
+use crate::api::listings::Turn;
 use axum::body::{Body, Bytes};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderValue;
@@ -12,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use rbac_core::service::Rows;
 use rbac_core::Error;
 use serde::{Serialize, Serializer};
-use tokio::sync::OwnedSemaphorePermit;
 
 /// What stands where the rows go while the rest of the answer is rendered.
 const MARKER: &str = "\u{1}rows streamed here\u{1}";
@@ -49,7 +49,7 @@ pub(crate) async fn stream<A, T, R, F>(
     answer: &A,
     mut rows: Rows<T>,
     render: F,
-    turn: Option<OwnedSemaphorePermit>,
+    turn: Option<Turn>,
 ) -> Result<Response, Error>
 where
     A: Serialize,
@@ -111,7 +111,7 @@ struct Streaming<T, F> {
     /// The answer after the rows.
     tail: Vec<u8>,
     /// The large listing's permit, released with the last byte (or the dropped answer).
-    turn: Option<OwnedSemaphorePermit>,
+    turn: Option<Turn>,
     /// Bytes to send before reading more.
     ready: Option<Bytes>,
     /// Rows written so far.

@@ -29,6 +29,41 @@ async fn the_log_shows_failed_login_names_as_text_and_filters_by_user() {
     assert!(r.body.contains("login from"), "{}", r.body);
 }
 
+/// Invisible and reordering characters are escaped on the console's log page exactly as the
+/// API's operation log escapes them; plain text beside them is shown as it is (the control).
+#[tokio::test]
+async fn the_log_escapes_invisible_text_as_the_api_does() {
+    let s = TestServer::start().await;
+    let hostile = "x\u{202e}NIMDA\u{0007}ad\u{200b}min";
+    let r = s
+        .post("login", &json!({"name": hostile, "password": "nope"}), None)
+        .await;
+    assert_ne!(code(&r.1), 0);
+    let escaped = "x\\u{202e}NIMDA\\u{0007}ad\\u{200b}min";
+    let admin = s.admin_token().await;
+    let api = s
+        .post(
+            "platform/list/oper-log",
+            &json!({"page_no": 0, "page_size": 0}),
+            Some(&admin),
+        )
+        .await;
+    let api = expect_ok(&api, "list/oper-log").to_string();
+    assert!(
+        api.contains(&escaped.replace('\\', "\\\\")),
+        "the API escapes: {api}"
+    );
+    let mut b = Browser::new(&s);
+    console_session(&mut b, "admin", s.admin_password()).await;
+    let page = b.get("/admin/log").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for raw in ['\u{202e}', '\u{0007}', '\u{200b}'] {
+        assert!(!page.body.contains(raw), "{raw:?} raw in the log page");
+    }
+    assert!(page.body.contains(escaped), "{}", page.body);
+    assert!(page.body.contains("NIMDA"), "the text itself is shown");
+}
+
 #[tokio::test]
 async fn webhook_deliveries_are_the_built_in_admins() {
     let s = TestServer::start().await;

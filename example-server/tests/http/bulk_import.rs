@@ -139,3 +139,79 @@ async fn a_rerun_resumes_and_collisions_are_reported_apart() {
         let _ = std::fs::remove_file(f);
     }
 }
+
+/// A bcrypt hash of cost 31 would make one anonymous login hash for days: the import refuses
+/// it (and a cost-4 row beside it imports); a dear hash already stored is refused at login
+/// without being computed, and logged.
+#[tokio::test]
+async fn hashes_dearer_than_the_policy_are_refused() {
+    let s = TestServer::start().await;
+    let t = unique_name("c");
+    let cheap = bcrypt::hash("bulk-pass-1", 4).expect("bcrypt");
+    let dear = "$2b$31$abcdefghijklmnopqrstuuKHW2OVfmiQXcoE8OTsIHGu/NzB3Axq.";
+    let file = csv_file(&[
+        format!("{t}dear,{dear},,,,,true"),
+        format!("{t}cheap,{cheap},,,,,true"),
+    ]);
+    let (ok, out, err) = cli(&[
+        "--database",
+        s.database_url(),
+        "import-users",
+        &file.to_string_lossy(),
+    ]);
+    let _ = std::fs::remove_file(file);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("imported 1 users"), "{out}{err}");
+    assert!(
+        err.contains(&format!("{t}dear")) && err.contains("cost"),
+        "the refusal says why: {err}"
+    );
+    let login = |name: String| {
+        let s = &s;
+        async move {
+            code(
+                &s.post(
+                    "login",
+                    &json!({"name": name, "password": "bulk-pass-1"}),
+                    None,
+                )
+                .await
+                .1,
+            )
+        }
+    };
+    assert_eq!(
+        login(format!("{t}cheap")).await,
+        0,
+        "the cheap row imported"
+    );
+    assert_ne!(login(format!("{t}dear")).await, 0, "the dear row did not");
+
+    // A dear hash that reached the store another way: refused at once, and logged.
+    let admin = s.admin_token().await;
+    let victim = unique_name("dear");
+    s.create_user(&admin, &victim, "Dear-pw-123", None).await;
+    s.exec_sql(&format!(
+        "UPDATE rbac_users SET password_hash = '{dear}' WHERE name = '{victim}'"
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    let r = s
+        .post(
+            "login",
+            &json!({"name": victim, "password": "Dear-pw-123"}),
+            None,
+        )
+        .await;
+    assert_eq!(code(&r.1), 1002, "{r:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answered without computing the hash"
+    );
+    assert!(
+        s.log_line(|l| l.contains("outside the cost policy"))
+            .await
+            .is_some(),
+        "logged"
+    );
+}

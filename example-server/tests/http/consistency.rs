@@ -155,3 +155,89 @@ async fn a_revision_not_applied_in_time_is_a_503_with_retry_after() {
     assert_eq!(r.0, 200, "{}", r.2);
     assert_eq!(r.2["header"]["code"], json!(0), "{}", r.2);
 }
+
+/// Credentials come first: without a valid credential the token changes nothing in the
+/// answer (so it cannot be used to read how far the change log has grown); with one, a
+/// revision past the head is refused (the control).
+#[tokio::test]
+async fn an_unauthenticated_request_learns_nothing_from_the_token() {
+    let srv = TestServer::start().await;
+    let admin = srv.admin_token().await;
+    let head = revision(
+        &srv.post_with_headers(
+            "platform/create/role",
+            &json!({"role_name": unique_name("rev"), "remark": ""}),
+            Some(&admin),
+            &[],
+        )
+        .await,
+        "a write",
+    );
+    let anonymous = srv
+        .post_with_headers("platform/list/user", &list_body(), None, &[])
+        .await;
+    let forged = srv
+        .post_with_headers("platform/list/user", &list_body(), Some("forged"), &[])
+        .await;
+    assert_ne!(code(&anonymous.2), 0, "{anonymous:?}");
+    for token in ["0".to_string(), head.to_string(), "999999999".to_string()] {
+        for (credential, without) in [(None, &anonymous), (Some("forged"), &forged)] {
+            let with = srv
+                .post_with_headers(
+                    "platform/list/user",
+                    &list_body(),
+                    credential,
+                    &[("X-Rbac-Consistency", &token)],
+                )
+                .await;
+            assert_eq!(
+                (with.0, &with.2),
+                (without.0, &without.2),
+                "revision {token} with credential {credential:?}"
+            );
+        }
+        // The same on the IAM surface, whose refusal is a 401.
+        let r = srv
+            .send_with("GET", "/v1/users", &[("X-Rbac-Consistency", &token)], None)
+            .await;
+        assert_eq!(r.0, 401, "{r:?}");
+    }
+    // HTTP Basic is not checked twice (a password would be counted and hashed twice): the
+    // token is not honoured with it, and the answer is the one without it.
+    use base64::Engine;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{}", srv.admin_password()))
+    );
+    let plain = srv
+        .send_with("GET", "/v1/users", &[("Authorization", &basic)], None)
+        .await;
+    let with = srv
+        .send_with(
+            "GET",
+            "/v1/users",
+            &[
+                ("Authorization", &basic),
+                ("X-Rbac-Consistency", "999999999"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(plain.0, 200, "{plain:?}");
+    assert_eq!(with.0, plain.0, "{with:?}");
+    // Control: an authenticated caller is told a revision lies past the head.
+    let r = srv
+        .post_with_headers(
+            "platform/list/user",
+            &list_body(),
+            Some(&admin),
+            &[("X-Rbac-Consistency", "999999999")],
+        )
+        .await;
+    expect_code(
+        &(r.0, r.2.clone()),
+        200,
+        1003,
+        "past the head, authenticated",
+    );
+}

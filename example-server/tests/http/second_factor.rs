@@ -352,3 +352,35 @@ async fn without_a_secrets_key_enrolment_is_refused_clearly_and_logins_go_on() {
     assert!(message.contains("secrets key"), "{message}");
     s.login(&u.name, &u.password).await;
 }
+
+#[tokio::test]
+async fn a_login_challenge_completes_only_on_the_surface_that_opened_it() {
+    let s = TestServer::start().await;
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let enrolled = s.enrol_totp(&u.token).await;
+    let creds = json!({"username": u.name, "password": u.password});
+
+    // IAM's challenge, taken to the platform's and the cloud's second step: no challenge
+    // there (and the right code is not spent on it).
+    let r = s.iam("POST", "/login", Auth::None, Some(&creds)).await;
+    assert_eq!((r.0, r.1["code"].clone()), (401, json!(100210)), "{}", r.1);
+    let iam_challenge = r.1["mfa_token"].as_str().expect("mfa_token").to_string();
+    let totp = totp_now(&enrolled.secret, 1);
+    let body = json!({"mfa_token": iam_challenge, "code": totp});
+    let r = s.post("login/mfa", &body, None).await;
+    assert_eq!((r.0, code(&r.1)), (401, 1001), "platform: {}", r.1);
+    let r = s.post("user/login/mfa", &body, None).await;
+    assert_ne!(r.1["errCode"], json!(0), "cloud: {}", r.1);
+    // Where it was opened, it completes (the control).
+    let r = s.iam("POST", "/login/mfa", Auth::None, Some(&body)).await;
+    assert_eq!(r.0, 200, "IAM completes its own challenge: {}", r.1);
+
+    // The platform's challenge, taken to IAM: refused; on the platform: completed.
+    let challenge = s.login_challenge(&u.name, &u.password).await;
+    let body = json!({"mfa_token": challenge, "code": enrolled.recovery_codes[0]});
+    let r = s.iam("POST", "/login/mfa", Auth::None, Some(&body)).await;
+    assert_eq!(r.0, 401, "IAM: {}", r.1);
+    let r = s.post("login/mfa", &body, None).await;
+    expect_ok(&r, "the platform completes its own challenge");
+}

@@ -250,12 +250,16 @@ async fn two_instances_never_send_one_event_twice_and_a_restart_loses_none() {
     let extra = flags(&hook, &secret_arg);
     let a = TestServer::start_with(&extra).await;
     // The admin's login is an event too.
-    a.admin_token().await;
+    let admin = a.admin_token().await;
+    // Six accounts that exist, one wrong password each: an event each (failures of
+    // unknown names would be folded into one per address and minute).
     for _ in 0..6 {
+        let name = unique_name("wrong");
+        a.create_user(&admin, &name, "Right-pw-123", None).await;
         let r = a
             .post(
                 "login",
-                &json!({"name": "nobody-here", "password": "x-password-1"}),
+                &json!({"name": name, "password": "x-password-1"}),
                 None,
             )
             .await;
@@ -361,4 +365,76 @@ async fn each_target_can_have_its_own_key() {
     }
     assert!(!status.success(), "{stderr}");
     assert!(stderr.contains("no secret for the target"), "{stderr}");
+}
+
+/// 500 failed logins of unknown names (one client address) do not delay the event of an
+/// admin's password reset: they are folded into one event per address and minute, and a
+/// batch is sent at once. The control: the failures still have their event (one, or one per
+/// minute the burst spans); what a fold carries is the `noise` module's unit test.
+#[tokio::test]
+async fn anonymous_noise_does_not_delay_the_events_that_matter() {
+    let hook = Webhook::start().await;
+    let secret = secret_file();
+    let secret_arg = secret.display().to_string();
+    let mut extra = flags(&hook, &secret_arg);
+    extra.extend([
+        "--login-address-max-failures",
+        "100000",
+        "--login-address-concurrency",
+        "64",
+    ]);
+    let s = std::sync::Arc::new(TestServer::start_with(&extra).await);
+    let admin = s.admin_token().await;
+    let u = s.new_user(&admin, &[]).await;
+    let noise: Vec<_> = (0..8)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for _ in 0..63 {
+                    let r = s
+                        .post(
+                            "login",
+                            &json!({"name": unique_name("nobody"), "password": "Wrong-pw-1"}),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(code(&r.1), 1002, "{r:?}");
+                }
+            })
+        })
+        .collect();
+    for n in noise {
+        n.await.expect("noise");
+    }
+    let reset_at = Instant::now();
+    let r = s
+        .post(
+            "platform/reset/password",
+            &json!({"user_name": u.name, "new_password": gen_password()}),
+            Some(&admin),
+        )
+        .await;
+    expect_ok(&r, "reset/password");
+    let delay = loop {
+        let got = received(&hook, true);
+        if got.values().any(|(kind, _)| kind == "password.reset") {
+            break reset_at.elapsed();
+        }
+        assert!(
+            reset_at.elapsed() < Duration::from_secs(10),
+            "the reset's event still waits behind the noise: {} events received",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("the reset's event arrived {delay:?} after 504 anonymous failures");
+    let failed = received(&hook, true)
+        .values()
+        .filter(|(kind, _)| kind == "login.failed")
+        .count();
+    assert!(
+        (1..=3).contains(&failed),
+        "one event per address and minute, not one per failure: {failed}"
+    );
+    let _ = std::fs::remove_file(secret);
 }

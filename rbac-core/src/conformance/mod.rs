@@ -303,6 +303,7 @@ impl Probe {
 
 mod assignments;
 mod audit;
+mod cancellation;
 mod changes;
 mod codes;
 mod factors;
@@ -321,6 +322,7 @@ mod user_lists;
 mod users;
 use assignments::*;
 use audit::*;
+pub use cancellation::{cancellation_sweep, PORT_METHODS};
 use changes::*;
 use codes::*;
 use factors::*;

@@ -1,16 +1,15 @@
-//! Login, logout, refresh, password change and reset.
+//! Login, logout and refresh (passwords are set in `passwords.rs`).
 
-use super::users::USER_WRITE_ATTEMPTS;
-use super::{random_token, validate, Rbac};
+use super::{random_token, Rbac};
 use crate::authorizer::Principal;
-use crate::error::{AuthFailure, Error, Result, StoreError};
+use crate::error::{AuthFailure, Error, Result};
 use crate::model::{
     now, AuditCategory, Change, Factors, Journal, NewAudit, Session, SessionKind, Timestamp, User,
 };
 use crate::token::Claims;
 
 /// A login attempt.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoginInput {
     /// User name, or a phone number that names exactly one user.
     pub name: String,
@@ -20,6 +19,38 @@ pub struct LoginInput {
     pub ip: String,
     /// The client's `User-Agent` (kept with the session, cut to 256 characters).
     pub user_agent: String,
+    /// Where the login began (a surface's name; empty for none): a second-factor challenge
+    /// it opens completes only with the same audience.
+    pub audience: String,
+}
+
+impl LoginInput {
+    /// A login of `name` with `password` from the client at `address` (required: the
+    /// throttle and the audit trail key on it).
+    pub fn new(
+        name: impl Into<String>,
+        password: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
+        LoginInput {
+            name: name.into(),
+            password: password.into(),
+            ip: address.into(),
+            ..LoginInput::default()
+        }
+    }
+
+    /// The same login, as the client's `User-Agent` names it.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The same login, begun at `audience` (a surface's name).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
 }
 
 /// Where and how a session is opened.
@@ -103,13 +134,27 @@ impl Rbac {
         success: bool,
         ip: &str,
     ) {
-        if !success {
+        // A failure of a name nobody holds gets an event once per address and minute (see
+        // `noise`): anonymous noise cannot queue ahead of the events that matter.
+        let folded = match user {
+            Some(_) => Some(0),
+            None if success => None,
+            None => self.inner.unknown_names.fold(ip, now()),
+        };
+        if let (false, Some(folded)) = (success, folded) {
             let subject: String =
                 user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone());
+            let detail = if folded > 0 {
+                format!(
+                    "{content} (and {folded} earlier failures of unknown names from this address)"
+                )
+            } else {
+                content.clone()
+            };
             let event =
                 crate::events::NewEvent::new(crate::events::kind::LOGIN_FAILED, subject, "")
                     .from_ip(ip)
-                    .detail(content.clone());
+                    .detail(detail);
             if let Err(e) = self.inner.store.append_events(&[event]).await {
                 tracing::warn!(error = %e, "security event append failed");
             }
@@ -126,17 +171,23 @@ impl Rbac {
         }
     }
 
-    /// Checks a name and password; on success opens a session and issues its JWT.
+    /// Checks a name and password; on success opens a session and issues its JWT
+    /// ([`LoginStep::Done`](super::LoginStep)), or, for a user with a second factor, opens
+    /// the challenge that completes it ([`LoginStep::SecondFactor`](super::LoginStep)).
     /// A wrong name and a wrong password answer alike, in similar time. Counted in the
     /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
-    pub async fn login(&self, input: &LoginInput) -> Result<LoginOutcome> {
-        self.login_as(input, SessionKind::Jwt, None).await
+    pub async fn login(&self, input: &LoginInput) -> Result<super::LoginStep> {
+        super::LoginStep::of(self.login_as(input, SessionKind::Jwt, None).await)
     }
 
     /// [`Rbac::login`] opening a session of `kind` (an opaque sliding session suits a
     /// browser's cookie); [`Rbac::complete_login`] with the same kind finishes a challenge.
-    pub async fn login_with(&self, input: &LoginInput, kind: SessionKind) -> Result<LoginOutcome> {
-        self.login_as(input, kind, None).await
+    pub async fn login_with(
+        &self,
+        input: &LoginInput,
+        kind: SessionKind,
+    ) -> Result<super::LoginStep> {
+        super::LoginStep::of(self.login_as(input, kind, None).await)
     }
 
     /// [`Rbac::login`] opening a session of `kind`; with `organisation`, only a user of
@@ -147,7 +198,31 @@ impl Rbac {
         kind: SessionKind,
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
+        // The whole attempt runs on a task of its own: a client that goes away once its
+        // request is in (mid-lookup, mid-hash) leaves an attempt that ends, and is counted
+        // and audited, exactly as if it had waited for the answer.
+        if input.ip.trim().is_empty() {
+            return Err(Error::invalid(
+                "ip",
+                "the client's address is required: LoginInput::new(name, password, address)",
+            ));
+        }
+        let rbac = self.clone();
+        let input = input.clone();
+        super::detached(async move { rbac.login_counted(&input, kind, organisation).await }).await
+    }
+
+    /// [`Rbac::login_as`] on the caller's task, counted in the login metric.
+    async fn login_counted(
+        &self,
+        input: &LoginInput,
+        kind: SessionKind,
+        organisation: Option<i64>,
+    ) -> Result<LoginOutcome> {
         let result = self.check_login(input, kind, organisation).await;
+        if matches!(result, Err(Error::BadCredentials)) {
+            self.inner.activity.record(now(), false);
+        }
         let outcome = match &result {
             Ok(_) => "success",
             Err(Error::BadCredentials) => "bad_credentials",
@@ -191,7 +266,10 @@ impl Rbac {
         {
             Ok(verified) => verified,
             Err(Error::BadCredentials) => {
-                let content = if stored.is_some() {
+                let content = if crate::caller::gone() {
+                    // Possibly never hashed (see `PasswordHasher::verify_if_awaited`).
+                    "login failed: abandoned by the client, counted as a failure"
+                } else if stored.is_some() {
                     "login failed: wrong password"
                 } else {
                     "login failed: unknown user"
@@ -296,6 +374,7 @@ impl Rbac {
         );
         let token = self.open_session(&user, origin, kind, &journal).await?;
         let at = now();
+        self.inner.activity.record(at, true);
         self.inner
             .store
             .record_login(
@@ -437,11 +516,9 @@ impl Rbac {
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "logout".into())
             .with(Change::Session(actor.session_id.to_string()));
-        self.inner
-            .store
-            .revoke_session(&actor.session_id, &journal)
+        self.applying(&journal)
+            .write(self.inner.store.revoke_session(&actor.session_id, &journal))
             .await?;
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -470,108 +547,17 @@ impl Rbac {
             .journal(Some(actor), AuditCategory::Home, "refresh token".into())
             .with(Change::Session(actor.session_id.to_string()));
         let rotated = self
-            .inner
-            .store
-            .rotate_session(&actor.session_id, &session, &journal)
+            .applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .rotate_session(&actor.session_id, &session, &journal),
+            )
             .await?;
-        self.applied(&journal).await;
         if !rotated {
             return Err(Error::Unauthenticated(AuthFailure::Revoked));
         }
         self.sign(&session, &user.name)
-    }
-
-    /// Changes the caller's own password after checking the old one (a wrong one counts
-    /// as a failed login from `address`); the caller's other sessions end at once.
-    pub async fn change_password(
-        &self,
-        actor: &Principal,
-        old: &str,
-        new: &str,
-        address: &str,
-    ) -> Result<()> {
-        validate::password("new_password", new)?;
-        let user = self
-            .inner
-            .store
-            .user(actor.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
-        let name = user.name.clone();
-        let (user, _) = match self.verify_attempt(&name, Some(user), old, address).await {
-            Err(Error::BadCredentials) => return Err(Error::WrongPassword),
-            other => other?,
-        };
-        let hash = self.inner.hasher.hash(new).await?;
-        let journal = self
-            .journal(
-                Some(actor),
-                AuditCategory::Home,
-                "change own password".into(),
-            )
-            .with(Change::User(user.id))
-            .event(self.event(actor, crate::events::kind::PASSWORD_CHANGED, &user.name));
-        self.inner
-            .store
-            .set_password(user.id, &hash, None, Some(&actor.session_id), &journal)
-            .await?;
-        self.applied(&journal).await;
-        Ok(())
-    }
-
-    /// Sets another user's password (needs UserEdit, and a user that lies within the
-    /// actor); every session of that user ends.
-    pub async fn reset_password(
-        &self,
-        actor: &Principal,
-        user_name: &str,
-        new: &str,
-    ) -> Result<()> {
-        self.require(actor, &self.admin().user_edit)?;
-        validate::password("new_password", new)?;
-        // The hash takes a while: the write lands only on the user as it was judged, and a
-        // user that changed meanwhile (promoted, say) is read and judged again.
-        let mut hash: Option<String> = None;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let user = self
-                .inner
-                .store
-                .user_by_name(user_name)
-                .await?
-                .ok_or(Error::NotFound(crate::Entity::User))?;
-            self.ensure_user_within(actor, &user, "reset the password of")
-                .await?;
-            let hash = match &hash {
-                Some(hash) => hash,
-                None => hash.insert(self.inner.hasher.hash(new).await?),
-            };
-            let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
-            let journal = self
-                .journal(
-                    Some(actor),
-                    AuditCategory::System,
-                    format!("reset password of user {}", user.name),
-                )
-                .with(Change::User(user.id))
-                .event(self.event(actor, crate::events::kind::PASSWORD_RESET, &user.name));
-            match self
-                .inner
-                .store
-                .set_password(user.id, hash, Some(user.updated_at), keep, &journal)
-                .await
-            {
-                Err(StoreError::Violation(m))
-                    if m == crate::store::USER_CHANGED && attempt < USER_WRITE_ATTEMPTS =>
-                {
-                    continue
-                }
-                written => written?,
-            }
-            self.applied(&journal).await;
-            return Ok(());
-        }
     }
 }
 

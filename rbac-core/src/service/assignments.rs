@@ -5,7 +5,7 @@
 //! and only for users whose every privilege, in every scope, it holds there too. A global
 //! assignment needs all of it globally.
 
-use super::{Rbac, ADMIN};
+use super::{Rbac, Sensitive, ADMIN};
 use crate::authorizer::Principal;
 use crate::error::{Error, Result};
 use crate::model::{AuditCategory, Change, Role, User};
@@ -24,11 +24,29 @@ impl Rbac {
     /// Parses `kind:id` with a kind the application declared; anything else is an invalid
     /// `field`.
     pub fn parse_scope(&self, field: &'static str, text: &str) -> Result<Scope> {
-        self.inner
-            .config
-            .scope_kinds
-            .parse(text)
-            .ok_or_else(|| Error::invalid(field, "not a scope kind:id of a declared kind"))
+        let scope =
+            Scope::parse(text).ok_or_else(|| Error::invalid(field, "not a scope kind:id"))?;
+        self.ensure_declared(field, &scope)?;
+        Ok(scope)
+    }
+
+    /// Refuses a scope whose kind the application did not declare (`InvalidParam` on
+    /// `field`, naming the builder's `.scope_kinds([...])`).
+    pub fn ensure_declared(&self, field: &'static str, scope: &Scope) -> Result<()> {
+        let kinds = &self.inner.config.scope_kinds;
+        if kinds.declares(scope.kind) {
+            return Ok(());
+        }
+        let declared: Vec<&str> = kinds.kinds().iter().map(|k| k.as_str()).collect();
+        Err(Error::invalid(
+            field,
+            format!(
+                "the scope kind {} is not declared (declared: [{}]): declare it with \
+                 .scope_kinds([...]) on the builder",
+                scope.kind,
+                declared.join(", ")
+            ),
+        ))
     }
 
     /// Gives `user_name` the role `role_name`, everywhere or within `scope`. `Ok(false)` when
@@ -49,6 +67,7 @@ impl Rbac {
                 "assign a role to",
             )
             .await?;
+        self.ensure_fresh(actor, Sensitive::AssignRole)?;
         let assignment = Assignment {
             role_id: role.id,
             scope,
@@ -70,9 +89,13 @@ impl Rbac {
                     .detail(format!("assigned role {}{}", role.name, where_(scope))),
             );
         let added = match self
-            .inner
-            .store
-            .assign_role(user.id, assignment, self.assignment_cap(), &journal)
+            .applying(&journal)
+            .write(self.inner.store.assign_role(
+                user.id,
+                assignment,
+                self.assignment_cap(),
+                &journal,
+            ))
             .await
         {
             Err(crate::StoreError::Violation(_)) => {
@@ -83,9 +106,6 @@ impl Rbac {
             }
             other => other?,
         };
-        if added {
-            self.applied(&journal).await;
-        }
         Ok(added)
     }
 
@@ -107,6 +127,7 @@ impl Rbac {
                 "revoke a role of",
             )
             .await?;
+        self.ensure_fresh(actor, Sensitive::RevokeRole)?;
         if user.name == ADMIN && role.builtin {
             return Err(Error::Violation("the built-in admin keeps its role".into()));
         }
@@ -131,13 +152,9 @@ impl Rbac {
                     .detail(format!("revoked role {}{}", role.name, where_(scope))),
             );
         let removed = self
-            .inner
-            .store
-            .revoke_role(user.id, assignment, &journal)
+            .applying(&journal)
+            .write(self.inner.store.revoke_role(user.id, assignment, &journal))
             .await?;
-        if removed {
-            self.applied(&journal).await;
-        }
         Ok(removed)
     }
 
@@ -151,6 +168,9 @@ impl Rbac {
         scope: Option<&Scope>,
         action: &str,
     ) -> Result<(User, Role)> {
+        if let Some(scope) = scope {
+            self.ensure_declared("scope", scope)?;
+        }
         let authority = &self.admin().role_authority;
         match scope {
             Some(scope) => self.require_in(actor, authority, scope)?,
@@ -167,15 +187,29 @@ impl Rbac {
 
     /// The roles `user_name` holds, each with its scope, in the order assigned. About
     /// oneself needs nothing; about others UserAccess.
+    ///
+    /// A scoped administrator, holding UserAccess only within some scopes, reads the
+    /// assignments the user holds in those scopes (and their child scopes) and no other;
+    /// a user holding none there is `Forbidden` to it.
     pub async fn user_roles(&self, actor: &Principal, user_name: &str) -> Result<Vec<HeldRole>> {
         let user = self.user_named(user_name).await?;
-        if user.id != actor.user_id {
-            self.require(actor, &self.admin().user_access)?;
+        let access = &self.admin().user_access;
+        let everything = user.id == actor.user_id || self.require(actor, access).is_ok();
+        let visible = |a: &Assignment| {
+            everything
+                || a.scope
+                    .is_some_and(|s| self.require_in(actor, access, &s).is_ok())
+        };
+        if !user.roles.iter().any(visible) && !everything {
+            return Err(Error::Forbidden {
+                missing: access.clone(),
+            });
         }
         let names = self.role_names().await?;
         Ok(user
             .roles
             .iter()
+            .filter(|a| visible(a))
             .filter_map(|a| {
                 names.get(&a.role_id).map(|name| HeldRole {
                     role_name: name.clone(),
@@ -190,6 +224,10 @@ impl Rbac {
     /// not a user's action): every instance applies it through the change log. A cycle, or
     /// nesting deeper than 16, is a violation.
     pub async fn set_scope_parent(&self, scope: Scope, parent: Option<Scope>) -> Result<()> {
+        self.ensure_declared("scope", &scope)?;
+        if let Some(parent) = &parent {
+            self.ensure_declared("parent", parent)?;
+        }
         let journal = crate::model::Journal::audit(crate::model::NewAudit {
             user_id: None,
             user_name: String::new(),
@@ -201,11 +239,9 @@ impl Rbac {
             success: true,
         })
         .with(Change::Scope(scope));
-        self.inner
-            .store
-            .set_scope_parent(scope, parent, &journal)
+        self.applying(&journal)
+            .write(self.inner.store.set_scope_parent(scope, parent, &journal))
             .await?;
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -220,6 +256,8 @@ impl Rbac {
         owner_scope: Scope,
         child: Scope,
     ) -> Result<()> {
+        self.ensure_declared("scope", &owner_scope)?;
+        self.ensure_declared("scope", &child)?;
         let role = self.system_role(role_key).await?;
         let journal = crate::model::Journal::audit(crate::model::NewAudit {
             user_id: Some(owner),
@@ -230,14 +268,13 @@ impl Rbac {
         })
         .with(Change::User(owner));
         let assignment = Assignment::within(role.id, owner_scope);
-        if self
-            .inner
-            .store
-            .assign_role(owner, assignment, self.assignment_cap(), &journal)
-            .await?
-        {
-            self.applied(&journal).await;
-        }
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .assign_role(owner, assignment, self.assignment_cap(), &journal),
+            )
+            .await?;
         if self.inner.store.scope_parent(child).await? != Some(owner_scope) {
             self.set_scope_parent(child, Some(owner_scope)).await?;
         }

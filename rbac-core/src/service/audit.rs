@@ -7,12 +7,24 @@ use crate::error::{Error, Result};
 use crate::model::{AuditEntry, AuditQuery, Listing, Outranking, Page, Timestamp};
 
 /// Renders text an attacker may have written (a failed login's name, an audited target) as
-/// data: control characters and bidirectional-text controls become `\u{…}`, so a log
-/// reader sees what was sent instead of a reordered or broken line.
+/// data: control characters, bidirectional-text controls and invisible characters (zero
+/// widths U+200B–U+200D, the word joiner and invisible operators U+2060–U+2064, U+FEFF, the
+/// soft hyphen, U+180E) become `\u{…}`, so a log reader sees what was sent instead of a
+/// reordered, broken or secretly different line.
 pub fn as_data(text: &str) -> String {
     let hidden = |c: char| {
         c.is_control()
-            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                c,
+                '\u{00ad}'
+                    | '\u{061c}'
+                    | '\u{180e}'
+                    | '\u{200b}'..='\u{200f}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{feff}'
+            )
     };
     if !text.chars().any(hidden) {
         return text.to_string();
@@ -149,6 +161,7 @@ mod tests {
             as_data("a\nb\u{202e}c\u{0}"),
             "a\\u{000a}b\\u{202e}c\\u{0000}"
         );
+        assert_eq!(as_data("ad\u{200b}min\u{feff}"), "ad\\u{200b}min\\u{feff}");
         assert_eq!(as_data("李彬 \u{2067}x"), "李彬 \\u{2067}x");
     }
 }

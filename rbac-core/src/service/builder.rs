@@ -1,27 +1,43 @@
 //! [`RbacBuilder`]: an [`Rbac`] for an application's own vocabulary in a few lines.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::{Rbac, RbacConfig};
+use super::{AdminPrivileges, Rbac, RbacConfig};
 use crate::error::{Error, Result};
 use crate::privilege::PrivilegeRegistry;
+use crate::scope::ScopeKinds;
+use crate::secrets::SecretsKey;
 use crate::store::Store;
 use crate::token::{JwtCodec, JwtKey};
 
 /// Builds an [`Rbac`] from a store, a signing secret and the privilege codes the
-/// application declares. It seeds nothing but the `admin` role (holding every declared
-/// code) and, only with [`admin_password`](Self::admin_password), the `admin` user: no
-/// other role, organisation or code of the bundled server's documents.
+/// application declares. The library's administrative codes ([`AdminPrivileges`]: who may
+/// create users, grant roles, …) are declared with them, and the `admin` role holds every
+/// code; [`admin_privileges`](Self::admin_privileges) maps them onto the application's own.
+/// It seeds nothing but the `admin` role and, only with
+/// [`admin_password`](Self::admin_password), the `admin` user. The methods compose in any
+/// order: none replaces what another set.
 ///
 /// ```
 /// # async fn demo() -> Result<(), rbac_core::Error> {
-/// let rbac = rbac_core::Rbac::builder(rbac_core::MemoryStore::new())
+/// use rbac_core::{AdminPrivileges, MemoryStore, Rbac};
+///
+/// let rbac = Rbac::builder(MemoryStore::new())
 ///     .secret("a signing secret of at least 32 bytes")
-///     .privileges(["ArticleRead", "ArticlePublish"])
+///     .privileges(["ArticleRead", "ArticlePublish", "DeskAdmin"])
+///     .admin_privileges(AdminPrivileges::all("DeskAdmin"))
+///     .scope_kinds(["org", "desk"])
 ///     .build()
 ///     .await?;
-/// assert!(rbac.authorizer().registry().id("ArticleRead").is_some());
-/// assert!(rbac.authorizer().registry().id("UserAdd").is_none());
+/// let registry = rbac.authorizer().registry();
+/// assert!(registry.id("ArticleRead").is_some());
+/// assert!(registry.id("UserAdd").is_none(), "administration is DeskAdmin here");
+/// // Seeding as the system: no password, no login.
+/// let system = rbac.system().await?;
+/// rbac.create_role(&system, "reporter", "").await?;
+/// rbac.grant(&system, "reporter", ["ArticleRead"]).await?;
 /// # Ok(()) }
 /// ```
 pub struct RbacBuilder {
@@ -31,6 +47,16 @@ pub struct RbacBuilder {
     privileges: Vec<String>,
     admin_password: Option<String>,
     config: RbacConfig,
+    admin: Option<AdminPrivileges>,
+    scope_kinds: Option<ScopeKinds>,
+    step_up: Option<Duration>,
+    secrets: Option<Secrets>,
+}
+
+/// Where the secrets key comes from.
+enum Secrets {
+    Key(SecretsKey),
+    File(PathBuf),
 }
 
 impl Rbac {
@@ -47,6 +73,10 @@ impl Rbac {
                 system_roles: Vec::new(),
                 ..RbacConfig::default()
             },
+            admin: None,
+            scope_kinds: None,
+            step_up: None,
+            secrets: None,
         }
     }
 }
@@ -68,7 +98,8 @@ impl RbacBuilder {
         self
     }
 
-    /// The privilege codes the application checks (the registry holds exactly these).
+    /// The privilege codes the application checks (the registry holds these and the
+    /// administrative codes).
     pub fn privileges<I, S>(mut self, codes: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -78,9 +109,43 @@ impl RbacBuilder {
         self
     }
 
-    /// The scope kinds role assignments may name (`org`, `project`, …).
-    pub fn scope_kinds<'a>(mut self, kinds: impl IntoIterator<Item = &'a str>) -> Self {
-        self.config.scope_kinds = crate::scope::ScopeKinds::new(kinds);
+    /// The codes the administrative use-cases check (default: `UserAccess`, `UserAdd`, …;
+    /// [`AdminPrivileges::all`] puts all of them under one code of the application).
+    pub fn admin_privileges(mut self, admin: AdminPrivileges) -> Self {
+        self.admin = Some(admin);
+        self
+    }
+
+    /// The scope kinds role assignments may name (`org`, `project`, …); any other kind is
+    /// refused.
+    pub fn scope_kinds<I, S>(mut self, kinds: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let kinds: Vec<String> = kinds.into_iter().map(|k| k.as_ref().to_string()).collect();
+        self.scope_kinds = Some(ScopeKinds::new(kinds.iter().map(String::as_str)));
+        self
+    }
+
+    /// How recently an actor with a second factor must have proven one to perform a
+    /// [`Sensitive`](super::Sensitive) use-case (default 15 minutes).
+    pub fn step_up(mut self, window: Duration) -> Self {
+        self.step_up = Some(window);
+        self
+    }
+
+    /// The key sealing second-factor secrets.
+    pub fn secrets_key(mut self, key: SecretsKey) -> Self {
+        self.secrets = Some(Secrets::Key(key));
+        self
+    }
+
+    /// The key sealing second-factor secrets, kept in the file at `path`: a missing file
+    /// is created with a new key, readable by its owner only. Keep it (and back it up):
+    /// without it, enrolled second factors cannot be read.
+    pub fn secrets_key_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.secrets = Some(Secrets::File(path.into()));
         self
     }
 
@@ -91,7 +156,9 @@ impl RbacBuilder {
     }
 
     /// Settings beyond the defaults (token lifetime, hashing, throttling, …); its
-    /// organisations and system roles are the application's.
+    /// organisations and system roles are the application's. What the other methods set
+    /// (scope kinds, step-up window, administrative codes, secrets key) wins over it,
+    /// whichever is called first.
     pub fn config(mut self, config: RbacConfig) -> Self {
         self.config = config;
         self
@@ -100,24 +167,52 @@ impl RbacBuilder {
     /// Builds the services, loads the roles and seeds the `admin` role (and user, when a
     /// password was given). Refuses a missing or short secret and an empty vocabulary.
     pub async fn build(self) -> Result<Rbac> {
-        let secret = self
-            .secret
-            .ok_or_else(|| Error::invalid("secret", "a signing secret is required"))?;
+        let secret = self.secret.ok_or_else(|| {
+            Error::invalid(
+                "secret",
+                "a signing secret is required: call .secret(...) on the builder",
+            )
+        })?;
         if secret.len() < 32 {
             return Err(Error::invalid("secret", "must be at least 32 bytes"));
         }
         if self.privileges.is_empty() {
             return Err(Error::invalid(
                 "privileges",
-                "declare the privilege codes the application checks",
+                "declare the privilege codes the application checks with .privileges([...])",
             ));
+        }
+        let mut config = self.config;
+        if let Some(admin) = self.admin {
+            config.admin = admin;
+        }
+        if let Some(kinds) = self.scope_kinds {
+            config.scope_kinds = kinds;
+        }
+        if let Some(window) = self.step_up {
+            config.step_up = window;
+        }
+        match self.secrets {
+            Some(Secrets::Key(key)) => config.secrets_key = Some(key),
+            Some(Secrets::File(path)) => {
+                let key = SecretsKey::read_or_create_file(&path)
+                    .map_err(|e| Error::invalid("secrets_key_file", e.to_string()))?;
+                config.secrets_key = Some(key);
+            }
+            None => {}
+        }
+        let mut codes = self.privileges;
+        for code in config.admin.codes() {
+            if !codes.iter().any(|c| c == code) {
+                codes.push(code.to_string());
+            }
         }
         let jwt = JwtCodec::new(
             JwtKey::from_secret(secret),
             self.previous_secrets.into_iter().map(JwtKey::from_secret),
         );
-        let registry = Arc::new(PrivilegeRegistry::new(&self.privileges));
-        let rbac = Rbac::new(self.store, registry, jwt, self.config).await?;
+        let registry = Arc::new(PrivilegeRegistry::new(&codes));
+        let rbac = Rbac::new(self.store, registry, jwt, config).await?;
         rbac.seed(self.admin_password.as_deref(), false).await?;
         Ok(rbac)
     }

@@ -29,8 +29,39 @@ impl std::fmt::Debug for Challenge {
     }
 }
 
-/// The second step of a login.
+/// Where a login stands after its password step.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum LoginStep {
+    /// Signed in: the session and its token.
+    Done(Box<LoginOutcome>),
+    /// The password was right and the user has a second factor: the challenge to
+    /// complete with [`Rbac::complete_login`].
+    SecondFactor(Box<Challenge>),
+}
+
+impl LoginStep {
+    /// The outcome of a login that is done; a pending second factor as
+    /// `Error::SecondFactorRequired`, so code that takes no second step fails closed.
+    pub fn signed_in(self) -> Result<LoginOutcome> {
+        match self {
+            LoginStep::Done(outcome) => Ok(*outcome),
+            LoginStep::SecondFactor(challenge) => Err(Error::SecondFactorRequired(challenge)),
+        }
+    }
+
+    /// The step a login use-case's result stands at.
+    pub(crate) fn of(result: Result<LoginOutcome>) -> Result<LoginStep> {
+        match result {
+            Ok(outcome) => Ok(LoginStep::Done(Box::new(outcome))),
+            Err(Error::SecondFactorRequired(challenge)) => Ok(LoginStep::SecondFactor(challenge)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The second step of a login.
+#[derive(Debug, Clone, Default)]
 pub struct SecondFactorInput {
     /// The challenge's token.
     pub mfa_token: String,
@@ -43,16 +74,49 @@ pub struct SecondFactorInput {
     pub ip: String,
     /// The client's `User-Agent`.
     pub user_agent: String,
+    /// Where the login is completed: the audience its first step named
+    /// ([`LoginInput::audience`](super::LoginInput::audience)), or no challenge is found.
+    pub audience: String,
+}
+
+impl SecondFactorInput {
+    /// The second step of a login: the challenge's `mfa_token` and a TOTP or recovery
+    /// `code`, from the client at `address`.
+    pub fn new(
+        mfa_token: impl Into<String>,
+        code: impl Into<String>,
+        address: impl Into<String>,
+    ) -> Self {
+        SecondFactorInput {
+            mfa_token: mfa_token.into(),
+            code: code.into(),
+            ip: address.into(),
+            ..SecondFactorInput::default()
+        }
+    }
+
+    /// The same step, completed at `audience` (the one the login began at).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
 }
 
 /// What a login's passkey assertion is bound to (besides its challenge's token).
 const LOGIN: &str = "login";
 
-/// The stored id of a challenge: the hash of its token with the kind of session and the
-/// organisation it was opened for, so that it completes only where it was opened.
-fn challenge_id(token: &str, kind: SessionKind, organisation: Option<i64>) -> String {
+/// The stored id of a challenge: the hash of its token with the kind of session, the
+/// organisation and the audience it was opened for, so that it completes only where it was
+/// opened (a challenge opened on one surface names nothing on another).
+fn challenge_id(
+    token: &str,
+    kind: SessionKind,
+    organisation: Option<i64>,
+    audience: &str,
+) -> String {
     let organisation = organisation.map_or_else(String::new, |o| o.to_string());
-    crate::token::opaque_session_id(&format!("{token}:{}:{organisation}", kind.as_i16()))
+    let key = format!("{token}:{}:{organisation}:{audience}", kind.as_i16());
+    crate::token::opaque_session_id(&key)
 }
 
 impl Rbac {
@@ -84,7 +148,7 @@ impl Rbac {
         let t = now();
         let expires_at = t + self.inner.config.challenge_ttl.as_secs().max(1) as i64;
         let session = Session {
-            id: challenge_id(&token, kind, organisation),
+            id: challenge_id(&token, kind, organisation, &input.audience),
             user_id: user.id,
             kind: SessionKind::Challenge,
             issued_at: t,
@@ -151,7 +215,7 @@ impl Rbac {
     ) -> Result<LoginOutcome> {
         let store = &self.inner.store;
         // Bound to the surface that opened it: elsewhere it names no challenge.
-        let id = challenge_id(&input.mfa_token, kind, organisation);
+        let id = challenge_id(&input.mfa_token, kind, organisation, &input.audience);
         let challenge = match store.session(&id).await? {
             Some(s) if s.kind == SessionKind::Challenge && !s.revoked => s,
             _ => return Err(Error::Unauthenticated(AuthFailure::Invalid)),
@@ -262,13 +326,13 @@ impl Rbac {
                 format!("second factor proven ({})", factor.names().join(", ")),
             )
             .with(crate::model::Change::Session(actor.session_id.to_string()));
-        if !store
-            .mark_session_verified(&actor.session_id, factor, now(), &journal)
+        if !self
+            .applying(&journal)
+            .write(store.mark_session_verified(&actor.session_id, factor, now(), &journal))
             .await?
         {
             return Err(Error::Unauthenticated(AuthFailure::Revoked));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 

@@ -95,7 +95,7 @@ impl Rbac {
         if let Err(e) = send(code).await {
             tracing::warn!(error = %e, "sending a verification code failed");
             store.withdraw_code(key, &stored.digest).await?;
-            return Err(Error::SendFailed(e.0));
+            return Err(Error::SendFailed(e));
         }
         Ok(())
     }

@@ -22,9 +22,10 @@ use crate::scope::Scope;
 
 impl Rbac {
     /// Whether `actor` is the built-in admin user (the only one that may rename, delete or
-    /// grant more to a system role, or act on the built-in admin user).
+    /// grant more to a system role, or act on the built-in admin user), or the system
+    /// ([`Rbac::system`]), which may do what admin may.
     pub fn is_builtin_admin(&self, actor: &Principal) -> bool {
-        &*actor.user_name == ADMIN
+        &*actor.user_name == ADMIN || self.is_system(actor)
     }
 
     /// Everything a role could grant: its own privileges and those of every role it

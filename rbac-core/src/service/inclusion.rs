@@ -19,12 +19,21 @@ impl Rbac {
     /// exist; a cycle is refused as an invalid `include`. The role, every role added or
     /// removed, and every role that includes this one must lie within the actor. Not the
     /// built-in admin role; more to a system role only by admin.
-    pub async fn include_roles(
+    pub async fn include_roles<I, S>(
         &self,
         actor: &Principal,
         role_name: &str,
-        include: &[String],
-    ) -> Result<Role> {
+        include: I,
+    ) -> Result<Role>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let include: Vec<String> = include
+            .into_iter()
+            .map(|r| r.as_ref().to_string())
+            .collect();
+        let include = include.as_slice();
         self.require(actor, &self.admin().role_authority)?;
         if include.len() > MAX_INCLUDED {
             return Err(Error::invalid(
@@ -82,6 +91,7 @@ impl Rbac {
             .await?;
         self.ensure_includers_within(actor, &role, "change through an included role")
             .await?;
+        self.ensure_fresh(actor, super::Sensitive::IncludeRoles)?;
         let names: Vec<&str> = wanted.iter().map(|r| r.name.as_str()).collect();
         let journal = self
             .journal(
@@ -95,15 +105,13 @@ impl Rbac {
                     .detail(format!("includes [{}]", names.join(","))),
             );
         match self
-            .inner
-            .store
-            .set_role_includes(role.id, &ids, &journal)
+            .applying(&journal)
+            .write(self.inner.store.set_role_includes(role.id, &ids, &journal))
             .await
         {
             Err(StoreError::Violation(INCLUSION_CYCLE)) => return Err(cycle(role_name)),
             other => other?,
         }
-        self.applied(&journal).await;
         role.includes = ids;
         role.includes.sort_unstable();
         Ok(role)

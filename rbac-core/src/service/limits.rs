@@ -44,6 +44,7 @@ impl Default for AbuseLimits {
 
 /// A message channel codes go out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Channel {
     /// Text messages.
     Sms,

@@ -6,6 +6,7 @@
 //! before it returns, so the very next request sees them.
 
 mod accounts;
+mod activity;
 mod assignments;
 mod audit;
 mod bootstrap;
@@ -17,13 +18,17 @@ mod inclusion;
 mod limits;
 mod listing;
 mod named;
+mod noise;
 mod operator;
 mod passkeys;
+mod passwords;
 mod projects;
 mod registration;
 mod roles;
 mod second_factor;
 mod sessions;
+mod step_up;
+mod system;
 mod throttle;
 mod users;
 pub mod validate;
@@ -33,11 +38,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::{LoginInput, LoginOutcome, Token};
+pub use activity::{Hourly, LoginActivity, ACTIVITY_HOURS};
 pub use assignments::HeldRole;
 pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
-pub use challenge::{Challenge, SecondFactorInput};
+pub use challenge::{Challenge, LoginStep, SecondFactorInput};
 pub use codes::{CodePolicy, CodeProof};
+pub use inclusion::MAX_INCLUDED;
 pub use limits::{AbuseLimits, Channel};
 pub use listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
@@ -47,6 +54,8 @@ pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};
 pub use second_factor::{SecondFactorStatus, TotpEnrolment};
 pub use sessions::{SessionView, SESSIONS_LISTED};
+pub use step_up::Sensitive;
+pub use system::{SYSTEM_NAME, SYSTEM_USER_ID};
 pub use throttle::{account_key, LoginThrottle};
 pub use users::{UserEdit, UserInput, UserView};
 pub use vocabulary::AdminPrivileges;
@@ -119,6 +128,9 @@ pub struct RbacConfig {
     /// How recent a session's login must be to begin enrolling a second factor without
     /// giving the password again.
     pub enrolment_window: Duration,
+    /// How recently an actor with a second factor must have proven one to perform a
+    /// [`Sensitive`] use-case (actors without one are not asked).
+    pub step_up: Duration,
     /// The relying party passkeys are bound to (none: passkeys cannot be registered).
     pub relying_party: Option<crate::passkeys::RelyingParty>,
 }
@@ -143,6 +155,7 @@ impl Default for RbacConfig {
             totp_issuer: "rbac".to_string(),
             challenge_ttl: Duration::from_secs(300),
             enrolment_window: Duration::from_secs(600),
+            step_up: Duration::from_secs(900),
             relying_party: None,
         }
     }
@@ -156,6 +169,8 @@ struct Inner {
     senders: Senders,
     gate: Arc<throttle::LoginGate>,
     webauthn: Option<webauthn_rs::Webauthn>,
+    activity: LoginActivity,
+    unknown_names: noise::UnknownNameFailures,
 }
 
 /// The use-case services over one store.
@@ -210,6 +225,8 @@ impl Rbac {
                 config,
                 senders,
                 gate: Arc::default(),
+                activity: LoginActivity::default(),
+                unknown_names: Default::default(),
                 webauthn,
             }),
         })
@@ -228,6 +245,12 @@ impl Rbac {
     /// The password hasher.
     pub fn hasher(&self) -> &PasswordHasher {
         &self.inner.hasher
+    }
+
+    /// Logins and failed logins per hour on this instance, the last day (kept as they
+    /// happen: reading it reads no log rows).
+    pub fn login_activity(&self) -> Hourly {
+        self.inner.activity.last_hours(crate::model::now())
     }
 
     /// The message senders (SMS, e-mail).
@@ -252,7 +275,10 @@ impl Rbac {
         content: String,
     ) -> Journal {
         Journal::audit(NewAudit {
-            user_id: actor.map(|a| a.user_id),
+            // The system is audited by name alone: no user has its id.
+            user_id: actor
+                .map(|a| a.user_id)
+                .filter(|id| *id != system::SYSTEM_USER_ID),
             user_name: actor.map_or_else(String::new, |a| a.user_name.to_string()),
             category,
             content,
@@ -270,8 +296,18 @@ impl Rbac {
         crate::events::NewEvent::new(kind, subject, actor.user_name.to_string())
     }
 
-    async fn applied(&self, journal: &Journal) {
-        self.inner.authorizer.apply_changes(&journal.changes).await;
+    /// The application of `journal`'s changes to this process's caches after the store
+    /// write that journals them ([`Applying::write`]): applied once the write succeeded; if
+    /// the caller stops waiting first (a client went away, a timeout fired), applied anyway
+    /// once the store has settled the abandoned write.
+    fn applying(&self, journal: &Journal) -> Applying {
+        Applying {
+            armed: Some((
+                self.inner.store.clone(),
+                self.inner.authorizer.clone(),
+                journal.changes.clone(),
+            )),
+        }
     }
 
     fn require(&self, actor: &Principal, code: &str) -> Result<()> {
@@ -307,6 +343,56 @@ impl Rbac {
     async fn role_names(&self) -> Result<std::collections::HashMap<i64, String>> {
         let roles = self.inner.store.list_roles(Page::ALL).await?;
         Ok(roles.rows.into_iter().map(|r| (r.id, r.name)).collect())
+    }
+}
+
+use crate::caller::detached;
+
+/// Changes to apply to this process's caches after a store write, even if the caller that
+/// made the write stops waiting (see [`Rbac::applying`]).
+#[must_use = "an armed application applies its changes when dropped"]
+struct Applying {
+    armed: Option<Pending>,
+}
+
+/// The store to wait for, the caches, and the changes to apply to them.
+type Pending = (Arc<dyn Store>, Arc<Authorizer>, Vec<crate::model::Change>);
+
+impl Applying {
+    /// Waits for the store write `write`; once it succeeded, applies the changes. A write
+    /// that failed changed nothing: nothing is applied.
+    async fn write<T>(
+        mut self,
+        write: impl std::future::Future<Output = crate::StoreResult<T>>,
+    ) -> crate::StoreResult<T> {
+        let written = write.await;
+        if written.is_ok() {
+            if let Some((_, authorizer, changes)) = &self.armed {
+                authorizer.apply_changes(changes).await;
+            }
+        }
+        self.armed = None;
+        written
+    }
+}
+
+impl Drop for Applying {
+    fn drop(&mut self) {
+        let Some((store, authorizer, changes)) = self.armed.take() else {
+            return;
+        };
+        if changes.is_empty() {
+            return;
+        }
+        // Dropped before the write returned (or before its changes were applied): the
+        // write ends on its own; apply once it has, whichever way it ended (re-reading is
+        // right either way).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                store.settled().await;
+                authorizer.apply_changes(&changes).await;
+            });
+        }
     }
 }
 

@@ -34,6 +34,9 @@ impl Rbac {
         let user = self.user_named(name).await?;
         self.ensure_user_within(actor, &user, "change the password of")
             .await?;
+        if !own {
+            self.ensure_fresh(actor, super::Sensitive::SetPassword)?;
+        }
         // A wrong old password counts as a failed login of that account from `address`.
         let account = user.name.clone();
         let (user, _) = match self
@@ -61,11 +64,13 @@ impl Rbac {
                 },
                 name,
             ));
-        self.inner
-            .store
-            .set_password(user.id, &hash, None, keep, &journal)
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_password(user.id, &hash, None, keep, &journal),
+            )
             .await?;
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -74,6 +79,7 @@ impl Rbac {
     /// the actor, nothing is deleted.
     pub async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
         self.require(actor, &self.admin().user_delete)?;
+        self.ensure_fresh(actor, super::Sensitive::DeleteUser)?;
         let mut targets = Vec::with_capacity(names.len());
         for name in names {
             if name == ADMIN {

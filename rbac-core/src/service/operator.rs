@@ -73,7 +73,7 @@ impl Rbac {
         let mut users = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
             let name = input.name.clone();
-            if let Err(e) = Self::check_import(&input) {
+            if let Err(e) = self.check_import(&input) {
                 outcome.invalid.push((i, name, e.to_string()));
                 continue;
             }
@@ -107,7 +107,7 @@ impl Rbac {
     }
 
     /// The field rules an imported user must meet.
-    fn check_import(input: &ImportedUser) -> Result<()> {
+    fn check_import(&self, input: &ImportedUser) -> Result<()> {
         validate::name("name", &input.name)?;
         validate::text("alias", &input.alias)?;
         validate::text("phone", &input.phone)?;
@@ -118,6 +118,13 @@ impl Rbac {
             return Err(Error::invalid(
                 "password_hash",
                 "not a bcrypt or argon2 hash",
+            ));
+        }
+        // A hash dearer than the policy would let one anonymous login hash for days.
+        if let Some(why) = self.inner.hasher.cost_refusal(&input.password_hash) {
+            return Err(Error::invalid(
+                "password_hash",
+                format!("cost outside the policy: {why}"),
             ));
         }
         Ok(())
@@ -140,7 +147,7 @@ impl Rbac {
 
     /// Creates a user with an existing password hash (an operator's import).
     pub async fn import_user(&self, input: ImportedUser) -> Result<User> {
-        Self::check_import(&input)?;
+        self.check_import(&input)?;
         let role = if input.role_name.is_empty() {
             None
         } else {
@@ -163,11 +170,13 @@ impl Rbac {
         let hash = self.inner.hasher.hash(password).await?;
         let journal = operator_journal(format!("reset password of user {}", user.name))
             .with(Change::User(user.id));
-        self.inner
-            .store
-            .set_password(user.id, &hash, None, None, &journal)
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_password(user.id, &hash, None, None, &journal),
+            )
             .await?;
-        self.applied(&journal).await;
         Ok(())
     }
 

@@ -265,9 +265,12 @@ impl Rbac {
                 .detail(format!("passkey {name}")),
             );
         let id = match self
-            .inner
-            .store
-            .add_passkey(&record, end_sessions_but, &journal)
+            .applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .add_passkey(&record, end_sessions_but, &journal),
+            )
             .await
         {
             Err(crate::StoreError::Conflict(_)) => {
@@ -277,7 +280,6 @@ impl Rbac {
             }
             other => other?,
         };
-        self.applied(&journal).await;
         Ok(PasskeyView::from(&PasskeyRecord { id, ..record }))
     }
 
@@ -336,14 +338,12 @@ impl Rbac {
                 .detail(format!("passkey {}", passkey.name)),
             );
         if !self
-            .inner
-            .store
-            .remove_passkey(user.id, id, &journal)
+            .applying(&journal)
+            .write(self.inner.store.remove_passkey(user.id, id, &journal))
             .await?
         {
             return Err(Error::NotFound(crate::Entity::Passkey));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 

@@ -105,6 +105,7 @@ impl Rbac {
                 self.ensure_user_within_in(actor, &owner, "delete a project of", Some(scope))
                     .await?;
             }
+            self.ensure_fresh(actor, super::Sensitive::OthersKeys)?;
         }
         let journal = self
             .journal(
@@ -113,10 +114,13 @@ impl Rbac {
                 format!("delete project {} ({})", project.name, project.id),
             )
             .with(Change::Project(project.id));
-        if !store.delete_project(project.id, &journal).await? {
+        if !self
+            .applying(&journal)
+            .write(store.delete_project(project.id, &journal))
+            .await?
+        {
             return Err(Error::NotFound(Entity::Project));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -136,10 +140,13 @@ impl Rbac {
                 format!("delete project {} ({})", project.name, project.id),
             )
             .with(Change::Project(project.id));
-        if !store.delete_project(project.id, &journal).await? {
+        if !self
+            .applying(&journal)
+            .write(store.delete_project(project.id, &journal))
+            .await?
+        {
             return Err(Error::NotFound(Entity::Project));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 //! of users, and login into an organisation with a sliding opaque token.
 
 use super::codes::CodeProof;
-use super::{validate, LoginInput, LoginOutcome, Rbac};
+use super::{validate, LoginInput, Rbac};
 use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Field, Result};
 use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
@@ -125,7 +125,10 @@ impl Rbac {
         input: Member,
     ) -> Result<User> {
         match &input.scope {
-            Some(scope) => self.require_in(actor, privilege, scope)?,
+            Some(scope) => {
+                self.ensure_declared("scope", scope)?;
+                self.require_in(actor, privilege, scope)?
+            }
             None => self.require(actor, privilege)?,
         }
         let mut user = input.user;
@@ -140,6 +143,7 @@ impl Rbac {
         let role = self.system_role(&input.role).await?;
         self.ensure_role_within_in(actor, &role, "assign", input.scope.as_ref())
             .await?;
+        self.ensure_fresh(actor, super::Sensitive::CreateUserWithRoles)?;
         if input.notify {
             self.take_password_sms(owner.id).await?;
         }
@@ -194,10 +198,12 @@ impl Rbac {
         &self,
         input: &LoginInput,
         organisation: i64,
-    ) -> Result<LoginOutcome> {
+    ) -> Result<super::LoginStep> {
         self.organisation(organisation).await?;
-        self.login_as(input, SessionKind::Opaque, Some(organisation))
-            .await
+        super::LoginStep::of(
+            self.login_as(input, SessionKind::Opaque, Some(organisation))
+                .await,
+        )
     }
 
     /// Moves the global assignments of the system role `key` into each holder's organisation

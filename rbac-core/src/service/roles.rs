@@ -1,6 +1,6 @@
 //! Role administration and grants.
 
-use super::{validate, Rbac};
+use super::{validate, Rbac, Sensitive};
 use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Page, Role};
@@ -18,6 +18,7 @@ pub struct RoleUpdate {
 
 /// Whose privileges an inquiry asks about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InquiryTarget {
     /// A user, by name.
     User,
@@ -40,9 +41,55 @@ impl Rbac {
             AuditCategory::System,
             format!("create role {name}"),
         );
-        let role = self.inner.store.create_role(&role, &journal).await?;
-        self.applied(&journal.with(Change::Role(role.id))).await;
+        // The write and its application to the caches run on a task of their own: a caller
+        // that goes away leaves a role this instance knows (its id is known only once
+        // written, so `applying` cannot be armed before).
+        let (store, authorizer) = (self.inner.store.clone(), self.inner.authorizer.clone());
+        let role = super::detached(async move {
+            let role = store.create_role(&role, &journal).await?;
+            let changes = [Change::Role(role.id)];
+            authorizer.apply_changes(&changes).await;
+            Ok(role)
+        })
+        .await?;
         Ok(role)
+    }
+
+    /// Defines a role in one call, as seeding wants it: creates `name` when it is missing,
+    /// then makes its privileges exactly `privileges` and the roles it includes exactly
+    /// `includes`. Each step is judged as its own call is ([`Rbac::create_role`],
+    /// [`Rbac::grant`], [`Rbac::include_roles`]); running it again converges, so a run cut
+    /// short is finished by the next.
+    ///
+    /// ```
+    /// # async fn demo(rbac: rbac_core::Rbac) -> Result<(), rbac_core::Error> {
+    /// let system = rbac.system().await?;
+    /// rbac.define_role(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+    /// rbac.define_role(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn define_role<P, PS, R, RS>(
+        &self,
+        actor: &Principal,
+        name: &str,
+        privileges: P,
+        includes: R,
+    ) -> Result<Role>
+    where
+        P: IntoIterator<Item = PS>,
+        PS: AsRef<str>,
+        R: IntoIterator<Item = RS>,
+        RS: AsRef<str>,
+    {
+        match self.role_named(name).await {
+            Ok(_) => {}
+            Err(Error::NotFound(Entity::Role)) => {
+                self.create_role(actor, name, "").await?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.grant(actor, name, privileges).await?;
+        self.include_roles(actor, name, includes).await
     }
 
     /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
@@ -86,8 +133,9 @@ impl Rbac {
                 format!("edit role {old} (now {})", role.name),
             )
             .with(Change::Role(role.id));
-        self.inner.store.update_role(&role, &journal).await?;
-        self.applied(&journal).await;
+        self.applying(&journal)
+            .write(self.inner.store.update_role(&role, &journal))
+            .await?;
         Ok(role)
     }
 
@@ -109,6 +157,7 @@ impl Rbac {
         self.ensure_role_within(actor, &role, "delete").await?;
         self.ensure_includers_within(actor, &role, "delete a role included in")
             .await?;
+        self.ensure_fresh(actor, Sensitive::DeleteRole)?;
         let mut journal = self
             .journal(
                 Some(actor),
@@ -124,8 +173,9 @@ impl Rbac {
         for includer in self.includers_of(role.id).await? {
             journal = journal.with(Change::Role(includer.id));
         }
-        self.inner.store.delete_role(role.id, &journal).await?;
-        self.applied(&journal).await;
+        self.applying(&journal)
+            .write(self.inner.store.delete_role(role.id, &journal))
+            .await?;
         Ok(())
     }
 
@@ -157,6 +207,7 @@ impl Rbac {
         self.ensure_role_within(actor, &role, verb).await?;
         self.ensure_includers_within(actor, &role, &format!("{verb} a role included in"))
             .await?;
+        self.ensure_fresh(actor, Sensitive::SetRoleEnabled)?;
         role.enabled = enabled;
         role.updated_at = now();
         let journal = self
@@ -170,20 +221,21 @@ impl Rbac {
                 self.event(actor, crate::events::kind::ROLE_CHANGED, name)
                     .detail(format!("{verb}d")),
             );
-        self.inner.store.update_role(&role, &journal).await?;
-        self.applied(&journal).await;
+        self.applying(&journal)
+            .write(self.inner.store.update_role(&role, &journal))
+            .await?;
         Ok(())
     }
 
     /// Replaces a role's privileges (needs RoleAuthority). Every code must be known, and
     /// the actor must hold each one it adds and each one it removes (the role must lie
     /// within the actor). Not the built-in admin role; more to a system role only by admin.
-    pub async fn grant(
-        &self,
-        actor: &Principal,
-        role_name: &str,
-        codes: &[String],
-    ) -> Result<Role> {
+    pub async fn grant<I, S>(&self, actor: &Principal, role_name: &str, codes: I) -> Result<Role>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let codes: Vec<String> = codes.into_iter().map(|c| c.as_ref().to_string()).collect();
         self.require(actor, &self.admin().role_authority)?;
         let authorizer = &self.inner.authorizer;
         let wanted = authorizer
@@ -224,6 +276,7 @@ impl Rbac {
             .await?;
         self.ensure_includers_within(actor, &role, "change the grants of a role included in")
             .await?;
+        self.ensure_fresh(actor, Sensitive::Grant)?;
         let codes = authorizer.registry().codes_of(&wanted);
         let journal = self
             .journal(
@@ -236,11 +289,13 @@ impl Rbac {
                 self.event(actor, crate::events::kind::ROLE_CHANGED, role_name)
                     .detail(format!("privileges [{}]", codes.join(","))),
             );
-        self.inner
-            .store
-            .set_role_privileges(role.id, &codes, &journal)
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_role_privileges(role.id, &codes, &journal),
+            )
             .await?;
-        self.applied(&journal).await;
         role.privileges = codes;
         Ok(role)
     }

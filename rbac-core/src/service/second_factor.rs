@@ -170,14 +170,18 @@ impl Rbac {
                 )
                 .detail("totp"),
             );
-        if !store
-            // Sessions opened before the factor end with it: they proved a password alone.
-            .confirm_totp(
-                actor.user_id,
-                step,
-                &digests,
-                Some(&actor.session_id),
-                &journal,
+        if !self
+            .applying(&journal)
+            .write(
+                store
+                    // Sessions opened before the factor end with it: they proved a password alone.
+                    .confirm_totp(
+                        actor.user_id,
+                        step,
+                        &digests,
+                        Some(&actor.session_id),
+                        &journal,
+                    ),
             )
             .await?
         {
@@ -185,7 +189,6 @@ impl Rbac {
                 "no TOTP enrolment is pending: begin one first".into(),
             ));
         }
-        self.applied(&journal).await;
         Ok(codes)
     }
 
@@ -248,10 +251,13 @@ impl Rbac {
                 )
                 .detail("totp"),
             );
-        if !self.inner.store.remove_totp(user.id, &journal).await? {
+        if !self
+            .applying(&journal)
+            .write(self.inner.store.remove_totp(user.id, &journal))
+            .await?
+        {
             return Err(Error::Violation("TOTP is not enrolled".into()));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -262,6 +268,7 @@ impl Rbac {
         let user = self.user_named(user_name).await?;
         self.ensure_user_within(actor, &user, "reset the second factors of")
             .await?;
+        self.ensure_fresh_on(actor, user.id, super::Sensitive::ResetSecondFactors)?;
         let journal = self
             .journal(
                 Some(actor),
@@ -278,9 +285,8 @@ impl Rbac {
                 .detail("reset by an admin"),
             );
         if !self
-            .inner
-            .store
-            .remove_second_factors(user.id, &journal)
+            .applying(&journal)
+            .write(self.inner.store.remove_second_factors(user.id, &journal))
             .await?
         {
             return Err(Error::Violation(format!(
@@ -288,7 +294,6 @@ impl Rbac {
                 user.name
             )));
         }
-        self.applied(&journal).await;
         Ok(())
     }
 
@@ -307,6 +312,7 @@ impl Rbac {
                 missing: super::ADMIN.to_string(),
             });
         }
+        self.ensure_fresh(actor, super::Sensitive::RequireSecondFactor)?;
         if required {
             self.secrets_key()?;
         }
@@ -332,11 +338,13 @@ impl Rbac {
                 self.event(actor, crate::events::kind::ROLE_CHANGED, &role.name)
                     .detail(format!("{verb} a second factor")),
             );
-        self.inner
-            .store
-            .set_role_requires_second_factor(role.id, required, &journal)
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_role_requires_second_factor(role.id, required, &journal),
+            )
             .await?;
-        self.applied(&journal).await;
         Ok(())
     }
 

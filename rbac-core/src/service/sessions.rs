@@ -141,6 +141,7 @@ impl Rbac {
             self.require(actor, &self.admin().user_edit)?;
             self.ensure_user_within(actor, &user, "end the sessions of")
                 .await?;
+            self.ensure_fresh(actor, super::Sensitive::EndOthersSessions)?;
         }
         let store = &self.inner.store;
         let (one, all) = if own {
@@ -170,8 +171,10 @@ impl Rbac {
                     self.journal(Some(actor), category, one)
                         .with(Change::Session(session.id.clone())),
                 );
-                let ended = store.revoke_session(&session.id, &journal).await?;
-                self.applied(&journal).await;
+                let ended = self
+                    .applying(&journal)
+                    .write(store.revoke_session(&session.id, &journal))
+                    .await?;
                 Ok(u64::from(ended))
             }
             None => {
@@ -180,8 +183,10 @@ impl Rbac {
                     self.journal(Some(actor), category, all)
                         .with(Change::User(user.id)),
                 );
-                let n = store.revoke_user_sessions(user.id, keep, &journal).await?;
-                self.applied(&journal).await;
+                let n = self
+                    .applying(&journal)
+                    .write(store.revoke_user_sessions(user.id, keep, &journal))
+                    .await?;
                 Ok(n)
             }
         }

@@ -307,7 +307,28 @@ impl Rbac {
 
     /// [`Rbac::verify_attempt`] leaving a right password's attempt reserved: the caller
     /// settles it ([`Rbac::attempt_succeeded`]) or drops it (it stays counted).
+    ///
+    /// The reservation, the hash and the failure's record run on a task of their own: a
+    /// caller that stops waiting (a client gone mid-hash) leaves the attempt counted against
+    /// the address and the account exactly as if it had waited.
     pub(crate) async fn verify_password(
+        &self,
+        name: &str,
+        found: Option<User>,
+        password: &str,
+        address: &str,
+    ) -> Result<(User, bool, Attempt)> {
+        let rbac = self.clone();
+        let (name, password, address) = (name.to_owned(), password.to_owned(), address.to_owned());
+        super::detached(async move {
+            rbac.verify_password_now(&name, found, &password, &address)
+                .await
+        })
+        .await
+    }
+
+    /// [`Rbac::verify_password`] on the caller's task.
+    async fn verify_password_now(
         &self,
         name: &str,
         found: Option<User>,
@@ -321,12 +342,15 @@ impl Rbac {
             self.attempt_failed(attempt, address).await?;
             return Err(Error::BadCredentials);
         };
-        let verified = hasher.verify(password, &user.password_hash).await?;
-        if !verified.ok {
+        // A client gone before its hash began gets no hash: the attempt counts as failed.
+        let verified = hasher
+            .verify_if_awaited(password, &user.password_hash)
+            .await?;
+        if !verified.is_some_and(|v| v.ok) {
             self.attempt_failed(attempt, address).await?;
             return Err(Error::BadCredentials);
         }
-        Ok((user, verified.rehash, attempt))
+        Ok((user, verified.is_some_and(|v| v.rehash), attempt))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{validate, Rbac, ADMIN};
+use super::{validate, Rbac, Sensitive, ADMIN};
 use crate::authorizer::Principal;
 use crate::error::{Entity, Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
@@ -122,6 +122,9 @@ impl Rbac {
             validate::email("email", &input.email)?;
         }
         let roles = self.grantable_roles(actor, &input.roles).await?;
+        if let Some(a) = actor.filter(|_| !roles.is_empty()) {
+            self.ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
+        }
         let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
         user.alias = input.alias;
         user.phone = input.phone;
@@ -231,6 +234,13 @@ impl Rbac {
         if !own {
             // The stored user, not the edited copy: its role before this change.
             self.ensure_user_within(actor, &stored, "edit").await?;
+            self.ensure_fresh(actor, Sensitive::EditOtherUser)?;
+        }
+        if roles_changed {
+            self.ensure_fresh(actor, Sensitive::EditUserRoles)?;
+        }
+        if edit.password.is_some() {
+            self.ensure_fresh(actor, Sensitive::SetPassword)?;
         }
         let hash = match (&edit.password, hashed.as_ref()) {
             (Some(_), Some(done)) => Some(done.clone()),
@@ -274,23 +284,25 @@ impl Rbac {
         // One transaction: the profile, the roles, the new hash and the session cut land
         // together.
         if roles_changed {
-            self.inner
-                .store
-                .update_user_roles(
+            self.applying(&journal)
+                .write(self.inner.store.update_user_roles(
                     &user,
                     Some(stored.updated_at),
                     self.assignment_cap(),
                     revoke,
                     &journal,
-                )
+                ))
                 .await?;
         } else {
-            self.inner
-                .store
-                .update_user(&user, Some(stored.updated_at), revoke, &journal)
+            self.applying(&journal)
+                .write(self.inner.store.update_user(
+                    &user,
+                    Some(stored.updated_at),
+                    revoke,
+                    &journal,
+                ))
                 .await?;
         }
-        self.applied(&journal).await;
         Ok(user)
     }
 
@@ -339,6 +351,7 @@ impl Rbac {
             return Err(Error::Violation("a user cannot delete itself".into()));
         }
         self.ensure_user_within(actor, user, "delete").await?;
+        self.ensure_fresh(actor, Sensitive::DeleteUser)?;
         let journal = self
             .journal(
                 Some(actor),
@@ -346,8 +359,9 @@ impl Rbac {
                 format!("delete user {}", user.name),
             )
             .with(Change::User(user.id));
-        self.inner.store.delete_user(user.id, &journal).await?;
-        self.applied(&journal).await;
+        self.applying(&journal)
+            .write(self.inner.store.delete_user(user.id, &journal))
+            .await?;
         Ok(())
     }
 
@@ -367,6 +381,7 @@ impl Rbac {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
             // oneself, and on admin by admin, within the containment rule.
             self.ensure_user_within(actor, &user, "unlock").await?;
+            self.ensure_fresh_on(actor, user.id, Sensitive::SetUserEnabled)?;
             self.unlock(&user.name).await?;
             let journal = self.journal(
                 Some(actor),
@@ -390,6 +405,7 @@ impl Rbac {
         }
         let verb = if enabled { "enable" } else { "disable" };
         self.ensure_user_within(actor, &user, verb).await?;
+        self.ensure_fresh(actor, Sensitive::SetUserEnabled)?;
         let journal = self
             .journal(
                 Some(actor),
@@ -404,15 +420,17 @@ impl Rbac {
         } else {
             Revoke::All
         };
-        self.inner
-            .store
-            .set_user_enabled(user.id, enabled, revoke, &journal)
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_user_enabled(user.id, enabled, revoke, &journal),
+            )
             .await?;
         if enabled {
             // Enabling is also the admin's unlock of a failed-login block.
             self.unlock(&user.name).await?;
         }
-        self.applied(&journal).await;
         Ok(())
     }
 

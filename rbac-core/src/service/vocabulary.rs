@@ -29,6 +29,25 @@ pub struct AdminPrivileges {
 }
 
 impl AdminPrivileges {
+    /// Every administrative use-case checks the one application code `code` (a service
+    /// whose administrators hold, say, `DeskAdmin`).
+    pub fn all(code: &str) -> Self {
+        let code = code.to_string();
+        AdminPrivileges {
+            user_access: code.clone(),
+            user_add: code.clone(),
+            user_edit: code.clone(),
+            user_delete: code.clone(),
+            user_enable: code.clone(),
+            role_access: code.clone(),
+            role_add: code.clone(),
+            role_edit: code.clone(),
+            role_delete: code.clone(),
+            role_enable: code.clone(),
+            role_authority: code,
+        }
+    }
+
     /// Every code, for declaring them to the privilege registry.
     pub fn codes(&self) -> [&str; 11] {
         [

@@ -40,13 +40,20 @@ fn refusal(e: Error) -> PlatformError {
     }
 }
 
+/// Where the gateway reads a credential: `Authorization` or `Auth-Token` (a session), then
+/// a project's API key.
+pub fn credential_sources() -> Vec<CredentialSource> {
+    vec![
+        CredentialSource::Header(header::AUTHORIZATION),
+        CredentialSource::auth_token(),
+        CredentialSource::ProjectKey,
+    ]
+}
+
 /// The gateway routes (login and logout are mounted by the platform surface).
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let token = RbacLayer::new(state.rbac.authorizer().clone())
-        .sources([
-            CredentialSource::Header(header::AUTHORIZATION),
-            CredentialSource::auth_token(),
-        ])
+        .sources(credential_sources().into_iter().take(2))
         .renderer(RenderAs::<PlatformError>::new())
         .authenticated();
     let key = RbacLayer::new(state.rbac.authorizer().clone())
@@ -232,7 +239,11 @@ async fn list(
     JsonBody(body): JsonBody<ListReq>,
 ) -> Result<Response> {
     let wanted = page(body.page_no, body.page_size);
-    let turn = app.listings.admit(&wanted).await.map_err(refusal)?;
+    let turn = app
+        .listings
+        .admit(&wanted, actor.user_id)
+        .await
+        .map_err(refusal)?;
     let rows = app
         .rbac
         .project_rows(&actor, body.user_id, wanted)

@@ -46,6 +46,7 @@ pub(super) async fn login_mfa(
         ));
     };
     let input = SecondFactorInput {
+        audience: "iam".into(),
         mfa_token,
         code,
         passkey: body.passkey,

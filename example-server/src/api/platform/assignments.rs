@@ -126,6 +126,11 @@ pub(super) async fn list_user_role(
     JsonBody(req): JsonBody<UserRolesReq>,
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
+    // The document's rule: another user's roles need UserAccess held everywhere (the
+    // library would show a scoped administrator the assignments in its scopes).
+    if app.rbac.user_named(&name).await?.id != actor.user_id {
+        app.rbac.authorizer().require_code(&actor, "UserAccess")?;
+    }
     let held = app.rbac.user_roles(&actor, &name).await?;
     let roles: Vec<UserRole> = held
         .into_iter()

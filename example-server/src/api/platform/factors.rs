@@ -69,6 +69,7 @@ pub(super) async fn login_mfa(
         None => required("code", req.code)?,
     };
     let input = SecondFactorInput {
+        audience: "platform".into(),
         mfa_token,
         code,
         passkey: req.passkey,

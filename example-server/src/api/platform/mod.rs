@@ -57,33 +57,24 @@ pub fn admin_privileges() -> AdminPrivileges {
     }
 }
 
+/// Where the platform reads a credential: `Auth-Token`, then `Authorization`.
+pub fn credential_sources() -> Vec<CredentialSource> {
+    vec![
+        CredentialSource::auth_token(),
+        CredentialSource::Header(header::AUTHORIZATION),
+    ]
+}
+
 /// The platform routes, each with its privilege requirement.
 pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
     let layer = RbacLayer::new(state.rbac.authorizer().clone())
-        .sources([
-            CredentialSource::auth_token(),
-            CredentialSource::Header(header::AUTHORIZATION),
-        ])
+        .sources(credential_sources())
         .renderer(RenderAs::<PlatformError>::new());
     let need = |code: &str| layer.clone().require_code(code);
     let authenticated = || layer.clone().authenticated();
     // Reachable before a required second factor is enrolled: enrolment, one's sessions,
     // logout.
     let enrolment = || layer.clone().authenticated().enrolment();
-    // A user with a second factor proves it anew for these; others are not asked.
-    let step_up = state.step_up;
-    let sensitive = |code: &str| {
-        need(code)
-            .second_factor()
-            .fresh_within(step_up)
-            .when_enrolled()
-    };
-    let sensitive_authenticated = || {
-        authenticated()
-            .second_factor()
-            .fresh_within(step_up)
-            .when_enrolled()
-    };
     OpenApiRouter::new()
         .routes(routes!(session::login))
         .routes(routes!(factors::login_mfa))
@@ -103,22 +94,16 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(guarded(routes!(factors::recovery_codes), authenticated()))
         .routes(guarded(routes!(factors::verify), authenticated()))
         .routes(guarded(routes!(factors::inquire_mfa), enrolment()))
-        .routes(guarded(routes!(factors::reset_mfa), sensitive("UserEdit")))
-        .routes(guarded(
-            routes!(factors::require_role),
-            sensitive("RoleEdit"),
-        ))
+        .routes(guarded(routes!(factors::reset_mfa), need("UserEdit")))
+        .routes(guarded(routes!(factors::require_role), need("RoleEdit")))
         // Another user's sessions need UserAccess or UserEdit: the use-case checks them.
         .routes(guarded(routes!(sessions::list_session), enrolment()))
         .routes(guarded(routes!(sessions::end_session), enrolment()))
         .routes(guarded(routes!(session::logout), enrolment()))
         .routes(guarded(routes!(users::list_user), need("UserAccess")))
         .routes(guarded(routes!(users::create_user), need("UserAdd")))
-        .routes(guarded(routes!(users::edit_user), sensitive("UserEdit")))
-        .routes(guarded(
-            routes!(users::delete_user),
-            sensitive("UserDelete"),
-        ))
+        .routes(guarded(routes!(users::edit_user), need("UserEdit")))
+        .routes(guarded(routes!(users::delete_user), need("UserDelete")))
         .routes(guarded(
             routes!(users::enable_user),
             need("UserEnableOrDisable"),
@@ -139,34 +124,22 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
             routes!(roles::disable_role),
             need("RoleEnableOrDisable"),
         ))
-        .routes(guarded(
-            routes!(roles::auth_role),
-            sensitive("RoleAuthority"),
-        ))
+        .routes(guarded(routes!(roles::auth_role), need("RoleAuthority")))
         .routes(guarded(
             routes!(inclusion::include_role),
-            sensitive("RoleAuthority"),
+            need("RoleAuthority"),
         ))
         // RoleAuthority may be held within a scope only: the use-case checks it where the
         // assignment holds.
-        .routes(guarded(
-            routes!(assignments::assign_role),
-            sensitive_authenticated(),
-        ))
-        .routes(guarded(
-            routes!(assignments::revoke_role),
-            sensitive_authenticated(),
-        ))
+        .routes(guarded(routes!(assignments::assign_role), authenticated()))
+        .routes(guarded(routes!(assignments::revoke_role), authenticated()))
         .routes(guarded(
             routes!(assignments::list_user_role),
             authenticated(),
         ))
         .routes(guarded(routes!(session::inquire_auth), authenticated()))
         .routes(guarded(routes!(session::change_password), authenticated()))
-        .routes(guarded(
-            routes!(session::reset_password),
-            sensitive("UserEdit"),
-        ))
+        .routes(guarded(routes!(session::reset_password), need("UserEdit")))
         .routes(guarded(routes!(roles::list_role_user), need("RoleAccess")))
         .routes(guarded(routes!(session::refresh_token), authenticated()))
         .routes(guarded(routes!(oper_log::list_oper_log), authenticated()))

@@ -70,7 +70,7 @@ pub(super) async fn list_oper_log(
         to: time_bound("end_time", req.end_time)?,
         page: page(req.page_no, req.page_size),
     };
-    let turn = app.listings.admit(&filter.page).await?;
+    let turn = app.listings.admit(&filter.page, actor.user_id).await?;
     let rows = app.rbac.audit_rows(&actor, filter).await?;
     let rows = rows.with_chunk(app.listings.chunk());
     let data = LogPage {

@@ -35,7 +35,7 @@ pub(super) async fn list_role(
     JsonBody(req): JsonBody<PageReq>,
 ) -> Result<Response> {
     let wanted = page(req.page_no, req.page_size);
-    let turn = app.listings.admit(&wanted).await?;
+    let turn = app.listings.admit(&wanted, actor.user_id).await?;
     let rows = app
         .rbac
         .role_rows(&actor, wanted)

@@ -1,6 +1,7 @@
 //! Signing in and out, who the caller is, passwords and token refresh.
 
 use super::*;
+use rbac_core::service::LoginStep;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +35,7 @@ pub(super) async fn login(
     let login = app
         .rbac
         .login(&LoginInput {
+            audience: "platform".into(),
             name,
             password,
             ip: addr.ip(),
@@ -41,12 +43,14 @@ pub(super) async fn login(
         })
         .await;
     match login {
-        Ok(outcome) => Ok(Reply::of(login_data(&app, outcome))),
-        Err(Error::SecondFactorRequired(challenge)) => Ok(Reply::coded(
+        Ok(LoginStep::SecondFactor(challenge)) => Ok(Reply::coded(
             Code::SecondFactorRequired,
             super::factors::ChallengeData::from(*challenge),
         )),
-        Err(e) => Err(e.into()),
+        step => Ok(Reply::of(login_data(
+            &app,
+            step.and_then(LoginStep::signed_in)?,
+        ))),
     }
 }
 

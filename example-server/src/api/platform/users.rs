@@ -41,7 +41,7 @@ pub(super) async fn list_user(
         order: Order::OldestFirst,
         page: page(req.page_no, req.page_size),
     };
-    let turn = app.listings.admit(&query.page).await?;
+    let turn = app.listings.admit(&query.page, actor.user_id).await?;
     let rows = app.rbac.user_rows(&actor, &query).await?;
     let rows = rows.with_chunk(app.listings.chunk());
     let data = UserPage {
