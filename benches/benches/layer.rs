@@ -57,18 +57,19 @@ async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
 
 /// A new session of `admin`: its token.
 async fn login(rbac: &Rbac) -> String {
-    rbac.login(&LoginInput {
-        audience: String::new(),
-        name: "admin".into(),
-        password: PASSWORD.into(),
-        ip: "127.0.0.1".into(),
-        user_agent: String::new(),
-    })
-    .await
-    .and_then(rbac_core::service::LoginStep::signed_in)
-    .expect("login")
-    .token
-    .token
+    rbac.sessions()
+        .login(&LoginInput {
+            audience: String::new(),
+            name: "admin".into(),
+            password: PASSWORD.into(),
+            ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+        })
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .expect("login")
+        .token
+        .token
 }
 
 /// A console session of `admin` (moved into organisation 2): its opaque token.
@@ -204,9 +205,10 @@ fn layer(c: &mut Criterion) {
         tower::util::BoxCloneService::new(layer.layer(inner))
     };
     let api_key = rt.block_on(async {
-        let admin = rbac.authenticate(&token).await.expect("admin");
+        let admin = rbac.sessions().authenticate(&token).await.expect("admin");
         let p = rbac
-            .create_project(&admin, "bench", 1)
+            .keys()
+            .create(&admin, "bench", 1)
             .await
             .expect("project");
         format!("{}:{}", p.key, p.secret)
@@ -286,9 +288,10 @@ fn cold(c: &mut Criterion) {
     // reserved in slices, so one request in a slice runs a store transaction; this is
     // the cost per request with that round trip amortised over the slice.
     let (key, secret) = rt.block_on(async {
-        let admin = rbac.authenticate(&token).await.expect("admin");
+        let admin = rbac.sessions().authenticate(&token).await.expect("admin");
         let p = rbac
-            .create_project(&admin, "bench", 1)
+            .keys()
+            .create(&admin, "bench", 1)
             .await
             .expect("project");
         (p.key, p.secret)

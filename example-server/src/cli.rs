@@ -150,7 +150,8 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                 } => {
                     let (password, generated) = chosen_or_generated(password);
                     let user = rbac
-                        .create_user(
+                        .users()
+                        .create(
                             None,
                             UserInput {
                                 name,
@@ -168,14 +169,16 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
                 }
                 AdminCommand::ResetPassword { name, password } => {
                     let (password, generated) = chosen_or_generated(password);
-                    rbac.operator_set_password(&name, &password).await?;
+                    rbac.users()
+                        .set_password_as_operator(&name, &password)
+                        .await?;
                     println!("password of {name} set; its sessions ended");
                     if generated {
                         println!("password: {password}");
                     }
                 }
                 AdminCommand::Unlock { name } => {
-                    rbac.unlock_account(&name).await?;
+                    rbac.users().unlock(&name).await?;
                     println!("{name} unlocked");
                 }
             }
@@ -196,7 +199,8 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
         } => {
             let (_, rbac) = app::open(&config).await?;
             let users = rbac
-                .user_rows_unchecked(&UserQuery {
+                .users()
+                .rows_unchecked(&UserQuery {
                     page: Page::ALL,
                     ..UserQuery::default()
                 })
@@ -424,7 +428,7 @@ async fn import_users(rbac: &rbac_core::Rbac, records: Vec<UserRecord>) -> Resul
                 enabled: r.enabled,
             });
         }
-        let outcome = rbac.import_users(batch).await?;
+        let outcome = rbac.users().import(batch).await?;
         for (i, name, reason) in &outcome.invalid {
             eprintln!("record {}: {name}: {reason}; skipped", numbers[*i]);
         }

@@ -2,7 +2,9 @@
 //! authenticator apps expect), their `otpauth://` URI and QR code, and recovery codes.
 
 use rand::Rng;
+#[cfg(feature = "totp")]
 use subtle::ConstantTimeEq;
+#[cfg(feature = "totp")]
 use totp_rs::{Algorithm, TOTP};
 
 use crate::model::{Timestamp, UserId};
@@ -91,6 +93,7 @@ pub const TOTP_SECRET_BYTES: usize = 20;
 /// How many recovery codes an enrolment issues.
 pub const RECOVERY_CODES: usize = 10;
 
+#[cfg(feature = "totp")]
 /// The sealing context of a user's TOTP secret (a secret sealed for one user does not open
 /// as another's).
 pub(crate) fn totp_context(user: UserId) -> Vec<u8> {
@@ -102,6 +105,7 @@ pub(crate) fn recovery_context(user: UserId) -> Vec<u8> {
     format!("recovery:{user}").into_bytes()
 }
 
+#[cfg(feature = "totp")]
 fn totp(secret: &[u8], issuer: &str, account: &str) -> TOTP {
     TOTP::new_unchecked(
         Algorithm::SHA1,
@@ -114,6 +118,7 @@ fn totp(secret: &[u8], issuer: &str, account: &str) -> TOTP {
     )
 }
 
+#[cfg(feature = "totp")]
 /// A new random TOTP secret.
 pub fn new_totp_secret() -> Vec<u8> {
     let mut secret = vec![0u8; TOTP_SECRET_BYTES];
@@ -121,21 +126,25 @@ pub fn new_totp_secret() -> Vec<u8> {
     secret
 }
 
+#[cfg(feature = "totp")]
 /// The secret in base32, as typed into an authenticator app by hand.
 pub fn totp_secret_base32(secret: &[u8]) -> String {
     totp(secret, "", "").get_secret_base32()
 }
 
+#[cfg(feature = "totp")]
 /// The secret of its base32 form (what an app is given by hand); `None` if malformed.
 pub fn decode_totp_secret(base32: &str) -> Option<Vec<u8>> {
     totp_rs::Secret::Encoded(base32.to_string()).to_bytes().ok()
 }
 
+#[cfg(feature = "totp")]
 /// The `otpauth://totp/…` URI an authenticator app scans.
 pub fn totp_uri(secret: &[u8], issuer: &str, account: &str) -> String {
     totp(secret, issuer, account).get_url()
 }
 
+#[cfg(feature = "totp")]
 /// The URI as a QR code, in SVG.
 pub fn qr_svg(uri: &str) -> String {
     match qrcode::QrCode::new(uri.as_bytes()) {
@@ -148,6 +157,7 @@ pub fn qr_svg(uri: &str) -> String {
     }
 }
 
+#[cfg(feature = "totp")]
 /// The code of time step `step`.
 pub fn totp_code(secret: &[u8], step: i64) -> String {
     totp(secret, "", "").generate((step.max(0) * TOTP_STEP) as u64)
@@ -158,6 +168,7 @@ pub fn totp_step(at: Timestamp) -> i64 {
     at.div_euclid(TOTP_STEP)
 }
 
+#[cfg(feature = "totp")]
 /// The step of `at`, the one before or the one after (clock drift) whose code is `code`;
 /// compared in constant time.
 pub fn matching_step(secret: &[u8], code: &str, at: Timestamp) -> Option<i64> {
@@ -209,6 +220,7 @@ pub fn normalise_recovery_code(code: &str) -> String {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "totp")]
     #[test]
     fn rfc6238_sha1_vectors() {
         // RFC 6238 appendix B, SHA-1, last six digits.
@@ -223,6 +235,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "totp")]
     #[test]
     fn a_code_matches_its_step_and_the_neighbours_only() {
         let secret = new_totp_secret();
@@ -243,6 +256,7 @@ mod tests {
         assert_eq!(matching_step(&secret, "abcdef", at), None);
     }
 
+    #[cfg(feature = "totp")]
     #[test]
     fn uri_and_qr_name_the_account() {
         let secret = new_totp_secret();

@@ -10,10 +10,10 @@
 //!    [`AdminPrivileges::all`]. Declare the scope kinds roles may be held in; any other kind
 //!    is refused.
 //! 2. **Seed as the system.** [`Rbac::system`] acts for the application itself (audited as
-//!    `system`, never reachable from a credential); [`Rbac::define_role`] creates a role
+//!    `system`, never reachable from a credential); [`rbac.roles().define`](crate::service::Roles::define) creates a role
 //!    with its privileges and included roles in one converging call.
-//! 3. **Sign in.** [`Rbac::login`] answers a [`service::LoginStep`]: done, or a second
-//!    factor to complete with [`Rbac::complete_login`].
+//! 3. **Sign in.** [`rbac.sessions().login`](crate::service::Sessions::login) answers a [`service::LoginStep`]: done, or a second
+//!    factor to complete with [`rbac.sessions().complete_login`](crate::service::Sessions::complete_login).
 //! 4. **Check.** `rbac-tower`'s layer checks each route's code (in a scope read from the
 //!    request, if you like); in code, [`Authorizer::require_code`] and
 //!    [`Authorizer::check_in`] do the same against the cached snapshot.
@@ -36,14 +36,14 @@
 //!     .await?;
 //!
 //! let system = rbac.system().await?;
-//! rbac.define_role(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
-//! rbac.define_role(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
+//! rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! rbac.roles().define(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
 //! let user = UserInput { name: "house".into(), password: "House-password-1".into(), ..Default::default() };
-//! rbac.create_user(Some(&system), user).await?;
+//! rbac.users().create(Some(&system), user).await?;
 //! let cardiology = Scope::new("ward", 7).expect("a ward");
-//! rbac.assign_role(&system, "house", "doctor", Some(cardiology)).await?;
+//! rbac.assignments().assign(&system, "house", "doctor", Some(cardiology)).await?;
 //!
-//! let login = rbac.login(&LoginInput::new("house", "House-password-1", "10.0.0.7")).await?;
+//! let login = rbac.sessions().login(&LoginInput::new("house", "House-password-1", "10.0.0.7")).await?;
 //! let token = login.signed_in()?.token.token;
 //! let house = rbac.authorizer().authenticate_token(&token).await?;
 //! let write = rbac.authorizer().registry().id("RecordWrite").expect("declared");

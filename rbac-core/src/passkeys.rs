@@ -29,6 +29,7 @@ pub struct RelyingParty {
 }
 
 impl RelyingParty {
+    #[cfg(feature = "passkeys")]
     /// Checks the RP id and origin and builds the WebAuthn verifier.
     pub fn verifier(&self) -> Result<webauthn_rs::Webauthn, String> {
         if self.id.parse::<std::net::IpAddr>().is_ok()

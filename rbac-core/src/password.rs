@@ -285,7 +285,11 @@ fn bcrypt_cost(hash: &str) -> Option<u32> {
 
 fn verify_blocking(argon: &Argon2<'_>, want: &Params, password: &str, hash: &str) -> Verified {
     if hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$") {
+        // Without the `bcrypt-import` feature an imported bcrypt hash verifies nothing.
+        #[cfg(feature = "bcrypt-import")]
         let ok = bcrypt::verify(password, hash).unwrap_or(false);
+        #[cfg(not(feature = "bcrypt-import"))]
+        let ok = false;
         return Verified { ok, rehash: ok };
     }
     let Ok(parsed) = PasswordHash::new(hash) else {
@@ -354,6 +358,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "bcrypt-import")]
     #[tokio::test]
     async fn hashes_outside_the_cost_policy_are_refused_unhashed() {
         let h = PasswordHasher::new(&fast()).expect("params");
@@ -445,6 +450,7 @@ mod tests {
         assert_eq!(h.permits.available_permits(), 1);
     }
 
+    #[cfg(feature = "bcrypt-import")]
     #[tokio::test]
     async fn imported_bcrypt_verifies_and_asks_for_rehash() {
         let h = PasswordHasher::new(&fast()).expect("params");

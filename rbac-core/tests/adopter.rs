@@ -38,10 +38,12 @@ async fn the_built_in_admin_administers_with_the_defaults() {
         .await
         .expect("rbac");
     let admin = support::signed_in(&rbac, "admin", "Admin-password-1").await;
-    rbac.create_role(&admin, "reader", "")
+    rbac.roles()
+        .create(&admin, "reader", "")
         .await
         .expect("a role");
-    rbac.grant(&admin, "reader", ["ArticleRead"])
+    rbac.roles()
+        .grant(&admin, "reader", ["ArticleRead"])
         .await
         .expect("granted");
 }
@@ -57,14 +59,18 @@ async fn builder_methods_compose_in_any_order_and_map_administration() {
     );
     // .config() came last and kept the kinds: a declared kind parses.
     assert_eq!(
-        rbac.parse_scope("scope", "desk:7")
+        rbac.assignments()
+            .parse_scope("scope", "desk:7")
             .expect("declared")
             .to_string(),
         "desk:7"
     );
     let system = rbac.system().await.expect("system");
-    rbac.create_role(&system, "editor", "").await.expect("role");
-    match rbac.create_role(&system, "", "").await {
+    rbac.roles()
+        .create(&system, "editor", "")
+        .await
+        .expect("role");
+    match rbac.roles().create(&system, "", "").await {
         Err(Error::InvalidParam { .. }) => {}
         other => panic!("an empty name: {other:?}"),
     }
@@ -74,11 +80,13 @@ async fn builder_methods_compose_in_any_order_and_map_administration() {
 async fn undeclared_scope_kinds_are_refused_everywhere() {
     let rbac = newsroom().await;
     let system = rbac.system().await.expect("system");
-    rbac.define_role(&system, "reporter", ["ArticleRead"], Vec::<&str>::new())
+    rbac.roles()
+        .define(&system, "reporter", ["ArticleRead"], Vec::<&str>::new())
         .await
         .expect("role");
     let user = rbac
-        .create_user(
+        .users()
+        .create(
             Some(&system),
             rbac_core::service::UserInput {
                 name: "erin".into(),
@@ -98,20 +106,23 @@ async fn undeclared_scope_kinds_are_refused_everywhere() {
         }
     }
     refused(
-        rbac.assign_role(&system, &user.name, "reporter", Some(team))
+        rbac.assignments()
+            .assign(&system, &user.name, "reporter", Some(team))
             .await,
     );
-    refused(rbac.set_scope_parent(team, None).await);
+    refused(rbac.assignments().set_scope_parent(team, None).await);
     let desk = Scope::new("desk", 1).expect("scope");
-    refused(rbac.set_scope_parent(desk, Some(team)).await);
-    refused(rbac.parse_scope("scope", "team:1"));
+    refused(rbac.assignments().set_scope_parent(desk, Some(team)).await);
+    refused(rbac.assignments().parse_scope("scope", "team:1"));
     // The control: declared kinds are accepted.
     let org = Scope::new("org", 1).expect("scope");
-    rbac.set_scope_parent(desk, Some(org))
+    rbac.assignments()
+        .set_scope_parent(desk, Some(org))
         .await
         .expect("declared");
     assert!(rbac
-        .assign_role(&system, &user.name, "reporter", Some(desk))
+        .assignments()
+        .assign(&system, &user.name, "reporter", Some(desk))
         .await
         .expect("declared"));
 }
@@ -121,22 +132,25 @@ async fn roles_are_defined_in_one_call_and_the_system_is_audited_as_such() {
     let rbac = newsroom().await;
     let system = rbac.system().await.expect("system");
     assert!(rbac.is_system(&system));
-    rbac.define_role(
-        &system,
-        "reporter",
-        ["ArticleRead", "ArticleWrite"],
-        Vec::<&str>::new(),
-    )
-    .await
-    .expect("reporter");
+    rbac.roles()
+        .define(
+            &system,
+            "reporter",
+            ["ArticleRead", "ArticleWrite"],
+            Vec::<&str>::new(),
+        )
+        .await
+        .expect("reporter");
     let editor = rbac
-        .define_role(&system, "editor", ["ArticlePublish"], ["reporter"])
+        .roles()
+        .define(&system, "editor", ["ArticlePublish"], ["reporter"])
         .await
         .expect("editor");
     assert_eq!(editor.privileges, vec!["ArticlePublish".to_string()]);
     // Again, changed: it converges on what is asked.
     let editor = rbac
-        .define_role(
+        .roles()
+        .define(
             &system,
             "editor",
             ["ArticlePublish", "ArticleRead"],
@@ -145,10 +159,11 @@ async fn roles_are_defined_in_one_call_and_the_system_is_audited_as_such() {
         .await
         .expect("again");
     assert_eq!(editor.privileges.len(), 2);
-    let reporter = rbac.role_named("reporter").await.expect("reporter");
+    let reporter = rbac.roles().named("reporter").await.expect("reporter");
     assert_eq!(editor.includes, vec![reporter.id]);
     let entries = rbac
-        .list_audit(&system, Default::default())
+        .audit()
+        .list(&system, Default::default())
         .await
         .expect("audit")
         .rows;
@@ -164,6 +179,7 @@ async fn roles_are_defined_in_one_call_and_the_system_is_audited_as_such() {
 async fn a_login_needs_the_clients_address() {
     let rbac = newsroom().await;
     match rbac
+        .sessions()
         .login(&LoginInput::new("admin", "Admin-password-1", ""))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -171,7 +187,8 @@ async fn a_login_needs_the_clients_address() {
         Err(Error::InvalidParam { field: "ip", .. }) => {}
         other => panic!("no address: {other:?}"),
     }
-    rbac.login(&LoginInput::new("admin", "Admin-password-1", "10.0.0.1"))
+    rbac.sessions()
+        .login(&LoginInput::new("admin", "Admin-password-1", "10.0.0.1"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("with an address");
@@ -215,23 +232,26 @@ async fn the_secrets_key_file_is_created_once_for_its_owner_only() {
 async fn a_scoped_administrator_reads_the_assignments_in_its_scopes() {
     let rbac = newsroom().await;
     let system = rbac.system().await.expect("system");
-    rbac.define_role(&system, "desk-admin", ["DeskAdmin"], Vec::<&str>::new())
+    rbac.roles()
+        .define(&system, "desk-admin", ["DeskAdmin"], Vec::<&str>::new())
         .await
         .expect("role");
-    rbac.define_role(&system, "reporter", ["ArticleRead"], Vec::<&str>::new())
+    rbac.roles()
+        .define(&system, "reporter", ["ArticleRead"], Vec::<&str>::new())
         .await
         .expect("role");
     for name in ["dave", "erin", "frank"] {
-        rbac.create_user(
-            Some(&system),
-            rbac_core::service::UserInput {
-                name: name.into(),
-                password: format!("{name}-Password-1"),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("user");
+        rbac.users()
+            .create(
+                Some(&system),
+                rbac_core::service::UserInput {
+                    name: name.into(),
+                    password: format!("{name}-Password-1"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("user");
     }
     let (sports, politics) = (
         Scope::new("desk", 1).expect("scope"),
@@ -240,7 +260,8 @@ async fn a_scoped_administrator_reads_the_assignments_in_its_scopes() {
     let assign = |user: &'static str, role: &'static str, scope: Option<Scope>| {
         let (rbac, system) = (&rbac, &system);
         async move {
-            rbac.assign_role(system, user, role, scope)
+            rbac.assignments()
+                .assign(system, user, role, scope)
                 .await
                 .expect("assigned");
         }
@@ -250,16 +271,24 @@ async fn a_scoped_administrator_reads_the_assignments_in_its_scopes() {
     assign("erin", "reporter", None).await;
     assign("frank", "reporter", Some(politics)).await;
     let dave = support::signed_in(&rbac, "dave", "dave-Password-1").await;
-    let erin = rbac.user_roles(&dave, "erin").await.expect("within sports");
+    let erin = rbac
+        .assignments()
+        .of_user(&dave, "erin")
+        .await
+        .expect("within sports");
     assert_eq!(erin.len(), 1, "only the sports desk's assignment: {erin:?}");
     assert_eq!(erin[0].scope, Some(sports));
-    match rbac.user_roles(&dave, "frank").await {
+    match rbac.assignments().of_user(&dave, "frank").await {
         Err(Error::Forbidden { .. }) => {}
         other => panic!("frank holds nothing on dave's desk: {other:?}"),
     }
     // The control: the system reads every assignment.
     assert_eq!(
-        rbac.user_roles(&system, "erin").await.expect("all").len(),
+        rbac.assignments()
+            .of_user(&system, "erin")
+            .await
+            .expect("all")
+            .len(),
         2
     );
 }

@@ -219,14 +219,14 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
     };
     match op {
         Op::Grant(_, r, c) => {
-            let _ = rbac.grant(who, ROLE_NAMES[*r], &codes(c)).await;
+            let _ = rbac.roles().grant(who, ROLE_NAMES[*r], &codes(c)).await;
         }
         Op::SetRole(_, t, r) => {
             let edit = UserEdit {
                 roles: Some(r.map(|r| ROLE_NAMES[r].to_string()).into_iter().collect()),
                 ..UserEdit::default()
             };
-            let _ = rbac.edit_user(who, t.name(), edit).await;
+            let _ = rbac.users().edit(who, t.name(), edit).await;
         }
         Op::CreateUser(_, u, r) => {
             let input = UserInput {
@@ -235,42 +235,45 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
                 roles: r.map(|r| ROLE_NAMES[r].to_string()).into_iter().collect(),
                 ..UserInput::default()
             };
-            let _ = rbac.create_user(Some(who), input).await;
+            let _ = rbac.users().create(Some(who), input).await;
         }
         Op::DeleteUser(_, t) => {
-            let _ = rbac.delete_user(who, t.name()).await;
+            let _ = rbac.users().delete(who, t.name()).await;
         }
         Op::ResetPassword(_, t) => {
-            let _ = rbac.reset_password(who, t.name(), "taken-over-1").await;
+            let _ = rbac
+                .users()
+                .reset_password(who, t.name(), "taken-over-1")
+                .await;
         }
         Op::EditPassword(_, t) => {
             let edit = UserEdit {
                 password: Some("taken-over-2".into()),
                 ..UserEdit::default()
             };
-            let _ = rbac.edit_user(who, t.name(), edit).await;
+            let _ = rbac.users().edit(who, t.name(), edit).await;
         }
         Op::SetUserEnabled(_, t, e) => {
-            let _ = rbac.set_user_enabled(who, t.name(), *e).await;
+            let _ = rbac.users().set_enabled(who, t.name(), *e).await;
         }
         Op::RenameRole(_, r, n) => {
-            if let Ok(role) = rbac.role_named(ROLE_NAMES[*r]).await {
+            if let Ok(role) = rbac.roles().named(ROLE_NAMES[*r]).await {
                 let update = RoleUpdate {
                     id: role.id,
                     name: ROLE_NAMES[*n].to_string(),
                     remark: None,
                 };
-                let _ = rbac.edit_role(who, update).await;
+                let _ = rbac.roles().edit(who, update).await;
             }
         }
         Op::SetRoleEnabled(_, r, e) => {
-            let _ = rbac.set_role_enabled(who, ROLE_NAMES[*r], *e).await;
+            let _ = rbac.roles().set_enabled(who, ROLE_NAMES[*r], *e).await;
         }
         Op::DeleteRole(_, r) => {
-            let _ = rbac.delete_role(who, ROLE_NAMES[*r]).await;
+            let _ = rbac.roles().delete(who, ROLE_NAMES[*r]).await;
         }
         Op::AddMember(_, u) => {
-            let owner = rbac.user_named(&who.user_name).await.ok();
+            let owner = rbac.users().named(&who.user_name).await.ok();
             let mut user = User::blank(USERS[*u], String::new());
             user.phone = format!("139{serial:08}");
             user.department_id = owner.and_then(|o| o.department_id);
@@ -289,7 +292,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
                 .iter()
                 .map(|i| ROLE_NAMES[*i].to_string())
                 .collect();
-            let _ = rbac.include_roles(who, ROLE_NAMES[*r], &names).await;
+            let _ = rbac.roles().include(who, ROLE_NAMES[*r], &names).await;
         }
         Op::Register(..) => {}
     }
@@ -306,7 +309,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
                 password: PW.into(),
                 ..UserInput::default()
             };
-            let _ = rbac.create_user(None, input).await;
+            let _ = rbac.users().create(None, input).await;
             return;
         }
         Path::Email => {
@@ -587,15 +590,22 @@ fn a_stronger_includer_is_not_changed_through_what_it_includes() {
         let included = [ROLE_NAMES[ops].to_string()];
         world
             .rbac
-            .include_roles(&ann, ROLE_NAMES[staff], &included)
+            .roles()
+            .include(&ann, ROLE_NAMES[staff], &included)
             .await
             .expect("ann includes her own role in staff");
         let staff_role = world
             .rbac
-            .role_named(ROLE_NAMES[staff])
+            .roles()
+            .named(ROLE_NAMES[staff])
             .await
             .expect("staff");
-        let ops_role = world.rbac.role_named(ROLE_NAMES[ops]).await.expect("ops");
+        let ops_role = world
+            .rbac
+            .roles()
+            .named(ROLE_NAMES[ops])
+            .await
+            .expect("ops");
         assert_eq!(staff_role.includes, vec![ops_role.id]);
     });
 }

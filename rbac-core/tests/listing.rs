@@ -32,7 +32,7 @@ async fn world(users: usize) -> (Rbac, Arc<MemoryStore>) {
             enabled: true,
         })
         .collect();
-    let outcome = rbac.import_users(inputs).await.expect("import");
+    let outcome = rbac.users().import(inputs).await.expect("import");
     assert_eq!(outcome.report.inserted, users, "{:?}", outcome.invalid);
     (rbac, store)
 }
@@ -61,10 +61,11 @@ async fn chunks_give_the_whole_listing_for_any_chunk_page_and_order() {
             },
         ] {
             let q = query(order, page);
-            let whole = rbac.list_users_unchecked(&q).await.expect("whole");
+            let whole = rbac.users().list_unchecked(&q).await.expect("whole");
             for chunk in [1, 7, 100, 1_000] {
                 let rows = rbac
-                    .user_rows_unchecked(&q)
+                    .users()
+                    .rows_unchecked(&q)
                     .await
                     .expect("rows")
                     .with_chunk(chunk);
@@ -84,7 +85,8 @@ async fn rows_vanishing_mid_listing_are_an_error_not_a_short_listing() {
     let (rbac, store) = world(120).await;
     let q = query(Order::OldestFirst, Page::ALL);
     let mut rows = rbac
-        .user_rows_unchecked(&q)
+        .users()
+        .rows_unchecked(&q)
         .await
         .expect("rows")
         .with_chunk(50);

@@ -113,17 +113,24 @@ async fn world_with(loose: ThrottlePolicy) -> World {
             .expect("user");
     }
     let login = rbac
+        .sessions()
         .login(&input("alice", "pw"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
-    let me = rbac.authenticate(&login.token.token).await.expect("me");
+    let me = rbac
+        .sessions()
+        .authenticate(&login.token.token)
+        .await
+        .expect("me");
     let enrolment = rbac
+        .factors()
         .begin_totp(&me, None, "127.0.0.1")
         .await
         .expect("begin");
     let secret = decode_totp_secret(&enrolment.secret).expect("secret");
     let recovery = rbac
+        .factors()
         .confirm_totp(&me, &totp_code(&secret, totp_step(now())))
         .await
         .expect("confirm");
@@ -170,6 +177,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let password = if right { "pw" } else { "wrong" };
                 match w
                     .rbac
+                    .sessions()
                     .login(&input(name, password))
                     .await
                     .and_then(rbac_core::service::LoginStep::signed_in)
@@ -243,7 +251,12 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     ip: "127.0.0.1".into(),
                     user_agent: String::new(),
                 };
-                match w.rbac.complete_login(&second, SessionKind::Jwt, None).await {
+                match w
+                    .rbac
+                    .sessions()
+                    .complete_login(&second, SessionKind::Jwt, None)
+                    .await
+                {
                     Ok(outcome) => {
                         prop_assert!(!used, "a used challenge completed");
                         prop_assert!(valid, "completed with {proof:?}");
@@ -269,22 +282,27 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::ChallengeAsToken { index } => {
                 if let Some((token, _)) = m.challenges.get(index) {
-                    prop_assert!(w.rbac.authenticate(token).await.is_err());
+                    prop_assert!(w.rbac.sessions().authenticate(token).await.is_err());
                 }
             }
             Op::Refresh { index } => {
                 let Some((token, factors)) = m.sessions.get(index).cloned() else {
                     continue;
                 };
-                if let Ok(me) = w.rbac.authenticate(&token).await {
-                    let fresh = w.rbac.refresh(&me, "127.0.0.1").await.expect("refresh");
+                if let Ok(me) = w.rbac.sessions().authenticate(&token).await {
+                    let fresh = w
+                        .rbac
+                        .sessions()
+                        .refresh(&me, "127.0.0.1")
+                        .await
+                        .expect("refresh");
                     m.sessions.push((fresh.token, factors));
                 }
             }
         }
         // Every live session proved exactly what the model says, and nothing more.
         for (token, factors) in &m.sessions {
-            if let Ok(me) = w.rbac.authenticate(token).await {
+            if let Ok(me) = w.rbac.sessions().authenticate(token).await {
                 prop_assert_eq!(me.factors, *factors);
                 let stored = w
                     .store
@@ -317,13 +335,20 @@ async fn an_old_session_gives_the_password_to_begin_enrolment() {
     let w = world().await;
     let bob = w
         .rbac
+        .sessions()
         .login(&input("bob", "pw"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
-    let me = w.rbac.authenticate(&bob.token.token).await.expect("me");
+    let me = w
+        .rbac
+        .sessions()
+        .authenticate(&bob.token.token)
+        .await
+        .expect("me");
     // Fresh: no password needed (positive control).
     w.rbac
+        .factors()
         .begin_totp(&me, None, "127.0.0.1")
         .await
         .expect("a fresh session begins");
@@ -333,17 +358,21 @@ async fn an_old_session_gives_the_password_to_begin_enrolment() {
         ..me.clone()
     };
     assert!(matches!(
-        w.rbac.begin_totp(&old, None, "127.0.0.1").await,
+        w.rbac.factors().begin_totp(&old, None, "127.0.0.1").await,
         Err(Error::InvalidParam {
             field: "password",
             ..
         })
     ));
     assert!(matches!(
-        w.rbac.begin_totp(&old, Some("wrong"), "127.0.0.1").await,
+        w.rbac
+            .factors()
+            .begin_totp(&old, Some("wrong"), "127.0.0.1")
+            .await,
         Err(Error::WrongPassword)
     ));
     w.rbac
+        .factors()
         .begin_totp(&old, Some("pw"), "127.0.0.1")
         .await
         .expect("with the password");
@@ -364,6 +393,7 @@ async fn a_right_password_alone_does_not_clear_the_failures_of_an_account_with_a
     // password clears his count.
     for _ in 0..5 {
         w.rbac
+            .sessions()
             .login(&input("bob", "pw"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in)
@@ -374,6 +404,7 @@ async fn a_right_password_alone_does_not_clear_the_failures_of_an_account_with_a
     for _ in 0..3 {
         match w
             .rbac
+            .sessions()
             .login(&input("alice", "pw"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in)
@@ -384,6 +415,7 @@ async fn a_right_password_alone_does_not_clear_the_failures_of_an_account_with_a
     }
     assert!(matches!(
         w.rbac
+            .sessions()
             .login(&input("alice", "pw"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in),
@@ -404,6 +436,7 @@ async fn a_right_old_password_does_not_clear_them_either() {
     // alice signs in with her password and a code (which clears her count) ...
     let challenge = match w
         .rbac
+        .sessions()
         .login(&input("alice", "pw"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -421,22 +454,25 @@ async fn a_right_old_password_does_not_clear_them_either() {
     };
     let token = w
         .rbac
+        .sessions()
         .complete_login(&second, SessionKind::Jwt, None)
         .await
         .expect("complete")
         .token
         .token;
-    let me = w.rbac.authenticate(&token).await.expect("me");
+    let me = w.rbac.sessions().authenticate(&token).await.expect("me");
     // ... then changes her password three times with the right old one: each counts.
     let passwords = ["pw", "pw-2", "pw-3", "pw-4"];
     for pair in passwords.windows(2) {
         w.rbac
+            .users()
             .change_password(&me, pair[0], pair[1], "127.0.0.1")
             .await
             .expect("change");
     }
     assert!(matches!(
         w.rbac
+            .sessions()
             .login(&input("alice", "pw-4"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in),

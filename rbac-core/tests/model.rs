@@ -124,6 +124,7 @@ async fn setup() -> (Rbac, Principal) {
     .expect("rbac");
     rbac.bootstrap(Some("admin-pw")).await.expect("bootstrap");
     let login = rbac
+        .sessions()
         .login(&LoginInput {
             audience: String::new(),
             name: "admin".into(),
@@ -135,6 +136,7 @@ async fn setup() -> (Rbac, Principal) {
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("admin login");
     let admin = rbac
+        .sessions()
         .authenticate(&login.token.token)
         .await
         .expect("admin token");
@@ -154,7 +156,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     roles: r.map(|r| ROLES[r].to_string()).into_iter().collect(),
                     ..UserInput::default()
                 };
-                let res = rbac.create_user(Some(&admin), input).await;
+                let res = rbac.users().create(Some(&admin), input).await;
                 let expect_ok = !model.users.contains_key(USERS[u])
                     && r.is_none_or(|r| model.roles.contains_key(ROLES[r]));
                 prop_assert_eq!(res.is_ok(), expect_ok, "create user {:?}", res.err());
@@ -163,7 +165,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::DeleteUser(u) => {
-                let res = rbac.delete_user(&admin, USERS[u]).await;
+                let res = rbac.users().delete(&admin, USERS[u]).await;
                 prop_assert_eq!(res.is_ok(), model.users.remove(USERS[u]).is_some());
             }
             Op::SetRole(u, r) => {
@@ -171,7 +173,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     roles: Some(r.map(|r| ROLES[r].to_string()).into_iter().collect()),
                     ..UserEdit::default()
                 };
-                let res = rbac.edit_user(&admin, USERS[u], edit).await;
+                let res = rbac.users().edit(&admin, USERS[u], edit).await;
                 let expect_ok = model.users.contains_key(USERS[u])
                     && r.is_none_or(|r| model.roles.contains_key(ROLES[r]));
                 prop_assert_eq!(res.is_ok(), expect_ok, "set role {:?}", res.err());
@@ -182,14 +184,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::Disable(u, enabled) => {
-                let res = rbac.set_user_enabled(&admin, USERS[u], enabled).await;
+                let res = rbac.users().set_enabled(&admin, USERS[u], enabled).await;
                 prop_assert_eq!(res.is_ok(), model.users.contains_key(USERS[u]));
                 if let Some(entry) = model.users.get_mut(USERS[u]) {
                     entry.1 = enabled;
                 }
             }
             Op::CreateRole(r) => {
-                let res = rbac.create_role(&admin, ROLES[r], "").await;
+                let res = rbac.roles().create(&admin, ROLES[r], "").await;
                 prop_assert_eq!(res.is_ok(), !model.roles.contains_key(ROLES[r]));
                 model
                     .roles
@@ -201,7 +203,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .users
                     .values()
                     .any(|(role, _)| *role == Some(ROLES[r]));
-                let res = rbac.delete_role(&admin, ROLES[r]).await;
+                let res = rbac.roles().delete(&admin, ROLES[r]).await;
                 let expect_ok = model.roles.contains_key(ROLES[r]) && !in_use;
                 prop_assert_eq!(res.is_ok(), expect_ok, "delete role {:?}", res.err());
                 if expect_ok {
@@ -210,14 +212,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::Grant(r, ps) => {
                 let codes: Vec<String> = ps.iter().map(|p| CODES[*p].to_string()).collect();
-                let res = rbac.grant(&admin, ROLES[r], &codes).await;
+                let res = rbac.roles().grant(&admin, ROLES[r], &codes).await;
                 prop_assert_eq!(res.is_ok(), model.roles.contains_key(ROLES[r]));
                 if let Some(entry) = model.roles.get_mut(ROLES[r]) {
                     entry.0 = codes.into_iter().collect();
                 }
             }
             Op::DisableRole(r, enabled) => {
-                let res = rbac.set_role_enabled(&admin, ROLES[r], enabled).await;
+                let res = rbac.roles().set_enabled(&admin, ROLES[r], enabled).await;
                 prop_assert_eq!(res.is_ok(), model.roles.contains_key(ROLES[r]));
                 if let Some(entry) = model.roles.get_mut(ROLES[r]) {
                     entry.1 = enabled;
@@ -225,6 +227,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::LoginLogout(u) => {
                 let res = rbac
+                    .sessions()
                     .login(&LoginInput {
                         audience: String::new(),
                         name: USERS[u].into(),
@@ -241,10 +244,12 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                             .token
                             .token;
                         let me = rbac
+                            .sessions()
                             .authenticate(&token)
                             .await
                             .map_err(|e| TestCaseError::fail(format!("auth: {e}")))?;
-                        rbac.logout(&me)
+                        rbac.sessions()
+                            .logout(&me)
                             .await
                             .map_err(|e| TestCaseError::fail(format!("logout: {e}")))?;
                         revoked.push(token);
@@ -254,13 +259,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
             Op::ResetPassword(u) => {
-                let res = rbac.reset_password(&admin, USERS[u], PW).await;
+                let res = rbac.users().reset_password(&admin, USERS[u], PW).await;
                 prop_assert_eq!(res.is_ok(), model.users.contains_key(USERS[u]));
             }
         }
         // Invariants.
         let users = rbac
-            .list_users(&admin, &UserQuery::default())
+            .users()
+            .list(&admin, &UserQuery::default())
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let names: BTreeSet<&str> = users.rows.iter().map(|v| v.user.name.as_str()).collect();
@@ -269,6 +275,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             prop_assert_eq!(names.contains(name), model.users.contains_key(name));
             if model.users.contains_key(name) {
                 let held: BTreeSet<String> = rbac
+                    .roles()
                     .inquire(&admin, InquiryTarget::User, name)
                     .await
                     .map_err(|e| TestCaseError::fail(e.to_string()))?
@@ -278,12 +285,14 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
         }
         let roles = rbac
-            .list_roles(&admin, Page::ALL)
+            .roles()
+            .list(&admin, Page::ALL)
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let role_names: BTreeSet<&str> = roles.rows.iter().map(|r| r.name.as_str()).collect();
         prop_assert_eq!(role_names.len(), roles.rows.len(), "role names unique");
         let admin_privs = rbac
+            .roles()
             .inquire(&admin, InquiryTarget::User, "admin")
             .await
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -294,7 +303,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         );
         for token in &revoked {
             prop_assert!(
-                rbac.authenticate(token).await.is_err(),
+                rbac.sessions().authenticate(token).await.is_err(),
                 "a revoked session authenticated"
             );
         }

@@ -90,7 +90,11 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
     assert_eq!(before.kind, SessionKind::Opaque);
     assert_ne!(before.id, token, "the token itself is never stored");
     for _ in 0..1000 {
-        let p = rbac.authenticate(&token).await.expect("token accepted");
+        let p = rbac
+            .sessions()
+            .authenticate(&token)
+            .await
+            .expect("token accepted");
         assert_eq!(p.kind, SessionKind::Opaque);
     }
     let after = store
@@ -118,7 +122,8 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
         .expect("login");
     let first = login.token.expires_at;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    rbac.authenticate(&login.token.token)
+    rbac.sessions()
+        .authenticate(&login.token.token)
         .await
         .expect("token accepted");
     let stored = store
@@ -134,7 +139,11 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
     );
     // Unused past its (extended) expiry: refused.
     tokio::time::sleep(Duration::from_millis(5100)).await;
-    assert!(rbac.authenticate(&login.token.token).await.is_err());
+    assert!(rbac
+        .sessions()
+        .authenticate(&login.token.token)
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -154,7 +163,12 @@ async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
         .issued_at;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1600)).await;
-        if rbac.authenticate(&login.token.token).await.is_err() {
+        if rbac
+            .sessions()
+            .authenticate(&login.token.token)
+            .await
+            .is_err()
+        {
             break;
         }
         let stored = store
@@ -171,5 +185,9 @@ async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
     }
     // Used every 1.6 s, well within its 3 s sliding lifetime, yet refused after 5 s.
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    assert!(rbac.authenticate(&login.token.token).await.is_err());
+    assert!(rbac
+        .sessions()
+        .authenticate(&login.token.token)
+        .await
+        .is_err());
 }

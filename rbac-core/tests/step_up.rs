@@ -62,32 +62,39 @@ async fn use_cases_refuse_a_stale_factor_and_accept_a_fresh_one() {
     let stale = with_factor(&admin, Some(120));
     let fresh = with_factor(&admin, Some(1));
     // Creating an empty role gives nothing: not sensitive.
-    rbac.create_role(&stale, "editors", "")
+    rbac.roles()
+        .create(&stale, "editors", "")
         .await
         .expect("create");
-    rbac.create_role(&stale, "readers", "")
+    rbac.roles()
+        .create(&stale, "readers", "")
         .await
         .expect("create");
     let codes = ["UserAccess".to_string()];
     assert!(matches!(
-        rbac.grant(&stale, "editors", &codes).await,
+        rbac.roles().grant(&stale, "editors", &codes).await,
         Err(Error::StepUpRequired { .. })
     ));
-    rbac.grant(&fresh, "editors", &codes).await.expect("fresh");
-    assert!(matches!(
-        rbac.set_role_enabled(&stale, "editors", false).await,
-        Err(Error::StepUpRequired { .. })
-    ));
-    rbac.set_role_enabled(&fresh, "editors", false)
+    rbac.roles()
+        .grant(&fresh, "editors", &codes)
         .await
         .expect("fresh");
     assert!(matches!(
-        rbac.delete_role(&stale, "readers").await,
+        rbac.roles().set_enabled(&stale, "editors", false).await,
         Err(Error::StepUpRequired { .. })
     ));
-    rbac.delete_role(&fresh, "readers").await.expect("fresh");
+    rbac.roles()
+        .set_enabled(&fresh, "editors", false)
+        .await
+        .expect("fresh");
+    assert!(matches!(
+        rbac.roles().delete(&stale, "readers").await,
+        Err(Error::StepUpRequired { .. })
+    ));
+    rbac.roles().delete(&fresh, "readers").await.expect("fresh");
     // Without a second factor, the same actor is never asked.
-    rbac.set_role_enabled(&admin, "editors", true)
+    rbac.roles()
+        .set_enabled(&admin, "editors", true)
         .await
         .expect("no factor");
 }

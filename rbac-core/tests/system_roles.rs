@@ -65,7 +65,7 @@ async fn forget_keys(store: &MemoryStore) {
 async fn a_role_bootstrap_created_is_keyed_in_place() {
     let store = Arc::new(MemoryStore::new());
     let rbac = service(store.clone()).await;
-    let original = rbac.role_named(REGISTERED_ROLE).await.expect("role");
+    let original = rbac.roles().named(REGISTERED_ROLE).await.expect("role");
     forget_keys(&store).await;
     assert!(store
         .role_by_key(REGISTERED_ROLE)
@@ -73,7 +73,11 @@ async fn a_role_bootstrap_created_is_keyed_in_place() {
         .expect("by key")
         .is_none());
     let rbac = service(store.clone()).await;
-    let keyed = rbac.system_role(REGISTERED_ROLE).await.expect("keyed");
+    let keyed = rbac
+        .roles()
+        .system_role(REGISTERED_ROLE)
+        .await
+        .expect("keyed");
     assert_eq!(keyed.id, original.id, "the same role, keyed in place");
     assert_eq!(keyed.name, REGISTERED_ROLE);
 }
@@ -83,9 +87,14 @@ async fn a_hijacked_name_is_not_adopted() {
     let store = Arc::new(MemoryStore::new());
     let rbac = service(store.clone()).await;
     let admin = principal(&rbac, ADMIN).await;
-    let original = rbac.role_named(REGISTERED_ROLE).await.expect("role");
-    let strong = rbac.create_role(&admin, "strong", "").await.expect("role");
-    rbac.grant(&admin, "strong", ["UserEdit", "UserDelete"])
+    let original = rbac.roles().named(REGISTERED_ROLE).await.expect("role");
+    let strong = rbac
+        .roles()
+        .create(&admin, "strong", "")
+        .await
+        .expect("role");
+    rbac.roles()
+        .grant(&admin, "strong", ["UserEdit", "UserDelete"])
         .await
         .expect("grant");
     // The hijack as the server before keys did it and logged it: the real role renamed
@@ -114,7 +123,11 @@ async fn a_hijacked_name_is_not_adopted() {
         .expect("rename in");
 
     let rbac = service(store.clone()).await;
-    let keyed = rbac.system_role(REGISTERED_ROLE).await.expect("keyed");
+    let keyed = rbac
+        .roles()
+        .system_role(REGISTERED_ROLE)
+        .await
+        .expect("keyed");
     assert_ne!(keyed.id, strong.id, "the impostor is not adopted");
     assert_eq!(keyed.name, REGISTERED_ROLE);
     assert!(keyed.privileges.is_empty(), "{keyed:?}");
@@ -144,12 +157,12 @@ async fn a_hijacked_name_is_not_adopted() {
         name: REGISTERED_ROLE.into(),
         remark: None,
     };
-    assert!(rbac.edit_role(&admin, update).await.is_err());
+    assert!(rbac.roles().edit(&admin, update).await.is_err());
 }
 
 /// A principal for a stored user, as authentication would build it now.
 async fn principal(rbac: &Rbac, name: &str) -> Principal {
-    let user = rbac.user_named(name).await.expect("user");
+    let user = rbac.users().named(name).await.expect("user");
     Principal {
         user_id: user.id,
         user_name: Arc::from(user.name.as_str()),
@@ -183,10 +196,12 @@ const MANAGER: &[&str] = &[
 /// The built-in admin, and `manager` holding [`MANAGER`] through role `managers`.
 async fn world(rbac: &Rbac) -> (Principal, Principal) {
     let admin = principal(rbac, ADMIN).await;
-    rbac.create_role(&admin, "managers", "")
+    rbac.roles()
+        .create(&admin, "managers", "")
         .await
         .expect("role");
-    rbac.grant(&admin, "managers", &codes(MANAGER))
+    rbac.roles()
+        .grant(&admin, "managers", &codes(MANAGER))
         .await
         .expect("grant");
     let input = UserInput {
@@ -195,7 +210,10 @@ async fn world(rbac: &Rbac) -> (Principal, Principal) {
         roles: vec!["managers".into()],
         ..UserInput::default()
     };
-    rbac.create_user(Some(&admin), input).await.expect("user");
+    rbac.users()
+        .create(Some(&admin), input)
+        .await
+        .expect("user");
     (admin, principal(rbac, "manager").await)
 }
 
@@ -204,59 +222,72 @@ async fn a_role_a_system_role_includes_is_granted_more_by_admin_alone() {
     let rbac = service(Arc::new(MemoryStore::new())).await;
     let (admin, manager) = world(&rbac).await;
     // An empty role included in the system role: nothing more yet, so allowed.
-    rbac.create_role(&manager, "extras", "")
+    rbac.roles()
+        .create(&manager, "extras", "")
         .await
         .expect("role");
-    rbac.include_roles(&manager, REGISTERED_ROLE, &codes(&["extras"]))
+    rbac.roles()
+        .include(&manager, REGISTERED_ROLE, &codes(&["extras"]))
         .await
         .expect("including an empty role adds nothing");
     // Granting to it would grant every registrant: refused to the manager...
     let refused = rbac
+        .roles()
         .grant(&manager, "extras", &codes(&["UserEdit"]))
         .await
         .expect_err("more to a role the system role includes");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
     assert!(rbac
-        .role_named("extras")
+        .roles()
+        .named("extras")
         .await
         .expect("role")
         .privileges
         .is_empty());
     // ...while the same grant to a role no system role includes goes through,
-    rbac.create_role(&manager, "editors", "")
+    rbac.roles()
+        .create(&manager, "editors", "")
         .await
         .expect("role");
-    rbac.grant(&manager, "editors", &codes(&["RoleAccess"]))
+    rbac.roles()
+        .grant(&manager, "editors", &codes(&["RoleAccess"]))
         .await
         .expect("a role of the manager's own");
     // and admin may grant more to the included role.
-    rbac.grant(&admin, "extras", &codes(&["UserEdit"]))
+    rbac.roles()
+        .grant(&admin, "extras", &codes(&["UserEdit"]))
         .await
         .expect("admin grants more");
     // Including a role that grants something the system role does not reach yet: refused
     // too, but not to admin.
     let refused = rbac
-        .include_roles(&manager, REGISTERED_ROLE, &codes(&["extras", "editors"]))
+        .roles()
+        .include(&manager, REGISTERED_ROLE, &codes(&["extras", "editors"]))
         .await
         .expect_err("more to the system role through inclusion");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
-    rbac.include_roles(&admin, REGISTERED_ROLE, &codes(&["extras", "editors"]))
+    rbac.roles()
+        .include(&admin, REGISTERED_ROLE, &codes(&["extras", "editors"]))
         .await
         .expect("admin includes");
     // Through a chain: a role included by a role the system role includes.
-    rbac.create_role(&manager, "deeper", "")
+    rbac.roles()
+        .create(&manager, "deeper", "")
         .await
         .expect("role");
-    rbac.include_roles(&admin, "editors", &codes(&["deeper"]))
+    rbac.roles()
+        .include(&admin, "editors", &codes(&["deeper"]))
         .await
         .expect("admin includes deeper");
     let refused = rbac
+        .roles()
         .grant(&manager, "deeper", &codes(&["UserEdit"]))
         .await
         .expect_err("more two inclusions down");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
     // Taking away stays open to whoever holds what is taken.
-    rbac.grant(&manager, "extras", Vec::<String>::new())
+    rbac.roles()
+        .grant(&manager, "extras", Vec::<String>::new())
         .await
         .expect("removing what the manager holds");
 }
@@ -266,8 +297,9 @@ async fn an_included_role_another_instance_made_is_loaded_before_a_grant_is_judg
     let store = Arc::new(MemoryStore::new());
     let here = service(store.clone()).await;
     let (admin, _) = world(&here).await;
-    here.create_role(&admin, "team", "").await.expect("role");
-    here.grant(&admin, "team", &codes(&["UserEdit"]))
+    here.roles().create(&admin, "team", "").await.expect("role");
+    here.roles()
+        .grant(&admin, "team", &codes(&["UserEdit"]))
         .await
         .expect("grant");
     // Another instance over the same store, started now: it knows `team`, not what follows.
@@ -275,9 +307,13 @@ async fn an_included_role_another_instance_made_is_loaded_before_a_grant_is_judg
     let manager = principal(&there, "manager").await;
     // On this instance: a new role, included in `team`; the change feed tells the other
     // instance that `team` changed (a new role is announced to no one).
-    here.create_role(&admin, "helpers", "").await.expect("role");
+    here.roles()
+        .create(&admin, "helpers", "")
+        .await
+        .expect("role");
     let team = here
-        .include_roles(&admin, "team", &codes(&["helpers"]))
+        .roles()
+        .include(&admin, "team", &codes(&["helpers"]))
         .await
         .expect("include");
     there
@@ -285,14 +321,16 @@ async fn an_included_role_another_instance_made_is_loaded_before_a_grant_is_judg
         .apply_changes(&[Change::Role(team.id)])
         .await;
     let refused = there
+        .roles()
         .grant(&manager, "team", &codes(&["UserEdit", "UserDelete"]))
         .await
         .expect_err("a privilege the manager does not hold");
     assert!(matches!(refused, Error::NotGrantable(_)), "{refused:?}");
-    let team = there.role_named("team").await.expect("role");
+    let team = there.roles().named("team").await.expect("role");
     assert_eq!(team.privileges, codes(&["UserEdit"]));
     // The positive control: what the manager holds, it may grant there.
     there
+        .roles()
         .grant(&manager, "team", &codes(&["UserEdit", "RoleAccess"]))
         .await
         .expect("held privileges");
@@ -304,42 +342,57 @@ async fn enabling_a_role_a_system_role_includes_is_admins_alone() {
     let (admin, manager) = world(&rbac).await;
     // A disabled role granting what the manager holds, included in the system role by
     // admin: it confers nothing yet.
-    rbac.create_role(&admin, "dormant", "").await.expect("role");
-    rbac.grant(&admin, "dormant", &codes(&["UserEdit"]))
+    rbac.roles()
+        .create(&admin, "dormant", "")
+        .await
+        .expect("role");
+    rbac.roles()
+        .grant(&admin, "dormant", &codes(&["UserEdit"]))
         .await
         .expect("grant");
-    rbac.set_role_enabled(&admin, "dormant", false)
+    rbac.roles()
+        .set_enabled(&admin, "dormant", false)
         .await
         .expect("disable");
-    rbac.include_roles(&admin, REGISTERED_ROLE, &codes(&["dormant"]))
+    rbac.roles()
+        .include(&admin, REGISTERED_ROLE, &codes(&["dormant"]))
         .await
         .expect("include");
     // Enabling it would confer UserEdit on every registrant: not the manager's to do.
     let refused = rbac
-        .set_role_enabled(&manager, "dormant", true)
+        .roles()
+        .set_enabled(&manager, "dormant", true)
         .await
         .expect_err("more to the system role by enabling");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
-    assert!(!rbac.role_named("dormant").await.expect("role").enabled);
+    assert!(!rbac.roles().named("dormant").await.expect("role").enabled);
     // Granting the system role what the disabled role holds is more too.
     let refused = rbac
+        .roles()
         .grant(&manager, REGISTERED_ROLE, &codes(&["UserEdit"]))
         .await
         .expect_err("what a disabled included role holds is not conferred");
     assert!(matches!(refused, Error::Violation(_)), "{refused:?}");
     // The controls: the manager enables a role no system role reaches, and disables the
     // included one again once admin has enabled it; admin enables it.
-    rbac.create_role(&manager, "own", "").await.expect("role");
-    rbac.set_role_enabled(&manager, "own", false)
+    rbac.roles()
+        .create(&manager, "own", "")
+        .await
+        .expect("role");
+    rbac.roles()
+        .set_enabled(&manager, "own", false)
         .await
         .expect("disable own");
-    rbac.set_role_enabled(&manager, "own", true)
+    rbac.roles()
+        .set_enabled(&manager, "own", true)
         .await
         .expect("enable own");
-    rbac.set_role_enabled(&admin, "dormant", true)
+    rbac.roles()
+        .set_enabled(&admin, "dormant", true)
         .await
         .expect("admin enables");
-    rbac.set_role_enabled(&manager, "dormant", false)
+    rbac.roles()
+        .set_enabled(&manager, "dormant", false)
         .await
         .expect("taking away stays open");
 }

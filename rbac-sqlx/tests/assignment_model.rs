@@ -164,7 +164,7 @@ async fn world(store: Arc<dyn Store>) -> World {
         .await
         .expect("bootstrap");
     let cursor = store.change_cursor().await.expect("cursor");
-    let admin_user = rbac.user_named(ADMIN).await.expect("admin");
+    let admin_user = rbac.users().named(ADMIN).await.expect("admin");
     let admin = rbac_core::Principal {
         user_id: admin_user.id,
         user_name: Arc::from(ADMIN),
@@ -182,7 +182,8 @@ async fn world(store: Arc<dyn Store>) -> World {
     };
     let tag = format!("{:x}", rand_tag());
     for r in 0..ROLES {
-        rbac.create_role(&admin, &format!("role{r}{tag}"), "")
+        rbac.roles()
+            .create(&admin, &format!("role{r}{tag}"), "")
             .await
             .expect("role");
     }
@@ -251,7 +252,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
     match op {
         Op::Assign(u, r, s) => {
             let done = rbac
-                .assign_role(&admin, &w.users[*u].0, &role_name(w, *r), s.map(scope))
+                .assignments()
+                .assign(&admin, &w.users[*u].0, &role_name(w, *r), s.map(scope))
                 .await;
             prop_assert_eq!(
                 done.is_ok(),
@@ -266,7 +268,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
         }
         Op::Revoke(u, r, s) => {
             let done = rbac
-                .revoke_role(&admin, &w.users[*u].0, &role_name(w, *r), s.map(scope))
+                .assignments()
+                .revoke(&admin, &w.users[*u].0, &role_name(w, *r), s.map(scope))
                 .await;
             if done.is_ok() {
                 model.held.remove(&(*u, *r, *s));
@@ -274,7 +277,12 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
         }
         Op::Grant(r, codes) => {
             let wanted: Vec<String> = codes.iter().map(|c| CODES[*c].to_string()).collect();
-            if rbac.grant(&admin, &role_name(w, *r), &wanted).await.is_ok() {
+            if rbac
+                .roles()
+                .grant(&admin, &role_name(w, *r), &wanted)
+                .await
+                .is_ok()
+            {
                 if let Some(role) = model.roles.get_mut(r) {
                     role.0 = codes.iter().copied().collect();
                 }
@@ -283,7 +291,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
         Op::Include(r, included) => {
             let names: Vec<String> = included.iter().map(|i| role_name(w, *i)).collect();
             if rbac
-                .include_roles(&admin, &role_name(w, *r), &names)
+                .roles()
+                .include(&admin, &role_name(w, *r), &names)
                 .await
                 .is_ok()
             {
@@ -294,7 +303,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
         }
         Op::Enable(r, on) => {
             if rbac
-                .set_role_enabled(&admin, &role_name(w, *r), *on)
+                .roles()
+                .set_enabled(&admin, &role_name(w, *r), *on)
                 .await
                 .is_ok()
             {
@@ -304,7 +314,7 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
             }
         }
         Op::Delete(r) => {
-            if rbac.delete_role(&admin, &role_name(w, *r)).await.is_ok() {
+            if rbac.roles().delete(&admin, &role_name(w, *r)).await.is_ok() {
                 prop_assert!(
                     !model.held.iter().any(|(_, held, _)| held == r),
                     "role{} deleted while held: {:?}",
@@ -319,7 +329,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) -> Result<(), TestCase
         }
         Op::Parent(org) => {
             let team = scope(2);
-            rbac.set_scope_parent(team, org.map(scope))
+            rbac.assignments()
+                .set_scope_parent(team, org.map(scope))
                 .await
                 .expect("a team within an organisation");
             model.team_parent = *org;

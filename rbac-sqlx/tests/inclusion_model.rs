@@ -121,12 +121,13 @@ async fn world(store: Arc<dyn Store>) -> World {
         .await
         .expect("bootstrap");
     let cursor = store.change_cursor().await.expect("cursor");
-    let admin_user = rbac.user_named(ADMIN).await.expect("admin");
+    let admin_user = rbac.users().named(ADMIN).await.expect("admin");
     let admin = principal(rbac.authorizer(), &admin_user).await;
     let mut role_ids = Vec::new();
     for r in 0..ROLES {
         let role = rbac
-            .create_role(&admin, &format!("role{r}"), "")
+            .roles()
+            .create(&admin, &format!("role{r}"), "")
             .await
             .expect("role");
         role_ids.push(role.id);
@@ -173,7 +174,12 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) {
     match op {
         Op::Grant(r, codes) => {
             let wanted: Vec<String> = codes.iter().map(|c| CODES[*c].to_string()).collect();
-            if rbac.grant(&w.admin, &name(*r), &wanted).await.is_ok() {
+            if rbac
+                .roles()
+                .grant(&w.admin, &name(*r), &wanted)
+                .await
+                .is_ok()
+            {
                 if let Some(role) = model.roles.get_mut(r) {
                     role.0 = codes.iter().copied().collect();
                 }
@@ -182,7 +188,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) {
         Op::Include(r, included) => {
             let names: Vec<String> = included.iter().map(|i| name(*i)).collect();
             if rbac
-                .include_roles(&w.admin, &name(*r), &names)
+                .roles()
+                .include(&w.admin, &name(*r), &names)
                 .await
                 .is_ok()
             {
@@ -193,7 +200,8 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) {
         }
         Op::Enable(r, on) => {
             if rbac
-                .set_role_enabled(&w.admin, &name(*r), *on)
+                .roles()
+                .set_enabled(&w.admin, &name(*r), *on)
                 .await
                 .is_ok()
             {
@@ -203,7 +211,7 @@ async fn apply(w: &mut World, model: &mut Model, op: &Op) {
             }
         }
         Op::Delete(r) => {
-            if rbac.delete_role(&w.admin, &name(*r)).await.is_ok() {
+            if rbac.roles().delete(&w.admin, &name(*r)).await.is_ok() {
                 model.roles.remove(r);
                 for role in model.roles.values_mut() {
                     role.1.remove(r);

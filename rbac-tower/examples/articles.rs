@@ -42,7 +42,8 @@ async fn member(
 ) -> Result<String, Box<dyn std::error::Error>> {
     let system = rbac.system().await?;
     let role = format!("{name}s");
-    rbac.define_role(&system, &role, codes, Vec::<&str>::new())
+    rbac.roles()
+        .define(&system, &role, codes, Vec::<&str>::new())
         .await?;
     let password = format!("{name}-password-1");
     let user = UserInput {
@@ -51,9 +52,10 @@ async fn member(
         roles: vec![role],
         ..UserInput::default()
     };
-    rbac.create_user(Some(&system), user).await?;
+    rbac.users().create(Some(&system), user).await?;
     let login = LoginInput::new(name, password, "127.0.0.1");
     Ok(rbac
+        .sessions()
         .login(&login)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)?

@@ -76,12 +76,14 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
         user_agent: String::new(),
     };
     let admin = rbac
+        .sessions()
         .login(&login("admin", "admin-password"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
         .token;
     let reader = rbac
+        .sessions()
         .login(&login("reader", "reader-password"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)?
@@ -150,17 +152,25 @@ mod tests {
             StatusCode::FORBIDDEN
         );
         // Enrol TOTP, then sign in with the password and a code.
-        let me = rbac.authenticate(&admin).await.expect("principal");
+        let me = rbac
+            .sessions()
+            .authenticate(&admin)
+            .await
+            .expect("principal");
         let enrolment = rbac
+            .factors()
             .begin_totp(&me, None, "127.0.0.1")
             .await
             .expect("begin");
         let secret = rbac_core::factors::decode_totp_secret(&enrolment.secret).expect("secret");
         let step = rbac_core::factors::totp_step(rbac_core::now());
         let code = |s: i64| rbac_core::factors::totp_code(&secret, s);
-        rbac.confirm_totp(&me, &code(step)).await.expect("confirm");
+        rbac.factors()
+            .confirm_totp(&me, &code(step))
+            .await
+            .expect("confirm");
         let input = LoginInput::new("admin", "admin-password", "127.0.0.1");
-        let challenge = match rbac.login(&input).await {
+        let challenge = match rbac.sessions().login(&input).await {
             Ok(rbac_core::service::LoginStep::SecondFactor(c)) => c,
             other => panic!("expected a challenge, got {other:?}"),
         };
@@ -170,6 +180,7 @@ mod tests {
             "127.0.0.1",
         );
         let token = rbac
+            .sessions()
             .complete_login(&second, rbac_core::SessionKind::Jwt, None)
             .await
             .expect("complete")

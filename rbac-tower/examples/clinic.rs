@@ -30,13 +30,17 @@ async fn clinic(
         .build()
         .await?;
     let system = rbac.system().await?;
-    rbac.define_role(&system, "nurse", ["RecordRead"], Vec::<&str>::new())
+    rbac.roles()
+        .define(&system, "nurse", ["RecordRead"], Vec::<&str>::new())
         .await?;
-    rbac.define_role(&system, "doctor", ["RecordWrite"], ["nurse"])
+    rbac.roles()
+        .define(&system, "doctor", ["RecordWrite"], ["nurse"])
         .await?;
-    rbac.define_role(&system, "attending", ["RecordSign"], ["doctor"])
+    rbac.roles()
+        .define(&system, "attending", ["RecordSign"], ["doctor"])
         .await?;
-    rbac.define_role(&system, "ward-admin", ["WardAdmin"], ["doctor"])
+    rbac.roles()
+        .define(&system, "ward-admin", ["WardAdmin"], ["doctor"])
         .await?;
     let layer = RbacLayer::new(&rbac);
     let ward = || ScopeSource::path_segment("ward", 1);
@@ -61,7 +65,9 @@ async fn clinic(
 async fn ward(rbac: &Rbac, id: i64) -> Result<Scope, rbac_core::BoxError> {
     let hospital = Scope::new("hospital", 1).ok_or("hospital scope")?;
     let ward = Scope::new("ward", id).ok_or("ward scope")?;
-    rbac.set_scope_parent(ward, Some(hospital)).await?;
+    rbac.assignments()
+        .set_scope_parent(ward, Some(hospital))
+        .await?;
     Ok(ward)
 }
 
@@ -79,14 +85,17 @@ async fn staff(
         password: password.clone(),
         ..UserInput::default()
     };
-    rbac.create_user(Some(&system), input).await?;
-    rbac.assign_role(&system, name, role, Some(scope)).await?;
+    rbac.users().create(Some(&system), input).await?;
+    rbac.assignments()
+        .assign(&system, name, role, Some(scope))
+        .await?;
     Ok((name.to_string(), password))
 }
 
 /// Signs in with the password alone; the token (a second factor pending is an error).
 async fn sign_in(rbac: &Rbac, name: &str, password: &str) -> Result<String, rbac_core::BoxError> {
     let step = rbac
+        .sessions()
         .login(&LoginInput::new(name, password, "127.0.0.1"))
         .await?;
     Ok(step.signed_in()?.token.token)
@@ -200,14 +209,16 @@ mod tests {
         );
         // Revoked: the very next request is refused, the oncology assignment then allowed.
         let system = rbac.system().await.expect("system");
-        rbac.revoke_role(&system, &name, "doctor", Some(cardiology))
+        rbac.assignments()
+            .revoke(&system, &name, "doctor", Some(cardiology))
             .await
             .expect("revoke");
         assert_eq!(
             status(&app, "POST", "/wards/7/records", &token).await,
             StatusCode::FORBIDDEN
         );
-        rbac.assign_role(&system, &name, "doctor", Some(oncology))
+        rbac.assignments()
+            .assign(&system, &name, "doctor", Some(oncology))
             .await
             .expect("assign");
         assert_eq!(
@@ -238,17 +249,22 @@ mod tests {
             password: "wilson-Password-1".into(),
             ..UserInput::default()
         };
-        rbac.create_user(Some(&system), input).await.expect("user");
+        rbac.users()
+            .create(Some(&system), input)
+            .await
+            .expect("user");
         // The attending role signs, which the ward administrator cannot: refused.
         let refused = rbac
-            .assign_role(&cuddy, "wilson", "attending", Some(cardiology))
+            .assignments()
+            .assign(&cuddy, "wilson", "attending", Some(cardiology))
             .await;
         assert!(
             matches!(refused, Err(rbac_core::Error::Outranked { .. })),
             "a stronger role: {refused:?}"
         );
         // A doctor's role lies within: the control.
-        rbac.assign_role(&cuddy, "wilson", "doctor", Some(cardiology))
+        rbac.assignments()
+            .assign(&cuddy, "wilson", "doctor", Some(cardiology))
             .await
             .expect("within");
     }
@@ -275,7 +291,8 @@ mod tests {
             "before the rule, the attending signs"
         );
         let system = rbac.system().await.expect("system");
-        rbac.set_role_requires_second_factor(&system, "attending", true)
+        rbac.roles()
+            .require_second_factor(&system, "attending", true)
             .await
             .expect("require");
         let token = sign_in(&rbac, &attending, &pw)

@@ -48,6 +48,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     .await?;
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
+        .sessions()
         .login(&LoginInput {
             audience: String::new(),
             name: "admin".into(),
@@ -114,6 +115,7 @@ mod tests {
             .await
             .expect("user");
         let token = rbac
+            .sessions()
             .login(&LoginInput {
                 audience: String::new(),
                 name: "plain".into(),

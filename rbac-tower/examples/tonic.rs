@@ -144,7 +144,8 @@ pub fn directory(rbac: &Rbac) -> tonic::service::Routes {
             let rbac = rbac.clone();
             async move {
                 let listing = rbac
-                    .list_users(&caller(&req)?, &UserQuery::default())
+                    .users()
+                    .list(&caller(&req)?, &UserQuery::default())
                     .await
                     .map_err(status)?;
                 let names = listing.rows.into_iter().map(|v| v.user.name).collect();
@@ -159,7 +160,8 @@ pub fn directory(rbac: &Rbac) -> tonic::service::Routes {
             async move {
                 let actor = caller(&req)?;
                 let deleted = rbac
-                    .delete_users(&actor, &[req.into_inner().name])
+                    .users()
+                    .delete_many(&actor, &[req.into_inner().name])
                     .await
                     .map_err(status)?;
                 Ok(tonic::Response::new(DeleteUserReply { deleted }))
@@ -202,6 +204,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     .await?;
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
+        .sessions()
         .login(&LoginInput {
             audience: String::new(),
             name: "admin".into(),
@@ -260,30 +263,37 @@ mod tests {
 
     /// A user holding a role with exactly `privileges`, logged in.
     async fn user_with(rbac: &Rbac, admin: &str, name: &str, privileges: &[&str]) -> String {
-        let actor = rbac.authenticate(admin).await.expect("admin");
+        let actor = rbac.sessions().authenticate(admin).await.expect("admin");
         let role = format!("{name}-role");
-        rbac.create_role(&actor, &role, "").await.expect("role");
+        rbac.roles().create(&actor, &role, "").await.expect("role");
         let codes: Vec<String> = privileges.iter().map(|p| p.to_string()).collect();
-        rbac.grant(&actor, &role, &codes).await.expect("grant");
+        rbac.roles()
+            .grant(&actor, &role, &codes)
+            .await
+            .expect("grant");
         let input = UserInput {
             name: name.into(),
             password: "Password-123".into(),
             roles: vec![role],
             ..UserInput::default()
         };
-        rbac.create_user(Some(&actor), input).await.expect("user");
-        rbac.login(&LoginInput {
-            audience: String::new(),
-            name: name.into(),
-            password: "Password-123".into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        })
-        .await
-        .and_then(rbac_core::service::LoginStep::signed_in)
-        .expect("login")
-        .token
-        .token
+        rbac.users()
+            .create(Some(&actor), input)
+            .await
+            .expect("user");
+        rbac.sessions()
+            .login(&LoginInput {
+                audience: String::new(),
+                name: name.into(),
+                password: "Password-123".into(),
+                ip: "127.0.0.1".into(),
+                user_agent: String::new(),
+            })
+            .await
+            .and_then(rbac_core::service::LoginStep::signed_in)
+            .expect("login")
+            .token
+            .token
     }
 
     #[tokio::test]

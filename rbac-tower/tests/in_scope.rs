@@ -50,7 +50,8 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str], scopes: &[Option<Scope>
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
     };
-    rbac.login(&login)
+    rbac.sessions()
+        .login(&login)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login")
@@ -201,7 +202,10 @@ async fn a_scoped_grant_publishes_in_its_organisation_only() {
 async fn a_grant_in_a_parent_scope_holds_in_its_children() {
     let rbac = rbac().await;
     let team = Scope::new("team", 40).expect("scope");
-    rbac.set_scope_parent(team, org(2)).await.expect("parent");
+    rbac.assignments()
+        .set_scope_parent(team, org(2))
+        .await
+        .expect("parent");
     let layer = RbacLayer::new(&rbac).any_of(&["ArticleRead", "ArticlePublish"]);
     let app = Router::new().route(
         "/teams/{team}/read",

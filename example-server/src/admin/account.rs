@@ -48,9 +48,9 @@ async fn render(
 ) -> Response {
     let lang = Lang::of(headers);
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
-    let status = app.rbac.second_factor_status(actor).await.ok();
-    let passkeys = app.rbac.my_passkeys(actor).await.unwrap_or_default();
-    let sessions = app.rbac.my_sessions(actor).await.unwrap_or_default();
+    let status = app.rbac.factors().status(actor).await.ok();
+    let passkeys = app.rbac.factors().passkeys(actor).await.unwrap_or_default();
+    let sessions = app.rbac.sessions().mine(actor).await.unwrap_or_default();
     let code = refusal.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let body = html! {
         h1 { (lang.t("my_account")) }
@@ -221,10 +221,12 @@ pub(super) async fn act(
     let text = |v: Option<String>| v.unwrap_or_default();
     let done: Result<Shown, rbac_core::Error> = match uri.path() {
         "/admin/account/password" => rbac
+            .users()
             .change_password(&actor, &text(form.old), &text(form.new), &ip)
             .await
             .map(|()| Shown::Nothing),
         "/admin/account/totp/begin" => rbac
+            .factors()
             .begin_totp(
                 &actor,
                 form.password.as_deref().filter(|p| !p.is_empty()),
@@ -236,19 +238,23 @@ pub(super) async fn act(
                 secret: e.secret,
             }),
         "/admin/account/totp/confirm" => rbac
+            .factors()
             .confirm_totp(&actor, text(form.code).trim())
             .await
             .map(Shown::Codes),
         "/admin/account/totp/codes" => rbac
+            .factors()
             .regenerate_recovery_codes(&actor, text(form.code).trim(), &ip)
             .await
             .map(Shown::Codes),
         "/admin/account/passkey/remove" => rbac
+            .factors()
             .remove_passkey(&actor, form.id.unwrap_or(0), &text(form.password), &ip)
             .await
             .map(|()| Shown::Nothing),
         "/admin/account/sessions/end" => rbac
-            .end_sessions(&actor, None, form.handle.as_deref())
+            .sessions()
+            .end(&actor, None, form.handle.as_deref())
             .await
             .map(|_| Shown::Nothing),
         _ => return StatusCode::NOT_FOUND.into_response(),
@@ -283,6 +289,7 @@ pub(super) async fn passkey_begin(
     let password = body.password.filter(|p| !p.is_empty());
     match app
         .rbac
+        .factors()
         .begin_passkey_registration(&actor, password.as_deref(), &addr.ip())
         .await
     {
@@ -318,6 +325,7 @@ pub(super) async fn passkey_finish(
     let name = body.name.unwrap_or_else(|| "passkey".into());
     match app
         .rbac
+        .factors()
         .finish_passkey_registration(&actor, &token, &name, &credential)
         .await
     {

@@ -91,7 +91,12 @@ pub(super) async fn login(
         ip: addr.ip(),
         user_agent,
     };
-    match app.rbac.login_with(&input, SessionKind::Opaque).await {
+    match app
+        .rbac
+        .sessions()
+        .login_with(&input, SessionKind::Opaque)
+        .await
+    {
         Ok(LoginStep::SecondFactor(challenge)) => second_factor_form(lang, &pre, &challenge, None),
         step => match step.and_then(LoginStep::signed_in) {
             Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,
@@ -162,6 +167,7 @@ pub(super) async fn second_factor(
     };
     match app
         .rbac
+        .sessions()
         .complete_login(&input, SessionKind::Opaque, None)
         .await
     {
@@ -201,7 +207,7 @@ pub(super) async fn passkey_begin(
     if !header_csrf_ok(&headers, PRE_COOKIE) {
         return (StatusCode::FORBIDDEN, Json(json!({"error": "csrf"}))).into_response();
     }
-    match app.rbac.begin_passkey_sign_in(&addr.ip()).await {
+    match app.rbac.factors().begin_passkey_sign_in(&addr.ip()).await {
         Ok(o) => Json(json!({"passkey_token": o.token, "options": o.options})).into_response(),
         Err(e) => {
             let (status, text) = refusal(lang, &e);
@@ -247,6 +253,7 @@ pub(super) async fn passkey_sign_in(
     let token = form.passkey_token.unwrap_or_default();
     match app
         .rbac
+        .factors()
         .finish_passkey_sign_in(
             &token,
             &assertion,
@@ -285,7 +292,7 @@ pub(super) async fn logout(
     if !csrf_ok(session.as_deref(), form.csrf.as_deref()) {
         return bad_form(lang);
     }
-    if let Err(e) = app.rbac.logout(&actor).await {
+    if let Err(e) = app.rbac.sessions().logout(&actor).await {
         tracing::warn!(error = %e, "console logout failed");
         return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
     }
@@ -324,8 +331,8 @@ pub(super) async fn switch_language(Query(q): Query<LanguageQuery>) -> Response 
 /// any, ends), the sign-in forms' value retired, and on to the overview.
 async fn signed_in(app: &AppState, headers: &HeaderMap, token: &str) -> Response {
     if let Some(previous) = cookie(headers, super::SESSION_COOKIE) {
-        if let Ok(principal) = app.rbac.authenticate(&previous).await {
-            if let Err(e) = app.rbac.logout(&principal).await {
+        if let Ok(principal) = app.rbac.sessions().authenticate(&previous).await {
+            if let Err(e) = app.rbac.sessions().logout(&principal).await {
                 tracing::warn!(error = %e, "ending the session a console sign-in replaces failed");
             }
         }

@@ -53,7 +53,7 @@ pub(super) async fn log(
             limit: Some(PER_PAGE),
         },
     };
-    let listing = app.rbac.list_audit(&actor, filter).await;
+    let listing = app.rbac.audit().list(&actor, filter).await;
     let categories = [
         (0, lang.t("all")),
         (1, lang.t("home")),
@@ -130,8 +130,8 @@ pub(super) async fn deliveries(
 ) -> Response {
     let lang = Lang::of(&headers);
     let csrf = csrf_token(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
-    let events = app.rbac.security_events(&actor, 200).await;
-    let rows = app.rbac.event_deliveries(&actor, 200).await;
+    let events = app.rbac.audit().security_events(&actor, 200).await;
+    let rows = app.rbac.audit().deliveries(&actor, 200).await;
     let body = html! {
         h1 { (lang.t("events")) }
         @if let Ok(events) = &events {
@@ -215,7 +215,7 @@ pub(super) async fn user_sessions(
     let lang = Lang::of(&headers);
     let csrf = csrf_token(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
     let user = q.user.unwrap_or_default();
-    let sessions = app.rbac.sessions_of_user(&actor, &user).await;
+    let sessions = app.rbac.sessions().of_user(&actor, &user).await;
     let body = html! {
         h1 { (lang.t("sessions_of")) " " (user) }
         @match &sessions {
@@ -290,7 +290,8 @@ pub(super) async fn end_sessions(
     let user = form.user.unwrap_or_default();
     match app
         .rbac
-        .end_sessions(&actor, Some(&user), form.handle.as_deref())
+        .sessions()
+        .end(&actor, Some(&user), form.handle.as_deref())
         .await
     {
         Ok(_) => {

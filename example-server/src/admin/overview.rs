@@ -27,7 +27,8 @@ pub(super) async fn overview(
     let csrf = csrf_token(&cookie(&headers, SESSION_COOKIE).unwrap_or_default());
     let users = app
         .rbac
-        .list_users(
+        .users()
+        .list(
             &actor,
             &UserQuery {
                 name_contains: None,
@@ -71,7 +72,7 @@ pub(super) async fn overview(
 /// the server is). Shown to those who may read everyone's log (UserAccess); others see none.
 async fn hourly(app: &AppState, actor: &rbac_core::Principal) -> Hourly {
     match app.rbac.authorizer().require_code(actor, "UserAccess") {
-        Ok(()) => app.rbac.login_activity(),
+        Ok(()) => app.rbac.audit().login_activity(),
         Err(_) => Hourly::default(),
     }
 }

@@ -33,7 +33,7 @@ async fn render(
 ) -> Response {
     let lang = Lang::of(headers);
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
-    let listing = app.rbac.list_projects(actor, None, Page::default()).await;
+    let listing = app.rbac.keys().list(actor, None, Page::default()).await;
     let body = html! {
         h1 { (lang.t("projects")) }
         @if let Some(text) = &refusal { (notice(text)) }

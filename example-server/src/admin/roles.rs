@@ -44,7 +44,7 @@ async fn render(
     let may = |code: &str| authorizer.require_code(actor, code).is_ok();
     let (can_grant, can_add, can_delete) =
         (may("RoleAuthority"), may("RoleAdd"), may("RoleDelete"));
-    let listing = app.rbac.list_roles(actor, Page::default()).await;
+    let listing = app.rbac.roles().list(actor, Page::default()).await;
     if let Err(e @ rbac_core::Error::Forbidden { .. }) = &listing {
         return super::forbidden_page(app, actor, lang, &csrf, lang.t("roles"), e);
     }
@@ -188,7 +188,11 @@ pub(super) async fn grant(
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            app.rbac.grant(&actor, &role, &codes).await.map(|_| ())
+            app.rbac
+                .roles()
+                .grant(&actor, &role, &codes)
+                .await
+                .map(|_| ())
         },
     )
     .await
@@ -215,7 +219,8 @@ pub(super) async fn include(
                 .map(|(_, v)| v.clone())
                 .collect();
             app.rbac
-                .include_roles(&actor, &role, &include)
+                .roles()
+                .include(&actor, &role, &include)
                 .await
                 .map(|_| ())
         },
@@ -239,7 +244,8 @@ pub(super) async fn create(
             let name = first(&pairs, "role").unwrap_or_default().trim().to_string();
             let remark = first(&pairs, "remark").unwrap_or_default().to_string();
             app.rbac
-                .create_role(&actor, &name, &remark)
+                .roles()
+                .create(&actor, &name, &remark)
                 .await
                 .map(|_| ())
         },
@@ -261,7 +267,7 @@ pub(super) async fn delete(
         &pairs,
         |app, actor, pairs| async move {
             let name = first(&pairs, "role").unwrap_or_default().to_string();
-            app.rbac.delete_role(&actor, &name).await
+            app.rbac.roles().delete(&actor, &name).await
         },
     )
     .await

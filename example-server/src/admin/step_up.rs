@@ -39,7 +39,7 @@ async fn render(
     let lang = Lang::of(headers);
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
     // A fresh assertion ceremony per page, when the user has a passkey.
-    let passkey = app.rbac.begin_passkey_step_up(actor).await.ok();
+    let passkey = app.rbac.factors().begin_passkey_step_up(actor).await.ok();
     let options = passkey.as_ref().map(|p| p.options.to_string());
     let code = refusal.as_ref().map_or(StatusCode::OK, |(s, _)| *s);
     let body = html! {
@@ -96,12 +96,13 @@ pub(super) async fn prove(
         Some(assertion) => {
             let token = form.passkey_token.unwrap_or_default();
             app.rbac
+                .sessions()
                 .step_up_with_passkey(&actor, &token, &assertion, &ip)
                 .await
         }
         None => {
             let code = form.code.unwrap_or_default();
-            app.rbac.step_up(&actor, code.trim(), &ip).await
+            app.rbac.sessions().step_up(&actor, code.trim(), &ip).await
         }
     };
     match proven {

@@ -43,8 +43,8 @@ async fn render(
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
     let viewer = Viewer::of(&app.rbac, actor, &csrf);
     // Reading another user needs UserAccess, as listing does.
-    let found = match app.rbac.user_roles(actor, name).await {
-        Ok(held) => app.rbac.user_named(name).await.map(|u| (held, u)),
+    let found = match app.rbac.assignments().of_user(actor, name).await {
+        Ok(held) => app.rbac.users().named(name).await.map(|u| (held, u)),
         Err(e) => Err(e),
     };
     let Ok((held, user)) = found else {
@@ -61,7 +61,8 @@ async fn render(
     };
     let roles = app
         .rbac
-        .list_roles(actor, Page::default())
+        .roles()
+        .list(actor, Page::default())
         .await
         .map(|l| l.rows)
         .unwrap_or_default();
@@ -211,13 +212,14 @@ async fn act(
         .filter(|s| !s.is_empty())
     {
         None => Ok(None),
-        Some(text) => rbac.parse_scope("scope", text).map(Some),
+        Some(text) => rbac.assignments().parse_scope("scope", text).map(Some),
     };
     let role = form.role.unwrap_or_default();
     let done = match (change, scope) {
         (_, Err(e)) => Err(e),
         (Change::Profile, _) => rbac
-            .edit_user(
+            .users()
+            .edit(
                 &actor,
                 &name,
                 UserEdit {
@@ -231,11 +233,13 @@ async fn act(
             .await
             .map(|_| ()),
         (Change::Assign, Ok(scope)) => rbac
-            .assign_role(&actor, &name, &role, scope)
+            .assignments()
+            .assign(&actor, &name, &role, scope)
             .await
             .map(|_| ()),
         (Change::Revoke, Ok(scope)) => rbac
-            .revoke_role(&actor, &name, &role, scope)
+            .assignments()
+            .revoke(&actor, &name, &role, scope)
             .await
             .map(|_| ()),
     };

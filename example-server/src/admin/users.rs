@@ -49,7 +49,8 @@ async fn render(
     let page_no = query.page.unwrap_or(0);
     let listing = app
         .rbac
-        .list_users(
+        .users()
+        .list(
             actor,
             &UserQuery {
                 name_contains: Some(search.clone()).filter(|s| !s.is_empty()),
@@ -67,7 +68,8 @@ async fn render(
     }
     let roles = app
         .rbac
-        .list_roles(actor, Page::default())
+        .roles()
+        .list(actor, Page::default())
         .await
         .map(|l| l.rows)
         .unwrap_or_default();
@@ -267,7 +269,8 @@ async fn act(
     let rbac = &app.rbac;
     let done = match action {
         Action::Create => rbac
-            .create_user(
+            .users()
+            .create(
                 Some(actor),
                 UserInput {
                     name: name.trim().to_string(),
@@ -280,13 +283,14 @@ async fn act(
             .map(|_| ()),
         Action::SetEnabled => {
             let enabled = form.enabled.as_deref() == Some("true");
-            rbac.set_user_enabled(actor, &name, enabled).await
+            rbac.users().set_enabled(actor, &name, enabled).await
         }
         Action::ResetPassword => {
-            rbac.reset_password(actor, &name, &form.password.unwrap_or_default())
+            rbac.users()
+                .reset_password(actor, &name, &form.password.unwrap_or_default())
                 .await
         }
-        Action::Delete => rbac.delete_user(actor, &name).await,
+        Action::Delete => rbac.users().delete(actor, &name).await,
     };
     match done {
         Ok(()) => Redirect::to("/admin/users").into_response(),

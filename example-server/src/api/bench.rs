@@ -29,7 +29,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
 
 /// Reads one user from the store: its id and name.
 async fn read_user(app: &AppState, id: i64) -> Response {
-    match app.rbac.user_by_id(id).await {
+    match app.rbac.users().by_id(id).await {
         Ok(user) => Json(json!({ "id": user.id, "name": user.name })).into_response(),
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }

@@ -260,6 +260,7 @@ async fn register(
     };
     let user = app
         .rbac
+        .users()
         .sign_up(input, &addr.ip())
         .await
         .map_err(CloudError::registration)?;
@@ -300,6 +301,7 @@ async fn login(
     }
     let outcome = app
         .rbac
+        .sessions()
         .login(&LoginInput {
             audience: "cloud".into(),
             name,
@@ -362,6 +364,7 @@ async fn login_mfa(
     };
     let outcome = app
         .rbac
+        .sessions()
         .complete_login(&input, rbac_core::SessionKind::Jwt, None)
         .await?;
     Ok(Json(Success::new(LoggedIn {
@@ -481,7 +484,7 @@ fn record(user: &User) -> UserRecord {
     )
 )]
 async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Response> {
-    let me = app.rbac.user_by_id(actor.user_id).await?;
+    let me = app.rbac.users().by_id(actor.user_id).await?;
     let mut data = UserListing {
         user: record(&me),
         users: None,
@@ -496,7 +499,8 @@ async fn list(State(app): State<AppState>, Actor(actor): Actor) -> Result<Respon
         let turn = app.listings.admit(&Page::ALL, actor.user_id).await?;
         let all = app
             .rbac
-            .user_rows_unchecked(&UserQuery {
+            .users()
+            .rows_unchecked(&UserQuery {
                 page: Page::ALL,
                 ..UserQuery::default()
             })

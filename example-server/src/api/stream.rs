@@ -267,10 +267,11 @@ mod tests {
                 enabled: true,
             })
             .collect();
-        rbac.import_users(users).await.expect("import");
+        rbac.users().import(users).await.expect("import");
         let listing = |rbac: Rbac| async move {
             let rows = rbac
-                .user_rows_unchecked(&rbac_core::UserQuery::default())
+                .users()
+                .rows_unchecked(&rbac_core::UserQuery::default())
                 .await
                 .expect("rows")
                 .with_chunk(50);

@@ -176,13 +176,13 @@ impl Rbac {
     /// the challenge that completes it ([`LoginStep::SecondFactor`](super::LoginStep)).
     /// A wrong name and a wrong password answer alike, in similar time. Counted in the
     /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
-    pub async fn login(&self, input: &LoginInput) -> Result<super::LoginStep> {
+    pub(crate) async fn login(&self, input: &LoginInput) -> Result<super::LoginStep> {
         super::LoginStep::of(self.login_as(input, SessionKind::Jwt, None).await)
     }
 
-    /// [`Rbac::login`] opening a session of `kind` (an opaque sliding session suits a
-    /// browser's cookie); [`Rbac::complete_login`] with the same kind finishes a challenge.
-    pub async fn login_with(
+    /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind` (an opaque sliding session suits a
+    /// browser's cookie); [`rbac.sessions().complete_login`](crate::service::Sessions::complete_login) with the same kind finishes a challenge.
+    pub(crate) async fn login_with(
         &self,
         input: &LoginInput,
         kind: SessionKind,
@@ -190,7 +190,7 @@ impl Rbac {
         super::LoginStep::of(self.login_as(input, kind, None).await)
     }
 
-    /// [`Rbac::login`] opening a session of `kind`; with `organisation`, only a user of
+    /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind`; with `organisation`, only a user of
     /// that organisation gets in.
     pub(crate) async fn login_as(
         &self,
@@ -400,7 +400,10 @@ impl Rbac {
 
     /// The names of the roles a user holds everywhere and the privilege codes they confer
     /// now.
-    pub async fn roles_and_privileges(&self, user: &User) -> Result<(Vec<String>, Vec<String>)> {
+    pub(crate) async fn roles_and_privileges(
+        &self,
+        user: &User,
+    ) -> Result<(Vec<String>, Vec<String>)> {
         let authorizer = &self.inner.authorizer;
         let grants = authorizer.grants_for(&user.roles).await?;
         let mut names = Vec::new();
@@ -512,7 +515,7 @@ impl Rbac {
     }
 
     /// Revokes the caller's session.
-    pub async fn logout(&self, actor: &Principal) -> Result<()> {
+    pub(crate) async fn logout(&self, actor: &Principal) -> Result<()> {
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "logout".into())
             .with(Change::Session(actor.session_id.to_string()));
@@ -524,7 +527,7 @@ impl Rbac {
 
     /// Replaces the caller's session with a new one; the old token stops working at once
     /// and can never be refreshed again.
-    pub async fn refresh(&self, actor: &Principal, ip: &str) -> Result<Token> {
+    pub(crate) async fn refresh(&self, actor: &Principal, ip: &str) -> Result<Token> {
         let user = self
             .inner
             .store
@@ -564,7 +567,7 @@ impl Rbac {
 impl Rbac {
     /// Checks a name and password without opening a session (HTTP Basic on each request),
     /// throttled like a login from `address`.
-    pub async fn authenticate_password(
+    pub(crate) async fn authenticate_password(
         &self,
         name: &str,
         password: &str,

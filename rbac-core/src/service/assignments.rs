@@ -23,7 +23,7 @@ pub struct HeldRole {
 impl Rbac {
     /// Parses `kind:id` with a kind the application declared; anything else is an invalid
     /// `field`.
-    pub fn parse_scope(&self, field: &'static str, text: &str) -> Result<Scope> {
+    pub(crate) fn parse_scope(&self, field: &'static str, text: &str) -> Result<Scope> {
         let scope =
             Scope::parse(text).ok_or_else(|| Error::invalid(field, "not a scope kind:id"))?;
         self.ensure_declared(field, &scope)?;
@@ -51,7 +51,7 @@ impl Rbac {
 
     /// Gives `user_name` the role `role_name`, everywhere or within `scope`. `Ok(false)` when
     /// the user holds that assignment already.
-    pub async fn assign_role(
+    pub(crate) async fn assign_role(
         &self,
         actor: &Principal,
         user_name: &str,
@@ -111,7 +111,7 @@ impl Rbac {
 
     /// Takes the role `role_name` (everywhere, or within `scope`) from `user_name`.
     /// `Ok(false)` when the user did not hold that assignment.
-    pub async fn revoke_role(
+    pub(crate) async fn revoke_role(
         &self,
         actor: &Principal,
         user_name: &str,
@@ -191,7 +191,11 @@ impl Rbac {
     /// A scoped administrator, holding UserAccess only within some scopes, reads the
     /// assignments the user holds in those scopes (and their child scopes) and no other;
     /// a user holding none there is `Forbidden` to it.
-    pub async fn user_roles(&self, actor: &Principal, user_name: &str) -> Result<Vec<HeldRole>> {
+    pub(crate) async fn user_roles(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+    ) -> Result<Vec<HeldRole>> {
         let user = self.user_named(user_name).await?;
         let access = &self.admin().user_access;
         let everything = user.id == actor.user_id || self.require(actor, access).is_ok();
@@ -223,7 +227,7 @@ impl Rbac {
     /// hold inside `scope`. An application call (scopes are the application's structure,
     /// not a user's action): every instance applies it through the change log. A cycle, or
     /// nesting deeper than 16, is a violation.
-    pub async fn set_scope_parent(&self, scope: Scope, parent: Option<Scope>) -> Result<()> {
+    pub(crate) async fn set_scope_parent(&self, scope: Scope, parent: Option<Scope>) -> Result<()> {
         self.ensure_declared("scope", &scope)?;
         if let Some(parent) = &parent {
             self.ensure_declared("parent", parent)?;
@@ -249,7 +253,7 @@ impl Rbac {
     /// within its own scope `owner_scope` (one assignment however many scopes it owns), and
     /// `child` lies within `owner_scope`. A system action (no actor: the application grants
     /// ownership of what a user creates); idempotent.
-    pub async fn own_scope(
+    pub(crate) async fn own_scope(
         &self,
         owner: crate::model::UserId,
         role_key: &str,

@@ -59,7 +59,7 @@ impl Rbac {
     /// Operation-log entries, newest first: one's own, or with UserAccess everyone's but
     /// those of users stronger than the actor (their actions and the addresses they log in
     /// from are not the actor's to read; the built-in admin's are admin's alone).
-    pub async fn list_audit(
+    pub(crate) async fn list_audit(
         &self,
         actor: &Principal,
         filter: AuditFilter,
@@ -121,7 +121,7 @@ impl Rbac {
 impl Rbac {
     /// The newest security events (at most `limit`), for the built-in admin alone: events
     /// name every user, and their addresses.
-    pub async fn security_events(
+    pub(crate) async fn security_events(
         &self,
         actor: &Principal,
         limit: u32,
@@ -136,7 +136,7 @@ impl Rbac {
 
     /// The newest security-event deliveries to webhooks (at most `limit`), for the
     /// built-in admin alone.
-    pub async fn event_deliveries(
+    pub(crate) async fn event_deliveries(
         &self,
         actor: &Principal,
         limit: u32,

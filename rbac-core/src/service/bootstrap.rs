@@ -90,7 +90,7 @@ impl Rbac {
     }
 
     /// The system role stored under `key`, `NotFound(Role)` if none.
-    pub async fn system_role(&self, key: &str) -> Result<Role> {
+    pub(crate) async fn system_role(&self, key: &str) -> Result<Role> {
         self.inner
             .store
             .role_by_key(key)

@@ -36,8 +36,8 @@ use crate::token::{JwtCodec, JwtKey};
 /// assert!(registry.id("UserAdd").is_none(), "administration is DeskAdmin here");
 /// // Seeding as the system: no password, no login.
 /// let system = rbac.system().await?;
-/// rbac.create_role(&system, "reporter", "").await?;
-/// rbac.grant(&system, "reporter", ["ArticleRead"]).await?;
+/// rbac.roles().create(&system, "reporter", "").await?;
+/// rbac.roles().grant(&system, "reporter", ["ArticleRead"]).await?;
 /// # Ok(()) }
 /// ```
 pub struct RbacBuilder {

@@ -36,7 +36,7 @@ pub enum LoginStep {
     /// Signed in: the session and its token.
     Done(Box<LoginOutcome>),
     /// The password was right and the user has a second factor: the challenge to
-    /// complete with [`Rbac::complete_login`].
+    /// complete with [`rbac.sessions().complete_login`](crate::service::Sessions::complete_login).
     SecondFactor(Box<Challenge>),
 }
 
@@ -122,7 +122,7 @@ fn challenge_id(
 impl Rbac {
     /// The factors beyond a password that the user has enrolled (none: a password alone
     /// logs them in).
-    pub async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
+    pub(crate) async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
         let store = &self.inner.store;
         let mut methods = Vec::new();
         if store.totp(user).await?.is_some_and(|f| f.confirmed) {
@@ -171,6 +171,9 @@ impl Rbac {
             success: true,
         });
         self.inner.store.create_session(&session, &journal).await?;
+        #[cfg(not(feature = "passkeys"))]
+        let passkey = None;
+        #[cfg(feature = "passkeys")]
         let passkey = if methods.contains(&"passkey") {
             self.open_assertion(user, token.clone(), LOGIN)
                 .await?
@@ -189,7 +192,7 @@ impl Rbac {
     /// Completes a login with its challenge and a TOTP or recovery code, opening a session
     /// of `kind` (with `organisation`, only for a user of it). A wrong code counts as a
     /// failed login and leaves the challenge open until it expires; a right one ends it.
-    pub async fn complete_login(
+    pub(crate) async fn complete_login(
         &self,
         input: &SecondFactorInput,
         kind: SessionKind,
@@ -272,13 +275,19 @@ impl Rbac {
     /// Proves a second factor anew on the caller's session (a step-up): a TOTP or recovery
     /// code, throttled like a login from `address`; the session then counts as verified
     /// now, with that factor, on every instance.
-    pub async fn step_up(&self, actor: &crate::Principal, code: &str, address: &str) -> Result<()> {
+    pub(crate) async fn step_up(
+        &self,
+        actor: &crate::Principal,
+        code: &str,
+        address: &str,
+    ) -> Result<()> {
         self.step_up_by(actor, None, code, address).await
     }
 
+    #[cfg(feature = "passkeys")]
     /// Proves a passkey anew on the caller's session (a step-up): the assertion for the
-    /// options [`Rbac::begin_passkey_step_up`] gave with `token`.
-    pub async fn step_up_with_passkey(
+    /// options [`rbac.factors().begin_passkey_step_up`](crate::service::SecondFactors::begin_passkey_step_up) gave with `token`.
+    pub(crate) async fn step_up_with_passkey(
         &self,
         actor: &crate::Principal,
         token: &str,
@@ -346,18 +355,28 @@ impl Rbac {
         let store = &self.inner.store;
         let key = self.secrets_key()?;
         if factors::looks_like_totp(code) {
-            let Some(factor) = store.totp(user.id).await?.filter(|f| f.confirmed) else {
-                return Ok(None);
-            };
-            let secret = key
-                .open(&factor.sealed, &factors::totp_context(user.id))
-                .ok_or_else(|| {
-                    Error::internal("a TOTP secret does not open with the secrets key")
-                })?;
-            return Ok(match factors::matching_step(&secret, code, now()) {
-                Some(step) if store.claim_totp_step(user.id, step).await? => Some(Factors::TOTP),
-                _ => None,
-            });
+            // Without the `totp` feature no TOTP code proves anything: an enrolled factor
+            // still guards the login (it is listed among the methods), so only a recovery
+            // code or a passkey completes it. Failing closed, never open.
+            #[cfg(feature = "totp")]
+            {
+                let Some(factor) = store.totp(user.id).await?.filter(|f| f.confirmed) else {
+                    return Ok(None);
+                };
+                let secret = key
+                    .open(&factor.sealed, &factors::totp_context(user.id))
+                    .ok_or_else(|| {
+                        Error::internal("a TOTP secret does not open with the secrets key")
+                    })?;
+                return Ok(match factors::matching_step(&secret, code, now()) {
+                    Some(step) if store.claim_totp_step(user.id, step).await? => {
+                        Some(Factors::TOTP)
+                    }
+                    _ => None,
+                });
+            }
+            #[cfg(not(feature = "totp"))]
+            return Ok(None);
         }
         let normalised = factors::normalise_recovery_code(code);
         if normalised.is_empty() || normalised.len() > 64 {
@@ -377,5 +396,21 @@ impl Rbac {
             .secrets_key
             .as_ref()
             .ok_or(Error::NoSecretsKey)
+    }
+}
+
+/// Without the `passkeys` feature no assertion proves anything. A user's registered
+/// passkeys still count among their factors, so a password alone never completes their
+/// login: failing closed, never open.
+#[cfg(not(feature = "passkeys"))]
+impl Rbac {
+    async fn verify_passkey(
+        &self,
+        _user: &User,
+        _token: &str,
+        _bound: &str,
+        _assertion: &serde_json::Value,
+    ) -> Result<Option<Factors>> {
+        Ok(None)
     }
 }

@@ -31,7 +31,7 @@ impl Rbac {
     /// Everything a role could grant: its own privileges and those of every role it
     /// includes, transitively, enabled or not (the built-in admin role: every one). An
     /// included role this process has not loaded counts as every privilege (fail closed).
-    pub fn privileges_of_role(&self, role: &Role) -> PrivilegeSet {
+    pub(crate) fn privileges_of_role(&self, role: &Role) -> PrivilegeSet {
         let authorizer = &self.inner.authorizer;
         let registry = authorizer.registry();
         if role.builtin {
@@ -78,7 +78,7 @@ impl Rbac {
 
     /// The privileges assigned to `user` through every role it holds, globally or in any
     /// scope, whether the roles are enabled or not (empty for a user without a role).
-    pub async fn assigned_privileges(&self, user: &User) -> Result<PrivilegeSet> {
+    pub(crate) async fn assigned_privileges(&self, user: &User) -> Result<PrivilegeSet> {
         let registry = self.inner.authorizer.registry();
         let mut set = PrivilegeSet::with_capacity(registry.len());
         let mut seen = Vec::new();

@@ -19,7 +19,7 @@ impl Rbac {
     /// exist; a cycle is refused as an invalid `include`. The role, every role added or
     /// removed, and every role that includes this one must lie within the actor. Not the
     /// built-in admin role; more to a system role only by admin.
-    pub async fn include_roles<I, S>(
+    pub(crate) async fn include_roles<I, S>(
         &self,
         actor: &Principal,
         role_name: &str,
@@ -118,7 +118,7 @@ impl Rbac {
     }
 
     /// The roles that include `role`, directly or through others.
-    pub async fn includers_of(&self, role: RoleId) -> Result<Vec<Role>> {
+    pub(crate) async fn includers_of(&self, role: RoleId) -> Result<Vec<Role>> {
         let all = self.inner.store.list_roles(Page::ALL).await?.rows;
         let mut found: HashSet<RoleId> = HashSet::new();
         let mut todo = vec![role];

@@ -237,7 +237,7 @@ impl ChunkSource<Project> for ProjectChunks {
 
 impl Rbac {
     /// Roles (needs RoleAccess), as [`list_roles`](Self::list_roles), read a chunk at a time.
-    pub async fn role_rows(&self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
+    pub(crate) async fn role_rows(&self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
         self.require(actor, &self.admin().role_access)?;
         let total = self.inner.store.count_roles().await?;
         let source = RoleChunks { rbac: self.clone() };
@@ -247,7 +247,7 @@ impl Rbac {
     /// The projects of `owner` (the caller's own by default; another's needs UserAccess
     /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
     /// at a time.
-    pub async fn project_rows(
+    pub(crate) async fn project_rows(
         &self,
         actor: &Principal,
         owner: Option<UserId>,
@@ -267,13 +267,17 @@ impl Rbac {
     }
 
     /// Users matching `query` (needs UserAccess), read a chunk at a time.
-    pub async fn user_rows(&self, actor: &Principal, query: &UserQuery) -> Result<Rows<UserView>> {
+    pub(crate) async fn user_rows(
+        &self,
+        actor: &Principal,
+        query: &UserQuery,
+    ) -> Result<Rows<UserView>> {
         self.require(actor, &self.admin().user_access)?;
         self.user_rows_unchecked(query).await
     }
 
     /// [`user_rows`](Self::user_rows) without the privilege check (the caller checked).
-    pub async fn user_rows_unchecked(&self, query: &UserQuery) -> Result<Rows<UserView>> {
+    pub(crate) async fn user_rows_unchecked(&self, query: &UserQuery) -> Result<Rows<UserView>> {
         let total = self.inner.store.count_users(query).await?;
         let source = UserChunks {
             rbac: self.clone(),
@@ -289,7 +293,7 @@ impl Rbac {
 
     /// Operation-log entries, newest first (as [`list_audit`](Self::list_audit)), read a
     /// chunk at a time.
-    pub async fn audit_rows(
+    pub(crate) async fn audit_rows(
         &self,
         actor: &Principal,
         filter: AuditFilter,

@@ -14,12 +14,14 @@ mod builder;
 mod challenge;
 mod codes;
 mod containment;
+mod facets;
 mod inclusion;
 mod limits;
 mod listing;
 mod named;
 mod noise;
 mod operator;
+#[cfg(feature = "passkeys")]
 mod passkeys;
 mod passwords;
 mod projects;
@@ -44,15 +46,19 @@ pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
 pub use challenge::{Challenge, LoginStep, SecondFactorInput};
 pub use codes::{CodePolicy, CodeProof};
+pub use facets::{Assignments, Audit, Keys, Roles, SecondFactors, Sessions, Users};
 pub use inclusion::MAX_INCLUDED;
 pub use limits::{AbuseLimits, Channel};
 pub use listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
+#[cfg(feature = "passkeys")]
 pub use passkeys::{PasskeyOptions, PasskeyView};
 pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use registration::{Member, Registration};
 pub use roles::{InquiryTarget, RoleUpdate};
-pub use second_factor::{SecondFactorStatus, TotpEnrolment};
+pub use second_factor::SecondFactorStatus;
+#[cfg(feature = "totp")]
+pub use second_factor::TotpEnrolment;
 pub use sessions::{SessionView, SESSIONS_LISTED};
 pub use step_up::Sensitive;
 pub use system::{SYSTEM_NAME, SYSTEM_USER_ID};
@@ -168,6 +174,7 @@ struct Inner {
     config: RbacConfig,
     senders: Senders,
     gate: Arc<throttle::LoginGate>,
+    #[cfg(feature = "passkeys")]
     webauthn: Option<webauthn_rs::Webauthn>,
     activity: LoginActivity,
     unknown_names: noise::UnknownNameFailures,
@@ -205,10 +212,17 @@ impl Rbac {
         senders: Senders,
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(&config.hasher)?;
+        #[cfg(feature = "passkeys")]
         let webauthn = match &config.relying_party {
             Some(rp) => Some(rp.verifier().map_err(crate::error::Error::BadRequest)?),
             None => None,
         };
+        #[cfg(not(feature = "passkeys"))]
+        if config.relying_party.is_some() {
+            return Err(crate::error::Error::BadRequest(
+                "a relying party is set but passkeys are not compiled in: enable rbac-core's `passkeys` feature".into(),
+            ));
+        }
         let authorizer = Arc::new(Authorizer::new(
             store.clone(),
             registry,
@@ -227,6 +241,7 @@ impl Rbac {
                 gate: Arc::default(),
                 activity: LoginActivity::default(),
                 unknown_names: Default::default(),
+                #[cfg(feature = "passkeys")]
                 webauthn,
             }),
         })
@@ -249,7 +264,7 @@ impl Rbac {
 
     /// Logins and failed logins per hour on this instance, the last day (kept as they
     /// happen: reading it reads no log rows).
-    pub fn login_activity(&self) -> Hourly {
+    pub(crate) fn login_activity(&self) -> Hourly {
         self.inner.activity.last_hours(crate::model::now())
     }
 
@@ -264,7 +279,7 @@ impl Rbac {
     }
 
     /// Verifies a token (a JWT or an opaque sliding token) and its session.
-    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Principal> {
         self.inner.authorizer.authenticate_token(token).await
     }
 

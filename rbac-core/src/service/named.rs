@@ -8,7 +8,7 @@ use crate::model::{AuditCategory, Change, User};
 
 impl Rbac {
     /// A user by name: oneself, or anyone with UserAccess.
-    pub async fn view_user(&self, actor: &Principal, name: &str) -> Result<User> {
+    pub(crate) async fn view_user(&self, actor: &Principal, name: &str) -> Result<User> {
         if name != &*actor.user_name {
             self.require(actor, &self.admin().user_access)?;
         }
@@ -18,7 +18,7 @@ impl Rbac {
     /// Changes a user's password given the old one: oneself, or another user with
     /// UserEdit on a user that lies within the actor. The user's other sessions end (all of
     /// them when it is another user).
-    pub async fn change_password_of(
+    pub(crate) async fn change_password_of(
         &self,
         actor: &Principal,
         name: &str,
@@ -77,7 +77,7 @@ impl Rbac {
     /// Deletes users by name (needs UserDelete). Unknown names are skipped (deleting is
     /// idempotent); if any name is the built-in admin, the actor, or a user stronger than
     /// the actor, nothing is deleted.
-    pub async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
+    pub(crate) async fn delete_users(&self, actor: &Principal, names: &[String]) -> Result<u64> {
         self.require(actor, &self.admin().user_delete)?;
         self.ensure_fresh(actor, super::Sensitive::DeleteUser)?;
         let mut targets = Vec::with_capacity(names.len());

@@ -38,16 +38,12 @@ fn operator_journal(content: String) -> Journal {
 
 /// Whether a string is a password hash this library verifies.
 pub fn is_supported_hash(hash: &str) -> bool {
-    [
-        "$2a$",
-        "$2b$",
-        "$2y$",
-        "$argon2id$",
-        "$argon2i$",
-        "$argon2d$",
-    ]
-    .iter()
-    .any(|p| hash.starts_with(p))
+    let bcrypt = cfg!(feature = "bcrypt-import")
+        && ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p));
+    (bcrypt
+        || ["$argon2id$", "$argon2i$", "$argon2d$"]
+            .iter()
+            .any(|p| hash.starts_with(p)))
         && hash.len() <= 512
         && !hash.chars().any(char::is_whitespace)
 }
@@ -67,7 +63,7 @@ impl Rbac {
     /// store (an operator's bulk import): invalid rows are reported and left out, names
     /// already present are skipped (a re-run resumes), e-mail and look-alike collisions are
     /// reported apart; one audit entry names the batch.
-    pub async fn import_users(&self, inputs: Vec<ImportedUser>) -> Result<ImportOutcome> {
+    pub(crate) async fn import_users(&self, inputs: Vec<ImportedUser>) -> Result<ImportOutcome> {
         let mut outcome = ImportOutcome::default();
         let mut roles: std::collections::HashMap<String, Option<i64>> = Default::default();
         let mut users = Vec::with_capacity(inputs.len());
@@ -117,7 +113,11 @@ impl Rbac {
         if !is_supported_hash(&input.password_hash) {
             return Err(Error::invalid(
                 "password_hash",
-                "not a bcrypt or argon2 hash",
+                if cfg!(feature = "bcrypt-import") {
+                    "not a bcrypt or argon2 hash"
+                } else {
+                    "not an argon2 hash (bcrypt needs rbac-core's `bcrypt-import` feature)"
+                },
             ));
         }
         // A hash dearer than the policy would let one anonymous login hash for days.
@@ -146,7 +146,7 @@ impl Rbac {
     }
 
     /// Creates a user with an existing password hash (an operator's import).
-    pub async fn import_user(&self, input: ImportedUser) -> Result<User> {
+    pub(crate) async fn import_user(&self, input: ImportedUser) -> Result<User> {
         self.check_import(&input)?;
         let role = if input.role_name.is_empty() {
             None
@@ -159,7 +159,7 @@ impl Rbac {
     }
 
     /// Sets a user's password (an operator's reset); every session of the user ends.
-    pub async fn operator_set_password(&self, name: &str, password: &str) -> Result<()> {
+    pub(crate) async fn operator_set_password(&self, name: &str, password: &str) -> Result<()> {
         validate::password("password", password)?;
         let user = self
             .inner
@@ -181,7 +181,7 @@ impl Rbac {
     }
 
     /// Lifts an account's failed-login lock.
-    pub async fn unlock_account(&self, name: &str) -> Result<()> {
+    pub(crate) async fn unlock_account(&self, name: &str) -> Result<()> {
         self.inner
             .store
             .user_by_name(name)

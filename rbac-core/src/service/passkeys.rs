@@ -132,7 +132,7 @@ impl Rbac {
     /// login is older than the enrolment window must give the password (throttled like a
     /// login from `address`): an old, stolen token cannot bind the account to its thief's
     /// authenticator.
-    pub async fn begin_passkey_registration(
+    pub(crate) async fn begin_passkey_registration(
         &self,
         actor: &Principal,
         password: Option<&str>,
@@ -185,7 +185,7 @@ impl Rbac {
     /// Completes a registration begun on this session with the browser's new credential,
     /// named `name`. The user's first second factor ends their other sessions: those
     /// proved a password alone.
-    pub async fn finish_passkey_registration(
+    pub(crate) async fn finish_passkey_registration(
         &self,
         actor: &Principal,
         token: &str,
@@ -284,7 +284,7 @@ impl Rbac {
     }
 
     /// The caller's passkeys.
-    pub async fn my_passkeys(&self, actor: &Principal) -> Result<Vec<PasskeyView>> {
+    pub(crate) async fn my_passkeys(&self, actor: &Principal) -> Result<Vec<PasskeyView>> {
         let rows = self.inner.store.passkeys(actor.user_id).await?;
         Ok(rows.iter().map(PasskeyView::from).collect())
     }
@@ -292,7 +292,7 @@ impl Rbac {
     /// Removes one of the caller's passkeys, proven with the password (throttled like a
     /// login from `address`) on a session that proved a second factor within the
     /// enrolment window (else `StepUpRequired`).
-    pub async fn remove_passkey(
+    pub(crate) async fn remove_passkey(
         &self,
         actor: &Principal,
         id: i64,
@@ -448,8 +448,8 @@ impl Rbac {
     }
 
     /// Begins a step-up with a passkey on the caller's session (completed by
-    /// [`Rbac::step_up_with_passkey`]): the options, or a violation without a passkey.
-    pub async fn begin_passkey_step_up(&self, actor: &Principal) -> Result<PasskeyOptions> {
+    /// [`rbac.sessions().step_up_with_passkey`](crate::service::Sessions::step_up_with_passkey)): the options, or a violation without a passkey.
+    pub(crate) async fn begin_passkey_step_up(&self, actor: &Principal) -> Result<PasskeyOptions> {
         self.webauthn()?;
         if actor.session_id.is_empty() {
             return Err(Error::Unauthenticated(AuthFailure::Missing));
@@ -467,7 +467,7 @@ impl Rbac {
     /// Begins a passwordless sign-in from `address`: options for any passkey the browser
     /// holds for this site; the user is known only from the assertion. Counted per address
     /// per hour ([`AbuseLimits`](super::AbuseLimits)): each stores a ceremony.
-    pub async fn begin_passkey_sign_in(&self, address: &str) -> Result<PasskeyOptions> {
+    pub(crate) async fn begin_passkey_sign_in(&self, address: &str) -> Result<PasskeyOptions> {
         let webauthn = self.webauthn()?;
         self.take_hourly(
             &format!("passkey:{address}"),
@@ -498,7 +498,7 @@ impl Rbac {
     /// Completes a passwordless sign-in with a passkey's assertion, opening a session of
     /// `kind` (with `organisation`, only for a user of it). A refused assertion of a known
     /// passkey counts as a failed login of its owner; the ceremony is used up either way.
-    pub async fn finish_passkey_sign_in(
+    pub(crate) async fn finish_passkey_sign_in(
         &self,
         token: &str,
         assertion: &Value,

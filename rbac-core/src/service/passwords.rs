@@ -10,7 +10,7 @@ use crate::model::{AuditCategory, Change};
 impl Rbac {
     /// Changes the caller's own password after checking the old one (a wrong one counts
     /// as a failed login from `address`); the caller's other sessions end at once.
-    pub async fn change_password(
+    pub(crate) async fn change_password(
         &self,
         actor: &Principal,
         old: &str,
@@ -52,7 +52,7 @@ impl Rbac {
 
     /// Sets another user's password (needs UserEdit, and a user that lies within the
     /// actor); every session of that user ends.
-    pub async fn reset_password(
+    pub(crate) async fn reset_password(
         &self,
         actor: &Principal,
         user_name: &str,

@@ -22,7 +22,7 @@ fn alphanumeric(len: usize) -> String {
 impl Rbac {
     /// Creates a project of the caller with a fresh API key (16 characters) and secret
     /// (48), from the OS's CSPRNG.
-    pub async fn create_project(
+    pub(crate) async fn create_project(
         &self,
         actor: &Principal,
         name: &str,
@@ -60,7 +60,7 @@ impl Rbac {
     /// The live projects of `owner` (the caller's own when `None` or 0, the value a client
     /// sends for an unset field; anyone's with UserAccess). Only the owner sees a
     /// project's secret: in another user's list it is empty.
-    pub async fn list_projects(
+    pub(crate) async fn list_projects(
         &self,
         actor: &Principal,
         owner: Option<i64>,
@@ -84,7 +84,7 @@ impl Rbac {
     /// caller may not delete, or none, is `NotFound` (its existence is not revealed).
     /// Another user's project is acted on through its owner: the owner must lie within the
     /// caller there (`Outranked` otherwise), so no one cuts off a stronger user's keys.
-    pub async fn delete_project_within(
+    pub(crate) async fn delete_project_within(
         &self,
         actor: &Principal,
         id: ProjectId,
@@ -126,7 +126,7 @@ impl Rbac {
 
     /// Deletes one of the caller's projects; its key stops working at once. Another
     /// user's project, or none, is `NotFound`.
-    pub async fn delete_project(&self, actor: &Principal, id: ProjectId) -> Result<()> {
+    pub(crate) async fn delete_project(&self, actor: &Principal, id: ProjectId) -> Result<()> {
         let store = &self.inner.store;
         let project = store
             .project(id)

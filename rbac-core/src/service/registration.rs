@@ -65,13 +65,13 @@ impl Rbac {
     }
 
     /// Whether a user of this name (or one that folds to the same key) exists.
-    pub async fn user_exists(&self, name: &str) -> Result<bool> {
+    pub(crate) async fn user_exists(&self, name: &str) -> Result<bool> {
         Ok(self.inner.store.user_by_name(name).await?.is_some())
     }
 
     /// Whether an e-mail address is held with proof (a code): an unverified claim does not
     /// keep its owner from registering it.
-    pub async fn email_taken(&self, email: &str) -> Result<bool> {
+    pub(crate) async fn email_taken(&self, email: &str) -> Result<bool> {
         Ok(self
             .inner
             .store

@@ -28,7 +28,12 @@ pub enum InquiryTarget {
 
 impl Rbac {
     /// Creates a role with no privileges (needs RoleAdd).
-    pub async fn create_role(&self, actor: &Principal, name: &str, remark: &str) -> Result<Role> {
+    pub(crate) async fn create_role(
+        &self,
+        actor: &Principal,
+        name: &str,
+        remark: &str,
+    ) -> Result<Role> {
         self.require(actor, &self.admin().role_add)?;
         validate::name("role_name", name)?;
         validate::text("remark", remark)?;
@@ -57,18 +62,18 @@ impl Rbac {
 
     /// Defines a role in one call, as seeding wants it: creates `name` when it is missing,
     /// then makes its privileges exactly `privileges` and the roles it includes exactly
-    /// `includes`. Each step is judged as its own call is ([`Rbac::create_role`],
-    /// [`Rbac::grant`], [`Rbac::include_roles`]); running it again converges, so a run cut
+    /// `includes`. Each step is judged as its own call is ([`rbac.roles().create`](crate::service::Roles::create),
+    /// [`rbac.roles().grant`](crate::service::Roles::grant), [`rbac.roles().include`](crate::service::Roles::include)); running it again converges, so a run cut
     /// short is finished by the next.
     ///
     /// ```
     /// # async fn demo(rbac: rbac_core::Rbac) -> Result<(), rbac_core::Error> {
     /// let system = rbac.system().await?;
-    /// rbac.define_role(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
-    /// rbac.define_role(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
+    /// rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+    /// rbac.roles().define(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn define_role<P, PS, R, RS>(
+    pub(crate) async fn define_role<P, PS, R, RS>(
         &self,
         actor: &Principal,
         name: &str,
@@ -94,7 +99,7 @@ impl Rbac {
 
     /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
     /// not the built-in admin role, and a system role's name only by admin.
-    pub async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
+    pub(crate) async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
         self.require(actor, &self.admin().role_edit)?;
         validate::name("role_name", &update.name)?;
         let mut role = self
@@ -141,7 +146,7 @@ impl Rbac {
 
     /// Deletes a role no user holds (needs RoleDelete, and a role within the actor); not the
     /// built-in admin role, and a system role only by admin.
-    pub async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
+    pub(crate) async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
         self.require(actor, &self.admin().role_delete)?;
         let role = self.role_named(name).await?;
         if role.builtin {
@@ -181,7 +186,7 @@ impl Rbac {
 
     /// Enables or disables a role (needs RoleEnableOrDisable); a disabled role grants
     /// nothing. Not the built-in admin role.
-    pub async fn set_role_enabled(
+    pub(crate) async fn set_role_enabled(
         &self,
         actor: &Principal,
         name: &str,
@@ -230,7 +235,12 @@ impl Rbac {
     /// Replaces a role's privileges (needs RoleAuthority). Every code must be known, and
     /// the actor must hold each one it adds and each one it removes (the role must lie
     /// within the actor). Not the built-in admin role; more to a system role only by admin.
-    pub async fn grant<I, S>(&self, actor: &Principal, role_name: &str, codes: I) -> Result<Role>
+    pub(crate) async fn grant<I, S>(
+        &self,
+        actor: &Principal,
+        role_name: &str,
+        codes: I,
+    ) -> Result<Role>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -301,13 +311,17 @@ impl Rbac {
     }
 
     /// Lists roles (needs RoleAccess).
-    pub async fn list_roles(&self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
+    pub(crate) async fn list_roles(&self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
         self.require(actor, &self.admin().role_access)?;
         Ok(self.inner.store.list_roles(page).await?)
     }
 
     /// How many users hold a role (needs RoleAccess).
-    pub async fn role_user_count(&self, actor: &Principal, name: &str) -> Result<(Role, u64)> {
+    pub(crate) async fn role_user_count(
+        &self,
+        actor: &Principal,
+        name: &str,
+    ) -> Result<(Role, u64)> {
         self.require(actor, &self.admin().role_access)?;
         let role = self.role_named(name).await?;
         let n = self.inner.store.count_users_with_role(role.id).await?;
@@ -316,7 +330,7 @@ impl Rbac {
 
     /// The privilege codes a user or role holds now. About oneself needs nothing; about
     /// others UserAccess or RoleAccess.
-    pub async fn inquire(
+    pub(crate) async fn inquire(
         &self,
         actor: &Principal,
         target: InquiryTarget,
@@ -327,7 +341,7 @@ impl Rbac {
 
     /// [`inquire`](Self::inquire) within a scope: a user's privileges there (its global
     /// roles, the scope's and its ancestors'); a role's are the same everywhere.
-    pub async fn inquire_in(
+    pub(crate) async fn inquire_in(
         &self,
         actor: &Principal,
         target: InquiryTarget,

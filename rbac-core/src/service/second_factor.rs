@@ -4,8 +4,11 @@ use super::Rbac;
 use crate::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors;
-use crate::model::{now, AuditCategory, Change, TotpFactor, User};
+#[cfg(feature = "totp")]
+use crate::model::{now, TotpFactor};
+use crate::model::{AuditCategory, Change, User};
 
+#[cfg(feature = "totp")]
 /// A TOTP enrolment begun: what the user's authenticator app needs. Shown once; its
 /// `Debug` shows nothing of the secret.
 #[derive(Clone)]
@@ -18,6 +21,7 @@ pub struct TotpEnrolment {
     pub qr_svg: String,
 }
 
+#[cfg(feature = "totp")]
 impl std::fmt::Debug for TotpEnrolment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TotpEnrolment(..)")
@@ -46,13 +50,14 @@ impl Rbac {
             .ok_or(Error::Unauthenticated(AuthFailure::UserGone))
     }
 
+    #[cfg(feature = "totp")]
     /// Begins the caller's TOTP enrolment: a new secret, pending until
-    /// [`Rbac::confirm_totp`] sees a right code (a pending one is replaced). Refused while
+    /// [`rbac.factors().confirm_totp`](crate::service::SecondFactors::confirm_totp) sees a right code (a pending one is replaced). Refused while
     /// a confirmed factor exists, and without a secrets key. A session whose login is
     /// older than [`RbacConfig::enrolment_window`](super::RbacConfig) must give the
     /// password (throttled like a login from `address`): an old, stolen token cannot bind
     /// the account to its thief's authenticator.
-    pub async fn begin_totp(
+    pub(crate) async fn begin_totp(
         &self,
         actor: &Principal,
         password: Option<&str>,
@@ -94,6 +99,7 @@ impl Rbac {
         })
     }
 
+    #[cfg(any(feature = "totp", feature = "passkeys"))]
     /// The caller, once proven fit to enrol a factor: a session whose login is within the
     /// enrolment window, or else the password (throttled like a login from `address`).
     /// A user who has a second factor already must have proven one within the window
@@ -134,9 +140,10 @@ impl Rbac {
         }
     }
 
+    #[cfg(feature = "totp")]
     /// Confirms the caller's pending TOTP enrolment with a code from the app; answers the
     /// ten recovery codes, shown this once (only their keyed digests are stored).
-    pub async fn confirm_totp(&self, actor: &Principal, code: &str) -> Result<Vec<String>> {
+    pub(crate) async fn confirm_totp(&self, actor: &Principal, code: &str) -> Result<Vec<String>> {
         let key = self.secrets_key()?;
         let store = &self.inner.store;
         let pending = match store.totp(actor.user_id).await? {
@@ -194,7 +201,7 @@ impl Rbac {
 
     /// Replaces the caller's recovery codes, proven with a current TOTP code; answers the
     /// new ten, shown this once.
-    pub async fn regenerate_recovery_codes(
+    pub(crate) async fn regenerate_recovery_codes(
         &self,
         actor: &Principal,
         code: &str,
@@ -222,7 +229,7 @@ impl Rbac {
 
     /// Removes the caller's TOTP factor and recovery codes, proven with the password and a
     /// code (TOTP or recovery); both are throttled like a login from `address`.
-    pub async fn remove_totp(
+    pub(crate) async fn remove_totp(
         &self,
         actor: &Principal,
         password: &str,
@@ -263,7 +270,11 @@ impl Rbac {
 
     /// Removes another user's second factors (a lost device), within the actor: needs
     /// UserEdit and a user holding nothing the actor does not.
-    pub async fn reset_second_factors(&self, actor: &Principal, user_name: &str) -> Result<()> {
+    pub(crate) async fn reset_second_factors(
+        &self,
+        actor: &Principal,
+        user_name: &str,
+    ) -> Result<()> {
         self.require(actor, &self.admin().user_edit)?;
         let user = self.user_named(user_name).await?;
         self.ensure_user_within(actor, &user, "reset the second factors of")
@@ -301,7 +312,7 @@ impl Rbac {
     /// admin's alone: the rule binds every member of the role, and of every role including
     /// it, however strong (lifting it is a downgrade for them all). Requiring it needs a
     /// secrets key, so that members can enrol. Acts on the members' next request.
-    pub async fn set_role_requires_second_factor(
+    pub(crate) async fn set_role_requires_second_factor(
         &self,
         actor: &Principal,
         role_name: &str,
@@ -349,7 +360,10 @@ impl Rbac {
     }
 
     /// The caller's second factors.
-    pub async fn second_factor_status(&self, actor: &Principal) -> Result<SecondFactorStatus> {
+    pub(crate) async fn second_factor_status(
+        &self,
+        actor: &Principal,
+    ) -> Result<SecondFactorStatus> {
         let store = &self.inner.store;
         let totp = store.totp(actor.user_id).await?;
         Ok(SecondFactorStatus {
@@ -386,6 +400,7 @@ impl Rbac {
     }
 }
 
+#[cfg(feature = "totp")]
 fn totp_enrolled() -> Error {
     Error::Violation("TOTP is already enrolled: remove it before enrolling again".into())
 }

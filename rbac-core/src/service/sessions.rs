@@ -83,7 +83,7 @@ impl Rbac {
     }
 
     /// The caller's live sessions, newest first (at most [`SESSIONS_LISTED`]).
-    pub async fn my_sessions(&self, actor: &Principal) -> Result<Vec<SessionView>> {
+    pub(crate) async fn my_sessions(&self, actor: &Principal) -> Result<Vec<SessionView>> {
         let user = self.session_user(actor, None).await?;
         let sessions = self.live_sessions(&user).await?;
         Ok(sessions
@@ -94,7 +94,7 @@ impl Rbac {
 
     /// Another user's live sessions: needs UserAccess and a user within the actor (their
     /// addresses are no one's business above them). Naming oneself lists one's own.
-    pub async fn sessions_of_user(
+    pub(crate) async fn sessions_of_user(
         &self,
         actor: &Principal,
         user_name: &str,
@@ -119,7 +119,7 @@ impl Rbac {
     /// Ends sessions of `user_name` (the caller when `None`): the one named by `handle`, or
     /// every one but the caller's own. Another user's need UserEdit and a user within the
     /// actor. Answers how many ended; an unknown handle is `NotFound(Session)`.
-    pub async fn end_sessions(
+    pub(crate) async fn end_sessions(
         &self,
         actor: &Principal,
         user_name: Option<&str>,

@@ -70,7 +70,7 @@ pub struct UserView {
 
 impl Rbac {
     /// The role named `name`, `NotFound(Role)` if none.
-    pub async fn role_named(&self, name: &str) -> Result<Role> {
+    pub(crate) async fn role_named(&self, name: &str) -> Result<Role> {
         self.inner
             .store
             .role_by_name(name)
@@ -79,7 +79,7 @@ impl Rbac {
     }
 
     /// The user named `name`, `NotFound(User)` if none.
-    pub async fn user_named(&self, name: &str) -> Result<User> {
+    pub(crate) async fn user_named(&self, name: &str) -> Result<User> {
         self.inner
             .store
             .user_by_name(name)
@@ -109,7 +109,11 @@ impl Rbac {
     /// Creates a user. `actor` `None` is self-registration (no role beyond `input.role_name`
     /// chosen by the surface); otherwise the actor needs UserAdd and may hand out only a
     /// role whose privileges it holds.
-    pub async fn create_user(&self, actor: Option<&Principal>, input: UserInput) -> Result<User> {
+    pub(crate) async fn create_user(
+        &self,
+        actor: Option<&Principal>,
+        input: UserInput,
+    ) -> Result<User> {
         if let Some(a) = actor {
             self.require(a, &self.admin().user_add)?;
         }
@@ -146,7 +150,7 @@ impl Rbac {
 
     /// A self-registration from the client at `address`: counted against the hourly
     /// sign-up limit (before any hashing), then created with the role the surface chose.
-    pub async fn sign_up(&self, input: UserInput, address: &str) -> Result<User> {
+    pub(crate) async fn sign_up(&self, input: UserInput, address: &str) -> Result<User> {
         self.take_signup(address).await?;
         self.create_user(None, input).await
     }
@@ -155,7 +159,12 @@ impl Rbac {
     /// within the actor; changing a role needs UserEdit and a role the actor could grant;
     /// the built-in admin keeps its role. The write lands only on the user as it was read
     /// and judged; one that changed meanwhile (disabled, promoted) is read and judged again.
-    pub async fn edit_user(&self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
+    pub(crate) async fn edit_user(
+        &self,
+        actor: &Principal,
+        name: &str,
+        edit: UserEdit,
+    ) -> Result<User> {
         // A new password is hashed once, after the first judgement, whatever the attempts.
         let mut hashed = None;
         let mut attempt = 0;
@@ -334,14 +343,14 @@ impl Rbac {
 
     /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
     /// stronger than the actor.
-    pub async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
+    pub(crate) async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
         self.require(actor, &self.admin().user_delete)?;
         let user = self.user_named(name).await?;
         self.delete_user_record(actor, &user).await
     }
 
     /// Deletes a user already looked up; `false` if it was gone already.
-    pub async fn delete_user_record(&self, actor: &Principal, user: &User) -> Result<()> {
+    pub(crate) async fn delete_user_record(&self, actor: &Principal, user: &User) -> Result<()> {
         if user.name == ADMIN {
             return Err(Error::Violation(
                 "the built-in admin cannot be deleted".into(),
@@ -369,7 +378,7 @@ impl Rbac {
     /// admin, or a user stronger than the actor. Disabling ends every session of the user.
     /// Enabling an enabled user lifts its failed-login lock (also on oneself, and on admin
     /// by admin).
-    pub async fn set_user_enabled(
+    pub(crate) async fn set_user_enabled(
         &self,
         actor: &Principal,
         name: &str,
@@ -435,7 +444,7 @@ impl Rbac {
     }
 
     /// Lists users (needs UserAccess), with their role names.
-    pub async fn list_users(
+    pub(crate) async fn list_users(
         &self,
         actor: &Principal,
         query: &UserQuery,
@@ -445,7 +454,10 @@ impl Rbac {
     }
 
     /// Lists users with role names, without a privilege check (the caller checked).
-    pub async fn list_users_unchecked(&self, query: &UserQuery) -> Result<Listing<UserView>> {
+    pub(crate) async fn list_users_unchecked(
+        &self,
+        query: &UserQuery,
+    ) -> Result<Listing<UserView>> {
         let users = self.inner.store.list_users(query).await?;
         Ok(Listing {
             total: users.total,
@@ -469,7 +481,7 @@ impl Rbac {
     }
 
     /// A user by id.
-    pub async fn user_by_id(&self, id: i64) -> Result<User> {
+    pub(crate) async fn user_by_id(&self, id: i64) -> Result<User> {
         self.inner
             .store
             .user(id)

@@ -193,7 +193,7 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
     // The documented roles, found the way an operator would: by name, on a fresh store.
     let id_of = |name: &'static str| {
         let rbac = rbac.clone();
-        async move { rbac.role_named(name).await.expect("system role").id }
+        async move { rbac.roles().named(name).await.expect("system role").id }
     };
     let (registered, primary, sub) = (
         id_of(SELF_ROLE).await,
@@ -202,9 +202,9 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
     );
     // Roles with random starting grants, and every user in one of them.
     for (r, codes) in ROLES.iter().zip(initial) {
-        rbac.create_role(&admin, r, "").await.expect("role");
+        rbac.roles().create(&admin, r, "").await.expect("role");
         let codes: Vec<String> = codes.iter().map(|c| CODES[*c].to_string()).collect();
-        rbac.grant(&admin, r, &codes).await.expect("grant");
+        rbac.roles().grant(&admin, r, &codes).await.expect("grant");
     }
     for (i, u) in USERS.iter().enumerate() {
         let input = UserInput {
@@ -213,7 +213,10 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
             roles: vec![ROLES[i % ROLES.len()].to_string()],
             ..UserInput::default()
         };
-        rbac.create_user(Some(&admin), input).await.expect("user");
+        rbac.users()
+            .create(Some(&admin), input)
+            .await
+            .expect("user");
     }
     World {
         rbac,
@@ -227,7 +230,7 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
 
 /// A principal for a stored, enabled user, as authentication would build it now.
 pub(super) async fn principal(rbac: &Rbac, name: &str) -> Option<Principal> {
-    let user = rbac.user_named(name).await.ok()?;
+    let user = rbac.users().named(name).await.ok()?;
     if !user.enabled {
         return None; // a disabled user cannot authenticate
     }
@@ -270,7 +273,8 @@ pub(super) async fn state(w: &World) -> State {
         .collect();
     let users = w
         .rbac
-        .list_users(&w.admin, &UserQuery::default())
+        .users()
+        .list(&w.admin, &UserQuery::default())
         .await
         .expect("list users")
         .rows

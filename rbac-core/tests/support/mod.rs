@@ -21,6 +21,7 @@ pub fn fast() -> RbacConfig {
 /// `name` signed in with `password` from loopback, as the principal its token stands for.
 pub async fn signed_in(rbac: &Rbac, name: &str, password: &str) -> Principal {
     let login = rbac
+        .sessions()
         .login(&LoginInput::new(name, password, "127.0.0.1"))
         .await
         .and_then(LoginStep::signed_in)

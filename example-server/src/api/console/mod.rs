@@ -293,7 +293,7 @@ async fn existence(
     ConsoleForm(form): ConsoleForm<ExistenceForm>,
 ) -> Result<Json<Envelope<bool>>> {
     let name = text("username", form.username)?;
-    Ok(ok(app.rbac.user_exists(&name).await?))
+    Ok(ok(app.rbac.users().exists(&name).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -577,6 +577,7 @@ async fn login_mfa(
     let organisation = required("departmentId", body.department_id)?;
     let outcome = app
         .rbac
+        .sessions()
         .complete_login(&input, rbac_core::SessionKind::Opaque, Some(organisation))
         .await?;
     Ok(ok(outcome.token.token))

@@ -246,7 +246,8 @@ async fn list(
         .map_err(refusal)?;
     let rows = app
         .rbac
-        .project_rows(&actor, body.user_id, wanted)
+        .keys()
+        .rows(&actor, body.user_id, wanted)
         .await
         .map_err(refusal)?
         .with_chunk(app.listings.chunk());

@@ -49,7 +49,7 @@ pub async fn create_owned_project(
     name: &str,
     kind: i32,
 ) -> Result<rbac_core::Project> {
-    let project = rbac.create_project(actor, name, kind).await?;
+    let project = rbac.keys().create(actor, name, kind).await?;
     if let Err(e) = own_project(rbac, actor.user_id, project.id).await {
         tracing::warn!(error = %e, project = project.id, "placing a new project in its owner's scope failed");
     }
@@ -72,20 +72,22 @@ pub async fn delete_scoped_project(
     if owned {
         own_project(rbac, actor.user_id, id).await?;
     }
-    rbac.delete_project_within(actor, id, PROJECT_DELETE, &scope)
+    rbac.keys()
+        .delete_within(actor, id, PROJECT_DELETE, &scope)
         .await
 }
 
 pub async fn own_project(rbac: &Rbac, owner: i64, project: i64) -> Result<()> {
     let owner_scope = Scope::new(crate::api::OWNER_SCOPE, owner)
         .ok_or_else(|| Error::invalid("user_id", "not a user"))?;
-    rbac.own_scope(
-        owner,
-        PROJECT_OWNER_ROLE,
-        owner_scope,
-        project_scope(project)?,
-    )
-    .await
+    rbac.assignments()
+        .own_scope(
+            owner,
+            PROJECT_OWNER_ROLE,
+            owner_scope,
+            project_scope(project)?,
+        )
+        .await
 }
 
 /// A self-registration verified by the code e-mailed to `email`.
@@ -118,7 +120,7 @@ pub async fn send_registration_email(
         validate::name("user_name", user_name)?;
     }
     validate::email("email", email)?;
-    if rbac.email_taken(email).await? {
+    if rbac.users().email_taken(email).await? {
         return Err(Error::AlreadyExists(Field::Email));
     }
     let mail = rbac.senders().mail.clone();

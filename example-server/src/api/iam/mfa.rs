@@ -55,6 +55,7 @@ pub(super) async fn login_mfa(
     };
     let outcome = app
         .rbac
+        .sessions()
         .complete_login(&input, SessionKind::Jwt, None)
         .await?;
     Ok(Json(IssuedToken {

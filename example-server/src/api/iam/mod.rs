@@ -202,7 +202,7 @@ async fn create(
         password,
         ..UserInput::default()
     };
-    let user = app.rbac.sign_up(input, &addr.ip()).await?;
+    let user = app.rbac.users().sign_up(input, &addr.ip()).await?;
     Ok(Json(resource(&user)))
 }
 
@@ -244,7 +244,7 @@ async fn delete_many(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>> {
     let names = names_in(query.as_deref());
-    app.rbac.delete_users(&actor, &names).await?;
+    app.rbac.users().delete_many(&actor, &names).await?;
     Ok(Json(Value::Null))
 }
 
@@ -272,7 +272,7 @@ async fn delete_one(
     Actor(actor): Actor,
     Path(name): Path<String>,
 ) -> Result<Json<Value>> {
-    app.rbac.delete_users(&actor, &[name]).await?;
+    app.rbac.users().delete_many(&actor, &[name]).await?;
     Ok(Json(Value::Null))
 }
 
@@ -315,6 +315,7 @@ async fn change_password(
     let new = body.new_password.unwrap_or_default();
     rules::password("newPassword", &new)?;
     app.rbac
+        .users()
         .change_password_of(&actor, &name, &old, &new, &addr.ip())
         .await?;
     Ok(Json(Value::Null))
@@ -377,7 +378,7 @@ async fn update(
     Path(name): Path<String>,
     IamJson(body): IamJson<UserBody>,
 ) -> Result<Json<UserResource>> {
-    let current = app.rbac.view_user(&actor, &name).await?;
+    let current = app.rbac.users().view(&actor, &name).await?;
     let nickname = body.nickname.unwrap_or(current.alias);
     let email = body.email.unwrap_or(current.email.unwrap_or_default());
     let phone = body.phone.unwrap_or(current.phone);
@@ -389,7 +390,7 @@ async fn update(
         phone: Some(phone),
         ..UserEdit::default()
     };
-    let user = app.rbac.edit_user(&actor, &name, edit).await?;
+    let user = app.rbac.users().edit(&actor, &name, edit).await?;
     Ok(Json(resource(&user)))
 }
 
@@ -416,7 +417,7 @@ async fn get_one(
     Actor(actor): Actor,
     Path(name): Path<String>,
 ) -> Result<Json<UserResource>> {
-    let user = app.rbac.view_user(&actor, &name).await?;
+    let user = app.rbac.users().view(&actor, &name).await?;
     Ok(Json(resource(&user)))
 }
 
@@ -485,7 +486,7 @@ async fn list(
         },
     };
     let turn = app.listings.admit(&q.page, actor.user_id).await?;
-    let rows = app.rbac.user_rows(&actor, &q).await?;
+    let rows = app.rbac.users().rows(&actor, &q).await?;
     let rows = rows.with_chunk(app.listings.chunk());
     let answer = UserList {
         total_count: rows.total(),
@@ -546,6 +547,7 @@ async fn login(
     }
     let outcome = app
         .rbac
+        .sessions()
         .login(&LoginInput {
             audience: "iam".into(),
             name,
@@ -575,7 +577,7 @@ async fn login(
 )]
 async fn logout(State(app): State<AppState>, Actor(actor): Actor) -> Result<Json<Value>> {
     if !actor.session_id.is_empty() {
-        app.rbac.logout(&actor).await?;
+        app.rbac.sessions().logout(&actor).await?;
     }
     Ok(Json(Value::Null))
 }
@@ -600,7 +602,7 @@ async fn refresh(
     if actor.session_id.is_empty() {
         return Err(Error::Unauthenticated(AuthFailure::Missing).into());
     }
-    let token = app.rbac.refresh(&actor, &addr.ip()).await?;
+    let token = app.rbac.sessions().refresh(&actor, &addr.ip()).await?;
     Ok(Json(IssuedToken {
         token: token.token,
         expire: rfc3339(token.expires_at),

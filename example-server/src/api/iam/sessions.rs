@@ -80,7 +80,7 @@ pub(super) async fn list_sessions(
     Actor(actor): Actor,
     Path(name): Path<String>,
 ) -> Result<Json<SessionList>> {
-    let sessions = app.rbac.sessions_of_user(&actor, &name).await?;
+    let sessions = app.rbac.sessions().of_user(&actor, &name).await?;
     Ok(Json(SessionList {
         total_count: sessions.len() as u64,
         items: sessions.into_iter().map(item).collect(),
@@ -108,7 +108,7 @@ pub(super) async fn end_sessions(
     Actor(actor): Actor,
     Path(name): Path<String>,
 ) -> Result<Json<SessionsEnded>> {
-    let ended = app.rbac.end_sessions(&actor, Some(&name), None).await?;
+    let ended = app.rbac.sessions().end(&actor, Some(&name), None).await?;
     Ok(Json(SessionsEnded { ended }))
 }
 
@@ -138,7 +138,8 @@ pub(super) async fn end_session(
 ) -> Result<Json<SessionsEnded>> {
     let ended = app
         .rbac
-        .end_sessions(&actor, Some(&name), Some(&id))
+        .sessions()
+        .end(&actor, Some(&name), Some(&id))
         .await?;
     Ok(Json(SessionsEnded { ended }))
 }

@@ -34,7 +34,10 @@ pub(super) async fn assign_role(
     JsonBody(req): JsonBody<AssignRoleReq>,
 ) -> Result<Reply> {
     let (user, role, scope) = assignment(&app, req)?;
-    app.rbac.assign_role(&actor, &user, &role, scope).await?;
+    app.rbac
+        .assignments()
+        .assign(&actor, &user, &role, scope)
+        .await?;
     Ok(Reply::empty())
 }
 
@@ -58,7 +61,10 @@ pub(super) async fn revoke_role(
     JsonBody(req): JsonBody<AssignRoleReq>,
 ) -> Result<Reply> {
     let (user, role, scope) = assignment(&app, req)?;
-    app.rbac.revoke_role(&actor, &user, &role, scope).await?;
+    app.rbac
+        .assignments()
+        .revoke(&actor, &user, &role, scope)
+        .await?;
     Ok(Reply::empty())
 }
 
@@ -77,7 +83,7 @@ fn assignment(
 pub(super) fn scope_of(app: &AppState, scope: Option<String>) -> Result<Option<rbac_core::Scope>> {
     match scope.as_deref() {
         None | Some("") => Ok(None),
-        Some(text) => Ok(Some(app.rbac.parse_scope("scope", text)?)),
+        Some(text) => Ok(Some(app.rbac.assignments().parse_scope("scope", text)?)),
     }
 }
 
@@ -128,10 +134,10 @@ pub(super) async fn list_user_role(
     let name = required("user_name", req.user_name)?;
     // The document's rule: another user's roles need UserAccess held everywhere (the
     // library would show a scoped administrator the assignments in its scopes).
-    if app.rbac.user_named(&name).await?.id != actor.user_id {
+    if app.rbac.users().named(&name).await?.id != actor.user_id {
         app.rbac.authorizer().require_code(&actor, "UserAccess")?;
     }
-    let held = app.rbac.user_roles(&actor, &name).await?;
+    let held = app.rbac.assignments().of_user(&actor, &name).await?;
     let roles: Vec<UserRole> = held
         .into_iter()
         .map(|h| UserRole {

@@ -78,6 +78,7 @@ pub(super) async fn login_mfa(
     };
     let outcome = app
         .rbac
+        .sessions()
         .complete_login(&input, SessionKind::Jwt, None)
         .await?;
     Ok(Reply::of(super::session::login_data(&app, outcome)))
@@ -145,6 +146,7 @@ pub(super) async fn begin_totp(
 ) -> Result<Reply> {
     let enrolment = app
         .rbac
+        .factors()
         .begin_totp(&actor, req.password.as_deref(), &addr.ip())
         .await?;
     Ok(Reply::of(TotpBegun {
@@ -182,7 +184,7 @@ pub(super) async fn confirm_totp(
     JsonBody(req): JsonBody<CodeReq>,
 ) -> Result<Reply> {
     let code = required("code", req.code)?;
-    let recovery_codes = app.rbac.confirm_totp(&actor, &code).await?;
+    let recovery_codes = app.rbac.factors().confirm_totp(&actor, &code).await?;
     Ok(Reply::of(RecoveryCodes { recovery_codes }))
 }
 
@@ -218,6 +220,7 @@ pub(super) async fn remove_totp(
     let password = required("password", req.password)?;
     let code = required("code", req.code)?;
     app.rbac
+        .factors()
         .remove_totp(&actor, &password, &code, &addr.ip())
         .await?;
     Ok(Reply::empty())
@@ -246,6 +249,7 @@ pub(super) async fn recovery_codes(
     let code = required("code", req.code)?;
     let recovery_codes = app
         .rbac
+        .factors()
         .regenerate_recovery_codes(&actor, &code, &addr.ip())
         .await?;
     Ok(Reply::of(RecoveryCodes { recovery_codes }))
@@ -270,7 +274,7 @@ pub(super) async fn inquire_mfa(
     Actor(actor): Actor,
     JsonBody(_): JsonBody<super::session::Nothing>,
 ) -> Result<Reply> {
-    let status = app.rbac.second_factor_status(&actor).await?;
+    let status = app.rbac.factors().status(&actor).await?;
     Ok(Reply::of(MfaStatus {
         totp: status.totp,
         totp_pending: status.totp_pending,
@@ -306,7 +310,7 @@ pub(super) async fn reset_mfa(
     JsonBody(req): JsonBody<ResetMfaReq>,
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
-    app.rbac.reset_second_factors(&actor, &name).await?;
+    app.rbac.factors().reset(&actor, &name).await?;
     Ok(Reply::empty())
 }
 
@@ -341,7 +345,8 @@ pub(super) async fn require_role(
     let role = required("role_name", req.role_name)?;
     let required_flag = required("required", req.required)?;
     app.rbac
-        .set_role_requires_second_factor(&actor, &role, required_flag)
+        .roles()
+        .require_second_factor(&actor, &role, required_flag)
         .await?;
     Ok(Reply::empty())
 }
@@ -381,12 +386,16 @@ pub(super) async fn verify(
     match (req.passkey_token, req.passkey) {
         (Some(token), Some(assertion)) => {
             app.rbac
+                .sessions()
                 .step_up_with_passkey(&actor, &token, &assertion, &addr.ip())
                 .await?
         }
         _ => {
             let code = required("code", req.code)?;
-            app.rbac.step_up(&actor, &code, &addr.ip()).await?
+            app.rbac
+                .sessions()
+                .step_up(&actor, &code, &addr.ip())
+                .await?
         }
     }
     Ok(Reply::empty())

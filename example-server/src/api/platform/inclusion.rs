@@ -34,6 +34,6 @@ pub(super) async fn include_role(
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
     let include = required("include", req.include)?;
-    app.rbac.include_roles(&actor, &name, &include).await?;
+    app.rbac.roles().include(&actor, &name, &include).await?;
     Ok(Reply::empty())
 }

@@ -71,7 +71,7 @@ pub(super) async fn list_oper_log(
         page: page(req.page_no, req.page_size),
     };
     let turn = app.listings.admit(&filter.page, actor.user_id).await?;
-    let rows = app.rbac.audit_rows(&actor, filter).await?;
+    let rows = app.rbac.audit().rows(&actor, filter).await?;
     let rows = rows.with_chunk(app.listings.chunk());
     let data = LogPage {
         list: List::Streamed,
@@ -144,7 +144,8 @@ pub(super) async fn list_webhook_delivery(
 ) -> Result<Reply> {
     let rows = app
         .rbac
-        .event_deliveries(&actor, req.limit.unwrap_or(100))
+        .audit()
+        .deliveries(&actor, req.limit.unwrap_or(100))
         .await?;
     let count = rows.len();
     let deliveries = rows

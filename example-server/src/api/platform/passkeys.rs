@@ -94,6 +94,7 @@ pub(super) async fn begin_passkey(
 ) -> Result<Reply> {
     let options = app
         .rbac
+        .factors()
         .begin_passkey_registration(&actor, req.password.as_deref(), &addr.ip())
         .await?;
     Ok(Reply::of(PasskeyCeremony::from(options)))
@@ -135,6 +136,7 @@ pub(super) async fn finish_passkey(
     let credential = required("credential", req.credential)?;
     let view = app
         .rbac
+        .factors()
         .finish_passkey_registration(&actor, &token, &name, &credential)
         .await?;
     Ok(Reply::of(PasskeyItem::from(view)))
@@ -159,7 +161,7 @@ pub(super) async fn list_passkey(
     Actor(actor): Actor,
     JsonBody(_): JsonBody<super::session::Nothing>,
 ) -> Result<Reply> {
-    let rows = app.rbac.my_passkeys(&actor).await?;
+    let rows = app.rbac.factors().passkeys(&actor).await?;
     let passkeys: Vec<PasskeyItem> = rows.into_iter().map(PasskeyItem::from).collect();
     let count = passkeys.len();
     Ok(Reply::page_of(
@@ -200,6 +202,7 @@ pub(super) async fn remove_passkey(
     let id = required("id", req.id)?;
     let password = required("password", req.password)?;
     app.rbac
+        .factors()
         .remove_passkey(&actor, id, &password, &addr.ip())
         .await?;
     Ok(Reply::empty())
@@ -224,7 +227,7 @@ pub(super) async fn passkey_challenge(
     Actor(actor): Actor,
     JsonBody(_): JsonBody<super::session::Nothing>,
 ) -> Result<Reply> {
-    let options = app.rbac.begin_passkey_step_up(&actor).await?;
+    let options = app.rbac.factors().begin_passkey_step_up(&actor).await?;
     Ok(Reply::of(PasskeyCeremony::from(options)))
 }
 
@@ -245,7 +248,7 @@ pub(super) async fn begin_passkey_login(
     addr: ClientAddr,
     JsonBody(_): JsonBody<super::session::Nothing>,
 ) -> Result<Reply> {
-    let options = app.rbac.begin_passkey_sign_in(&addr.ip()).await?;
+    let options = app.rbac.factors().begin_passkey_sign_in(&addr.ip()).await?;
     Ok(Reply::of(PasskeyCeremony::from(options)))
 }
 
@@ -282,6 +285,7 @@ pub(super) async fn login_passkey(
     let assertion = required("passkey", req.passkey)?;
     let outcome = app
         .rbac
+        .factors()
         .finish_passkey_sign_in(
             &token,
             &assertion,

@@ -38,7 +38,8 @@ pub(super) async fn list_role(
     let turn = app.listings.admit(&wanted, actor.user_id).await?;
     let rows = app
         .rbac
-        .role_rows(&actor, wanted)
+        .roles()
+        .rows(&actor, wanted)
         .await?
         .with_chunk(app.listings.chunk());
     let rbac = app.rbac.clone();
@@ -100,7 +101,8 @@ pub(super) async fn create_role(
     role_list::check_role_name(&name)?;
     let role = app
         .rbac
-        .create_role(&actor, &name, req.remark.as_deref().unwrap_or(""))
+        .roles()
+        .create(&actor, &name, req.remark.as_deref().unwrap_or(""))
         .await?;
     Ok(Reply::of(CreatedRole { id: role.id }))
 }
@@ -140,7 +142,7 @@ pub(super) async fn edit_role(
         remark: req.remark,
     };
     role_list::check_role_name(&update.name)?;
-    app.rbac.edit_role(&actor, update).await?;
+    app.rbac.roles().edit(&actor, update).await?;
     Ok(Reply::empty())
 }
 
@@ -172,7 +174,7 @@ pub(super) async fn delete_role(
     JsonBody(req): JsonBody<RoleNameReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
-    app.rbac.delete_role(&actor, &name).await?;
+    app.rbac.roles().delete(&actor, &name).await?;
     Ok(Reply::empty())
 }
 
@@ -197,7 +199,7 @@ pub(super) async fn enable_role(
     JsonBody(req): JsonBody<RoleNameReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
-    app.rbac.set_role_enabled(&actor, &name, true).await?;
+    app.rbac.roles().set_enabled(&actor, &name, true).await?;
     Ok(Reply::empty())
 }
 
@@ -222,7 +224,7 @@ pub(super) async fn disable_role(
     JsonBody(req): JsonBody<RoleNameReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
-    app.rbac.set_role_enabled(&actor, &name, false).await?;
+    app.rbac.roles().set_enabled(&actor, &name, false).await?;
     Ok(Reply::empty())
 }
 
@@ -256,7 +258,7 @@ pub(super) async fn auth_role(
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
     let codes = required("privilege", req.privilege)?;
-    app.rbac.grant(&actor, &name, &codes).await?;
+    app.rbac.roles().grant(&actor, &name, &codes).await?;
     Ok(Reply::empty())
 }
 
@@ -281,7 +283,7 @@ pub(super) async fn list_role_user(
     JsonBody(req): JsonBody<RoleNameReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
-    let (role, count) = app.rbac.role_user_count(&actor, &name).await?;
+    let (role, count) = app.rbac.roles().user_count(&actor, &name).await?;
     Ok(Reply::of(RoleUserCount {
         role_name: role.name,
         user_count: count,

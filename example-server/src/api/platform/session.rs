@@ -34,6 +34,7 @@ pub(super) async fn login(
     let password = required("password", req.password)?;
     let login = app
         .rbac
+        .sessions()
         .login(&LoginInput {
             audience: "platform".into(),
             name,
@@ -91,7 +92,7 @@ pub(super) async fn logout(
     Actor(actor): Actor,
     JsonBody(_): JsonBody<Nothing>,
 ) -> Result<Reply> {
-    app.rbac.logout(&actor).await?;
+    app.rbac.sessions().logout(&actor).await?;
     Ok(Reply::empty())
 }
 
@@ -132,7 +133,11 @@ pub(super) async fn inquire_auth(
         _ => return Err(Error::invalid("name_type", "must be 0 (user) or 1 (role)").into()),
     };
     let scope = super::assignments::scope_of(&app, req.scope)?;
-    let codes = app.rbac.inquire_in(&actor, target, &name, scope).await?;
+    let codes = app
+        .rbac
+        .roles()
+        .inquire_in(&actor, target, &name, scope)
+        .await?;
     Ok(Reply::of(Privileges { privilege: codes }))
 }
 
@@ -167,6 +172,7 @@ pub(super) async fn change_password(
     let old = required("old_password", req.old_password)?;
     let new = required("new_password", req.new_password)?;
     app.rbac
+        .users()
         .change_password(&actor, &old, &new, &addr.ip())
         .await?;
     Ok(Reply::empty())
@@ -202,7 +208,7 @@ pub(super) async fn reset_password(
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
     let new = required("new_password", req.new_password)?;
-    app.rbac.reset_password(&actor, &name, &new).await?;
+    app.rbac.users().reset_password(&actor, &name, &new).await?;
     Ok(Reply::empty())
 }
 
@@ -226,7 +232,7 @@ pub(super) async fn refresh_token(
     addr: ClientAddr,
     JsonBody(_): JsonBody<Nothing>,
 ) -> Result<Reply> {
-    let token = app.rbac.refresh(&actor, &addr.ip()).await?;
+    let token = app.rbac.sessions().refresh(&actor, &addr.ip()).await?;
     Ok(Reply::of(Refreshed {
         auth_token: token.token,
     }))

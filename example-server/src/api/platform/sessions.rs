@@ -84,8 +84,8 @@ pub(super) async fn list_session(
     JsonBody(req): JsonBody<ListSessionReq>,
 ) -> Result<Reply> {
     let sessions = match req.user_name.filter(|n| !n.is_empty()) {
-        Some(name) => app.rbac.sessions_of_user(&actor, &name).await?,
-        None => app.rbac.my_sessions(&actor).await?,
+        Some(name) => app.rbac.sessions().of_user(&actor, &name).await?,
+        None => app.rbac.sessions().mine(&actor).await?,
     };
     let count = sessions.len();
     Ok(Reply::page_of(
@@ -130,7 +130,8 @@ pub(super) async fn end_session(
     let handle = req.session_id.filter(|h| !h.is_empty());
     let ended = app
         .rbac
-        .end_sessions(&actor, user.as_deref(), handle.as_deref())
+        .sessions()
+        .end(&actor, user.as_deref(), handle.as_deref())
         .await?;
     Ok(Reply::of(SessionsEnded { ended }))
 }

@@ -42,7 +42,7 @@ pub(super) async fn list_user(
         page: page(req.page_no, req.page_size),
     };
     let turn = app.listings.admit(&query.page, actor.user_id).await?;
-    let rows = app.rbac.user_rows(&actor, &query).await?;
+    let rows = app.rbac.users().rows(&actor, &query).await?;
     let rows = rows.with_chunk(app.listings.chunk());
     let data = UserPage {
         users: List::Streamed,
@@ -112,7 +112,7 @@ pub(super) async fn create_user(
         email: req.email.unwrap_or_default(),
         ..UserInput::default()
     };
-    let user = app.rbac.create_user(Some(&actor), input).await?;
+    let user = app.rbac.users().create(Some(&actor), input).await?;
     Ok(Reply::of(CreatedUser { user_id: user.id }))
 }
 
@@ -158,7 +158,7 @@ pub(super) async fn edit_user(
         remark: req.remark,
         roles: req.role_name.as_deref().map(role_list::parse).transpose()?,
     };
-    app.rbac.edit_user(&actor, &name, edit).await?;
+    app.rbac.users().edit(&actor, &name, edit).await?;
     Ok(Reply::empty())
 }
 
@@ -190,7 +190,7 @@ pub(super) async fn delete_user(
     JsonBody(req): JsonBody<UserNameReq>,
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
-    app.rbac.delete_user(&actor, &name).await?;
+    app.rbac.users().delete(&actor, &name).await?;
     Ok(Reply::empty())
 }
 
@@ -215,7 +215,7 @@ pub(super) async fn enable_user(
     JsonBody(req): JsonBody<UserNameReq>,
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
-    app.rbac.set_user_enabled(&actor, &name, true).await?;
+    app.rbac.users().set_enabled(&actor, &name, true).await?;
     Ok(Reply::empty())
 }
 
@@ -240,6 +240,6 @@ pub(super) async fn disable_user(
     JsonBody(req): JsonBody<UserNameReq>,
 ) -> Result<Reply> {
     let name = required("user_name", req.user_name)?;
-    app.rbac.set_user_enabled(&actor, &name, false).await?;
+    app.rbac.users().set_enabled(&actor, &name, false).await?;
     Ok(Reply::empty())
 }
