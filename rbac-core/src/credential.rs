@@ -1,4 +1,23 @@
 //! Credentials as presented, and the port that turns them into a principal.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::{Authenticate, Credential, MemoryStore, Rbac, RequestContext};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! // The layer calls this for every request; so can anything else.
+//! let context = RequestContext { address: None, path: "/records" };
+//! let forged = Credential::Token("not a token".into());
+//! assert!(rbac.authenticate(&forged, &context).await.is_err());
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::net::IpAddr;
 

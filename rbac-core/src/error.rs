@@ -1,4 +1,23 @@
 //! One error type for every use-case; each surface maps it to its own wire codes.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::{Error, MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! // An undeclared scope kind is refused, and the message names the fix.
+//! let err = rbac.assignments().parse_scope("scope", "team:1").expect_err("undeclared");
+//! assert!(err.to_string().contains(".scope_kinds"), "{err}");
+//! assert!(matches!(Error::invalid("name", "empty"), Error::InvalidParam { field: "name", .. }));
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::fmt;
 

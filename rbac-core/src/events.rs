@@ -1,6 +1,29 @@
 //! Security events: what operators act on (logins, lockouts, factors, passwords, grants,
 //! sessions ended by an admin), each with a stable type, written in the same transaction as
 //! the action they record and delivered to webhooks from a queue kept in the store.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::events::kind;
+//! use rbac_core::service::UserInput;
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! let user = UserInput { name: "ann".into(), password: "Ann-password-1".into(), ..Default::default() };
+//! rbac.users().create(Some(&system), user).await?;
+//! rbac.users().reset_password(&system, "ann", "Ann-password-2").await?;
+//! let events = rbac.audit().security_events(&system, 10).await?;
+//! assert!(events.iter().any(|e| e.kind == kind::PASSWORD_RESET));
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use crate::model::Timestamp;
 

@@ -1,5 +1,15 @@
 //! Second-factor primitives: TOTP codes (RFC 6238: SHA-1, 30 s, 6 digits, what
 //! authenticator apps expect), their `otpauth://` URI and QR code, and recovery codes.
+//!
+//! ```
+//! use rbac_core::Factors;
+//!
+//! let login = Factors::PASSWORD | Factors::TOTP;
+//! assert!(login.has_second_factor());
+//! assert!(login.contains(Factors::PASSWORD));
+//! assert_eq!(login.names(), ["password", "totp"]);
+//! assert!(!Factors::PASSWORD.has_second_factor());
+//! ```
 
 use rand::Rng;
 #[cfg(feature = "totp")]

@@ -8,6 +8,15 @@
 //! a Cyrillic `а` in `аdmin`) is refused by the name rules; names wholly in one script
 //! (`李彬`, `lory`) or in the combinations UTS #39 calls moderately restrictive (Latin with
 //! Han) stay allowed. E-mail addresses are unique under their case fold ([`email_key`]).
+//!
+//! ```
+//! use rbac_core::identity::{mixes_confusable_scripts, name_key, name_skeleton};
+//!
+//! assert_eq!(name_key("ADMIN"), name_key("admin"));
+//! assert_eq!(name_skeleton("adrnin"), name_skeleton("admin"));
+//! assert!(mixes_confusable_scripts("\u{430}dmin")); // a Cyrillic a
+//! assert!(!mixes_confusable_scripts("admin"));
+//! ```
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_script::{Script, UnicodeScript};

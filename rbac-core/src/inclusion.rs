@@ -1,4 +1,15 @@
 //! Role inclusion as a graph: whether a change would close a cycle.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use rbac_core::inclusion::makes_cycle;
+//!
+//! // attending includes doctor, doctor includes nurse.
+//! let edges = HashMap::from([(3, vec![2]), (2, vec![1])]);
+//! assert!(makes_cycle(&edges, 3, &[3]));
+//! assert!(makes_cycle(&edges, 1, &[3])); // nurse including attending closes the loop
+//! assert!(!makes_cycle(&edges, 3, &[1]));
+//! ```
 
 use std::collections::{HashMap, HashSet};
 

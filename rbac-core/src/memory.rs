@@ -1,4 +1,22 @@
 //! An in-memory store: for unit tests, benches and embedding. Same semantics as the SQL stores.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! assert!(rbac.roles().named("nurse").await.is_ok());
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};

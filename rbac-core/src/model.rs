@@ -1,4 +1,26 @@
 //! The domain records: users, roles, sessions, audit entries, and what a write records.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::service::UserInput;
+//! use rbac_core::{MemoryStore, Rbac, User};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! let input = UserInput { name: "ann".into(), password: "Ann-password-1".into(), ..Default::default() };
+//! let ann: User = rbac.users().create(Some(&system), input).await?;
+//! assert_eq!(ann.name, "ann");
+//! assert!(ann.enabled);
+//! assert!(ann.password_hash.starts_with("$argon2id$"));
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,5 +1,30 @@
 //! The ports that deliver messages to users (SMS), and a development implementation that
 //! only logs.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use rbac_core::{Mail, MailSender, SendError, Senders};
+//!
+//! /// An application's own mail port: here, an outbox in memory.
+//! #[derive(Default)]
+//! struct Outbox(Mutex<Vec<String>>);
+//!
+//! #[async_trait::async_trait]
+//! impl MailSender for Outbox {
+//!     async fn send(&self, mail: &Mail) -> Result<(), SendError> {
+//!         self.0.lock().expect("outbox").push(mail.to.clone());
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let outbox = Arc::new(Outbox::default());
+//! let senders = Senders { mail: outbox.clone(), ..Senders::default() };
+//! let mail = Mail { to: "ann@example.com".into(), subject: "Your code".into(), body: "123456".into(), code: None };
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! senders.mail.send(&mail).await.expect("sent");
+//! # });
+//! assert_eq!(outbox.0.lock().expect("outbox").as_slice(), ["ann@example.com"]);
+//! ```
 
 use std::fmt;
 use std::sync::Arc;

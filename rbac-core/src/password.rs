@@ -1,5 +1,19 @@
 //! Password hashing: argon2id with OWASP parameters, off the async runtime, on a bounded pool.
 //! Imported bcrypt hashes verify too and are flagged for rehashing.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::{HasherConfig, PasswordHasher};
+//!
+//! // OWASP's parameters by default; small ones here so the example runs fast.
+//! let hasher = PasswordHasher::new(&HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..HasherConfig::default() })?;
+//! let hash = hasher.hash("House-password-1").await?;
+//! assert!(hash.starts_with("$argon2id$"));
+//! assert!(hasher.verify("House-password-1", &hash).await?.ok);
+//! assert!(!hasher.verify("house-password-1", &hash).await?.ok);
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

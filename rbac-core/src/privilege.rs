@@ -1,4 +1,16 @@
 //! Privilege codes interned to dense indices, and bitset privilege sets.
+//!
+//! ```
+//! use rbac_core::PrivilegeRegistry;
+//!
+//! let registry = PrivilegeRegistry::new(["RecordRead", "RecordWrite"]);
+//! let read = registry.id("RecordRead").expect("declared");
+//! let nurse = registry.set_of(["RecordRead"]).expect("known codes");
+//! assert!(nurse.contains(read));
+//! assert!(!nurse.is_superset(&registry.all()));
+//! // A misspelled code is an error, never an empty grant.
+//! assert!(registry.set_of(["RecordRaed"]).is_err());
+//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,5 +1,16 @@
 //! Scopes and assignments: a user holds roles globally or within a scope (`org:2`,
 //! `project:17`); a scope may have a parent whose grants apply inside it.
+//!
+//! ```
+//! use rbac_core::{Scope, ScopeKinds};
+//!
+//! let kinds = ScopeKinds::new(["hospital", "ward"]);
+//! let ward = kinds.parse("ward:7").expect("a declared kind");
+//! assert_eq!(ward, Scope::new("ward", 7).expect("a valid kind"));
+//! assert_eq!(ward.to_string(), "ward:7");
+//! // A kind nobody declared is no scope at all.
+//! assert!(kinds.parse("team:1").is_none());
+//! ```
 
 use std::fmt;
 use std::hash::{Hash, Hasher};

@@ -1,6 +1,19 @@
 //! The secrets key: seals second-factor secrets at rest (ChaCha20-Poly1305) and keys the
 //! digests of recovery codes (HMAC-SHA256), so a copy of the database alone reveals
 //! neither. It is never the JWT secret and never stored in the database.
+//!
+//! ```
+//! use rbac_core::SecretsKey;
+//!
+//! let key = SecretsKey::generate();
+//! let sealed = key.seal(b"JBSWY3DPEHPK3PXP", b"totp:7");
+//! assert_eq!(key.open(&sealed, b"totp:7").as_deref(), Some(&b"JBSWY3DPEHPK3PXP"[..]));
+//! // Sealed for one user, it does not open as another's.
+//! assert_eq!(key.open(&sealed, b"totp:8"), None);
+//! // What a key file holds is the key.
+//! let again = SecretsKey::from_file_contents(&key.to_file_contents()).expect("a key file");
+//! assert!(again.open(&sealed, b"totp:7").is_some());
+//! ```
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,18 @@
 //! Counters that many threads bump without sharing a cache line.
+//!
+//! ```
+//! use rbac_core::stats::ShardedCounter;
+//!
+//! let hits = std::sync::Arc::new(ShardedCounter::default());
+//! let threads: Vec<_> = (0..4)
+//!     .map(|_| {
+//!         let hits = hits.clone();
+//!         std::thread::spawn(move || (0..1000).for_each(|_| hits.incr()))
+//!     })
+//!     .collect();
+//! threads.into_iter().for_each(|t| t.join().expect("thread"));
+//! assert_eq!(hits.get(), 4000);
+//! ```
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

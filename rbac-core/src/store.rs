@@ -3,6 +3,24 @@
 //! Every mutating method takes a [`Journal`]; an implementation writes the journal's audit
 //! entry and changes in the same transaction as the mutation, so a refused write leaves
 //! nothing behind and an applied one is always audited and always published.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::store::RoleStore;
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead"])
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! // The services write through the store; anything may read it.
+//! assert!(rbac.store().role_by_name("nurse").await?.is_some());
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use async_trait::async_trait;
 

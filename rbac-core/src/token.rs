@@ -1,4 +1,17 @@
 //! JWT issue and verification: HS256 with a `kid`, a list of keys for rotation.
+//!
+//! ```
+//! use rbac_core::{Claims, JwtCodec, JwtKey};
+//!
+//! let codec = JwtCodec::new(JwtKey::from_secret("at least 32 bytes of signing secret"), []);
+//! let now = rbac_core::now();
+//! let claims = Claims { sub: "7".into(), sid: "s1".into(), name: "house".into(), iat: now, nbf: now, exp: now + 60 };
+//! let token = codec.issue(&claims).expect("signed");
+//! assert_eq!(codec.verify(&token).expect("valid").user_id(), Some(7));
+//! // Another key does not verify it.
+//! let other = JwtCodec::new(JwtKey::from_secret("another signing secret, 32 bytes or more"), []);
+//! assert!(other.verify(&token).is_err());
+//! ```
 
 use std::collections::HashMap;
 

@@ -13,8 +13,8 @@ use rbac_core::service::{LoginInput, UserInput};
 use rbac_core::{AdminPrivileges, Rbac, Scope};
 use rbac_tower::{RbacLayer, ScopeSource};
 
-/// The clinic: the services with its codes, its roles seeded as the system, and its
-/// routes, each record route checked in the ward its path names.
+/// The clinic: the services with its codes and roles, and its routes, each record route
+/// checked in the ward its path names.
 async fn clinic(
     database: &str,
     key_file: &std::path::Path,
@@ -27,38 +27,33 @@ async fn clinic(
         .admin_privileges(AdminPrivileges::all("WardAdmin"))
         .scope_kinds(["hospital", "ward"])
         .secrets_key_file(key_file)
+        .role("nurse", ["RecordRead"])
+        .role_including("doctor", ["RecordWrite"], ["nurse"])
+        .role_including("attending", ["RecordSign"], ["doctor"])
+        .role_including("ward-admin", ["WardAdmin"], ["doctor"])
         .build()
         .await?;
-    let system = rbac.system().await?;
-    rbac.roles()
-        .define(&system, "nurse", ["RecordRead"], Vec::<&str>::new())
-        .await?;
-    rbac.roles()
-        .define(&system, "doctor", ["RecordWrite"], ["nurse"])
-        .await?;
-    rbac.roles()
-        .define(&system, "attending", ["RecordSign"], ["doctor"])
-        .await?;
-    rbac.roles()
-        .define(&system, "ward-admin", ["WardAdmin"], ["doctor"])
-        .await?;
-    let layer = RbacLayer::new(&rbac);
-    let ward = || ScopeSource::path_segment("ward", 1);
+    let ward = ScopeSource::path_segment("ward", 1);
+    let layer = RbacLayer::new(&rbac).in_scope(ward);
+    let read = get(read_records).layer(layer.clone().require("RecordRead"));
+    let write = post(write_record).layer(layer.clone().require("RecordWrite"));
+    let sign = post(sign_record).layer(layer.require("RecordSign"));
     let app = Router::new()
-        .route(
-            "/wards/{ward}/records",
-            get(|| async { "records" }).layer(layer.clone().require("RecordRead").in_scope(ward())),
-        )
-        .route(
-            "/wards/{ward}/records",
-            post(|| async { "written" })
-                .layer(layer.clone().require("RecordWrite").in_scope(ward())),
-        )
-        .route(
-            "/wards/{ward}/sign",
-            post(|| async { "signed" }).layer(layer.require("RecordSign").in_scope(ward())),
-        );
+        .route("/wards/{ward}/records", read.merge(write))
+        .route("/wards/{ward}/sign", sign);
     Ok((rbac, app))
+}
+
+async fn read_records() -> &'static str {
+    "records"
+}
+
+async fn write_record() -> &'static str {
+    "written"
+}
+
+async fn sign_record() -> &'static str {
+    "signed"
 }
 
 /// The ward `id` within hospital 1 (set up once per ward).

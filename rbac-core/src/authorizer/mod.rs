@@ -4,6 +4,33 @@
 //! is a map lookup and a bit test, with no lock and no allocation. Sessions live in a
 //! bounded moka cache that coalesces concurrent misses. Every journalled [`Change`] reaches
 //! [`Authorizer::apply`], in this process at once and from other instances via the feed.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::service::{LoginInput, LoginStep, UserInput};
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! let user = UserInput { name: "ann".into(), password: "Ann-password-1".into(), roles: vec!["nurse".into()], ..Default::default() };
+//! rbac.users().create(Some(&system), user).await?;
+//! let login = rbac.sessions().login(&LoginInput::new("ann", "Ann-password-1", "10.0.0.7")).await?;
+//! let token = login.signed_in()?.token.token;
+//!
+//! let ann = rbac.authorizer().authenticate_token(&token).await?;
+//! assert!(rbac.authorizer().require_code(&ann, "RecordRead").is_ok());
+//! assert!(rbac.authorizer().require_code(&ann, "RecordWrite").is_err());
+//! # let _: Option<LoginStep> = None;
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

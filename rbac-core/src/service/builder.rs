@@ -51,6 +51,14 @@ pub struct RbacBuilder {
     scope_kinds: Option<ScopeKinds>,
     step_up: Option<Duration>,
     secrets: Option<Secrets>,
+    roles: Vec<RoleDefinition>,
+}
+
+/// A role the builder defines as the system: its privileges and the roles it includes.
+struct RoleDefinition {
+    name: String,
+    privileges: Vec<String>,
+    includes: Vec<String>,
 }
 
 /// Where the secrets key comes from.
@@ -77,6 +85,7 @@ impl Rbac {
             scope_kinds: None,
             step_up: None,
             secrets: None,
+            roles: Vec::new(),
         }
     }
 }
@@ -149,6 +158,40 @@ impl RbacBuilder {
         self
     }
 
+    /// Defines the role `name` when built, as the system, holding exactly `privileges`
+    /// (see [`Roles::define`](super::Roles::define): it converges on every start, so
+    /// editing the list and restarting edits the role).
+    pub fn role<P, S>(self, name: &str, privileges: P) -> Self
+    where
+        P: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.role_including(name, privileges, Vec::<String>::new())
+    }
+
+    /// [`role`](Self::role) that also includes the roles `includes` (defined earlier, or
+    /// already in the store): it confers theirs too.
+    pub fn role_including<P, S, R, T>(mut self, name: &str, privileges: P, includes: R) -> Self
+    where
+        P: IntoIterator<Item = S>,
+        S: AsRef<str>,
+        R: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.roles.push(RoleDefinition {
+            name: name.to_string(),
+            privileges: privileges
+                .into_iter()
+                .map(|p| p.as_ref().to_string())
+                .collect(),
+            includes: includes
+                .into_iter()
+                .map(|r| r.as_ref().to_string())
+                .collect(),
+        });
+        self
+    }
+
     /// Creates the `admin` user with this password when the store has none.
     pub fn admin_password(mut self, password: impl Into<String>) -> Self {
         self.admin_password = Some(password.into());
@@ -164,8 +207,8 @@ impl RbacBuilder {
         self
     }
 
-    /// Builds the services, loads the roles and seeds the `admin` role (and user, when a
-    /// password was given). Refuses a missing or short secret and an empty vocabulary.
+    /// Builds the services, loads the roles, seeds the `admin` role (and user, when a
+    /// password was given) and defines the roles given with [`role`](Self::role). Refuses a missing or short secret and an empty vocabulary.
     pub async fn build(self) -> Result<Rbac> {
         let secret = self.secret.ok_or_else(|| {
             Error::invalid(
@@ -214,6 +257,14 @@ impl RbacBuilder {
         let registry = Arc::new(PrivilegeRegistry::new(&codes));
         let rbac = Rbac::new(self.store, registry, jwt, config).await?;
         rbac.seed(self.admin_password.as_deref(), false).await?;
+        if !self.roles.is_empty() {
+            let system = rbac.system().await?;
+            for role in &self.roles {
+                rbac.roles()
+                    .define(&system, &role.name, &role.privileges, &role.includes)
+                    .await?;
+            }
+        }
         Ok(rbac)
     }
 }

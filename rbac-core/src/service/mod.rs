@@ -4,6 +4,29 @@
 //! uniqueness, grantability, the built-in admin), writes through the store with its audit
 //! entry and changes in one transaction, and applies the changes to this process's caches
 //! before it returns, so the very next request sees them.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::service::UserInput;
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["RecordRead", "RecordWrite"])
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let system = rbac.system().await?;
+//! rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+//! let user = UserInput { name: "house".into(), password: "House-password-1".into(), ..Default::default() };
+//! rbac.users().create(Some(&system), user).await?;
+//! rbac.assignments().assign(&system, "house", "nurse", None).await?;
+//! let held = rbac.assignments().of_user(&system, "house").await?;
+//! assert_eq!(held.len(), 1);
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 mod accounts;
 mod activity;

@@ -1,4 +1,13 @@
 //! Input rules shared by the use-cases.
+//!
+//! ```
+//! use rbac_core::service::validate;
+//!
+//! assert!(validate::name("name", "house").is_ok());
+//! assert!(validate::name("name", "").is_err());
+//! assert!(validate::email("email", "house@example.com").is_ok());
+//! assert!(validate::email("email", "house").is_err());
+//! ```
 
 use crate::error::{Error, Result};
 use crate::password::MAX_PASSWORD_BYTES;
