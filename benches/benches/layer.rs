@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
 use rbac_core::service::LoginInput;
+use rbac_core::store::Store;
 use rbac_core::{
     AdminPrivileges, Change, HasherConfig, Journal, JwtCodec, JwtKey, PrivilegeRegistry, Rbac,
-    RbacConfig, Revoke, Store,
+    RbacConfig, Revoke,
 };
 use rbac_tower::RbacLayer;
 use tower::{Layer, Service, ServiceExt};

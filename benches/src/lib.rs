@@ -58,9 +58,10 @@ unsafe impl GlobalAlloc for Counting {
 
 use std::sync::Arc;
 
+use rbac_core::store::{RoleStore, Store, UserStore};
 use rbac_core::{
     Assignment, Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal,
-    PrivilegeId, PrivilegeRegistry, Role, RoleStore, SessionKind, Store, UserStore,
+    PrivilegeId, PrivilegeRegistry, Role, SessionKind,
 };
 
 /// An authorizer over `privileges` codes and `roles` roles, each role granted every
@@ -122,7 +123,7 @@ pub async fn principal_holding(
         grants: authorizer.grants_for(assignments).await.expect("grants"),
         session_id: Arc::from(format!("s{id}")),
         kind: SessionKind::Jwt,
-        factors: rbac_core::Factors::PASSWORD,
+        factors: rbac_core::factors::Factors::PASSWORD,
         verified_at: 0,
         enrolment_required: false,
         second_factor_enrolled: false,

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use rbac_core::store::{RoleStore, ScopeStore, Store};
 use rbac_core::{
     Assignment, Authorizer, AuthorizerConfig, JwtCodec, JwtKey, MemoryStore, Principal,
-    PrivilegeId, PrivilegeRegistry, Role, RoleStore, Scope, ScopeStore, Store,
+    PrivilegeId, PrivilegeRegistry, Role, Scope,
 };
 
 /// Privilege codes of the scoped fixtures.

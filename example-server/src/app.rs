@@ -6,9 +6,9 @@ use std::time::Duration;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use rbac_core::service::{random_token, JWT_SECRET_SETTING};
+use rbac_core::store::Store;
 use rbac_core::{
     AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, PrivilegeRegistry, Rbac, RbacConfig, Senders,
-    Store,
 };
 use tokio::net::TcpListener;
 
@@ -138,7 +138,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
 
 /// Deletes operation-log entries older than `days`, at start and then hourly, a thousand
 /// at a time with a pause between, so a large backlog never holds writers up.
-async fn prune_audit(store: Arc<dyn rbac_core::Store>, days: u32) {
+async fn prune_audit(store: Arc<dyn rbac_core::store::Store>, days: u32) {
     const BATCH: u32 = 1_000;
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -172,7 +172,7 @@ async fn prune_audit(store: Arc<dyn rbac_core::Store>, days: u32) {
 
 /// Deletes security events older than `days` (with their delivery records), at start and
 /// then hourly, a thousand at a time.
-async fn prune_events(store: Arc<dyn rbac_core::Store>, days: u32) {
+async fn prune_events(store: Arc<dyn rbac_core::store::Store>, days: u32) {
     const BATCH: u32 = 1_000;
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {

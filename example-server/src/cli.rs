@@ -405,7 +405,7 @@ async fn import_users(rbac: &rbac_core::Rbac, records: Vec<UserRecord>) -> Resul
         None
     };
     let started = std::time::Instant::now();
-    let mut done = rbac_core::ImportReport::default();
+    let mut done = rbac_core::store::ImportReport::default();
     let mut invalid = 0usize;
     let mut rows = records.into_iter().enumerate().peekable();
     while rows.peek().is_some() {

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac};
-use rbac_core::{Attempt, BoxError, Delivery, EventStore};
+use rbac_core::events::{Attempt, Delivery};
+use rbac_core::store::EventStore;
+use rbac_core::BoxError;
 use sha2::Sha256;
 
 use crate::config::Config;

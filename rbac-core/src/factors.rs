@@ -2,7 +2,7 @@
 //! authenticator apps expect), their `otpauth://` URI and QR code, and recovery codes.
 //!
 //! ```
-//! use rbac_core::Factors;
+//! use rbac_core::factors::Factors;
 //!
 //! let login = Factors::PASSWORD | Factors::TOTP;
 //! assert!(login.has_second_factor());

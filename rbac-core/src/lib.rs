@@ -52,38 +52,57 @@
 //! # Ok(()) }
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(guide()).unwrap();
 //! ```
+//!
+//! # Where things are
+//!
+//! Each name has one path. At the root: the services ([`Rbac`], its builder and settings),
+//! the model (users, roles, scopes, sessions, audit entries), the authorizer and
+//! [`Principal`], errors, tokens, password hashing, the secrets key and the message ports.
+//! In modules: [`service`] (the use-cases' inputs and outputs, and the facets
+//! `rbac.users()`, `.roles()`, … that carry the calls), [`store`] (the storage ports a
+//! backend implements), [`events`] (security events and their delivery), [`factors`]
+//! (second-factor primitives), and the helpers [`identity`], [`inclusion`], [`meter`] and
+//! [`stats`].
+//!
+//! # Features
+//!
+//! None by default. `totp` (TOTP enrolment and codes), `passkeys` (WebAuthn) and
+//! `bcrypt-import` (verifying imported bcrypt hashes) each add their capability and its
+//! crates; `conformance` exports the storage conformance suite for backends.
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 
-pub mod authorizer;
+mod authorizer;
 mod caller;
-pub mod credential;
-pub mod error;
+mod credential;
+mod error;
 pub mod events;
 pub mod factors;
 pub mod identity;
 pub mod inclusion;
-pub mod memory;
+mod memory;
 pub mod meter;
-pub mod model;
-pub mod notify;
-pub mod passkeys;
-pub mod password;
-pub mod privilege;
-pub mod scope;
-pub mod secrets;
+mod model;
+mod notify;
+mod passkeys;
+mod password;
+mod privilege;
+mod scope;
+mod secrets;
 pub mod service;
 pub mod stats;
 pub mod store;
-pub mod token;
+mod token;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use authorizer::{Authorizer, AuthorizerConfig, CacheStats, Principal, RoleGrant};
+pub use authorizer::{
+    Authorizer, AuthorizerConfig, CacheStats, Grants, IdHasher, Principal, RoleGrant,
+    MAX_SCOPE_DEPTH,
+};
 pub use credential::{Authenticate, Authorize, Credential, RequestContext};
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
-pub use events::{Attempt, Delivery, DeliveryStatus, NewEvent, SecurityEvent};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use notify::{
@@ -92,9 +111,11 @@ pub use notify::{
 pub use passkeys::{
     Ceremony, CeremonyPurpose, PasskeyRecord, PasskeyStore, RelyingParty, PASSKEYS_PER_USER,
 };
-pub use password::{HasherConfig, PasswordHasher};
+pub use password::{
+    same_text, HasherConfig, PasswordHasher, Verified, MAX_BCRYPT_COST, MAX_PASSWORD_BYTES,
+};
 pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
-pub use secrets::{KeyFileError, SecretsKey};
+pub use scope::SCOPE_KIND_MAX;
+pub use secrets::{BadSecretsKey, KeyFileError, SecretsKey};
 pub use service::{AdminPrivileges, Rbac, RbacConfig, Sensitive, ADMIN};
-pub use store::*;
-pub use token::{Claims, JwtCodec, JwtKey};
+pub use token::{is_opaque_token, new_opaque_token, opaque_session_id, Claims, JwtCodec, JwtKey};

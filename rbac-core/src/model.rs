@@ -280,7 +280,7 @@ impl Role {
     }
 }
 
-pub use crate::factors::{Factors, TotpFactor};
+pub(crate) use crate::factors::{Factors, TotpFactor};
 
 /// How a session's credential is presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,6 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use proptest::prelude::*;
-use rbac_core::notify::{Mail, MailSender, SendError, Sms, SmsContent, SmsSender};
 use rbac_core::service::{
     Channel, CodeProof, LoginThrottle, Member, Registration, RoleUpdate, SystemRole, UserEdit,
     UserInput,
@@ -29,6 +28,7 @@ use rbac_core::{
     HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation, Page, Principal, PrivilegeRegistry,
     Rbac, RbacConfig, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
 };
+use rbac_core::{Mail, MailSender, SendError, Sms, SmsContent, SmsSender};
 
 /// The vocabulary: the administrative codes and the one that lets owners create members.
 const CODES: [&str; 12] = [

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use rbac_core::service::ImportedUser;
+use rbac_core::store::UserStore;
 use rbac_core::{
     Journal, JwtCodec, JwtKey, MemoryStore, Order, Page, PrivilegeRegistry, Rbac, RbacConfig,
-    UserQuery, UserStore,
+    UserQuery,
 };
 
 const HASH: &str = "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW";

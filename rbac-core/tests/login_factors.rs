@@ -7,12 +7,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use rbac_core::factors::Factors;
 use rbac_core::factors::{decode_totp_secret, totp_code, totp_step};
 use rbac_core::service::{LoginInput, LoginThrottle, SecondFactorInput};
+use rbac_core::store::{SessionStore, Store, UserStore};
 use rbac_core::{
-    now, AdminPrivileges, Error, Factors, HasherConfig, JwtCodec, JwtKey, MemoryStore,
-    PrivilegeRegistry, Rbac, RbacConfig, SecretsKey, SessionKind, SessionStore, Store,
-    ThrottlePolicy, User, UserStore,
+    now, AdminPrivileges, Error, HasherConfig, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry,
+    Rbac, RbacConfig, SecretsKey, SessionKind, ThrottlePolicy, User,
 };
 
 #[derive(Debug, Clone)]

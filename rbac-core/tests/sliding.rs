@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rbac_core::service::LoginInput;
+use rbac_core::store::{SessionStore, Store, UserStore};
 use rbac_core::{
     AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation,
-    PrivilegeRegistry, Rbac, RbacConfig, SessionKind, SessionStore, Store, User, UserStore,
+    PrivilegeRegistry, Rbac, RbacConfig, SessionKind, User,
 };
 
 async fn organisation(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {

@@ -6,7 +6,8 @@ mod support;
 
 use std::time::Duration;
 
-use rbac_core::{now, AdminPrivileges, Error, Factors, MemoryStore, Principal, Rbac, Sensitive};
+use rbac_core::factors::Factors;
+use rbac_core::{now, AdminPrivileges, Error, MemoryStore, Principal, Rbac, Sensitive};
 
 async fn rbac() -> (Rbac, Principal) {
     let rbac = Rbac::builder(MemoryStore::new())

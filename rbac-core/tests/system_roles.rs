@@ -6,11 +6,13 @@
 
 use std::sync::Arc;
 
+use rbac_core::factors::Factors;
 use rbac_core::service::{RoleUpdate, SystemRole, UserInput};
+use rbac_core::store::{RoleStore, Store};
 use rbac_core::{
-    AdminPrivileges, AuditCategory, Change, Error, Factors, HasherConfig, Journal, JwtCodec,
-    JwtKey, MemoryStore, NewAudit, Page, Principal, PrivilegeRegistry, Rbac, RbacConfig, RoleStore,
-    SessionKind, Store, ADMIN,
+    AdminPrivileges, AuditCategory, Change, Error, HasherConfig, Journal, JwtCodec, JwtKey,
+    MemoryStore, NewAudit, Page, Principal, PrivilegeRegistry, Rbac, RbacConfig, SessionKind,
+    ADMIN,
 };
 
 /// The system role these tests key.

@@ -4,10 +4,10 @@ use crate::detached::Direct;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use rbac_core::{
-    scope_parent_refused, Assignment, Entity, Journal, Revoke, RoleId, Scope, ScopeStore,
-    StoreError, StoreResult, User, UserId, SCOPE_CYCLE, TOO_MANY_ASSIGNMENTS,
+use rbac_core::store::{
+    scope_parent_refused, ScopeStore, StoreResult, SCOPE_CYCLE, TOO_MANY_ASSIGNMENTS,
 };
+use rbac_core::{Assignment, Entity, Journal, Revoke, RoleId, Scope, StoreError, User, UserId};
 
 use crate::dialect::SqlDialect;
 use crate::row::Columns;
@@ -122,7 +122,7 @@ impl SqlStore {
         }
     }
 
-    /// See [`rbac_core::UserStore::update_user_roles`].
+    /// See [`rbac_core::store::UserStore::update_user_roles`].
     pub(crate) async fn replace_global_roles(
         &self,
         user: &User,
@@ -174,7 +174,7 @@ impl SqlStore {
         })
     }
 
-    /// See [`rbac_core::UserStore::assign_role`].
+    /// See [`rbac_core::store::UserStore::assign_role`].
     pub(crate) async fn add_assignment(
         &self,
         user: UserId,
@@ -233,7 +233,7 @@ impl SqlStore {
         })
     }
 
-    /// See [`rbac_core::UserStore::revoke_role`].
+    /// See [`rbac_core::store::UserStore::revoke_role`].
     pub(crate) async fn remove_assignment(
         &self,
         user: UserId,
@@ -267,7 +267,7 @@ impl SqlStore {
         })
     }
 
-    /// See [`rbac_core::UserStore::scope_role_by_organisation`].
+    /// See [`rbac_core::store::UserStore::scope_role_by_organisation`].
     pub(crate) async fn scope_by_organisation(
         &self,
         role: RoleId,
@@ -417,7 +417,7 @@ impl ScopeStore for Direct {
                 // Only what the check reads: the new parent's ancestors (a key lookup per
                 // level) and the scope's descendants (by the parent index), each at most
                 // one level past the depth limit, not every scope's parent.
-                let limit = rbac_core::authorizer::MAX_SCOPE_DEPTH;
+                let limit = rbac_core::MAX_SCOPE_DEPTH;
                 let mut parents = HashMap::new();
                 let up = d.sql(
                     "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \

@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{AuditEntry, AuditQuery, AuditStore, Journal, NewAudit, StoreResult};
+use rbac_core::store::{AuditStore, StoreResult};
+use rbac_core::{AuditEntry, AuditQuery, Journal, NewAudit};
 
 use crate::row::AUDIT_COLUMNS;
 use crate::{backend, count, row};

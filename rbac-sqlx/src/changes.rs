@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{Change, ChangeLog, StoreResult, Timestamp};
+use rbac_core::store::{ChangeLog, StoreResult};
+use rbac_core::{Change, Timestamp};
 
 use crate::{backend, row};
 

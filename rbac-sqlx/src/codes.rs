@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{CodeCheck, CodeStore, StoreResult, Timestamp, VerificationCode};
+use rbac_core::store::{CodeStore, StoreResult};
+use rbac_core::{CodeCheck, Timestamp, VerificationCode};
 
 use crate::{backend, row};
 
@@ -70,7 +71,7 @@ impl CodeStore for Direct {
                 CodeCheck::Expired
             } else if issued_for != context {
                 return Ok(CodeCheck::OtherContext);
-            } else if rbac_core::password::same_text(&pending, digest) {
+            } else if rbac_core::same_text(&pending, digest) {
                 CodeCheck::Accepted
             } else {
                 let attempts = u32::try_from(attempts).unwrap_or(0).saturating_add(1);

@@ -5,9 +5,9 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{
-    Attempt, Delivery, DeliveryStatus, EventStore, NewEvent, SecurityEvent, StoreResult, Timestamp,
-};
+use rbac_core::events::{Attempt, Delivery, DeliveryStatus, NewEvent, SecurityEvent};
+use rbac_core::store::{EventStore, StoreResult};
+use rbac_core::Timestamp;
 
 use crate::backend;
 use crate::row::Columns;

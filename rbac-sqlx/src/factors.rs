@@ -3,7 +3,9 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{Journal, SecondFactorStore, StoreResult, TotpFactor, UserId};
+use rbac_core::factors::TotpFactor;
+use rbac_core::store::{SecondFactorStore, StoreResult};
+use rbac_core::{Journal, UserId};
 
 use crate::{backend, count, row, SqlStore};
 

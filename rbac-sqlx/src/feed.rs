@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rbac_core::{now, Change, ChangeLog, ChangeSink, CodeStore, SessionStore, StoreResult};
+use rbac_core::store::{ChangeLog, ChangeSink, CodeStore, SessionStore, StoreResult};
+use rbac_core::{now, Change};
 #[cfg(feature = "postgres")]
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::Notify;

@@ -4,7 +4,8 @@
 use std::collections::HashSet;
 
 use crate::dialect::SqlDialect;
-use rbac_core::{Entity, ImportReport, Journal, StoreError, StoreResult, User};
+use rbac_core::store::{ImportReport, StoreResult};
+use rbac_core::{Entity, Journal, StoreError, User};
 
 use crate::identity::Keys;
 use crate::{backend, row, write_error, SqlStore};
@@ -26,7 +27,7 @@ fn placeholders(n: usize) -> String {
 }
 
 impl SqlStore {
-    /// See [`rbac_core::UserStore::import_users`].
+    /// See [`rbac_core::store::UserStore::import_users`].
     pub(crate) async fn import_batch(
         &self,
         users: &[User],

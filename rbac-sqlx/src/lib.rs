@@ -2,13 +2,13 @@
 //!
 //! [`SqlStore::connect`] picks the backend from the URL scheme (`sqlite:`, `postgres:` /
 //! `postgresql:`, `mysql:` / `mariadb:`); [`SqlStore::migrate`] applies the embedded schema;
-//! the store then implements every trait of [`rbac_core::Store`]. Every write runs in one
+//! the store then implements every trait of [`rbac_core::store::Store`]. Every write runs in one
 //! transaction with its journal (audit entry and change rows; on PostgreSQL also a
 //! `NOTIFY rbac_changes`), and [`spawn_change_feed`] delivers other instances' changes.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), rbac_core::StoreError> {
-//! use rbac_core::UserStore;
+//! use rbac_core::store::UserStore;
 //! let store = rbac_sqlx::SqlStore::connect("sqlite://rbac.db?mode=rwc").await?;
 //! store.migrate().await?;
 //! let admin = store.user_by_name("admin").await?;
@@ -69,7 +69,7 @@ macro_rules! bump_total {
 macro_rules! insert_events {
     ($d:ident, $tx:ident, $events:expr, $at:expr) => {{
         for e in $events {
-            let e: &rbac_core::NewEvent = e;
+            let e: &rbac_core::events::NewEvent = e;
             sqlx::query(&$d.sql(
                 "INSERT INTO rbac_events (event_id, kind, subject, actor, ip, detail, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -272,7 +272,8 @@ mod tx;
 use std::fmt;
 
 use dialect::SqlDialect;
-use rbac_core::{Field, StoreError, StoreResult, Timestamp};
+use rbac_core::store::StoreResult;
+use rbac_core::{Field, StoreError, Timestamp};
 use sqlx::error::ErrorKind;
 #[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlPool;

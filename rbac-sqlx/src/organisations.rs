@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{Organisation, OrganisationStore, StoreResult};
+use rbac_core::store::{OrganisationStore, StoreResult};
+use rbac_core::Organisation;
 
 use crate::{backend, row};
 

@@ -12,7 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use rbac_core::{Order, Page, StoreResult, User, UserQuery};
+use rbac_core::store::StoreResult;
+use rbac_core::{Order, Page, User, UserQuery};
 
 use crate::dialect::SqlDialect;
 use crate::{backend, SqlStore};

@@ -3,9 +3,9 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
+use rbac_core::store::StoreResult;
 use rbac_core::{
-    Ceremony, CeremonyPurpose, Entity, Journal, PasskeyRecord, PasskeyStore, StoreError,
-    StoreResult, UserId,
+    Ceremony, CeremonyPurpose, Entity, Journal, PasskeyRecord, PasskeyStore, StoreError, UserId,
 };
 
 use crate::{backend, count, row, write_error};

@@ -4,10 +4,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{
-    quota_grant, Entity, Journal, Page, Project, ProjectId, ProjectStore, RequestCount, StoreError,
-    StoreResult, UserId,
-};
+use rbac_core::store::{quota_grant, ProjectStore, StoreResult};
+use rbac_core::{Entity, Journal, Page, Project, ProjectId, RequestCount, StoreError, UserId};
 
 use crate::row::PROJECT_COLUMNS;
 use crate::{backend, count, row, write_error};

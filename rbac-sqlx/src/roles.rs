@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{now, Entity, Journal, Page, Role, RoleId, RoleStore, StoreError, StoreResult};
+use rbac_core::store::{RoleStore, StoreResult};
+use rbac_core::{now, Entity, Journal, Page, Role, RoleId, StoreError};
 
 use crate::row::ROLE_COLUMNS;
 use crate::{backend, count, row, write_error};

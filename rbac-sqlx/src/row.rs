@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use rbac_core::{
-    AuditEntry, Factors, Organisation, Project, Role, Session, SessionKind, StoreError, User,
-};
+use rbac_core::factors::Factors;
+use rbac_core::{AuditEntry, Organisation, Project, Role, Session, SessionKind, StoreError, User};
 #[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlRow;
 #[cfg(feature = "postgres")]

@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{Journal, Session, SessionKind, SessionStore, StoreResult, Timestamp, UserId};
+use rbac_core::store::{SessionStore, StoreResult};
+use rbac_core::{Journal, Session, SessionKind, Timestamp, UserId};
 
 use crate::row::SESSION_COLUMNS;
 use crate::{backend, count, row};
@@ -116,7 +117,7 @@ impl SessionStore for Direct {
     async fn mark_session_verified(
         &self,
         id: &str,
-        factors: rbac_core::Factors,
+        factors: rbac_core::factors::Factors,
         at: Timestamp,
         journal: &Journal,
     ) -> StoreResult<bool> {

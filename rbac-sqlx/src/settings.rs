@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{SettingStore, StoreError, StoreResult};
+use rbac_core::store::{SettingStore, StoreResult};
+use rbac_core::StoreError;
 
 use crate::{backend, row};
 

@@ -3,7 +3,8 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::{StoreResult, ThrottlePolicy, ThrottleStore, Timestamp};
+use rbac_core::store::{StoreResult, ThrottleStore};
+use rbac_core::{ThrottlePolicy, Timestamp};
 
 #[cfg(feature = "mysql")]
 use crate::mysql;

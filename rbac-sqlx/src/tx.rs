@@ -5,7 +5,7 @@
 //! committing, or by an error return that drops the transaction, which sqlx rolls back
 //! before the connection is used again.
 
-use rbac_core::StoreResult;
+use rbac_core::store::StoreResult;
 use sqlx::{Pool, Transaction};
 
 use crate::dialect::SqlDialect;

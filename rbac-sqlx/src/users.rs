@@ -3,9 +3,10 @@
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
+use rbac_core::store::{ImportReport, StoreResult, UserStore};
 use rbac_core::{
-    now, Assignment, Entity, ImportReport, Journal, NewUser, Order, Revoke, RoleId, StoreError,
-    StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
+    now, Assignment, Entity, Journal, NewUser, Order, Revoke, RoleId, StoreError, Timestamp, User,
+    UserId, UserQuery,
 };
 
 use crate::row::USER_COLUMNS;
@@ -21,7 +22,7 @@ macro_rules! user_write_missed {
                 .await
                 .map_err(backend)?;
         match exists {
-            Some(_) => StoreError::Violation(rbac_core::USER_CHANGED),
+            Some(_) => StoreError::Violation(rbac_core::store::USER_CHANGED),
             None => StoreError::NotFound(Entity::User),
         }
     }};

@@ -15,10 +15,11 @@ use proptest::prelude::*;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod common;
 use rbac_core::service::LoginThrottle;
+use rbac_core::store::{ChangeSink, Store};
 use rbac_core::{
-    now, AdminPrivileges, Authorizer, AuthorizerConfig, ChangeSink, HasherConfig, JwtCodec, JwtKey,
+    now, AdminPrivileges, Authorizer, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey,
     MemoryStore, PrivilegeRegistry, Rbac, RbacConfig, Scope, ScopeKinds, Session, SessionKind,
-    Store, User, ADMIN,
+    User, ADMIN,
 };
 
 const CODES: [&str; 3] = ["Read", "Write", "Publish"];
@@ -175,7 +176,7 @@ async fn world(store: Arc<dyn Store>) -> World {
             .expect("grants"),
         session_id: Arc::from("model"),
         kind: SessionKind::Jwt,
-        factors: rbac_core::Factors::PASSWORD,
+        factors: rbac_core::factors::Factors::PASSWORD,
         verified_at: 0,
         enrolment_required: false,
         second_factor_enrolled: false,
@@ -206,7 +207,7 @@ async fn world(store: Arc<dyn Store>) -> World {
             last_seen: t,
             revoked: false,
             ip: "127.0.0.1".into(),
-            factors: rbac_core::Factors::PASSWORD,
+            factors: rbac_core::factors::Factors::PASSWORD,
             verified_at: t,
             user_agent: String::new(),
         };

@@ -225,7 +225,8 @@ mod sqlite_only {
 #[cfg(feature = "postgres")]
 mod postgres_only {
     use super::*;
-    use rbac_core::{Journal, Page, User, UserQuery, UserStore};
+    use rbac_core::store::UserStore;
+    use rbac_core::{Journal, Page, User, UserQuery};
     use sqlx::Row;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

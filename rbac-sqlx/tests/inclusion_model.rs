@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use rbac_core::service::LoginThrottle;
+use rbac_core::store::{ChangeSink, Store};
 use rbac_core::{
-    AdminPrivileges, Assignment, Authorizer, AuthorizerConfig, ChangeSink, HasherConfig, JwtCodec,
-    JwtKey, MemoryStore, Principal, PrivilegeRegistry, Rbac, RbacConfig, SessionKind, Store, User,
-    ADMIN,
+    AdminPrivileges, Assignment, Authorizer, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey,
+    MemoryStore, Principal, PrivilegeRegistry, Rbac, RbacConfig, SessionKind, User, ADMIN,
 };
 
 /// The application codes roles are granted.
@@ -87,7 +87,7 @@ async fn principal(authorizer: &Authorizer, user: &User) -> Principal {
         grants: authorizer.grants_for(&user.roles).await.expect("grants"),
         session_id: Arc::from("model"),
         kind: SessionKind::Jwt,
-        factors: rbac_core::Factors::PASSWORD,
+        factors: rbac_core::factors::Factors::PASSWORD,
         verified_at: 0,
         enrolment_required: false,
         second_factor_enrolled: false,

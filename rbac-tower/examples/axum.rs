@@ -9,8 +9,9 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use rbac_core::service::LoginInput;
+use rbac_core::store::Store;
 use rbac_core::{
-    Journal, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry, Rbac, RbacConfig, Role, Store, User,
+    Journal, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry, Rbac, RbacConfig, Role, User,
 };
 use rbac_tower::extract::Caller;
 use rbac_tower::{CredentialSource, RbacLayer};

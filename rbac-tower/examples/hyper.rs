@@ -111,9 +111,13 @@ mod tests {
         // A user whose role lacks UserAccess.
         let store = rbac.store().clone();
         let user = rbac_core::User::blank("plain", rbac.hasher().hash("pw").await.expect("hash"));
-        rbac_core::UserStore::create_user(store.as_ref(), &user, &rbac_core::Journal::default())
-            .await
-            .expect("user");
+        rbac_core::store::UserStore::create_user(
+            store.as_ref(),
+            &user,
+            &rbac_core::Journal::default(),
+        )
+        .await
+        .expect("user");
         let token = rbac
             .sessions()
             .login(&LoginInput {

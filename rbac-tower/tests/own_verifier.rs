@@ -53,7 +53,7 @@ impl Authenticate for Fingerprints {
                 .await?,
             session_id: Arc::from(""),
             kind: SessionKind::Jwt,
-            factors: rbac_core::Factors::PASSWORD,
+            factors: rbac_core::factors::Factors::PASSWORD,
             verified_at: 0,
             enrolment_required: false,
             second_factor_enrolled: false,

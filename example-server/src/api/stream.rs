@@ -290,12 +290,15 @@ mod tests {
         assert_eq!(parsed["rows"].as_array().map(Vec::len), Some(300));
         // Users deleted after the first chunk was sent: the body fails, never ends short.
         let response = listing(rbac.clone()).await;
-        let last =
-            rbac_core::UserStore::user_rows(store.as_ref(), &rbac_core::UserQuery::default(), None)
-                .await
-                .expect("users");
+        let last = rbac_core::store::UserStore::user_rows(
+            store.as_ref(),
+            &rbac_core::UserQuery::default(),
+            None,
+        )
+        .await
+        .expect("users");
         for u in last.iter().rev().take(10) {
-            rbac_core::UserStore::delete_user(store.as_ref(), u.id, &Default::default())
+            rbac_core::store::UserStore::delete_user(store.as_ref(), u.id, &Default::default())
                 .await
                 .expect("delete");
         }

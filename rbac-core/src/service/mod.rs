@@ -401,8 +401,8 @@ impl Applying {
     /// that failed changed nothing: nothing is applied.
     async fn write<T>(
         mut self,
-        write: impl std::future::Future<Output = crate::StoreResult<T>>,
-    ) -> crate::StoreResult<T> {
+        write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
+    ) -> crate::store::StoreResult<T> {
         let written = write.await;
         if written.is_ok() {
             if let Some((_, authorizer, changes)) = &self.armed {

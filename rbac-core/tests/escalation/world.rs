@@ -240,7 +240,7 @@ pub(super) async fn principal(rbac: &Rbac, name: &str) -> Option<Principal> {
         grants: rbac.authorizer().grants_for(&user.roles).await.ok()?,
         session_id: Arc::from("escalation-test"),
         kind: SessionKind::Jwt,
-        factors: rbac_core::Factors::PASSWORD,
+        factors: rbac_core::factors::Factors::PASSWORD,
         verified_at: 0,
         enrolment_required: false,
         second_factor_enrolled: false,

@@ -25,7 +25,8 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rbac_core::{Revoke, StoreError, StoreResult};
+use rbac_core::store::StoreResult;
+use rbac_core::{Revoke, StoreError};
 use tokio::sync::Notify;
 
 use crate::SqlStore;

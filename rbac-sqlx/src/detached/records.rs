@@ -1,10 +1,13 @@
 //! The event, audit, setting, organisation, code, project and change-log ports, run detached.
 
 use async_trait::async_trait;
+use rbac_core::store::{
+    AuditStore, ChangeLog, CodeStore, EventStore, OrganisationStore, ProjectStore, SettingStore,
+    StoreResult,
+};
 use rbac_core::{
-    AuditEntry, AuditQuery, AuditStore, Change, ChangeLog, CodeCheck, CodeStore, EventStore,
-    Journal, Listing, NewAudit, Organisation, OrganisationStore, Page, Project, ProjectId,
-    ProjectStore, RequestCount, SettingStore, StoreResult, Timestamp, UserId, VerificationCode,
+    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, NewAudit, Organisation, Page,
+    Project, ProjectId, RequestCount, Timestamp, UserId, VerificationCode,
 };
 
 use crate::SqlStore;

@@ -1,9 +1,10 @@
 //! The session, second-factor, passkey and throttle ports, run detached.
 
 use async_trait::async_trait;
+use rbac_core::factors::{Factors, TotpFactor};
+use rbac_core::store::{SecondFactorStore, SessionStore, StoreResult, ThrottleStore};
 use rbac_core::{
-    Ceremony, Factors, Journal, PasskeyRecord, PasskeyStore, SecondFactorStore, Session,
-    SessionStore, StoreError, StoreResult, ThrottlePolicy, ThrottleStore, Timestamp, TotpFactor,
+    Ceremony, Journal, PasskeyRecord, PasskeyStore, Session, StoreError, ThrottlePolicy, Timestamp,
     UserId,
 };
 

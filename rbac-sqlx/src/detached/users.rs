@@ -1,9 +1,10 @@
 //! The user, role and scope ports, run detached.
 
 use async_trait::async_trait;
+use rbac_core::store::{ImportReport, RoleStore, ScopeStore, StoreResult, UserStore};
 use rbac_core::{
-    Assignment, ImportReport, Journal, Listing, NewUser, Page, Revoke, Role, RoleId, RoleStore,
-    Scope, ScopeKind, ScopeStore, StoreResult, Timestamp, User, UserId, UserQuery, UserStore,
+    Assignment, Journal, Listing, NewUser, Page, Revoke, Role, RoleId, Scope, ScopeKind, Timestamp,
+    User, UserId, UserQuery,
 };
 
 use super::Owned;

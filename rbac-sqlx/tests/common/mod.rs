@@ -6,7 +6,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rbac_core::{conformance, Change, ChangeSink, Journal, User, UserStore};
+use rbac_core::store::{ChangeSink, UserStore};
+use rbac_core::{conformance, Change, Journal, User};
 use rbac_sqlx::{spawn_change_feed, Backend, SqlStore};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use sqlx::Connection;
@@ -413,7 +414,8 @@ pub async fn identity_keys_on_upgrade(url: &str) {
 /// A database whose users held one role each in `rbac_users.role_id` (before migration 10)
 /// upgrades to assignments: each such role becomes the user's one global assignment.
 pub async fn assignments_on_upgrade(url: &str) {
-    use rbac_core::{Assignment, Role, RoleStore};
+    use rbac_core::store::RoleStore;
+    use rbac_core::{Assignment, Role};
     let t = unique("a");
     let store = SqlStore::connect(url).await.expect("connect");
     store.migrate().await.expect("migrate");
