@@ -117,5 +117,7 @@ pub use password::{
 pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
 pub use scope::SCOPE_KIND_MAX;
 pub use secrets::{BadSecretsKey, KeyFileError, SecretsKey};
-pub use service::{AdminPrivileges, Rbac, RbacConfig, Sensitive, ADMIN};
+pub use service::rbac::{Rbac, RbacConfig, ADMIN};
+pub use service::step_up::Sensitive;
+pub use service::vocabulary::AdminPrivileges;
 pub use token::{is_opaque_token, new_opaque_token, opaque_session_id, Claims, JwtCodec, JwtKey};

@@ -1,0 +1,338 @@
+//! The services over one store: [`Rbac`], its settings, and the changes a write applies to
+//! this process's caches.
+
+use super::*;
+
+/// The name of the built-in super-admin role and user.
+pub const ADMIN: &str = "admin";
+
+/// A role the application seeds at bootstrap and finds by its stable key, never by its
+/// name: a renamed role cannot take a system role's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SystemRole {
+    /// The stable key stored with the role.
+    pub key: &'static str,
+    /// The name it is created with (reserved: no other role may take it).
+    pub name: &'static str,
+    /// Its description.
+    pub remark: &'static str,
+    /// The privileges it is created with.
+    pub privileges: &'static [&'static str],
+}
+
+/// Setting key of the generated JWT secret.
+pub const JWT_SECRET_SETTING: &str = "jwt_secret";
+
+/// Settings of the use-cases.
+#[derive(Debug, Clone)]
+pub struct RbacConfig {
+    /// Lifetime of an issued JWT session.
+    pub token_ttl: Duration,
+    /// Password hashing.
+    pub hasher: HasherConfig,
+    /// Caches.
+    pub cache: AuthorizerConfig,
+    /// The version string login reports.
+    pub version: String,
+    /// Failed-login throttling per account and per client address.
+    pub throttle: LoginThrottle,
+    /// Hourly limits on unauthenticated work (sign-ups, codes).
+    pub limits: AbuseLimits,
+    /// Verification codes.
+    pub codes: CodePolicy,
+    /// The organisations to store at bootstrap (none by default).
+    pub organisations: Vec<Organisation>,
+    /// The roles bootstrap seeds under stable keys, besides `admin` (what registration
+    /// paths assign); none by default.
+    pub system_roles: Vec<SystemRole>,
+    /// The privilege codes the administrative use-cases check.
+    pub admin: AdminPrivileges,
+    /// Requests a new project's API key may make per UTC day.
+    pub project_request_max: i64,
+    /// The most roles one user may hold (global and scoped assignments together).
+    pub assignment_cap: usize,
+    /// The scope kinds assignments may name (none by default: roles hold everywhere).
+    pub scope_kinds: crate::scope::ScopeKinds,
+    /// The key sealing second-factor secrets (none: second factors cannot be enrolled).
+    pub secrets_key: Option<crate::secrets::SecretsKey>,
+    /// The issuer an authenticator app shows beside TOTP codes.
+    pub totp_issuer: String,
+    /// How long a login's second-factor challenge stays open.
+    pub challenge_ttl: Duration,
+    /// How recent a session's login must be to begin enrolling a second factor without
+    /// giving the password again.
+    pub enrolment_window: Duration,
+    /// How recently an actor with a second factor must have proven one to perform a
+    /// [`Sensitive`] use-case (actors without one are not asked).
+    pub step_up: Duration,
+    /// The relying party passkeys are bound to (none: passkeys cannot be registered).
+    pub relying_party: Option<crate::passkeys::RelyingParty>,
+}
+
+impl Default for RbacConfig {
+    fn default() -> Self {
+        RbacConfig {
+            token_ttl: Duration::from_secs(12 * 3600),
+            hasher: HasherConfig::default(),
+            cache: AuthorizerConfig::default(),
+            version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
+            throttle: LoginThrottle::default(),
+            limits: AbuseLimits::default(),
+            codes: CodePolicy::default(),
+            organisations: Vec::new(),
+            system_roles: Vec::new(),
+            admin: AdminPrivileges::default(),
+            project_request_max: 30,
+            assignment_cap: 32,
+            scope_kinds: crate::scope::ScopeKinds::default(),
+            secrets_key: None,
+            totp_issuer: "rbac".to_string(),
+            challenge_ttl: Duration::from_secs(300),
+            enrolment_window: Duration::from_secs(600),
+            step_up: Duration::from_secs(900),
+            relying_party: None,
+        }
+    }
+}
+
+pub(super) struct Inner {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) authorizer: Arc<Authorizer>,
+    pub(super) hasher: PasswordHasher,
+    pub(super) config: RbacConfig,
+    pub(super) senders: Senders,
+    pub(super) gate: Arc<throttle::LoginGate>,
+    #[cfg(feature = "passkeys")]
+    pub(super) webauthn: Option<webauthn_rs::Webauthn>,
+    pub(super) activity: LoginActivity,
+    pub(super) unknown_names: noise::UnknownNameFailures,
+}
+
+/// The use-case services over one store.
+#[derive(Clone)]
+pub struct Rbac {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Rbac {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rbac").finish_non_exhaustive()
+    }
+}
+
+impl Rbac {
+    /// Builds the services and loads the role snapshot; messages go to the log.
+    pub async fn new(
+        store: Arc<dyn Store>,
+        registry: Arc<PrivilegeRegistry>,
+        jwt: JwtCodec,
+        config: RbacConfig,
+    ) -> Result<Self> {
+        Self::new_with(store, registry, jwt, config, Senders::default()).await
+    }
+
+    /// Builds the services with the given message senders and loads the role snapshot.
+    pub async fn new_with(
+        store: Arc<dyn Store>,
+        registry: Arc<PrivilegeRegistry>,
+        jwt: JwtCodec,
+        config: RbacConfig,
+        senders: Senders,
+    ) -> Result<Self> {
+        let hasher = PasswordHasher::new(&config.hasher)?;
+        #[cfg(feature = "passkeys")]
+        let webauthn = match &config.relying_party {
+            Some(rp) => Some(rp.verifier().map_err(crate::error::Error::BadRequest)?),
+            None => None,
+        };
+        #[cfg(not(feature = "passkeys"))]
+        if config.relying_party.is_some() {
+            return Err(crate::error::Error::BadRequest(
+                "a relying party is set but passkeys are not compiled in: enable rbac-core's `passkeys` feature".into(),
+            ));
+        }
+        let authorizer = Arc::new(Authorizer::new(
+            store.clone(),
+            registry,
+            Arc::new(jwt),
+            &config.cache,
+        ));
+        authorizer.load_roles().await?;
+        authorizer.load_scope_parents().await?;
+        Ok(Rbac {
+            inner: Arc::new(Inner {
+                store,
+                authorizer,
+                hasher,
+                config,
+                senders,
+                gate: Arc::default(),
+                activity: LoginActivity::default(),
+                unknown_names: Default::default(),
+                #[cfg(feature = "passkeys")]
+                webauthn,
+            }),
+        })
+    }
+
+    /// The authorizer (the hot path the tower layer uses).
+    pub fn authorizer(&self) -> &Arc<Authorizer> {
+        &self.inner.authorizer
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The password hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.inner.hasher
+    }
+
+    /// Logins and failed logins per hour on this instance, the last day (kept as they
+    /// happen: reading it reads no log rows).
+    pub(crate) fn login_activity(&self) -> Hourly {
+        self.inner.activity.last_hours(crate::model::now())
+    }
+
+    /// The message senders (SMS, e-mail).
+    pub fn senders(&self) -> &Senders {
+        &self.inner.senders
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RbacConfig {
+        &self.inner.config
+    }
+
+    /// Verifies a token (a JWT or an opaque sliding token) and its session.
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Principal> {
+        self.inner.authorizer.authenticate_token(token).await
+    }
+
+    pub(super) fn journal(
+        &self,
+        actor: Option<&Principal>,
+        category: AuditCategory,
+        content: String,
+    ) -> Journal {
+        Journal::audit(NewAudit {
+            // The system is audited by name alone: no user has its id.
+            user_id: actor
+                .map(|a| a.user_id)
+                .filter(|id| *id != system::SYSTEM_USER_ID),
+            user_name: actor.map_or_else(String::new, |a| a.user_name.to_string()),
+            category,
+            content,
+            success: true,
+        })
+    }
+
+    /// A security event by `actor` about `subject`.
+    pub(super) fn event(
+        &self,
+        actor: &Principal,
+        kind: &'static str,
+        subject: &str,
+    ) -> crate::events::NewEvent {
+        crate::events::NewEvent::new(kind, subject, actor.user_name.to_string())
+    }
+
+    /// The application of `journal`'s changes to this process's caches after the store
+    /// write that journals them ([`Applying::write`]): applied once the write succeeded; if
+    /// the caller stops waiting first (a client went away, a timeout fired), applied anyway
+    /// once the store has settled the abandoned write.
+    pub(super) fn applying(&self, journal: &Journal) -> Applying {
+        Applying {
+            armed: Some((
+                self.inner.store.clone(),
+                self.inner.authorizer.clone(),
+                journal.changes.clone(),
+            )),
+        }
+    }
+
+    pub(super) fn require(&self, actor: &Principal, code: &str) -> Result<()> {
+        self.inner.authorizer.require_code(actor, code)
+    }
+
+    /// The declared administrative privilege codes.
+    pub(super) fn admin(&self) -> &AdminPrivileges {
+        &self.inner.config.admin
+    }
+
+    /// The most roles one user may hold.
+    pub(super) fn assignment_cap(&self) -> usize {
+        self.inner.config.assignment_cap
+    }
+
+    /// Whether no role but a system role (or `admin`) may carry `name`.
+    pub(super) fn is_reserved_role_name(&self, name: &str) -> bool {
+        name == ADMIN
+            || self
+                .inner
+                .config
+                .system_roles
+                .iter()
+                .any(|r| r.name == name)
+    }
+
+    pub(super) fn holds(&self, actor: &Principal, code: &str) -> bool {
+        self.require(actor, code).is_ok()
+    }
+
+    /// Every role, for rendering names (small; roles are few).
+    pub(super) async fn role_names(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let roles = self.inner.store.list_roles(Page::ALL).await?;
+        Ok(roles.rows.into_iter().map(|r| (r.id, r.name)).collect())
+    }
+}
+
+/// Changes to apply to this process's caches after a store write, even if the caller that
+/// made the write stops waiting (see [`Rbac::applying`]).
+#[must_use = "an armed application applies its changes when dropped"]
+pub(super) struct Applying {
+    armed: Option<Pending>,
+}
+
+/// The store to wait for, the caches, and the changes to apply to them.
+pub(super) type Pending = (Arc<dyn Store>, Arc<Authorizer>, Vec<crate::model::Change>);
+
+impl Applying {
+    /// Waits for the store write `write`; once it succeeded, applies the changes. A write
+    /// that failed changed nothing: nothing is applied.
+    pub(super) async fn write<T>(
+        mut self,
+        write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
+    ) -> crate::store::StoreResult<T> {
+        let written = write.await;
+        if written.is_ok() {
+            if let Some((_, authorizer, changes)) = &self.armed {
+                authorizer.apply_changes(changes).await;
+            }
+        }
+        self.armed = None;
+        written
+    }
+}
+
+impl Drop for Applying {
+    fn drop(&mut self) {
+        let Some((store, authorizer, changes)) = self.armed.take() else {
+            return;
+        };
+        if changes.is_empty() {
+            return;
+        }
+        // Dropped before the write returned (or before its changes were applied): the
+        // write ends on its own; apply once it has, whichever way it ended (re-reading is
+        // right either way).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                store.settled().await;
+                authorizer.apply_changes(&changes).await;
+            });
+        }
+    }
+}
