@@ -10,6 +10,34 @@
 //! using a project gives its unused slice back at the next flush, so none is lost to it.
 //! Counts for reporting (`request_total`, `request_today`) reach the store in batches:
 //! [`RequestMeters::flush`], which the server runs every second and at shutdown.
+//!
+//! ```
+//! # async fn run() -> Result<(), rbac_core::Error> {
+//! use rbac_core::meter::RequestMeters;
+//! use rbac_core::service::LoginInput;
+//! use rbac_core::{MemoryStore, Rbac};
+//!
+//! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
+//! let rbac = Rbac::builder(MemoryStore::new())
+//!     .secret("at least 32 bytes of signing secret")
+//!     .privileges(["MapRead"])
+//!     .admin_password("Admin-password-1")
+//! #   .config(config)
+//!     .build()
+//!     .await?;
+//! let login = LoginInput::new("admin", "Admin-password-1", "10.0.0.7");
+//! let token = rbac.sessions().login(&login).await?.signed_in()?.token.token;
+//! let admin = rbac.authorizer().authenticate_token(&token).await?;
+//! let project = rbac.keys().create(&admin, "maps", 1).await?;
+//!
+//! // One meter per project in this process, shared by its requests.
+//! let meters = RequestMeters::default();
+//! let meter = meters.meter_of(&project, rbac_core::now());
+//! assert_eq!(meter.max(), project.request_max);
+//! assert!(meter.try_take(rbac.store().as_ref(), rbac_core::now()).await?);
+//! # Ok(()) }
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! ```
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
