@@ -123,7 +123,11 @@ impl Authenticate for Authorizer {
     ) -> Result<Principal> {
         match credential {
             Credential::Token(token) => self.authenticate_token(token).await,
+            #[cfg(feature = "api-keys")]
             Credential::ApiKey { key, secret } => self.authenticate_api_key(key, secret).await,
+            // Without the `api-keys` feature no key authenticates.
+            #[cfg(not(feature = "api-keys"))]
+            Credential::ApiKey { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
             Credential::Basic { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
         }
     }

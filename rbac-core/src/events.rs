@@ -3,6 +3,7 @@
 //! the action they record and delivered to webhooks from a queue kept in the store.
 //!
 //! ```
+//! # #[cfg(feature = "events")]
 //! # async fn run() -> Result<(), rbac_core::Error> {
 //! use rbac_core::events::kind;
 //! use rbac_core::service::UserInput;
@@ -22,7 +23,10 @@
 //! let events = rbac.audit().security_events(&system, 10).await?;
 //! assert!(events.iter().any(|e| e.kind == kind::PASSWORD_RESET));
 //! # Ok(()) }
-//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
+//! # #[cfg(feature = "events")]
+//! # fn main() { tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap(); }
+//! # #[cfg(not(feature = "events"))]
+//! # fn main() {}
 //! ```
 
 use crate::model::Timestamp;

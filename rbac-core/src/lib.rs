@@ -68,7 +68,9 @@
 //!
 //! None by default. `totp` (TOTP enrolment and codes), `passkeys` (WebAuthn) and
 //! `bcrypt-import` (verifying imported bcrypt hashes) each add their capability and its
-//! crates; `conformance` exports the storage conformance suite for backends.
+//! crates; `api-keys` (keys and their request meter), `codes` (one-time codes and
+//! self-registration) and `events` (security events for webhooks) add theirs with no
+//! crate; `conformance` exports the storage conformance suite for backends.
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 
@@ -81,6 +83,7 @@ pub mod factors;
 pub mod identity;
 pub mod inclusion;
 mod memory;
+#[cfg(feature = "api-keys")]
 pub mod meter;
 mod model;
 mod notify;

@@ -1,5 +1,6 @@
 //! Invalidation: changes from this process and the feed reach the caches.
 
+#[cfg(feature = "api-keys")]
 use super::keys::invalidate_keys;
 use super::sessions::invalidate_sessions;
 use super::*;
@@ -64,14 +65,17 @@ impl Authorizer {
                 Change::Role(id) => self.reload_role(*id).await,
                 Change::Scope(scope) => {
                     self.reload_scope(*scope).await;
+                    #[cfg(feature = "api-keys")]
                     invalidate_keys(&self.keys, change);
                     invalidate_sessions(&self.sessions, change).await;
                 }
+                #[cfg(feature = "api-keys")]
                 Change::Project(id) => {
                     invalidate_keys(&self.keys, change);
                     self.meters.forget(*id);
                 }
                 other => {
+                    #[cfg(feature = "api-keys")]
                     invalidate_keys(&self.keys, other);
                     invalidate_sessions(&self.sessions, other).await
                 }
@@ -91,16 +95,19 @@ impl Authorizer {
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let cache = self.sessions.clone();
+            #[cfg(feature = "api-keys")]
             let keys = self.keys.clone();
             handle.spawn(async move {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 for change in &sessions {
+                    #[cfg(feature = "api-keys")]
                     invalidate_keys(&keys, change);
                     invalidate_sessions(&cache, change).await;
                 }
             });
         } else {
             self.sessions.invalidate_all();
+            #[cfg(feature = "api-keys")]
             self.keys.invalidate_all();
         }
     }

@@ -42,8 +42,11 @@ use arc_swap::ArcSwap;
 use moka::future::Cache;
 
 use crate::error::{AuthFailure, Error, Result};
+#[cfg(feature = "api-keys")]
 use crate::meter::{ProjectMeter, RequestMeters};
-use crate::model::{now, Change, Page, ProjectId, Role, RoleId, SessionKind, Timestamp, UserId};
+#[cfg(feature = "api-keys")]
+use crate::model::ProjectId;
+use crate::model::{now, Change, Page, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 use crate::scope::Scope;
 use crate::stats::ShardedCounter;
@@ -52,12 +55,14 @@ use crate::token::JwtCodec;
 
 mod bundles;
 mod invalidation;
+#[cfg(feature = "api-keys")]
 mod keys;
 mod roles;
 mod sessions;
 
 pub use bundles::{Grants, MAX_SCOPE_DEPTH};
 use bundles::{Interner, Snapshot};
+#[cfg(feature = "api-keys")]
 use keys::KeyState;
 use sessions::SessionState;
 
@@ -261,8 +266,10 @@ pub struct Authorizer {
     sliding_ttl: i64,
     sliding_interval: i64,
     sliding_max: i64,
+    #[cfg(feature = "api-keys")]
     /// API key → project state (a negative entry for an unknown or deleted key).
     keys: Cache<Arc<str>, Arc<KeyState>>,
+    #[cfg(feature = "api-keys")]
     meters: RequestMeters,
     /// (user, privilege) → the minute of its last denial written to the operation log:
     /// denials are aggregated, one row per user, privilege and minute.
@@ -311,11 +318,13 @@ impl Authorizer {
             sliding_ttl: config.sliding_ttl.as_secs().max(1) as i64,
             sliding_interval: config.sliding_interval.as_secs() as i64,
             sliding_max: config.sliding_max.as_secs().max(1) as i64,
+            #[cfg(feature = "api-keys")]
             keys: Cache::builder()
                 .max_capacity(config.session_capacity)
                 .time_to_live(config.session_ttl)
                 .support_invalidation_closures()
                 .build(),
+            #[cfg(feature = "api-keys")]
             meters: RequestMeters::default(),
             denials: Default::default(),
         }

@@ -627,12 +627,18 @@ impl crate::credential::Authenticate for Rbac {
                 let address = context.address.map(|a| a.to_string()).unwrap_or_default();
                 self.authenticate_password(user, password, &address).await
             }
+            #[cfg(feature = "api-keys")]
             crate::credential::Credential::ApiKey { key, secret } => {
                 self.inner
                     .authorizer
                     .authenticate_api_key(key, secret)
                     .await
             }
+            // Without the `api-keys` feature no key authenticates.
+            #[cfg(not(feature = "api-keys"))]
+            crate::credential::Credential::ApiKey { .. } => Err(
+                crate::error::Error::Unauthenticated(crate::error::AuthFailure::Invalid),
+            ),
         }
     }
 }

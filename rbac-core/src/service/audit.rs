@@ -3,7 +3,9 @@
 use super::Rbac;
 use super::ADMIN;
 use crate::authorizer::Principal;
-use crate::error::{Error, Result};
+#[cfg(feature = "events")]
+use crate::error::Error;
+use crate::error::Result;
 use crate::model::{AuditEntry, AuditQuery, Listing, Outranking, Page, Timestamp};
 
 /// Renders text an attacker may have written (a failed login's name, an audited target) as
@@ -119,6 +121,7 @@ impl Rbac {
 }
 
 impl Rbac {
+    #[cfg(feature = "events")]
     /// The newest security events (at most `limit`), for the built-in admin alone: events
     /// name every user, and their addresses.
     pub(crate) async fn security_events(
@@ -134,6 +137,7 @@ impl Rbac {
         Ok(self.inner.store.recent_events(limit.clamp(1, 1000)).await?)
     }
 
+    #[cfg(feature = "events")]
     /// The newest security-event deliveries to webhooks (at most `limit`), for the
     /// built-in admin alone.
     pub(crate) async fn event_deliveries(

@@ -42,6 +42,7 @@ impl Default for AbuseLimits {
     }
 }
 
+#[cfg(feature = "codes")]
 /// A message channel codes go out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -52,6 +53,7 @@ pub enum Channel {
     Mail,
 }
 
+#[cfg(feature = "codes")]
 impl Channel {
     fn name(self) -> &'static str {
         match self {
@@ -89,6 +91,7 @@ impl Rbac {
         }
     }
 
+    #[cfg(feature = "codes")]
     /// Counts a code about to be sent on `channel` for the client at `address`.
     pub(crate) async fn take_code_send(&self, channel: Channel, address: &str) -> Result<()> {
         let limits = self.inner.config.limits;

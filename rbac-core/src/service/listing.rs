@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use super::{Rbac, UserView};
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, AuditQuery, Page, Project, Role, UserId, UserQuery};
+use crate::model::{AuditEntry, AuditQuery, Page, Role, UserQuery};
+#[cfg(feature = "api-keys")]
+use crate::model::{Project, UserId};
 use crate::service::AuditFilter;
 use crate::Principal;
 
@@ -202,6 +204,7 @@ impl ChunkSource<Role> for RoleChunks {
     }
 }
 
+#[cfg(feature = "api-keys")]
 /// An owner's projects, in id order; their secrets cleared for anyone but the owner.
 struct ProjectChunks {
     rbac: Rbac,
@@ -209,6 +212,7 @@ struct ProjectChunks {
     clear_secrets: bool,
 }
 
+#[cfg(feature = "api-keys")]
 #[async_trait]
 impl ChunkSource<Project> for ProjectChunks {
     async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Project>> {
@@ -244,6 +248,7 @@ impl Rbac {
         Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
     }
 
+    #[cfg(feature = "api-keys")]
     /// The projects of `owner` (the caller's own by default; another's needs UserAccess
     /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
     /// at a time.

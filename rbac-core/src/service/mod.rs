@@ -35,6 +35,7 @@ mod audit;
 mod bootstrap;
 mod builder;
 mod challenge;
+#[cfg(feature = "codes")]
 mod codes;
 mod containment;
 mod facets;
@@ -47,6 +48,7 @@ mod operator;
 #[cfg(feature = "passkeys")]
 mod passkeys;
 mod passwords;
+#[cfg(feature = "api-keys")]
 mod projects;
 pub(crate) mod rbac;
 mod registration;
@@ -69,16 +71,24 @@ pub use assignments::HeldRole;
 pub use audit::{as_data, AuditFilter};
 pub use builder::RbacBuilder;
 pub use challenge::{Challenge, LoginStep, SecondFactorInput};
+#[cfg(feature = "codes")]
 pub use codes::{CodePolicy, CodeProof};
-pub use facets::{Assignments, Audit, Keys, Roles, SecondFactors, Sessions, Users};
+#[cfg(feature = "api-keys")]
+pub use facets::Keys;
+pub use facets::{Assignments, Audit, Roles, SecondFactors, Sessions, Users};
 pub use inclusion::MAX_INCLUDED;
-pub use limits::{AbuseLimits, Channel};
+pub use limits::AbuseLimits;
+#[cfg(feature = "codes")]
+pub use limits::Channel;
 pub use listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
 #[cfg(feature = "passkeys")]
 pub use passkeys::{PasskeyOptions, PasskeyView};
+#[cfg(feature = "api-keys")]
 pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
-pub use registration::{Member, Registration};
+pub use registration::Member;
+#[cfg(feature = "codes")]
+pub use registration::Registration;
 pub use roles::{InquiryTarget, RoleUpdate};
 pub use second_factor::SecondFactorStatus;
 #[cfg(feature = "totp")]

@@ -39,6 +39,7 @@ pub struct RbacConfig {
     /// Hourly limits on unauthenticated work (sign-ups, codes).
     pub limits: AbuseLimits,
     /// Verification codes.
+    #[cfg(feature = "codes")]
     pub codes: CodePolicy,
     /// The organisations to store at bootstrap (none by default).
     pub organisations: Vec<Organisation>,
@@ -78,6 +79,7 @@ impl Default for RbacConfig {
             version: concat!("v", env!("CARGO_PKG_VERSION")).to_string(),
             throttle: LoginThrottle::default(),
             limits: AbuseLimits::default(),
+            #[cfg(feature = "codes")]
             codes: CodePolicy::default(),
             organisations: Vec::new(),
             system_roles: Vec::new(),

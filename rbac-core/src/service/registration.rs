@@ -2,14 +2,18 @@
 //! one-time code, members an account creates under itself, organisations as a grouping
 //! of users, and login into an organisation with a sliding opaque token.
 
+#[cfg(feature = "codes")]
 use super::codes::CodeProof;
 use super::{validate, LoginInput, Rbac};
 use crate::authorizer::Principal;
-use crate::error::{Entity, Error, Field, Result};
+#[cfg(feature = "codes")]
+use crate::error::Field;
+use crate::error::{Entity, Error, Result};
 use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
 use crate::notify::{Sms, SmsContent};
 use crate::scope::{Assignment, Scope};
 
+#[cfg(feature = "codes")]
 /// A self-registration proved by a one-time code sent to the address or number it claims.
 #[derive(Debug, Clone)]
 pub struct Registration {
@@ -80,6 +84,7 @@ impl Rbac {
             .is_some_and(|holder| holder.email_verified))
     }
 
+    #[cfg(feature = "codes")]
     /// Registers a user once its code matches. Every other check comes first (name taken,
     /// a verified e-mail address taken, the sign-up limit), so a refused registration
     /// does not use the code up; a verified address or number wins over others'
@@ -169,6 +174,7 @@ impl Rbac {
         Ok(user)
     }
 
+    #[cfg(feature = "codes")]
     /// Creates a user whose verified address or number wins over others' unverified claims,
     /// and audits each claim it cleared.
     pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {

@@ -4,8 +4,10 @@ use super::Rbac;
 use crate::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors;
+#[cfg(any(feature = "totp", feature = "passkeys"))]
+use crate::model::now;
 #[cfg(feature = "totp")]
-use crate::model::{now, TotpFactor};
+use crate::model::TotpFactor;
 use crate::model::{AuditCategory, Change, User};
 
 #[cfg(feature = "totp")]

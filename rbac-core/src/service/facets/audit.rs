@@ -17,6 +17,7 @@ impl Audit<'_> {
         self.rbac.list_audit(actor, filter).await
     }
 
+    #[cfg(feature = "events")]
     /// The newest security events (at most `limit`), for the built-in admin alone: events
     /// name every user, and their addresses.
     pub async fn security_events(
@@ -27,6 +28,7 @@ impl Audit<'_> {
         self.rbac.security_events(actor, limit).await
     }
 
+    #[cfg(feature = "events")]
     /// The newest security-event deliveries to webhooks (at most `limit`), for the
     /// built-in admin alone.
     pub async fn deliveries(

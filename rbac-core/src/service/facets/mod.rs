@@ -5,6 +5,7 @@
 mod assignments;
 mod audit;
 mod factors;
+#[cfg(feature = "api-keys")]
 mod keys;
 mod roles;
 mod sessions;
@@ -13,6 +14,7 @@ mod users;
 pub use assignments::Assignments;
 pub use audit::Audit;
 pub use factors::SecondFactors;
+#[cfg(feature = "api-keys")]
 pub use keys::Keys;
 pub use roles::Roles;
 pub use sessions::Sessions;
@@ -46,6 +48,7 @@ impl Rbac {
         SecondFactors { rbac: self }
     }
 
+    #[cfg(feature = "api-keys")]
     /// API keys, each owned by a user within a scope.
     pub fn keys(&self) -> Keys<'_> {
         Keys { rbac: self }
