@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::metrics;
 use crate::serve;
 pub use crate::state::AppState;
+use crate::webhooks::without_secrets;
 
 /// A boxed error for start-up and the command-line tools.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -243,7 +244,8 @@ async fn serve_with(
         sql,
         secure_cookies: config.relying_party().origin.starts_with("https://"),
     };
-    let app: Router = api::router(state, config);
+    let console = crate::admin::router(&state);
+    let app: Router = api::router(state, config, console);
 
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
@@ -263,21 +265,6 @@ async fn serve_with(
     }
     tracing::info!("example-server stopped");
     Ok(())
-}
-
-/// A URL as it may be logged: no credentials, no query string (webhook URLs often carry
-/// their API key there).
-pub(crate) fn without_secrets(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Err(_) => "<unparsable URL>".to_string(),
-    }
 }
 
 /// A database URL without its password.

@@ -137,7 +137,7 @@ impl Webhooks {
                 tick.tick().await;
                 for target in &self.targets {
                     if let Err(e) = self.round(&*store, &client, &owner, target).await {
-                        tracing::warn!(error = %e, target = %crate::app::without_secrets(target), "webhook delivery round failed");
+                        tracing::warn!(error = %e, target = %without_secrets(target), "webhook delivery round failed");
                     }
                 }
             }
@@ -160,7 +160,7 @@ impl Webhooks {
         let sends = due.iter().map(|delivery| async move {
             let attempt = self.send(client, delivery).await;
             if let Attempt::Failed { error, .. } = &attempt {
-                tracing::warn!(target = %crate::app::without_secrets(target), event = %delivery.event.event_id, error = %error, "webhook delivery failed");
+                tracing::warn!(target = %without_secrets(target), event = %delivery.event.event_id, error = %error, "webhook delivery failed");
             }
             store
                 .settle_delivery(delivery.event.id, target, owner, &attempt)
@@ -224,6 +224,21 @@ pub fn signature(secret: &[u8], t: i64, body: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
     mac.update(format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A URL as it may be logged: no credentials, no query string (webhook URLs often carry
+/// their API key there).
+pub(crate) fn without_secrets(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "<unparsable URL>".to_string(),
+    }
 }
 
 #[cfg(test)]

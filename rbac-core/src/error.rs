@@ -222,7 +222,7 @@ pub enum Error {
     /// The password was right and the account has a second factor: the login completes
     /// with the challenge and a code or passkey.
     #[error("a second factor is required to complete the login")]
-    SecondFactorRequired(Box<crate::service::Challenge>),
+    SecondFactorRequired(Box<crate::second_step::Challenge>),
     /// The second factor did not verify: a wrong or used code.
     #[error("wrong or used second-factor code")]
     BadSecondFactor,

@@ -29,7 +29,7 @@
 //! # fn main() {}
 //! ```
 
-use crate::model::Timestamp;
+use crate::ids::Timestamp;
 
 /// The stable event types.
 pub mod kind {

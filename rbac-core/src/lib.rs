@@ -81,6 +81,7 @@ mod error;
 pub mod events;
 pub mod factors;
 pub mod identity;
+mod ids;
 pub mod inclusion;
 mod memory;
 #[cfg(feature = "api-keys")]
@@ -91,6 +92,7 @@ mod passkeys;
 mod password;
 mod privilege;
 mod scope;
+mod second_step;
 mod secrets;
 pub mod service;
 pub mod stats;

@@ -27,21 +27,7 @@ use std::fmt;
 
 pub use crate::scope::{Assignment, Scope, ScopeKind, ScopeKinds};
 
-/// A user's id.
-pub type UserId = i64;
-/// A role's id.
-pub type RoleId = i64;
-
-/// Seconds since the Unix epoch.
-pub type Timestamp = i64;
-
-/// The current time in seconds since the Unix epoch.
-pub fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::ids::{now, RoleId, Timestamp, UserId};
 
 /// A user account, shared by every surface.
 #[derive(Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use crate::model::RoleId;
+use crate::ids::RoleId;
 
 /// The most bytes in a scope kind.
 pub const SCOPE_KIND_MAX: usize = 16;

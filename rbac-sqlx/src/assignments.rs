@@ -11,18 +11,11 @@ use rbac_core::{Assignment, Entity, Journal, Revoke, RoleId, Scope, StoreError, 
 
 use crate::dialect::SqlDialect;
 use crate::row::Columns;
+use crate::user_rows::{insert_assignments, scope_columns};
 use crate::{backend, row, write_error, SqlStore};
 
 /// Users per `IN (…)` list when reading assignments.
 const USERS_PER_READ: usize = 500;
-
-/// The stored form of an assignment's scope: `('', 0)` for a global one.
-pub(crate) fn scope_columns(scope: Option<Scope>) -> (String, i64) {
-    match scope {
-        Some(s) => (s.kind.as_str().to_string(), s.id),
-        None => (String::new(), 0),
-    }
-}
 
 /// The scope of stored columns (`None` for a global assignment).
 fn scope_of(kind: &str, id: i64) -> StoreResult<Option<Scope>> {
@@ -33,31 +26,6 @@ fn scope_of(kind: &str, id: i64) -> StoreResult<Option<Scope>> {
         .map(Some)
         .ok_or_else(|| StoreError::backend(format!("stored scope kind {kind:?} is not valid")))
 }
-
-/// Inserts a user's assignments inside `$tx`, numbered from `$first` in the order given;
-/// a role that does not exist is `NotFound(Role)`.
-macro_rules! insert_assignments {
-    ($d:ident, $tx:ident, $user:expr, $assignments:expr, $first:expr) => {{
-        let first: i64 = $first;
-        for (i, a) in $assignments.enumerate() {
-            let a: &rbac_core::Assignment = a;
-            let (kind, id) = $crate::assignments::scope_columns(a.scope);
-            sqlx::query(&$d.sql(
-                "INSERT INTO rbac_assignments (user_id, role_id, scope_kind, scope_id, ordinal) \
-                 VALUES (?, ?, ?, ?, ?)",
-            ))
-            .bind($user)
-            .bind(a.role_id)
-            .bind(kind)
-            .bind(id)
-            .bind(first + i as i64)
-            .execute(&mut *$tx)
-            .await
-            .map_err(|e| $crate::write_error(e, StoreError::NotFound(rbac_core::Entity::Role)))?;
-        }
-    }};
-}
-pub(crate) use insert_assignments;
 
 /// Refuses (`Violation`) when user `$user` holds more than `$cap` assignments in `$tx`.
 macro_rules! check_cap {
@@ -141,7 +109,7 @@ impl SqlStore {
         }
         on_backend!(self, pool, d => {
             let mut tx = crate::tx::begin(d, pool).await?;
-            let text = crate::users::update_user_sql(expected);
+            let text = crate::user_rows::update_user_sql(expected);
             let sql = d.sql(&text);
             let query = sqlx::query(&sql);
             let query = bind_profile!(query, user, attributes)
@@ -156,7 +124,7 @@ impl SqlStore {
                 .await
                 .map_err(|e| write_error(e, StoreError::NotFound(Entity::Role)))?;
             if done.rows_affected() == 0 {
-                return Err(crate::users::user_write_missed!(d, tx, user.id));
+                return Err(crate::user_rows::user_write_missed!(d, tx, user.id));
             }
             sqlx::query(&d.sql("DELETE FROM rbac_assignments WHERE user_id = ? AND scope_kind = ''"))
                 .bind(user.id)
@@ -201,7 +169,7 @@ impl SqlStore {
             }
             // Locks the user's row: assignments to one user serialise, so the cap holds
             // (and two adding the same assignment meet the primary key, not a duplicate).
-            crate::users::take_user_row!(d, tx, user);
+            crate::user_rows::take_user_row!(d, tx, user);
             // Again under the lock: a concurrent call may have added it meanwhile.
             let held: Vec<i64> = sqlx::query_scalar(&d.sql(
                 "SELECT ordinal FROM rbac_assignments WHERE user_id = ? \
@@ -245,7 +213,7 @@ impl SqlStore {
             let mut tx = crate::tx::begin(d, pool).await?;
             // The user's row first, as every other assignment write takes it (one lock
             // order, no deadlock): it also moves updated_at past the change.
-            crate::users::take_user_row!(d, tx, user);
+            crate::user_rows::take_user_row!(d, tx, user);
             let done = sqlx::query(&d.sql(
                 "DELETE FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
                  AND scope_kind = ? AND scope_id = ?",

@@ -126,7 +126,7 @@ impl SqlStore {
                 }
             }
             for ((a, ordinal), names) in &by_assignment {
-                let (kind, scope_id) = crate::assignments::scope_columns(a.scope);
+                let (kind, scope_id) = crate::user_rows::scope_columns(a.scope);
                 for chunk in names.chunks(ROWS_PER_STATEMENT) {
                     let sql = format!(
                         "INSERT INTO rbac_assignments (user_id, role_id, scope_kind, scope_id, ordinal) \

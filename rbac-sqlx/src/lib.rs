@@ -632,4 +632,5 @@ mod roles;
 mod sessions;
 mod settings;
 mod throttle;
+mod user_rows;
 mod users;

@@ -10,24 +10,8 @@ use rbac_core::{
 };
 
 use crate::row::USER_COLUMNS;
+use crate::user_rows::{update_user_sql, user_write_missed, BUMP_UPDATED_AT};
 use crate::{backend, count, row, write_error, SqlStore};
-
-/// Why a guarded user write touched no row: the user is gone, or changed since it was read.
-macro_rules! user_write_missed {
-    ($d:ident, $tx:ident, $id:expr) => {{
-        let exists: Option<i64> =
-            sqlx::query_scalar(&$d.sql("SELECT id FROM rbac_users WHERE id = ?"))
-                .bind($id)
-                .fetch_optional(&mut *$tx)
-                .await
-                .map_err(backend)?;
-        match exists {
-            Some(_) => StoreError::Violation(rbac_core::store::USER_CHANGED),
-            None => StoreError::NotFound(Entity::User),
-        }
-    }};
-}
-pub(crate) use user_write_missed;
 
 #[async_trait]
 impl UserStore for Direct {
@@ -325,51 +309,6 @@ impl UserStore for Direct {
     }
 }
 
-/// Updates every profile column of a user (bound by `bind_profile!`, `updated_at` twice
-/// (see [`BUMP_UPDATED_AT`]), `bind_identity!`, then the id).
-pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, \
-     email = ?, did = ?, remark = ?, password_hash = ?, enabled = ?, department_id = ?, \
-     parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
-     updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END, \
-     name_key = ?, name_skeleton = ?, email_key = ?, email_verified = ?, phone_verified = ? \
-     WHERE id = ?";
-
-/// Moves a user's `updated_at` forward to the time bound twice, or one past its value when
-/// that is not earlier: every write of the row is seen by a write guarded on it.
-pub(crate) const BUMP_UPDATED_AT: &str =
-    "updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END";
-
-/// Takes a user's row in `$tx` (the lock every assignment write takes first, so they never
-/// deadlock) and moves its `updated_at` forward; returns `NotFound(User)` when it is gone.
-macro_rules! take_user_row {
-    ($d:ident, $tx:ident, $id:expr) => {{
-        let sql = format!(
-            "UPDATE rbac_users SET {} WHERE id = ?",
-            $crate::users::BUMP_UPDATED_AT
-        );
-        let at = rbac_core::now();
-        let done = sqlx::query(&$d.sql(&sql))
-            .bind(at)
-            .bind(at)
-            .bind($id)
-            .execute(&mut *$tx)
-            .await
-            .map_err($crate::backend)?;
-        if done.rows_affected() == 0 {
-            return Err(rbac_core::StoreError::NotFound(rbac_core::Entity::User));
-        }
-    }};
-}
-pub(crate) use take_user_row;
-
-/// [`UPDATE_USER`], guarded (when `expected` is set, bound last) by the stored `updated_at`.
-pub(crate) fn update_user_sql(expected: Option<Timestamp>) -> String {
-    match expected {
-        Some(_) => format!("{UPDATE_USER} AND updated_at = ?"),
-        None => UPDATE_USER.to_string(),
-    }
-}
-
 impl SqlStore {
     /// A page of users by offset, or continuing past `after` (see [`UserStore::user_rows`]).
     pub(crate) async fn select_users(
@@ -496,7 +435,7 @@ impl SqlStore {
                     seen.push(a);
                 }
             }
-            crate::assignments::insert_assignments!(d, tx, id, seen.iter().copied(), 0);
+            crate::user_rows::insert_assignments!(d, tx, id, seen.iter().copied(), 0);
             bump_total!(d, tx, "users", 1);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;

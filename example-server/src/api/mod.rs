@@ -68,10 +68,11 @@ pub fn scope_kinds() -> rbac_core::ScopeKinds {
 }
 
 /// Every surface's routes over one state, with the OpenAPI document of exactly those
-/// routes at `/openapi.json` and its interactive page at `/docs`.
-pub fn router(state: AppState, config: &Config) -> Router {
+/// routes at `/openapi.json` and its interactive page at `/docs`, and `pages` (the admin
+/// console, which imports the API's pieces and so is handed in rather than imported).
+pub fn router(state: AppState, config: &Config, pages: Router<AppState>) -> Router {
     documented_routes(&state, config)
-        .merge(crate::admin::router(&state))
+        .merge(pages)
         .fallback(not_found)
         .layer(axum::Extension(BodyLimit(config.body_limit)))
         .layer(axum::middleware::from_fn(request_id))

@@ -5,29 +5,9 @@ use super::accounts::{stored_user_agent, LoginInput, LoginOutcome, Origin};
 use super::Rbac;
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors;
-use crate::model::{now, Factors, Journal, Session, SessionKind, Timestamp, User, UserId};
+use crate::model::{now, Factors, Journal, Session, SessionKind, User, UserId};
 
-/// A login awaiting its second factor. Its `Debug` does not show the token.
-#[derive(Clone)]
-pub struct Challenge {
-    /// The single-use token that completes the login (only its hash is stored).
-    pub token: String,
-    /// When it expires.
-    pub expires_at: Timestamp,
-    /// The factors that can complete it (`totp`, `recovery_code`, `passkey`).
-    pub methods: Vec<&'static str>,
-    /// With a passkey among them: the options for `navigator.credentials.get()`.
-    pub passkey: Option<serde_json::Value>,
-}
-
-impl std::fmt::Debug for Challenge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Challenge")
-            .field("expires_at", &self.expires_at)
-            .field("methods", &self.methods)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::second_step::Challenge;
 
 /// Where a login stands after its password step.
 #[derive(Debug, Clone)]

@@ -3,34 +3,8 @@
 //! of another user's factors (within the containment rule).
 
 use super::*;
-use rbac_core::service::{Challenge, SecondFactorInput};
+use rbac_core::service::SecondFactorInput;
 use rbac_core::SessionKind;
-
-/// Code 1033's `data`: the challenge that completes the login.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = platform::ChallengeData)]
-pub struct ChallengeData {
-    /// Single use; send it with a code to `login/mfa` within `expires_in` seconds.
-    mfa_token: String,
-    expires_in: i64,
-    /// What completes it: `totp`, `recovery_code`, `passkey`.
-    methods: Vec<String>,
-    /// With `passkey` among them: the options for `navigator.credentials.get()`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    passkey: Option<Value>,
-}
-
-impl From<Challenge> for ChallengeData {
-    fn from(c: Challenge) -> Self {
-        ChallengeData {
-            expires_in: (c.expires_at - rbac_core::now()).max(0),
-            mfa_token: c.token,
-            methods: c.methods.iter().map(|m| m.to_string()).collect(),
-            passkey: c.passkey,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

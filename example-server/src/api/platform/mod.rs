@@ -40,21 +40,9 @@ pub use super::envelope::*;
 pub use answers::*;
 
 /// The privilege codes of the platform document (table 2, `Null` aside), as the
-/// administrative use-cases check them.
+/// administrative use-cases check them: the document names them as the library does.
 pub fn admin_privileges() -> AdminPrivileges {
-    AdminPrivileges {
-        user_access: "UserAccess".into(),
-        user_add: "UserAdd".into(),
-        user_edit: "UserEdit".into(),
-        user_delete: "UserDelete".into(),
-        user_enable: "UserEnableOrDisable".into(),
-        role_access: "RoleAccess".into(),
-        role_add: "RoleAdd".into(),
-        role_edit: "RoleEdit".into(),
-        role_delete: "RoleDelete".into(),
-        role_enable: "RoleEnableOrDisable".into(),
-        role_authority: "RoleAuthority".into(),
-    }
+    AdminPrivileges::default()
 }
 
 /// Where the platform reads a credential: `Auth-Token`, then `Authorization`.

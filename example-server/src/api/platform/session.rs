@@ -1,7 +1,33 @@
 //! Signing in and out, who the caller is, passwords and token refresh.
 
 use super::*;
-use rbac_core::service::LoginStep;
+use rbac_core::service::{Challenge, LoginStep};
+
+/// Code 1033's `data`: the challenge that completes the login.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = platform::ChallengeData)]
+pub struct ChallengeData {
+    /// Single use; send it with a code to `login/mfa` within `expires_in` seconds.
+    mfa_token: String,
+    expires_in: i64,
+    /// What completes it: `totp`, `recovery_code`, `passkey`.
+    methods: Vec<String>,
+    /// With `passkey` among them: the options for `navigator.credentials.get()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    passkey: Option<Value>,
+}
+
+impl From<Challenge> for ChallengeData {
+    fn from(c: Challenge) -> Self {
+        ChallengeData {
+            expires_in: (c.expires_at - rbac_core::now()).max(0),
+            mfa_token: c.token,
+            methods: c.methods.iter().map(|m| m.to_string()).collect(),
+            passkey: c.passkey,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,7 +72,7 @@ pub(super) async fn login(
     match login {
         Ok(LoginStep::SecondFactor(challenge)) => Ok(Reply::coded(
             Code::SecondFactorRequired,
-            super::factors::ChallengeData::from(*challenge),
+            ChallengeData::from(*challenge),
         )),
         step => Ok(Reply::of(login_data(
             &app,
