@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod cli;
 mod config;
+mod http;
 mod metrics;
 mod notify;
 mod progress;

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::layout::{csrf_field, notice, page, Viewer};
 use super::{cookie, csrf_ok, csrf_token, header_csrf_ok, Lang, SESSION_COOKIE};
-use crate::api::{Actor, ClientAddr};
+use crate::http::{Actor, ClientAddr};
 use crate::state::AppState;
 
 /// What a page shows once, after an action.
@@ -112,10 +112,10 @@ async fn render(
                 tbody {
                     @for s in &sessions {
                         tr data-session=(s.handle) {
-                            td { (crate::api::datetime(s.created_at)) }
+                            td { (crate::http::datetime(s.created_at)) }
                             td { (s.ip) }
                             td.device { (s.user_agent) }
-                            td { (crate::api::datetime(s.last_seen)) }
+                            td { (crate::http::datetime(s.last_seen)) }
                             td { (s.factors.names().join(" + ")) }
                             td {
                                 @if s.current { (lang.t("this_session")) } @else {

@@ -15,7 +15,7 @@ use super::layout::{csrf_field, notice, page, second_factor_fields};
 use super::{
     cookie, cookie_header, csrf_ok, csrf_token, header_csrf_ok, session_cookie, Lang, PRE_COOKIE,
 };
-use crate::api::{Actor, ClientAddr, UserAgent};
+use crate::http::{Actor, ClientAddr, UserAgent};
 use crate::state::AppState;
 
 /// The sign-in form.

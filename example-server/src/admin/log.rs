@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
 use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
-use crate::api::{datetime, parse_datetime, Actor};
+use crate::http::{datetime, parse_datetime, Actor};
 use crate::state::AppState;
 
 /// Entries per page.

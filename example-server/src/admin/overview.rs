@@ -11,7 +11,7 @@ use rbac_core::{now, Order, Page, UserQuery};
 
 use super::layout::{page, Viewer};
 use super::{cookie, csrf_token, Lang, SESSION_COOKIE};
-use crate::api::Actor;
+use crate::http::Actor;
 use crate::state::AppState;
 
 /// Hours the chart covers.

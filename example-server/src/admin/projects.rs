@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
 use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
-use crate::api::{datetime, Actor};
+use crate::http::{datetime, Actor};
 use crate::state::AppState;
 
 /// The projects page.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::bad_form;
 use super::layout::{csrf_field, notice, page, second_factor_fields, Viewer};
 use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
-use crate::api::{Actor, ClientAddr};
+use crate::http::{Actor, ClientAddr};
 use crate::state::AppState;
 
 /// The step-up form.

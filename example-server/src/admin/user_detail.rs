@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
 use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
-use crate::api::Actor;
+use crate::http::Actor;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]

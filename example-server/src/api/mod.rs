@@ -16,19 +16,22 @@ pub mod stream;
 
 use std::convert::Infallible;
 
-use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::Route;
 use axum::Router;
-use http_body_util::BodyExt;
-use serde::de::DeserializeOwned;
 use tower::{Layer, Service};
 use utoipa::OpenApi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::config::Config;
+pub(crate) use crate::http::json_extractor;
+use crate::http::request_id;
+pub use crate::http::{
+    datetime, parse_datetime, parse_json, percent_decode, read_body, rfc3339, Actor, BodyError,
+    BodyLimit, ClientAddr, RenderAs, UserAgent,
+};
 use crate::metrics;
 use crate::state::AppState;
 
@@ -157,39 +160,6 @@ where
     (schemas, paths, route.route_layer(layer))
 }
 
-/// The request-id header, read and answered.
-const REQUEST_ID: &str = "x-request-id";
-
-/// Gives every request an id (the client's `X-Request-Id` when it is short and plain, else
-/// a random one), logs everything the request does inside a `request` span carrying it,
-/// and answers it in `X-Request-Id`.
-async fn request_id(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    use tracing::Instrument;
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| rbac_core::service::random_token(12));
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %req.method(),
-        path = %req.uri().path()
-    );
-    let mut resp = next.run(req).instrument(span).await;
-    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
-        resp.headers_mut().insert(REQUEST_ID, value);
-    }
-    resp
-}
-
 /// Readiness: 200 when the store answers and its schema is current, else 503 saying why.
 /// (`/healthz`, liveness, is the IAM surface's.)
 #[utoipa::path(
@@ -228,187 +198,6 @@ async fn not_found(uri: axum::http::Uri) -> Response {
         return console::not_found();
     }
     platform::not_found().await
-}
-
-/// The largest body a surface parses.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
-
-/// Why a request body could not be read as the expected JSON.
-#[derive(Debug)]
-pub enum BodyError {
-    /// Larger than the limit; not parsed.
-    TooLarge(usize),
-    /// Not JSON, wrong types, unknown or missing fields.
-    Malformed(String),
-}
-
-impl std::fmt::Display for BodyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BodyError::TooLarge(limit) => write!(f, "request body larger than {limit} bytes"),
-            BodyError::Malformed(m) => write!(f, "malformed request body: {m}"),
-        }
-    }
-}
-
-/// Most bytes read and discarded from an oversize body so the client can read the answer.
-const DRAIN_CAP: usize = 64 << 20;
-
-/// Reads a body up to `limit` bytes. Past the limit the rest is drained (not kept, not
-/// parsed, up to a cap) so the client still gets the answer.
-pub async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
-    let mut body = body;
-    let mut buf = Vec::new();
-    let mut seen = 0usize;
-    while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return Err(BodyError::Malformed("the body could not be read".into()));
-        };
-        if let Ok(data) = frame.into_data() {
-            seen += data.len();
-            if seen > limit {
-                buf = Vec::new();
-                if seen > DRAIN_CAP {
-                    break;
-                }
-                continue;
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
-    if seen > limit {
-        return Err(BodyError::TooLarge(limit));
-    }
-    Ok(buf)
-}
-
-/// Parses JSON; an empty body reads as `{}`.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes).map_err(|e| BodyError::Malformed(e.to_string()))
-}
-
-/// Reads a request's body as JSON under the configured size limit.
-pub async fn json_body<T: DeserializeOwned>(req: axum::extract::Request) -> Result<T, BodyError> {
-    let limit = req.extensions().get::<BodyLimit>().map_or(1 << 20, |l| l.0);
-    let bytes = read_body(req.into_body(), limit).await?;
-    parse_json(&bytes)
-}
-
-/// Declares a surface's JSON body extractor: `$name<T>` reads the body with
-/// [`json_body`] and refuses with the surface's error type (which converts a [`BodyError`]).
-macro_rules! json_extractor {
-    ($(#[$doc:meta])* $name:ident, $error:ty) => {
-        $(#[$doc])*
-        pub struct $name<T>(pub T);
-
-        impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S>
-            for $name<T>
-        {
-            type Rejection = $error;
-
-            async fn from_request(
-                req: axum::extract::Request,
-                _: &S,
-            ) -> Result<Self, Self::Rejection> {
-                Ok($name($crate::api::json_body(req).await?))
-            }
-        }
-    };
-}
-pub(crate) use json_extractor;
-
-/// The authenticated caller, as the rbac layer left it in the request extensions (a route
-/// without the layer answers a 500 naming the mistake).
-pub use rbac_tower::extract::Caller as Actor;
-
-/// Renders the layer's refusals as the surface's own error `E` renders the use-case error
-/// (one renderer for every surface, in place of one per envelope).
-pub struct RenderAs<E>(std::marker::PhantomData<fn() -> E>);
-
-impl<E> RenderAs<E> {
-    /// The renderer for `E`.
-    pub fn new() -> Self {
-        RenderAs(std::marker::PhantomData)
-    }
-}
-
-impl<E> Clone for RenderAs<E> {
-    fn clone(&self) -> Self {
-        RenderAs::new()
-    }
-}
-
-impl<E> rbac_tower::RenderRejection<Body> for RenderAs<E>
-where
-    E: From<rbac_core::Error> + IntoResponse + 'static,
-{
-    fn render(&self, rejection: &rbac_tower::Rejection) -> Response {
-        E::from(rejection.to_error()).into_response()
-    }
-}
-
-pub use crate::serve::{ClientAddr, UserAgent};
-
-/// `YYYY-MM-DD HH:MM:SS` in UTC.
-pub fn datetime(ts: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-/// RFC 3339 in UTC (`2020-09-23T07:33:14Z`).
-pub fn rfc3339(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
-pub use rbac_tower::credential::percent_decode;
-
-/// Parses `YYYY-MM-DD HH:MM:SS` (UTC) or a bare `YYYY-MM-DD`.
-pub fn parse_datetime(s: &str) -> Option<i64> {
-    let full = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let date = time::macros::format_description!("[year]-[month]-[day]");
-    let s = s.trim();
-    if let Ok(t) = time::PrimitiveDateTime::parse(s, &full) {
-        return Some(t.assume_utc().unix_timestamp());
-    }
-    time::Date::parse(s, &date)
-        .ok()
-        .map(|d| d.midnight().assume_utc().unix_timestamp())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn datetimes_round_trip() {
-        assert_eq!(datetime(0), "1970-01-01 00:00:00");
-        assert_eq!(
-            parse_datetime("2021-10-11 03:22:33")
-                .map(datetime)
-                .as_deref(),
-            Some("2021-10-11 03:22:33")
-        );
-        assert_eq!(
-            parse_datetime("2021-10-11"),
-            parse_datetime("2021-10-11 00:00:00")
-        );
-        assert_eq!(parse_datetime("nope"), None);
-    }
 }
 
 #[cfg(test)]
