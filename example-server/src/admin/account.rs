@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use base64::Engine;
 use maud::{html, Markup};
 use rbac_core::service::SecondFactorStatus;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, header_csrf_ok, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, header_csrf_ok, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::{Actor, ClientAddr};
 use crate::state::AppState;
 
@@ -193,7 +193,6 @@ fn once(lang: Lang, csrf: &str, shown: &Shown) -> Markup {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct AccountForm {
-    csrf: Option<String>,
     old: Option<String>,
     new: Option<String>,
     password: Option<String>,
@@ -209,13 +208,9 @@ pub(super) async fn act(
     headers: HeaderMap,
     addr: ClientAddr,
     uri: axum::http::Uri,
-    Form(form): Form<AccountForm>,
+    CheckedForm(form): CheckedForm<AccountForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let session = cookie(&headers, SESSION_COOKIE);
-    if !csrf_ok(session.as_deref(), form.csrf.as_deref()) {
-        return super::auth::bad_form(lang);
-    }
     let rbac = &app.rbac;
     let ip = addr.ip();
     let text = |v: Option<String>| v.unwrap_or_default();

@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
+use axum::Json;
 use maud::html;
 use rbac_core::service::{Challenge, LoginInput, LoginStep, SecondFactorInput};
 use rbac_core::{Error, SessionKind};
@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::layout::{csrf_field, notice, page, second_factor_fields};
 use super::{
-    cookie, cookie_header, csrf_ok, csrf_token, header_csrf_ok, session_cookie, Lang, PRE_COOKIE,
+    cookie, cookie_header, csrf_token, header_csrf_ok, session_cookie, CheckedForm, Lang,
+    SignInForm, PRE_COOKIE,
 };
 use crate::http::{Actor, ClientAddr, UserAgent};
 use crate::state::AppState;
@@ -66,7 +67,6 @@ fn login_form(lang: Lang, pre: &str, name: &str, refusal: Option<&str>) -> Respo
 pub(super) struct LoginForm {
     name: Option<String>,
     password: Option<String>,
-    csrf: Option<String>,
 }
 
 /// The password step: a session, or the second-factor form.
@@ -75,14 +75,10 @@ pub(super) async fn login(
     headers: HeaderMap,
     addr: ClientAddr,
     UserAgent(user_agent): UserAgent,
-    Form(form): Form<LoginForm>,
+    SignInForm(form): SignInForm<LoginForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let pre = cookie(&headers, PRE_COOKIE);
-    if !csrf_ok(pre.as_deref(), form.csrf.as_deref()) {
-        return bad_form(lang);
-    }
-    let pre = pre.unwrap_or_default();
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or_default();
     let name = form.name.unwrap_or_default();
     let input = LoginInput {
         audience: "admin".into(),
@@ -136,7 +132,6 @@ pub(super) struct SecondFactorForm {
     code: Option<String>,
     /// A passkey's assertion as JSON (filled in by the page's script).
     passkey: Option<String>,
-    csrf: Option<String>,
 }
 
 /// The second step: a TOTP or recovery code, or a passkey's assertion.
@@ -145,14 +140,10 @@ pub(super) async fn second_factor(
     headers: HeaderMap,
     addr: ClientAddr,
     UserAgent(user_agent): UserAgent,
-    Form(form): Form<SecondFactorForm>,
+    SignInForm(form): SignInForm<SecondFactorForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let pre = cookie(&headers, PRE_COOKIE);
-    if !csrf_ok(pre.as_deref(), form.csrf.as_deref()) {
-        return bad_form(lang);
-    }
-    let pre = pre.unwrap_or_default();
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or_default();
     let passkey = form
         .passkey
         .filter(|p| !p.trim().is_empty())
@@ -221,7 +212,6 @@ pub(super) struct PasskeySignInForm {
     passkey_token: Option<String>,
     /// The passkey's assertion as JSON (filled in by the page's script).
     passkey: Option<String>,
-    csrf: Option<String>,
 }
 
 /// Completes a passwordless sign-in with the passkey's assertion.
@@ -230,14 +220,10 @@ pub(super) async fn passkey_sign_in(
     headers: HeaderMap,
     addr: ClientAddr,
     UserAgent(user_agent): UserAgent,
-    Form(form): Form<PasskeySignInForm>,
+    SignInForm(form): SignInForm<PasskeySignInForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let pre = cookie(&headers, PRE_COOKIE);
-    if !csrf_ok(pre.as_deref(), form.csrf.as_deref()) {
-        return bad_form(lang);
-    }
-    let pre = pre.unwrap_or_default();
+    let pre = cookie(&headers, PRE_COOKIE).unwrap_or_default();
     let refused = |status| {
         with_status(
             status,
@@ -275,23 +261,12 @@ pub(super) async fn passkey_sign_in(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct CsrfForm {
-    csrf: Option<String>,
-}
-
 /// Ends the console's session (with its CSRF token).
 pub(super) async fn logout(
     State(app): State<AppState>,
     Actor(actor): Actor,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
+    _: CheckedForm<serde::de::IgnoredAny>,
 ) -> Response {
-    let lang = Lang::of(&headers);
-    let session = cookie(&headers, super::SESSION_COOKIE);
-    if !csrf_ok(session.as_deref(), form.csrf.as_deref()) {
-        return bad_form(lang);
-    }
     if let Err(e) = app.rbac.sessions().logout(&actor).await {
         tracing::warn!(error = %e, "console logout failed");
         return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();

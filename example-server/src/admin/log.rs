@@ -5,14 +5,13 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use rbac_core::service::{as_data, AuditFilter};
 use rbac_core::Page;
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::{datetime, parse_datetime, Actor};
 use crate::state::AppState;
 
@@ -268,7 +267,6 @@ pub(super) async fn user_sessions(
 
 #[derive(Debug, Deserialize)]
 pub(super) struct EndForm {
-    csrf: Option<String>,
     user: Option<String>,
     handle: Option<String>,
 }
@@ -278,15 +276,9 @@ pub(super) async fn end_sessions(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<EndForm>,
+    CheckedForm(form): CheckedForm<EndForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    if !csrf_ok(
-        cookie(&headers, SESSION_COOKIE).as_deref(),
-        form.csrf.as_deref(),
-    ) {
-        return super::auth::bad_form(lang);
-    }
     let user = form.user.unwrap_or_default();
     match app
         .rbac

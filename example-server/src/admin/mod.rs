@@ -11,6 +11,7 @@
 
 mod account;
 mod auth;
+mod csrf;
 mod i18n;
 mod layout;
 mod log;
@@ -27,12 +28,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
 use rbac_tower::{CredentialSource, RbacLayer, Rejection, RenderRejection};
-use sha2::{Digest, Sha256};
 
 use crate::state::AppState;
 
+pub use csrf::{csrf_token, header_csrf_ok, CheckedForm, SignInForm};
 pub use i18n::Lang;
 
 /// The cookie carrying the console's session token.
@@ -280,28 +280,4 @@ pub(super) fn cookie_header(
     let max_age = max_age.map_or_else(String::new, |s| format!("; Max-Age={s}"));
     let text = format!("{name}={value}; Path=/admin; HttpOnly; SameSite=Strict{max_age}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// The CSRF token of a secret the browser holds in an HttpOnly cookie (the session token,
-/// or the sign-in forms' pre-session value): a page of this console can print it, another
-/// site can neither read the cookie nor compute it.
-pub fn csrf_token(secret: &str) -> String {
-    let digest = Sha256::digest(format!("rbac-admin-csrf:{secret}").as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-}
-
-/// Whether a script's request carries, in its `X-CSRF-Token` header, the CSRF token of the
-/// secret in cookie `cookie_name` (the session's, or the sign-in's before there is one).
-pub fn header_csrf_ok(headers: &HeaderMap, cookie_name: &str) -> bool {
-    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    csrf_ok(cookie(headers, cookie_name).as_deref(), given)
-}
-
-/// Whether `given` is the CSRF token of `secret` (in constant time).
-pub fn csrf_ok(secret: Option<&str>, given: Option<&str>) -> bool {
-    use subtle::ConstantTimeEq;
-    match (secret, given) {
-        (Some(secret), Some(given)) => csrf_token(secret).as_bytes().ct_eq(given.as_bytes()).into(),
-        _ => false,
-    }
 }

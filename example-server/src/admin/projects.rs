@@ -5,13 +5,12 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use rbac_core::{Page, Principal, Project};
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::{datetime, Actor};
 use crate::state::AppState;
 
@@ -94,7 +93,6 @@ async fn render(
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ProjectForm {
-    csrf: Option<String>,
     name: Option<String>,
     id: Option<i64>,
 }
@@ -104,15 +102,9 @@ pub(super) async fn create(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<ProjectForm>,
+    CheckedForm(form): CheckedForm<ProjectForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    if !csrf_ok(
-        cookie(&headers, SESSION_COOKIE).as_deref(),
-        form.csrf.as_deref(),
-    ) {
-        return super::auth::bad_form(lang);
-    }
     let name = form.name.unwrap_or_default();
     let created =
         crate::api::gateway::registration::create_owned_project(&app.rbac, &actor, name.trim(), 1)
@@ -133,15 +125,9 @@ pub(super) async fn delete(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<ProjectForm>,
+    CheckedForm(form): CheckedForm<ProjectForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    if !csrf_ok(
-        cookie(&headers, SESSION_COOKIE).as_deref(),
-        form.csrf.as_deref(),
-    ) {
-        return super::auth::bad_form(lang);
-    }
     let deleted = crate::api::gateway::registration::delete_scoped_project(
         &app.rbac,
         &actor,

@@ -8,12 +8,11 @@ use std::collections::BTreeSet;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use rbac_core::{Error, Page, Principal};
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::Actor;
 use crate::state::AppState;
 
@@ -172,7 +171,7 @@ pub(super) async fn grant(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    CheckedForm(pairs): CheckedForm<Pairs>,
 ) -> Response {
     act(
         &app,
@@ -204,7 +203,7 @@ pub(super) async fn include(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    CheckedForm(pairs): CheckedForm<Pairs>,
 ) -> Response {
     act(
         &app,
@@ -233,7 +232,7 @@ pub(super) async fn create(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    CheckedForm(pairs): CheckedForm<Pairs>,
 ) -> Response {
     act(
         &app,
@@ -258,7 +257,7 @@ pub(super) async fn delete(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    CheckedForm(pairs): CheckedForm<Pairs>,
 ) -> Response {
     act(
         &app,
@@ -285,10 +284,6 @@ where
     Fut: std::future::Future<Output = Result<(), Error>>,
 {
     let lang = Lang::of(headers);
-    let session = cookie(headers, SESSION_COOKIE);
-    if !csrf_ok(session.as_deref(), first(pairs, "csrf")) {
-        return super::auth::bad_form(lang);
-    }
     match action(app.clone(), actor.clone(), pairs.clone()).await {
         Ok(()) => Redirect::to("/admin/roles").into_response(),
         Err(e) if super::needs_step_up(&e) => super::to_step_up(),

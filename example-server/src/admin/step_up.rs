@@ -5,14 +5,12 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use rbac_core::{Error, Principal};
 use serde::Deserialize;
 
-use super::auth::bad_form;
 use super::layout::{csrf_field, notice, page, second_factor_fields, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::{Actor, ClientAddr};
 use crate::state::AppState;
 
@@ -68,7 +66,6 @@ pub(super) struct StepUpForm {
     /// A passkey's assertion as JSON (filled in by the page's script).
     passkey: Option<String>,
     back: Option<String>,
-    csrf: Option<String>,
 }
 
 /// Proves the code or passkey on the console's session, then goes back.
@@ -77,15 +74,9 @@ pub(super) async fn prove(
     Actor(actor): Actor,
     headers: HeaderMap,
     addr: ClientAddr,
-    Form(form): Form<StepUpForm>,
+    CheckedForm(form): CheckedForm<StepUpForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    if !csrf_ok(
-        cookie(&headers, SESSION_COOKIE).as_deref(),
-        form.csrf.as_deref(),
-    ) {
-        return bad_form(lang);
-    }
     let back = back_path(form.back.as_deref().unwrap_or(""));
     let assertion = form
         .passkey

@@ -6,14 +6,13 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::html;
 use rbac_core::service::UserEdit;
 use rbac_core::{Page, Principal};
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::Actor;
 use crate::state::AppState;
 
@@ -142,7 +141,6 @@ async fn render(
 
 #[derive(Debug, Deserialize)]
 pub(super) struct DetailForm {
-    csrf: Option<String>,
     name: Option<String>,
     alias: Option<String>,
     phone: Option<String>,
@@ -157,7 +155,7 @@ pub(super) async fn edit(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<DetailForm>,
+    CheckedForm(form): CheckedForm<DetailForm>,
 ) -> Response {
     act(app, actor, headers, form, Change::Profile).await
 }
@@ -167,7 +165,7 @@ pub(super) async fn assign(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<DetailForm>,
+    CheckedForm(form): CheckedForm<DetailForm>,
 ) -> Response {
     act(app, actor, headers, form, Change::Assign).await
 }
@@ -177,7 +175,7 @@ pub(super) async fn revoke(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<DetailForm>,
+    CheckedForm(form): CheckedForm<DetailForm>,
 ) -> Response {
     act(app, actor, headers, form, Change::Revoke).await
 }
@@ -197,12 +195,6 @@ async fn act(
     change: Change,
 ) -> Response {
     let lang = Lang::of(&headers);
-    if !csrf_ok(
-        cookie(&headers, SESSION_COOKIE).as_deref(),
-        form.csrf.as_deref(),
-    ) {
-        return super::auth::bad_form(lang);
-    }
     let name = form.name.unwrap_or_default();
     let rbac = &app.rbac;
     let scope = match form

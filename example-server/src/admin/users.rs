@@ -6,14 +6,13 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use maud::{html, Markup};
 use rbac_core::service::{UserInput, UserView};
 use rbac_core::{Order, Page, Principal, UserQuery};
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
-use super::{cookie, csrf_ok, csrf_token, Lang, SESSION_COOKIE};
+use super::{cookie, csrf_token, CheckedForm, Lang, SESSION_COOKIE};
 use crate::http::Actor;
 use crate::state::AppState;
 
@@ -198,7 +197,6 @@ fn urlencode(text: &str) -> String {
 
 #[derive(Debug, Deserialize)]
 pub(super) struct UserForm {
-    csrf: Option<String>,
     name: Option<String>,
     password: Option<String>,
     role: Option<String>,
@@ -210,7 +208,7 @@ pub(super) async fn create(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<UserForm>,
+    CheckedForm(form): CheckedForm<UserForm>,
 ) -> Response {
     act(&app, &actor, &headers, form, Action::Create).await
 }
@@ -220,7 +218,7 @@ pub(super) async fn set_enabled(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<UserForm>,
+    CheckedForm(form): CheckedForm<UserForm>,
 ) -> Response {
     act(&app, &actor, &headers, form, Action::SetEnabled).await
 }
@@ -230,7 +228,7 @@ pub(super) async fn reset_password(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<UserForm>,
+    CheckedForm(form): CheckedForm<UserForm>,
 ) -> Response {
     act(&app, &actor, &headers, form, Action::ResetPassword).await
 }
@@ -240,7 +238,7 @@ pub(super) async fn delete(
     State(app): State<AppState>,
     Actor(actor): Actor,
     headers: HeaderMap,
-    Form(form): Form<UserForm>,
+    CheckedForm(form): CheckedForm<UserForm>,
 ) -> Response {
     act(&app, &actor, &headers, form, Action::Delete).await
 }
@@ -261,10 +259,6 @@ async fn act(
     action: Action,
 ) -> Response {
     let lang = Lang::of(headers);
-    let session = cookie(headers, SESSION_COOKIE);
-    if !csrf_ok(session.as_deref(), form.csrf.as_deref()) {
-        return super::auth::bad_form(lang);
-    }
     let name = form.name.unwrap_or_default();
     let rbac = &app.rbac;
     let done = match action {
