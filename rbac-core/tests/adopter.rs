@@ -175,6 +175,38 @@ async fn roles_are_defined_in_one_call_and_the_system_is_audited_as_such() {
     );
 }
 
+/// Seeding on every start is quiet: defining a role exactly as it stands writes nothing
+/// (no change, no audit entry, no event). The control: a real change is written.
+#[tokio::test]
+async fn defining_a_role_as_it_stands_writes_nothing() {
+    let rbac = newsroom().await;
+    let system = rbac.system().await.expect("system");
+    let define = |codes: &'static [&'static str]| {
+        let rbac = rbac.clone();
+        let system = system.clone();
+        async move {
+            rbac.roles()
+                .define(&system, "reporter", codes, Vec::<&str>::new())
+                .await
+                .expect("define");
+            rbac.roles()
+                .define(&system, "editor", ["ArticlePublish"], ["reporter"])
+                .await
+                .expect("define editor");
+        }
+    };
+    define(&["ArticleRead", "ArticleWrite"]).await;
+    let before = rbac.store().change_cursor().await.expect("cursor");
+    // The same codes in another order: nothing to write.
+    define(&["ArticleWrite", "ArticleRead"]).await;
+    assert_eq!(rbac.store().change_cursor().await.expect("cursor"), before);
+    // Control: one code fewer is a change, and is written.
+    define(&["ArticleRead"]).await;
+    assert!(rbac.store().change_cursor().await.expect("cursor") > before);
+    let reporter = rbac.roles().named("reporter").await.expect("reporter");
+    assert_eq!(reporter.privileges, vec!["ArticleRead".to_string()]);
+}
+
 #[tokio::test]
 async fn a_login_needs_the_clients_address() {
     let rbac = newsroom().await;

@@ -60,19 +60,10 @@ impl Rbac {
         Ok(role)
     }
 
-    /// Defines a role in one call, as seeding wants it: creates `name` when it is missing,
-    /// then makes its privileges exactly `privileges` and the roles it includes exactly
-    /// `includes`. Each step is judged as its own call is ([`rbac.roles().create`](crate::service::Roles::create),
-    /// [`rbac.roles().grant`](crate::service::Roles::grant), [`rbac.roles().include`](crate::service::Roles::include)); running it again converges, so a run cut
-    /// short is finished by the next.
-    ///
-    /// ```
-    /// # async fn demo(rbac: rbac_core::Rbac) -> Result<(), rbac_core::Error> {
-    /// let system = rbac.system().await?;
-    /// rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
-    /// rbac.roles().define(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
-    /// # Ok(()) }
-    /// ```
+    /// [`rbac.roles().define`](crate::service::Roles::define): creates when missing, then
+    /// grants and includes exactly what is given; for the built-in admin and the system,
+    /// a role that already matches is left untouched (nothing written, no event), so
+    /// seeding on every start is quiet.
     pub(crate) async fn define_role<P, PS, R, RS>(
         &self,
         actor: &Principal,
@@ -86,15 +77,40 @@ impl Rbac {
         R: IntoIterator<Item = RS>,
         RS: AsRef<str>,
     {
-        match self.role_named(name).await {
-            Ok(_) => {}
-            Err(Error::NotFound(Entity::Role)) => {
-                self.create_role(actor, name, "").await?;
-            }
+        let privileges: Vec<String> = privileges
+            .into_iter()
+            .map(|p| p.as_ref().to_string())
+            .collect();
+        let includes: Vec<String> = includes
+            .into_iter()
+            .map(|r| r.as_ref().to_string())
+            .collect();
+        let role = match self.role_named(name).await {
+            Ok(role) => role,
+            Err(Error::NotFound(Entity::Role)) => self.create_role(actor, name, "").await?,
             Err(e) => return Err(e),
+        };
+        // Only an actor that may read every role learns that one already matches: others
+        // are judged by grant and include as always.
+        let trusted = self.is_builtin_admin(actor);
+        let same_codes = {
+            let have: std::collections::BTreeSet<&str> =
+                role.privileges.iter().map(String::as_str).collect();
+            have == privileges.iter().map(String::as_str).collect()
+        };
+        let role = if trusted && same_codes {
+            role
+        } else {
+            self.grant(actor, name, &privileges).await?
+        };
+        let mut wanted = std::collections::BTreeSet::new();
+        for included in &includes {
+            wanted.insert(self.role_named(included).await?.id);
         }
-        self.grant(actor, name, privileges).await?;
-        self.include_roles(actor, name, includes).await
+        if trusted && wanted == role.includes.iter().copied().collect() {
+            return Ok(role);
+        }
+        self.include_roles(actor, name, &includes).await
     }
 
     /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
