@@ -61,7 +61,7 @@
 //! In modules: [`service`] (the use-cases' inputs and outputs, and the facets
 //! `rbac.users()`, `.roles()`, … that carry the calls), [`store`] (the storage ports a
 //! backend implements), [`events`] (security events and their delivery), [`factors`]
-//! (second-factor primitives), and the helpers [`identity`], [`inclusion`], [`meter`] and
+//! (second-factor primitives), and the helpers [`identity`], [`inclusion`], `meter` (with `api-keys`) and
 //! [`stats`].
 //!
 //! # Features

@@ -30,6 +30,7 @@ use crate::store::*;
 
 mod assignments;
 mod audit;
+mod authorizer;
 mod codes;
 mod events;
 mod factors;
@@ -289,10 +290,6 @@ impl UserStore for MemoryStore {
         }
     }
 
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        Ok(self.lock().users.get(&id).cloned())
-    }
-
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         let t = self.lock();
         Ok(t.user_names
@@ -457,54 +454,6 @@ impl UserStore for MemoryStore {
         }
         Ok(())
     }
-
-    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
-        Ok(self
-            .lock()
-            .users
-            .values()
-            .filter(|u| u.holds_role(role))
-            .count() as u64)
-    }
-
-    async fn scope_role_by_organisation(
-        &self,
-        role: RoleId,
-        kind: ScopeKind,
-        journal: &Journal,
-    ) -> StoreResult<Vec<UserId>> {
-        assignments::scope_role_by_organisation(&mut self.lock(), role, kind, journal)
-    }
-
-    async fn update_user_roles(
-        &self,
-        user: &User,
-        expected: Option<Timestamp>,
-        cap: usize,
-        revoke: Revoke<'_>,
-        journal: &Journal,
-    ) -> StoreResult<()> {
-        assignments::update_user_roles(&mut self.lock(), user, expected, cap, revoke, journal)
-    }
-
-    async fn assign_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        cap: usize,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        assignments::assign_role(&mut self.lock(), user, assignment, cap, journal)
-    }
-
-    async fn revoke_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        assignments::revoke_role(&mut self.lock(), user, assignment, journal)
-    }
 }
 
 #[async_trait]
@@ -530,10 +479,6 @@ impl RoleStore for MemoryStore {
         t.roles.insert(role.id, role.clone());
         t.journal(journal);
         Ok(role)
-    }
-
-    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>> {
-        Ok(self.lock().roles.get(&id).cloned())
     }
 
     async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>> {

@@ -328,6 +328,33 @@ pub struct Session {
     pub user_agent: String,
 }
 
+impl Session {
+    /// A live session of `user_id` begun now by a password, until `expires_at` (no client
+    /// address or agent recorded): what an application that keeps its own sessions stores
+    /// for the layer to read.
+    pub fn new(
+        id: impl Into<String>,
+        user_id: UserId,
+        kind: SessionKind,
+        expires_at: Timestamp,
+    ) -> Self {
+        let t = now();
+        Session {
+            id: id.into(),
+            user_id,
+            kind,
+            issued_at: t,
+            expires_at,
+            last_seen: t,
+            revoked: false,
+            ip: String::new(),
+            factors: Factors::PASSWORD,
+            verified_at: t,
+            user_agent: String::new(),
+        }
+    }
+}
+
 /// The operation-log category (`oper_type`) of an audit entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -3,6 +3,7 @@
 //! yet used or already used, a recovery code fresh or used, garbage, a used or foreign
 //! challenge) and refreshes, checked against a model of what was proven.
 
+use rbac_core::store::AuthorizerStore;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use proptest::prelude::*;
 use rbac_core::factors::Factors;
 use rbac_core::factors::{decode_totp_secret, totp_code, totp_step};
 use rbac_core::service::{LoginInput, LoginThrottle, SecondFactorInput};
-use rbac_core::store::{SessionStore, Store, UserStore};
+use rbac_core::store::{Store, UserStore};
 use rbac_core::{
     now, AdminPrivileges, Error, HasherConfig, JwtCodec, JwtKey, MemoryStore, PrivilegeRegistry,
     Rbac, RbacConfig, SecretsKey, SessionKind, ThrottlePolicy, User,

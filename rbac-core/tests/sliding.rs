@@ -1,11 +1,12 @@
 //! Opaque sessions in an organisation: the expiry slides with use, without a store write
 //! per use.
 
+use rbac_core::store::AuthorizerStore;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rbac_core::service::LoginInput;
-use rbac_core::store::{SessionStore, Store, UserStore};
+use rbac_core::store::{Store, UserStore};
 use rbac_core::{
     AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation,
     PrivilegeRegistry, Rbac, RbacConfig, SessionKind, User,

@@ -4,6 +4,7 @@
 //! by enabling one it includes; an included role this process has not loaded yet never
 //! makes an addition look like none. Each refusal has its positive control beside it.
 
+use rbac_core::store::AuthorizerStore;
 use std::sync::Arc;
 
 use rbac_core::factors::Factors;

@@ -5,14 +5,17 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rbac_core::store::{
-    scope_parent_refused, ScopeStore, StoreResult, SCOPE_CYCLE, TOO_MANY_ASSIGNMENTS,
+    scope_parent_refused, AssignmentStore, ScopeStore, StoreResult, SCOPE_CYCLE,
+    TOO_MANY_ASSIGNMENTS,
 };
-use rbac_core::{Assignment, Entity, Journal, Revoke, RoleId, Scope, StoreError, User, UserId};
+use rbac_core::{
+    Assignment, Entity, Journal, Revoke, RoleId, Scope, StoreError, Timestamp, User, UserId,
+};
 
 use crate::dialect::SqlDialect;
 use crate::row::Columns;
 use crate::user_rows::{insert_assignments, scope_columns};
-use crate::{backend, row, write_error, SqlStore};
+use crate::{backend, count, row, write_error, SqlStore};
 
 /// Users per `IN (…)` list when reading assignments.
 const USERS_PER_READ: usize = 500;
@@ -319,7 +322,7 @@ impl SqlStore {
 }
 
 /// A (scope, parent) pair from a row.
-fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
+pub(crate) fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
     let scope = scope_of(
         &r.text("scope_kind").map_err(backend)?,
         r.int("scope_id").map_err(backend)?,
@@ -338,34 +341,6 @@ fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
 
 #[async_trait]
 impl ScopeStore for Direct {
-    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
-        on_backend!(self, pool, d => {
-            let rows = sqlx::query(&d.sql(
-                "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
-                 ORDER BY scope_kind, scope_id",
-            ))
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?;
-            rows.iter().map(parent_pair).collect()
-        })
-    }
-
-    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>> {
-        on_backend!(self, pool, d => {
-            let r = sqlx::query(&d.sql(
-                "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
-                 WHERE scope_kind = ? AND scope_id = ?",
-            ))
-            .bind(scope.kind.as_str())
-            .bind(scope.id)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?;
-            Ok(r.as_ref().map(parent_pair).transpose()?.map(|(_, p)| p))
-        })
-    }
-
     async fn set_scope_parent(
         &self,
         scope: Scope,
@@ -459,5 +434,52 @@ impl ScopeStore for Direct {
             tx.commit().await.map_err(backend)?;
             Ok(())
         })
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for Direct {
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        expected: Option<Timestamp>,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        self.replace_global_roles(user, expected, cap, revoke, journal)
+            .await
+    }
+
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        self.add_assignment(user, assignment, cap, journal).await
+    }
+
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        self.remove_assignment(user, assignment, journal).await
+    }
+
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
+        Ok(count(self.holders_of(role).await?))
+    }
+
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: rbac_core::ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        self.scope_by_organisation(role, kind, journal).await
     }
 }

@@ -4,7 +4,7 @@ use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::store::{AuditStore, StoreResult};
-use rbac_core::{AuditEntry, AuditQuery, Journal, NewAudit};
+use rbac_core::{AuditEntry, AuditQuery};
 
 use crate::row::AUDIT_COLUMNS;
 use crate::{backend, count, row};
@@ -104,16 +104,6 @@ fn audit_filter(q: &AuditQuery, after: Option<i64>) -> String {
 
 #[async_trait]
 impl AuditStore for Direct {
-    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
-        let journal = Journal::audit(entry.clone());
-        on_backend!(self, pool, d => {
-            let mut tx = crate::tx::begin(d, pool).await?;
-            write_journal!(d, tx, &journal);
-            tx.commit().await.map_err(backend)?;
-            Ok(())
-        })
-    }
-
     async fn count_audit(&self, q: &AuditQuery) -> StoreResult<u64> {
         if q.user_name.is_none()
             && q.category.is_none()

@@ -618,6 +618,7 @@ impl SqlStore {
 // One module per aggregate, after the macros they use.
 mod assignments;
 mod audit;
+mod authorizer;
 mod changes;
 mod codes;
 mod events;

@@ -43,18 +43,6 @@ impl RoleStore for Direct {
         })
     }
 
-    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>> {
-        on_backend!(self, pool, d => {
-            let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE id = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            let Some(r) = r else { return Ok(None) };
-            let mut role = row::role(&r)?;
-            role.privileges = role_codes!(d, pool, role.id);
-            role.includes = role_includes!(d, pool, role.id);
-            Ok(Some(role))
-        })
-    }
-
     async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>> {
         on_backend!(self, pool, d => {
             let sql = format!("SELECT {ROLE_COLUMNS} FROM rbac_roles WHERE name = ?");

@@ -49,14 +49,6 @@ impl SessionStore for Direct {
         })
     }
 
-    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        on_backend!(self, pool, d => {
-            let sql = format!("SELECT {SESSION_COLUMNS} FROM rbac_sessions WHERE id = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            r.as_ref().map(row::session).transpose()
-        })
-    }
-
     async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
             let mut tx = crate::tx::begin(d, pool).await?;
@@ -146,28 +138,6 @@ impl SessionStore for Direct {
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
             Ok(true)
-        })
-    }
-
-    async fn touch_session(
-        &self,
-        id: &str,
-        expires_at: Timestamp,
-        seen: Timestamp,
-    ) -> StoreResult<()> {
-        on_backend!(self, pool, d => {
-            sqlx::query(&d.sql(
-                "UPDATE rbac_sessions SET expires_at = ?, last_seen = ? \
-                 WHERE id = ? AND revoked = FALSE AND expires_at > ?",
-            ))
-            .bind(expires_at)
-            .bind(seen)
-            .bind(id)
-            .bind(seen)
-            .execute(pool)
-            .await
-            .map_err(backend)?;
-            Ok(())
         })
     }
 

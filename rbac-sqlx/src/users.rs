@@ -5,8 +5,7 @@ use crate::dialect::SqlDialect;
 use async_trait::async_trait;
 use rbac_core::store::{ImportReport, StoreResult, UserStore};
 use rbac_core::{
-    now, Assignment, Entity, Journal, NewUser, Order, Revoke, RoleId, StoreError, Timestamp, User,
-    UserId, UserQuery,
+    now, Entity, Journal, NewUser, Order, Revoke, StoreError, Timestamp, User, UserId, UserQuery,
 };
 
 use crate::row::USER_COLUMNS;
@@ -33,15 +32,6 @@ impl UserStore for Direct {
         journal: &Journal,
     ) -> StoreResult<(User, Vec<UserId>)> {
         self.insert_user(user, journal, true).await
-    }
-
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            let user = r.as_ref().map(row::user).transpose()?;
-            self.with_roles(user).await
-        })
     }
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
@@ -262,50 +252,6 @@ impl UserStore for Direct {
             q.bind(id).execute(pool).await.map_err(backend)?;
             Ok(())
         })
-    }
-
-    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
-        Ok(count(self.holders_of(role).await?))
-    }
-
-    async fn scope_role_by_organisation(
-        &self,
-        role: RoleId,
-        kind: rbac_core::ScopeKind,
-        journal: &Journal,
-    ) -> StoreResult<Vec<UserId>> {
-        self.scope_by_organisation(role, kind, journal).await
-    }
-
-    async fn update_user_roles(
-        &self,
-        user: &User,
-        expected: Option<Timestamp>,
-        cap: usize,
-        revoke: Revoke<'_>,
-        journal: &Journal,
-    ) -> StoreResult<()> {
-        self.replace_global_roles(user, expected, cap, revoke, journal)
-            .await
-    }
-
-    async fn assign_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        cap: usize,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        self.add_assignment(user, assignment, cap, journal).await
-    }
-
-    async fn revoke_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        self.remove_assignment(user, assignment, journal).await
     }
 }
 

@@ -66,17 +66,17 @@ impl Authorizer {
                 Change::Scope(scope) => {
                     self.reload_scope(*scope).await;
                     #[cfg(feature = "api-keys")]
-                    invalidate_keys(&self.keys, change);
+                    invalidate_keys(&self.keys.cache, change);
                     invalidate_sessions(&self.sessions, change).await;
                 }
                 #[cfg(feature = "api-keys")]
                 Change::Project(id) => {
-                    invalidate_keys(&self.keys, change);
-                    self.meters.forget(*id);
+                    invalidate_keys(&self.keys.cache, change);
+                    self.keys.meters.forget(*id);
                 }
                 other => {
                     #[cfg(feature = "api-keys")]
-                    invalidate_keys(&self.keys, other);
+                    invalidate_keys(&self.keys.cache, other);
                     invalidate_sessions(&self.sessions, other).await
                 }
             }
@@ -96,7 +96,7 @@ impl Authorizer {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let cache = self.sessions.clone();
             #[cfg(feature = "api-keys")]
-            let keys = self.keys.clone();
+            let keys = self.keys.cache.clone();
             handle.spawn(async move {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 for change in &sessions {
@@ -108,7 +108,7 @@ impl Authorizer {
         } else {
             self.sessions.invalidate_all();
             #[cfg(feature = "api-keys")]
-            self.keys.invalidate_all();
+            self.keys.cache.invalidate_all();
         }
     }
 }

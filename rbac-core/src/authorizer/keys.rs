@@ -17,6 +17,29 @@ pub(super) struct KeyState {
     pub(super) refusal: Option<AuthFailure>,
 }
 
+/// The API-key capability the authorizer delegates to: the key cache, the projects'
+/// quota meters, and the port they are read from (none until
+/// [`Authorizer::with_api_keys`]: every key is then refused).
+pub(super) struct ApiKeys {
+    pub(super) cache: Cache<Arc<str>, Arc<KeyState>>,
+    pub(super) meters: RequestMeters,
+    pub(super) store: Option<Arc<dyn ProjectStore>>,
+}
+
+impl ApiKeys {
+    pub(super) fn new(capacity: u64, ttl: Duration) -> Self {
+        ApiKeys {
+            cache: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .support_invalidation_closures()
+                .build(),
+            meters: RequestMeters::default(),
+            store: None,
+        }
+    }
+}
+
 /// Drops the cached API keys a change concerns: a project's, or every key of a user.
 pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Change) {
     let dropped = match change {
@@ -40,12 +63,20 @@ pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Ch
 }
 
 impl Authorizer {
+    /// This authorizer, reading projects' API keys and quotas from `store` (without it,
+    /// every API key is refused).
+    pub fn with_api_keys(mut self, store: Arc<dyn ProjectStore>) -> Self {
+        self.keys.store = Some(store);
+        self
+    }
+
     /// Verifies a project's API key and secret (the secret compared in constant time) and
     /// counts the request against the project's daily quota; the principal acts as the
     /// project's owner. Past the quota: `QuotaExceeded`, and the request is not counted.
     pub async fn authenticate_api_key(&self, key: &str, secret: &str) -> Result<Principal> {
         let state = self
             .keys
+            .cache
             .try_get_with(Arc::from(key), async {
                 self.load_key(key).await.map(Arc::new)
             })
@@ -57,8 +88,8 @@ impl Authorizer {
         if !crate::password::same_text(&state.secret, secret) {
             return Err(Error::Unauthenticated(AuthFailure::Invalid));
         }
-        if let Some(meter) = &state.meter {
-            if !meter.try_take(self.store.as_ref(), now()).await? {
+        if let (Some(meter), Some(store)) = (&state.meter, &self.keys.store) {
+            if !meter.try_take(store.as_ref(), now()).await? {
                 return Err(Error::QuotaExceeded { limit: meter.max() });
             }
         }
@@ -92,7 +123,10 @@ impl Authorizer {
             meter: None,
             refusal: Some(why),
         };
-        let Some(project) = self.store.project_by_key(key).await? else {
+        let Some(projects) = &self.keys.store else {
+            return Ok(refused(0, 0, AuthFailure::Invalid));
+        };
+        let Some(project) = projects.project_by_key(key).await? else {
             return Ok(refused(0, 0, AuthFailure::Invalid));
         };
         if project.deleted {
@@ -109,7 +143,7 @@ impl Authorizer {
             owner_id: owner.id,
             owner_name: Arc::from(owner.name.as_str()),
             grants: self.grants_for(&owner.roles).await?,
-            meter: Some(self.meters.meter_of(&project, now())),
+            meter: Some(self.keys.meters.meter_of(&project, now())),
             refusal: None,
         })
     }
@@ -117,16 +151,21 @@ impl Authorizer {
     /// Writes the API-key request counts not yet stored, in one batch, and gives back the
     /// quota slices of projects idle here for [`QUOTA_IDLE`](crate::meter::QUOTA_IDLE).
     pub async fn flush_request_counts(&self) -> Result<i64> {
-        self.meters
-            .flush(self.store.as_ref(), crate::meter::QUOTA_IDLE)
+        let Some(store) = &self.keys.store else {
+            return Ok(0);
+        };
+        self.keys
+            .meters
+            .flush(store.as_ref(), crate::meter::QUOTA_IDLE)
             .await
     }
 
     /// [`flush_request_counts`](Self::flush_request_counts) at shutdown: every unused quota
     /// slice goes back to the store, for the instances that stay.
     pub async fn flush_request_counts_at_exit(&self) -> Result<i64> {
-        self.meters
-            .flush(self.store.as_ref(), std::time::Duration::ZERO)
-            .await
+        let Some(store) = &self.keys.store else {
+            return Ok(0);
+        };
+        self.keys.meters.flush(store.as_ref(), Duration::ZERO).await
     }
 }

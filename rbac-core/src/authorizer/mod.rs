@@ -46,10 +46,12 @@ use crate::error::{AuthFailure, Error, Result};
 use crate::meter::{ProjectMeter, RequestMeters};
 #[cfg(feature = "api-keys")]
 use crate::model::ProjectId;
-use crate::model::{now, Change, Page, Role, RoleId, SessionKind, Timestamp, UserId};
+use crate::model::{now, Change, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 use crate::scope::Scope;
 use crate::stats::ShardedCounter;
+#[cfg(feature = "api-keys")]
+use crate::store::ProjectStore;
 use crate::store::{AuthorizerStore, ChangeSink};
 use crate::token::JwtCodec;
 
@@ -62,8 +64,6 @@ mod sessions;
 
 pub use bundles::{Grants, MAX_SCOPE_DEPTH};
 use bundles::{Interner, Snapshot};
-#[cfg(feature = "api-keys")]
-use keys::KeyState;
 use sessions::SessionState;
 
 /// Who a request acts as, once its credential is verified.
@@ -267,10 +267,9 @@ pub struct Authorizer {
     sliding_interval: i64,
     sliding_max: i64,
     #[cfg(feature = "api-keys")]
-    /// API key → project state (a negative entry for an unknown or deleted key).
-    keys: Cache<Arc<str>, Arc<KeyState>>,
-    #[cfg(feature = "api-keys")]
-    meters: RequestMeters,
+    /// API keys → project state (a negative entry for an unknown or deleted key), and
+    /// the projects' quota meters.
+    keys: keys::ApiKeys,
     /// (user, privilege) → the minute of its last denial written to the operation log:
     /// denials are aggregated, one row per user, privilege and minute.
     denials: std::sync::Mutex<std::collections::HashMap<(UserId, String), i64>>,
@@ -319,13 +318,7 @@ impl Authorizer {
             sliding_interval: config.sliding_interval.as_secs() as i64,
             sliding_max: config.sliding_max.as_secs().max(1) as i64,
             #[cfg(feature = "api-keys")]
-            keys: Cache::builder()
-                .max_capacity(config.session_capacity)
-                .time_to_live(config.session_ttl)
-                .support_invalidation_closures()
-                .build(),
-            #[cfg(feature = "api-keys")]
-            meters: RequestMeters::default(),
+            keys: keys::ApiKeys::new(config.session_capacity, config.session_ttl),
             denials: Default::default(),
         }
     }

@@ -6,9 +6,8 @@ impl Authorizer {
     /// Loads every role into the snapshot.
     pub async fn load_roles(&self) -> Result<()> {
         let epoch = self.role_epoch.load(Ordering::Acquire);
-        let roles = self.store.list_roles(Page::ALL).await?;
+        let roles = self.store.roles().await?;
         let table: RoleTable = roles
-            .rows
             .iter()
             .map(|r| (r.id, Arc::new(self.grant_of(r, epoch))))
             .collect();

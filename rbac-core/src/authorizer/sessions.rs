@@ -224,8 +224,7 @@ impl Authorizer {
             issued_at: session.issued_at,
             factors: session.factors,
             verified_at: session.verified_at,
-            enrolled: self.store.totp(user.id).await?.is_some_and(|f| f.confirmed)
-                || self.store.count_passkeys(user.id).await? > 0,
+            enrolled: self.store.second_factor_enrolled(user.id).await?,
             refusal: None,
         })
     }

@@ -310,6 +310,7 @@ mod factors;
 mod identity;
 mod import;
 mod inclusion;
+mod layer;
 mod organisations;
 mod passkeys;
 mod projects;
@@ -329,6 +330,8 @@ use factors::*;
 use identity::*;
 use import::*;
 use inclusion::*;
+use layer::{layer_optional, layer_reads, layer_reads_fresh};
+pub use layer::{run_layer, LayerFixture, Ports, LAYER_CHECKS};
 use organisations::*;
 use passkeys::*;
 use projects::*;
@@ -378,6 +381,9 @@ macro_rules! checks {
 macro_rules! for_each_conformance_check {
     ($callback:ident) => {
         $callback! {
+        layer_reads,
+        layer_reads_fresh,
+        layer_optional,
         nul_characters_are_refused_or_absent,
         user_create_and_read,
         user_unique_name_and_email,

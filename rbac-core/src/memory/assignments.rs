@@ -143,21 +143,6 @@ pub(super) fn revoke_role(
 
 #[async_trait]
 impl ScopeStore for MemoryStore {
-    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
-        let mut pairs: Vec<(Scope, Scope)> = self
-            .lock()
-            .scope_parents
-            .iter()
-            .map(|(s, p)| (*s, *p))
-            .collect();
-        pairs.sort_unstable();
-        Ok(pairs)
-    }
-
-    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>> {
-        Ok(self.lock().scope_parents.get(&scope).copied())
-    }
-
     async fn set_scope_parent(
         &self,
         scope: Scope,
@@ -178,5 +163,52 @@ impl ScopeStore for MemoryStore {
         }
         t.journal(journal);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for MemoryStore {
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        expected: Option<Timestamp>,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        update_user_roles(&mut self.lock(), user, expected, cap, revoke, journal)
+    }
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        assign_role(&mut self.lock(), user, assignment, cap, journal)
+    }
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        revoke_role(&mut self.lock(), user, assignment, journal)
+    }
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
+        Ok(self
+            .lock()
+            .users
+            .values()
+            .filter(|u| u.holds_role(role))
+            .count() as u64)
+    }
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        scope_role_by_organisation(&mut self.lock(), role, kind, journal)
     }
 }

@@ -8,11 +8,6 @@ use crate::store::*;
 
 #[async_trait]
 impl AuditStore for MemoryStore {
-    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
-        self.lock().journal(&Journal::audit(entry.clone()));
-        Ok(())
-    }
-
     async fn count_audit(&self, q: &AuditQuery) -> StoreResult<u64> {
         let t = self.lock();
         Ok(t.audit.iter().filter(|e| audit_matches(q, e, &t)).count() as u64)

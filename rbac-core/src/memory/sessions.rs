@@ -22,10 +22,6 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        Ok(self.lock().sessions.get(id).cloned())
-    }
-
     async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool> {
         let mut t = self.lock();
         match t.sessions.get_mut(id) {
@@ -89,22 +85,6 @@ impl SessionStore for MemoryStore {
             }
             _ => Ok(false),
         }
-    }
-
-    async fn touch_session(
-        &self,
-        id: &str,
-        expires_at: Timestamp,
-        seen: Timestamp,
-    ) -> StoreResult<()> {
-        if let Some(s) = self.lock().sessions.get_mut(id) {
-            // Live means `expires_at > at`, as in `count_live_sessions`.
-            if !s.revoked && s.expires_at > seen {
-                s.expires_at = expires_at;
-                s.last_seen = seen;
-            }
-        }
-        Ok(())
     }
 
     async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64> {

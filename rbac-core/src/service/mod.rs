@@ -48,8 +48,6 @@ mod operator;
 #[cfg(feature = "passkeys")]
 mod passkeys;
 mod passwords;
-#[cfg(feature = "api-keys")]
-mod projects;
 pub(crate) mod rbac;
 mod registration;
 mod roles;
@@ -73,9 +71,9 @@ pub use builder::RbacBuilder;
 pub use challenge::{Challenge, LoginStep, SecondFactorInput};
 #[cfg(feature = "codes")]
 pub use codes::{CodePolicy, CodeProof};
-#[cfg(feature = "api-keys")]
-pub use facets::Keys;
 pub use facets::{Assignments, Audit, Roles, SecondFactors, Sessions, Users};
+#[cfg(feature = "api-keys")]
+pub use facets::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use inclusion::MAX_INCLUDED;
 pub use limits::AbuseLimits;
 #[cfg(feature = "codes")]
@@ -84,8 +82,6 @@ pub use listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
 #[cfg(feature = "passkeys")]
 pub use passkeys::{PasskeyOptions, PasskeyView};
-#[cfg(feature = "api-keys")]
-pub use projects::{PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use registration::Member;
 #[cfg(feature = "codes")]
 pub use registration::Registration;

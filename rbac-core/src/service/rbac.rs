@@ -153,12 +153,10 @@ impl Rbac {
                 "a relying party is set but passkeys are not compiled in: enable rbac-core's `passkeys` feature".into(),
             ));
         }
-        let authorizer = Arc::new(Authorizer::new(
-            store.clone(),
-            registry,
-            Arc::new(jwt),
-            &config.cache,
-        ));
+        let authorizer = Authorizer::new(store.clone(), registry, Arc::new(jwt), &config.cache);
+        #[cfg(feature = "api-keys")]
+        let authorizer = authorizer.with_api_keys(store.clone());
+        let authorizer = Arc::new(authorizer);
         authorizer.load_roles().await?;
         authorizer.load_scope_parents().await?;
         Ok(Rbac {

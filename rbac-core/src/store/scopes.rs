@@ -8,13 +8,10 @@ use crate::model::*;
 /// The message of a refused scope parent that would close a cycle or nest too deep.
 pub const SCOPE_CYCLE: &str = "the scope would contain itself or nest too deep";
 
-/// Scope parents: grants in a parent scope apply inside its children.
+/// Scope parents: grants in a parent scope apply inside its children (read through
+/// [`AuthorizerStore::scope_parents`](super::AuthorizerStore::scope_parents)).
 #[async_trait]
-pub trait ScopeStore: Send + Sync {
-    /// Every scope that has a parent, with it.
-    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>>;
-    /// A scope's parent.
-    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>>;
+pub trait ScopeStore: super::AuthorizerStore {
     /// Sets (or with `None` clears) a scope's parent, serialised with every such change:
     /// `Violation(SCOPE_CYCLE)` when the scope would become its own ancestor or scopes would
     /// nest deeper than [`MAX_SCOPE_DEPTH`](crate::authorizer::MAX_SCOPE_DEPTH).

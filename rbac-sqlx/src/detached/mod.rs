@@ -16,6 +16,7 @@
 //! a task and call `Direct`'s. A port method is added in both places, and the conformance
 //! suite's cancellation sweep names every method, so one left out fails the suite.
 
+mod authorizer;
 mod records;
 mod sessions;
 mod users;

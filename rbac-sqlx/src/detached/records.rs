@@ -6,8 +6,8 @@ use rbac_core::store::{
     StoreResult,
 };
 use rbac_core::{
-    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, NewAudit, Organisation, Page,
-    Project, ProjectId, RequestCount, Timestamp, UserId, VerificationCode,
+    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, Organisation, Page, Project,
+    ProjectId, RequestCount, Timestamp, UserId, VerificationCode,
 };
 
 use crate::SqlStore;
@@ -70,11 +70,6 @@ impl EventStore for SqlStore {
 
 #[async_trait]
 impl AuditStore for SqlStore {
-    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<()> {
-        let entry = entry.clone();
-        self.detached(move |d| async move { d.append_audit(&entry).await })
-            .await
-    }
     async fn list_audit(&self, query: &AuditQuery) -> StoreResult<Listing<AuditEntry>> {
         let query = query.clone();
         self.detached(move |d| async move { d.list_audit(&query).await })

@@ -18,11 +18,6 @@ impl SessionStore for SqlStore {
         self.detached(move |d| async move { d.create_session(&session, &journal).await })
             .await
     }
-    async fn session(&self, id: &str) -> StoreResult<Option<Session>> {
-        let id = id.to_owned();
-        self.detached(move |d| async move { d.session(&id).await })
-            .await
-    }
     async fn revoke_session(&self, id: &str, journal: &Journal) -> StoreResult<bool> {
         let id = id.to_owned();
         let journal = journal.clone();
@@ -68,16 +63,6 @@ impl SessionStore for SqlStore {
             move |d| async move { d.mark_session_verified(&id, factors, at, &journal).await },
         )
         .await
-    }
-    async fn touch_session(
-        &self,
-        id: &str,
-        expires_at: Timestamp,
-        seen: Timestamp,
-    ) -> StoreResult<()> {
-        let id = id.to_owned();
-        self.detached(move |d| async move { d.touch_session(&id, expires_at, seen).await })
-            .await
     }
     async fn purge_sessions(&self, before: Timestamp) -> StoreResult<u64> {
         self.detached(move |d| async move { d.purge_sessions(before).await })

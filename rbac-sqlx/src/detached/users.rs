@@ -1,7 +1,9 @@
 //! The user, role and scope ports, run detached.
 
 use async_trait::async_trait;
-use rbac_core::store::{ImportReport, RoleStore, ScopeStore, StoreResult, UserStore};
+use rbac_core::store::{
+    AssignmentStore, ImportReport, RoleStore, ScopeStore, StoreResult, UserStore,
+};
 use rbac_core::{
     Assignment, Journal, Listing, NewUser, Page, Revoke, Role, RoleId, Scope, ScopeKind, Timestamp,
     User, UserId, UserQuery,
@@ -36,10 +38,6 @@ impl UserStore for SqlStore {
         let user = user.clone();
         let journal = journal.clone();
         self.detached(move |d| async move { d.create_user_claiming(&user, &journal).await })
-            .await
-    }
-    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
-        self.detached(move |d| async move { d.user(id).await })
             .await
     }
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
@@ -87,44 +85,6 @@ impl UserStore for SqlStore {
                 .await
         })
         .await
-    }
-    async fn update_user_roles(
-        &self,
-        user: &User,
-        expected: Option<Timestamp>,
-        cap: usize,
-        revoke: Revoke<'_>,
-        journal: &Journal,
-    ) -> StoreResult<()> {
-        let user = user.clone();
-        let revoke = Owned::revoke(revoke);
-        let journal = journal.clone();
-        self.detached(move |d| async move {
-            d.update_user_roles(&user, expected, cap, revoke.revoke(), &journal)
-                .await
-        })
-        .await
-    }
-    async fn assign_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        cap: usize,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        let journal = journal.clone();
-        self.detached(move |d| async move { d.assign_role(user, assignment, cap, &journal).await })
-            .await
-    }
-    async fn revoke_role(
-        &self,
-        user: UserId,
-        assignment: Assignment,
-        journal: &Journal,
-    ) -> StoreResult<bool> {
-        let journal = journal.clone();
-        self.detached(move |d| async move { d.revoke_role(user, assignment, &journal).await })
-            .await
     }
     async fn set_user_enabled(
         &self,
@@ -183,22 +143,6 @@ impl UserStore for SqlStore {
         })
         .await
     }
-    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
-        self.detached(move |d| async move { d.count_users_with_role(role).await })
-            .await
-    }
-    async fn scope_role_by_organisation(
-        &self,
-        role: RoleId,
-        kind: ScopeKind,
-        journal: &Journal,
-    ) -> StoreResult<Vec<UserId>> {
-        let journal = journal.clone();
-        self.detached(
-            move |d| async move { d.scope_role_by_organisation(role, kind, &journal).await },
-        )
-        .await
-    }
 }
 
 #[async_trait]
@@ -207,10 +151,6 @@ impl RoleStore for SqlStore {
         let role = role.clone();
         let journal = journal.clone();
         self.detached(move |d| async move { d.create_role(&role, &journal).await })
-            .await
-    }
-    async fn role(&self, id: RoleId) -> StoreResult<Option<Role>> {
-        self.detached(move |d| async move { d.role(id).await })
             .await
     }
     async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>> {
@@ -285,14 +225,6 @@ impl RoleStore for SqlStore {
 
 #[async_trait]
 impl ScopeStore for SqlStore {
-    async fn scope_parents(&self) -> StoreResult<Vec<(Scope, Scope)>> {
-        self.detached(move |d| async move { d.scope_parents().await })
-            .await
-    }
-    async fn scope_parent(&self, scope: Scope) -> StoreResult<Option<Scope>> {
-        self.detached(move |d| async move { d.scope_parent(scope).await })
-            .await
-    }
     async fn set_scope_parent(
         &self,
         scope: Scope,
@@ -302,5 +234,63 @@ impl ScopeStore for SqlStore {
         let journal = journal.clone();
         self.detached(move |d| async move { d.set_scope_parent(scope, parent, &journal).await })
             .await
+    }
+}
+
+#[async_trait]
+impl AssignmentStore for SqlStore {
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        expected: Option<Timestamp>,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()> {
+        let user = user.clone();
+        let revoke = Owned::revoke(revoke);
+        let journal = journal.clone();
+        self.detached(move |d| async move {
+            d.update_user_roles(&user, expected, cap, revoke.revoke(), &journal)
+                .await
+        })
+        .await
+    }
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let journal = journal.clone();
+        self.detached(move |d| async move { d.assign_role(user, assignment, cap, &journal).await })
+            .await
+    }
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool> {
+        let journal = journal.clone();
+        self.detached(move |d| async move { d.revoke_role(user, assignment, &journal).await })
+            .await
+    }
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64> {
+        self.detached(move |d| async move { d.count_users_with_role(role).await })
+            .await
+    }
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>> {
+        let journal = journal.clone();
+        self.detached(
+            move |d| async move { d.scope_role_by_organisation(role, kind, &journal).await },
+        )
+        .await
     }
 }

@@ -1,7 +1,9 @@
 //! Helpers shared by the backend tests.
 #![allow(dead_code)]
 
+use rbac_core::store::AssignmentStore;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+use rbac_core::store::AuthorizerStore;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -117,7 +117,9 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             run.expect(Effect::User(name.clone()));
             call!(s.create_user_claiming(&new_user(&name), &j))
         }
-        "UserStore::user" => call!(s.user(fx.user)),
+        "AuthorizerStore::user" => call!(s.user(fx.user)),
+        "AuthorizerStore::roles" => call!(s.roles()),
+        "AuthorizerStore::second_factor_enrolled" => call!(s.second_factor_enrolled(fx.user)),
         "UserStore::user_by_name" => call!(s.user_by_name("nobody")),
         "UserStore::user_by_email" => call!(s.user_by_email("nobody@example.com")),
         "UserStore::users_by_phone" => call!(s.users_by_phone("13800000000", 5)),
@@ -135,7 +137,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             user.remark = m.clone();
             call!(s.update_user(&user, None, Revoke::Nothing, &j))
         }
-        "UserStore::update_user_roles" => {
+        "AssignmentStore::update_user_roles" => {
             let mut user = s.user(fx.user).await.ctx("user")?.ctx("the user")?;
             user.roles = if user.roles.len() == 1 {
                 vec![Assignment::global(fx.role), Assignment::global(fx.included)]
@@ -144,14 +146,14 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             };
             call!(s.update_user_roles(&user, None, 32, Revoke::AllBut(&fx.session), &j))
         }
-        "UserStore::assign_role" => {
+        "AssignmentStore::assign_role" => {
             let a = Assignment::within(fx.included, fx.scope);
             s.revoke_role(fx.user, a, &Journal::default())
                 .await
                 .ctx("revoke first")?;
             call!(s.assign_role(fx.user, a, 32, &j))
         }
-        "UserStore::revoke_role" => {
+        "AssignmentStore::revoke_role" => {
             let a = Assignment::within(fx.included, fx.scope);
             s.assign_role(fx.user, a, 32, &Journal::default())
                 .await
@@ -170,8 +172,8 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             call!(s.delete_user(u.id, &j))
         }
         "UserStore::record_login" => call!(s.record_login(fx.user, at, "192.0.2.9", None)),
-        "UserStore::count_users_with_role" => call!(s.count_users_with_role(fx.role)),
-        "UserStore::scope_role_by_organisation" => {
+        "AssignmentStore::count_users_with_role" => call!(s.count_users_with_role(fx.role)),
+        "AssignmentStore::scope_role_by_organisation" => {
             let kind = ScopeKind::new("org").ctx("kind")?;
             call!(s.scope_role_by_organisation(fx.included, kind, &j))
         }
@@ -180,7 +182,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             run.expect(Effect::Role(name.clone()));
             call!(s.create_role(&Role::new(name, "", ""), &j))
         }
-        "RoleStore::role" => call!(s.role(fx.role)),
+        "AuthorizerStore::role" => call!(s.role(fx.role)),
         "RoleStore::role_by_name" => call!(s.role_by_name("nobody")),
         "RoleStore::role_by_key" => call!(s.role_by_key("nobody")),
         "RoleStore::list_roles" => call!(s.list_roles(Page::ALL)),
@@ -213,7 +215,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             run.expect(Effect::Session(id.clone()));
             call!(s.create_session(&new_session(&id, fx.user, at + 60), &j))
         }
-        "SessionStore::session" => call!(s.session(&fx.session)),
+        "AuthorizerStore::session" => call!(s.session(&fx.session)),
         "SessionStore::revoke_session" => {
             let id = format!("{m}-s");
             s.create_session(&new_session(&id, fx.user, at + 60), &Journal::default())
@@ -236,7 +238,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
         "SessionStore::mark_session_verified" => {
             call!(s.mark_session_verified(&fx.session, Factors::PASSWORD, at, &j))
         }
-        "SessionStore::touch_session" => call!(s.touch_session(&fx.session, at + 3600, at)),
+        "AuthorizerStore::touch_session" => call!(s.touch_session(&fx.session, at + 3600, at)),
         "SessionStore::purge_sessions" => call!(s.purge_sessions(0)),
         "SessionStore::count_live_sessions" => call!(s.count_live_sessions(at)),
         "SessionStore::user_sessions" => call!(s.user_sessions(fx.user, at, 10)),
@@ -280,7 +282,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
                 .ctx("pending")?;
             call!(s.remove_totp(u.id, &j))
         }
-        "AuditStore::append_audit" => {
+        "AuthorizerStore::append_audit" => {
             let entry = NewAudit {
                 user_id: None,
                 user_name: "sweeper".into(),
@@ -374,8 +376,8 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             s.settled().await;
             Ok::<(), StoreError>(())
         }),
-        "ScopeStore::scope_parents" => call!(s.scope_parents()),
-        "ScopeStore::scope_parent" => call!(s.scope_parent(fx.scope)),
+        "AuthorizerStore::scope_parents" => call!(s.scope_parents()),
+        "AuthorizerStore::scope_parent" => call!(s.scope_parent(fx.scope)),
         "ScopeStore::set_scope_parent" => {
             let child = Scope::new("desk", i64::from(rand::random::<u32>()) + 1).ctx("scope")?;
             call!(s.set_scope_parent(child, Some(fx.scope), &j))
@@ -429,7 +431,12 @@ mod tests {
     fn the_sweep_names_every_port_method() {
         let sources = [
             include_str!("../../store.rs"),
+            include_str!("../../store/assignments.rs"),
+            include_str!("../../store/authorizer.rs"),
+            include_str!("../../store/roles.rs"),
             include_str!("../../store/scopes.rs"),
+            include_str!("../../store/sessions.rs"),
+            include_str!("../../store/users.rs"),
             include_str!("../../passkeys.rs"),
         ];
         let mut found = Vec::new();

@@ -15,7 +15,7 @@ pub use assignments::Assignments;
 pub use audit::Audit;
 pub use factors::SecondFactors;
 #[cfg(feature = "api-keys")]
-pub use keys::Keys;
+pub use keys::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use users::Users;
