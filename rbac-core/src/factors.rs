@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 #[cfg(feature = "totp")]
 use totp_rs::{Algorithm, TOTP};
 
-use crate::model::{Timestamp, UserId};
+use crate::ids::{Timestamp, UserId};
 
 /// The factors a login proved: a password, a TOTP code, a recovery code, a passkey.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
