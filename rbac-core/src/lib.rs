@@ -74,55 +74,61 @@
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 
-mod authorizer;
+mod admin;
+mod audit;
+mod authn;
+mod authz;
 mod caller;
-mod credential;
+#[cfg(feature = "codes")]
+mod codes;
 mod error;
 pub mod events;
 pub mod factors;
 pub mod identity;
 mod ids;
-pub mod inclusion;
-mod memory;
 #[cfg(feature = "api-keys")]
-pub mod meter;
+mod keys;
+mod memory;
 mod model;
 mod notify;
-mod passkeys;
-mod password;
-mod privilege;
-mod scope;
 mod second_step;
 mod secrets;
 pub mod service;
 pub mod stats;
 pub mod store;
-mod token;
+
+pub use authz::inclusion;
+#[cfg(feature = "api-keys")]
+pub use keys::meter;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use authorizer::{
+pub use admin::vocabulary::AdminPrivileges;
+pub use authn::credential::{Authenticate, Authorize, Credential, RequestContext};
+pub use authn::password::{
+    same_text, HasherConfig, PasswordHasher, Verified, MAX_BCRYPT_COST, MAX_PASSWORD_BYTES,
+};
+pub use authn::token::{
+    is_opaque_token, new_opaque_token, opaque_session_id, Claims, JwtCodec, JwtKey,
+};
+pub use authz::authorizer::{
     Authorizer, AuthorizerConfig, CacheStats, Grants, IdHasher, Principal, RoleGrant,
     MAX_SCOPE_DEPTH,
 };
-pub use credential::{Authenticate, Authorize, Credential, RequestContext};
+pub use authz::privilege::{
+    PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE,
+};
+pub use authz::scope::SCOPE_KIND_MAX;
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
+pub use factors::passkeys::{
+    Ceremony, CeremonyPurpose, PasskeyRecord, PasskeyStore, RelyingParty, PASSKEYS_PER_USER,
+};
 pub use memory::MemoryStore;
 pub use model::*;
 pub use notify::{
     LogMail, LogSms, Mail, MailSender, SendError, Senders, Sms, SmsContent, SmsSender,
 };
-pub use passkeys::{
-    Ceremony, CeremonyPurpose, PasskeyRecord, PasskeyStore, RelyingParty, PASSKEYS_PER_USER,
-};
-pub use password::{
-    same_text, HasherConfig, PasswordHasher, Verified, MAX_BCRYPT_COST, MAX_PASSWORD_BYTES,
-};
-pub use privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE};
-pub use scope::SCOPE_KIND_MAX;
 pub use secrets::{BadSecretsKey, KeyFileError, SecretsKey};
 pub use service::rbac::{Rbac, RbacConfig, ADMIN};
 pub use service::step_up::Sensitive;
-pub use service::vocabulary::AdminPrivileges;
-pub use token::{is_opaque_token, new_opaque_token, opaque_session_id, Claims, JwtCodec, JwtKey};

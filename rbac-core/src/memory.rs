@@ -72,8 +72,8 @@ struct Tables {
     totp: HashMap<UserId, TotpFactor>,
     /// Unused recovery-code digests by user.
     recovery: HashMap<UserId, Vec<String>>,
-    passkeys: BTreeMap<i64, crate::passkeys::PasskeyRecord>,
-    ceremonies: HashMap<String, crate::passkeys::Ceremony>,
+    passkeys: BTreeMap<i64, crate::factors::passkeys::PasskeyRecord>,
+    ceremonies: HashMap<String, crate::factors::passkeys::Ceremony>,
     next_passkey: i64,
     next_project: ProjectId,
     next_user: UserId,
@@ -590,8 +590,10 @@ impl RoleStore for MemoryStore {
             .values()
             .map(|r| (r.id, r.includes.clone()))
             .collect();
-        if crate::inclusion::makes_cycle(&edges, id, includes) {
-            return Err(StoreError::Violation(crate::inclusion::INCLUSION_CYCLE));
+        if crate::authz::inclusion::makes_cycle(&edges, id, includes) {
+            return Err(StoreError::Violation(
+                crate::authz::inclusion::INCLUSION_CYCLE,
+            ));
         }
         if let Some(r) = t.roles.get_mut(&id) {
             r.includes = includes.to_vec();

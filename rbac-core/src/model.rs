@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use crate::scope::{Assignment, Scope, ScopeKind, ScopeKinds};
+pub use crate::authz::scope::{Assignment, Scope, ScopeKind, ScopeKinds};
 
 pub use crate::ids::{now, RoleId, Timestamp, UserId};
 

@@ -320,7 +320,7 @@ pub trait Store:
     + ScopeStore
     + SessionStore
     + SecondFactorStore
-    + crate::passkeys::PasskeyStore
+    + crate::factors::passkeys::PasskeyStore
     + AuditStore
     + ProjectStore
     + SettingStore
@@ -342,7 +342,7 @@ impl<T> Store for T where
         + ScopeStore
         + SessionStore
         + SecondFactorStore
-        + crate::passkeys::PasskeyStore
+        + crate::factors::passkeys::PasskeyStore
         + AuditStore
         + ProjectStore
         + SettingStore

@@ -232,7 +232,7 @@ pub(super) async fn scope_parents<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(s.scope_parent(org).await.ctx("parent")?, None);
 
     // Nesting deeper than the authorizer follows is refused, from above or below.
-    let chain: Vec<Scope> = (0..crate::authorizer::MAX_SCOPE_DEPTH)
+    let chain: Vec<Scope> = (0..crate::authz::authorizer::MAX_SCOPE_DEPTH)
         .map(|_| fresh_scope("deep"))
         .collect();
     for pair in chain.windows(2) {

@@ -17,9 +17,9 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::*;
+use crate::authz::scope::{Assignment, Scope, ScopeKind};
 use crate::events::{Attempt, NewEvent};
-use crate::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord};
-use crate::scope::{Assignment, Scope, ScopeKind};
+use crate::factors::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord};
 
 mod cases;
 

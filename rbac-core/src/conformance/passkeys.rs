@@ -1,7 +1,7 @@
 //! Passkeys and their WebAuthn ceremonies.
 
 use super::*;
-use crate::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord};
+use crate::factors::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord};
 
 fn record(user: UserId, credential_id: &str, name: &str) -> PasskeyRecord {
     PasskeyRecord {

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
+use crate::factors::passkeys::PasskeyStore;
 use crate::model::*;
-use crate::passkeys::PasskeyStore;
 use crate::store::*;
 
 #[async_trait]

@@ -42,7 +42,7 @@ impl CodeStore for MemoryStore {
         if pending.context != context {
             return Ok(CodeCheck::OtherContext);
         }
-        if crate::password::same_text(&pending.digest, digest) {
+        if crate::authn::password::same_text(&pending.digest, digest) {
             t.codes.remove(key);
             return Ok(CodeCheck::Accepted);
         }

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 
 use super::MemoryStore;
 use crate::error::{Entity, Field, StoreError};
+use crate::factors::passkeys::{Ceremony, PasskeyRecord, PasskeyStore};
 use crate::model::*;
-use crate::passkeys::{Ceremony, PasskeyRecord, PasskeyStore};
 
 #[async_trait]
 impl PasskeyStore for MemoryStore {

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{AdminPrivileges, Rbac, RbacConfig};
+use crate::authn::token::{JwtCodec, JwtKey};
+use crate::authz::privilege::PrivilegeRegistry;
+use crate::authz::scope::ScopeKinds;
 use crate::error::{Error, Result};
-use crate::privilege::PrivilegeRegistry;
-use crate::scope::ScopeKinds;
 use crate::secrets::SecretsKey;
 use crate::store::Store;
-use crate::token::{JwtCodec, JwtKey};
 
 /// Builds an [`Rbac`] from a store, a signing secret and the privilege codes the
 /// application declares. The library's administrative codes ([`AdminPrivileges`]: who may

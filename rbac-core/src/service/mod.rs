@@ -1,6 +1,10 @@
-//! The use-cases: accounts, user admin, role admin and grants, audit queries.
+//! The use-cases, composed: [`Rbac`], its builder, and the facets that carry the calls
+//! (`rbac.users()`, `.roles()`, `.assignments()`, `.sessions()`, `.factors()`, `.keys()`,
+//! `.audit()`), with the inputs and outputs of every use-case. The use-cases themselves
+//! live with their capability (authentication, administration, second factors, keys,
+//! codes, audit), and which of them need a fresh second factor is decided here, once.
 //!
-//! [`Rbac`] is the one handle surfaces call. Each method checks its own rules (privileges,
+//! [`Rbac`] is the one handle surfaces call. Each call checks its own rules (privileges,
 //! uniqueness, grantability, the built-in admin), writes through the store with its audit
 //! entry and changes in one transaction, and applies the changes to this process's caches
 //! before it returns, so the very next request sees them.
@@ -28,84 +32,56 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
 //! ```
 
-mod accounts;
-mod activity;
-mod assignments;
-mod audit;
-mod bootstrap;
 mod builder;
-mod challenge;
-#[cfg(feature = "codes")]
-mod codes;
-mod containment;
 mod facets;
-mod inclusion;
-mod limits;
-mod listing;
-mod named;
-mod noise;
-mod operator;
-#[cfg(feature = "passkeys")]
-mod passkeys;
-mod passwords;
 pub(crate) mod rbac;
-mod registration;
-mod roles;
-mod second_factor;
-mod sessions;
 pub(crate) mod step_up;
-mod system;
-mod throttle;
-mod users;
-pub mod validate;
-pub(crate) mod vocabulary;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use accounts::{LoginInput, LoginOutcome, Token};
-pub use activity::{Hourly, LoginActivity, ACTIVITY_HOURS};
-pub use assignments::HeldRole;
-pub use audit::{as_data, AuditFilter};
-pub use builder::RbacBuilder;
-pub use challenge::{Challenge, LoginStep, SecondFactorInput};
+pub use crate::admin::assignments::HeldRole;
+pub use crate::admin::inclusion::MAX_INCLUDED;
+pub use crate::admin::listing::{Rows, CHUNK, FIRST_CHUNK};
+pub use crate::admin::operator::{is_supported_hash, ImportOutcome, ImportedUser};
+pub use crate::admin::registration::Member;
 #[cfg(feature = "codes")]
-pub use codes::{CodePolicy, CodeProof};
+pub use crate::admin::registration::Registration;
+pub use crate::admin::roles::{InquiryTarget, RoleUpdate};
+pub use crate::admin::system::{SYSTEM_NAME, SYSTEM_USER_ID};
+pub use crate::admin::users::{UserEdit, UserInput, UserView};
+pub(crate) use crate::admin::vocabulary::AdminPrivileges;
+pub use crate::audit::{as_data, AuditFilter};
+pub use crate::authn::accounts::{LoginInput, LoginOutcome, Token};
+pub use crate::authn::activity::{Hourly, LoginActivity, ACTIVITY_HOURS};
+pub use crate::authn::challenge::{Challenge, LoginStep, SecondFactorInput};
+pub use crate::authn::limits::AbuseLimits;
+#[cfg(feature = "codes")]
+pub use crate::authn::limits::Channel;
+pub use crate::authn::sessions::{SessionView, SESSIONS_LISTED};
+pub use crate::authn::throttle::{account_key, LoginThrottle};
+#[cfg(feature = "codes")]
+pub use crate::codes::{CodePolicy, CodeProof};
+#[cfg(feature = "passkeys")]
+pub use crate::factors::passkey_login::{PasskeyOptions, PasskeyView};
+pub use crate::factors::second_factor::SecondFactorStatus;
+#[cfg(feature = "totp")]
+pub use crate::factors::second_factor::TotpEnrolment;
+pub use builder::RbacBuilder;
 pub use facets::{Assignments, Audit, Roles, SecondFactors, Sessions, Users};
 #[cfg(feature = "api-keys")]
 pub use facets::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
-pub use inclusion::MAX_INCLUDED;
-pub use limits::AbuseLimits;
-#[cfg(feature = "codes")]
-pub use limits::Channel;
-pub use listing::{Rows, CHUNK, FIRST_CHUNK};
-pub use operator::{is_supported_hash, ImportOutcome, ImportedUser};
-#[cfg(feature = "passkeys")]
-pub use passkeys::{PasskeyOptions, PasskeyView};
-pub use registration::Member;
-#[cfg(feature = "codes")]
-pub use registration::Registration;
-pub use roles::{InquiryTarget, RoleUpdate};
-pub use second_factor::SecondFactorStatus;
-#[cfg(feature = "totp")]
-pub use second_factor::TotpEnrolment;
-pub use sessions::{SessionView, SESSIONS_LISTED};
 pub(crate) use step_up::Sensitive;
-pub use system::{SYSTEM_NAME, SYSTEM_USER_ID};
-pub use throttle::{account_key, LoginThrottle};
-pub use users::{UserEdit, UserInput, UserView};
-pub(crate) use vocabulary::AdminPrivileges;
 
-use crate::authorizer::{Authorizer, AuthorizerConfig, Principal};
+use crate::authn::password::{HasherConfig, PasswordHasher};
+use crate::authn::token::JwtCodec;
+use crate::authz::authorizer::{Authorizer, AuthorizerConfig, Principal};
+use crate::authz::privilege::PrivilegeRegistry;
 use crate::error::Result;
 use crate::model::{AuditCategory, Journal, NewAudit, Organisation, Page};
 use crate::notify::Senders;
-use crate::password::{HasherConfig, PasswordHasher};
-use crate::privilege::PrivilegeRegistry;
 use crate::store::Store;
-use crate::token::JwtCodec;
 
-use crate::caller::detached;
 pub(crate) use rbac::{Rbac, RbacConfig, ADMIN};
 pub use rbac::{SystemRole, JWT_SECRET_SETTING};
 
@@ -117,3 +93,5 @@ pub fn random_token(bytes: usize) -> String {
     rand::rngs::OsRng.fill_bytes(&mut buf);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
+
+pub use crate::admin::validate;

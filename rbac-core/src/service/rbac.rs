@@ -53,7 +53,7 @@ pub struct RbacConfig {
     /// The most roles one user may hold (global and scoped assignments together).
     pub assignment_cap: usize,
     /// The scope kinds assignments may name (none by default: roles hold everywhere).
-    pub scope_kinds: crate::scope::ScopeKinds,
+    pub scope_kinds: crate::authz::scope::ScopeKinds,
     /// The key sealing second-factor secrets (none: second factors cannot be enrolled).
     pub secrets_key: Option<crate::secrets::SecretsKey>,
     /// The issuer an authenticator app shows beside TOTP codes.
@@ -67,7 +67,7 @@ pub struct RbacConfig {
     /// [`Sensitive`] use-case (actors without one are not asked).
     pub step_up: Duration,
     /// The relying party passkeys are bound to (none: passkeys cannot be registered).
-    pub relying_party: Option<crate::passkeys::RelyingParty>,
+    pub relying_party: Option<crate::factors::passkeys::RelyingParty>,
 }
 
 impl Default for RbacConfig {
@@ -86,7 +86,7 @@ impl Default for RbacConfig {
             admin: AdminPrivileges::default(),
             project_request_max: 30,
             assignment_cap: 32,
-            scope_kinds: crate::scope::ScopeKinds::default(),
+            scope_kinds: crate::authz::scope::ScopeKinds::default(),
             secrets_key: None,
             totp_issuer: "rbac".to_string(),
             challenge_ttl: Duration::from_secs(300),
@@ -97,23 +97,23 @@ impl Default for RbacConfig {
     }
 }
 
-pub(super) struct Inner {
-    pub(super) store: Arc<dyn Store>,
-    pub(super) authorizer: Arc<Authorizer>,
-    pub(super) hasher: PasswordHasher,
-    pub(super) config: RbacConfig,
-    pub(super) senders: Senders,
-    pub(super) gate: Arc<throttle::LoginGate>,
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) authorizer: Arc<Authorizer>,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) config: RbacConfig,
+    pub(crate) senders: Senders,
+    pub(crate) gate: Arc<crate::authn::throttle::LoginGate>,
     #[cfg(feature = "passkeys")]
-    pub(super) webauthn: Option<webauthn_rs::Webauthn>,
-    pub(super) activity: LoginActivity,
-    pub(super) unknown_names: noise::UnknownNameFailures,
+    pub(crate) webauthn: Option<webauthn_rs::Webauthn>,
+    pub(crate) activity: LoginActivity,
+    pub(crate) unknown_names: crate::authn::noise::UnknownNameFailures,
 }
 
 /// The use-case services over one store.
 #[derive(Clone)]
 pub struct Rbac {
-    pub(super) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Rbac {
@@ -211,7 +211,7 @@ impl Rbac {
         self.inner.authorizer.authenticate_token(token).await
     }
 
-    pub(super) fn journal(
+    pub(crate) fn journal(
         &self,
         actor: Option<&Principal>,
         category: AuditCategory,
@@ -221,7 +221,7 @@ impl Rbac {
             // The system is audited by name alone: no user has its id.
             user_id: actor
                 .map(|a| a.user_id)
-                .filter(|id| *id != system::SYSTEM_USER_ID),
+                .filter(|id| *id != crate::admin::system::SYSTEM_USER_ID),
             user_name: actor.map_or_else(String::new, |a| a.user_name.to_string()),
             category,
             content,
@@ -230,7 +230,7 @@ impl Rbac {
     }
 
     /// A security event by `actor` about `subject`.
-    pub(super) fn event(
+    pub(crate) fn event(
         &self,
         actor: &Principal,
         kind: &'static str,
@@ -243,7 +243,7 @@ impl Rbac {
     /// write that journals them ([`Applying::write`]): applied once the write succeeded; if
     /// the caller stops waiting first (a client went away, a timeout fired), applied anyway
     /// once the store has settled the abandoned write.
-    pub(super) fn applying(&self, journal: &Journal) -> Applying {
+    pub(crate) fn applying(&self, journal: &Journal) -> Applying {
         Applying {
             armed: Some((
                 self.inner.store.clone(),
@@ -253,22 +253,22 @@ impl Rbac {
         }
     }
 
-    pub(super) fn require(&self, actor: &Principal, code: &str) -> Result<()> {
+    pub(crate) fn require(&self, actor: &Principal, code: &str) -> Result<()> {
         self.inner.authorizer.require_code(actor, code)
     }
 
     /// The declared administrative privilege codes.
-    pub(super) fn admin(&self) -> &AdminPrivileges {
+    pub(crate) fn admin(&self) -> &AdminPrivileges {
         &self.inner.config.admin
     }
 
     /// The most roles one user may hold.
-    pub(super) fn assignment_cap(&self) -> usize {
+    pub(crate) fn assignment_cap(&self) -> usize {
         self.inner.config.assignment_cap
     }
 
     /// Whether no role but a system role (or `admin`) may carry `name`.
-    pub(super) fn is_reserved_role_name(&self, name: &str) -> bool {
+    pub(crate) fn is_reserved_role_name(&self, name: &str) -> bool {
         name == ADMIN
             || self
                 .inner
@@ -278,12 +278,12 @@ impl Rbac {
                 .any(|r| r.name == name)
     }
 
-    pub(super) fn holds(&self, actor: &Principal, code: &str) -> bool {
+    pub(crate) fn holds(&self, actor: &Principal, code: &str) -> bool {
         self.require(actor, code).is_ok()
     }
 
     /// Every role, for rendering names (small; roles are few).
-    pub(super) async fn role_names(&self) -> Result<std::collections::HashMap<i64, String>> {
+    pub(crate) async fn role_names(&self) -> Result<std::collections::HashMap<i64, String>> {
         let roles = self.inner.store.list_roles(Page::ALL).await?;
         Ok(roles.rows.into_iter().map(|r| (r.id, r.name)).collect())
     }
@@ -292,17 +292,17 @@ impl Rbac {
 /// Changes to apply to this process's caches after a store write, even if the caller that
 /// made the write stops waiting (see [`Rbac::applying`]).
 #[must_use = "an armed application applies its changes when dropped"]
-pub(super) struct Applying {
+pub(crate) struct Applying {
     armed: Option<Pending>,
 }
 
 /// The store to wait for, the caches, and the changes to apply to them.
-pub(super) type Pending = (Arc<dyn Store>, Arc<Authorizer>, Vec<crate::model::Change>);
+pub(crate) type Pending = (Arc<dyn Store>, Arc<Authorizer>, Vec<crate::model::Change>);
 
 impl Applying {
     /// Waits for the store write `write`; once it succeeded, applies the changes. A write
     /// that failed changed nothing: nothing is applied.
-    pub(super) async fn write<T>(
+    pub(crate) async fn write<T>(
         mut self,
         write: impl std::future::Future<Output = crate::store::StoreResult<T>>,
     ) -> crate::store::StoreResult<T> {

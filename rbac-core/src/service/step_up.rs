@@ -5,7 +5,7 @@
 //! refuses a target outside the actor (containment), so no route can forget to ask.
 
 use super::Rbac;
-use crate::authorizer::Principal;
+use crate::authz::authorizer::Principal;
 use crate::error::{Error, Result};
 
 /// A use-case that gives or restores access, or acts on another user's account.

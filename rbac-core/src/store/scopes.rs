@@ -14,7 +14,7 @@ pub const SCOPE_CYCLE: &str = "the scope would contain itself or nest too deep";
 pub trait ScopeStore: super::AuthorizerStore {
     /// Sets (or with `None` clears) a scope's parent, serialised with every such change:
     /// `Violation(SCOPE_CYCLE)` when the scope would become its own ancestor or scopes would
-    /// nest deeper than [`MAX_SCOPE_DEPTH`](crate::authorizer::MAX_SCOPE_DEPTH).
+    /// nest deeper than [`MAX_SCOPE_DEPTH`](crate::authz::authorizer::MAX_SCOPE_DEPTH).
     async fn set_scope_parent(
         &self,
         scope: Scope,
@@ -30,7 +30,7 @@ pub fn scope_parent_refused(
     scope: Scope,
     parent: Scope,
 ) -> bool {
-    let limit = crate::authorizer::MAX_SCOPE_DEPTH;
+    let limit = crate::authz::authorizer::MAX_SCOPE_DEPTH;
     // Above: parent and its ancestors; the scope may not be among them.
     let mut depth_above = 1;
     let mut at = parent;

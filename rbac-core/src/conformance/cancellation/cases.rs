@@ -437,7 +437,7 @@ mod tests {
             include_str!("../../store/scopes.rs"),
             include_str!("../../store/sessions.rs"),
             include_str!("../../store/users.rs"),
-            include_str!("../../passkeys.rs"),
+            include_str!("../../factors/passkeys.rs"),
         ];
         let mut found = Vec::new();
         for src in sources {

@@ -1,7 +1,10 @@
 //! `rbac.assignments()`.
 
+use crate::authz::authorizer::Principal;
+use crate::authz::privilege::PrivilegeSet;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Assignments: `rbac.assignments()`.
 #[derive(Clone, Copy)]

@@ -1,7 +1,9 @@
 //! `rbac.audit()`.
 
+use crate::authz::authorizer::Principal;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Audit: `rbac.audit()`.
 #[derive(Clone, Copy)]

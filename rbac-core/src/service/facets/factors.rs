@@ -1,7 +1,9 @@
 //! `rbac.factors()`.
 
+use crate::authz::authorizer::Principal;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// SecondFactors: `rbac.factors()`.
 #[derive(Clone, Copy)]

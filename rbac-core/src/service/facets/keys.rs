@@ -3,9 +3,11 @@
 
 use rand::distributions::{Alphanumeric, DistString};
 
+use crate::authz::authorizer::Principal;
 use crate::error::Entity;
+use crate::error::{Error, Result};
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Length of a project's API key.
 pub const PROJECT_KEY_CHARS: usize = 16;
@@ -94,7 +96,7 @@ impl Keys<'_> {
         actor: &Principal,
         id: ProjectId,
         privilege: &str,
-        scope: &crate::scope::Scope,
+        scope: &crate::authz::scope::Scope,
     ) -> Result<()> {
         let store = &self.rbac.inner.store;
         let project = store

@@ -1,7 +1,10 @@
 //! `rbac.roles()`.
 
+use crate::authz::authorizer::Principal;
+use crate::authz::privilege::PrivilegeSet;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Roles: `rbac.roles()`.
 #[derive(Clone, Copy)]
@@ -103,7 +106,7 @@ impl Roles<'_> {
         actor: &Principal,
         target: InquiryTarget,
         name: &str,
-        scope: Option<crate::scope::Scope>,
+        scope: Option<crate::authz::scope::Scope>,
     ) -> Result<Vec<String>> {
         self.rbac.inquire_in(actor, target, name, scope).await
     }

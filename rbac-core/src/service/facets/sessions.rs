@@ -1,7 +1,9 @@
 //! `rbac.sessions()`.
 
+use crate::authz::authorizer::Principal;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Sessions: `rbac.sessions()`.
 #[derive(Clone, Copy)]

@@ -1,7 +1,9 @@
 //! `rbac.users()`.
 
+use crate::authz::authorizer::Principal;
+use crate::error::Result;
+use crate::model::*;
 use crate::service::*;
-use crate::*;
 
 /// Users: `rbac.users()`.
 #[derive(Clone, Copy)]

@@ -1,0 +1,315 @@
+//! Listings read a chunk at a time: the total and the row count are fixed when the listing
+//! starts, then rows come from the store in keyset-ordered chunks, each its own short query,
+//! so a slow reader holds no connection and the server holds one chunk, whatever the page.
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::model::{AuditEntry, AuditQuery, Page, Role, UserQuery};
+#[cfg(feature = "api-keys")]
+use crate::model::{Project, UserId};
+use crate::service::AuditFilter;
+use crate::service::{Rbac, UserView};
+use crate::Principal;
+
+/// Rows in the first chunk of a listing longer than one chunk: few, so the first row leaves
+/// quickly.
+pub const FIRST_CHUNK: u64 = 100;
+/// Rows in each later chunk.
+pub const CHUNK: u64 = 1_000;
+
+/// Where a listing's chunks come from.
+#[async_trait]
+trait ChunkSource<T>: Send + Sync {
+    /// Up to `limit` rows past `after` (the key of the last row sent), skipping `offset`.
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<T>>;
+    /// The keyset key of a row.
+    fn key(&self, row: &T) -> i64;
+}
+
+/// A listing's rows, read from the store a chunk at a time as they are taken.
+pub struct Rows<T> {
+    total: u64,
+    count: u64,
+    taken: u64,
+    offset: u64,
+    after: Option<i64>,
+    chunk: u64,
+    source: Box<dyn ChunkSource<T>>,
+}
+
+impl<T> std::fmt::Debug for Rows<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rows")
+            .field("total", &self.total)
+            .field("count", &self.count)
+            .field("taken", &self.taken)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Rows<T> {
+    fn new(total: u64, offset: u64, limit: Option<u64>, source: Box<dyn ChunkSource<T>>) -> Self {
+        Rows {
+            total,
+            count: total.saturating_sub(offset).min(limit.unwrap_or(u64::MAX)),
+            taken: 0,
+            offset,
+            after: None,
+            chunk: CHUNK,
+            source,
+        }
+    }
+
+    /// Rows already read (a listing built elsewhere, a test's), handed out a chunk at a time
+    /// as a store listing is; `total` is what the listing reports as matching in all.
+    pub fn from_rows(rows: Vec<T>, total: u64) -> Self
+    where
+        T: Send + 'static,
+    {
+        let count = rows.len() as u64;
+        let source = Held(std::sync::Mutex::new(rows.into_iter()));
+        let mut listing = Rows::new(count, 0, None, Box::new(source));
+        listing.total = total;
+        listing
+    }
+
+    /// How many rows match in all.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// How many rows this listing yields.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Rows per chunk after the first (at least one).
+    pub fn with_chunk(mut self, rows: u64) -> Self {
+        self.chunk = rows.max(1);
+        self
+    }
+
+    /// The next chunk, `None` once `count` rows were taken. When the store holds fewer rows
+    /// than were counted (some were deleted meanwhile) it is an error: the listing as
+    /// announced can no longer be given, and a reader must not take a short one for whole.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<T>>> {
+        let left = self.count - self.taken;
+        if left == 0 {
+            return Ok(None);
+        }
+        // A listing that fits in one chunk is read at once; a longer one starts small, so its
+        // first row leaves quickly.
+        let size = if self.taken == 0 && self.count > self.chunk {
+            FIRST_CHUNK.min(self.chunk)
+        } else {
+            self.chunk
+        };
+        let want = left.min(size);
+        let offset = if self.after.is_none() { self.offset } else { 0 };
+        let rows = self.source.chunk(self.after, offset, want).await?;
+        if (rows.len() as u64) < want {
+            return Err(Error::internal(
+                "the listing changed while it was read: fewer rows than counted",
+            ));
+        }
+        self.after = rows.last().map(|r| self.source.key(r));
+        self.taken += rows.len() as u64;
+        Ok(Some(rows))
+    }
+
+    /// Every remaining row, in one vector (for small listings and tests).
+    pub async fn collect(mut self) -> Result<Vec<T>> {
+        let mut all = Vec::new();
+        while let Some(chunk) = self.next_chunk().await? {
+            all.extend(chunk);
+        }
+        Ok(all)
+    }
+}
+
+/// Rows already read, taken in order.
+struct Held<T>(std::sync::Mutex<std::vec::IntoIter<T>>);
+
+#[async_trait]
+impl<T: Send + 'static> ChunkSource<T> for Held<T> {
+    async fn chunk(&self, _after: Option<i64>, _offset: u64, limit: u64) -> Result<Vec<T>> {
+        let mut rows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(rows.by_ref().take(limit as usize).collect())
+    }
+
+    fn key(&self, _row: &T) -> i64 {
+        0
+    }
+}
+
+/// Users with their role names.
+struct UserChunks {
+    rbac: Rbac,
+    query: UserQuery,
+}
+
+#[async_trait]
+impl ChunkSource<UserView> for UserChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<UserView>> {
+        let mut query = self.query.clone();
+        query.page.offset = offset;
+        query.page.limit = Some(limit);
+        let users = self.rbac.inner.store.user_rows(&query, after).await?;
+        self.rbac.views(users).await
+    }
+
+    fn key(&self, row: &UserView) -> i64 {
+        row.user.id
+    }
+}
+
+/// Operation-log entries, newest first.
+struct AuditChunks {
+    rbac: Rbac,
+    query: AuditQuery,
+}
+
+#[async_trait]
+impl ChunkSource<AuditEntry> for AuditChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<AuditEntry>> {
+        let mut query = self.query.clone();
+        query.page.offset = offset;
+        query.page.limit = Some(limit);
+        Ok(self.rbac.inner.store.audit_rows(&query, after).await?)
+    }
+
+    fn key(&self, row: &AuditEntry) -> i64 {
+        row.id
+    }
+}
+
+/// Roles, in id order.
+struct RoleChunks {
+    rbac: Rbac,
+}
+
+#[async_trait]
+impl ChunkSource<Role> for RoleChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Role>> {
+        let page = Page {
+            offset,
+            limit: Some(limit),
+        };
+        Ok(self.rbac.inner.store.role_rows(page, after).await?)
+    }
+
+    fn key(&self, row: &Role) -> i64 {
+        row.id
+    }
+}
+
+#[cfg(feature = "api-keys")]
+/// An owner's projects, in id order; their secrets cleared for anyone but the owner.
+struct ProjectChunks {
+    rbac: Rbac,
+    owner: UserId,
+    clear_secrets: bool,
+}
+
+#[cfg(feature = "api-keys")]
+#[async_trait]
+impl ChunkSource<Project> for ProjectChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Project>> {
+        let page = Page {
+            offset,
+            limit: Some(limit),
+        };
+        let mut rows = self
+            .rbac
+            .inner
+            .store
+            .project_rows(self.owner, page, after)
+            .await?;
+        if self.clear_secrets {
+            for project in &mut rows {
+                project.secret.clear();
+            }
+        }
+        Ok(rows)
+    }
+
+    fn key(&self, row: &Project) -> i64 {
+        row.id
+    }
+}
+
+impl Rbac {
+    /// Roles (needs RoleAccess), as [`list_roles`](Self::list_roles), read a chunk at a time.
+    pub(crate) async fn role_rows(&self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
+        self.require(actor, &self.admin().role_access)?;
+        let total = self.inner.store.count_roles().await?;
+        let source = RoleChunks { rbac: self.clone() };
+        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+    }
+
+    #[cfg(feature = "api-keys")]
+    /// The projects of `owner` (the caller's own by default; another's needs UserAccess
+    /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
+    /// at a time.
+    pub(crate) async fn project_rows(
+        &self,
+        actor: &Principal,
+        owner: Option<UserId>,
+        page: Page,
+    ) -> Result<Rows<Project>> {
+        let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
+        if owner != actor.user_id {
+            self.require(actor, &self.admin().user_access)?;
+        }
+        let total = self.inner.store.count_projects(owner).await?;
+        let source = ProjectChunks {
+            rbac: self.clone(),
+            owner,
+            clear_secrets: owner != actor.user_id,
+        };
+        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+    }
+
+    /// Users matching `query` (needs UserAccess), read a chunk at a time.
+    pub(crate) async fn user_rows(
+        &self,
+        actor: &Principal,
+        query: &UserQuery,
+    ) -> Result<Rows<UserView>> {
+        self.require(actor, &self.admin().user_access)?;
+        self.user_rows_unchecked(query).await
+    }
+
+    /// [`user_rows`](Self::user_rows) without the privilege check (the caller checked).
+    pub(crate) async fn user_rows_unchecked(&self, query: &UserQuery) -> Result<Rows<UserView>> {
+        let total = self.inner.store.count_users(query).await?;
+        let source = UserChunks {
+            rbac: self.clone(),
+            query: query.clone(),
+        };
+        Ok(Rows::new(
+            total,
+            query.page.offset,
+            query.page.limit,
+            Box::new(source),
+        ))
+    }
+
+    /// Operation-log entries, newest first (as [`list_audit`](Self::list_audit)), read a
+    /// chunk at a time.
+    pub(crate) async fn audit_rows(
+        &self,
+        actor: &Principal,
+        filter: AuditFilter,
+    ) -> Result<Rows<AuditEntry>> {
+        let query = self.audit_query(actor, filter).await?;
+        let total = self.inner.store.count_audit(&query).await?;
+        let (offset, limit) = (query.page.offset, query.page.limit);
+        let source = AuditChunks {
+            rbac: self.clone(),
+            query,
+        };
+        Ok(Rows::new(total, offset, limit, Box::new(source)))
+    }
+}

@@ -1,0 +1,257 @@
+//! Accounts that people make for themselves or for others: self-registration proved by a
+//! one-time code, members an account creates under itself, organisations as a grouping
+//! of users, and login into an organisation with a sliding opaque token.
+
+use crate::authz::authorizer::Principal;
+use crate::authz::scope::{Assignment, Scope};
+#[cfg(feature = "codes")]
+use crate::codes::CodeProof;
+#[cfg(feature = "codes")]
+use crate::error::Field;
+use crate::error::{Entity, Error, Result};
+use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
+use crate::notify::{Sms, SmsContent};
+use crate::service::{validate, LoginInput, Rbac};
+
+#[cfg(feature = "codes")]
+/// A self-registration proved by a one-time code sent to the address or number it claims.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// The new user: name, contact fields (marked verified where the code proves them),
+    /// organisation and attributes; its role and password hash are set here.
+    pub user: User,
+    /// Its password.
+    pub password: String,
+    /// The stable key of the system role it gets.
+    pub role: String,
+    /// Where that role holds (`None`: everywhere).
+    pub scope: Option<Scope>,
+    /// The code that proves the claimed address or number.
+    pub proof: CodeProof,
+    /// The client's address (counted against the hourly sign-up limit).
+    pub client: String,
+    /// The audit entry's words.
+    pub audit: String,
+}
+
+/// A user an account creates under itself (its members), with a system role.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The new user: name, contact fields, organisation and attributes; its role, owner,
+    /// creator and password hash are set here.
+    pub user: User,
+    /// Its password.
+    pub password: String,
+    /// The stable key of the system role it gets (one whose privileges the creator holds).
+    pub role: String,
+    /// Where that role holds, and where the creator needs its privilege and the role's
+    /// (`None`: everywhere).
+    pub scope: Option<Scope>,
+    /// Text the password to the member's phone number.
+    pub notify: bool,
+    /// The audit entry's words.
+    pub audit: String,
+}
+
+impl Rbac {
+    /// An organisation by id.
+    pub async fn organisation(&self, id: i64) -> Result<Organisation> {
+        self.inner
+            .store
+            .organisation(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::Organisation))
+    }
+
+    /// Every organisation.
+    pub async fn organisations(&self) -> Result<Vec<Organisation>> {
+        Ok(self.inner.store.list_organisations().await?)
+    }
+
+    /// Whether a user of this name (or one that folds to the same key) exists.
+    pub(crate) async fn user_exists(&self, name: &str) -> Result<bool> {
+        Ok(self.inner.store.user_by_name(name).await?.is_some())
+    }
+
+    /// Whether an e-mail address is held with proof (a code): an unverified claim does not
+    /// keep its owner from registering it.
+    pub(crate) async fn email_taken(&self, email: &str) -> Result<bool> {
+        Ok(self
+            .inner
+            .store
+            .user_by_email(email)
+            .await?
+            .is_some_and(|holder| holder.email_verified))
+    }
+
+    #[cfg(feature = "codes")]
+    /// Registers a user once its code matches. Every other check comes first (name taken,
+    /// a verified e-mail address taken, the sign-up limit), so a refused registration
+    /// does not use the code up; a verified address or number wins over others'
+    /// unverified claims to it.
+    pub async fn register(&self, input: Registration) -> Result<User> {
+        let mut user = input.user;
+        validate::name("name", &user.name)?;
+        validate::password("password", &input.password)?;
+        if self.user_exists(&user.name).await? {
+            return Err(Error::AlreadyExists(Field::UserName));
+        }
+        if let Some(email) = user.email.as_deref().filter(|_| user.email_verified) {
+            if self.email_taken(email).await? {
+                return Err(Error::AlreadyExists(Field::Email));
+            }
+        }
+        self.take_signup(&input.client).await?;
+        let role = self.system_role(&input.role).await?;
+        user.password_hash = self.inner.hasher.hash(&input.password).await?;
+        self.take_code(&input.proof).await?;
+        user.roles = vec![Assignment {
+            role_id: role.id,
+            scope: input.scope,
+        }];
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: user.name.clone(),
+            category: AuditCategory::Home,
+            content: input.audit,
+            success: true,
+        });
+        self.create_claiming(&user, &journal).await
+    }
+
+    /// Creates a member of the caller, which needs `privilege` and must hold every
+    /// privilege of the member's role, both where the member's role holds (within its
+    /// scope, or everywhere); with `notify`, texts the member its password (counted against
+    /// the creator's hourly limit before anything is written).
+    pub async fn create_member(
+        &self,
+        actor: &Principal,
+        privilege: &str,
+        input: Member,
+    ) -> Result<User> {
+        match &input.scope {
+            Some(scope) => {
+                self.ensure_declared("scope", scope)?;
+                self.require_in(actor, privilege, scope)?
+            }
+            None => self.require(actor, privilege)?,
+        }
+        let mut user = input.user;
+        validate::name("name", &user.name)?;
+        validate::password("password", &input.password)?;
+        let owner = self
+            .inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(Error::Unauthenticated(crate::AuthFailure::UserGone))?;
+        let role = self.system_role(&input.role).await?;
+        self.ensure_role_within_in(actor, &role, "assign", input.scope.as_ref())
+            .await?;
+        self.ensure_fresh(actor, crate::service::Sensitive::CreateUserWithRoles)?;
+        if input.notify {
+            self.take_password_sms(owner.id).await?;
+        }
+        user.password_hash = self.inner.hasher.hash(&input.password).await?;
+        user.roles = vec![Assignment {
+            role_id: role.id,
+            scope: input.scope,
+        }];
+        user.parent_id = Some(owner.id);
+        user.creator = owner.name.clone();
+        let journal = self.journal(Some(actor), AuditCategory::System, input.audit);
+        let user = self.inner.store.create_user(&user, &journal).await?;
+        if input.notify {
+            let sms = Sms {
+                phone: user.phone.clone(),
+                content: SmsContent::Password(input.password),
+            };
+            // The account exists whatever happens to the text: the creator set the password.
+            if let Err(e) = self.inner.senders.sms.send(&sms).await {
+                tracing::warn!(error = %e, user = %user.name, "password SMS to a new member failed");
+            }
+        }
+        Ok(user)
+    }
+
+    #[cfg(feature = "codes")]
+    /// Creates a user whose verified address or number wins over others' unverified claims,
+    /// and audits each claim it cleared.
+    pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {
+        let (created, cleared) = self.inner.store.create_user_claiming(user, journal).await?;
+        for id in cleared {
+            let entry = NewAudit {
+                user_id: Some(created.id),
+                user_name: created.name.clone(),
+                category: AuditCategory::Home,
+                content: format!(
+                    "verified registration of {} cleared the unverified e-mail or phone of user {id}",
+                    created.name
+                ),
+                success: true,
+            };
+            if let Err(e) = self.inner.store.append_audit(&entry).await {
+                tracing::warn!(error = %e, "audit append failed");
+            }
+            tracing::info!(user = id, by = %created.name, "unverified contact claim cleared");
+        }
+        Ok(created)
+    }
+
+    /// Logs in to an organisation: on success an opaque token whose expiry slides with use.
+    /// A user of another organisation is refused like a wrong password.
+    pub async fn login_to_organisation(
+        &self,
+        input: &LoginInput,
+        organisation: i64,
+    ) -> Result<crate::service::LoginStep> {
+        self.organisation(organisation).await?;
+        crate::service::LoginStep::of(
+            self.login_as(input, SessionKind::Opaque, Some(organisation))
+                .await,
+        )
+    }
+
+    /// Moves the global assignments of the system role `key` into each holder's organisation
+    /// (`kind:department_id`): an upgrade step for roles that hold within an organisation.
+    /// Idempotent; returns how many users moved (every instance drops their cached grants).
+    pub async fn scope_system_role_by_organisation(
+        &self,
+        key: &str,
+        kind: crate::authz::scope::ScopeKind,
+    ) -> Result<usize> {
+        let role = self.system_role(key).await?;
+        let journal = Journal::audit(NewAudit {
+            user_id: None,
+            user_name: String::new(),
+            category: AuditCategory::System,
+            content: format!("role {} now holds within each holder's {kind}", role.name),
+            success: true,
+        });
+        let moved = self
+            .inner
+            .store
+            .scope_role_by_organisation(role.id, kind, &journal)
+            .await?;
+        if !moved.is_empty() {
+            let changes: Vec<crate::model::Change> = moved
+                .iter()
+                .map(|id| crate::model::Change::User(*id))
+                .collect();
+            self.inner.authorizer.apply_changes(&changes).await;
+        }
+        Ok(moved.len())
+    }
+
+    /// Stores the configured organisations (renaming any whose name changed). Safe to run
+    /// from several instances at once.
+    pub(crate) async fn store_organisations(&self) -> Result<()> {
+        let store = &self.inner.store;
+        for org in &self.inner.config.organisations {
+            if store.organisation(org.id).await?.as_ref() != Some(org) {
+                store.put_organisation(org).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,491 @@
+//! User administration: create, edit, delete, enable/disable, list.
+
+use std::collections::BTreeMap;
+
+use crate::authz::authorizer::Principal;
+use crate::error::{Entity, Error, Result};
+use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
+use crate::service::{validate, Rbac, Sensitive, ADMIN};
+use crate::store::next_updated_at;
+
+/// A user to create.
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    /// Login name.
+    pub name: String,
+    /// Display name.
+    pub alias: String,
+    /// Phone number.
+    pub phone: String,
+    /// E-mail address (empty: none).
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Description.
+    pub remark: String,
+    /// The roles to hold everywhere, by name, in order (empty: none).
+    pub roles: Vec<String>,
+    /// Organisation.
+    pub department_id: Option<i64>,
+    /// Primary account, for sub-accounts.
+    pub parent_id: Option<i64>,
+    /// Further profile attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// How many times a read-modify-write of a user is tried while others write it meanwhile.
+pub(crate) const USER_WRITE_ATTEMPTS: u32 = 3;
+
+/// Whether the store refused a user write because the user changed since it was read.
+fn user_changed(e: &Error) -> bool {
+    matches!(e, Error::Violation(m) if m == crate::store::USER_CHANGED)
+}
+
+/// Fields to change on a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserEdit {
+    /// Display name.
+    pub alias: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// E-mail address (empty clears it).
+    pub email: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// Description.
+    pub remark: Option<String>,
+    /// The roles to hold everywhere, by name, in order (empty removes every global role;
+    /// roles held within scopes stay).
+    pub roles: Option<Vec<String>>,
+}
+
+/// A user with its role names, for rendering.
+#[derive(Debug, Clone)]
+pub struct UserView {
+    /// The user.
+    pub user: User,
+    /// The names of the roles it holds everywhere, in the order assigned.
+    pub role_names: Vec<String>,
+}
+
+impl Rbac {
+    /// The role named `name`, `NotFound(Role)` if none.
+    pub(crate) async fn role_named(&self, name: &str) -> Result<Role> {
+        self.inner
+            .store
+            .role_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::Role))
+    }
+
+    /// The user named `name`, `NotFound(User)` if none.
+    pub(crate) async fn user_named(&self, name: &str) -> Result<User> {
+        self.inner
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+
+    /// Refuses to hand out a role whose privileges (its own and its included roles') the
+    /// actor does not hold itself.
+    async fn check_grantable(&self, actor: Option<&Principal>, role: &Role) -> Result<()> {
+        let Some(actor) = actor else { return Ok(()) };
+        let authorizer = &self.inner.authorizer;
+        for included in &role.includes {
+            authorizer.ensure_role(*included).await?;
+        }
+        let held = authorizer.privileges_of(actor);
+        let wanted = self.privileges_of_role(role);
+        let missing = held.missing_from(&wanted).next();
+        match missing {
+            None => Ok(()),
+            Some(p) => Err(Error::NotGrantable(
+                authorizer.registry().code(p).unwrap_or("?").to_string(),
+            )),
+        }
+    }
+
+    /// Creates a user. `actor` `None` is self-registration (no role beyond `input.role_name`
+    /// chosen by the surface); otherwise the actor needs UserAdd and may hand out only a
+    /// role whose privileges it holds.
+    pub(crate) async fn create_user(
+        &self,
+        actor: Option<&Principal>,
+        input: UserInput,
+    ) -> Result<User> {
+        if let Some(a) = actor {
+            self.require(a, &self.admin().user_add)?;
+        }
+        validate::name("user_name", &input.name)?;
+        validate::text("user_alias", &input.alias)?;
+        validate::text("phone_number", &input.phone)?;
+        validate::text("remark", &input.remark)?;
+        validate::password("password", &input.password)?;
+        if !input.email.is_empty() {
+            validate::email("email", &input.email)?;
+        }
+        let roles = self.grantable_roles(actor, &input.roles).await?;
+        if let Some(a) = actor.filter(|_| !roles.is_empty()) {
+            self.ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
+        }
+        let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
+        user.alias = input.alias;
+        user.phone = input.phone;
+        user.email = (!input.email.is_empty()).then_some(input.email);
+        user.remark = input.remark;
+        user.set_global_roles(roles.iter().map(|r| r.id));
+        user.department_id = input.department_id;
+        user.parent_id = input.parent_id;
+        user.attributes = input.attributes;
+        user.creator = actor.map_or_else(String::new, |a| a.user_name.to_string());
+        let journal = self.journal(
+            actor,
+            AuditCategory::System,
+            format!("create user {}", user.name),
+        );
+        let user = self.inner.store.create_user(&user, &journal).await?;
+        Ok(user)
+    }
+
+    /// A self-registration from the client at `address`: counted against the hourly
+    /// sign-up limit (before any hashing), then created with the role the surface chose.
+    pub(crate) async fn sign_up(&self, input: UserInput, address: &str) -> Result<User> {
+        self.take_signup(address).await?;
+        self.create_user(None, input).await
+    }
+
+    /// Changes the fields given. Editing another user needs UserEdit and a user that lies
+    /// within the actor; changing a role needs UserEdit and a role the actor could grant;
+    /// the built-in admin keeps its role. The write lands only on the user as it was read
+    /// and judged; one that changed meanwhile (disabled, promoted) is read and judged again.
+    pub(crate) async fn edit_user(
+        &self,
+        actor: &Principal,
+        name: &str,
+        edit: UserEdit,
+    ) -> Result<User> {
+        // A new password is hashed once, after the first judgement, whatever the attempts.
+        let mut hashed = None;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self
+                .edit_user_once(actor, name, edit.clone(), &mut hashed)
+                .await
+            {
+                Err(e) if attempt < USER_WRITE_ATTEMPTS && user_changed(&e) => continue,
+                done => return done,
+            }
+        }
+    }
+
+    async fn edit_user_once(
+        &self,
+        actor: &Principal,
+        name: &str,
+        edit: UserEdit,
+        hashed: &mut Option<String>,
+    ) -> Result<User> {
+        let stored = self.user_named(name).await?;
+        let mut user = stored.clone();
+        let own = user.id == actor.user_id;
+        if !own || edit.roles.is_some() {
+            self.require(actor, &self.admin().user_edit)?;
+        }
+        if let Some(alias) = edit.alias {
+            validate::text("user_alias", &alias)?;
+            user.alias = alias;
+        }
+        if let Some(phone) = edit.phone {
+            validate::text("phone_number", &phone)?;
+            if phone != user.phone {
+                user.phone_verified = false;
+            }
+            user.phone = phone;
+        }
+        if let Some(remark) = edit.remark {
+            validate::text("remark", &remark)?;
+            user.remark = remark;
+        }
+        if let Some(email) = edit.email {
+            if !email.is_empty() {
+                validate::email("email", &email)?;
+            }
+            let same = user.email.as_deref().is_some_and(|old| {
+                crate::identity::email_key(old) == crate::identity::email_key(&email)
+            });
+            if !same {
+                user.email_verified = false;
+            }
+            user.email = (!email.is_empty()).then_some(email);
+        }
+        let mut changes = Vec::new();
+        let mut roles_changed = false;
+        if let Some(names) = &edit.roles {
+            let roles = self.grantable_roles(Some(actor), names).await?;
+            let before: Vec<_> = user.global_roles().collect();
+            let after: Vec<_> = roles.iter().map(|r| r.id).collect();
+            if before != after {
+                if user.name == ADMIN {
+                    return Err(Error::Violation("the built-in admin keeps its role".into()));
+                }
+                // What is removed lies within the actor: another user is checked whole
+                // below; one's own roles are one's own.
+                changes.push(Change::User(user.id));
+                roles_changed = true;
+            }
+            user.set_global_roles(after);
+        }
+        if let Some(pw) = &edit.password {
+            validate::password("password", pw)?;
+        }
+        if !own {
+            // The stored user, not the edited copy: its role before this change.
+            self.ensure_user_within(actor, &stored, "edit").await?;
+            self.ensure_fresh(actor, Sensitive::EditOtherUser)?;
+        }
+        if roles_changed {
+            self.ensure_fresh(actor, Sensitive::EditUserRoles)?;
+        }
+        if edit.password.is_some() {
+            self.ensure_fresh(actor, Sensitive::SetPassword)?;
+        }
+        let hash = match (&edit.password, hashed.as_ref()) {
+            (Some(_), Some(done)) => Some(done.clone()),
+            (Some(pw), None) => Some(hashed.insert(self.inner.hasher.hash(pw).await?).clone()),
+            (None, _) => None,
+        };
+        let revoke = match &hash {
+            Some(hash) => {
+                user.password_hash = hash.clone();
+                changes.push(Change::User(user.id));
+                if own {
+                    Revoke::AllBut(&actor.session_id)
+                } else {
+                    Revoke::All
+                }
+            }
+            None => Revoke::Nothing,
+        };
+        user.updated_at = next_updated_at(stored.updated_at, now());
+        let mut journal = self.journal(
+            Some(actor),
+            AuditCategory::System,
+            format!("edit user {}", user.name),
+        );
+        changes.dedup();
+        journal.changes = changes;
+        if roles_changed {
+            journal = journal.event(
+                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
+                    .detail("roles replaced"),
+            );
+        }
+        if hash.is_some() {
+            let kind = if own {
+                crate::events::kind::PASSWORD_CHANGED
+            } else {
+                crate::events::kind::PASSWORD_RESET
+            };
+            journal = journal.event(self.event(actor, kind, &user.name));
+        }
+        // One transaction: the profile, the roles, the new hash and the session cut land
+        // together.
+        if roles_changed {
+            self.applying(&journal)
+                .write(self.inner.store.update_user_roles(
+                    &user,
+                    Some(stored.updated_at),
+                    self.assignment_cap(),
+                    revoke,
+                    &journal,
+                ))
+                .await?;
+        } else {
+            self.applying(&journal)
+                .write(self.inner.store.update_user(
+                    &user,
+                    Some(stored.updated_at),
+                    revoke,
+                    &journal,
+                ))
+                .await?;
+        }
+        Ok(user)
+    }
+
+    /// The roles named, each one the actor could grant (all of them for `None`, a
+    /// self-registration the surface chose roles for), duplicates dropped, order kept; more
+    /// than the assignment cap is a violation.
+    async fn grantable_roles(
+        &self,
+        actor: Option<&Principal>,
+        names: &[String],
+    ) -> Result<Vec<Role>> {
+        let mut roles: Vec<Role> = Vec::new();
+        for name in names {
+            let role = self.role_named(name).await?;
+            if roles.iter().any(|r| r.id == role.id) {
+                continue;
+            }
+            self.check_grantable(actor, &role).await?;
+            roles.push(role);
+        }
+        if roles.len() > self.assignment_cap() {
+            return Err(Error::Violation(format!(
+                "a user holds at most {} roles",
+                self.assignment_cap()
+            )));
+        }
+        Ok(roles)
+    }
+
+    /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
+    /// stronger than the actor.
+    pub(crate) async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
+        self.require(actor, &self.admin().user_delete)?;
+        let user = self.user_named(name).await?;
+        self.delete_user_record(actor, &user).await
+    }
+
+    /// Deletes a user already looked up; `false` if it was gone already.
+    pub(crate) async fn delete_user_record(&self, actor: &Principal, user: &User) -> Result<()> {
+        if user.name == ADMIN {
+            return Err(Error::Violation(
+                "the built-in admin cannot be deleted".into(),
+            ));
+        }
+        if user.id == actor.user_id {
+            return Err(Error::Violation("a user cannot delete itself".into()));
+        }
+        self.ensure_user_within(actor, user, "delete").await?;
+        self.ensure_fresh(actor, Sensitive::DeleteUser)?;
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("delete user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        self.applying(&journal)
+            .write(self.inner.store.delete_user(user.id, &journal))
+            .await?;
+        Ok(())
+    }
+
+    /// Enables or disables a user (needs UserEnableOrDisable); never oneself, the built-in
+    /// admin, or a user stronger than the actor. Disabling ends every session of the user.
+    /// Enabling an enabled user lifts its failed-login lock (also on oneself, and on admin
+    /// by admin).
+    pub(crate) async fn set_user_enabled(
+        &self,
+        actor: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        self.require(actor, &self.admin().user_enable)?;
+        let user = self.user_named(name).await?;
+        if enabled && user.enabled {
+            // Enabling an enabled account only lifts its failed-login lock: allowed on
+            // oneself, and on admin by admin, within the containment rule.
+            self.ensure_user_within(actor, &user, "unlock").await?;
+            self.ensure_fresh_on(actor, user.id, Sensitive::SetUserEnabled)?;
+            self.unlock(&user.name).await?;
+            let journal = self.journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("unlock user {}", user.name),
+            );
+            if let Some(entry) = &journal.audit {
+                self.inner.store.append_audit(entry).await?;
+            }
+            return Ok(());
+        }
+        if user.name == ADMIN {
+            return Err(Error::Violation(
+                "the built-in admin cannot be disabled".into(),
+            ));
+        }
+        if user.id == actor.user_id {
+            return Err(Error::Violation(
+                "a user cannot disable or enable itself".into(),
+            ));
+        }
+        let verb = if enabled { "enable" } else { "disable" };
+        self.ensure_user_within(actor, &user, verb).await?;
+        self.ensure_fresh(actor, Sensitive::SetUserEnabled)?;
+        let journal = self
+            .journal(
+                Some(actor),
+                AuditCategory::System,
+                format!("{verb} user {}", user.name),
+            )
+            .with(Change::User(user.id));
+        // Disabling cuts every session in the same transaction: the next request fails.
+        // Only `enabled` is written: the disable always lands, and writes nothing back.
+        let revoke = if enabled {
+            Revoke::Nothing
+        } else {
+            Revoke::All
+        };
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .set_user_enabled(user.id, enabled, revoke, &journal),
+            )
+            .await?;
+        if enabled {
+            // Enabling is also the admin's unlock of a failed-login block.
+            self.unlock(&user.name).await?;
+        }
+        Ok(())
+    }
+
+    /// Lists users (needs UserAccess), with their role names.
+    pub(crate) async fn list_users(
+        &self,
+        actor: &Principal,
+        query: &UserQuery,
+    ) -> Result<Listing<UserView>> {
+        self.require(actor, &self.admin().user_access)?;
+        self.list_users_unchecked(query).await
+    }
+
+    /// Lists users with role names, without a privilege check (the caller checked).
+    pub(crate) async fn list_users_unchecked(
+        &self,
+        query: &UserQuery,
+    ) -> Result<Listing<UserView>> {
+        let users = self.inner.store.list_users(query).await?;
+        Ok(Listing {
+            total: users.total,
+            rows: self.views(users.rows).await?,
+        })
+    }
+
+    /// Users with the names of the roles they hold everywhere.
+    pub(crate) async fn views(&self, users: Vec<User>) -> Result<Vec<UserView>> {
+        let names = self.role_names().await?;
+        Ok(users
+            .into_iter()
+            .map(|user| UserView {
+                role_names: user
+                    .global_roles()
+                    .filter_map(|r| names.get(&r).cloned())
+                    .collect(),
+                user,
+            })
+            .collect())
+    }
+
+    /// A user by id.
+    pub(crate) async fn user_by_id(&self, id: i64) -> Result<User> {
+        self.inner
+            .store
+            .user(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+}
