@@ -84,9 +84,10 @@ impl Rbac {
                 ),
             )
             .with(Change::User(user.id))
-            .event(
-                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
-                    .detail(format!("assigned role {}{}", role.name, where_(scope))),
+            .event_about(
+                crate::events::kind::GRANT_CHANGED,
+                &user.name,
+                format!("assigned role {}{}", role.name, where_(scope)),
             );
         let added = match self
             .applying(&journal)
@@ -147,9 +148,10 @@ impl Rbac {
                 ),
             )
             .with(Change::User(user.id))
-            .event(
-                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
-                    .detail(format!("revoked role {}{}", role.name, where_(scope))),
+            .event_about(
+                crate::events::kind::GRANT_CHANGED,
+                &user.name,
+                format!("revoked role {}{}", role.name, where_(scope)),
             );
         let removed = self
             .applying(&journal)

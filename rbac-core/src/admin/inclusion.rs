@@ -100,9 +100,10 @@ impl Rbac {
                 format!("role {role_name} includes [{}]", names.join(",")),
             )
             .with(Change::Role(role.id))
-            .event(
-                self.event(actor, crate::events::kind::ROLE_CHANGED, role_name)
-                    .detail(format!("includes [{}]", names.join(","))),
+            .event_about(
+                crate::events::kind::ROLE_CHANGED,
+                role_name,
+                format!("includes [{}]", names.join(",")),
             );
         match self
             .applying(&journal)

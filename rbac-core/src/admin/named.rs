@@ -55,15 +55,15 @@ impl Rbac {
                 format!("change password of user {name}"),
             )
             .with(Change::User(user.id))
-            .event(self.event(
-                actor,
+            .event_about(
                 if own {
                     crate::events::kind::PASSWORD_CHANGED
                 } else {
                     crate::events::kind::PASSWORD_RESET
                 },
                 name,
-            ));
+                "",
+            );
         self.applying(&journal)
             .write(
                 self.inner

@@ -186,10 +186,7 @@ impl Rbac {
                 format!("delete role {name}"),
             )
             .with(Change::Role(role.id))
-            .event(
-                self.event(actor, crate::events::kind::ROLE_CHANGED, name)
-                    .detail("deleted"),
-            );
+            .event_about(crate::events::kind::ROLE_CHANGED, name, "deleted");
         // The roles that included it lose it: every instance re-reads them.
         for includer in self.includers_of(role.id).await? {
             journal = journal.with(Change::Role(includer.id));
@@ -238,10 +235,7 @@ impl Rbac {
                 format!("{verb} role {name}"),
             )
             .with(Change::Role(role.id))
-            .event(
-                self.event(actor, crate::events::kind::ROLE_CHANGED, name)
-                    .detail(format!("{verb}d")),
-            );
+            .event_about(crate::events::kind::ROLE_CHANGED, name, format!("{verb}d"));
         self.applying(&journal)
             .write(self.inner.store.update_role(&role, &journal))
             .await?;
@@ -311,9 +305,10 @@ impl Rbac {
                 format!("grant role {role_name} [{}]", codes.join(",")),
             )
             .with(Change::Role(role.id))
-            .event(
-                self.event(actor, crate::events::kind::ROLE_CHANGED, role_name)
-                    .detail(format!("privileges [{}]", codes.join(","))),
+            .event_about(
+                crate::events::kind::ROLE_CHANGED,
+                role_name,
+                format!("privileges [{}]", codes.join(",")),
             );
         self.applying(&journal)
             .write(

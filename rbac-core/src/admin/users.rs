@@ -277,9 +277,10 @@ impl Rbac {
         changes.dedup();
         journal.changes = changes;
         if roles_changed {
-            journal = journal.event(
-                self.event(actor, crate::events::kind::GRANT_CHANGED, &user.name)
-                    .detail("roles replaced"),
+            journal = journal.event_about(
+                crate::events::kind::GRANT_CHANGED,
+                &user.name,
+                "roles replaced",
             );
         }
         if hash.is_some() {
@@ -288,7 +289,7 @@ impl Rbac {
             } else {
                 crate::events::kind::PASSWORD_RESET
             };
-            journal = journal.event(self.event(actor, kind, &user.name));
+            journal = journal.event_about(kind, &user.name, "");
         }
         // One transaction: the profile, the roles, the new hash and the session cut land
         // together.

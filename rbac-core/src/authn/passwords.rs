@@ -37,7 +37,7 @@ impl Rbac {
                 "change own password".into(),
             )
             .with(Change::User(user.id))
-            .event(self.event(actor, crate::events::kind::PASSWORD_CHANGED, &user.name));
+            .event_about(crate::events::kind::PASSWORD_CHANGED, &user.name, "");
         self.applying(&journal)
             .write(self.inner.store.set_password(
                 user.id,
@@ -87,7 +87,7 @@ impl Rbac {
                     format!("reset password of user {}", user.name),
                 )
                 .with(Change::User(user.id))
-                .event(self.event(actor, crate::events::kind::PASSWORD_RESET, &user.name));
+                .event_about(crate::events::kind::PASSWORD_RESET, &user.name, "");
             match self
                 .applying(&journal)
                 .write(self.inner.store.set_password(

@@ -131,7 +131,7 @@ impl Rbac {
             if own {
                 journal
             } else {
-                journal.event(self.event(actor, crate::events::kind::SESSIONS_ENDED, &user.name))
+                journal.event_about(crate::events::kind::SESSIONS_ENDED, &user.name, "")
             }
         };
         if !own {

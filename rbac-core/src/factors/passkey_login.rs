@@ -259,13 +259,10 @@ impl Rbac {
                 },
             )
             .with(Change::User(user.id))
-            .event(
-                self.event(
-                    actor,
-                    crate::events::kind::SECOND_FACTOR_ENROLLED,
-                    &user.name,
-                )
-                .detail(format!("passkey {name}")),
+            .event_about(
+                crate::events::kind::SECOND_FACTOR_ENROLLED,
+                &user.name,
+                format!("passkey {name}"),
             );
         let id = match self
             .applying(&journal)
@@ -332,13 +329,10 @@ impl Rbac {
                 format!("remove passkey {}", passkey.name),
             )
             .with(Change::User(user.id))
-            .event(
-                self.event(
-                    actor,
-                    crate::events::kind::SECOND_FACTOR_REMOVED,
-                    &user.name,
-                )
-                .detail(format!("passkey {}", passkey.name)),
+            .event_about(
+                crate::events::kind::SECOND_FACTOR_REMOVED,
+                &user.name,
+                format!("passkey {}", passkey.name),
             );
         if !self
             .applying(&journal)

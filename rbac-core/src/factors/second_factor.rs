@@ -171,13 +171,10 @@ impl Rbac {
                 "enrol TOTP (other sessions ended)".into(),
             )
             .with(Change::User(actor.user_id))
-            .event(
-                self.event(
-                    actor,
-                    crate::events::kind::SECOND_FACTOR_ENROLLED,
-                    &actor.user_name,
-                )
-                .detail("totp"),
+            .event_about(
+                crate::events::kind::SECOND_FACTOR_ENROLLED,
+                &actor.user_name,
+                "totp",
             );
         if !self
             .applying(&journal)
@@ -252,13 +249,10 @@ impl Rbac {
         let journal = self
             .journal(Some(actor), AuditCategory::Home, "remove TOTP".into())
             .with(Change::User(user.id))
-            .event(
-                self.event(
-                    actor,
-                    crate::events::kind::SECOND_FACTOR_REMOVED,
-                    &user.name,
-                )
-                .detail("totp"),
+            .event_about(
+                crate::events::kind::SECOND_FACTOR_REMOVED,
+                &user.name,
+                "totp",
             );
         if !self
             .applying(&journal)
@@ -293,13 +287,10 @@ impl Rbac {
                 format!("reset second factors of user {}", user.name),
             )
             .with(Change::User(user.id))
-            .event(
-                self.event(
-                    actor,
-                    crate::events::kind::SECOND_FACTOR_REMOVED,
-                    &user.name,
-                )
-                .detail("reset by an admin"),
+            .event_about(
+                crate::events::kind::SECOND_FACTOR_REMOVED,
+                &user.name,
+                "reset by an admin",
             );
         if !self
             .applying(&journal)
@@ -351,9 +342,10 @@ impl Rbac {
                 format!("{verb} a second factor for role {}", role.name),
             )
             .with(Change::Role(role.id))
-            .event(
-                self.event(actor, crate::events::kind::ROLE_CHANGED, &role.name)
-                    .detail(format!("{verb} a second factor")),
+            .event_about(
+                crate::events::kind::ROLE_CHANGED,
+                &role.name,
+                format!("{verb} a second factor"),
             );
         self.applying(&journal)
             .write(

@@ -229,16 +229,6 @@ impl Rbac {
         })
     }
 
-    /// A security event by `actor` about `subject`.
-    pub(crate) fn event(
-        &self,
-        actor: &Principal,
-        kind: &'static str,
-        subject: &str,
-    ) -> crate::events::NewEvent {
-        crate::events::NewEvent::new(kind, subject, actor.user_name.to_string())
-    }
-
     /// The application of `journal`'s changes to this process's caches after the store
     /// write that journals them ([`Applying::write`]): applied once the write succeeded; if
     /// the caller stops waiting first (a client went away, a timeout fired), applied anyway
