@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::model::{AuditEntry, AuditQuery, Page, Role, UserQuery};
 #[cfg(feature = "api-keys")]
 use crate::model::{Project, UserId};
-use crate::service::AuditFilter;
 use crate::service::{Rbac, UserView};
 use crate::Principal;
 
@@ -296,14 +295,9 @@ impl Rbac {
         ))
     }
 
-    /// Operation-log entries, newest first (as [`list_audit`](Self::list_audit)), read a
-    /// chunk at a time.
-    pub(crate) async fn audit_rows(
-        &self,
-        actor: &Principal,
-        filter: AuditFilter,
-    ) -> Result<Rows<AuditEntry>> {
-        let query = self.audit_query(actor, filter).await?;
+    /// The entries a query the caller may make ([`Audit::rows`](crate::service::Audit::rows)
+    /// made it) matches, newest first, read a chunk at a time.
+    pub(crate) async fn audit_rows(&self, query: AuditQuery) -> Result<Rows<AuditEntry>> {
         let total = self.inner.store.count_audit(&query).await?;
         let (offset, limit) = (query.page.offset, query.page.limit);
         let source = AuditChunks {

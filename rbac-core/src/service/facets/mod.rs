@@ -3,19 +3,16 @@
 //! Each facet is a borrowed view of the services, free to make per call.
 
 mod assignments;
-mod audit;
 mod factors;
-#[cfg(feature = "api-keys")]
-mod keys;
 mod roles;
 mod sessions;
 mod users;
 
-pub use assignments::Assignments;
-pub use audit::Audit;
-pub use factors::SecondFactors;
+pub use crate::audit::facet::Audit;
 #[cfg(feature = "api-keys")]
-pub use keys::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use crate::keys::facet::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use assignments::Assignments;
+pub use factors::SecondFactors;
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use users::Users;

@@ -23,7 +23,7 @@ fn alphanumeric(len: usize) -> String {
 /// Keys: `rbac.keys()`.
 #[derive(Clone, Copy)]
 pub struct Keys<'a> {
-    pub(super) rbac: &'a Rbac,
+    pub(crate) rbac: &'a Rbac,
 }
 
 impl Keys<'_> {
