@@ -20,7 +20,7 @@ impl Audit<'_> {
     /// from are not the actor's to read; the built-in admin's are admin's alone).
     pub async fn list(self, actor: &Principal, filter: AuditFilter) -> Result<Listing<AuditEntry>> {
         let query = self.query(actor, filter).await?;
-        Ok(self.rbac.inner.store.list_audit(&query).await?)
+        Ok(self.rbac.store().list_audit(&query).await?)
     }
 
     #[cfg(feature = "events")]
@@ -34,8 +34,7 @@ impl Audit<'_> {
         self.builtin_admin_only(actor)?;
         Ok(self
             .rbac
-            .inner
-            .store
+            .store()
             .recent_events(limit.clamp(1, 1000))
             .await?)
     }
@@ -49,12 +48,7 @@ impl Audit<'_> {
         limit: u32,
     ) -> Result<Vec<crate::events::DeliveryStatus>> {
         self.builtin_admin_only(actor)?;
-        Ok(self
-            .rbac
-            .inner
-            .store
-            .deliveries(limit.clamp(1, 1000))
-            .await?)
+        Ok(self.rbac.store().deliveries(limit.clamp(1, 1000)).await?)
     }
 
     /// Operation-log entries, newest first (as [`list_audit`](crate::service::Audit::list)), read a
@@ -100,13 +94,13 @@ impl Audit<'_> {
         let rbac = self.rbac;
         let held = rbac.inner.authorizer.privileges_of(actor);
         let mut roles = Vec::new();
-        for role in rbac.inner.store.list_roles(Page::ALL).await?.rows {
+        for role in rbac.store().list_roles(Page::ALL).await?.rows {
             rbac.load_included(&role).await?;
             if !held.is_superset(&rbac.privileges_of_role(&role)) {
                 roles.push(role.id);
             }
         }
-        let users = match rbac.inner.store.user_by_name(ADMIN).await? {
+        let users = match rbac.store().user_by_name(ADMIN).await? {
             Some(admin) => vec![admin.id],
             None => Vec::new(),
         };

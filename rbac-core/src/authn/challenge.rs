@@ -155,7 +155,8 @@ impl Rbac {
         let passkey = None;
         #[cfg(feature = "passkeys")]
         let passkey = if methods.contains(&"passkey") {
-            self.open_assertion(user, token.clone(), LOGIN)
+            self.factors()
+                .open_assertion(user, token.clone(), LOGIN)
                 .await?
                 .map(|o| o.options)
         } else {
@@ -221,7 +222,8 @@ impl Rbac {
             .await?;
         let proven = match &input.passkey {
             Some(assertion) => {
-                self.verify_passkey(&user, &input.mfa_token, LOGIN, assertion)
+                self.factors()
+                    .verify_passkey(&user, &input.mfa_token, LOGIN, assertion)
                     .await?
             }
             None => self.verify_second_factor(&user, &input.code).await?,
@@ -298,7 +300,8 @@ impl Rbac {
             .await?;
         let proven = match assertion {
             Some(assertion) => {
-                self.verify_passkey(&user, code, &actor.session_id, assertion)
+                self.factors()
+                    .verify_passkey(&user, code, &actor.session_id, assertion)
                     .await?
             }
             None => self.verify_second_factor(&user, code).await?,
@@ -376,21 +379,5 @@ impl Rbac {
             .secrets_key
             .as_ref()
             .ok_or(Error::NoSecretsKey)
-    }
-}
-
-/// Without the `passkeys` feature no assertion proves anything. A user's registered
-/// passkeys still count among their factors, so a password alone never completes their
-/// login: failing closed, never open.
-#[cfg(not(feature = "passkeys"))]
-impl Rbac {
-    async fn verify_passkey(
-        &self,
-        _user: &User,
-        _token: &str,
-        _bound: &str,
-        _assertion: &serde_json::Value,
-    ) -> Result<Option<Factors>> {
-        Ok(None)
     }
 }

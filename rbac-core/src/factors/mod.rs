@@ -11,6 +11,7 @@
 //! assert!(!Factors::PASSWORD.has_second_factor());
 //! ```
 
+pub(crate) mod facet;
 #[cfg(feature = "passkeys")]
 pub(crate) mod passkey_login;
 pub(crate) mod passkeys;

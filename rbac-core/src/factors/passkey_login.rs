@@ -13,12 +13,12 @@ use webauthn_rs::prelude::{
     Uuid,
 };
 
+use super::facet::SecondFactors;
 use crate::authn::accounts::{LoginOutcome, Origin};
 use crate::authz::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord, PASSKEYS_PER_USER};
 use crate::model::{now, AuditCategory, Change, Factors, SessionKind, Timestamp, User};
-use crate::service::Rbac;
 
 /// The options of a WebAuthn ceremony, for `navigator.credentials.create()` or `.get()`
 /// (`{"publicKey":{…}}`), and the token that completes it.
@@ -76,28 +76,29 @@ fn internal(what: &'static str) -> impl Fn(serde_json::Error) -> Error {
     move |e| Error::internal(format!("{what}: {e}"))
 }
 
-impl Rbac {
-    fn webauthn(&self) -> Result<&webauthn_rs::Webauthn> {
-        self.inner
+impl<'a> SecondFactors<'a> {
+    fn webauthn(self) -> Result<&'a webauthn_rs::Webauthn> {
+        self.rbac
+            .inner
             .webauthn
             .as_ref()
             .ok_or_else(|| Error::Violation("passkeys are not configured on this server".into()))
     }
 
-    fn ceremony_ttl(&self) -> i64 {
-        self.inner.config.challenge_ttl.as_secs().max(1) as i64
+    fn ceremony_ttl(self) -> i64 {
+        self.rbac.config().challenge_ttl.as_secs().max(1) as i64
     }
 
     async fn open_ceremony(
-        &self,
+        self,
         purpose: CeremonyPurpose,
         user: Option<&User>,
         token: String,
         bound: &str,
         state: String,
     ) -> Result<String> {
-        self.inner
-            .store
+        self.rbac
+            .store()
             .put_ceremony(&Ceremony {
                 id: ceremony_id(purpose, &token, bound),
                 user_id: user.map(|u| u.id),
@@ -111,32 +112,34 @@ impl Rbac {
 
     /// Counts a ceremony a signed-in user begins (a registration or a step-up), per hour
     /// ([`AbuseLimits`](crate::service::AbuseLimits)): a session cannot fill the store with them.
-    async fn take_user_ceremony(&self, user: &User) -> Result<()> {
-        let limit = self.inner.config.limits.passkey_ceremonies_per_user;
-        self.take_hourly(&format!("passkey-user:{}", user.id), limit)
+    async fn take_user_ceremony(self, user: &User) -> Result<()> {
+        let limit = self.rbac.config().limits.passkey_ceremonies_per_user;
+        self.rbac
+            .take_hourly(&format!("passkey-user:{}", user.id), limit)
             .await
     }
 
     /// Takes a ceremony that is still open, or `None`.
     async fn take_open_ceremony(
-        &self,
+        self,
         id: &str,
         purpose: CeremonyPurpose,
     ) -> Result<Option<Ceremony>> {
         Ok(self
-            .inner
-            .store
+            .rbac
+            .store()
             .take_ceremony(id)
             .await?
             .filter(|c| c.purpose == purpose && c.expires_at > now()))
     }
 
+    #[cfg(feature = "passkeys")]
     /// Begins registering a passkey for the caller. Like enrolling TOTP, a session whose
     /// login is older than the enrolment window must give the password (throttled like a
     /// login from `address`): an old, stolen token cannot bind the account to its thief's
     /// authenticator.
-    pub(crate) async fn begin_passkey_registration(
-        &self,
+    pub async fn begin_passkey_registration(
+        self,
         actor: &Principal,
         password: Option<&str>,
         address: &str,
@@ -144,7 +147,7 @@ impl Rbac {
         let webauthn = self.webauthn()?;
         let user = self.enrolment_proof(actor, password, address).await?;
         self.take_user_ceremony(&user).await?;
-        let existing = self.inner.store.passkeys(user.id).await?;
+        let existing = self.rbac.store().passkeys(user.id).await?;
         if existing.len() >= PASSKEYS_PER_USER {
             return Err(Error::Violation(format!(
                 "at most {PASSKEYS_PER_USER} passkeys per user: remove one first"
@@ -185,15 +188,16 @@ impl Rbac {
         Ok(PasskeyOptions { token, options })
     }
 
+    #[cfg(feature = "passkeys")]
     /// Completes a registration begun on this session with the browser's new credential,
     /// named `name`. The user's first second factor ends their other sessions: those
     /// proved a password alone.
-    pub(crate) async fn finish_passkey_registration(
-        &self,
+    pub async fn finish_passkey_registration(
+        self,
         actor: &Principal,
         token: &str,
         name: &str,
-        credential: &Value,
+        credential: &serde_json::Value,
     ) -> Result<PasskeyView> {
         let webauthn = self.webauthn()?;
         let name = name.trim();
@@ -224,7 +228,7 @@ impl Rbac {
         let passkey = webauthn
             .finish_passkey_registration(&credential, &state)
             .map_err(|e| Error::invalid("credential", format!("the credential is refused: {e}")))?;
-        let user = self.actor_user(actor).await?;
+        let user = self.rbac.actor_user(actor).await?;
         let stored = serde_json::to_value(&passkey).map_err(internal("passkey"))?;
         let flag = |f: &str| stored["cred"][f].as_bool().unwrap_or(false);
         let record = PasskeyRecord {
@@ -240,15 +244,16 @@ impl Rbac {
             created_at: now(),
             last_used_at: 0,
         };
-        if self.inner.store.count_passkeys(user.id).await? >= PASSKEYS_PER_USER as u64 {
+        if self.rbac.store().count_passkeys(user.id).await? >= PASSKEYS_PER_USER as u64 {
             return Err(Error::Violation(format!(
                 "at most {PASSKEYS_PER_USER} passkeys per user: remove one first"
             )));
         }
         // A first factor ends the sessions opened before it: they proved a password alone.
-        let first = self.second_factor_methods(user.id).await?.is_empty();
+        let first = self.rbac.second_factor_methods(user.id).await?.is_empty();
         let end_sessions_but = first.then_some(&*actor.session_id);
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::Home,
@@ -265,10 +270,11 @@ impl Rbac {
                 format!("passkey {name}"),
             );
         let id = match self
+            .rbac
             .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .add_passkey(&record, end_sessions_but, &journal),
             )
             .await
@@ -283,31 +289,34 @@ impl Rbac {
         Ok(PasskeyView::from(&PasskeyRecord { id, ..record }))
     }
 
+    #[cfg(feature = "passkeys")]
     /// The caller's passkeys.
-    pub(crate) async fn my_passkeys(&self, actor: &Principal) -> Result<Vec<PasskeyView>> {
-        let rows = self.inner.store.passkeys(actor.user_id).await?;
+    pub async fn passkeys(self, actor: &Principal) -> Result<Vec<PasskeyView>> {
+        let rows = self.rbac.store().passkeys(actor.user_id).await?;
         Ok(rows.iter().map(PasskeyView::from).collect())
     }
 
+    #[cfg(feature = "passkeys")]
     /// Removes one of the caller's passkeys, proven with the password (throttled like a
     /// login from `address`) on a session that proved a second factor within the
     /// enrolment window (else `StepUpRequired`).
-    pub(crate) async fn remove_passkey(
-        &self,
+    pub async fn remove_passkey(
+        self,
         actor: &Principal,
         id: i64,
         password: &str,
         address: &str,
     ) -> Result<()> {
-        let window = self.inner.config.enrolment_window.as_secs() as i64;
+        let window = self.rbac.config().enrolment_window.as_secs() as i64;
         if !actor.factors.has_second_factor() || now().saturating_sub(actor.verified_at) > window {
             return Err(Error::StepUpRequired {
                 within: Some(window),
             });
         }
-        let user = self.actor_user(actor).await?;
+        let user = self.rbac.actor_user(actor).await?;
         let name = user.name.clone();
         let (user, _) = match self
+            .rbac
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -315,14 +324,15 @@ impl Rbac {
             other => other?,
         };
         let passkey = self
-            .inner
-            .store
+            .rbac
+            .store()
             .passkeys(user.id)
             .await?
             .into_iter()
             .find(|p| p.id == id)
             .ok_or(Error::NotFound(crate::Entity::Passkey))?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::Home,
@@ -335,8 +345,9 @@ impl Rbac {
                 format!("passkey {}", passkey.name),
             );
         if !self
+            .rbac
             .applying(&journal)
-            .write(self.inner.store.remove_passkey(user.id, id, &journal))
+            .write(self.rbac.store().remove_passkey(user.id, id, &journal))
             .await?
         {
             return Err(Error::NotFound(crate::Entity::Passkey));
@@ -347,12 +358,12 @@ impl Rbac {
     /// Opens an assertion of one of `user`'s passkeys, completed by `token` and bound to
     /// `bound` (a session; a login's challenge): the options, or `None` if they have none.
     pub(crate) async fn open_assertion(
-        &self,
+        self,
         user: &User,
         token: String,
         bound: &str,
     ) -> Result<Option<PasskeyOptions>> {
-        let Some(webauthn) = self.inner.webauthn.as_ref() else {
+        let Some(webauthn) = self.rbac.inner.webauthn.as_ref() else {
             return Ok(None);
         };
         let passkeys = self.stored_passkeys(user).await?;
@@ -375,7 +386,7 @@ impl Rbac {
     /// Checks an assertion against the ceremony `token` opened for `user` and `bound`,
     /// taking the ceremony: `Some(PASSKEY)` if it proves one of their passkeys.
     pub(crate) async fn verify_passkey(
-        &self,
+        self,
         user: &User,
         token: &str,
         bound: &str,
@@ -405,11 +416,11 @@ impl Rbac {
     /// Stores what an assertion changed of the passkey (counter, backup state, last use):
     /// `Some(PASSKEY)` if it is still the user's and no other use overtook this one.
     async fn record_passkey_use(
-        &self,
+        self,
         user: &User,
         result: &AuthenticationResult,
     ) -> Result<Option<Factors>> {
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         let Some(mut record) = store
             .passkey_by_credential(&b64(result.cred_id()))
             .await?
@@ -437,22 +448,23 @@ impl Rbac {
             .then_some(Factors::PASSKEY))
     }
 
-    async fn stored_passkeys(&self, user: &User) -> Result<Vec<Passkey>> {
-        let rows = self.inner.store.passkeys(user.id).await?;
+    async fn stored_passkeys(self, user: &User) -> Result<Vec<Passkey>> {
+        let rows = self.rbac.store().passkeys(user.id).await?;
         rows.iter()
             .map(|r| serde_json::from_str(&r.credential).map_err(internal("passkey")))
             .collect()
     }
 
+    #[cfg(feature = "passkeys")]
     /// Begins a step-up with a passkey on the caller's session (completed by
     /// [`rbac.sessions().step_up_with_passkey`](crate::service::Sessions::step_up_with_passkey)): the options, or a violation without a passkey.
-    pub(crate) async fn begin_passkey_step_up(&self, actor: &Principal) -> Result<PasskeyOptions> {
+    pub async fn begin_passkey_step_up(self, actor: &Principal) -> Result<PasskeyOptions> {
         self.webauthn()?;
         if actor.session_id.is_empty() {
             return Err(Error::Unauthenticated(AuthFailure::Missing));
         }
-        let user = self.actor_user(actor).await?;
-        if self.inner.store.count_passkeys(user.id).await? == 0 {
+        let user = self.rbac.actor_user(actor).await?;
+        if self.rbac.store().count_passkeys(user.id).await? == 0 {
             return Err(Error::Violation("you have no passkey".into()));
         }
         self.take_user_ceremony(&user).await?;
@@ -461,16 +473,18 @@ impl Rbac {
             .ok_or_else(|| Error::Violation("you have no passkey".into()))
     }
 
+    #[cfg(feature = "passkeys")]
     /// Begins a passwordless sign-in from `address`: options for any passkey the browser
     /// holds for this site; the user is known only from the assertion. Counted per address
     /// per hour ([`AbuseLimits`](crate::service::AbuseLimits)): each stores a ceremony.
-    pub(crate) async fn begin_passkey_sign_in(&self, address: &str) -> Result<PasskeyOptions> {
+    pub async fn begin_passkey_sign_in(self, address: &str) -> Result<PasskeyOptions> {
         let webauthn = self.webauthn()?;
-        self.take_hourly(
-            &format!("passkey:{address}"),
-            self.inner.config.limits.passkey_sign_ins_per_address,
-        )
-        .await?;
+        self.rbac
+            .take_hourly(
+                &format!("passkey:{address}"),
+                self.rbac.config().limits.passkey_sign_ins_per_address,
+            )
+            .await?;
         let (options, state) = webauthn
             .start_discoverable_authentication()
             .map_err(|e| Error::internal(format!("passkey sign-in: {e}")))?;
@@ -492,20 +506,21 @@ impl Rbac {
         Ok(PasskeyOptions { token, options })
     }
 
+    #[cfg(feature = "passkeys")]
     /// Completes a passwordless sign-in with a passkey's assertion, opening a session of
     /// `kind` (with `organisation`, only for a user of it). A refused assertion of a known
     /// passkey counts as a failed login of its owner; the ceremony is used up either way.
-    pub(crate) async fn finish_passkey_sign_in(
-        &self,
+    pub async fn finish_passkey_sign_in(
+        self,
         token: &str,
-        assertion: &Value,
+        assertion: &serde_json::Value,
         ip: &str,
         user_agent: &str,
         kind: SessionKind,
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
         let webauthn = self.webauthn()?;
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         let id = ceremony_id(CeremonyPurpose::Discover, token, "");
         let Some(ceremony) = self
             .take_open_ceremony(&id, CeremonyPurpose::Discover)
@@ -529,7 +544,10 @@ impl Rbac {
             .user(record.user_id)
             .await?
             .ok_or(Error::BadSecondFactor)?;
-        let attempt = self.reserve_attempt(&user.name, Some(&user), ip).await?;
+        let attempt = self
+            .rbac
+            .reserve_attempt(&user.name, Some(&user), ip)
+            .await?;
         let passkey: Passkey =
             serde_json::from_str(&record.credential).map_err(internal("passkey"))?;
         let proven = match webauthn.finish_discoverable_authentication_v2(
@@ -541,18 +559,19 @@ impl Rbac {
             Err(_) => None,
         };
         if proven.is_none() {
-            self.attempt_failed(attempt, ip).await?;
-            self.audit_alone(
-                Some(&user),
-                &user.name,
-                format!("login failed from {ip}: passkey refused"),
-                false,
-                ip,
-            )
-            .await;
+            self.rbac.attempt_failed(attempt, ip).await?;
+            self.rbac
+                .audit_alone(
+                    Some(&user),
+                    &user.name,
+                    format!("login failed from {ip}: passkey refused"),
+                    false,
+                    ip,
+                )
+                .await;
             return Err(Error::BadSecondFactor);
         }
-        self.attempt_succeeded(attempt, &user, ip).await?;
+        self.rbac.attempt_succeeded(attempt, &user, ip).await?;
         // Told only to whoever proved the passkey.
         if !user.enabled {
             return Err(Error::AccountDisabled);
@@ -566,7 +585,7 @@ impl Rbac {
             factors: Factors::PASSKEY,
             verified_at: now(),
         };
-        self.finish_login(user, &origin, kind, None).await
+        self.rbac.finish_login(user, &origin, kind, None).await
     }
 }
 

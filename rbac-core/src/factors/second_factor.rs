@@ -1,14 +1,14 @@
 //! Enrolling, inspecting and removing a TOTP second factor and its recovery codes.
 
+use super::facet::SecondFactors;
 use crate::authz::authorizer::Principal;
-use crate::error::{AuthFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::factors;
 #[cfg(any(feature = "totp", feature = "passkeys"))]
 use crate::model::now;
 #[cfg(feature = "totp")]
 use crate::model::TotpFactor;
 use crate::model::{AuditCategory, Change, User};
-use crate::service::Rbac;
 
 #[cfg(feature = "totp")]
 /// A TOTP enrolment begun: what the user's authenticator app needs. Shown once; its
@@ -43,32 +43,24 @@ pub struct SecondFactorStatus {
     pub passkeys: u64,
 }
 
-impl Rbac {
-    pub(crate) async fn actor_user(&self, actor: &Principal) -> Result<User> {
-        self.inner
-            .store
-            .user(actor.user_id)
-            .await?
-            .ok_or(Error::Unauthenticated(AuthFailure::UserGone))
-    }
-
+impl SecondFactors<'_> {
     #[cfg(feature = "totp")]
     /// Begins the caller's TOTP enrolment: a new secret, pending until
     /// [`rbac.factors().confirm_totp`](crate::service::SecondFactors::confirm_totp) sees a right code (a pending one is replaced). Refused while
     /// a confirmed factor exists, and without a secrets key. A session whose login is
-    /// older than [`RbacConfig::enrolment_window`](crate::service::RbacConfig) must give the
+    /// older than [`RbacConfig::enrolment_window`](crate::RbacConfig) must give the
     /// password (throttled like a login from `address`): an old, stolen token cannot bind
     /// the account to its thief's authenticator.
-    pub(crate) async fn begin_totp(
-        &self,
+    pub async fn begin_totp(
+        self,
         actor: &Principal,
         password: Option<&str>,
         address: &str,
     ) -> Result<TotpEnrolment> {
-        let key = self.secrets_key()?;
+        let key = self.rbac.secrets_key()?;
         if self
-            .inner
-            .store
+            .rbac
+            .store()
             .totp(actor.user_id)
             .await?
             .is_some_and(|f| f.confirmed)
@@ -84,16 +76,16 @@ impl Rbac {
             last_step: 0,
             created_at: now(),
         };
-        let journal = self.journal(
+        let journal = self.rbac.journal(
             Some(actor),
             AuditCategory::Home,
             "begin TOTP enrolment".into(),
         );
-        match self.inner.store.put_pending_totp(&factor, &journal).await {
+        match self.rbac.store().put_pending_totp(&factor, &journal).await {
             Err(crate::StoreError::Conflict(_)) => return Err(totp_enrolled()),
             other => other?,
         }
-        let uri = factors::totp_uri(&secret, &self.inner.config.totp_issuer, &user.name);
+        let uri = factors::totp_uri(&secret, &self.rbac.config().totp_issuer, &user.name);
         Ok(TotpEnrolment {
             secret: factors::totp_secret_base32(&secret),
             qr_svg: factors::qr_svg(&uri),
@@ -108,15 +100,15 @@ impl Rbac {
     /// (`StepUpRequired`): a password and a stolen session cannot add a factor that signs
     /// in alone, nor take one away.
     pub(crate) async fn enrolment_proof(
-        &self,
+        self,
         actor: &Principal,
         password: Option<&str>,
         address: &str,
     ) -> Result<User> {
-        let user = self.actor_user(actor).await?;
-        let window = self.inner.config.enrolment_window.as_secs() as i64;
+        let user = self.rbac.actor_user(actor).await?;
+        let window = self.rbac.config().enrolment_window.as_secs() as i64;
         let recent = now().saturating_sub(actor.verified_at) <= window;
-        let has_factor = !self.second_factor_methods(user.id).await?.is_empty();
+        let has_factor = !self.rbac.second_factor_methods(user.id).await?.is_empty();
         let proven_recently = recent && actor.factors.has_second_factor();
         if has_factor && !proven_recently {
             return Err(Error::StepUpRequired {
@@ -134,6 +126,7 @@ impl Rbac {
         };
         let name = user.name.clone();
         match self
+            .rbac
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -145,9 +138,9 @@ impl Rbac {
     #[cfg(feature = "totp")]
     /// Confirms the caller's pending TOTP enrolment with a code from the app; answers the
     /// ten recovery codes, shown this once (only their keyed digests are stored).
-    pub(crate) async fn confirm_totp(&self, actor: &Principal, code: &str) -> Result<Vec<String>> {
-        let key = self.secrets_key()?;
-        let store = &self.inner.store;
+    pub async fn confirm_totp(self, actor: &Principal, code: &str) -> Result<Vec<String>> {
+        let key = self.rbac.secrets_key()?;
+        let store = &self.rbac.store();
         let pending = match store.totp(actor.user_id).await? {
             Some(f) if !f.confirmed => f,
             _ => {
@@ -165,6 +158,7 @@ impl Rbac {
         let codes = factors::new_recovery_codes();
         let digests = recovery_digests(key, actor.user_id, &codes);
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::Home,
@@ -177,6 +171,7 @@ impl Rbac {
                 "totp",
             );
         if !self
+            .rbac
             .applying(&journal)
             .write(
                 store
@@ -200,24 +195,24 @@ impl Rbac {
 
     /// Replaces the caller's recovery codes, proven with a current TOTP code; answers the
     /// new ten, shown this once.
-    pub(crate) async fn regenerate_recovery_codes(
-        &self,
+    pub async fn regenerate_recovery_codes(
+        self,
         actor: &Principal,
         code: &str,
         address: &str,
     ) -> Result<Vec<String>> {
-        let user = self.actor_user(actor).await?;
+        let user = self.rbac.actor_user(actor).await?;
         self.prove_second_factor(&user, code, address, true).await?;
         let codes = factors::new_recovery_codes();
-        let digests = recovery_digests(self.secrets_key()?, user.id, &codes);
-        let journal = self.journal(
+        let digests = recovery_digests(self.rbac.secrets_key()?, user.id, &codes);
+        let journal = self.rbac.journal(
             Some(actor),
             AuditCategory::Home,
             "regenerate recovery codes".into(),
         );
         if !self
-            .inner
-            .store
+            .rbac
+            .store()
             .replace_recovery_codes(user.id, &digests, &journal)
             .await?
         {
@@ -228,16 +223,17 @@ impl Rbac {
 
     /// Removes the caller's TOTP factor and recovery codes, proven with the password and a
     /// code (TOTP or recovery); both are throttled like a login from `address`.
-    pub(crate) async fn remove_totp(
-        &self,
+    pub async fn remove_totp(
+        self,
         actor: &Principal,
         password: &str,
         code: &str,
         address: &str,
     ) -> Result<()> {
-        let user = self.actor_user(actor).await?;
+        let user = self.rbac.actor_user(actor).await?;
         let name = user.name.clone();
         let (user, _) = match self
+            .rbac
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -247,6 +243,7 @@ impl Rbac {
         self.prove_second_factor(&user, code, address, false)
             .await?;
         let journal = self
+            .rbac
             .journal(Some(actor), AuditCategory::Home, "remove TOTP".into())
             .with(Change::User(user.id))
             .event_about(
@@ -255,8 +252,9 @@ impl Rbac {
                 "totp",
             );
         if !self
+            .rbac
             .applying(&journal)
-            .write(self.inner.store.remove_totp(user.id, &journal))
+            .write(self.rbac.store().remove_totp(user.id, &journal))
             .await?
         {
             return Err(Error::Violation("TOTP is not enrolled".into()));
@@ -266,21 +264,19 @@ impl Rbac {
 
     /// Removes another user's second factors (a lost device), within the actor: needs
     /// UserEdit and a user holding nothing the actor does not.
-    pub(crate) async fn reset_second_factors(
-        &self,
-        actor: &Principal,
-        user_name: &str,
-    ) -> Result<()> {
-        self.require(actor, &self.admin().user_edit)?;
-        let user = self.user_named(user_name).await?;
-        self.ensure_user_within(actor, &user, "reset the second factors of")
+    pub async fn reset(self, actor: &Principal, user_name: &str) -> Result<()> {
+        self.rbac.require(actor, &self.rbac.admin().user_edit)?;
+        let user = self.rbac.user_named(user_name).await?;
+        self.rbac
+            .ensure_user_within(actor, &user, "reset the second factors of")
             .await?;
-        self.ensure_fresh_on(
+        self.rbac.ensure_fresh_on(
             actor,
             user.id,
             crate::service::Sensitive::ResetSecondFactors,
         )?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -293,8 +289,9 @@ impl Rbac {
                 "reset by an admin",
             );
         if !self
+            .rbac
             .applying(&journal)
-            .write(self.inner.store.remove_second_factors(user.id, &journal))
+            .write(self.rbac.store().remove_second_factors(user.id, &journal))
             .await?
         {
             return Err(Error::Violation(format!(
@@ -310,23 +307,24 @@ impl Rbac {
     /// it, however strong (lifting it is a downgrade for them all). Requiring it needs a
     /// secrets key, so that members can enrol. Acts on the members' next request.
     pub(crate) async fn set_role_requires_second_factor(
-        &self,
+        self,
         actor: &Principal,
         role_name: &str,
         required: bool,
     ) -> Result<()> {
-        if !self.is_builtin_admin(actor) {
+        if !self.rbac.is_builtin_admin(actor) {
             return Err(Error::Forbidden {
                 missing: crate::service::ADMIN.to_string(),
             });
         }
-        self.ensure_fresh(actor, crate::service::Sensitive::RequireSecondFactor)?;
+        self.rbac
+            .ensure_fresh(actor, crate::service::Sensitive::RequireSecondFactor)?;
         if required {
-            self.secrets_key()?;
+            self.rbac.secrets_key()?;
         }
         let role = self
-            .inner
-            .store
+            .rbac
+            .store()
             .role_by_name(role_name)
             .await?
             .ok_or(Error::NotFound(crate::Entity::Role))?;
@@ -336,6 +334,7 @@ impl Rbac {
             "stop requiring"
         };
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -347,10 +346,11 @@ impl Rbac {
                 &role.name,
                 format!("{verb} a second factor"),
             );
-        self.applying(&journal)
+        self.rbac
+            .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .set_role_requires_second_factor(role.id, required, &journal),
             )
             .await?;
@@ -358,11 +358,8 @@ impl Rbac {
     }
 
     /// The caller's second factors.
-    pub(crate) async fn second_factor_status(
-        &self,
-        actor: &Principal,
-    ) -> Result<SecondFactorStatus> {
-        let store = &self.inner.store;
+    pub async fn status(self, actor: &Principal) -> Result<SecondFactorStatus> {
+        let store = &self.rbac.store();
         let totp = store.totp(actor.user_id).await?;
         Ok(SecondFactorStatus {
             totp: totp.as_ref().is_some_and(|f| f.confirmed),
@@ -375,25 +372,26 @@ impl Rbac {
     /// Checks a second-factor code of `user` under the login throttle (`totp_only`: a
     /// recovery code does not do).
     async fn prove_second_factor(
-        &self,
+        self,
         user: &User,
         code: &str,
         address: &str,
         totp_only: bool,
     ) -> Result<()> {
         let attempt = self
+            .rbac
             .reserve_attempt(&user.name, Some(user), address)
             .await?;
         let proven = if totp_only && !factors::looks_like_totp(code) {
             None
         } else {
-            self.verify_second_factor(user, code).await?
+            self.rbac.verify_second_factor(user, code).await?
         };
         if proven.is_none() {
-            self.attempt_failed(attempt, address).await?;
+            self.rbac.attempt_failed(attempt, address).await?;
             return Err(Error::BadSecondFactor);
         }
-        self.attempt_succeeded(attempt, user, address).await?;
+        self.rbac.attempt_succeeded(attempt, user, address).await?;
         Ok(())
     }
 }

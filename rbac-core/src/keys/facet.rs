@@ -46,7 +46,7 @@ impl Keys<'_> {
             request_total: 0,
             request_today: 0,
             request_day: crate::model::utc_day(at),
-            request_max: self.rbac.inner.config.project_request_max,
+            request_max: self.rbac.config().project_request_max,
             pool_id: 0,
             pool_name: String::new(),
             created_at: at,
@@ -56,12 +56,7 @@ impl Keys<'_> {
             AuditCategory::Project,
             format!("create project {}", project.name),
         );
-        Ok(self
-            .rbac
-            .inner
-            .store
-            .create_project(&project, &journal)
-            .await?)
+        Ok(self.rbac.store().create_project(&project, &journal).await?)
     }
 
     /// The live projects of `owner` (the caller's own when `None` or 0, the value a client
@@ -77,7 +72,7 @@ impl Keys<'_> {
         if owner != actor.user_id {
             self.rbac.require(actor, &self.rbac.admin().user_access)?;
         }
-        let mut listing = self.rbac.inner.store.list_projects(owner, page).await?;
+        let mut listing = self.rbac.store().list_projects(owner, page).await?;
         if owner != actor.user_id {
             for project in &mut listing.rows {
                 project.secret.clear();
@@ -98,7 +93,7 @@ impl Keys<'_> {
         privilege: &str,
         scope: &crate::authz::scope::Scope,
     ) -> Result<()> {
-        let store = &self.rbac.inner.store;
+        let store = &self.rbac.store();
         let project = store
             .project(id)
             .await?
@@ -138,7 +133,7 @@ impl Keys<'_> {
     /// Deletes one of the caller's projects; its key stops working at once. Another
     /// user's project, or none, is `NotFound`.
     pub async fn delete(self, actor: &Principal, id: ProjectId) -> Result<()> {
-        let store = &self.rbac.inner.store;
+        let store = &self.rbac.store();
         let project = store
             .project(id)
             .await?

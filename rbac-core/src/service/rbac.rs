@@ -243,6 +243,17 @@ impl Rbac {
         }
     }
 
+    /// The user `actor` acts as, as stored now (`UserGone` once deleted).
+    pub(crate) async fn actor_user(&self, actor: &Principal) -> Result<crate::model::User> {
+        self.inner
+            .store
+            .user(actor.user_id)
+            .await?
+            .ok_or(crate::error::Error::Unauthenticated(
+                crate::error::AuthFailure::UserGone,
+            ))
+    }
+
     pub(crate) fn require(&self, actor: &Principal, code: &str) -> Result<()> {
         self.inner.authorizer.require_code(actor, code)
     }

@@ -3,16 +3,15 @@
 //! Each facet is a borrowed view of the services, free to make per call.
 
 mod assignments;
-mod factors;
 mod roles;
 mod sessions;
 mod users;
 
 pub use crate::audit::facet::Audit;
+pub use crate::factors::facet::SecondFactors;
 #[cfg(feature = "api-keys")]
 pub use crate::keys::facet::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
 pub use assignments::Assignments;
-pub use factors::SecondFactors;
 pub use roles::Roles;
 pub use sessions::Sessions;
 pub use users::Users;

@@ -161,6 +161,7 @@ impl Roles<'_> {
         required: bool,
     ) -> Result<()> {
         self.rbac
+            .factors()
             .set_role_requires_second_factor(actor, role_name, required)
             .await
     }
