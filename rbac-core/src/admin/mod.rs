@@ -2,6 +2,7 @@
 //! someone stronger), listings, imports, the system actor and the seeded roles.
 
 pub(crate) mod assignments;
+pub(crate) mod assignments_facet;
 pub(crate) mod bootstrap;
 pub(crate) mod containment;
 pub(crate) mod inclusion;
@@ -10,7 +11,9 @@ pub(crate) mod named;
 pub(crate) mod operator;
 pub(crate) mod registration;
 pub(crate) mod roles;
+pub(crate) mod roles_facet;
 pub(crate) mod system;
 pub(crate) mod users;
+pub(crate) mod users_facet;
 pub mod validate;
 pub(crate) mod vocabulary;

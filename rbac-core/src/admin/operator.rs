@@ -1,9 +1,10 @@
 //! What an operator does from the command line, with no logged-in actor: import users with
 //! their password hashes, set a password, lift a login lock.
 
+use super::users_facet::Users;
 use crate::error::{Entity, Error, Result};
 use crate::model::{AuditCategory, Change, Journal, NewAudit, User};
-use crate::service::{validate, Rbac};
+use crate::service::validate;
 use crate::store::ImportReport;
 
 /// A user brought over from another system, with its password hash.
@@ -58,12 +59,12 @@ pub struct ImportOutcome {
     pub invalid: Vec<(usize, String, String)>,
 }
 
-impl Rbac {
+impl Users<'_> {
     /// Imports a batch of users with existing password hashes in one transaction of the
     /// store (an operator's bulk import): invalid rows are reported and left out, names
     /// already present are skipped (a re-run resumes), e-mail and look-alike collisions are
     /// reported apart; one audit entry names the batch.
-    pub(crate) async fn import_users(&self, inputs: Vec<ImportedUser>) -> Result<ImportOutcome> {
+    pub async fn import(self, inputs: Vec<ImportedUser>) -> Result<ImportOutcome> {
         let mut outcome = ImportOutcome::default();
         let mut roles: std::collections::HashMap<String, Option<i64>> = Default::default();
         let mut users = Vec::with_capacity(inputs.len());
@@ -78,7 +79,7 @@ impl Rbac {
             } else if let Some(known) = roles.get(&input.role_name) {
                 *known
             } else {
-                let found = match self.role_named(&input.role_name).await {
+                let found = match self.rbac.role_named(&input.role_name).await {
                     Ok(r) => Some(r.id),
                     Err(Error::NotFound(_)) => None,
                     Err(e) => return Err(e),
@@ -98,12 +99,12 @@ impl Rbac {
             "import a batch of {} users (names already present skipped)",
             users.len()
         ));
-        outcome.report = self.inner.store.import_users(&users, &journal).await?;
+        outcome.report = self.rbac.store().import_users(&users, &journal).await?;
         Ok(outcome)
     }
 
     /// The field rules an imported user must meet.
-    fn check_import(&self, input: &ImportedUser) -> Result<()> {
+    fn check_import(self, input: &ImportedUser) -> Result<()> {
         validate::name("name", &input.name)?;
         validate::text("alias", &input.alias)?;
         validate::text("phone", &input.phone)?;
@@ -121,7 +122,7 @@ impl Rbac {
             ));
         }
         // A hash dearer than the policy would let one anonymous login hash for days.
-        if let Some(why) = self.inner.hasher.cost_refusal(&input.password_hash) {
+        if let Some(why) = self.rbac.inner.hasher.cost_refusal(&input.password_hash) {
             return Err(Error::invalid(
                 "password_hash",
                 format!("cost outside the policy: {why}"),
@@ -146,34 +147,35 @@ impl Rbac {
     }
 
     /// Creates a user with an existing password hash (an operator's import).
-    pub(crate) async fn import_user(&self, input: ImportedUser) -> Result<User> {
+    pub async fn import_one(self, input: ImportedUser) -> Result<User> {
         self.check_import(&input)?;
         let role = if input.role_name.is_empty() {
             None
         } else {
-            Some(self.role_named(&input.role_name).await?.id)
+            Some(self.rbac.role_named(&input.role_name).await?.id)
         };
         let user = Self::imported(input, role);
         let journal = operator_journal(format!("import user {}", user.name));
-        Ok(self.inner.store.create_user(&user, &journal).await?)
+        Ok(self.rbac.store().create_user(&user, &journal).await?)
     }
 
     /// Sets a user's password (an operator's reset); every session of the user ends.
-    pub(crate) async fn operator_set_password(&self, name: &str, password: &str) -> Result<()> {
+    pub async fn set_password_as_operator(self, name: &str, password: &str) -> Result<()> {
         validate::password("password", password)?;
         let user = self
-            .inner
-            .store
+            .rbac
+            .store()
             .user_by_name(name)
             .await?
             .ok_or(Error::NotFound(Entity::User))?;
-        let hash = self.inner.hasher.hash(password).await?;
+        let hash = self.rbac.inner.hasher.hash(password).await?;
         let journal = operator_journal(format!("reset password of user {}", user.name))
             .with(Change::User(user.id));
-        self.applying(&journal)
+        self.rbac
+            .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .set_password(user.id, &hash, None, None, &journal),
             )
             .await?;
@@ -181,15 +183,15 @@ impl Rbac {
     }
 
     /// Lifts an account's failed-login lock.
-    pub(crate) async fn unlock_account(&self, name: &str) -> Result<()> {
-        self.inner
-            .store
+    pub async fn unlock(self, name: &str) -> Result<()> {
+        self.rbac
+            .store()
             .user_by_name(name)
             .await?
             .ok_or(Error::NotFound(Entity::User))?;
-        self.unlock(name).await?;
-        self.inner
-            .store
+        self.rbac.sessions().unlock(name).await?;
+        self.rbac
+            .store()
             .append_audit(&NewAudit {
                 user_id: None,
                 user_name: "operator".into(),

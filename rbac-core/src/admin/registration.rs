@@ -207,7 +207,8 @@ impl Rbac {
     ) -> Result<crate::service::LoginStep> {
         self.organisation(organisation).await?;
         crate::service::LoginStep::of(
-            self.login_as(input, SessionKind::Opaque, Some(organisation))
+            self.sessions()
+                .login_as(input, SessionKind::Opaque, Some(organisation))
                 .await,
         )
     }

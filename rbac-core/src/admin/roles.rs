@@ -1,9 +1,10 @@
 //! Role administration and grants.
 
+use super::roles_facet::Roles;
 use crate::authz::authorizer::Principal;
 use crate::error::{Entity, Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Page, Role};
-use crate::service::{validate, Rbac, Sensitive};
+use crate::service::{validate, Sensitive};
 
 /// Changes to a role's name and remark.
 #[derive(Debug, Clone)]
@@ -26,22 +27,17 @@ pub enum InquiryTarget {
     Role,
 }
 
-impl Rbac {
+impl Roles<'_> {
     /// Creates a role with no privileges (needs RoleAdd).
-    pub(crate) async fn create_role(
-        &self,
-        actor: &Principal,
-        name: &str,
-        remark: &str,
-    ) -> Result<Role> {
-        self.require(actor, &self.admin().role_add)?;
+    pub async fn create(self, actor: &Principal, name: &str, remark: &str) -> Result<Role> {
+        self.rbac.require(actor, &self.rbac.admin().role_add)?;
         validate::name("role_name", name)?;
         validate::text("remark", remark)?;
-        if self.is_reserved_role_name(name) {
+        if self.rbac.is_reserved_role_name(name) {
             return Err(Error::AlreadyExists(crate::Field::RoleName));
         }
         let role = Role::new(name, remark, actor.user_name.to_string());
-        let journal = self.journal(
+        let journal = self.rbac.journal(
             Some(actor),
             AuditCategory::System,
             format!("create role {name}"),
@@ -49,7 +45,10 @@ impl Rbac {
         // The write and its application to the caches run on a task of their own: a caller
         // that goes away leaves a role this instance knows (its id is known only once
         // written, so `applying` cannot be armed before).
-        let (store, authorizer) = (self.inner.store.clone(), self.inner.authorizer.clone());
+        let (store, authorizer) = (
+            self.rbac.store().clone(),
+            self.rbac.inner.authorizer.clone(),
+        );
         let role = crate::caller::detached(async move {
             let role = store.create_role(&role, &journal).await?;
             let changes = [Change::Role(role.id)];
@@ -60,12 +59,21 @@ impl Rbac {
         Ok(role)
     }
 
-    /// [`rbac.roles().define`](crate::service::Roles::define): creates when missing, then
-    /// grants and includes exactly what is given; for the built-in admin and the system,
-    /// a role that already matches is left untouched (nothing written, no event), so
-    /// seeding on every start is quiet.
-    pub(crate) async fn define_role<P, PS, R, RS>(
-        &self,
+    /// Defines a role in one call, as seeding wants it: creates `name` when it is missing,
+    /// then makes its privileges exactly `privileges` and the roles it includes exactly
+    /// `includes`. Each step is judged as its own call is ([`rbac.roles().create`](crate::service::Roles::create),
+    /// [`rbac.roles().grant`](crate::service::Roles::grant), [`rbac.roles().include`](crate::service::Roles::include)); running it again converges, so a run cut
+    /// short is finished by the next.
+    ///
+    /// ```
+    /// # async fn demo(rbac: rbac_core::Rbac) -> Result<(), rbac_core::Error> {
+    /// let system = rbac.system().await?;
+    /// rbac.roles().define(&system, "nurse", ["RecordRead"], Vec::<&str>::new()).await?;
+    /// rbac.roles().define(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn define<P, PS, R, RS>(
+        self,
         actor: &Principal,
         name: &str,
         privileges: P,
@@ -85,14 +93,14 @@ impl Rbac {
             .into_iter()
             .map(|r| r.as_ref().to_string())
             .collect();
-        let role = match self.role_named(name).await {
+        let role = match self.rbac.role_named(name).await {
             Ok(role) => role,
-            Err(Error::NotFound(Entity::Role)) => self.create_role(actor, name, "").await?,
+            Err(Error::NotFound(Entity::Role)) => self.create(actor, name, "").await?,
             Err(e) => return Err(e),
         };
         // Only an actor that may read every role learns that one already matches: others
         // are judged by grant and include as always.
-        let trusted = self.is_builtin_admin(actor);
+        let trusted = self.rbac.is_builtin_admin(actor);
         let same_codes = {
             let have: std::collections::BTreeSet<&str> =
                 role.privileges.iter().map(String::as_str).collect();
@@ -105,22 +113,22 @@ impl Rbac {
         };
         let mut wanted = std::collections::BTreeSet::new();
         for included in &includes {
-            wanted.insert(self.role_named(included).await?.id);
+            wanted.insert(self.rbac.role_named(included).await?.id);
         }
         if trusted && wanted == role.includes.iter().copied().collect() {
             return Ok(role);
         }
-        self.include_roles(actor, name, &includes).await
+        self.include(actor, name, &includes).await
     }
 
     /// Renames a role or changes its remark (needs RoleEdit, and a role within the actor);
     /// not the built-in admin role, and a system role's name only by admin.
-    pub(crate) async fn edit_role(&self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
-        self.require(actor, &self.admin().role_edit)?;
+    pub async fn edit(self, actor: &Principal, update: RoleUpdate) -> Result<Role> {
+        self.rbac.require(actor, &self.rbac.admin().role_edit)?;
         validate::name("role_name", &update.name)?;
         let mut role = self
-            .inner
-            .store
+            .rbac
+            .store()
             .role(update.id)
             .await?
             .ok_or(Error::NotFound(Entity::Role))?;
@@ -130,17 +138,17 @@ impl Rbac {
             ));
         }
         if role.name != update.name {
-            if role.system_key.is_some() && !self.is_builtin_admin(actor) {
+            if role.system_key.is_some() && !self.rbac.is_builtin_admin(actor) {
                 return Err(Error::Violation(format!(
                     "the system role {} can be renamed by admin alone",
                     role.name
                 )));
             }
-            if self.is_reserved_role_name(&update.name) {
+            if self.rbac.is_reserved_role_name(&update.name) {
                 return Err(Error::AlreadyExists(crate::Field::RoleName));
             }
         }
-        self.ensure_role_within(actor, &role, "edit").await?;
+        self.rbac.ensure_role_within(actor, &role, "edit").await?;
         if let Some(remark) = update.remark {
             validate::text("remark", &remark)?;
             role.remark = remark;
@@ -148,38 +156,41 @@ impl Rbac {
         let old = std::mem::replace(&mut role.name, update.name);
         role.updated_at = now();
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
                 format!("edit role {old} (now {})", role.name),
             )
             .with(Change::Role(role.id));
-        self.applying(&journal)
-            .write(self.inner.store.update_role(&role, &journal))
+        self.rbac
+            .applying(&journal)
+            .write(self.rbac.store().update_role(&role, &journal))
             .await?;
         Ok(role)
     }
 
     /// Deletes a role no user holds (needs RoleDelete, and a role within the actor); not the
     /// built-in admin role, and a system role only by admin.
-    pub(crate) async fn delete_role(&self, actor: &Principal, name: &str) -> Result<()> {
-        self.require(actor, &self.admin().role_delete)?;
-        let role = self.role_named(name).await?;
+    pub async fn delete(self, actor: &Principal, name: &str) -> Result<()> {
+        self.rbac.require(actor, &self.rbac.admin().role_delete)?;
+        let role = self.rbac.role_named(name).await?;
         if role.builtin {
             return Err(Error::Violation(
                 "the built-in admin role cannot be deleted".into(),
             ));
         }
-        if role.system_key.is_some() && !self.is_builtin_admin(actor) {
+        if role.system_key.is_some() && !self.rbac.is_builtin_admin(actor) {
             return Err(Error::Violation(format!(
                 "the system role {name} can be deleted by admin alone"
             )));
         }
-        self.ensure_role_within(actor, &role, "delete").await?;
+        self.rbac.ensure_role_within(actor, &role, "delete").await?;
         self.ensure_includers_within(actor, &role, "delete a role included in")
             .await?;
-        self.ensure_fresh(actor, Sensitive::DeleteRole)?;
+        self.rbac.ensure_fresh(actor, Sensitive::DeleteRole)?;
         let mut journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -191,29 +202,25 @@ impl Rbac {
         for includer in self.includers_of(role.id).await? {
             journal = journal.with(Change::Role(includer.id));
         }
-        self.applying(&journal)
-            .write(self.inner.store.delete_role(role.id, &journal))
+        self.rbac
+            .applying(&journal)
+            .write(self.rbac.store().delete_role(role.id, &journal))
             .await?;
         Ok(())
     }
 
     /// Enables or disables a role (needs RoleEnableOrDisable); a disabled role grants
     /// nothing. Not the built-in admin role.
-    pub(crate) async fn set_role_enabled(
-        &self,
-        actor: &Principal,
-        name: &str,
-        enabled: bool,
-    ) -> Result<()> {
-        self.require(actor, &self.admin().role_enable)?;
-        let mut role = self.role_named(name).await?;
+    pub async fn set_enabled(self, actor: &Principal, name: &str, enabled: bool) -> Result<()> {
+        self.rbac.require(actor, &self.rbac.admin().role_enable)?;
+        let mut role = self.rbac.role_named(name).await?;
         if role.builtin {
             return Err(Error::Violation(
                 "the built-in admin role cannot be disabled".into(),
             ));
         }
         let verb = if enabled { "enable" } else { "disable" };
-        if enabled && !role.enabled && !self.is_builtin_admin(actor) {
+        if enabled && !role.enabled && !self.rbac.is_builtin_admin(actor) {
             // Enabling confers more, to every member of a system role that is or includes
             // this one: admin's alone, as granting more is.
             if let Some(system) = self.system_role_reaching(&role).await? {
@@ -222,13 +229,14 @@ impl Rbac {
                 )));
             }
         }
-        self.ensure_role_within(actor, &role, verb).await?;
+        self.rbac.ensure_role_within(actor, &role, verb).await?;
         self.ensure_includers_within(actor, &role, &format!("{verb} a role included in"))
             .await?;
-        self.ensure_fresh(actor, Sensitive::SetRoleEnabled)?;
+        self.rbac.ensure_fresh(actor, Sensitive::SetRoleEnabled)?;
         role.enabled = enabled;
         role.updated_at = now();
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -236,8 +244,9 @@ impl Rbac {
             )
             .with(Change::Role(role.id))
             .event_about(crate::events::kind::ROLE_CHANGED, name, format!("{verb}d"));
-        self.applying(&journal)
-            .write(self.inner.store.update_role(&role, &journal))
+        self.rbac
+            .applying(&journal)
+            .write(self.rbac.store().update_role(&role, &journal))
             .await?;
         Ok(())
     }
@@ -245,24 +254,20 @@ impl Rbac {
     /// Replaces a role's privileges (needs RoleAuthority). Every code must be known, and
     /// the actor must hold each one it adds and each one it removes (the role must lie
     /// within the actor). Not the built-in admin role; more to a system role only by admin.
-    pub(crate) async fn grant<I, S>(
-        &self,
-        actor: &Principal,
-        role_name: &str,
-        codes: I,
-    ) -> Result<Role>
+    pub async fn grant<I, S>(self, actor: &Principal, role_name: &str, codes: I) -> Result<Role>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let codes: Vec<String> = codes.into_iter().map(|c| c.as_ref().to_string()).collect();
-        self.require(actor, &self.admin().role_authority)?;
-        let authorizer = &self.inner.authorizer;
+        self.rbac
+            .require(actor, &self.rbac.admin().role_authority)?;
+        let authorizer = &self.rbac.inner.authorizer;
         let wanted = authorizer
             .registry()
             .set_of(codes.iter().map(String::as_str))
             .map_err(Error::UnknownPrivilege)?;
-        let mut role = self.role_named(role_name).await?;
+        let mut role = self.rbac.role_named(role_name).await?;
         if role.builtin {
             return Err(Error::Violation(
                 "the built-in admin role cannot be changed".into(),
@@ -271,7 +276,7 @@ impl Rbac {
         let held = authorizer.privileges_of(actor);
         // What the role grants for certain (a role that cannot be loaded grants nothing
         // here): an unloaded included role must not make an addition look like none.
-        let current = self.reach_floor(&role).await?;
+        let current = self.rbac.reach_floor(&role).await?;
         // Adding what the actor does not hold is refused first, with the grant's own code.
         if let Some(p) = wanted
             .iter()
@@ -281,7 +286,7 @@ impl Rbac {
                 authorizer.registry().code(p).unwrap_or("?").to_string(),
             ));
         }
-        if !self.is_builtin_admin(actor) && wanted.iter().any(|p| !current.contains(p)) {
+        if !self.rbac.is_builtin_admin(actor) && wanted.iter().any(|p| !current.contains(p)) {
             // More to a system role is admin's alone, and so is more to a role a system
             // role includes: its members (every registrant) would gain it too.
             if let Some(system) = self.system_role_reaching(&role).await? {
@@ -292,13 +297,15 @@ impl Rbac {
         }
         // Removing is acting on the role too: the role, as it stands, must lie within the
         // actor, so every code added and every code removed is one the actor holds.
-        self.ensure_role_within(actor, &role, "change the grants of")
+        self.rbac
+            .ensure_role_within(actor, &role, "change the grants of")
             .await?;
         self.ensure_includers_within(actor, &role, "change the grants of a role included in")
             .await?;
-        self.ensure_fresh(actor, Sensitive::Grant)?;
+        self.rbac.ensure_fresh(actor, Sensitive::Grant)?;
         let codes = authorizer.registry().codes_of(&wanted);
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -310,10 +317,11 @@ impl Rbac {
                 role_name,
                 format!("privileges [{}]", codes.join(",")),
             );
-        self.applying(&journal)
+        self.rbac
+            .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .set_role_privileges(role.id, &codes, &journal),
             )
             .await?;
@@ -322,27 +330,23 @@ impl Rbac {
     }
 
     /// Lists roles (needs RoleAccess).
-    pub(crate) async fn list_roles(&self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
-        self.require(actor, &self.admin().role_access)?;
-        Ok(self.inner.store.list_roles(page).await?)
+    pub async fn list(self, actor: &Principal, page: Page) -> Result<Listing<Role>> {
+        self.rbac.require(actor, &self.rbac.admin().role_access)?;
+        Ok(self.rbac.store().list_roles(page).await?)
     }
 
     /// How many users hold a role (needs RoleAccess).
-    pub(crate) async fn role_user_count(
-        &self,
-        actor: &Principal,
-        name: &str,
-    ) -> Result<(Role, u64)> {
-        self.require(actor, &self.admin().role_access)?;
-        let role = self.role_named(name).await?;
-        let n = self.inner.store.count_users_with_role(role.id).await?;
+    pub async fn user_count(self, actor: &Principal, name: &str) -> Result<(Role, u64)> {
+        self.rbac.require(actor, &self.rbac.admin().role_access)?;
+        let role = self.rbac.role_named(name).await?;
+        let n = self.rbac.store().count_users_with_role(role.id).await?;
         Ok((role, n))
     }
 
     /// The privilege codes a user or role holds now. About oneself needs nothing; about
     /// others UserAccess or RoleAccess.
-    pub(crate) async fn inquire(
-        &self,
+    pub async fn inquire(
+        self,
         actor: &Principal,
         target: InquiryTarget,
         name: &str,
@@ -350,10 +354,10 @@ impl Rbac {
         self.inquire_in(actor, target, name, None).await
     }
 
-    /// [`inquire`](Self::inquire) within a scope: a user's privileges there (its global
+    /// [`inquire`](crate::service::Roles::inquire) within a scope: a user's privileges there (its global
     /// roles, the scope's and its ancestors'); a role's are the same everywhere.
-    pub(crate) async fn inquire_in(
-        &self,
+    pub async fn inquire_in(
+        self,
         actor: &Principal,
         target: InquiryTarget,
         name: &str,
@@ -361,20 +365,20 @@ impl Rbac {
     ) -> Result<Vec<String>> {
         let own = target == InquiryTarget::User && name == &*actor.user_name;
         if !own
-            && !self.holds(actor, &self.admin().user_access)
-            && !self.holds(actor, &self.admin().role_access)
+            && !self.rbac.holds(actor, &self.rbac.admin().user_access)
+            && !self.rbac.holds(actor, &self.rbac.admin().role_access)
         {
             return Err(Error::Forbidden {
-                missing: self.admin().user_access.clone(),
+                missing: self.rbac.admin().user_access.clone(),
             });
         }
         match target {
             InquiryTarget::User => {
-                let user = self.user_named(name).await?;
+                let user = self.rbac.user_named(name).await?;
                 match scope {
-                    None => Ok(self.roles_and_privileges(&user).await?.1),
+                    None => Ok(self.rbac.sessions().roles_and_privileges(&user).await?.1),
                     Some(scope) => {
-                        let authorizer = &self.inner.authorizer;
+                        let authorizer = &self.rbac.inner.authorizer;
                         let principal = Principal {
                             user_id: user.id,
                             user_name: std::sync::Arc::from(user.name.as_str()),
@@ -393,8 +397,8 @@ impl Rbac {
                 }
             }
             InquiryTarget::Role => {
-                let role = self.role_named(name).await?;
-                let authorizer = &self.inner.authorizer;
+                let role = self.rbac.role_named(name).await?;
+                let authorizer = &self.rbac.inner.authorizer;
                 authorizer.ensure_role(role.id).await?;
                 Ok(authorizer
                     .role(role.id)

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use super::users_facet::Users;
 use crate::authz::authorizer::Principal;
-use crate::error::{Entity, Error, Result};
+use crate::error::{Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
-use crate::service::{validate, Rbac, Sensitive, ADMIN};
+use crate::service::{validate, Sensitive, ADMIN};
 use crate::store::next_updated_at;
 
 /// A user to create.
@@ -68,35 +69,17 @@ pub struct UserView {
     pub role_names: Vec<String>,
 }
 
-impl Rbac {
-    /// The role named `name`, `NotFound(Role)` if none.
-    pub(crate) async fn role_named(&self, name: &str) -> Result<Role> {
-        self.inner
-            .store
-            .role_by_name(name)
-            .await?
-            .ok_or(Error::NotFound(Entity::Role))
-    }
-
-    /// The user named `name`, `NotFound(User)` if none.
-    pub(crate) async fn user_named(&self, name: &str) -> Result<User> {
-        self.inner
-            .store
-            .user_by_name(name)
-            .await?
-            .ok_or(Error::NotFound(Entity::User))
-    }
-
+impl Users<'_> {
     /// Refuses to hand out a role whose privileges (its own and its included roles') the
     /// actor does not hold itself.
-    async fn check_grantable(&self, actor: Option<&Principal>, role: &Role) -> Result<()> {
+    async fn check_grantable(self, actor: Option<&Principal>, role: &Role) -> Result<()> {
         let Some(actor) = actor else { return Ok(()) };
-        let authorizer = &self.inner.authorizer;
+        let authorizer = &self.rbac.inner.authorizer;
         for included in &role.includes {
             authorizer.ensure_role(*included).await?;
         }
         let held = authorizer.privileges_of(actor);
-        let wanted = self.privileges_of_role(role);
+        let wanted = self.rbac.privileges_of_role(role);
         let missing = held.missing_from(&wanted).next();
         match missing {
             None => Ok(()),
@@ -105,17 +88,12 @@ impl Rbac {
             )),
         }
     }
-
     /// Creates a user. `actor` `None` is self-registration (no role beyond `input.role_name`
     /// chosen by the surface); otherwise the actor needs UserAdd and may hand out only a
     /// role whose privileges it holds.
-    pub(crate) async fn create_user(
-        &self,
-        actor: Option<&Principal>,
-        input: UserInput,
-    ) -> Result<User> {
+    pub async fn create(self, actor: Option<&Principal>, input: UserInput) -> Result<User> {
         if let Some(a) = actor {
-            self.require(a, &self.admin().user_add)?;
+            self.rbac.require(a, &self.rbac.admin().user_add)?;
         }
         validate::name("user_name", &input.name)?;
         validate::text("user_alias", &input.alias)?;
@@ -127,9 +105,12 @@ impl Rbac {
         }
         let roles = self.grantable_roles(actor, &input.roles).await?;
         if let Some(a) = actor.filter(|_| !roles.is_empty()) {
-            self.ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
+            self.rbac.ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
         }
-        let mut user = User::blank(&input.name, self.inner.hasher.hash(&input.password).await?);
+        let mut user = User::blank(
+            &input.name,
+            self.rbac.inner.hasher.hash(&input.password).await?,
+        );
         user.alias = input.alias;
         user.phone = input.phone;
         user.email = (!input.email.is_empty()).then_some(input.email);
@@ -139,32 +120,27 @@ impl Rbac {
         user.parent_id = input.parent_id;
         user.attributes = input.attributes;
         user.creator = actor.map_or_else(String::new, |a| a.user_name.to_string());
-        let journal = self.journal(
+        let journal = self.rbac.journal(
             actor,
             AuditCategory::System,
             format!("create user {}", user.name),
         );
-        let user = self.inner.store.create_user(&user, &journal).await?;
+        let user = self.rbac.store().create_user(&user, &journal).await?;
         Ok(user)
     }
 
     /// A self-registration from the client at `address`: counted against the hourly
     /// sign-up limit (before any hashing), then created with the role the surface chose.
-    pub(crate) async fn sign_up(&self, input: UserInput, address: &str) -> Result<User> {
-        self.take_signup(address).await?;
-        self.create_user(None, input).await
+    pub async fn sign_up(self, input: UserInput, address: &str) -> Result<User> {
+        self.rbac.take_signup(address).await?;
+        self.create(None, input).await
     }
 
     /// Changes the fields given. Editing another user needs UserEdit and a user that lies
     /// within the actor; changing a role needs UserEdit and a role the actor could grant;
     /// the built-in admin keeps its role. The write lands only on the user as it was read
     /// and judged; one that changed meanwhile (disabled, promoted) is read and judged again.
-    pub(crate) async fn edit_user(
-        &self,
-        actor: &Principal,
-        name: &str,
-        edit: UserEdit,
-    ) -> Result<User> {
+    pub async fn edit(self, actor: &Principal, name: &str, edit: UserEdit) -> Result<User> {
         // A new password is hashed once, after the first judgement, whatever the attempts.
         let mut hashed = None;
         let mut attempt = 0;
@@ -181,17 +157,17 @@ impl Rbac {
     }
 
     async fn edit_user_once(
-        &self,
+        self,
         actor: &Principal,
         name: &str,
         edit: UserEdit,
         hashed: &mut Option<String>,
     ) -> Result<User> {
-        let stored = self.user_named(name).await?;
+        let stored = self.rbac.user_named(name).await?;
         let mut user = stored.clone();
         let own = user.id == actor.user_id;
         if !own || edit.roles.is_some() {
-            self.require(actor, &self.admin().user_edit)?;
+            self.rbac.require(actor, &self.rbac.admin().user_edit)?;
         }
         if let Some(alias) = edit.alias {
             validate::text("user_alias", &alias)?;
@@ -242,18 +218,22 @@ impl Rbac {
         }
         if !own {
             // The stored user, not the edited copy: its role before this change.
-            self.ensure_user_within(actor, &stored, "edit").await?;
-            self.ensure_fresh(actor, Sensitive::EditOtherUser)?;
+            self.rbac.ensure_user_within(actor, &stored, "edit").await?;
+            self.rbac.ensure_fresh(actor, Sensitive::EditOtherUser)?;
         }
         if roles_changed {
-            self.ensure_fresh(actor, Sensitive::EditUserRoles)?;
+            self.rbac.ensure_fresh(actor, Sensitive::EditUserRoles)?;
         }
         if edit.password.is_some() {
-            self.ensure_fresh(actor, Sensitive::SetPassword)?;
+            self.rbac.ensure_fresh(actor, Sensitive::SetPassword)?;
         }
         let hash = match (&edit.password, hashed.as_ref()) {
             (Some(_), Some(done)) => Some(done.clone()),
-            (Some(pw), None) => Some(hashed.insert(self.inner.hasher.hash(pw).await?).clone()),
+            (Some(pw), None) => Some(
+                hashed
+                    .insert(self.rbac.inner.hasher.hash(pw).await?)
+                    .clone(),
+            ),
             (None, _) => None,
         };
         let revoke = match &hash {
@@ -269,7 +249,7 @@ impl Rbac {
             None => Revoke::Nothing,
         };
         user.updated_at = next_updated_at(stored.updated_at, now());
-        let mut journal = self.journal(
+        let mut journal = self.rbac.journal(
             Some(actor),
             AuditCategory::System,
             format!("edit user {}", user.name),
@@ -294,18 +274,20 @@ impl Rbac {
         // One transaction: the profile, the roles, the new hash and the session cut land
         // together.
         if roles_changed {
-            self.applying(&journal)
-                .write(self.inner.store.update_user_roles(
+            self.rbac
+                .applying(&journal)
+                .write(self.rbac.store().update_user_roles(
                     &user,
                     Some(stored.updated_at),
-                    self.assignment_cap(),
+                    self.rbac.assignment_cap(),
                     revoke,
                     &journal,
                 ))
                 .await?;
         } else {
-            self.applying(&journal)
-                .write(self.inner.store.update_user(
+            self.rbac
+                .applying(&journal)
+                .write(self.rbac.store().update_user(
                     &user,
                     Some(stored.updated_at),
                     revoke,
@@ -320,23 +302,23 @@ impl Rbac {
     /// self-registration the surface chose roles for), duplicates dropped, order kept; more
     /// than the assignment cap is a violation.
     async fn grantable_roles(
-        &self,
+        self,
         actor: Option<&Principal>,
         names: &[String],
     ) -> Result<Vec<Role>> {
         let mut roles: Vec<Role> = Vec::new();
         for name in names {
-            let role = self.role_named(name).await?;
+            let role = self.rbac.role_named(name).await?;
             if roles.iter().any(|r| r.id == role.id) {
                 continue;
             }
             self.check_grantable(actor, &role).await?;
             roles.push(role);
         }
-        if roles.len() > self.assignment_cap() {
+        if roles.len() > self.rbac.assignment_cap() {
             return Err(Error::Violation(format!(
                 "a user holds at most {} roles",
-                self.assignment_cap()
+                self.rbac.assignment_cap()
             )));
         }
         Ok(roles)
@@ -344,14 +326,14 @@ impl Rbac {
 
     /// Deletes a user (needs UserDelete); never oneself, the built-in admin, or a user
     /// stronger than the actor.
-    pub(crate) async fn delete_user(&self, actor: &Principal, name: &str) -> Result<()> {
-        self.require(actor, &self.admin().user_delete)?;
-        let user = self.user_named(name).await?;
-        self.delete_user_record(actor, &user).await
+    pub async fn delete(self, actor: &Principal, name: &str) -> Result<()> {
+        self.rbac.require(actor, &self.rbac.admin().user_delete)?;
+        let user = self.rbac.user_named(name).await?;
+        self.delete_record(actor, &user).await
     }
 
     /// Deletes a user already looked up; `false` if it was gone already.
-    pub(crate) async fn delete_user_record(&self, actor: &Principal, user: &User) -> Result<()> {
+    pub async fn delete_record(self, actor: &Principal, user: &User) -> Result<()> {
         if user.name == ADMIN {
             return Err(Error::Violation(
                 "the built-in admin cannot be deleted".into(),
@@ -360,17 +342,19 @@ impl Rbac {
         if user.id == actor.user_id {
             return Err(Error::Violation("a user cannot delete itself".into()));
         }
-        self.ensure_user_within(actor, user, "delete").await?;
-        self.ensure_fresh(actor, Sensitive::DeleteUser)?;
+        self.rbac.ensure_user_within(actor, user, "delete").await?;
+        self.rbac.ensure_fresh(actor, Sensitive::DeleteUser)?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
                 format!("delete user {}", user.name),
             )
             .with(Change::User(user.id));
-        self.applying(&journal)
-            .write(self.inner.store.delete_user(user.id, &journal))
+        self.rbac
+            .applying(&journal)
+            .write(self.rbac.store().delete_user(user.id, &journal))
             .await?;
         Ok(())
     }
@@ -379,27 +363,23 @@ impl Rbac {
     /// admin, or a user stronger than the actor. Disabling ends every session of the user.
     /// Enabling an enabled user lifts its failed-login lock (also on oneself, and on admin
     /// by admin).
-    pub(crate) async fn set_user_enabled(
-        &self,
-        actor: &Principal,
-        name: &str,
-        enabled: bool,
-    ) -> Result<()> {
-        self.require(actor, &self.admin().user_enable)?;
-        let user = self.user_named(name).await?;
+    pub async fn set_enabled(self, actor: &Principal, name: &str, enabled: bool) -> Result<()> {
+        self.rbac.require(actor, &self.rbac.admin().user_enable)?;
+        let user = self.rbac.user_named(name).await?;
         if enabled && user.enabled {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
             // oneself, and on admin by admin, within the containment rule.
-            self.ensure_user_within(actor, &user, "unlock").await?;
-            self.ensure_fresh_on(actor, user.id, Sensitive::SetUserEnabled)?;
-            self.unlock(&user.name).await?;
-            let journal = self.journal(
+            self.rbac.ensure_user_within(actor, &user, "unlock").await?;
+            self.rbac
+                .ensure_fresh_on(actor, user.id, Sensitive::SetUserEnabled)?;
+            self.rbac.sessions().unlock(&user.name).await?;
+            let journal = self.rbac.journal(
                 Some(actor),
                 AuditCategory::System,
                 format!("unlock user {}", user.name),
             );
             if let Some(entry) = &journal.audit {
-                self.inner.store.append_audit(entry).await?;
+                self.rbac.store().append_audit(entry).await?;
             }
             return Ok(());
         }
@@ -414,9 +394,10 @@ impl Rbac {
             ));
         }
         let verb = if enabled { "enable" } else { "disable" };
-        self.ensure_user_within(actor, &user, verb).await?;
-        self.ensure_fresh(actor, Sensitive::SetUserEnabled)?;
+        self.rbac.ensure_user_within(actor, &user, verb).await?;
+        self.rbac.ensure_fresh(actor, Sensitive::SetUserEnabled)?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::System,
@@ -430,63 +411,33 @@ impl Rbac {
         } else {
             Revoke::All
         };
-        self.applying(&journal)
+        self.rbac
+            .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .set_user_enabled(user.id, enabled, revoke, &journal),
             )
             .await?;
         if enabled {
             // Enabling is also the admin's unlock of a failed-login block.
-            self.unlock(&user.name).await?;
+            self.rbac.sessions().unlock(&user.name).await?;
         }
         Ok(())
     }
 
     /// Lists users (needs UserAccess), with their role names.
-    pub(crate) async fn list_users(
-        &self,
-        actor: &Principal,
-        query: &UserQuery,
-    ) -> Result<Listing<UserView>> {
-        self.require(actor, &self.admin().user_access)?;
-        self.list_users_unchecked(query).await
+    pub async fn list(self, actor: &Principal, query: &UserQuery) -> Result<Listing<UserView>> {
+        self.rbac.require(actor, &self.rbac.admin().user_access)?;
+        self.list_unchecked(query).await
     }
 
     /// Lists users with role names, without a privilege check (the caller checked).
-    pub(crate) async fn list_users_unchecked(
-        &self,
-        query: &UserQuery,
-    ) -> Result<Listing<UserView>> {
-        let users = self.inner.store.list_users(query).await?;
+    pub async fn list_unchecked(self, query: &UserQuery) -> Result<Listing<UserView>> {
+        let users = self.rbac.store().list_users(query).await?;
         Ok(Listing {
             total: users.total,
-            rows: self.views(users.rows).await?,
+            rows: self.rbac.views(users.rows).await?,
         })
-    }
-
-    /// Users with the names of the roles they hold everywhere.
-    pub(crate) async fn views(&self, users: Vec<User>) -> Result<Vec<UserView>> {
-        let names = self.role_names().await?;
-        Ok(users
-            .into_iter()
-            .map(|user| UserView {
-                role_names: user
-                    .global_roles()
-                    .filter_map(|r| names.get(&r).cloned())
-                    .collect(),
-                user,
-            })
-            .collect())
-    }
-
-    /// A user by id.
-    pub(crate) async fn user_by_id(&self, id: i64) -> Result<User> {
-        self.inner
-            .store
-            .user(id)
-            .await?
-            .ok_or(Error::NotFound(Entity::User))
     }
 }

@@ -1,5 +1,6 @@
 //! Login, logout and refresh (passwords are set in `passwords.rs`).
 
+use super::facet::Sessions;
 use crate::authn::token::Claims;
 use crate::authz::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
@@ -102,9 +103,9 @@ pub struct LoginOutcome {
     pub token: Token,
 }
 
-impl Rbac {
-    async fn find_login_user(&self, name: &str) -> Result<Option<User>> {
-        let store = &self.inner.store;
+impl Sessions<'_> {
+    async fn find_login_user(self, name: &str) -> Result<Option<User>> {
+        let store = &self.rbac.store();
         if let Some(u) = store.user_by_name(name).await? {
             return Ok(Some(u));
         }
@@ -125,65 +126,19 @@ impl Rbac {
         }
         Ok(None)
     }
-
-    pub(crate) async fn audit_alone(
-        &self,
-        user: Option<&User>,
-        name: &str,
-        content: String,
-        success: bool,
-        ip: &str,
-    ) {
-        // A failure of a name nobody holds gets an event once per address and minute (see
-        // `noise`): anonymous noise cannot queue ahead of the events that matter.
-        let folded = match user {
-            Some(_) => Some(0),
-            None if success => None,
-            None => self.inner.unknown_names.fold(ip, now()),
-        };
-        if let (false, Some(folded)) = (success, folded) {
-            let subject: String =
-                user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone());
-            let detail = if folded > 0 {
-                format!(
-                    "{content} (and {folded} earlier failures of unknown names from this address)"
-                )
-            } else {
-                content.clone()
-            };
-            let event =
-                crate::events::NewEvent::new(crate::events::kind::LOGIN_FAILED, subject, "")
-                    .from_ip(ip)
-                    .detail(detail);
-            if let Err(e) = self.inner.store.append_events(&[event]).await {
-                tracing::warn!(error = %e, "security event append failed");
-            }
-        }
-        let entry = NewAudit {
-            user_id: user.map(|u| u.id),
-            user_name: user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone()),
-            category: AuditCategory::Home,
-            content,
-            success,
-        };
-        if let Err(e) = self.inner.store.append_audit(&entry).await {
-            tracing::warn!(error = %e, "audit append failed");
-        }
-    }
-
     /// Checks a name and password; on success opens a session and issues its JWT
     /// ([`LoginStep::Done`](crate::service::LoginStep)), or, for a user with a second factor, opens
     /// the challenge that completes it ([`LoginStep::SecondFactor`](crate::service::LoginStep)).
     /// A wrong name and a wrong password answer alike, in similar time. Counted in the
     /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
-    pub(crate) async fn login(&self, input: &LoginInput) -> Result<crate::service::LoginStep> {
+    pub async fn login(self, input: &LoginInput) -> Result<crate::service::LoginStep> {
         crate::service::LoginStep::of(self.login_as(input, SessionKind::Jwt, None).await)
     }
 
     /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind` (an opaque sliding session suits a
     /// browser's cookie); [`rbac.sessions().complete_login`](crate::service::Sessions::complete_login) with the same kind finishes a challenge.
-    pub(crate) async fn login_with(
-        &self,
+    pub async fn login_with(
+        self,
         input: &LoginInput,
         kind: SessionKind,
     ) -> Result<crate::service::LoginStep> {
@@ -193,7 +148,7 @@ impl Rbac {
     /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind`; with `organisation`, only a user of
     /// that organisation gets in.
     pub(crate) async fn login_as(
-        &self,
+        self,
         input: &LoginInput,
         kind: SessionKind,
         organisation: Option<i64>,
@@ -207,22 +162,26 @@ impl Rbac {
                 "the client's address is required: LoginInput::new(name, password, address)",
             ));
         }
-        let rbac = self.clone();
+        let rbac = self.rbac.clone();
         let input = input.clone();
-        crate::caller::detached(async move { rbac.login_counted(&input, kind, organisation).await })
-            .await
+        crate::caller::detached(async move {
+            rbac.sessions()
+                .login_counted(&input, kind, organisation)
+                .await
+        })
+        .await
     }
 
     /// [`Rbac::login_as`] on the caller's task, counted in the login metric.
     async fn login_counted(
-        &self,
+        self,
         input: &LoginInput,
         kind: SessionKind,
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
         let result = self.check_login(input, kind, organisation).await;
         if matches!(result, Err(Error::BadCredentials)) {
-            self.inner.activity.record(now(), false);
+            self.rbac.inner.activity.record(now(), false);
         }
         let outcome = match &result {
             Ok(_) => "success",
@@ -238,21 +197,21 @@ impl Rbac {
     }
 
     /// Lifts an account's failed-login block, from every address (an admin's unlock).
-    pub(crate) async fn unlock(&self, account: &str) -> Result<()> {
-        self.inner
-            .store
+    pub(crate) async fn unlock(self, account: &str) -> Result<()> {
+        self.rbac
+            .store()
             .clear_login_failures_under(&crate::authn::throttle::account_key(account))
             .await?;
         Ok(())
     }
 
     async fn check_login(
-        &self,
+        self,
         input: &LoginInput,
         kind: SessionKind,
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
-        let hasher = &self.inner.hasher;
+        let hasher = &self.rbac.inner.hasher;
         let found = self.find_login_user(&input.name).await?;
         // Keyed by the account's name when the identifier names one (so a phone number and
         // the name share a counter), else by what was typed.
@@ -275,14 +234,15 @@ impl Rbac {
                 } else {
                     "login failed: unknown user"
                 };
-                self.audit_alone(
-                    stored.as_ref(),
-                    &input.name,
-                    content.into(),
-                    false,
-                    &input.ip,
-                )
-                .await;
+                self.rbac
+                    .audit_alone(
+                        stored.as_ref(),
+                        &input.name,
+                        content.into(),
+                        false,
+                        &input.ip,
+                    )
+                    .await;
                 return Err(Error::BadCredentials);
             }
             Err(e) => return Err(e),
@@ -296,25 +256,27 @@ impl Rbac {
             drop(attempt);
         }
         if organisation.is_some_and(|o| user.department_id != Some(o)) {
-            self.audit_alone(
-                Some(&user),
-                &user.name,
-                "login failed: another organisation".into(),
-                false,
-                &input.ip,
-            )
-            .await;
+            self.rbac
+                .audit_alone(
+                    Some(&user),
+                    &user.name,
+                    "login failed: another organisation".into(),
+                    false,
+                    &input.ip,
+                )
+                .await;
             return Err(Error::BadCredentials);
         }
         if !user.enabled {
-            self.audit_alone(
-                Some(&user),
-                &user.name,
-                "login refused: account disabled".into(),
-                false,
-                &input.ip,
-            )
-            .await;
+            self.rbac
+                .audit_alone(
+                    Some(&user),
+                    &user.name,
+                    "login refused: account disabled".into(),
+                    false,
+                    &input.ip,
+                )
+                .await;
             return Err(Error::AccountDisabled);
         }
         if !second.is_empty() {
@@ -342,7 +304,7 @@ impl Rbac {
     /// Opens the session of a login whose factors are all proven, records the login and
     /// answers with the user's roles and privileges.
     pub(crate) async fn finish_login(
-        &self,
+        self,
         mut user: User,
         origin: &Origin<'_>,
         kind: SessionKind,
@@ -375,9 +337,9 @@ impl Rbac {
         );
         let token = self.open_session(&user, origin, kind, &journal).await?;
         let at = now();
-        self.inner.activity.record(at, true);
-        self.inner
-            .store
+        self.rbac.inner.activity.record(at, true);
+        self.rbac
+            .store()
             .record_login(
                 user.id,
                 at,
@@ -402,10 +364,10 @@ impl Rbac {
     /// The names of the roles a user holds everywhere and the privilege codes they confer
     /// now.
     pub(crate) async fn roles_and_privileges(
-        &self,
+        self,
         user: &User,
     ) -> Result<(Vec<String>, Vec<String>)> {
-        let authorizer = &self.inner.authorizer;
+        let authorizer = &self.rbac.inner.authorizer;
         let grants = authorizer.grants_for(&user.roles).await?;
         let mut names = Vec::new();
         for role in user.global_roles() {
@@ -430,14 +392,14 @@ impl Rbac {
         Ok((names, codes))
     }
 
-    fn new_session(&self, user: &User, origin: &Origin<'_>) -> Session {
+    fn new_session(self, user: &User, origin: &Origin<'_>) -> Session {
         let t = now();
         Session {
             id: random_token(24),
             user_id: user.id,
             kind: SessionKind::Jwt,
             issued_at: t,
-            expires_at: t + self.inner.config.token_ttl.as_secs() as i64,
+            expires_at: t + self.rbac.config().token_ttl.as_secs() as i64,
             last_seen: t,
             revoked: false,
             ip: origin.ip.to_string(),
@@ -448,7 +410,7 @@ impl Rbac {
     }
 
     /// A sliding session and its opaque token (only the token's hash is stored).
-    fn new_opaque_session(&self, user: &User, origin: &Origin<'_>) -> (Session, String) {
+    fn new_opaque_session(self, user: &User, origin: &Origin<'_>) -> (Session, String) {
         let token = crate::authn::token::new_opaque_token();
         let t = now();
         let session = Session {
@@ -457,10 +419,11 @@ impl Rbac {
             kind: SessionKind::Opaque,
             issued_at: t,
             expires_at: t + self
+                .rbac
                 .inner
                 .authorizer
                 .sliding_ttl()
-                .min(self.inner.authorizer.sliding_max()),
+                .min(self.rbac.inner.authorizer.sliding_max()),
             last_seen: t,
             revoked: false,
             ip: origin.ip.to_string(),
@@ -471,7 +434,7 @@ impl Rbac {
         (session, token)
     }
 
-    fn sign(&self, session: &Session, name: &str) -> Result<Token> {
+    fn sign(self, session: &Session, name: &str) -> Result<Token> {
         let claims = Claims {
             sub: session.user_id.to_string(),
             sid: session.id.clone(),
@@ -481,14 +444,14 @@ impl Rbac {
             exp: session.expires_at,
         };
         Ok(Token {
-            token: self.inner.authorizer.jwt().issue(&claims)?,
+            token: self.rbac.inner.authorizer.jwt().issue(&claims)?,
             session_id: session.id.clone(),
             expires_at: session.expires_at,
         })
     }
 
     async fn open_session(
-        &self,
+        self,
         user: &User,
         origin: &Origin<'_>,
         kind: SessionKind,
@@ -497,12 +460,12 @@ impl Rbac {
         match kind {
             SessionKind::Jwt => {
                 let session = self.new_session(user, origin);
-                self.inner.store.create_session(&session, journal).await?;
+                self.rbac.store().create_session(&session, journal).await?;
                 self.sign(&session, &user.name)
             }
             SessionKind::Opaque => {
                 let (session, token) = self.new_opaque_session(user, origin);
-                self.inner.store.create_session(&session, journal).await?;
+                self.rbac.store().create_session(&session, journal).await?;
                 Ok(Token {
                     token,
                     session_id: session.id,
@@ -516,27 +479,33 @@ impl Rbac {
     }
 
     /// Revokes the caller's session.
-    pub(crate) async fn logout(&self, actor: &Principal) -> Result<()> {
+    pub async fn logout(self, actor: &Principal) -> Result<()> {
         let journal = self
+            .rbac
             .journal(Some(actor), AuditCategory::Home, "logout".into())
             .with(Change::Session(actor.session_id.to_string()));
-        self.applying(&journal)
-            .write(self.inner.store.revoke_session(&actor.session_id, &journal))
+        self.rbac
+            .applying(&journal)
+            .write(
+                self.rbac
+                    .store()
+                    .revoke_session(&actor.session_id, &journal),
+            )
             .await?;
         Ok(())
     }
 
     /// Replaces the caller's session with a new one; the old token stops working at once
     /// and can never be refreshed again.
-    pub(crate) async fn refresh(&self, actor: &Principal, ip: &str) -> Result<Token> {
+    pub async fn refresh(self, actor: &Principal, ip: &str) -> Result<Token> {
         let user = self
-            .inner
-            .store
+            .rbac
+            .store()
             .user(actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
         // The new session carries what the old one proved, and when.
-        let old = self.inner.store.session(&actor.session_id).await?;
+        let old = self.rbac.store().session(&actor.session_id).await?;
         let origin = match &old {
             Some(s) => Origin {
                 ip,
@@ -548,13 +517,15 @@ impl Rbac {
         };
         let session = self.new_session(&user, &origin);
         let journal = self
+            .rbac
             .journal(Some(actor), AuditCategory::Home, "refresh token".into())
             .with(Change::Session(actor.session_id.to_string()));
         let rotated = self
+            .rbac
             .applying(&journal)
             .write(
-                self.inner
-                    .store
+                self.rbac
+                    .store()
                     .rotate_session(&actor.session_id, &session, &journal),
             )
             .await?;
@@ -565,11 +536,11 @@ impl Rbac {
     }
 }
 
-impl Rbac {
+impl Sessions<'_> {
     /// Checks a name and password without opening a session (HTTP Basic on each request),
     /// throttled like a login from `address`.
-    pub(crate) async fn authenticate_password(
-        &self,
+    pub async fn authenticate_password(
+        self,
         name: &str,
         password: &str,
         address: &str,
@@ -599,12 +570,12 @@ impl Rbac {
         if !user.enabled {
             return Err(Error::Unauthenticated(AuthFailure::UserGone));
         }
-        let grants = self.inner.authorizer.grants_for(&user.roles).await?;
+        let grants = self.rbac.inner.authorizer.grants_for(&user.roles).await?;
         Ok(Principal {
             user_id: user.id,
             user_name: std::sync::Arc::from(user.name.as_str()),
             // Only accounts without a second factor get this far.
-            enrolment_required: self.inner.authorizer.requires_second_factor(&grants),
+            enrolment_required: self.rbac.inner.authorizer.requires_second_factor(&grants),
             second_factor_enrolled: false,
             grants,
             session_id: std::sync::Arc::from(""),
@@ -628,7 +599,9 @@ impl crate::authn::credential::Authenticate for Rbac {
             }
             crate::authn::credential::Credential::Basic { user, password } => {
                 let address = context.address.map(|a| a.to_string()).unwrap_or_default();
-                self.authenticate_password(user, password, &address).await
+                self.sessions()
+                    .authenticate_password(user, password, &address)
+                    .await
             }
             #[cfg(feature = "api-keys")]
             crate::authn::credential::Credential::ApiKey { key, secret } => {

@@ -1,11 +1,11 @@
 //! The second step of a login: a short-lived, single-use challenge opened when the password
 //! of an account with a second factor was right, completed with a TOTP or recovery code.
 
+use super::facet::Sessions;
 use crate::authn::accounts::{stored_user_agent, LoginInput, LoginOutcome, Origin};
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors;
 use crate::model::{now, Factors, Journal, Session, SessionKind, User, UserId};
-use crate::service::Rbac;
 
 pub use crate::second_step::Challenge;
 
@@ -99,11 +99,11 @@ fn challenge_id(
     crate::authn::token::opaque_session_id(&key)
 }
 
-impl Rbac {
+impl Sessions<'_> {
     /// The factors beyond a password that the user has enrolled (none: a password alone
     /// logs them in).
-    pub(crate) async fn second_factor_methods(&self, user: UserId) -> Result<Vec<&'static str>> {
-        let store = &self.inner.store;
+    pub(crate) async fn second_factor_methods(self, user: UserId) -> Result<Vec<&'static str>> {
+        let store = &self.rbac.store();
         let mut methods = Vec::new();
         if store.totp(user).await?.is_some_and(|f| f.confirmed) {
             methods.extend(["totp", "recovery_code"]);
@@ -117,7 +117,7 @@ impl Rbac {
     /// Opens the challenge of a login whose password was right, for a session of `kind`
     /// in `organisation`.
     pub(crate) async fn open_challenge(
-        &self,
+        self,
         user: &User,
         input: &LoginInput,
         methods: Vec<&'static str>,
@@ -126,7 +126,7 @@ impl Rbac {
     ) -> Result<Challenge> {
         let token = crate::service::random_token(32);
         let t = now();
-        let expires_at = t + self.inner.config.challenge_ttl.as_secs().max(1) as i64;
+        let expires_at = t + self.rbac.config().challenge_ttl.as_secs().max(1) as i64;
         let session = Session {
             id: challenge_id(&token, kind, organisation, &input.audience),
             user_id: user.id,
@@ -150,12 +150,13 @@ impl Rbac {
             ),
             success: true,
         });
-        self.inner.store.create_session(&session, &journal).await?;
+        self.rbac.store().create_session(&session, &journal).await?;
         #[cfg(not(feature = "passkeys"))]
         let passkey = None;
         #[cfg(feature = "passkeys")]
         let passkey = if methods.contains(&"passkey") {
-            self.factors()
+            self.rbac
+                .factors()
                 .open_assertion(user, token.clone(), LOGIN)
                 .await?
                 .map(|o| o.options)
@@ -173,8 +174,8 @@ impl Rbac {
     /// Completes a login with its challenge and a TOTP or recovery code, opening a session
     /// of `kind` (with `organisation`, only for a user of it). A wrong code counts as a
     /// failed login and leaves the challenge open until it expires; a right one ends it.
-    pub(crate) async fn complete_login(
-        &self,
+    pub async fn complete_login(
+        self,
         input: &SecondFactorInput,
         kind: SessionKind,
         organisation: Option<i64>,
@@ -192,12 +193,12 @@ impl Rbac {
     }
 
     async fn check_second_step(
-        &self,
+        self,
         input: &SecondFactorInput,
         kind: SessionKind,
         organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         // Bound to the surface that opened it: elsewhere it names no challenge.
         let id = challenge_id(&input.mfa_token, kind, organisation, &input.audience);
         let challenge = match store.session(&id).await? {
@@ -222,7 +223,8 @@ impl Rbac {
             .await?;
         let proven = match &input.passkey {
             Some(assertion) => {
-                self.factors()
+                self.rbac
+                    .factors()
                     .verify_passkey(&user, &input.mfa_token, LOGIN, assertion)
                     .await?
             }
@@ -230,14 +232,15 @@ impl Rbac {
         };
         let Some(factor) = proven else {
             self.attempt_failed(attempt, &input.ip).await?;
-            self.audit_alone(
-                Some(&user),
-                &user.name,
-                format!("login failed from {}: wrong second factor", input.ip),
-                false,
-                &input.ip,
-            )
-            .await;
+            self.rbac
+                .audit_alone(
+                    Some(&user),
+                    &user.name,
+                    format!("login failed from {}: wrong second factor", input.ip),
+                    false,
+                    &input.ip,
+                )
+                .await;
             return Err(Error::BadSecondFactor);
         };
         // The challenge is single-use: of two completions, one ends it.
@@ -257,20 +260,15 @@ impl Rbac {
     /// Proves a second factor anew on the caller's session (a step-up): a TOTP or recovery
     /// code, throttled like a login from `address`; the session then counts as verified
     /// now, with that factor, on every instance.
-    pub(crate) async fn step_up(
-        &self,
-        actor: &crate::Principal,
-        code: &str,
-        address: &str,
-    ) -> Result<()> {
+    pub async fn step_up(self, actor: &crate::Principal, code: &str, address: &str) -> Result<()> {
         self.step_up_by(actor, None, code, address).await
     }
 
     #[cfg(feature = "passkeys")]
     /// Proves a passkey anew on the caller's session (a step-up): the assertion for the
     /// options [`rbac.factors().begin_passkey_step_up`](crate::service::SecondFactors::begin_passkey_step_up) gave with `token`.
-    pub(crate) async fn step_up_with_passkey(
-        &self,
+    pub async fn step_up_with_passkey(
+        self,
         actor: &crate::Principal,
         token: &str,
         assertion: &serde_json::Value,
@@ -281,13 +279,13 @@ impl Rbac {
     }
 
     async fn step_up_by(
-        &self,
+        self,
         actor: &crate::Principal,
         assertion: Option<&serde_json::Value>,
         code: &str,
         address: &str,
     ) -> Result<()> {
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         if actor.session_id.is_empty() {
             return Err(Error::Unauthenticated(AuthFailure::Missing));
         }
@@ -300,7 +298,8 @@ impl Rbac {
             .await?;
         let proven = match assertion {
             Some(assertion) => {
-                self.factors()
+                self.rbac
+                    .factors()
                     .verify_passkey(&user, code, &actor.session_id, assertion)
                     .await?
             }
@@ -312,6 +311,7 @@ impl Rbac {
         };
         self.attempt_succeeded(attempt, &user, address).await?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 crate::model::AuditCategory::Home,
@@ -319,6 +319,7 @@ impl Rbac {
             )
             .with(crate::model::Change::Session(actor.session_id.to_string()));
         if !self
+            .rbac
             .applying(&journal)
             .write(store.mark_session_verified(&actor.session_id, factor, now(), &journal))
             .await?
@@ -331,12 +332,12 @@ impl Rbac {
     /// Which second factor `code` proves for `user`, using it up: a TOTP code (each time
     /// step once) or a recovery code (each once); `None` if it proves none.
     pub(crate) async fn verify_second_factor(
-        &self,
+        self,
         user: &User,
         code: &str,
     ) -> Result<Option<Factors>> {
-        let store = &self.inner.store;
-        let key = self.secrets_key()?;
+        let store = &self.rbac.store();
+        let key = self.rbac.secrets_key()?;
         if factors::looks_like_totp(code) {
             // Without the `totp` feature no TOTP code proves anything: an enrolled factor
             // still guards the login (it is listed among the methods), so only a recovery
@@ -370,14 +371,5 @@ impl Rbac {
             .use_recovery_code(user.id, &digest)
             .await?
             .then_some(Factors::RECOVERY_CODE))
-    }
-
-    /// The secrets key, or `NoSecretsKey`.
-    pub(crate) fn secrets_key(&self) -> Result<&crate::secrets::SecretsKey> {
-        self.inner
-            .config
-            .secrets_key
-            .as_ref()
-            .ok_or(Error::NoSecretsKey)
     }
 }

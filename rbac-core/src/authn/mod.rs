@@ -6,6 +6,7 @@ pub(crate) mod accounts;
 pub(crate) mod activity;
 pub(crate) mod challenge;
 pub(crate) mod credential;
+pub(crate) mod facet;
 pub(crate) mod limits;
 pub(crate) mod noise;
 pub(crate) mod password;

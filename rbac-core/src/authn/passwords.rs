@@ -1,17 +1,18 @@
 //! Passwords set through the service: one's own (with the old one) and another user's (a
 //! reset, within the actor and with a fresh second factor).
 
+use super::facet::Sessions;
 use crate::admin::users::USER_WRITE_ATTEMPTS;
 use crate::authz::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result, StoreError};
 use crate::model::{AuditCategory, Change};
-use crate::service::{validate, Rbac};
+use crate::service::validate;
 
-impl Rbac {
+impl Sessions<'_> {
     /// Changes the caller's own password after checking the old one (a wrong one counts
     /// as a failed login from `address`); the caller's other sessions end at once.
     pub(crate) async fn change_password(
-        &self,
+        self,
         actor: &Principal,
         old: &str,
         new: &str,
@@ -19,8 +20,8 @@ impl Rbac {
     ) -> Result<()> {
         validate::password("new_password", new)?;
         let user = self
-            .inner
-            .store
+            .rbac
+            .store()
             .user(actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
@@ -29,8 +30,9 @@ impl Rbac {
             Err(Error::BadCredentials) => return Err(Error::WrongPassword),
             other => other?,
         };
-        let hash = self.inner.hasher.hash(new).await?;
+        let hash = self.rbac.inner.hasher.hash(new).await?;
         let journal = self
+            .rbac
             .journal(
                 Some(actor),
                 AuditCategory::Home,
@@ -38,8 +40,9 @@ impl Rbac {
             )
             .with(Change::User(user.id))
             .event_about(crate::events::kind::PASSWORD_CHANGED, &user.name, "");
-        self.applying(&journal)
-            .write(self.inner.store.set_password(
+        self.rbac
+            .applying(&journal)
+            .write(self.rbac.store().set_password(
                 user.id,
                 &hash,
                 None,
@@ -53,12 +56,12 @@ impl Rbac {
     /// Sets another user's password (needs UserEdit, and a user that lies within the
     /// actor); every session of that user ends.
     pub(crate) async fn reset_password(
-        &self,
+        self,
         actor: &Principal,
         user_name: &str,
         new: &str,
     ) -> Result<()> {
-        self.require(actor, &self.admin().user_edit)?;
+        self.rbac.require(actor, &self.rbac.admin().user_edit)?;
         validate::password("new_password", new)?;
         // The hash takes a while: the write lands only on the user as it was judged, and a
         // user that changed meanwhile (promoted, say) is read and judged again.
@@ -67,20 +70,23 @@ impl Rbac {
         loop {
             attempt += 1;
             let user = self
-                .inner
-                .store
+                .rbac
+                .store()
                 .user_by_name(user_name)
                 .await?
                 .ok_or(Error::NotFound(crate::Entity::User))?;
-            self.ensure_user_within(actor, &user, "reset the password of")
+            self.rbac
+                .ensure_user_within(actor, &user, "reset the password of")
                 .await?;
-            self.ensure_fresh(actor, crate::service::Sensitive::SetPassword)?;
+            self.rbac
+                .ensure_fresh(actor, crate::service::Sensitive::SetPassword)?;
             let hash = match &hash {
                 Some(hash) => hash,
-                None => hash.insert(self.inner.hasher.hash(new).await?),
+                None => hash.insert(self.rbac.inner.hasher.hash(new).await?),
             };
             let keep = (user.id == actor.user_id).then_some(&*actor.session_id);
             let journal = self
+                .rbac
                 .journal(
                     Some(actor),
                     AuditCategory::System,
@@ -89,8 +95,9 @@ impl Rbac {
                 .with(Change::User(user.id))
                 .event_about(crate::events::kind::PASSWORD_RESET, &user.name, "");
             match self
+                .rbac
                 .applying(&journal)
-                .write(self.inner.store.set_password(
+                .write(self.rbac.store().set_password(
                     user.id,
                     hash,
                     Some(user.updated_at),

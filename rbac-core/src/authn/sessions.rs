@@ -4,10 +4,10 @@
 
 use sha2::{Digest, Sha256};
 
+use super::facet::Sessions;
 use crate::authz::authorizer::Principal;
 use crate::error::{AuthFailure, Error, Result};
 use crate::model::{now, AuditCategory, Change, Factors, Session, SessionKind, Timestamp, User};
-use crate::service::Rbac;
 
 /// The most sessions listed for one user.
 pub const SESSIONS_LISTED: u32 = 200;
@@ -61,21 +61,21 @@ fn view(session: &Session, current: &str) -> SessionView {
     }
 }
 
-impl Rbac {
-    async fn live_sessions(&self, user: &User) -> Result<Vec<Session>> {
+impl Sessions<'_> {
+    async fn live_sessions(self, user: &User) -> Result<Vec<Session>> {
         Ok(self
-            .inner
-            .store
+            .rbac
+            .store()
             .user_sessions(user.id, now(), SESSIONS_LISTED)
             .await?)
     }
 
-    async fn session_user(&self, actor: &Principal, user_name: Option<&str>) -> Result<User> {
+    async fn session_user(self, actor: &Principal, user_name: Option<&str>) -> Result<User> {
         match user_name {
-            Some(name) => self.user_named(name).await,
+            Some(name) => self.rbac.user_named(name).await,
             None => self
-                .inner
-                .store
+                .rbac
+                .store()
                 .user(actor.user_id)
                 .await?
                 .ok_or(Error::Unauthenticated(AuthFailure::UserGone)),
@@ -83,7 +83,7 @@ impl Rbac {
     }
 
     /// The caller's live sessions, newest first (at most [`SESSIONS_LISTED`]).
-    pub(crate) async fn my_sessions(&self, actor: &Principal) -> Result<Vec<SessionView>> {
+    pub async fn mine(self, actor: &Principal) -> Result<Vec<SessionView>> {
         let user = self.session_user(actor, None).await?;
         let sessions = self.live_sessions(&user).await?;
         Ok(sessions
@@ -94,19 +94,16 @@ impl Rbac {
 
     /// Another user's live sessions: needs UserAccess and a user within the actor (their
     /// addresses are no one's business above them). Naming oneself lists one's own.
-    pub(crate) async fn sessions_of_user(
-        &self,
-        actor: &Principal,
-        user_name: &str,
-    ) -> Result<Vec<SessionView>> {
+    pub async fn of_user(self, actor: &Principal, user_name: &str) -> Result<Vec<SessionView>> {
         let user = self.session_user(actor, Some(user_name)).await?;
         if user.id != actor.user_id {
             // Before enrolling a required second factor, one's own sessions only.
             if actor.enrolment_required {
                 return Err(Error::EnrolmentRequired);
             }
-            self.require(actor, &self.admin().user_access)?;
-            self.ensure_user_within(actor, &user, "list the sessions of")
+            self.rbac.require(actor, &self.rbac.admin().user_access)?;
+            self.rbac
+                .ensure_user_within(actor, &user, "list the sessions of")
                 .await?;
         }
         let sessions = self.live_sessions(&user).await?;
@@ -119,8 +116,8 @@ impl Rbac {
     /// Ends sessions of `user_name` (the caller when `None`): the one named by `handle`, or
     /// every one but the caller's own. Another user's need UserEdit and a user within the
     /// actor. Answers how many ended; an unknown handle is `NotFound(Session)`.
-    pub(crate) async fn end_sessions(
-        &self,
+    pub async fn end(
+        self,
         actor: &Principal,
         user_name: Option<&str>,
         handle: Option<&str>,
@@ -138,12 +135,14 @@ impl Rbac {
             if actor.enrolment_required {
                 return Err(Error::EnrolmentRequired);
             }
-            self.require(actor, &self.admin().user_edit)?;
-            self.ensure_user_within(actor, &user, "end the sessions of")
+            self.rbac.require(actor, &self.rbac.admin().user_edit)?;
+            self.rbac
+                .ensure_user_within(actor, &user, "end the sessions of")
                 .await?;
-            self.ensure_fresh(actor, crate::service::Sensitive::EndOthersSessions)?;
+            self.rbac
+                .ensure_fresh(actor, crate::service::Sensitive::EndOthersSessions)?;
         }
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         let (one, all) = if own {
             (
                 "end own session".to_string(),
@@ -168,10 +167,12 @@ impl Rbac {
                     .find(|s| handle_of(&s.id) == handle)
                     .ok_or(Error::NotFound(crate::Entity::Session))?;
                 let journal = ended_by_admin(
-                    self.journal(Some(actor), category, one)
+                    self.rbac
+                        .journal(Some(actor), category, one)
                         .with(Change::Session(session.id.clone())),
                 );
                 let ended = self
+                    .rbac
                     .applying(&journal)
                     .write(store.revoke_session(&session.id, &journal))
                     .await?;
@@ -180,10 +181,12 @@ impl Rbac {
             None => {
                 let keep = own.then_some(&*actor.session_id);
                 let journal = ended_by_admin(
-                    self.journal(Some(actor), category, all)
+                    self.rbac
+                        .journal(Some(actor), category, all)
                         .with(Change::User(user.id)),
                 );
                 let n = self
+                    .rbac
                     .applying(&journal)
                     .write(store.revoke_user_sessions(user.id, keep, &journal))
                     .await?;

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::facet::Sessions;
 use crate::error::{Error, Result};
 use crate::model::{now, ThrottlePolicy, User};
-use crate::service::Rbac;
 
 /// Failed-login throttling: one policy per account, one per client address (looser and
 /// without backoff, so clients behind a shared address do not slow each other down).
@@ -160,19 +160,19 @@ pub(crate) struct Attempt {
     _address_turn: Option<Turn>,
 }
 
-impl Rbac {
+impl Sessions<'_> {
     /// Takes a turn and reserves an attempt on the account `name` (as typed, or the found
     /// user's name) from `address`, before any hashing: refused as `Throttled` while the
     /// address or the account is blocked. An address the account logged in from recently
     /// is counted apart, so others' failures do not lock the owner out.
     pub(crate) async fn reserve_attempt(
-        &self,
+        self,
         name: &str,
         found: Option<&User>,
         address: &str,
     ) -> Result<Attempt> {
-        let store = &self.inner.store;
-        let policy = self.inner.config.throttle;
+        let store = &self.rbac.store();
+        let policy = self.rbac.config().throttle;
         let at = now();
         if !address.is_empty() {
             if let Some(until) = store.login_blocked(&[&address_key(address)], at).await? {
@@ -198,7 +198,7 @@ impl Rbac {
         } else {
             account_key(name)
         };
-        let gate = &self.inner.gate;
+        let gate = &self.rbac.inner.gate;
         let address_turn = if address.is_empty() {
             None
         } else {
@@ -230,7 +230,7 @@ impl Rbac {
 
     /// The attempt failed: it stays counted against the account, and counts against the
     /// address.
-    pub(crate) async fn attempt_failed(&self, attempt: Attempt, address: &str) -> Result<()> {
+    pub(crate) async fn attempt_failed(self, attempt: Attempt, address: &str) -> Result<()> {
         let key = attempt.key.clone();
         let blocks_for = attempt.blocks_for;
         drop(attempt);
@@ -244,17 +244,17 @@ impl Rbac {
                 crate::events::NewEvent::new(crate::events::kind::ACCOUNT_LOCKED, account, "")
                     .from_ip(address)
                     .detail(format!("blocked for {secs} s"));
-            if let Err(e) = self.inner.store.append_events(&[event]).await {
+            if let Err(e) = self.rbac.store().append_events(&[event]).await {
                 tracing::warn!(error = %e, "security event append failed");
             }
         }
         if !address.is_empty() {
-            self.inner
-                .store
+            self.rbac
+                .store()
                 .record_login_failure(
                     &address_key(address),
                     now(),
-                    &self.inner.config.throttle.address,
+                    &self.rbac.config().throttle.address,
                 )
                 .await?;
         }
@@ -264,18 +264,18 @@ impl Rbac {
     /// The password was right: the reservation and the account's failures are released,
     /// and the address becomes known to the account.
     pub(crate) async fn attempt_succeeded(
-        &self,
+        self,
         attempt: Attempt,
         user: &User,
         address: &str,
     ) -> Result<()> {
-        let store = &self.inner.store;
+        let store = &self.rbac.store();
         store.clear_login_failures(&attempt.key).await?;
         let known = attempt.known;
         drop(attempt);
         // An address already known is not written again on every success (HTTP Basic
         // authenticates each request): it is remembered anew once it has aged out.
-        if !known && !address.is_empty() && self.inner.config.throttle.known_address_secs > 0 {
+        if !known && !address.is_empty() && self.rbac.config().throttle.known_address_secs > 0 {
             store
                 .remember_login_address(&crate::identity::name_key(&user.name), address, now())
                 .await?;
@@ -288,7 +288,7 @@ impl Rbac {
     /// `BadCredentials` (counted) when it is not; `Throttled` before any hashing while
     /// blocked. The second value says the stored hash should be upgraded.
     pub(crate) async fn verify_attempt(
-        &self,
+        self,
         name: &str,
         found: Option<User>,
         password: &str,
@@ -312,16 +312,17 @@ impl Rbac {
     /// caller that stops waiting (a client gone mid-hash) leaves the attempt counted against
     /// the address and the account exactly as if it had waited.
     pub(crate) async fn verify_password(
-        &self,
+        self,
         name: &str,
         found: Option<User>,
         password: &str,
         address: &str,
     ) -> Result<(User, bool, Attempt)> {
-        let rbac = self.clone();
+        let rbac = self.rbac.clone();
         let (name, password, address) = (name.to_owned(), password.to_owned(), address.to_owned());
         crate::caller::detached(async move {
-            rbac.verify_password_now(&name, found, &password, &address)
+            rbac.sessions()
+                .verify_password_now(&name, found, &password, &address)
                 .await
         })
         .await
@@ -329,13 +330,13 @@ impl Rbac {
 
     /// [`Rbac::verify_password`] on the caller's task.
     async fn verify_password_now(
-        &self,
+        self,
         name: &str,
         found: Option<User>,
         password: &str,
         address: &str,
     ) -> Result<(User, bool, Attempt)> {
-        let hasher = &self.inner.hasher;
+        let hasher = &self.rbac.inner.hasher;
         let attempt = self.reserve_attempt(name, found.as_ref(), address).await?;
         let Some(user) = found else {
             hasher.verify_dummy(password).await?;

@@ -15,7 +15,7 @@ impl SecondFactors<'_> {
     /// The factors beyond a password that the user has enrolled (none: a password alone
     /// logs them in).
     pub async fn methods(self, user: UserId) -> Result<Vec<&'static str>> {
-        self.rbac.second_factor_methods(user).await
+        self.rbac.sessions().second_factor_methods(user).await
     }
 }
 

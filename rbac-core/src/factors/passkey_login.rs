@@ -250,7 +250,12 @@ impl<'a> SecondFactors<'a> {
             )));
         }
         // A first factor ends the sessions opened before it: they proved a password alone.
-        let first = self.rbac.second_factor_methods(user.id).await?.is_empty();
+        let first = self
+            .rbac
+            .sessions()
+            .second_factor_methods(user.id)
+            .await?
+            .is_empty();
         let end_sessions_but = first.then_some(&*actor.session_id);
         let journal = self
             .rbac
@@ -317,6 +322,7 @@ impl<'a> SecondFactors<'a> {
         let name = user.name.clone();
         let (user, _) = match self
             .rbac
+            .sessions()
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -546,6 +552,7 @@ impl<'a> SecondFactors<'a> {
             .ok_or(Error::BadSecondFactor)?;
         let attempt = self
             .rbac
+            .sessions()
             .reserve_attempt(&user.name, Some(&user), ip)
             .await?;
         let passkey: Passkey =
@@ -559,7 +566,7 @@ impl<'a> SecondFactors<'a> {
             Err(_) => None,
         };
         if proven.is_none() {
-            self.rbac.attempt_failed(attempt, ip).await?;
+            self.rbac.sessions().attempt_failed(attempt, ip).await?;
             self.rbac
                 .audit_alone(
                     Some(&user),
@@ -571,7 +578,10 @@ impl<'a> SecondFactors<'a> {
                 .await;
             return Err(Error::BadSecondFactor);
         }
-        self.rbac.attempt_succeeded(attempt, &user, ip).await?;
+        self.rbac
+            .sessions()
+            .attempt_succeeded(attempt, &user, ip)
+            .await?;
         // Told only to whoever proved the passkey.
         if !user.enabled {
             return Err(Error::AccountDisabled);
@@ -585,7 +595,10 @@ impl<'a> SecondFactors<'a> {
             factors: Factors::PASSKEY,
             verified_at: now(),
         };
-        self.rbac.finish_login(user, &origin, kind, None).await
+        self.rbac
+            .sessions()
+            .finish_login(user, &origin, kind, None)
+            .await
     }
 }
 

@@ -108,7 +108,12 @@ impl SecondFactors<'_> {
         let user = self.rbac.actor_user(actor).await?;
         let window = self.rbac.config().enrolment_window.as_secs() as i64;
         let recent = now().saturating_sub(actor.verified_at) <= window;
-        let has_factor = !self.rbac.second_factor_methods(user.id).await?.is_empty();
+        let has_factor = !self
+            .rbac
+            .sessions()
+            .second_factor_methods(user.id)
+            .await?
+            .is_empty();
         let proven_recently = recent && actor.factors.has_second_factor();
         if has_factor && !proven_recently {
             return Err(Error::StepUpRequired {
@@ -127,6 +132,7 @@ impl SecondFactors<'_> {
         let name = user.name.clone();
         match self
             .rbac
+            .sessions()
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -234,6 +240,7 @@ impl SecondFactors<'_> {
         let name = user.name.clone();
         let (user, _) = match self
             .rbac
+            .sessions()
             .verify_attempt(&name, Some(user), password, address)
             .await
         {
@@ -380,18 +387,28 @@ impl SecondFactors<'_> {
     ) -> Result<()> {
         let attempt = self
             .rbac
+            .sessions()
             .reserve_attempt(&user.name, Some(user), address)
             .await?;
         let proven = if totp_only && !factors::looks_like_totp(code) {
             None
         } else {
-            self.rbac.verify_second_factor(user, code).await?
+            self.rbac
+                .sessions()
+                .verify_second_factor(user, code)
+                .await?
         };
         if proven.is_none() {
-            self.rbac.attempt_failed(attempt, address).await?;
+            self.rbac
+                .sessions()
+                .attempt_failed(attempt, address)
+                .await?;
             return Err(Error::BadSecondFactor);
         }
-        self.rbac.attempt_succeeded(attempt, user, address).await?;
+        self.rbac
+            .sessions()
+            .attempt_succeeded(attempt, user, address)
+            .await?;
         Ok(())
     }
 }

@@ -2,6 +2,8 @@
 //! this process's caches.
 
 use super::*;
+use crate::error::{Entity, Error};
+use crate::model::{now, Assignment, Change, Role, Scope, User};
 
 /// The name of the built-in super-admin role and user.
 pub const ADMIN: &str = "admin";
@@ -252,6 +254,181 @@ impl Rbac {
             .ok_or(crate::error::Error::Unauthenticated(
                 crate::error::AuthFailure::UserGone,
             ))
+    }
+
+    /// Writes an operation-log entry on its own (a login attempt, which writes nothing else),
+    /// and for a failure the security event, never failing the caller for it.
+    pub(crate) async fn audit_alone(
+        &self,
+        user: Option<&User>,
+        name: &str,
+        content: String,
+        success: bool,
+        ip: &str,
+    ) {
+        // A failure of a name nobody holds gets an event once per address and minute (see
+        // `noise`): anonymous noise cannot queue ahead of the events that matter.
+        let folded = match user {
+            Some(_) => Some(0),
+            None if success => None,
+            None => self.inner.unknown_names.fold(ip, now()),
+        };
+        if let (false, Some(folded)) = (success, folded) {
+            let subject: String =
+                user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone());
+            let detail = if folded > 0 {
+                format!(
+                    "{content} (and {folded} earlier failures of unknown names from this address)"
+                )
+            } else {
+                content.clone()
+            };
+            let event =
+                crate::events::NewEvent::new(crate::events::kind::LOGIN_FAILED, subject, "")
+                    .from_ip(ip)
+                    .detail(detail);
+            if let Err(e) = self.inner.store.append_events(&[event]).await {
+                tracing::warn!(error = %e, "security event append failed");
+            }
+        }
+        let entry = NewAudit {
+            user_id: user.map(|u| u.id),
+            user_name: user.map_or_else(|| name.chars().take(64).collect(), |u| u.name.clone()),
+            category: AuditCategory::Home,
+            content,
+            success,
+        };
+        if let Err(e) = self.inner.store.append_audit(&entry).await {
+            tracing::warn!(error = %e, "audit append failed");
+        }
+    }
+
+    /// The secrets key, or `NoSecretsKey`.
+    pub(crate) fn secrets_key(&self) -> Result<&crate::secrets::SecretsKey> {
+        self.inner
+            .config
+            .secrets_key
+            .as_ref()
+            .ok_or(Error::NoSecretsKey)
+    }
+
+    /// The role named `name`, `NotFound(Role)` if none.
+    pub(crate) async fn role_named(&self, name: &str) -> Result<Role> {
+        self.inner
+            .store
+            .role_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::Role))
+    }
+
+    /// The user named `name`, `NotFound(User)` if none.
+    pub(crate) async fn user_named(&self, name: &str) -> Result<User> {
+        self.inner
+            .store
+            .user_by_name(name)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+
+    /// Users with the names of the roles they hold everywhere.
+    pub(crate) async fn views(&self, users: Vec<User>) -> Result<Vec<UserView>> {
+        let names = self.role_names().await?;
+        Ok(users
+            .into_iter()
+            .map(|user| UserView {
+                role_names: user
+                    .global_roles()
+                    .filter_map(|r| names.get(&r).cloned())
+                    .collect(),
+                user,
+            })
+            .collect())
+    }
+
+    /// A user by id.
+    pub(crate) async fn user_by_id(&self, id: i64) -> Result<User> {
+        self.inner
+            .store
+            .user(id)
+            .await?
+            .ok_or(Error::NotFound(Entity::User))
+    }
+
+    /// Parses `kind:id` with a kind the application declared; anything else is an invalid
+    /// `field`.
+    pub(crate) fn parse_scope(&self, field: &'static str, text: &str) -> Result<Scope> {
+        let scope =
+            Scope::parse(text).ok_or_else(|| Error::invalid(field, "not a scope kind:id"))?;
+        self.ensure_declared(field, &scope)?;
+        Ok(scope)
+    }
+
+    /// Refuses a scope whose kind the application did not declare (`InvalidParam` on
+    /// `field`, naming the builder's `.scope_kinds([...])`).
+    pub fn ensure_declared(&self, field: &'static str, scope: &Scope) -> Result<()> {
+        let kinds = &self.inner.config.scope_kinds;
+        if kinds.declares(scope.kind) {
+            return Ok(());
+        }
+        let declared: Vec<&str> = kinds.kinds().iter().map(|k| k.as_str()).collect();
+        Err(Error::invalid(
+            field,
+            format!(
+                "the scope kind {} is not declared (declared: [{}]): declare it with \
+                 .scope_kinds([...]) on the builder",
+                scope.kind,
+                declared.join(", ")
+            ),
+        ))
+    }
+
+    /// Makes user `owner` the owner of scope `child`: it holds the system role `role_key`
+    /// within its own scope `owner_scope` (one assignment however many scopes it owns), and
+    /// `child` lies within `owner_scope`. A system action (no actor: the application grants
+    /// ownership of what a user creates); idempotent.
+    pub(crate) async fn own_scope(
+        &self,
+        owner: crate::model::UserId,
+        role_key: &str,
+        owner_scope: Scope,
+        child: Scope,
+    ) -> Result<()> {
+        self.ensure_declared("scope", &owner_scope)?;
+        self.ensure_declared("scope", &child)?;
+        let role = self.system_role(role_key).await?;
+        let journal = crate::model::Journal::audit(crate::model::NewAudit {
+            user_id: Some(owner),
+            user_name: String::new(),
+            category: AuditCategory::System,
+            content: format!("user {owner} holds role {} within {owner_scope}", role.name),
+            success: true,
+        })
+        .with(Change::User(owner));
+        let assignment = Assignment::within(role.id, owner_scope);
+        self.applying(&journal)
+            .write(
+                self.inner
+                    .store
+                    .assign_role(owner, assignment, self.assignment_cap(), &journal),
+            )
+            .await?;
+        if self.inner.store.scope_parent(child).await? != Some(owner_scope) {
+            self.assignments()
+                .set_scope_parent(child, Some(owner_scope))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Checks one privilege code within a scope.
+    pub(crate) fn require_in(&self, actor: &Principal, code: &str, scope: &Scope) -> Result<()> {
+        let authorizer = &self.inner.authorizer;
+        match authorizer.registry().id(code) {
+            Some(id) if authorizer.check_in(actor, id, scope) => Ok(()),
+            _ => Err(Error::Forbidden {
+                missing: code.to_string(),
+            }),
+        }
     }
 
     pub(crate) fn require(&self, actor: &Principal, code: &str) -> Result<()> {

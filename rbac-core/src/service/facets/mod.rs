@@ -2,19 +2,14 @@
 //! `.roles()`, `.assignments()`, `.sessions()`, `.factors()`, `.keys()` and `.audit()`.
 //! Each facet is a borrowed view of the services, free to make per call.
 
-mod assignments;
-mod roles;
-mod sessions;
-mod users;
-
+pub use crate::admin::assignments_facet::Assignments;
+pub use crate::admin::roles_facet::Roles;
+pub use crate::admin::users_facet::Users;
 pub use crate::audit::facet::Audit;
+pub use crate::authn::facet::Sessions;
 pub use crate::factors::facet::SecondFactors;
 #[cfg(feature = "api-keys")]
 pub use crate::keys::facet::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
-pub use assignments::Assignments;
-pub use roles::Roles;
-pub use sessions::Sessions;
-pub use users::Users;
 
 use super::Rbac;
 
