@@ -97,7 +97,7 @@ impl Rbac {
 
     /// Refuses (`Outranked`, audited) unless `target` lies within `actor`; `action` says
     /// what was attempted, for the audit entry ("reset the password of").
-    pub async fn ensure_user_within(
+    pub(crate) async fn ensure_user_within(
         &self,
         actor: &Principal,
         target: &User,
@@ -110,7 +110,7 @@ impl Rbac {
     /// [`ensure_user_within`](Self::ensure_user_within) for an actor acting within `scope`
     /// (`None`: everywhere): everything the target holds, in every scope, must be held by
     /// the actor there.
-    pub async fn ensure_user_within_in(
+    pub(crate) async fn ensure_user_within_in(
         &self,
         actor: &Principal,
         target: &User,
@@ -135,7 +135,7 @@ impl Rbac {
     }
 
     /// Refuses (`Outranked`, audited) unless every privilege of `role` is held by `actor`.
-    pub async fn ensure_role_within(
+    pub(crate) async fn ensure_role_within(
         &self,
         actor: &Principal,
         role: &Role,
@@ -145,7 +145,7 @@ impl Rbac {
     }
 
     /// [`ensure_role_within`](Self::ensure_role_within) for an actor acting within `scope`.
-    pub async fn ensure_role_within_in(
+    pub(crate) async fn ensure_role_within_in(
         &self,
         actor: &Principal,
         role: &Role,

@@ -238,72 +238,70 @@ impl ChunkSource<Project> for ProjectChunks {
     }
 }
 
-impl Rbac {
-    /// Roles (needs RoleAccess), as [`list_roles`](Self::list_roles), read a chunk at a time.
-    pub(crate) async fn role_rows(&self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
-        self.require(actor, &self.admin().role_access)?;
-        let total = self.inner.store.count_roles().await?;
-        let source = RoleChunks { rbac: self.clone() };
-        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
-    }
+/// Roles (needs RoleAccess), as [`list_roles`](crate::service::Roles::list), read a chunk at a time.
+pub(crate) async fn role_rows(rbac: &Rbac, actor: &Principal, page: Page) -> Result<Rows<Role>> {
+    rbac.require(actor, &rbac.admin().role_access)?;
+    let total = rbac.store().count_roles().await?;
+    let source = RoleChunks { rbac: rbac.clone() };
+    Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+}
 
-    #[cfg(feature = "api-keys")]
-    /// The projects of `owner` (the caller's own by default; another's needs UserAccess
-    /// and comes without secrets), as [`list_projects`](Self::list_projects), read a chunk
-    /// at a time.
-    pub(crate) async fn project_rows(
-        &self,
-        actor: &Principal,
-        owner: Option<UserId>,
-        page: Page,
-    ) -> Result<Rows<Project>> {
-        let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
-        if owner != actor.user_id {
-            self.require(actor, &self.admin().user_access)?;
-        }
-        let total = self.inner.store.count_projects(owner).await?;
-        let source = ProjectChunks {
-            rbac: self.clone(),
-            owner,
-            clear_secrets: owner != actor.user_id,
-        };
-        Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+#[cfg(feature = "api-keys")]
+/// The projects of `owner` (the caller's own by default; another's needs UserAccess
+/// and comes without secrets), as [`list_projects`](crate::service::Keys::list), read a chunk
+/// at a time.
+pub(crate) async fn project_rows(
+    rbac: &Rbac,
+    actor: &Principal,
+    owner: Option<UserId>,
+    page: Page,
+) -> Result<Rows<Project>> {
+    let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
+    if owner != actor.user_id {
+        rbac.require(actor, &rbac.admin().user_access)?;
     }
+    let total = rbac.store().count_projects(owner).await?;
+    let source = ProjectChunks {
+        rbac: rbac.clone(),
+        owner,
+        clear_secrets: owner != actor.user_id,
+    };
+    Ok(Rows::new(total, page.offset, page.limit, Box::new(source)))
+}
 
-    /// Users matching `query` (needs UserAccess), read a chunk at a time.
-    pub(crate) async fn user_rows(
-        &self,
-        actor: &Principal,
-        query: &UserQuery,
-    ) -> Result<Rows<UserView>> {
-        self.require(actor, &self.admin().user_access)?;
-        self.user_rows_unchecked(query).await
-    }
+/// Users matching `query` (needs UserAccess), read a chunk at a time.
+pub(crate) async fn user_rows(
+    rbac: &Rbac,
+    actor: &Principal,
+    query: &UserQuery,
+) -> Result<Rows<UserView>> {
+    rbac.require(actor, &rbac.admin().user_access)?;
+    user_rows_unchecked(rbac, query).await
+}
 
-    /// [`user_rows`](Self::user_rows) without the privilege check (the caller checked).
-    pub(crate) async fn user_rows_unchecked(&self, query: &UserQuery) -> Result<Rows<UserView>> {
-        let total = self.inner.store.count_users(query).await?;
-        let source = UserChunks {
-            rbac: self.clone(),
-            query: query.clone(),
-        };
-        Ok(Rows::new(
-            total,
-            query.page.offset,
-            query.page.limit,
-            Box::new(source),
-        ))
-    }
+/// [`user_rows`](crate::service::Users::rows) without the privilege check (the caller checked).
+pub(crate) async fn user_rows_unchecked(rbac: &Rbac, query: &UserQuery) -> Result<Rows<UserView>> {
+    let total = rbac.store().count_users(query).await?;
+    let source = UserChunks {
+        rbac: rbac.clone(),
+        query: query.clone(),
+    };
+    Ok(Rows::new(
+        total,
+        query.page.offset,
+        query.page.limit,
+        Box::new(source),
+    ))
+}
 
-    /// The entries a query the caller may make ([`Audit::rows`](crate::service::Audit::rows)
-    /// made it) matches, newest first, read a chunk at a time.
-    pub(crate) async fn audit_rows(&self, query: AuditQuery) -> Result<Rows<AuditEntry>> {
-        let total = self.inner.store.count_audit(&query).await?;
-        let (offset, limit) = (query.page.offset, query.page.limit);
-        let source = AuditChunks {
-            rbac: self.clone(),
-            query,
-        };
-        Ok(Rows::new(total, offset, limit, Box::new(source)))
-    }
+/// The entries a query the caller may make ([`Audit::rows`](crate::service::Audit::rows)
+/// made it) matches, newest first, read a chunk at a time.
+pub(crate) async fn audit_rows(rbac: &Rbac, query: AuditQuery) -> Result<Rows<AuditEntry>> {
+    let total = rbac.store().count_audit(&query).await?;
+    let (offset, limit) = (query.page.offset, query.page.limit);
+    let source = AuditChunks {
+        rbac: rbac.clone(),
+        query,
+    };
+    Ok(Rows::new(total, offset, limit, Box::new(source)))
 }

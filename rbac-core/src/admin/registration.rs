@@ -63,11 +63,6 @@ impl Rbac {
             .ok_or(Error::NotFound(Entity::Organisation))
     }
 
-    /// Every organisation.
-    pub async fn organisations(&self) -> Result<Vec<Organisation>> {
-        Ok(self.inner.store.list_organisations().await?)
-    }
-
     /// Whether a user of this name (or one that folds to the same key) exists.
     pub(crate) async fn user_exists(&self, name: &str) -> Result<bool> {
         Ok(self.inner.store.user_by_name(name).await?.is_some())

@@ -27,7 +27,7 @@ impl Roles<'_> {
 
     /// Roles (needs RoleAccess), as [`list_roles`](crate::service::Roles::list), read a chunk at a time.
     pub async fn rows(self, actor: &Principal, page: Page) -> Result<Rows<Role>> {
-        self.rbac.role_rows(actor, page).await
+        crate::admin::listing::role_rows(self.rbac, actor, page).await
     }
 
     /// The system role stored under `key`, `NotFound(Role)` if none.
@@ -49,5 +49,12 @@ impl Roles<'_> {
             .factors()
             .set_role_requires_second_factor(actor, role_name, required)
             .await
+    }
+
+    /// Refuses (`Outranked`, audited) unless every privilege `role` confers is one `actor`
+    /// holds: the check every role action here makes, for an application's own actions on
+    /// a role. `action` says what was attempted, for the audit entry.
+    pub async fn ensure_within(self, actor: &Principal, role: &Role, action: &str) -> Result<()> {
+        self.rbac.ensure_role_within(actor, role, action).await
     }
 }

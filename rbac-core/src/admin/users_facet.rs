@@ -48,12 +48,12 @@ impl Users<'_> {
 
     /// Users matching `query` (needs UserAccess), read a chunk at a time.
     pub async fn rows(self, actor: &Principal, query: &UserQuery) -> Result<Rows<UserView>> {
-        self.rbac.user_rows(actor, query).await
+        crate::admin::listing::user_rows(self.rbac, actor, query).await
     }
 
     /// [`user_rows`](crate::service::Users::rows) without the privilege check (the caller checked).
     pub async fn rows_unchecked(self, query: &UserQuery) -> Result<Rows<UserView>> {
-        self.rbac.user_rows_unchecked(query).await
+        crate::admin::listing::user_rows_unchecked(self.rbac, query).await
     }
 
     /// Whether a user of this name (or one that folds to the same key) exists.
@@ -65,5 +65,13 @@ impl Users<'_> {
     /// keep its owner from registering it.
     pub async fn email_taken(self, email: &str) -> Result<bool> {
         self.rbac.email_taken(email).await
+    }
+
+    /// Refuses (`Outranked`, audited) unless every privilege `target` holds, in every scope,
+    /// is one `actor` holds (the built-in admin lies within admin alone): the check every
+    /// user action here makes, for an application's own actions on a user. `action` says
+    /// what was attempted, for the audit entry ("reset the password of").
+    pub async fn ensure_within(self, actor: &Principal, target: &User, action: &str) -> Result<()> {
+        self.rbac.ensure_user_within(actor, target, action).await
     }
 }

@@ -55,7 +55,7 @@ impl Audit<'_> {
     /// chunk at a time.
     pub async fn rows(self, actor: &Principal, filter: AuditFilter) -> Result<Rows<AuditEntry>> {
         let query = self.query(actor, filter).await?;
-        self.rbac.audit_rows(query).await
+        crate::admin::listing::audit_rows(self.rbac, query).await
     }
 
     /// Logins and failed logins per hour on this instance, the last day (kept as they

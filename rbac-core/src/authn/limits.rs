@@ -66,7 +66,7 @@ impl Channel {
 impl Rbac {
     /// Takes one of `limit` uses of `key` in the current hour: `Throttled` (naming the
     /// wait) once they are used up. Counted atomically in the store.
-    pub async fn take_hourly(&self, key: &str, limit: u32) -> Result<()> {
+    pub(crate) async fn take_hourly(&self, key: &str, limit: u32) -> Result<()> {
         if limit == 0 {
             return Ok(());
         }
@@ -108,7 +108,7 @@ impl Rbac {
     }
 
     /// Counts a self-registration from `address` (before its password is hashed).
-    pub async fn take_signup(&self, address: &str) -> Result<()> {
+    pub(crate) async fn take_signup(&self, address: &str) -> Result<()> {
         if address.is_empty() {
             return Ok(());
         }

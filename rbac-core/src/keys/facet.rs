@@ -167,6 +167,6 @@ impl Keys<'_> {
         owner: Option<UserId>,
         page: Page,
     ) -> Result<Rows<Project>> {
-        self.rbac.project_rows(actor, owner, page).await
+        crate::admin::listing::project_rows(self.rbac, actor, owner, page).await
     }
 }

@@ -33,7 +33,6 @@
 //! ```
 
 mod builder;
-mod facets;
 pub(crate) mod rbac;
 pub(crate) mod step_up;
 
@@ -41,6 +40,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::admin::assignments::HeldRole;
+pub use crate::admin::assignments_facet::Assignments;
 pub use crate::admin::inclusion::MAX_INCLUDED;
 pub use crate::admin::listing::{Rows, CHUNK, FIRST_CHUNK};
 pub use crate::admin::operator::{is_supported_hash, ImportOutcome, ImportedUser};
@@ -48,13 +48,17 @@ pub use crate::admin::registration::Member;
 #[cfg(feature = "codes")]
 pub use crate::admin::registration::Registration;
 pub use crate::admin::roles::{InquiryTarget, RoleUpdate};
+pub use crate::admin::roles_facet::Roles;
 pub use crate::admin::system::{SYSTEM_NAME, SYSTEM_USER_ID};
 pub use crate::admin::users::{UserEdit, UserInput, UserView};
+pub use crate::admin::users_facet::Users;
 pub(crate) use crate::admin::vocabulary::AdminPrivileges;
+pub use crate::audit::facet::Audit;
 pub use crate::audit::{as_data, AuditFilter};
 pub use crate::authn::accounts::{LoginInput, LoginOutcome, Token};
 pub use crate::authn::activity::{Hourly, LoginActivity, ACTIVITY_HOURS};
 pub use crate::authn::challenge::{Challenge, LoginStep, SecondFactorInput};
+pub use crate::authn::facet::Sessions;
 pub use crate::authn::limits::AbuseLimits;
 #[cfg(feature = "codes")]
 pub use crate::authn::limits::Channel;
@@ -62,15 +66,15 @@ pub use crate::authn::sessions::{SessionView, SESSIONS_LISTED};
 pub use crate::authn::throttle::{account_key, LoginThrottle};
 #[cfg(feature = "codes")]
 pub use crate::codes::{CodePolicy, CodeProof};
+pub use crate::factors::facet::SecondFactors;
 #[cfg(feature = "passkeys")]
 pub use crate::factors::passkey_login::{PasskeyOptions, PasskeyView};
 pub use crate::factors::second_factor::SecondFactorStatus;
 #[cfg(feature = "totp")]
 pub use crate::factors::second_factor::TotpEnrolment;
-pub use builder::RbacBuilder;
-pub use facets::{Assignments, Audit, Roles, SecondFactors, Sessions, Users};
 #[cfg(feature = "api-keys")]
-pub use facets::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use crate::keys::facet::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use builder::RbacBuilder;
 pub(crate) use step_up::Sensitive;
 
 use crate::authn::password::{HasherConfig, PasswordHasher};

@@ -365,7 +365,7 @@ impl Rbac {
 
     /// Refuses a scope whose kind the application did not declare (`InvalidParam` on
     /// `field`, naming the builder's `.scope_kinds([...])`).
-    pub fn ensure_declared(&self, field: &'static str, scope: &Scope) -> Result<()> {
+    pub(crate) fn ensure_declared(&self, field: &'static str, scope: &Scope) -> Result<()> {
         let kinds = &self.inner.config.scope_kinds;
         if kinds.declares(scope.kind) {
             return Ok(());
@@ -512,5 +512,44 @@ impl Drop for Applying {
                 authorizer.apply_changes(&changes).await;
             });
         }
+    }
+}
+
+/// The facets: each capability's calls, borrowed from the one handle.
+impl Rbac {
+    /// Users: creating, editing, enabling, deleting, passwords, listing and imports.
+    pub fn users(&self) -> Users<'_> {
+        Users { rbac: self }
+    }
+
+    /// Roles: creating and defining, granting privileges, including roles, enabling.
+    pub fn roles(&self) -> Roles<'_> {
+        Roles { rbac: self }
+    }
+
+    /// Assignments: which roles users hold, globally or in a scope, and scope parents.
+    pub fn assignments(&self) -> Assignments<'_> {
+        Assignments { rbac: self }
+    }
+
+    /// Sessions: logging in and out, tokens, step-up, and ending sessions.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions { rbac: self }
+    }
+
+    /// Second factors: TOTP, recovery codes and passkeys.
+    pub fn factors(&self) -> SecondFactors<'_> {
+        SecondFactors { rbac: self }
+    }
+
+    #[cfg(feature = "api-keys")]
+    /// API keys, each owned by a user within a scope.
+    pub fn keys(&self) -> Keys<'_> {
+        Keys { rbac: self }
+    }
+
+    /// The audit trail, security events and their webhook deliveries.
+    pub fn audit(&self) -> Audit<'_> {
+        Audit { rbac: self }
     }
 }
