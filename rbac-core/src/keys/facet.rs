@@ -93,7 +93,7 @@ impl Keys<'_> {
         privilege: &str,
         scope: &crate::authz::scope::Scope,
     ) -> Result<()> {
-        let store = &self.rbac.store();
+        let store = self.rbac.store();
         let project = store
             .project(id)
             .await?
@@ -111,34 +111,24 @@ impl Keys<'_> {
             self.rbac
                 .ensure_fresh(actor, crate::Sensitive::OthersKeys)?;
         }
-        let journal = self
-            .rbac
-            .journal(
-                Some(actor),
-                AuditCategory::Project,
-                format!("delete project {} ({})", project.name, project.id),
-            )
-            .with(Change::Project(project.id));
-        if !self
-            .rbac
-            .applying(&journal)
-            .write(store.delete_project(project.id, &journal))
-            .await?
-        {
-            return Err(Error::NotFound(Entity::Project));
-        }
-        Ok(())
+        self.remove(actor, &project).await
     }
 
     /// Deletes one of the caller's projects; its key stops working at once. Another
     /// user's project, or none, is `NotFound`.
     pub async fn delete(self, actor: &Principal, id: ProjectId) -> Result<()> {
-        let store = &self.rbac.store();
+        let store = self.rbac.store();
         let project = store
             .project(id)
             .await?
             .filter(|p| p.owner_id == actor.user_id && !p.deleted)
             .ok_or(Error::NotFound(Entity::Project))?;
+        self.remove(actor, &project).await
+    }
+
+    /// Deletes `project` as `actor`, audited; its key stops working at once (`NotFound`
+    /// if it went meanwhile).
+    async fn remove(self, actor: &Principal, project: &Project) -> Result<()> {
         let journal = self
             .rbac
             .journal(
@@ -147,12 +137,12 @@ impl Keys<'_> {
                 format!("delete project {} ({})", project.name, project.id),
             )
             .with(Change::Project(project.id));
-        if !self
+        let store = self.rbac.store();
+        let deleted = self
             .rbac
             .applying(&journal)
-            .write(store.delete_project(project.id, &journal))
-            .await?
-        {
+            .write(store.delete_project(project.id, &journal));
+        if !deleted.await? {
             return Err(Error::NotFound(Entity::Project));
         }
         Ok(())
