@@ -86,21 +86,22 @@ async fn console_login(rbac: &Rbac) -> String {
         .update_user(&admin, None, Revoke::Nothing, &Journal::default())
         .await
         .expect("update");
-    rbac.login_to_organisation(
-        &LoginInput {
-            audience: String::new(),
-            name: "admin".into(),
-            password: PASSWORD.into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        },
-        2,
-    )
-    .await
-    .and_then(rbac_core::service::LoginStep::signed_in)
-    .expect("console login")
-    .token
-    .token
+    rbac.sessions()
+        .login_to_organisation(
+            &LoginInput {
+                audience: String::new(),
+                name: "admin".into(),
+                password: PASSWORD.into(),
+                ip: "127.0.0.1".into(),
+                user_agent: String::new(),
+            },
+            2,
+        )
+        .await
+        .and_then(rbac_core::service::LoginStep::signed_in)
+        .expect("console login")
+        .token
+        .token
 }
 
 type Svc = tower::util::BoxCloneService<Request<()>, Response<String>, Infallible>;

@@ -68,7 +68,7 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         JwtKey::from_secret(&secret),
         config.jwt_previous_secrets.iter().map(JwtKey::from_secret),
     );
-    let rbac_config = RbacConfig {
+    let mut rbac_config = RbacConfig {
         token_ttl: Duration::from_secs(config.token_ttl.max(1)),
         hasher: {
             let defaults = HasherConfig::default();
@@ -126,12 +126,12 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
             tracing::warn!("no --smtp-url: e-mails are logged, not sent (development mode)");
         }
     }
-    let rbac = Rbac::new_with(
+    rbac_config.senders = senders;
+    let rbac = Rbac::new(
         store,
         Arc::new(PrivilegeRegistry::new(api::privileges())),
         jwt,
         rbac_config,
-        senders,
     )
     .await?;
     Ok((sql, rbac))

@@ -194,5 +194,6 @@ async fn refresh(rbac: &Rbac) {
         Ok(n) => metrics::gauge!("rbac_active_sessions").set(n as f64),
         Err(e) => tracing::warn!(error = %e, "counting live sessions for metrics failed"),
     }
-    metrics::gauge!("rbac_password_hash_queue_depth").set(rbac.hasher().queue_depth() as f64);
+    metrics::gauge!("rbac_password_hash_queue_depth")
+        .set(rbac.users().hasher().queue_depth() as f64);
 }

@@ -131,7 +131,7 @@ async fn undeclared_scope_kinds_are_refused_everywhere() {
 async fn roles_are_defined_in_one_call_and_the_system_is_audited_as_such() {
     let rbac = newsroom().await;
     let system = rbac.system().await.expect("system");
-    assert!(rbac.is_system(&system));
+    assert!(system.is_system());
     rbac.roles()
         .define(
             &system,

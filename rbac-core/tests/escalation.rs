@@ -285,7 +285,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
                 notify: false,
                 audit: format!("create member {}", USERS[*u]),
             };
-            let _ = rbac.create_member(who, MEMBER_ADD, member).await;
+            let _ = rbac.users().create_member(who, MEMBER_ADD, member).await;
         }
         Op::Include(_, r, included) => {
             let names: Vec<String> = included
@@ -316,9 +316,10 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
             let to = format!("r{serial}@example.com");
             user.email = Some(to.clone());
             user.email_verified = true;
-            let mail = rbac.senders().mail.clone();
+            let mail = rbac.config().senders.mail.clone();
             let sent = rbac
-                .issue_code(&to, "", Channel::Mail, "", |code| {
+                .codes()
+                .issue(&to, "", Channel::Mail, "", |code| {
                     let mail_to = to.clone();
                     async move {
                         let message = Mail {
@@ -341,9 +342,10 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
             user.phone = to.clone();
             user.phone_verified = true;
             user.department_id = Some(2);
-            let sms = rbac.senders().sms.clone();
+            let sms = rbac.config().senders.sms.clone();
             let sent = rbac
-                .issue_code(&to, "2", Channel::Sms, "", |code| {
+                .codes()
+                .issue(&to, "2", Channel::Sms, "", |code| {
                     let phone = to.clone();
                     async move {
                         let message = Sms {
@@ -375,7 +377,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
         client: "127.0.0.1".into(),
         audit: format!("register {name}"),
     };
-    let _ = rbac.register(registration).await;
+    let _ = rbac.users().register(registration).await;
 }
 
 /// Checks that every change from `before` to `after` was one `op` was entitled to make.

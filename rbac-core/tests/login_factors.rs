@@ -108,7 +108,7 @@ async fn world_with(loose: ThrottlePolicy) -> World {
     .await
     .expect("rbac");
     for name in ["alice", "bob"] {
-        let user = User::blank(name, rbac.hasher().hash("pw").await.expect("hash"));
+        let user = User::blank(name, rbac.users().hasher().hash("pw").await.expect("hash"));
         store
             .create_user(&user, &Default::default())
             .await

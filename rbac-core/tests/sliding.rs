@@ -56,7 +56,10 @@ async fn organisation_with_max(
     rbac.bootstrap(Some("admin-password"))
         .await
         .expect("bootstrap");
-    let mut user = User::blank("alice", rbac.hasher().hash("pw").await.expect("hash"));
+    let mut user = User::blank(
+        "alice",
+        rbac.users().hasher().hash("pw").await.expect("hash"),
+    );
     user.department_id = Some(2);
     store
         .create_user(&user, &Default::default())
@@ -79,6 +82,7 @@ fn input() -> LoginInput {
 async fn using_a_token_does_not_write_until_the_interval_passes() {
     let (rbac, store) = organisation(7200, 60).await;
     let login = rbac
+        .sessions()
         .login_to_organisation(&input(), 2)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -107,6 +111,7 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
     assert_eq!(before, after, "no store write within the interval");
     // Another organisation's login is refused like a wrong password.
     assert!(rbac
+        .sessions()
         .login_to_organisation(&input(), 5)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -118,6 +123,7 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
     // A 4 s lifetime: the use at 2.1 s stays clear of whole-second rounding of the expiry.
     let (rbac, store) = organisation(4, 1).await;
     let login = rbac
+        .sessions()
         .login_to_organisation(&input(), 2)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -153,6 +159,7 @@ async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
     // Slides by 3 s on each use, but lives at most 5 s after issue.
     let (rbac, store) = organisation_with_max(3, 1, 5).await;
     let login = rbac
+        .sessions()
         .login_to_organisation(&input(), 2)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)

@@ -44,12 +44,14 @@ async fn the_window_decides_for_users_with_a_second_factor_only() {
     for what in Sensitive::ALL {
         assert!(!what.describe().is_empty());
         // No second factor enrolled: never asked.
-        rbac.ensure_fresh(&admin, *what)
+        rbac.sessions()
+            .ensure_fresh(&admin, *what)
             .expect("no factor, no step-up");
-        rbac.ensure_fresh(&with_factor(&admin, Some(10)), *what)
+        rbac.sessions()
+            .ensure_fresh(&with_factor(&admin, Some(10)), *what)
             .expect("proven 10 s ago, within 60 s");
         for stale in [with_factor(&admin, Some(120)), with_factor(&admin, None)] {
-            match rbac.ensure_fresh(&stale, *what) {
+            match rbac.sessions().ensure_fresh(&stale, *what) {
                 Err(Error::StepUpRequired { within }) => assert_eq!(within, Some(60)),
                 other => panic!("{what:?}: {other:?}"),
             }
@@ -126,7 +128,7 @@ mod decision {
             actor.second_factor_enrolled = enrolled;
             actor.factors = if proved { Factors::PASSWORD | Factors::TOTP } else { Factors::PASSWORD };
             actor.verified_at = now() - age;
-            let allowed = rbac.ensure_fresh(&actor, Sensitive::ALL[which]).is_ok();
+            let allowed = rbac.sessions().ensure_fresh(&actor, Sensitive::ALL[which]).is_ok();
             // Ages at the window's edge may straddle a second boundary: leave them out.
             prop_assume!(!(59..=61).contains(&age));
             prop_assert_eq!(allowed, !enrolled || (proved && age <= 60));

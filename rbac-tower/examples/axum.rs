@@ -65,7 +65,10 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
     let mut role = Role::new("reader", "reads users", "admin");
     role.privileges = vec!["UserAccess".into()];
     let role = store.create_role(&role, &Journal::default()).await?;
-    let mut reader = User::blank("reader", rbac.hasher().hash("reader-password").await?);
+    let mut reader = User::blank(
+        "reader",
+        rbac.users().hasher().hash("reader-password").await?,
+    );
     reader.roles = vec![rbac_core::Assignment::global(role.id)];
     store.create_user(&reader, &Journal::default()).await?;
     rbac.authorizer().load_roles().await?;

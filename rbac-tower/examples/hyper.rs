@@ -110,7 +110,10 @@ mod tests {
         assert_eq!(call(None).await, 401);
         // A user whose role lacks UserAccess.
         let store = rbac.store().clone();
-        let user = rbac_core::User::blank("plain", rbac.hasher().hash("pw").await.expect("hash"));
+        let user = rbac_core::User::blank(
+            "plain",
+            rbac.users().hasher().hash("pw").await.expect("hash"),
+        );
         rbac_core::store::UserStore::create_user(
             store.as_ref(),
             &user,

@@ -31,7 +31,10 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str], scopes: &[Option<Scope>
         .await
         .expect("role");
     let password = format!("{name}-password-1");
-    let mut user = User::blank(name, rbac.hasher().hash(&password).await.expect("hash"));
+    let mut user = User::blank(
+        name,
+        rbac.users().hasher().hash(&password).await.expect("hash"),
+    );
     user.roles = scopes
         .iter()
         .map(|s| Assignment {

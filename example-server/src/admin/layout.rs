@@ -42,7 +42,7 @@ impl<'a> Viewer<'a> {
             may: MayOpen {
                 users: holds("UserAccess"),
                 roles: holds("RoleAccess"),
-                events: rbac.is_builtin_admin(actor),
+                events: actor.is_builtin_admin(),
             },
         }
     }

@@ -40,7 +40,9 @@ impl Assignments<'_> {
                 "assign a role to",
             )
             .await?;
-        self.rbac.ensure_fresh(actor, Sensitive::AssignRole)?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::AssignRole)?;
         let assignment = Assignment {
             role_id: role.id,
             scope,
@@ -103,7 +105,9 @@ impl Assignments<'_> {
                 "revoke a role of",
             )
             .await?;
-        self.rbac.ensure_fresh(actor, Sensitive::RevokeRole)?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::RevokeRole)?;
         if user.name == ADMIN && role.builtin {
             return Err(Error::Violation("the built-in admin keeps its role".into()));
         }
@@ -158,9 +162,11 @@ impl Assignments<'_> {
         let user = self.rbac.user_named(user_name).await?;
         let role = self.rbac.role_named(role_name).await?;
         self.rbac
+            .containment()
             .ensure_role_within_in(actor, &role, action, scope)
             .await?;
         self.rbac
+            .containment()
             .ensure_user_within_in(actor, &user, action, scope)
             .await?;
         Ok((user, role))

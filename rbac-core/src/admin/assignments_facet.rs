@@ -37,7 +37,7 @@ impl Assignments<'_> {
     /// The privileges assigned to `user` through every role it holds, globally or in any
     /// scope, whether the roles are enabled or not (empty for a user without a role).
     pub async fn privileges_of_user(self, user: &User) -> Result<PrivilegeSet> {
-        self.rbac.assigned_privileges(user).await
+        self.rbac.containment().assigned_privileges(user).await
     }
 
     /// The names of the roles a user holds everywhere and the privilege codes they confer

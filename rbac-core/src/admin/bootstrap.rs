@@ -1,9 +1,14 @@
 //! Bootstrap: the built-in admin role and user, and the system roles, each found by its
 //! stable key and, the first time, keyed only when its creation record vouches for it.
 
+use std::sync::Arc;
+
+use crate::authz::authorizer::{Principal, SYSTEM_NAME, SYSTEM_USER_ID};
+use crate::authz::scope::Assignment;
 use crate::error::{Entity, Error, Result};
 use crate::model::{
-    AuditCategory, AuditQuery, Change, Journal, NewAudit, Page, Role, Timestamp, User,
+    now, AuditCategory, AuditQuery, Change, Factors, Journal, NewAudit, Page, Role, SessionKind,
+    Timestamp, User,
 };
 use crate::service::{random_token, Rbac, SystemRole, ADMIN};
 use crate::StoreError;
@@ -23,23 +28,22 @@ fn system(content: impl Into<String>, success: bool) -> Journal {
     })
 }
 
-impl Rbac {
-    /// Creates the built-in `admin` role (every privilege), the system roles and, on an
-    /// empty store, the `admin` user with `password` (or a generated one, returned so it
-    /// can be shown once). Safe to run from several instances at once.
-    pub async fn bootstrap(&self, password: Option<&str>) -> Result<Option<String>> {
-        self.seed(password, true).await
-    }
+/// Bootstrap and the system roles, found by their stable keys.
+#[derive(Clone, Copy)]
+pub(crate) struct SystemRoles<'a> {
+    pub(crate) rbac: &'a Rbac,
+}
 
-    /// [`bootstrap`](Self::bootstrap), creating the `admin` user only when `create_admin`
+impl SystemRoles<'_> {
+    /// [`Rbac::bootstrap`], creating the `admin` user only when `create_admin`
     /// holds or a password is given.
     pub(crate) async fn seed(
         &self,
         password: Option<&str>,
         create_admin: bool,
     ) -> Result<Option<String>> {
-        let store = &self.inner.store;
-        let registry = self.inner.authorizer.registry().clone();
+        let store = &self.rbac.inner.store;
+        let registry = self.rbac.inner.authorizer.registry().clone();
         let all: Vec<String> = registry.codes().map(str::to_string).collect();
         let admin = SystemRole {
             key: ADMIN,
@@ -55,7 +59,11 @@ impl Rbac {
         if held != want {
             let journal = system("grant admin every privilege", true).with(Change::Role(role.id));
             store.set_role_privileges(role.id, &all, &journal).await?;
-            self.inner.authorizer.apply_changes(&journal.changes).await;
+            self.rbac
+                .inner
+                .authorizer
+                .apply_changes(&journal.changes)
+                .await;
         }
         let mut generated = None;
         if (create_admin || password.is_some()) && store.user_by_name(ADMIN).await?.is_none() {
@@ -67,7 +75,7 @@ impl Rbac {
                     p
                 }
             };
-            let mut user = User::blank(ADMIN, self.inner.hasher.hash(&pw).await?);
+            let mut user = User::blank(ADMIN, self.rbac.inner.hasher.hash(&pw).await?);
             user.roles = vec![crate::authz::scope::Assignment::global(role.id)];
             user.alias = "administrator".into();
             user.creator = ADMIN.into();
@@ -80,18 +88,44 @@ impl Rbac {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.store_organisations().await?;
-        for seeded in &self.inner.config.system_roles {
+        self.rbac.users().store_organisations().await?;
+        for seeded in &self.rbac.inner.config.system_roles {
             let codes: Vec<String> = seeded.privileges.iter().map(|c| c.to_string()).collect();
             self.ensure_system_role(seeded, false, &codes).await?;
         }
-        self.inner.authorizer.load_roles().await?;
+        self.rbac.inner.authorizer.load_roles().await?;
         Ok(generated)
     }
 
+    /// The system itself, for seeding and migrations: it holds the `admin` role everywhere
+    /// (every privilege), acts where the built-in admin may, is never asked for a second
+    /// factor, and is audited as `system`. Only code holding the [`Rbac`] obtains it; no
+    /// credential authenticates as it.
+    pub(crate) async fn system(&self) -> Result<Principal> {
+        let role = self.by_key(ADMIN).await?;
+        let grants = self
+            .rbac
+            .inner
+            .authorizer
+            .grants_for(&[Assignment::global(role.id)])
+            .await?;
+        Ok(Principal {
+            user_id: SYSTEM_USER_ID,
+            user_name: Arc::from(SYSTEM_NAME),
+            grants,
+            session_id: Arc::from(""),
+            kind: SessionKind::Jwt,
+            factors: Factors::NONE,
+            verified_at: now(),
+            enrolment_required: false,
+            second_factor_enrolled: false,
+        })
+    }
+
     /// The system role stored under `key`, `NotFound(Role)` if none.
-    pub(crate) async fn system_role(&self, key: &str) -> Result<Role> {
-        self.inner
+    pub(crate) async fn by_key(&self, key: &str) -> Result<Role> {
+        self.rbac
+            .inner
             .store
             .role_by_key(key)
             .await?
@@ -108,7 +142,7 @@ impl Rbac {
         builtin: bool,
         codes: &[String],
     ) -> Result<Role> {
-        let store = &self.inner.store;
+        let store = &self.rbac.inner.store;
         if let Some(role) = store.role_by_key(seeded.key).await? {
             return Ok(role);
         }
@@ -122,7 +156,7 @@ impl Rbac {
                 .with(Change::Role(found.id));
                 return match store.update_role(&found, &journal).await {
                     Ok(()) => Ok(found),
-                    Err(StoreError::Conflict(_)) => self.system_role(seeded.key).await,
+                    Err(StoreError::Conflict(_)) => self.by_key(seeded.key).await,
                     Err(e) => Err(e.into()),
                 };
             }
@@ -156,7 +190,7 @@ impl Rbac {
         let journal = system(format!("create role {}", seeded.name), true);
         match store.create_role(&role, &journal).await {
             Ok(r) => Ok(r),
-            Err(StoreError::Conflict(_)) => self.system_role(seeded.key).await,
+            Err(StoreError::Conflict(_)) => self.by_key(seeded.key).await,
             Err(e) => Err(e.into()),
         }
     }
@@ -185,6 +219,7 @@ impl Rbac {
     /// When bootstrap audited creating a role of this name (every time it did).
     async fn creation_record(&self, name: &str) -> Result<Vec<Timestamp>> {
         let entries = self
+            .rbac
             .inner
             .store
             .list_audit(&AuditQuery {
@@ -211,6 +246,7 @@ impl Rbac {
         let mut offset = 0;
         loop {
             let page = self
+                .rbac
                 .inner
                 .store
                 .list_audit(&AuditQuery {

@@ -20,19 +20,18 @@ use crate::error::{Error, Result};
 use crate::model::{AuditCategory, NewAudit, Role, User};
 use crate::service::{Rbac, ADMIN};
 
-impl Rbac {
-    /// Whether `actor` is the built-in admin user (the only one that may rename, delete or
-    /// grant more to a system role, or act on the built-in admin user), or the system
-    /// ([`Rbac::system`]), which may do what admin may.
-    pub fn is_builtin_admin(&self, actor: &Principal) -> bool {
-        &*actor.user_name == ADMIN || self.is_system(actor)
-    }
+/// Containment: whether a target lies within an actor (see the module).
+#[derive(Clone, Copy)]
+pub(crate) struct Containment<'a> {
+    pub(crate) rbac: &'a Rbac,
+}
 
+impl Containment<'_> {
     /// Everything a role could grant: its own privileges and those of every role it
     /// includes, transitively, enabled or not (the built-in admin role: every one). An
     /// included role this process has not loaded counts as every privilege (fail closed).
     pub(crate) fn privileges_of_role(&self, role: &Role) -> PrivilegeSet {
-        let authorizer = &self.inner.authorizer;
+        let authorizer = &self.rbac.inner.authorizer;
         let registry = authorizer.registry();
         if role.builtin {
             return registry.all();
@@ -53,7 +52,7 @@ impl Rbac {
     /// [`privileges_of_role`](Self::privileges_of_role) (everything a role could grant,
     /// every privilege for a missing role): neither lets a change pass as adding nothing.
     pub(crate) async fn reach_floor(&self, role: &Role) -> Result<PrivilegeSet> {
-        let authorizer = &self.inner.authorizer;
+        let authorizer = &self.rbac.inner.authorizer;
         let registry = authorizer.registry();
         if role.builtin {
             return Ok(registry.all());
@@ -71,7 +70,7 @@ impl Rbac {
     /// Loads into the snapshot the roles `role` includes, so its reach is known.
     pub(crate) async fn load_included(&self, role: &Role) -> Result<()> {
         for included in &role.includes {
-            self.inner.authorizer.ensure_role(*included).await?;
+            self.rbac.inner.authorizer.ensure_role(*included).await?;
         }
         Ok(())
     }
@@ -79,7 +78,7 @@ impl Rbac {
     /// The privileges assigned to `user` through every role it holds, globally or in any
     /// scope, whether the roles are enabled or not (empty for a user without a role).
     pub(crate) async fn assigned_privileges(&self, user: &User) -> Result<PrivilegeSet> {
-        let registry = self.inner.authorizer.registry();
+        let registry = self.rbac.inner.authorizer.registry();
         let mut set = PrivilegeSet::with_capacity(registry.len());
         let mut seen = Vec::new();
         for assignment in &user.roles {
@@ -87,7 +86,7 @@ impl Rbac {
                 continue;
             }
             seen.push(assignment.role_id);
-            if let Some(role) = self.inner.store.role(assignment.role_id).await? {
+            if let Some(role) = self.rbac.inner.store.role(assignment.role_id).await? {
                 self.load_included(&role).await?;
                 set.union_with(&self.privileges_of_role(&role));
             }
@@ -123,7 +122,7 @@ impl Rbac {
         let assigned = self.assigned_privileges(target).await?;
         let missing = self.first_unheld_in(actor, &assigned, scope).or_else(|| {
             // Holding every privilege is not enough: the built-in admin is admin's alone.
-            (target.name == ADMIN && !self.is_builtin_admin(actor)).then(|| ADMIN.to_string())
+            (target.name == ADMIN && !actor.is_builtin_admin()).then(|| ADMIN.to_string())
         });
         match missing {
             None => Ok(()),
@@ -171,7 +170,7 @@ impl Rbac {
         set: &PrivilegeSet,
         scope: Option<&Scope>,
     ) -> Option<String> {
-        let authorizer = &self.inner.authorizer;
+        let authorizer = &self.rbac.inner.authorizer;
         let held = match scope {
             Some(scope) => authorizer.privileges_in(actor, scope),
             None => authorizer.privileges_of(actor),
@@ -201,7 +200,7 @@ impl Rbac {
             content: format!("refused to {action} {target}: it holds {missing}"),
             success: false,
         };
-        if let Err(e) = self.inner.store.append_audit(&entry).await {
+        if let Err(e) = self.rbac.inner.store.append_audit(&entry).await {
             tracing::warn!(error = %e, "audit of a containment refusal failed");
         }
         Err(Error::Outranked { target, missing })

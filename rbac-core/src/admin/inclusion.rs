@@ -59,12 +59,12 @@ impl Roles<'_> {
         }
         // What the role grants for certain before, against everything it could grant after
         // (a role that cannot be loaded counts as nothing before and everything after).
-        let before = self.rbac.reach_floor(&role).await?;
+        let before = self.rbac.containment().reach_floor(&role).await?;
         let mut after_role = role.clone();
         after_role.includes = ids.clone();
-        self.rbac.load_included(&after_role).await?;
-        let after = self.rbac.privileges_of_role(&after_role);
-        if !self.rbac.is_builtin_admin(actor) && !before.is_superset(&after) {
+        self.rbac.containment().load_included(&after_role).await?;
+        let after = self.rbac.containment().privileges_of_role(&after_role);
+        if !actor.is_builtin_admin() && !before.is_superset(&after) {
             if let Some(system) = self.system_role_reaching(&role).await? {
                 return Err(Error::Violation(format!(
                     "the system role {system} can be granted more by admin alone"
@@ -75,6 +75,7 @@ impl Roles<'_> {
         let current: HashSet<RoleId> = role.includes.iter().copied().collect();
         for changed in wanted.iter().filter(|r| !current.contains(&r.id)) {
             self.rbac
+                .containment()
                 .ensure_role_within(actor, changed, "include")
                 .await?;
         }
@@ -83,15 +84,18 @@ impl Roles<'_> {
             .filter(|r| current.contains(&r.id) && !ids.contains(&r.id))
         {
             self.rbac
+                .containment()
                 .ensure_role_within(actor, removed, "stop including")
                 .await?;
         }
         self.rbac
+            .containment()
             .ensure_role_within(actor, &role, "change the roles included in")
             .await?;
         self.ensure_includers_within(actor, &role, "change through an included role")
             .await?;
         self.rbac
+            .sessions()
             .ensure_fresh(actor, crate::service::Sensitive::IncludeRoles)?;
         let names: Vec<&str> = wanted.iter().map(|r| r.name.as_str()).collect();
         let journal = self
@@ -160,6 +164,7 @@ impl Roles<'_> {
     ) -> Result<()> {
         for includer in self.includers_of(role.id).await? {
             self.rbac
+                .containment()
                 .ensure_role_within(actor, &includer, action)
                 .await?;
         }

@@ -12,7 +12,6 @@ pub(crate) mod operator;
 pub(crate) mod registration;
 pub(crate) mod roles;
 pub(crate) mod roles_facet;
-pub(crate) mod system;
 pub(crate) mod users;
 pub(crate) mod users_facet;
 pub mod validate;

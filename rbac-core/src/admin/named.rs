@@ -34,10 +34,12 @@ impl Users<'_> {
         validate::password("newPassword", new)?;
         let user = self.rbac.user_named(name).await?;
         self.rbac
+            .containment()
             .ensure_user_within(actor, &user, "change the password of")
             .await?;
         if !own {
             self.rbac
+                .sessions()
                 .ensure_fresh(actor, crate::service::Sensitive::SetPassword)?;
         }
         // A wrong old password counts as a failed login of that account from `address`.
@@ -87,6 +89,7 @@ impl Users<'_> {
     pub async fn delete_many(self, actor: &Principal, names: &[String]) -> Result<u64> {
         self.rbac.require(actor, &self.rbac.admin().user_delete)?;
         self.rbac
+            .sessions()
             .ensure_fresh(actor, crate::service::Sensitive::DeleteUser)?;
         let mut targets = Vec::with_capacity(names.len());
         for name in names {
@@ -106,7 +109,10 @@ impl Users<'_> {
         }
         // All or nothing: every target must lie within the actor before any is deleted.
         for user in &targets {
-            self.rbac.ensure_user_within(actor, user, "delete").await?;
+            self.rbac
+                .containment()
+                .ensure_user_within(actor, user, "delete")
+                .await?;
         }
         let mut deleted = 0;
         for user in &targets {

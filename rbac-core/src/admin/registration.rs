@@ -11,7 +11,7 @@ use crate::error::Field;
 use crate::error::{Entity, Error, Result};
 use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
 use crate::notify::{Sms, SmsContent};
-use crate::service::{validate, LoginInput, Rbac};
+use crate::service::{validate, Assignments, LoginInput, Sessions, Users};
 
 #[cfg(feature = "codes")]
 /// A self-registration proved by a one-time code sent to the address or number it claims.
@@ -53,30 +53,16 @@ pub struct Member {
     pub audit: String,
 }
 
-impl Rbac {
+/// Accounts people make for themselves or for others (the documents' flows).
+impl Users<'_> {
     /// An organisation by id.
-    pub async fn organisation(&self, id: i64) -> Result<Organisation> {
-        self.inner
+    pub async fn organisation(self, id: i64) -> Result<Organisation> {
+        self.rbac
+            .inner
             .store
             .organisation(id)
             .await?
             .ok_or(Error::NotFound(Entity::Organisation))
-    }
-
-    /// Whether a user of this name (or one that folds to the same key) exists.
-    pub(crate) async fn user_exists(&self, name: &str) -> Result<bool> {
-        Ok(self.inner.store.user_by_name(name).await?.is_some())
-    }
-
-    /// Whether an e-mail address is held with proof (a code): an unverified claim does not
-    /// keep its owner from registering it.
-    pub(crate) async fn email_taken(&self, email: &str) -> Result<bool> {
-        Ok(self
-            .inner
-            .store
-            .user_by_email(email)
-            .await?
-            .is_some_and(|holder| holder.email_verified))
     }
 
     #[cfg(feature = "codes")]
@@ -84,11 +70,11 @@ impl Rbac {
     /// a verified e-mail address taken, the sign-up limit), so a refused registration
     /// does not use the code up; a verified address or number wins over others'
     /// unverified claims to it.
-    pub async fn register(&self, input: Registration) -> Result<User> {
+    pub async fn register(self, input: Registration) -> Result<User> {
         let mut user = input.user;
         validate::name("name", &user.name)?;
         validate::password("password", &input.password)?;
-        if self.user_exists(&user.name).await? {
+        if self.exists(&user.name).await? {
             return Err(Error::AlreadyExists(Field::UserName));
         }
         if let Some(email) = user.email.as_deref().filter(|_| user.email_verified) {
@@ -96,10 +82,10 @@ impl Rbac {
                 return Err(Error::AlreadyExists(Field::Email));
             }
         }
-        self.take_signup(&input.client).await?;
-        let role = self.system_role(&input.role).await?;
-        user.password_hash = self.inner.hasher.hash(&input.password).await?;
-        self.take_code(&input.proof).await?;
+        self.rbac.limits().take_signup(&input.client).await?;
+        let role = self.rbac.system_roles().by_key(&input.role).await?;
+        user.password_hash = self.rbac.inner.hasher.hash(&input.password).await?;
+        self.rbac.codes().take(&input.proof).await?;
         user.roles = vec![Assignment {
             role_id: role.id,
             scope: input.scope,
@@ -126,43 +112,50 @@ impl Rbac {
     ) -> Result<User> {
         match &input.scope {
             Some(scope) => {
-                self.ensure_declared("scope", scope)?;
-                self.require_in(actor, privilege, scope)?
+                self.rbac.ensure_declared("scope", scope)?;
+                self.rbac.require_in(actor, privilege, scope)?
             }
-            None => self.require(actor, privilege)?,
+            None => self.rbac.require(actor, privilege)?,
         }
         let mut user = input.user;
         validate::name("name", &user.name)?;
         validate::password("password", &input.password)?;
         let owner = self
+            .rbac
             .inner
             .store
             .user(actor.user_id)
             .await?
             .ok_or(Error::Unauthenticated(crate::AuthFailure::UserGone))?;
-        let role = self.system_role(&input.role).await?;
-        self.ensure_role_within_in(actor, &role, "assign", input.scope.as_ref())
+        let role = self.rbac.system_roles().by_key(&input.role).await?;
+        self.rbac
+            .containment()
+            .ensure_role_within_in(actor, &role, "assign", input.scope.as_ref())
             .await?;
-        self.ensure_fresh(actor, crate::service::Sensitive::CreateUserWithRoles)?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, crate::service::Sensitive::CreateUserWithRoles)?;
         if input.notify {
-            self.take_password_sms(owner.id).await?;
+            self.rbac.limits().take_password_sms(owner.id).await?;
         }
-        user.password_hash = self.inner.hasher.hash(&input.password).await?;
+        user.password_hash = self.rbac.inner.hasher.hash(&input.password).await?;
         user.roles = vec![Assignment {
             role_id: role.id,
             scope: input.scope,
         }];
         user.parent_id = Some(owner.id);
         user.creator = owner.name.clone();
-        let journal = self.journal(Some(actor), AuditCategory::System, input.audit);
-        let user = self.inner.store.create_user(&user, &journal).await?;
+        let journal = self
+            .rbac
+            .journal(Some(actor), AuditCategory::System, input.audit);
+        let user = self.rbac.inner.store.create_user(&user, &journal).await?;
         if input.notify {
             let sms = Sms {
                 phone: user.phone.clone(),
                 content: SmsContent::Password(input.password),
             };
             // The account exists whatever happens to the text: the creator set the password.
-            if let Err(e) = self.inner.senders.sms.send(&sms).await {
+            if let Err(e) = self.rbac.inner.config.senders.sms.send(&sms).await {
                 tracing::warn!(error = %e, user = %user.name, "password SMS to a new member failed");
             }
         }
@@ -172,8 +165,13 @@ impl Rbac {
     #[cfg(feature = "codes")]
     /// Creates a user whose verified address or number wins over others' unverified claims,
     /// and audits each claim it cleared.
-    pub(crate) async fn create_claiming(&self, user: &User, journal: &Journal) -> Result<User> {
-        let (created, cleared) = self.inner.store.create_user_claiming(user, journal).await?;
+    pub(crate) async fn create_claiming(self, user: &User, journal: &Journal) -> Result<User> {
+        let (created, cleared) = self
+            .rbac
+            .inner
+            .store
+            .create_user_claiming(user, journal)
+            .await?;
         for id in cleared {
             let entry = NewAudit {
                 user_id: Some(created.id),
@@ -185,29 +183,34 @@ impl Rbac {
                 ),
                 success: true,
             };
-            if let Err(e) = self.inner.store.append_audit(&entry).await {
+            if let Err(e) = self.rbac.inner.store.append_audit(&entry).await {
                 tracing::warn!(error = %e, "audit append failed");
             }
             tracing::info!(user = id, by = %created.name, "unverified contact claim cleared");
         }
         Ok(created)
     }
+}
 
+/// Login into an organisation (the documents').
+impl Sessions<'_> {
     /// Logs in to an organisation: on success an opaque token whose expiry slides with use.
     /// A user of another organisation is refused like a wrong password.
     pub async fn login_to_organisation(
-        &self,
+        self,
         input: &LoginInput,
         organisation: i64,
     ) -> Result<crate::service::LoginStep> {
-        self.organisation(organisation).await?;
+        self.rbac.users().organisation(organisation).await?;
         crate::service::LoginStep::of(
-            self.sessions()
-                .login_as(input, SessionKind::Opaque, Some(organisation))
+            self.login_as(input, SessionKind::Opaque, Some(organisation))
                 .await,
         )
     }
+}
 
+/// The documents' upgrade step for organisation-scoped roles.
+impl Assignments<'_> {
     /// Moves the global assignments of the system role `key` into each holder's organisation
     /// (`kind:department_id`): an upgrade step for roles that hold within an organisation.
     /// Idempotent; returns how many users moved (every instance drops their cached grants).
@@ -216,7 +219,7 @@ impl Rbac {
         key: &str,
         kind: crate::authz::scope::ScopeKind,
     ) -> Result<usize> {
-        let role = self.system_role(key).await?;
+        let role = self.rbac.system_roles().by_key(key).await?;
         let journal = Journal::audit(NewAudit {
             user_id: None,
             user_name: String::new(),
@@ -225,6 +228,7 @@ impl Rbac {
             success: true,
         });
         let moved = self
+            .rbac
             .inner
             .store
             .scope_role_by_organisation(role.id, kind, &journal)
@@ -234,16 +238,18 @@ impl Rbac {
                 .iter()
                 .map(|id| crate::model::Change::User(*id))
                 .collect();
-            self.inner.authorizer.apply_changes(&changes).await;
+            self.rbac.inner.authorizer.apply_changes(&changes).await;
         }
         Ok(moved.len())
     }
+}
 
+impl Users<'_> {
     /// Stores the configured organisations (renaming any whose name changed). Safe to run
     /// from several instances at once.
-    pub(crate) async fn store_organisations(&self) -> Result<()> {
-        let store = &self.inner.store;
-        for org in &self.inner.config.organisations {
+    pub(crate) async fn store_organisations(self) -> Result<()> {
+        let store = &self.rbac.inner.store;
+        for org in &self.rbac.inner.config.organisations {
             if store.organisation(org.id).await?.as_ref() != Some(org) {
                 store.put_organisation(org).await?;
             }

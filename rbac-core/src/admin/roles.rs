@@ -100,7 +100,7 @@ impl Roles<'_> {
         };
         // Only an actor that may read every role learns that one already matches: others
         // are judged by grant and include as always.
-        let trusted = self.rbac.is_builtin_admin(actor);
+        let trusted = actor.is_builtin_admin();
         let same_codes = {
             let have: std::collections::BTreeSet<&str> =
                 role.privileges.iter().map(String::as_str).collect();
@@ -138,7 +138,7 @@ impl Roles<'_> {
             ));
         }
         if role.name != update.name {
-            if role.system_key.is_some() && !self.rbac.is_builtin_admin(actor) {
+            if role.system_key.is_some() && !actor.is_builtin_admin() {
                 return Err(Error::Violation(format!(
                     "the system role {} can be renamed by admin alone",
                     role.name
@@ -148,7 +148,10 @@ impl Roles<'_> {
                 return Err(Error::AlreadyExists(crate::Field::RoleName));
             }
         }
-        self.rbac.ensure_role_within(actor, &role, "edit").await?;
+        self.rbac
+            .containment()
+            .ensure_role_within(actor, &role, "edit")
+            .await?;
         if let Some(remark) = update.remark {
             validate::text("remark", &remark)?;
             role.remark = remark;
@@ -180,15 +183,20 @@ impl Roles<'_> {
                 "the built-in admin role cannot be deleted".into(),
             ));
         }
-        if role.system_key.is_some() && !self.rbac.is_builtin_admin(actor) {
+        if role.system_key.is_some() && !actor.is_builtin_admin() {
             return Err(Error::Violation(format!(
                 "the system role {name} can be deleted by admin alone"
             )));
         }
-        self.rbac.ensure_role_within(actor, &role, "delete").await?;
+        self.rbac
+            .containment()
+            .ensure_role_within(actor, &role, "delete")
+            .await?;
         self.ensure_includers_within(actor, &role, "delete a role included in")
             .await?;
-        self.rbac.ensure_fresh(actor, Sensitive::DeleteRole)?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::DeleteRole)?;
         let mut journal = self
             .rbac
             .journal(
@@ -220,7 +228,7 @@ impl Roles<'_> {
             ));
         }
         let verb = if enabled { "enable" } else { "disable" };
-        if enabled && !role.enabled && !self.rbac.is_builtin_admin(actor) {
+        if enabled && !role.enabled && !actor.is_builtin_admin() {
             // Enabling confers more, to every member of a system role that is or includes
             // this one: admin's alone, as granting more is.
             if let Some(system) = self.system_role_reaching(&role).await? {
@@ -229,10 +237,15 @@ impl Roles<'_> {
                 )));
             }
         }
-        self.rbac.ensure_role_within(actor, &role, verb).await?;
+        self.rbac
+            .containment()
+            .ensure_role_within(actor, &role, verb)
+            .await?;
         self.ensure_includers_within(actor, &role, &format!("{verb} a role included in"))
             .await?;
-        self.rbac.ensure_fresh(actor, Sensitive::SetRoleEnabled)?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::SetRoleEnabled)?;
         role.enabled = enabled;
         role.updated_at = now();
         let journal = self
@@ -276,7 +289,7 @@ impl Roles<'_> {
         let held = authorizer.privileges_of(actor);
         // What the role grants for certain (a role that cannot be loaded grants nothing
         // here): an unloaded included role must not make an addition look like none.
-        let current = self.rbac.reach_floor(&role).await?;
+        let current = self.rbac.containment().reach_floor(&role).await?;
         // Adding what the actor does not hold is refused first, with the grant's own code.
         if let Some(p) = wanted
             .iter()
@@ -286,7 +299,7 @@ impl Roles<'_> {
                 authorizer.registry().code(p).unwrap_or("?").to_string(),
             ));
         }
-        if !self.rbac.is_builtin_admin(actor) && wanted.iter().any(|p| !current.contains(p)) {
+        if !actor.is_builtin_admin() && wanted.iter().any(|p| !current.contains(p)) {
             // More to a system role is admin's alone, and so is more to a role a system
             // role includes: its members (every registrant) would gain it too.
             if let Some(system) = self.system_role_reaching(&role).await? {
@@ -298,11 +311,12 @@ impl Roles<'_> {
         // Removing is acting on the role too: the role, as it stands, must lie within the
         // actor, so every code added and every code removed is one the actor holds.
         self.rbac
+            .containment()
             .ensure_role_within(actor, &role, "change the grants of")
             .await?;
         self.ensure_includers_within(actor, &role, "change the grants of a role included in")
             .await?;
-        self.rbac.ensure_fresh(actor, Sensitive::Grant)?;
+        self.rbac.sessions().ensure_fresh(actor, Sensitive::Grant)?;
         let codes = authorizer.registry().codes_of(&wanted);
         let journal = self
             .rbac

@@ -22,7 +22,7 @@ impl Roles<'_> {
     /// includes, transitively, enabled or not (the built-in admin role: every one). An
     /// included role this process has not loaded counts as every privilege (fail closed).
     pub fn privileges_of(self, role: &Role) -> PrivilegeSet {
-        self.rbac.privileges_of_role(role)
+        self.rbac.containment().privileges_of_role(role)
     }
 
     /// Roles (needs RoleAccess), as [`list_roles`](crate::service::Roles::list), read a chunk at a time.
@@ -32,7 +32,7 @@ impl Roles<'_> {
 
     /// The system role stored under `key`, `NotFound(Role)` if none.
     pub async fn system_role(self, key: &str) -> Result<Role> {
-        self.rbac.system_role(key).await
+        self.rbac.system_roles().by_key(key).await
     }
 
     /// Sets whether a role requires its members to have a second factor. The built-in
@@ -55,6 +55,9 @@ impl Roles<'_> {
     /// holds: the check every role action here makes, for an application's own actions on
     /// a role. `action` says what was attempted, for the audit entry.
     pub async fn ensure_within(self, actor: &Principal, role: &Role, action: &str) -> Result<()> {
-        self.rbac.ensure_role_within(actor, role, action).await
+        self.rbac
+            .containment()
+            .ensure_role_within(actor, role, action)
+            .await
     }
 }

@@ -79,7 +79,7 @@ impl Users<'_> {
             authorizer.ensure_role(*included).await?;
         }
         let held = authorizer.privileges_of(actor);
-        let wanted = self.rbac.privileges_of_role(role);
+        let wanted = self.rbac.containment().privileges_of_role(role);
         let missing = held.missing_from(&wanted).next();
         match missing {
             None => Ok(()),
@@ -105,7 +105,9 @@ impl Users<'_> {
         }
         let roles = self.grantable_roles(actor, &input.roles).await?;
         if let Some(a) = actor.filter(|_| !roles.is_empty()) {
-            self.rbac.ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
+            self.rbac
+                .sessions()
+                .ensure_fresh(a, Sensitive::CreateUserWithRoles)?;
         }
         let mut user = User::blank(
             &input.name,
@@ -132,7 +134,7 @@ impl Users<'_> {
     /// A self-registration from the client at `address`: counted against the hourly
     /// sign-up limit (before any hashing), then created with the role the surface chose.
     pub async fn sign_up(self, input: UserInput, address: &str) -> Result<User> {
-        self.rbac.take_signup(address).await?;
+        self.rbac.limits().take_signup(address).await?;
         self.create(None, input).await
     }
 
@@ -218,14 +220,23 @@ impl Users<'_> {
         }
         if !own {
             // The stored user, not the edited copy: its role before this change.
-            self.rbac.ensure_user_within(actor, &stored, "edit").await?;
-            self.rbac.ensure_fresh(actor, Sensitive::EditOtherUser)?;
+            self.rbac
+                .containment()
+                .ensure_user_within(actor, &stored, "edit")
+                .await?;
+            self.rbac
+                .sessions()
+                .ensure_fresh(actor, Sensitive::EditOtherUser)?;
         }
         if roles_changed {
-            self.rbac.ensure_fresh(actor, Sensitive::EditUserRoles)?;
+            self.rbac
+                .sessions()
+                .ensure_fresh(actor, Sensitive::EditUserRoles)?;
         }
         if edit.password.is_some() {
-            self.rbac.ensure_fresh(actor, Sensitive::SetPassword)?;
+            self.rbac
+                .sessions()
+                .ensure_fresh(actor, Sensitive::SetPassword)?;
         }
         let hash = match (&edit.password, hashed.as_ref()) {
             (Some(_), Some(done)) => Some(done.clone()),
@@ -342,8 +353,13 @@ impl Users<'_> {
         if user.id == actor.user_id {
             return Err(Error::Violation("a user cannot delete itself".into()));
         }
-        self.rbac.ensure_user_within(actor, user, "delete").await?;
-        self.rbac.ensure_fresh(actor, Sensitive::DeleteUser)?;
+        self.rbac
+            .containment()
+            .ensure_user_within(actor, user, "delete")
+            .await?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::DeleteUser)?;
         let journal = self
             .rbac
             .journal(
@@ -369,8 +385,12 @@ impl Users<'_> {
         if enabled && user.enabled {
             // Enabling an enabled account only lifts its failed-login lock: allowed on
             // oneself, and on admin by admin, within the containment rule.
-            self.rbac.ensure_user_within(actor, &user, "unlock").await?;
             self.rbac
+                .containment()
+                .ensure_user_within(actor, &user, "unlock")
+                .await?;
+            self.rbac
+                .sessions()
                 .ensure_fresh_on(actor, user.id, Sensitive::SetUserEnabled)?;
             self.rbac.sessions().unlock(&user.name).await?;
             let journal = self.rbac.journal(
@@ -394,8 +414,13 @@ impl Users<'_> {
             ));
         }
         let verb = if enabled { "enable" } else { "disable" };
-        self.rbac.ensure_user_within(actor, &user, verb).await?;
-        self.rbac.ensure_fresh(actor, Sensitive::SetUserEnabled)?;
+        self.rbac
+            .containment()
+            .ensure_user_within(actor, &user, verb)
+            .await?;
+        self.rbac
+            .sessions()
+            .ensure_fresh(actor, Sensitive::SetUserEnabled)?;
         let journal = self
             .rbac
             .journal(

@@ -11,7 +11,7 @@ pub struct Users<'a> {
     pub(crate) rbac: &'a Rbac,
 }
 
-impl Users<'_> {
+impl<'a> Users<'a> {
     /// A user by id.
     pub async fn by_id(self, id: i64) -> Result<User> {
         self.rbac.user_by_id(id).await
@@ -56,15 +56,26 @@ impl Users<'_> {
         crate::admin::listing::user_rows_unchecked(self.rbac, query).await
     }
 
+    /// The password hasher users' passwords are hashed with (bounded: see its queue).
+    pub fn hasher(self) -> &'a crate::authn::password::PasswordHasher {
+        &self.rbac.inner.hasher
+    }
+
     /// Whether a user of this name (or one that folds to the same key) exists.
     pub async fn exists(self, name: &str) -> Result<bool> {
-        self.rbac.user_exists(name).await
+        Ok(self.rbac.inner.store.user_by_name(name).await?.is_some())
     }
 
     /// Whether an e-mail address is held with proof (a code): an unverified claim does not
     /// keep its owner from registering it.
     pub async fn email_taken(self, email: &str) -> Result<bool> {
-        self.rbac.email_taken(email).await
+        Ok(self
+            .rbac
+            .inner
+            .store
+            .user_by_email(email)
+            .await?
+            .is_some_and(|holder| holder.email_verified))
     }
 
     /// Refuses (`Outranked`, audited) unless every privilege `target` holds, in every scope,
@@ -72,6 +83,9 @@ impl Users<'_> {
     /// user action here makes, for an application's own actions on a user. `action` says
     /// what was attempted, for the audit entry ("reset the password of").
     pub async fn ensure_within(self, actor: &Principal, target: &User, action: &str) -> Result<()> {
-        self.rbac.ensure_user_within(actor, target, action).await
+        self.rbac
+            .containment()
+            .ensure_user_within(actor, target, action)
+            .await
     }
 }

@@ -69,7 +69,7 @@ impl Audit<'_> {
     async fn query(self, actor: &Principal, filter: AuditFilter) -> Result<AuditQuery> {
         let rbac = self.rbac;
         let (user_name, outranking) = if rbac.holds(actor, &rbac.admin().user_access) {
-            let outranking = match rbac.is_builtin_admin(actor) {
+            let outranking = match actor.is_builtin_admin() {
                 true => None,
                 false => Some(self.outranking(actor).await?),
             };
@@ -95,8 +95,8 @@ impl Audit<'_> {
         let held = rbac.inner.authorizer.privileges_of(actor);
         let mut roles = Vec::new();
         for role in rbac.store().list_roles(Page::ALL).await?.rows {
-            rbac.load_included(&role).await?;
-            if !held.is_superset(&rbac.privileges_of_role(&role)) {
+            rbac.containment().load_included(&role).await?;
+            if !held.is_superset(&rbac.containment().privileges_of_role(&role)) {
                 roles.push(role.id);
             }
         }
@@ -114,7 +114,7 @@ impl Audit<'_> {
     #[cfg(feature = "events")]
     /// Security events name every user and their addresses: the built-in admin's alone.
     fn builtin_admin_only(self, actor: &Principal) -> Result<()> {
-        if self.rbac.is_builtin_admin(actor) {
+        if actor.is_builtin_admin() {
             Ok(())
         } else {
             Err(Error::Forbidden {

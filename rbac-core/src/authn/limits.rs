@@ -63,7 +63,13 @@ impl Channel {
     }
 }
 
-impl Rbac {
+/// The hourly limits on unauthenticated work, counted in the store.
+#[derive(Clone, Copy)]
+pub(crate) struct Limits<'a> {
+    pub(crate) rbac: &'a Rbac,
+}
+
+impl Limits<'_> {
     /// Takes one of `limit` uses of `key` in the current hour: `Throttled` (naming the
     /// wait) once they are used up. Counted atomically in the store.
     pub(crate) async fn take_hourly(&self, key: &str, limit: u32) -> Result<()> {
@@ -79,6 +85,7 @@ impl Rbac {
         };
         let at = now();
         match self
+            .rbac
             .inner
             .store
             .reserve_login_attempt(&format!("rate:{key}"), at, &policy)
@@ -94,7 +101,7 @@ impl Rbac {
     #[cfg(feature = "codes")]
     /// Counts a code about to be sent on `channel` for the client at `address`.
     pub(crate) async fn take_code_send(&self, channel: Channel, address: &str) -> Result<()> {
-        let limits = self.inner.config.limits;
+        let limits = self.rbac.inner.config.limits;
         let channel = channel.name();
         if !address.is_empty() {
             self.take_hourly(
@@ -112,13 +119,13 @@ impl Rbac {
         if address.is_empty() {
             return Ok(());
         }
-        let limit = self.inner.config.limits.signups_per_address;
+        let limit = self.rbac.inner.config.limits.signups_per_address;
         self.take_hourly(&format!("signup:{address}"), limit).await
     }
 
     /// Counts a password SMS an account sends to a member it creates.
     pub(crate) async fn take_password_sms(&self, account: i64) -> Result<()> {
-        let limit = self.inner.config.limits.password_sms_per_account;
+        let limit = self.rbac.inner.config.limits.password_sms_per_account;
         self.take_hourly(&format!("password-sms:{account}"), limit)
             .await
     }

@@ -76,9 +76,11 @@ impl Sessions<'_> {
                 .await?
                 .ok_or(Error::NotFound(crate::Entity::User))?;
             self.rbac
+                .containment()
                 .ensure_user_within(actor, &user, "reset the password of")
                 .await?;
             self.rbac
+                .sessions()
                 .ensure_fresh(actor, crate::service::Sensitive::SetPassword)?;
             let hash = match &hash {
                 Some(hash) => hash,

@@ -103,6 +103,7 @@ impl Sessions<'_> {
             }
             self.rbac.require(actor, &self.rbac.admin().user_access)?;
             self.rbac
+                .containment()
                 .ensure_user_within(actor, &user, "list the sessions of")
                 .await?;
         }
@@ -137,9 +138,11 @@ impl Sessions<'_> {
             }
             self.rbac.require(actor, &self.rbac.admin().user_edit)?;
             self.rbac
+                .containment()
                 .ensure_user_within(actor, &user, "end the sessions of")
                 .await?;
             self.rbac
+                .sessions()
                 .ensure_fresh(actor, crate::service::Sensitive::EndOthersSessions)?;
         }
         let store = &self.rbac.store();

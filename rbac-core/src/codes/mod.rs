@@ -58,12 +58,18 @@ fn code_digest(key: &str, code: &str) -> String {
     hex::encode(h.finalize())
 }
 
-impl Rbac {
+/// One-time codes: `rbac.codes()`.
+#[derive(Clone, Copy)]
+pub struct Codes<'a> {
+    pub(crate) rbac: &'a Rbac,
+}
+
+impl Codes<'_> {
     /// Stores a new code for `key` (issued for `context`), then sends it with `send` on
     /// `channel`, at the request of the client at `address`: within the hourly limits on
     /// codes, one send per key per resend interval. A refused or failed send leaves nothing
     /// usable behind.
-    pub async fn issue_code<F, Fut>(
+    pub async fn issue<F, Fut>(
         &self,
         key: &str,
         context: &str,
@@ -75,8 +81,8 @@ impl Rbac {
         F: FnOnce(String) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<(), SendError>>,
     {
-        self.take_code_send(channel, address).await?;
-        let policy = self.inner.config.codes;
+        self.rbac.limits().take_code_send(channel, address).await?;
+        let policy = self.rbac.inner.config.codes;
         let code = six_digits();
         let at = now();
         let stored = VerificationCode {
@@ -86,7 +92,7 @@ impl Rbac {
             sent_at: at,
             expires_at: at + policy.ttl,
         };
-        let store = &self.inner.store;
+        let store = &self.rbac.inner.store;
         if let Some(sent_at) = store.put_code(&stored, at - policy.resend_interval).await? {
             return Err(Error::TooSoon {
                 retry_after: (sent_at + policy.resend_interval - at).max(1),
@@ -102,9 +108,10 @@ impl Rbac {
 
     /// Uses the code pending for the proof's key: only the right code, in time, for
     /// exactly the proof's context, passes.
-    pub async fn take_code(&self, proof: &CodeProof) -> Result<()> {
-        let policy = self.inner.config.codes;
+    pub async fn take(&self, proof: &CodeProof) -> Result<()> {
+        let policy = self.rbac.inner.config.codes;
         let check = self
+            .rbac
             .inner
             .store
             .take_code(

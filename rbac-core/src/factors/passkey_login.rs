@@ -115,6 +115,7 @@ impl<'a> SecondFactors<'a> {
     async fn take_user_ceremony(self, user: &User) -> Result<()> {
         let limit = self.rbac.config().limits.passkey_ceremonies_per_user;
         self.rbac
+            .limits()
             .take_hourly(&format!("passkey-user:{}", user.id), limit)
             .await
     }
@@ -486,6 +487,7 @@ impl<'a> SecondFactors<'a> {
     pub async fn begin_passkey_sign_in(self, address: &str) -> Result<PasskeyOptions> {
         let webauthn = self.webauthn()?;
         self.rbac
+            .limits()
             .take_hourly(
                 &format!("passkey:{address}"),
                 self.rbac.config().limits.passkey_sign_ins_per_address,

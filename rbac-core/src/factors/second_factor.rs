@@ -275,9 +275,10 @@ impl SecondFactors<'_> {
         self.rbac.require(actor, &self.rbac.admin().user_edit)?;
         let user = self.rbac.user_named(user_name).await?;
         self.rbac
+            .containment()
             .ensure_user_within(actor, &user, "reset the second factors of")
             .await?;
-        self.rbac.ensure_fresh_on(
+        self.rbac.sessions().ensure_fresh_on(
             actor,
             user.id,
             crate::service::Sensitive::ResetSecondFactors,
@@ -319,12 +320,13 @@ impl SecondFactors<'_> {
         role_name: &str,
         required: bool,
     ) -> Result<()> {
-        if !self.rbac.is_builtin_admin(actor) {
+        if !actor.is_builtin_admin() {
             return Err(Error::Forbidden {
                 missing: crate::service::ADMIN.to_string(),
             });
         }
         self.rbac
+            .sessions()
             .ensure_fresh(actor, crate::service::Sensitive::RequireSecondFactor)?;
         if required {
             self.rbac.secrets_key()?;

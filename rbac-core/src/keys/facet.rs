@@ -105,10 +105,12 @@ impl Keys<'_> {
         if project.owner_id != actor.user_id {
             if let Some(owner) = store.user(project.owner_id).await? {
                 self.rbac
+                    .containment()
                     .ensure_user_within_in(actor, &owner, "delete a project of", Some(scope))
                     .await?;
             }
             self.rbac
+                .sessions()
                 .ensure_fresh(actor, crate::Sensitive::OthersKeys)?;
         }
         self.remove(actor, &project).await

@@ -9,6 +9,7 @@ use crate::authn::token::{JwtCodec, JwtKey};
 use crate::authz::privilege::PrivilegeRegistry;
 use crate::authz::scope::ScopeKinds;
 use crate::error::{Error, Result};
+use crate::notify::Senders;
 use crate::secrets::SecretsKey;
 use crate::store::Store;
 
@@ -52,6 +53,7 @@ pub struct RbacBuilder {
     step_up: Option<Duration>,
     secrets: Option<Secrets>,
     roles: Vec<RoleDefinition>,
+    senders: Option<Senders>,
 }
 
 /// A role the builder defines as the system: its privileges and the roles it includes.
@@ -67,11 +69,11 @@ enum Secrets {
     File(PathBuf),
 }
 
-impl Rbac {
-    /// Starts building an [`Rbac`] over `store` for the application's own privileges.
-    pub fn builder<S: Store + 'static>(store: S) -> RbacBuilder {
+impl RbacBuilder {
+    /// A builder over `store` with the defaults ([`Rbac::builder`]).
+    pub(crate) fn over(store: Arc<dyn Store>) -> RbacBuilder {
         RbacBuilder {
-            store: Arc::new(store),
+            store,
             secret: None,
             previous_secrets: Vec::new(),
             privileges: Vec::new(),
@@ -86,11 +88,10 @@ impl Rbac {
             step_up: None,
             secrets: None,
             roles: Vec::new(),
+            senders: None,
         }
     }
-}
 
-impl RbacBuilder {
     /// The secret tokens are signed with (at least 32 bytes).
     pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.secret = Some(secret.as_ref().to_vec());
@@ -192,6 +193,12 @@ impl RbacBuilder {
         self
     }
 
+    /// Where codes and notices are sent (SMS, e-mail); by default, to the log.
+    pub fn senders(mut self, senders: Senders) -> Self {
+        self.senders = Some(senders);
+        self
+    }
+
     /// Creates the `admin` user with this password when the store has none.
     pub fn admin_password(mut self, password: impl Into<String>) -> Self {
         self.admin_password = Some(password.into());
@@ -200,7 +207,7 @@ impl RbacBuilder {
 
     /// Settings beyond the defaults (token lifetime, hashing, throttling, …); its
     /// organisations and system roles are the application's. What the other methods set
-    /// (scope kinds, step-up window, administrative codes, secrets key) wins over it,
+    /// (scope kinds, step-up window, administrative codes, secrets key, senders) wins over it,
     /// whichever is called first.
     pub fn config(mut self, config: RbacConfig) -> Self {
         self.config = config;
@@ -235,6 +242,9 @@ impl RbacBuilder {
         if let Some(window) = self.step_up {
             config.step_up = window;
         }
+        if let Some(senders) = self.senders {
+            config.senders = senders;
+        }
         match self.secrets {
             Some(Secrets::Key(key)) => config.secrets_key = Some(key),
             Some(Secrets::File(path)) => {
@@ -256,7 +266,9 @@ impl RbacBuilder {
         );
         let registry = Arc::new(PrivilegeRegistry::new(&codes));
         let rbac = Rbac::new(self.store, registry, jwt, config).await?;
-        rbac.seed(self.admin_password.as_deref(), false).await?;
+        rbac.system_roles()
+            .seed(self.admin_password.as_deref(), false)
+            .await?;
         if !self.roles.is_empty() {
             let system = rbac.system().await?;
             for role in &self.roles {

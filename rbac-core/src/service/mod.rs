@@ -49,7 +49,6 @@ pub use crate::admin::registration::Member;
 pub use crate::admin::registration::Registration;
 pub use crate::admin::roles::{InquiryTarget, RoleUpdate};
 pub use crate::admin::roles_facet::Roles;
-pub use crate::admin::system::{SYSTEM_NAME, SYSTEM_USER_ID};
 pub use crate::admin::users::{UserEdit, UserInput, UserView};
 pub use crate::admin::users_facet::Users;
 pub(crate) use crate::admin::vocabulary::AdminPrivileges;
@@ -64,8 +63,9 @@ pub use crate::authn::limits::AbuseLimits;
 pub use crate::authn::limits::Channel;
 pub use crate::authn::sessions::{SessionView, SESSIONS_LISTED};
 pub use crate::authn::throttle::{account_key, LoginThrottle};
+pub use crate::authz::authorizer::{SYSTEM_NAME, SYSTEM_USER_ID};
 #[cfg(feature = "codes")]
-pub use crate::codes::{CodePolicy, CodeProof};
+pub use crate::codes::{CodePolicy, CodeProof, Codes};
 pub use crate::factors::facet::SecondFactors;
 #[cfg(feature = "passkeys")]
 pub use crate::factors::passkey_login::{PasskeyOptions, PasskeyView};

@@ -2,11 +2,13 @@
 //! this process's caches.
 
 use super::*;
+use crate::admin::bootstrap::SystemRoles;
+use crate::admin::containment::Containment;
+use crate::authn::limits::Limits;
 use crate::error::{Entity, Error};
 use crate::model::{now, Assignment, Change, Role, Scope, User};
 
-/// The name of the built-in super-admin role and user.
-pub const ADMIN: &str = "admin";
+pub use crate::authz::authorizer::ADMIN;
 
 /// A role the application seeds at bootstrap and finds by its stable key, never by its
 /// name: a renamed role cannot take a system role's place.
@@ -56,6 +58,8 @@ pub struct RbacConfig {
     pub assignment_cap: usize,
     /// The scope kinds assignments may name (none by default: roles hold everywhere).
     pub scope_kinds: crate::authz::scope::ScopeKinds,
+    /// Where codes and notices are sent (SMS, e-mail); by default, to the log.
+    pub senders: Senders,
     /// The key sealing second-factor secrets (none: second factors cannot be enrolled).
     pub secrets_key: Option<crate::secrets::SecretsKey>,
     /// The issuer an authenticator app shows beside TOTP codes.
@@ -89,6 +93,7 @@ impl Default for RbacConfig {
             project_request_max: 30,
             assignment_cap: 32,
             scope_kinds: crate::authz::scope::ScopeKinds::default(),
+            senders: Senders::default(),
             secrets_key: None,
             totp_issuer: "rbac".to_string(),
             challenge_ttl: Duration::from_secs(300),
@@ -104,7 +109,6 @@ pub(crate) struct Inner {
     pub(crate) authorizer: Arc<Authorizer>,
     pub(crate) hasher: PasswordHasher,
     pub(crate) config: RbacConfig,
-    pub(crate) senders: Senders,
     pub(crate) gate: Arc<crate::authn::throttle::LoginGate>,
     #[cfg(feature = "passkeys")]
     pub(crate) webauthn: Option<webauthn_rs::Webauthn>,
@@ -125,23 +129,18 @@ impl std::fmt::Debug for Rbac {
 }
 
 impl Rbac {
-    /// Builds the services and loads the role snapshot; messages go to the log.
+    /// Starts building an [`Rbac`] over `store` for the application's own privileges.
+    pub fn builder<S: Store + 'static>(store: S) -> RbacBuilder {
+        RbacBuilder::over(Arc::new(store))
+    }
+
+    /// Builds the services over `store` and loads the role snapshot (see [`Rbac::builder`]
+    /// for the short way).
     pub async fn new(
         store: Arc<dyn Store>,
         registry: Arc<PrivilegeRegistry>,
         jwt: JwtCodec,
         config: RbacConfig,
-    ) -> Result<Self> {
-        Self::new_with(store, registry, jwt, config, Senders::default()).await
-    }
-
-    /// Builds the services with the given message senders and loads the role snapshot.
-    pub async fn new_with(
-        store: Arc<dyn Store>,
-        registry: Arc<PrivilegeRegistry>,
-        jwt: JwtCodec,
-        config: RbacConfig,
-        senders: Senders,
     ) -> Result<Self> {
         let hasher = PasswordHasher::new(&config.hasher)?;
         #[cfg(feature = "passkeys")]
@@ -167,7 +166,6 @@ impl Rbac {
                 authorizer,
                 hasher,
                 config,
-                senders,
                 gate: Arc::default(),
                 activity: LoginActivity::default(),
                 unknown_names: Default::default(),
@@ -175,6 +173,21 @@ impl Rbac {
                 webauthn,
             }),
         })
+    }
+
+    /// Creates the built-in `admin` role (every privilege), the system roles and, on an
+    /// empty store, the `admin` user with `password` (or a generated one, returned so it
+    /// can be shown once). Safe to run from several instances at once.
+    pub async fn bootstrap(&self, password: Option<&str>) -> Result<Option<String>> {
+        self.system_roles().seed(password, true).await
+    }
+
+    /// The system itself, for seeding and migrations: it holds the `admin` role everywhere
+    /// (every privilege), acts where the built-in admin may, is never asked for a second
+    /// factor, and is audited as `system`. Only code holding the [`Rbac`] obtains it; no
+    /// credential authenticates as it.
+    pub async fn system(&self) -> Result<Principal> {
+        self.system_roles().system().await
     }
 
     /// The authorizer (the hot path the tower layer uses).
@@ -187,20 +200,10 @@ impl Rbac {
         &self.inner.store
     }
 
-    /// The password hasher.
-    pub fn hasher(&self) -> &PasswordHasher {
-        &self.inner.hasher
-    }
-
     /// Logins and failed logins per hour on this instance, the last day (kept as they
     /// happen: reading it reads no log rows).
     pub(crate) fn login_activity(&self) -> Hourly {
         self.inner.activity.last_hours(crate::model::now())
-    }
-
-    /// The message senders (SMS, e-mail).
-    pub fn senders(&self) -> &Senders {
-        &self.inner.senders
     }
 
     /// The settings.
@@ -223,7 +226,7 @@ impl Rbac {
             // The system is audited by name alone: no user has its id.
             user_id: actor
                 .map(|a| a.user_id)
-                .filter(|id| *id != crate::admin::system::SYSTEM_USER_ID),
+                .filter(|id| *id != crate::authz::authorizer::SYSTEM_USER_ID),
             user_name: actor.map_or_else(String::new, |a| a.user_name.to_string()),
             category,
             content,
@@ -395,7 +398,7 @@ impl Rbac {
     ) -> Result<()> {
         self.ensure_declared("scope", &owner_scope)?;
         self.ensure_declared("scope", &child)?;
-        let role = self.system_role(role_key).await?;
+        let role = self.system_roles().by_key(role_key).await?;
         let journal = crate::model::Journal::audit(crate::model::NewAudit {
             user_id: Some(owner),
             user_name: String::new(),
@@ -551,5 +554,26 @@ impl Rbac {
     /// The audit trail, security events and their webhook deliveries.
     pub fn audit(&self) -> Audit<'_> {
         Audit { rbac: self }
+    }
+
+    #[cfg(feature = "codes")]
+    /// One-time codes: issuing a code to an address and taking it back once.
+    pub fn codes(&self) -> Codes<'_> {
+        Codes { rbac: self }
+    }
+
+    /// Containment: whether a user or role lies within an actor.
+    pub(crate) fn containment(&self) -> Containment<'_> {
+        Containment { rbac: self }
+    }
+
+    /// The hourly limits on unauthenticated work.
+    pub(crate) fn limits(&self) -> Limits<'_> {
+        Limits { rbac: self }
+    }
+
+    /// Bootstrap and the system roles.
+    pub(crate) fn system_roles(&self) -> SystemRoles<'_> {
+        SystemRoles { rbac: self }
     }
 }

@@ -4,7 +4,7 @@
 //! Every surface inherits the decision: the use-case refuses `StepUpRequired` itself, as it
 //! refuses a target outside the actor (containment), so no route can forget to ask.
 
-use super::Rbac;
+use crate::authn::facet::Sessions;
 use crate::authz::authorizer::Principal;
 use crate::error::{Error, Result};
 
@@ -91,7 +91,8 @@ impl Sensitive {
     }
 }
 
-impl Rbac {
+/// The step-up check belongs to the sessions: it reads what a session's login proved.
+impl Sessions<'_> {
     /// Refuses `StepUpRequired` unless `actor` may perform the sensitive use-case `what`
     /// now: an actor with a second factor enrolled must have proven one within the step-up
     /// window ([`RbacConfig::step_up`](super::RbacConfig::step_up)); an actor without one
@@ -100,7 +101,7 @@ impl Rbac {
         if !actor.second_factor_enrolled {
             return Ok(());
         }
-        let window = i64::try_from(self.inner.config.step_up.as_secs()).unwrap_or(i64::MAX);
+        let window = i64::try_from(self.rbac.inner.config.step_up.as_secs()).unwrap_or(i64::MAX);
         let fresh = actor.factors.has_second_factor()
             && crate::now().saturating_sub(actor.verified_at) <= window;
         if fresh {
@@ -116,7 +117,7 @@ impl Rbac {
         })
     }
 
-    /// [`Rbac::ensure_fresh`] when `actor` acts on another user than itself.
+    /// [`Sessions::ensure_fresh`] when `actor` acts on another user than itself.
     pub(crate) fn ensure_fresh_on(
         &self,
         actor: &Principal,

@@ -154,6 +154,7 @@ pub(super) struct World {
 }
 
 pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
+    let inbox = Arc::new(Inbox::default());
     let config = RbacConfig {
         hasher: HasherConfig {
             memory_kib: 64,
@@ -172,19 +173,17 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
             name: "two".into(),
         }],
         system_roles: SYSTEM_ROLES.to_vec(),
+        senders: Senders {
+            sms: inbox.clone(),
+            mail: inbox.clone(),
+        },
         ..RbacConfig::default()
     };
-    let inbox = Arc::new(Inbox::default());
-    let senders = Senders {
-        sms: inbox.clone(),
-        mail: inbox.clone(),
-    };
-    let rbac = Rbac::new_with(
+    let rbac = Rbac::new(
         Arc::new(MemoryStore::new()),
         Arc::new(PrivilegeRegistry::new(CODES)),
         JwtCodec::new(JwtKey::from_secret("escalation-test-secret-escalation"), []),
         config,
-        senders,
     )
     .await
     .expect("rbac");

@@ -109,23 +109,24 @@ pub async fn send_registration_sms(
     address: &str,
 ) -> Result<()> {
     validate::mobile("mobilePhone", phone)?;
-    rbac.organisation(organisation).await?;
-    let sms = rbac.senders().sms.clone();
+    rbac.users().organisation(organisation).await?;
+    let sms = rbac.config().senders.sms.clone();
     let phone = phone.to_string();
-    rbac.issue_code(
-        &sms_register_key(&phone),
-        &organisation.to_string(),
-        Channel::Sms,
-        address,
-        |code| async move {
-            sms.send(&Sms {
-                phone,
-                content: SmsContent::RegisterCode(code),
-            })
-            .await
-        },
-    )
-    .await
+    rbac.codes()
+        .issue(
+            &sms_register_key(&phone),
+            &organisation.to_string(),
+            Channel::Sms,
+            address,
+            |code| async move {
+                sms.send(&Sms {
+                    phone,
+                    content: SmsContent::RegisterCode(code),
+                })
+                .await
+            },
+        )
+        .await
 }
 
 /// Registers a primary account of an organisation once the SMS code matches.
@@ -133,7 +134,7 @@ pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
     validate::mobile("mobilePhone", &input.phone)?;
-    rbac.organisation(input.organisation).await?;
+    rbac.users().organisation(input.organisation).await?;
     let mut user = User::blank(&input.name, String::new());
     user.phone = input.phone.clone();
     user.phone_verified = true;
@@ -142,21 +143,22 @@ pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result
         "register primary account {} in organisation {} from {}",
         input.name, input.organisation, input.ip
     );
-    rbac.register(Registration {
-        user,
-        password: input.password,
-        role: PRIMARY_ROLE.into(),
-        scope: Some(organisation_scope(input.organisation)?),
-        proof: CodeProof {
-            key: sms_register_key(&input.phone),
-            code: input.code,
-            context: input.organisation.to_string(),
-            context_field: "departmentId",
-        },
-        client: input.ip,
-        audit,
-    })
-    .await
+    rbac.users()
+        .register(Registration {
+            user,
+            password: input.password,
+            role: PRIMARY_ROLE.into(),
+            scope: Some(organisation_scope(input.organisation)?),
+            proof: CodeProof {
+                key: sms_register_key(&input.phone),
+                code: input.code,
+                context: input.organisation.to_string(),
+                context_field: "departmentId",
+            },
+            client: input.ip,
+            audit,
+        })
+        .await
 }
 
 /// Moves console roles held globally (as before scopes) into their holders' organisations:
@@ -166,7 +168,10 @@ pub async fn scope_console_roles(rbac: &Rbac) -> Result<usize> {
         .ok_or_else(|| Error::invalid("scope", "the organisation scope kind"))?;
     let mut moved = 0;
     for key in [PRIMARY_ROLE, SUB_ACCOUNT_ROLE] {
-        moved += rbac.scope_system_role_by_organisation(key, kind).await?;
+        moved += rbac
+            .assignments()
+            .scope_system_role_by_organisation(key, kind)
+            .await?;
     }
     Ok(moved)
 }
@@ -197,7 +202,7 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
         .user(actor.user_id)
         .await?
         .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
-    let organisation = rbac.organisation(input.organisation).await?;
+    let organisation = rbac.users().organisation(input.organisation).await?;
     if parent
         .department_id
         .is_some_and(|own| own != organisation.id)
@@ -223,17 +228,18 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
     user.attributes = input.attributes;
     user.department_id = Some(organisation.id);
     let audit = format!("create sub-account {}", user.name);
-    rbac.create_member(
-        actor,
-        SUB_ACCOUNT_ADD,
-        Member {
-            user,
-            password: input.password,
-            role: SUB_ACCOUNT_ROLE.into(),
-            scope: Some(scope),
-            notify: input.notify,
-            audit,
-        },
-    )
-    .await
+    rbac.users()
+        .create_member(
+            actor,
+            SUB_ACCOUNT_ADD,
+            Member {
+                user,
+                password: input.password,
+                role: SUB_ACCOUNT_ROLE.into(),
+                scope: Some(scope),
+                notify: input.notify,
+                audit,
+            },
+        )
+        .await
 }

@@ -520,6 +520,7 @@ async fn login(
     // A pending second factor is this surface's 428 (rendered from the error).
     let outcome = app
         .rbac
+        .sessions()
         .login_to_organisation(&input, organisation)
         .await?
         .signed_in()?;

@@ -123,10 +123,10 @@ pub async fn send_registration_email(
     if rbac.users().email_taken(email).await? {
         return Err(Error::AlreadyExists(Field::Email));
     }
-    let mail = rbac.senders().mail.clone();
+    let mail = rbac.config().senders.mail.clone();
     let to = email.to_string();
     let minutes = (rbac.config().codes.ttl / 60).max(1);
-    rbac.issue_code(
+    rbac.codes().issue(
         &mail_register_key(email),
         "",
         Channel::Mail,
@@ -154,19 +154,20 @@ pub async fn register_with_email(rbac: &Rbac, input: EmailRegistration, ip: &str
     let mut user = User::blank(&input.name, String::new());
     user.email = Some(input.email.clone());
     user.email_verified = true;
-    rbac.register(Registration {
-        audit: format!("register {} by e-mail from {ip}", input.name),
-        user,
-        password: input.password,
-        role: REGISTERED_ROLE.into(),
-        scope: None,
-        proof: CodeProof {
-            key: mail_register_key(&input.email),
-            code: input.code,
-            context: String::new(),
-            context_field: "email",
-        },
-        client: ip.to_string(),
-    })
-    .await
+    rbac.users()
+        .register(Registration {
+            audit: format!("register {} by e-mail from {ip}", input.name),
+            user,
+            password: input.password,
+            role: REGISTERED_ROLE.into(),
+            scope: None,
+            proof: CodeProof {
+                key: mail_register_key(&input.email),
+                code: input.code,
+                context: String::new(),
+                context_field: "email",
+            },
+            client: ip.to_string(),
+        })
+        .await
 }

@@ -91,6 +91,30 @@ pub struct Principal {
     pub second_factor_enrolled: bool,
 }
 
+/// The name of the built-in super-admin role and user.
+pub const ADMIN: &str = "admin";
+
+/// The user id of the system principal: no user has it (stored ids start at 1), so no
+/// credential ever authenticates as the system.
+pub const SYSTEM_USER_ID: UserId = 0;
+
+/// The name the system principal is audited under.
+pub const SYSTEM_NAME: &str = "system";
+
+impl Principal {
+    /// Whether this is the built-in admin user (the only one that may rename, delete or
+    /// grant more to a system role, or act on the built-in admin user), or the system
+    /// ([`Rbac::system`](crate::Rbac::system)), which may do what admin may.
+    pub fn is_builtin_admin(&self) -> bool {
+        &*self.user_name == ADMIN || self.is_system()
+    }
+
+    /// Whether this is the system principal ([`Rbac::system`](crate::Rbac::system)).
+    pub fn is_system(&self) -> bool {
+        self.user_id == SYSTEM_USER_ID && &*self.user_name == SYSTEM_NAME
+    }
+}
+
 /// A role as the hot path sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleGrant {
