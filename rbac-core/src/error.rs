@@ -105,6 +105,9 @@ impl fmt::Display for AuthFailure {
     }
 }
 
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
 /// A storage failure, as the storage traits report it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

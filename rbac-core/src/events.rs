@@ -31,6 +31,10 @@
 
 use crate::ids::Timestamp;
 
+use async_trait::async_trait;
+
+use crate::error::StoreResult;
+
 /// The stable event types.
 pub mod kind {
     /// A login completed (with every factor it needed).
@@ -168,4 +172,39 @@ pub enum Attempt {
         /// Why it failed.
         error: String,
     },
+}
+
+/// Security events and their deliveries: a queue kept in the store, so a restart loses
+/// none, claimed under a lease, so two instances never send one at once.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Records events that no other write carries (a failed login).
+    async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()>;
+    /// Claims up to `limit` events due for `target` (never delivered, not leased, next
+    /// attempt due at `at`, fewer than `max_attempts` tries), oldest first, leasing each
+    /// to `owner` until `lease_until`. Two callers never hold one event for one target.
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        owner: &str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+        max_attempts: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records how a claimed delivery went; `false` if `owner` no longer holds its lease.
+    async fn settle_delivery(
+        &self,
+        event: i64,
+        target: &str,
+        owner: &str,
+        attempt: &crate::events::Attempt,
+    ) -> StoreResult<bool>;
+    /// The newest deliveries, for an admin.
+    async fn deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryStatus>>;
+    /// The newest events, newest first, for an admin.
+    async fn recent_events(&self, limit: u32) -> StoreResult<Vec<SecurityEvent>>;
+    /// Deletes up to `limit` of the oldest events recorded before `before`, with their
+    /// deliveries (delivered or not); returns how many events.
+    async fn prune_events(&self, before: Timestamp, limit: u32) -> StoreResult<u64>;
 }

@@ -79,14 +79,12 @@ mod audit;
 mod authn;
 mod authz;
 mod caller;
-#[cfg(feature = "codes")]
 mod codes;
 mod error;
 pub mod events;
 pub mod factors;
 pub mod identity;
 mod ids;
-#[cfg(feature = "api-keys")]
 mod keys;
 mod memory;
 mod model;

@@ -9,6 +9,7 @@ pub(crate) mod inclusion;
 pub(crate) mod listing;
 pub(crate) mod named;
 pub(crate) mod operator;
+pub(crate) mod port;
 pub(crate) mod registration;
 pub(crate) mod roles;
 pub(crate) mod roles_facet;

@@ -1,11 +1,11 @@
 //! What an operator does from the command line, with no logged-in actor: import users with
 //! their password hashes, set a password, lift a login lock.
 
+use super::port::ImportReport;
 use super::users_facet::Users;
 use crate::error::{Entity, Error, Result};
 use crate::model::{AuditCategory, Change, Journal, NewAudit, User};
 use crate::service::validate;
-use crate::store::ImportReport;
 
 /// A user brought over from another system, with its password hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

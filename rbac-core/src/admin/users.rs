@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use super::port::next_updated_at;
 use super::users_facet::Users;
 use crate::authz::authorizer::Principal;
 use crate::error::{Error, Result};
 use crate::model::{now, AuditCategory, Change, Listing, Revoke, Role, User, UserQuery};
 use crate::service::{validate, Sensitive, ADMIN};
-use crate::store::next_updated_at;
 
 /// A user to create.
 #[derive(Debug, Clone, Default)]
@@ -39,7 +39,7 @@ pub(crate) const USER_WRITE_ATTEMPTS: u32 = 3;
 
 /// Whether the store refused a user write because the user changed since it was read.
 fn user_changed(e: &Error) -> bool {
-    matches!(e, Error::Violation(m) if m == crate::store::USER_CHANGED)
+    matches!(e, Error::Violation(m) if m == super::port::USER_CHANGED)
 }
 
 /// Fields to change on a user; `None` leaves a field as it is.

@@ -4,6 +4,7 @@
 use crate::model::{Page, Timestamp};
 
 pub(crate) mod facet;
+pub(crate) mod port;
 
 /// Renders text an attacker may have written (a failed login's name, an audited target) as
 /// data: control characters, bidirectional-text controls and invisible characters (zero

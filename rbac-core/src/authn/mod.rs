@@ -11,6 +11,7 @@ pub(crate) mod limits;
 pub(crate) mod noise;
 pub(crate) mod password;
 pub(crate) mod passwords;
+pub(crate) mod port;
 pub(crate) mod sessions;
 pub(crate) mod throttle;
 pub(crate) mod token;

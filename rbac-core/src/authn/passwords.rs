@@ -109,7 +109,7 @@ impl Sessions<'_> {
                 .await
             {
                 Err(StoreError::Violation(m))
-                    if m == crate::store::USER_CHANGED && attempt < USER_WRITE_ATTEMPTS =>
+                    if m == crate::admin::port::USER_CHANGED && attempt < USER_WRITE_ATTEMPTS =>
                 {
                     continue
                 }

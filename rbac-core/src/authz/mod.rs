@@ -3,5 +3,6 @@
 
 pub(crate) mod authorizer;
 pub mod inclusion;
+pub(crate) mod port;
 pub(crate) mod privilege;
 pub(crate) mod scope;

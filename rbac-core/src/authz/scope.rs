@@ -17,6 +17,9 @@ use std::hash::{Hash, Hasher};
 
 use crate::ids::RoleId;
 
+/// How deep scopes nest at most.
+pub const MAX_SCOPE_DEPTH: usize = 16;
+
 /// The most bytes in a scope kind.
 pub const SCOPE_KIND_MAX: usize = 16;
 

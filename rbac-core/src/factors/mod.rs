@@ -15,6 +15,7 @@ pub(crate) mod facet;
 #[cfg(feature = "passkeys")]
 pub(crate) mod passkey_login;
 pub(crate) mod passkeys;
+pub(crate) mod port;
 pub(crate) mod second_factor;
 
 use rand::Rng;

@@ -1,7 +1,7 @@
 //! Per-project request counting against a daily quota that holds across instances.
 //!
 //! The quota is kept in the store: an instance reserves a slice of it at a time
-//! ([`ProjectStore::reserve_project_quota`](crate::store::ProjectStore), atomic on every
+//! ([`ProjectStore::reserve_project_quota`](super::port::ProjectStore), atomic on every
 //! backend) and spends the slice locally, so a request costs one short critical section on
 //! its project's own lock, and only the first request of each slice a store round trip
 //! (slices start at 64 and double, up to 4096, while a project uses one in under 100 ms).
@@ -44,8 +44,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::port::ProjectStore;
 use crate::model::{utc_day, Project, ProjectId, RequestCount, Timestamp};
-use crate::store::ProjectStore;
 
 /// Requests the first reservation of a project asks for: the store sees one round trip
 /// per slice.

@@ -108,9 +108,6 @@ impl Grants {
     }
 }
 
-/// How deep scopes nest at most.
-pub const MAX_SCOPE_DEPTH: usize = 16;
-
 /// Scope → parent scope.
 pub(super) type ScopeParents = HashMap<Scope, Scope, BuildHasherDefault<IdHasher>>;
 

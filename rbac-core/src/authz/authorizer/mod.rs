@@ -42,18 +42,18 @@ use arc_swap::ArcSwap;
 use moka::future::Cache;
 
 use crate::authn::token::JwtCodec;
+use crate::authz::port::{AuthorizerStore, ChangeSink};
 use crate::authz::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 use crate::authz::scope::Scope;
 use crate::error::{AuthFailure, Error, Result};
 #[cfg(feature = "api-keys")]
 use crate::keys::meter::{ProjectMeter, RequestMeters};
 #[cfg(feature = "api-keys")]
+use crate::keys::port::ProjectStore;
+#[cfg(feature = "api-keys")]
 use crate::model::ProjectId;
 use crate::model::{now, Change, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::stats::ShardedCounter;
-#[cfg(feature = "api-keys")]
-use crate::store::ProjectStore;
-use crate::store::{AuthorizerStore, ChangeSink};
 
 mod bundles;
 mod invalidation;
@@ -62,7 +62,8 @@ mod keys;
 mod roles;
 mod sessions;
 
-pub use bundles::{Grants, MAX_SCOPE_DEPTH};
+pub use crate::authz::scope::MAX_SCOPE_DEPTH;
+pub use bundles::Grants;
 use bundles::{Interner, Snapshot};
 use sessions::SessionState;
 

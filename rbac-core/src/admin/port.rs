@@ -1,14 +1,15 @@
-//! The user accounts' storage port.
+//! The administration's storage ports: user accounts, their assignments, roles and
+//! organisations.
 
 use async_trait::async_trait;
 
-use super::StoreResult;
-use crate::error::{Field, StoreError};
+use crate::authz::port::AuthorizerStore;
+use crate::error::{Field, StoreError, StoreResult};
 use crate::model::*;
 
 /// Users.
 #[async_trait]
-pub trait UserStore: super::AuthorizerStore {
+pub trait UserStore: AuthorizerStore {
     /// Inserts a batch of users, as one transaction where the backend can, with one
     /// journal for the batch: a user whose name key exists already is skipped (so a re-run
     /// resumes), and users whose e-mail key or name skeleton another user (stored, or
@@ -155,4 +156,121 @@ pub fn next_updated_at(stored: Timestamp, at: Timestamp) -> Timestamp {
     } else {
         at
     }
+}
+
+/// The message of a refused assignment beyond the per-user cap.
+pub const TOO_MANY_ASSIGNMENTS: &str = "the user holds the most roles allowed";
+
+/// Assignments of roles to users, globally or within a scope.
+#[async_trait]
+pub trait AssignmentStore: AuthorizerStore {
+    /// [`update_user`](UserStore::update_user), and in the same transaction replaces the user's
+    /// global assignments with those of `user.roles` (in order; scoped ones stay):
+    /// `NotFound(Role)` if a role is gone, `Violation` if the user would hold more than
+    /// `cap` assignments; `expected` as there.
+    async fn update_user_roles(
+        &self,
+        user: &User,
+        expected: Option<Timestamp>,
+        cap: usize,
+        revoke: Revoke<'_>,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Adds an assignment; `Ok(false)` when the user holds it already, `Violation` when the
+    /// user would hold more than `cap`, `NotFound` when the user or role is gone.
+    async fn assign_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        cap: usize,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// Removes an assignment; `Ok(false)` when the user did not hold it.
+    async fn revoke_role(
+        &self,
+        user: UserId,
+        assignment: Assignment,
+        journal: &Journal,
+    ) -> StoreResult<bool>;
+    /// How many distinct users hold a role, globally or in any scope.
+    async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;
+    /// Moves every global assignment of `role` held by a user with an organisation
+    /// (`department_id`) into the scope `kind:department_id` (dropping it where the user
+    /// holds the role there already), in one transaction with `journal` and a
+    /// `Change::User` per user moved; returns those users. Running it again moves nothing.
+    async fn scope_role_by_organisation(
+        &self,
+        role: RoleId,
+        kind: ScopeKind,
+        journal: &Journal,
+    ) -> StoreResult<Vec<UserId>>;
+}
+
+/// Roles and their grants.
+#[async_trait]
+pub trait RoleStore: AuthorizerStore {
+    /// Inserts a role with its privileges; `Conflict` on a taken name or system key.
+    async fn create_role(&self, role: &Role, journal: &Journal) -> StoreResult<Role>;
+    /// A role by exact name.
+    async fn role_by_name(&self, name: &str) -> StoreResult<Option<Role>>;
+    /// The role seeded under a stable system key (whatever its name is now).
+    async fn role_by_key(&self, key: &str) -> StoreResult<Option<Role>> {
+        let roles = self.list_roles(Page::ALL).await?;
+        Ok(roles
+            .rows
+            .into_iter()
+            .find(|r| r.system_key.as_deref() == Some(key)))
+    }
+    /// Roles in id order, and the full count.
+    async fn list_roles(&self, page: Page) -> StoreResult<Listing<Role>> {
+        let total = self.count_roles().await?;
+        let rows = self.role_rows(page, None).await?;
+        Ok(Listing { rows, total })
+    }
+    /// How many roles there are.
+    async fn count_roles(&self) -> StoreResult<u64>;
+    /// A page of roles in id order, with their privileges and inclusions; with `after`, the
+    /// page continues past that id (keyset), and `page.offset` counts from there.
+    async fn role_rows(&self, page: Page, after: Option<RoleId>) -> StoreResult<Vec<Role>>;
+    /// Replaces name, remark, enabled flag and system key (not privileges);
+    /// `NotFound`/`Conflict`.
+    async fn update_role(&self, role: &Role, journal: &Journal) -> StoreResult<()>;
+    /// Sets whether a role requires its members to have a second factor; `NotFound` if
+    /// gone.
+    async fn set_role_requires_second_factor(
+        &self,
+        id: RoleId,
+        required: bool,
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Replaces a role's privilege codes atomically; `NotFound` if gone.
+    async fn set_role_privileges(
+        &self,
+        id: RoleId,
+        codes: &[String],
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Replaces the roles a role includes, atomically and serialised with every other
+    /// such change: `NotFound` if it or an included role is gone, `Violation` when the
+    /// inclusion would make a cycle (a role including itself, directly or through others).
+    async fn set_role_includes(
+        &self,
+        id: RoleId,
+        includes: &[RoleId],
+        journal: &Journal,
+    ) -> StoreResult<()>;
+    /// Deletes a role that no user holds (and every inclusion of it); `Violation` if a user
+    /// holds it, `NotFound` if gone.
+    async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()>;
+}
+
+/// Organisations users belong to.
+#[async_trait]
+pub trait OrganisationStore: Send + Sync {
+    /// An organisation by id.
+    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
+    /// Every organisation, in id order.
+    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>>;
+    /// Inserts an organisation, or renames the one with its id.
+    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()>;
 }
