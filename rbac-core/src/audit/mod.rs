@@ -3,6 +3,7 @@
 
 use crate::model::{Page, Timestamp};
 
+pub(crate) mod denials;
 pub(crate) mod facet;
 pub(crate) mod port;
 

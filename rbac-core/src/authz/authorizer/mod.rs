@@ -295,9 +295,8 @@ pub struct Authorizer {
     /// API keys → project state (a negative entry for an unknown or deleted key), and
     /// the projects' quota meters.
     keys: keys::ApiKeys,
-    /// (user, privilege) → the minute of its last denial written to the operation log:
-    /// denials are aggregated, one row per user, privilege and minute.
-    denials: std::sync::Mutex<std::collections::HashMap<(UserId, String), i64>>,
+    /// Refusals in the operation log, aggregated (the audit capability's).
+    denials: crate::audit::denials::Denials,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -489,36 +488,12 @@ impl Authorizer {
     /// Records a refused privilege in the operation log without delaying the answer, one
     /// row per user, privilege and minute (so refused requests cannot flood the log).
     pub fn record_denial(&self, principal: &Principal, missing: &str, target: &str) {
-        const REMEMBERED: usize = 100_000;
-        let minute = now() / 60;
-        {
-            let mut denials = self.denials.lock().unwrap_or_else(|p| p.into_inner());
-            let key = (principal.user_id, missing.to_string());
-            if denials.get(&key) == Some(&minute) {
-                return;
-            }
-            if denials.len() >= REMEMBERED {
-                denials.retain(|_, m| *m == minute);
-            }
-            denials.insert(key, minute);
-        }
-        let entry = crate::model::NewAudit {
-            user_id: Some(principal.user_id),
-            user_name: principal.user_name.to_string(),
-            category: crate::model::AuditCategory::System,
-            content: format!(
-                "access denied to {target}: privilege {missing} required \
-                 (one entry per user, privilege and minute)"
-            ),
-            success: false,
-        };
-        let store = self.store.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                if let Err(e) = store.append_audit(&entry).await {
-                    tracing::warn!(error = %e, "audit of a denial failed");
-                }
-            });
-        }
+        self.denials.record(
+            &self.store,
+            principal.user_id,
+            &principal.user_name,
+            missing,
+            target,
+        );
     }
 }
