@@ -58,6 +58,7 @@ mod names;
 mod passkey;
 mod server;
 mod smtp;
+mod upgrade;
 mod webhook;
 
 pub use assertions::*;
@@ -75,4 +76,5 @@ pub use names::*;
 pub use passkey::*;
 pub use server::*;
 pub use smtp::*;
+pub use upgrade::*;
 pub use webhook::*;

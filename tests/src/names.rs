@@ -33,3 +33,11 @@ pub fn gen_phone() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("139{:08}", (base + n) % 100_000_000)
 }
+
+/// `bytes` random bytes as lowercase hex (a key file's contents).
+pub fn random_hex(bytes: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.gen::<u8>()))
+        .collect()
+}

@@ -104,6 +104,50 @@ impl SoftKey {
             .unwrap_or_else(|e| panic!("the authenticator refused to assert: {e:?}"));
         serde_json::to_value(asserted).expect("assertion")
     }
+
+    /// The stored passkey as JSON, private key included (a fixture carries it to a later
+    /// server, as a user's device keeps its passkey across the server's upgrades).
+    pub fn export(&self) -> Value {
+        use coset::CborSerializable as _;
+        let stored = self
+            .client
+            .authenticator()
+            .store()
+            .clone()
+            .expect("a registered passkey");
+        json!({
+            "key": hex::encode(stored.key.clone().to_vec().expect("the key as CBOR")),
+            "credential_id": hex::encode(&*stored.credential_id),
+            "rp_id": stored.rp_id,
+            "user_handle": stored.user_handle.as_ref().map(|h| hex::encode(&**h)),
+            "username": stored.username,
+            "user_display_name": stored.user_display_name,
+            "counter": stored.counter,
+        })
+    }
+
+    /// An authenticator at `origin` holding the passkey [`export`](Self::export) gave.
+    pub fn import(origin: &str, exported: &Value) -> SoftKey {
+        use coset::CborSerializable as _;
+        let bytes = |field: &str| -> Vec<u8> {
+            hex::decode(exported[field].as_str().unwrap_or_default()).expect("hex")
+        };
+        let passkey = Passkey {
+            key: coset::CoseKey::from_slice(&bytes("key")).expect("a COSE key"),
+            credential_id: bytes("credential_id").into(),
+            rp_id: exported["rp_id"].as_str().unwrap_or_default().to_string(),
+            user_handle: exported["user_handle"]
+                .as_str()
+                .map(|h| hex::decode(h).expect("hex").into()),
+            username: exported["username"].as_str().map(str::to_string),
+            user_display_name: exported["user_display_name"].as_str().map(str::to_string),
+            counter: exported["counter"].as_u64().map(|c| c as u32),
+            extensions: Default::default(),
+        };
+        let mut key = SoftKey::new(origin);
+        *key.client.authenticator_mut().store_mut() = Some(passkey);
+        key
+    }
 }
 
 impl TestServer {

@@ -57,4 +57,5 @@ mod slow_readers;
 mod step_up_walk;
 mod streamed_lists;
 mod tokens;
+mod upgrade;
 mod user_sessions;
