@@ -216,11 +216,14 @@ pub enum Error {
     /// A message (SMS, e-mail) could not be sent; nothing usable was stored.
     #[error("the message could not be sent")]
     SendFailed(#[source] crate::notify::SendError),
-    /// A project's daily request quota is used up.
-    #[error("daily request quota of {limit} used up; it resets at 00:00 UTC")]
-    QuotaExceeded {
-        /// Requests allowed per day.
+    /// A metered credential (an API key with a request meter) used up what its window
+    /// allows; nothing was counted.
+    #[error("request limit of {limit} reached; it resets in {retry_after} s")]
+    LimitReached {
+        /// Requests the window allows.
         limit: i64,
+        /// Seconds until the window resets.
+        retry_after: i64,
     },
     /// The password was right and the account has a second factor: the login completes
     /// with the challenge and a code or passkey.

@@ -114,9 +114,7 @@ pub use authz::authorizer::{
     Authorizer, AuthorizerConfig, CacheStats, Grants, IdHasher, Principal, RoleGrant,
     MAX_SCOPE_DEPTH,
 };
-pub use authz::privilege::{
-    PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement, NULL_PRIVILEGE,
-};
+pub use authz::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
 pub use authz::scope::SCOPE_KIND_MAX;
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
 pub use factors::passkeys::{

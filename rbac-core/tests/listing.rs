@@ -52,10 +52,10 @@ async fn chunks_give_the_whole_listing_for_any_chunk_page_and_order() {
     for order in [Order::OldestFirst, Order::NewestFirst] {
         for page in [
             Page::ALL,
-            Page::numbered(0, 20),
-            Page::numbered(3, 50),
-            Page::numbered(1, 200),
-            Page::numbered(9, 30),
+            Page::nth(0, 20),
+            Page::nth(3, 50),
+            Page::nth(1, 200),
+            Page::nth(9, 30),
             Page {
                 offset: 13,
                 limit: Some(1_000),

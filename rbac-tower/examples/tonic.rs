@@ -78,8 +78,8 @@ impl RenderRejection<Body> for GrpcRejection {
             Rejection::Forbidden { missing } => {
                 Status::permission_denied(format!("missing privilege {missing}"))
             }
-            Rejection::QuotaExceeded { limit } => {
-                Status::resource_exhausted(format!("over the quota of {limit} a day"))
+            Rejection::LimitReached { limit, .. } => {
+                Status::resource_exhausted(format!("over the limit of {limit} requests"))
             }
             Rejection::Unavailable => Status::unavailable("authorization unavailable"),
             // A second factor missing, stale or not yet enrolled.

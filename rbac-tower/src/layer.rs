@@ -55,8 +55,8 @@ impl IntoAuthenticate for &rbac_core::Rbac {
     }
 }
 
-/// What a route requires: a [`Requirement`], or one privilege code by name (`"Null"`:
-/// authentication only), resolved against the registry when the layer is built.
+/// What a route requires: a [`Requirement`], or one privilege code by name, resolved
+/// against the registry when the layer is built.
 pub trait IntoRequirement {
     /// The requirement, or the code the registry does not know.
     fn into_requirement(
@@ -79,9 +79,6 @@ impl IntoRequirement for &str {
         self,
         registry: &rbac_core::PrivilegeRegistry,
     ) -> Result<Requirement, UnknownPrivilege> {
-        if self == rbac_core::NULL_PRIVILEGE {
-            return Ok(Requirement::Authenticated);
-        }
         registry
             .id(self)
             .map(Requirement::One)
@@ -322,7 +319,7 @@ impl<R> RbacLayer<R> {
         self.require(Requirement::Authenticated)
     }
 
-    /// Requires one privilege code (`Null` = authentication only).
+    /// Requires one privilege code ([`authenticated`](Self::authenticated) requires none).
     ///
     /// # Panics
     /// When the registry does not know the code (a misspelling): the panic names it, as
@@ -335,9 +332,6 @@ impl<R> RbacLayer<R> {
 
     /// [`require_code`](Self::require_code), returning an unknown code as an error.
     pub fn try_require_code(self, code: &str) -> Result<Self, UnknownPrivilege> {
-        if code == rbac_core::NULL_PRIVILEGE {
-            return Ok(self.authenticated());
-        }
         self.codes(&[code], |ids| Requirement::One(ids[0]))
     }
 

@@ -21,10 +21,12 @@ pub enum Rejection {
         /// How recently, in seconds (`None`: at any time during the session).
         within: Option<i64>,
     },
-    /// A project's daily request quota is used up.
-    QuotaExceeded {
-        /// Requests allowed per day.
+    /// A metered credential used up what its window allows.
+    LimitReached {
+        /// Requests the window allows.
         limit: i64,
+        /// Seconds until the window resets.
+        retry_after: i64,
     },
     /// The store or cache failed.
     Unavailable,
@@ -40,7 +42,10 @@ impl Rejection {
             },
             Error::AccountDisabled => Rejection::Unauthenticated(AuthFailure::UserGone),
             Error::BadCredentials => Rejection::Unauthenticated(AuthFailure::Invalid),
-            Error::QuotaExceeded { limit } => Rejection::QuotaExceeded { limit: *limit },
+            Error::LimitReached { limit, retry_after } => Rejection::LimitReached {
+                limit: *limit,
+                retry_after: *retry_after,
+            },
             Error::EnrolmentRequired => Rejection::EnrolmentRequired,
             Error::StepUpRequired { within } => Rejection::StepUpRequired { within: *within },
             _ => Rejection::Unavailable,
@@ -54,7 +59,10 @@ impl Rejection {
             Rejection::Forbidden { missing } => Error::Forbidden {
                 missing: missing.clone(),
             },
-            Rejection::QuotaExceeded { limit } => Error::QuotaExceeded { limit: *limit },
+            Rejection::LimitReached { limit, retry_after } => Error::LimitReached {
+                limit: *limit,
+                retry_after: *retry_after,
+            },
             Rejection::EnrolmentRequired => Error::EnrolmentRequired,
             Rejection::StepUpRequired { within } => Error::StepUpRequired { within: *within },
             Rejection::Unavailable => Error::internal("authorization unavailable"),
@@ -79,9 +87,10 @@ impl<B: From<String>> RenderRejection<B> for PlainRejection {
             Rejection::Forbidden { missing } => {
                 (403, format!("forbidden: privilege {missing} required"))
             }
-            Rejection::QuotaExceeded { limit } => {
-                (429, format!("daily request quota of {limit} used up"))
-            }
+            Rejection::LimitReached { limit, retry_after } => (
+                429,
+                format!("request limit of {limit} reached; retry in {retry_after} s"),
+            ),
             Rejection::EnrolmentRequired | Rejection::StepUpRequired { .. } => {
                 (403, self::Rejection::to_error(rejection).to_string())
             }
@@ -90,6 +99,42 @@ impl<B: From<String>> RenderRejection<B> for PlainRejection {
         let mut resp = Response::new(B::from(text));
         *resp.status_mut() =
             http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::FORBIDDEN);
+        if let Rejection::LimitReached { retry_after, .. } = rejection {
+            resp.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from(*retry_after),
+            );
+        }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reached_limit_says_when_to_retry() {
+        let rejection = Rejection::from_error(&Error::LimitReached {
+            limit: 5,
+            retry_after: 120,
+        });
+        let resp: Response<String> = PlainRejection.render(&rejection);
+        assert_eq!(resp.status(), 429);
+        assert_eq!(resp.headers()[http::header::RETRY_AFTER], "120");
+        assert_eq!(
+            rejection.to_error().to_string(),
+            Error::LimitReached {
+                limit: 5,
+                retry_after: 120
+            }
+            .to_string()
+        );
+        // The control: a refusal of another kind carries no Retry-After.
+        let resp: Response<String> = PlainRejection.render(&Rejection::Forbidden {
+            missing: "X".into(),
+        });
+        assert_eq!(resp.status(), 403);
+        assert!(resp.headers().get(http::header::RETRY_AFTER).is_none());
     }
 }

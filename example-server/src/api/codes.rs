@@ -121,7 +121,7 @@ impl Code {
             Error::Violation(_) => Code::AccessViolate,
             Error::NotGrantable(_) | Error::Outranked { .. } => Code::NoPrivilege,
             Error::Busy => Code::ServerError,
-            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
+            Error::Throttled { .. } | Error::TooSoon { .. } | Error::LimitReached { .. } => {
                 Code::AccessViolate
             }
             Error::CodeMismatch => Code::EmailCodeError,

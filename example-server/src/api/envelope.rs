@@ -172,11 +172,15 @@ impl From<Error> for PlatformError {
     fn from(e: Error) -> Self {
         let message = match &e {
             Error::Internal(_) => "internal server error".to_string(),
+            // A project key's meter counts per UTC day: the gateway's quota answer.
+            Error::LimitReached { limit, .. } => {
+                format!("daily request quota of {limit} used up; it resets at 00:00 UTC")
+            }
             other => other.to_string(),
         };
         let refusal = PlatformError::new(Code::of(&e), message);
         match e {
-            Error::QuotaExceeded { .. } => refusal.with_status(StatusCode::TOO_MANY_REQUESTS),
+            Error::LimitReached { .. } => refusal.with_status(StatusCode::TOO_MANY_REQUESTS),
             _ => refusal,
         }
     }
@@ -226,6 +230,10 @@ pub(crate) fn required<T>(field: &'static str, value: Option<T>) -> Result<T> {
     })
 }
 
+/// The documents' paging: `page_no` from 0; a `page_size` of 0 (or none) is every row.
 pub(crate) fn page(page_no: Option<u64>, page_size: Option<u64>) -> Page {
-    Page::numbered(page_no.unwrap_or(0), page_size.unwrap_or(0))
+    match page_size.unwrap_or(0) {
+        0 => Page::ALL,
+        size => Page::nth(page_no.unwrap_or(0), size),
+    }
 }

@@ -110,7 +110,7 @@ mod tests {
         let listings = Listings::new(2, Duration::from_millis(50));
         let first = listings.admit(&Page::ALL, 1).await.expect("first");
         let second = listings
-            .admit(&Page::numbered(0, LARGE + 1), 2)
+            .admit(&Page::nth(0, LARGE + 1), 2)
             .await
             .expect("second");
         assert!(first.is_some() && second.is_some());
@@ -120,7 +120,7 @@ mod tests {
         ));
         // A small page needs no turn, even now.
         assert!(matches!(
-            listings.admit(&Page::numbered(3, LARGE), 3).await,
+            listings.admit(&Page::nth(3, LARGE), 3).await,
             Ok(None)
         ));
         drop(first);
@@ -137,9 +137,6 @@ mod tests {
         // None at all: every large listing is busy.
         let none = Listings::new(0, Duration::from_millis(10));
         assert!(matches!(none.admit(&Page::ALL, 1).await, Err(Error::Busy)));
-        assert!(matches!(
-            none.admit(&Page::numbered(0, 20), 1).await,
-            Ok(None)
-        ));
+        assert!(matches!(none.admit(&Page::nth(0, 20), 1).await, Ok(None)));
     }
 }

@@ -501,6 +501,10 @@ async fn auth_role_replaces_the_set_and_validates_codes() {
         "a refused auth/role changed the set"
     );
 
+    // The document's own example: `Null` (no check) grants nothing beside the codes given.
+    srv.grant(&admin, &name, &["Null", "UserAccess"]).await;
+    assert_eq!(srv.inquire(&admin, &name, 1).await, sorted(&["UserAccess"]));
+
     srv.grant(&admin, &name, &[]).await;
     assert!(srv.inquire(&admin, &name, 1).await.is_empty());
 

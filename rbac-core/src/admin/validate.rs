@@ -72,21 +72,6 @@ pub fn password(field: &'static str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// A mobile number: 11 digits starting with 1 (mainland China), or `+` and 7–15 digits.
-pub fn mobile(field: &'static str, value: &str) -> Result<()> {
-    let ok = match value.strip_prefix('+') {
-        Some(rest) => (7..=15).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()),
-        None => {
-            value.len() == 11 && value.starts_with('1') && value.bytes().all(|b| b.is_ascii_digit())
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(field, "not a valid mobile number"))
-    }
-}
-
 /// An e-mail address: `local@domain.tld`, at most 100 characters, no spaces.
 pub fn email(field: &'static str, value: &str) -> Result<()> {
     let bad = || Error::invalid(field, "not a valid e-mail address");

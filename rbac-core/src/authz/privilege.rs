@@ -15,9 +15,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// The code meaning "no check".
-pub const NULL_PRIVILEGE: &str = "Null";
-
 /// A privilege code interned to its dense index in a [`PrivilegeRegistry`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PrivilegeId(pub u32);
@@ -48,7 +45,7 @@ impl PrivilegeRegistry {
     }
 
     fn intern(&mut self, code: &str) {
-        if code == NULL_PRIVILEGE || self.index.contains_key(code) {
+        if self.index.contains_key(code) {
             return;
         }
         let id = PrivilegeId(self.codes.len() as u32);
@@ -98,9 +95,6 @@ impl PrivilegeRegistry {
     {
         let mut set = PrivilegeSet::with_capacity(self.len());
         for code in codes {
-            if code == NULL_PRIVILEGE {
-                continue;
-            }
             match self.id(code) {
                 Some(id) => set.insert(id),
                 None => return Err(code.to_string()),
@@ -265,11 +259,11 @@ mod tests {
 
     #[test]
     fn registry_interns_declared_codes_densely() {
-        let reg = PrivilegeRegistry::new(["ArticleRead", "Custom", "Null", "ArticleRead"]);
-        assert_eq!(reg.len(), 2, "duplicates and Null are not codes");
+        let reg = PrivilegeRegistry::new(["ArticleRead", "Custom", "ArticleRead"]);
+        assert_eq!(reg.len(), 2, "a duplicate is one code");
         assert_eq!(reg.id("ArticleRead"), Some(PrivilegeId(0)));
         assert_eq!(reg.id("Custom"), Some(PrivilegeId(1)));
-        assert_eq!(reg.id("Null"), None);
+        assert_eq!(reg.id("Unknown"), None);
         assert_eq!(reg.set_of(["Nope"]), Err("Nope".to_string()));
     }
 

@@ -157,7 +157,7 @@ pub(super) async fn audit_filters_and_paging<S: Store + ?Sized>(s: &S) -> Outcom
     ensure_eq!(contents(&page), vec!["entry 2", "entry 1"]);
     ensure_eq!(page.total, 4);
     let page = s
-        .list_audit(&q(Some(2), None, None, Page::numbered(1, 1)))
+        .list_audit(&q(Some(2), None, None, Page::nth(1, 1)))
         .await
         .ctx("list")?;
     ensure_eq!(contents(&page), vec!["entry 1"]);

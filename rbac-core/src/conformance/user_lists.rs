@@ -154,7 +154,7 @@ pub(super) async fn user_list_parent_order_paging<S: Store + ?Sized>(s: &S) -> O
     ensure_eq!(ids(&p2.rows), rev[1..3].to_vec());
     ensure_eq!(p2.total, 5);
     let numbered = s
-        .list_users(&q(Order::OldestFirst, Page::numbered(2, 2), None))
+        .list_users(&q(Order::OldestFirst, Page::nth(2, 2), None))
         .await
         .ctx("list")?;
     ensure_eq!(ids(&numbered.rows), kids[4..].to_vec());
@@ -300,7 +300,7 @@ pub(super) async fn users_total_and_keyset<S: Store + ?Sized>(s: &S) -> Outcome 
             expected.reverse();
         }
         ensure_eq!(whole, expected);
-        let chunk = mine(order, Page::numbered(0, 3));
+        let chunk = mine(order, Page::nth(0, 3));
         let (mut walked, mut after) = (Vec::new(), None);
         loop {
             let rows = s.user_rows(&chunk, after).await.ctx("chunk")?;
@@ -341,7 +341,7 @@ pub(super) async fn users_deep_pages<S: Store + ?Sized>(s: &S) -> Outcome {
     // Every user, walked by keyset: what any page must be a slice of.
     let walk = || async {
         let chunk = UserQuery {
-            page: Page::numbered(0, 500),
+            page: Page::nth(0, 500),
             ..UserQuery::default()
         };
         let (mut all, mut after) = (Vec::new(), None);

@@ -2,7 +2,7 @@
 
 use crate::ids::{RoleId, Timestamp, UserId};
 
-/// Paging as the documents define it: `page_no` from 0, `page_size` 0 = all.
+/// Which rows of a list: skip `offset`, return at most `limit` (`None`: all).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Page {
     /// Rows to skip.
@@ -18,15 +18,11 @@ impl Page {
         limit: None,
     };
 
-    /// From the documents' `page_no`/`page_size`.
-    pub fn numbered(page_no: u64, page_size: u64) -> Self {
-        if page_size == 0 {
-            Page::ALL
-        } else {
-            Page {
-                offset: page_no.saturating_mul(page_size),
-                limit: Some(page_size),
-            }
+    /// The page at index `index` (from 0) of `size` rows each.
+    pub fn nth(index: u64, size: u64) -> Self {
+        Page {
+            offset: index.saturating_mul(size),
+            limit: Some(size),
         }
     }
 

@@ -108,7 +108,7 @@ pub async fn send_registration_sms(
     organisation: i64,
     address: &str,
 ) -> Result<()> {
-    validate::mobile("mobilePhone", phone)?;
+    mobile("mobilePhone", phone)?;
     rbac.users().organisation(organisation).await?;
     let sms = rbac.config().senders.sms.clone();
     let phone = phone.to_string();
@@ -133,7 +133,7 @@ pub async fn send_registration_sms(
 pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result<User> {
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
-    validate::mobile("mobilePhone", &input.phone)?;
+    mobile("mobilePhone", &input.phone)?;
     rbac.users().organisation(input.organisation).await?;
     let mut user = User::blank(&input.name, String::new());
     user.phone = input.phone.clone();
@@ -188,7 +188,7 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
     let scope = organisation_scope(input.organisation)?;
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
-    validate::mobile("mobilePhone", &input.phone)?;
+    mobile("mobilePhone", &input.phone)?;
     validate::text("name", &input.alias)?;
     for (field, value) in &input.attributes {
         validate::text("attributes", field)?;
@@ -242,4 +242,20 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
             },
         )
         .await
+}
+
+/// The console's mobile numbers: 11 digits starting with 1 (mainland China), or `+` and
+/// 7–15 digits.
+fn mobile(field: &'static str, value: &str) -> Result<()> {
+    let ok = match value.strip_prefix('+') {
+        Some(rest) => (7..=15).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit()),
+        None => {
+            value.len() == 11 && value.starts_with('1') && value.bytes().all(|b| b.is_ascii_digit())
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "not a valid mobile number"))
+    }
 }

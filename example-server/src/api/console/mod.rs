@@ -83,7 +83,7 @@ impl From<Error> for ConsoleError {
             Error::AlreadyExists(_) => S::CONFLICT,
             Error::Throttled { .. }
             | Error::TooSoon { .. }
-            | Error::QuotaExceeded { .. }
+            | Error::LimitReached { .. }
             | Error::Busy => S::TOO_MANY_REQUESTS,
             _ => S::INTERNAL_SERVER_ERROR,
         };

@@ -76,7 +76,7 @@ impl From<Error> for IamError {
             Error::NotFound(Entity::User) => (S::NOT_FOUND, 110001),
             Error::NotFound(_) => (S::NOT_FOUND, 100006),
             Error::Busy => (S::SERVICE_UNAVAILABLE, 100002),
-            Error::Throttled { .. } | Error::TooSoon { .. } | Error::QuotaExceeded { .. } => {
+            Error::Throttled { .. } | Error::TooSoon { .. } | Error::LimitReached { .. } => {
                 (S::TOO_MANY_REQUESTS, 100207)
             }
             Error::SendFailed(_) => (S::INTERNAL_SERVER_ERROR, 100001),

@@ -24,6 +24,9 @@ use super::codes::Code;
 use super::{datetime, guarded, parse_datetime, Actor, ClientAddr, RenderAs, UserAgent};
 use crate::state::AppState;
 
+/// The document's privilege code meaning "no check" (无权限校验): it grants nothing.
+pub const NULL_PRIVILEGE: &str = "Null";
+
 mod answers;
 mod assignments;
 mod factors;

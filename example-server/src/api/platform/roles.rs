@@ -257,7 +257,9 @@ pub(super) async fn auth_role(
     JsonBody(req): JsonBody<AuthRoleReq>,
 ) -> Result<Reply> {
     let name = required("role_name", req.role_name)?;
-    let codes = required("privilege", req.privilege)?;
+    let mut codes = required("privilege", req.privilege)?;
+    // The document's "no check" code grants nothing.
+    codes.retain(|code| code != super::NULL_PRIVILEGE);
     app.rbac.roles().grant(&actor, &name, &codes).await?;
     Ok(Reply::empty())
 }

@@ -72,7 +72,7 @@ impl Authorizer {
 
     /// Verifies a project's API key and secret (the secret compared in constant time) and
     /// counts the request against the project's daily quota; the principal acts as the
-    /// project's owner. Past the quota: `QuotaExceeded`, and the request is not counted.
+    /// project's owner. Past the quota: `LimitReached`, and the request is not counted.
     pub async fn authenticate_api_key(&self, key: &str, secret: &str) -> Result<Principal> {
         let state = self
             .keys
@@ -90,7 +90,12 @@ impl Authorizer {
         }
         if let (Some(meter), Some(store)) = (&state.meter, &self.keys.store) {
             if !meter.try_take(store.as_ref(), now()).await? {
-                return Err(Error::QuotaExceeded { limit: meter.max() });
+                // The meter's window is the UTC day.
+                let retry_after = 86_400 - now().rem_euclid(86_400);
+                return Err(Error::LimitReached {
+                    limit: meter.max(),
+                    retry_after,
+                });
             }
         }
         self.ensure_grants(&state.grants).await?;
