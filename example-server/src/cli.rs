@@ -133,7 +133,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
             store.readiness().await?;
             println!(
                 "schema current: {} migrations applied",
-                store.backend().embedded_migrations()
+                store.expected_migrations()
             );
             Ok(())
         }

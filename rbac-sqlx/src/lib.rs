@@ -283,6 +283,7 @@ use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 
 pub use feed::spawn_change_feed;
+pub use migrations::{library_versions, AppMigration, APP_VERSIONS};
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -364,6 +365,8 @@ pub struct SqlStore {
     tasks: std::sync::Arc<detached::Tasks>,
     /// The last write probe and the one in flight (see [`SqlStore::readiness`]).
     probe: std::sync::Arc<readiness::Probe>,
+    /// The application's own migrations, run in one list with the library's.
+    app: &'static [AppMigration],
 }
 
 impl fmt::Debug for SqlStore {
@@ -426,7 +429,22 @@ impl SqlStore {
             anchors: Default::default(),
             tasks: Default::default(),
             probe: Default::default(),
+            app: &[],
         }
+    }
+
+    /// This store with the application's own migrations, which [`migrate`](Self::migrate)
+    /// runs in one ordered list with the library's (see [`AppMigration`]); refuses a list
+    /// that cannot be ordered.
+    pub fn with_migrations(mut self, app: &'static [AppMigration]) -> Result<SqlStore, StoreError> {
+        migrations::check(app).map_err(StoreError::backend)?;
+        self.app = app;
+        Ok(self)
+    }
+
+    /// How many migrations the schema needs: the library's and the application's.
+    pub fn expected_migrations(&self) -> usize {
+        self.backend().embedded_migrations() + self.app.len()
     }
 
     /// A store on an existing SQLite pool (foreign keys must be on).
@@ -459,8 +477,11 @@ impl SqlStore {
         }
     }
 
-    /// Applies the embedded migrations that are not applied yet.
+    /// Applies the migrations that are not applied yet: the library's, with the
+    /// application's placed among them.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = migrations::combined(self.backend(), self.app)
+            .ok_or_else(|| StoreError::backend("this backend's driver is not compiled in"))?;
         let done = match &self.pool {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => {
@@ -469,7 +490,7 @@ impl SqlStore {
                 // loser rolls back whole; on retry it finds the winner's work applied.
                 let mut attempt = 0;
                 loop {
-                    match migrations::SQLITE.run(p).await {
+                    match migrator.run(p).await {
                         Err(e) if attempt < 4 => {
                             attempt += 1;
                             tracing::debug!(error = %e, attempt, "SQLite migration raced; retrying");
@@ -481,7 +502,7 @@ impl SqlStore {
                 }
             }
             #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => migrations::POSTGRES.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await,
             #[cfg(feature = "mysql")]
             Pool::MySql(p) => {
                 // sqlx's own lock is `GET_LOCK(name, -1)`, which MariaDB does not treat as
@@ -498,7 +519,7 @@ impl SqlStore {
                         "another instance held the migration lock for 60 s",
                     ));
                 }
-                let done = migrations::MYSQL.run(p).await;
+                let done = migrator.run(p).await;
                 let _ = sqlx::query("SELECT RELEASE_LOCK(CONCAT('rbac_migrate:', DATABASE()))")
                     .execute(&mut *holder)
                     .await;

@@ -104,3 +104,182 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     17 => "security events" => "mysql/0017_security_events.sql",
     18 => "passkeys" => "mysql/0018_passkeys.sql",
 };
+
+/// The first version an application's own migrations may take: the library's stay below.
+pub const APP_VERSIONS: i64 = 1_000_000;
+
+/// A migration of an application's own tables, run in one ordered list with this crate's
+/// (one `_sqlx_migrations` table): right after the library migration it was written
+/// against, so that it can read what the next library migration drops (copy the rows it
+/// takes over, say) before that one runs. Given to [`SqlStore::with_migrations`](crate::SqlStore::with_migrations).
+///
+/// An applied migration is never edited or removed: sqlx refuses a changed checksum and
+/// an applied version it no longer knows.
+#[derive(Debug, Clone, Copy)]
+pub struct AppMigration {
+    /// Its version: unique, at least [`APP_VERSIONS`].
+    pub version: i64,
+    /// What it does.
+    pub description: &'static str,
+    /// The library migration it follows (see [`library_versions`]).
+    pub after: i64,
+    /// Its SQL on SQLite.
+    pub sqlite: &'static str,
+    /// Its SQL on PostgreSQL.
+    pub postgres: &'static str,
+    /// Its SQL on MySQL and MariaDB.
+    pub mysql: &'static str,
+}
+
+impl AppMigration {
+    fn sql(&self, backend: crate::Backend) -> &'static str {
+        match backend {
+            crate::Backend::Sqlite => self.sqlite,
+            crate::Backend::Postgres => self.postgres,
+            crate::Backend::MySql => self.mysql,
+        }
+    }
+}
+
+/// The versions of this crate's own migrations for `backend`, in order (empty for a backend
+/// whose feature is off).
+pub fn library_versions(backend: crate::Backend) -> Vec<i64> {
+    library(backend).map_or_else(Vec::new, |m| m.iter().map(|m| m.version).collect())
+}
+
+/// This crate's migrator for `backend`, if its driver is compiled in.
+fn library(backend: crate::Backend) -> Option<&'static Migrator> {
+    match backend {
+        #[cfg(feature = "sqlite")]
+        crate::Backend::Sqlite => Some(&SQLITE),
+        #[cfg(feature = "postgres")]
+        crate::Backend::Postgres => Some(&POSTGRES),
+        #[cfg(feature = "mysql")]
+        crate::Backend::MySql => Some(&MYSQL),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// Refuses a list of application migrations that could not run in one order with the
+/// library's: a version below [`APP_VERSIONS`] or taken twice, or an `after` before the
+/// first library migration or past the last (written for a newer library).
+pub(crate) fn check(app: &[AppMigration]) -> Result<(), String> {
+    let known = library_versions(crate::Backend::Sqlite);
+    for (n, m) in app.iter().enumerate() {
+        if m.version < APP_VERSIONS {
+            return Err(format!(
+                "application migration {} ({}): versions below {APP_VERSIONS} are the library's",
+                m.version, m.description
+            ));
+        }
+        if app[..n].iter().any(|o| o.version == m.version) {
+            return Err(format!(
+                "application migration version {} is taken twice",
+                m.version
+            ));
+        }
+        let (Some(first), Some(last)) = (known.first(), known.last()) else {
+            continue;
+        };
+        if m.after < *first || m.after > *last {
+            return Err(format!(
+                "application migration {} ({}) follows library migration {}, but this library's \
+                 run from {first} to {last}",
+                m.version, m.description, m.after
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The library's migrations for `backend` with `app`'s placed after the ones they follow
+/// (in the order given), as one migrator. A backend without the version `after` names
+/// (a backend skips a version where it needs no step) places it after its last one below.
+pub(crate) fn combined(backend: crate::Backend, app: &[AppMigration]) -> Option<Migrator> {
+    let library = library(backend)?;
+    let versions: Vec<i64> = library.iter().map(|m| m.version).collect();
+    let placed = |after: i64| versions.iter().copied().filter(|v| *v <= after).max();
+    let mut migrations = Vec::with_capacity(library.migrations.len() + app.len());
+    for own in library.iter() {
+        migrations.push(own.clone());
+        for m in app.iter().filter(|m| placed(m.after) == Some(own.version)) {
+            migrations.push(Migration::new(
+                m.version,
+                Cow::Borrowed(m.description),
+                MigrationType::Simple,
+                Cow::Borrowed(m.sql(backend)),
+                false,
+            ));
+        }
+    }
+    Some(Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    })
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use super::*;
+
+    const fn app(version: i64, after: i64) -> AppMigration {
+        AppMigration {
+            version,
+            description: "app",
+            after,
+            sqlite: "SELECT 1",
+            postgres: "SELECT 1",
+            mysql: "SELECT 1",
+        }
+    }
+
+    #[test]
+    fn application_migrations_run_right_after_the_library_migration_they_follow() {
+        let list = [
+            app(APP_VERSIONS + 1, 3),
+            app(APP_VERSIONS, 3),
+            app(APP_VERSIONS + 2, 1),
+        ];
+        check(&list).expect("a valid list");
+        let combined = combined(crate::Backend::Sqlite, &list).expect("sqlite");
+        let order: Vec<i64> = combined.iter().map(|m| m.version).collect();
+        let at = |v: i64| order.iter().position(|o| *o == v).expect("listed");
+        assert_eq!(at(APP_VERSIONS + 2), at(1) + 1);
+        assert_eq!(at(APP_VERSIONS + 1), at(3) + 1, "in the order given");
+        assert_eq!(at(APP_VERSIONS), at(3) + 2);
+        assert_eq!(
+            order.len(),
+            library_versions(crate::Backend::Sqlite).len() + 3
+        );
+        // The control: the library's own order is kept.
+        let own: Vec<i64> = order
+            .iter()
+            .copied()
+            .filter(|v| *v < APP_VERSIONS)
+            .collect();
+        assert_eq!(own, library_versions(crate::Backend::Sqlite));
+    }
+
+    #[test]
+    fn a_list_that_cannot_be_ordered_is_refused() {
+        assert!(check(&[app(18, 3)]).is_err(), "a library version");
+        assert!(check(&[app(APP_VERSIONS, 3), app(APP_VERSIONS, 4)]).is_err());
+        assert!(check(&[app(APP_VERSIONS, 0)]).is_err(), "before the first");
+        assert!(
+            check(&[app(APP_VERSIONS, 10_000)]).is_err(),
+            "a newer library's"
+        );
+        assert!(check(&[app(APP_VERSIONS, 3), app(APP_VERSIONS + 1, 4)]).is_ok());
+    }
+
+    #[test]
+    fn a_version_a_backend_skips_places_after_the_one_below() {
+        // SQLite has no migration 13 (PostgreSQL's name trigrams).
+        assert!(!library_versions(crate::Backend::Sqlite).contains(&13));
+        let combined = combined(crate::Backend::Sqlite, &[app(APP_VERSIONS, 13)]).expect("sqlite");
+        let order: Vec<i64> = combined.iter().map(|m| m.version).collect();
+        let at = |v: i64| order.iter().position(|o| *o == v).expect("listed");
+        assert_eq!(at(APP_VERSIONS), at(12) + 1);
+    }
+}

@@ -93,7 +93,7 @@ impl SqlStore {
                 })
             })
             .await?;
-        let embedded = self.backend().embedded_migrations();
+        let embedded = self.expected_migrations();
         if usize::try_from(applied).unwrap_or(0) < embedded {
             return Err(StoreError::backend(format!(
                 "schema not current: {applied} of {embedded} migrations applied"

@@ -143,6 +143,14 @@ macro_rules! backend_suite {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn application_migrations_run_in_one_list() {
+                on_database("application migration", |url| async move {
+                    common::application_migrations(&url).await;
+                })
+                .await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn change_feed_reaches_another_handle() {
                 on_database("change feed", |url| async move {
                     common::feed_roundtrip(&url, $poll, $within).await;

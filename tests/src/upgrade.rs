@@ -205,3 +205,94 @@ impl TestServer {
         .await
     }
 }
+
+/// What a database's schema is, one line per table, column, index or constraint (with its
+/// definition), sorted, and the applied migration versions: two databases with the same
+/// lines have the same schema.
+pub async fn schema_of(url: &str) -> Vec<String> {
+    use sqlx::{Connection as _, Row as _};
+    let mut lines: Vec<String> = Vec::new();
+    let rows_of = |rows: Vec<Vec<Option<String>>>| -> Vec<String> {
+        rows.into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .map(|c| c.unwrap_or_else(|| "NULL".into()))
+                    .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect()
+    };
+    macro_rules! read {
+        ($conn:expr, $($sql:expr),+) => {{
+            let mut out = Vec::new();
+            $(
+                for row in sqlx::query($sql).fetch_all(&mut $conn).await.expect($sql) {
+                    let cells = (0..row.len())
+                        .map(|i| row.try_get::<Option<String>, _>(i).expect("a text column"))
+                        .collect::<Vec<_>>();
+                    out.push(cells);
+                }
+            )+
+            out
+        }};
+    }
+    const VERSIONS: &str =
+        "SELECT CAST(version AS CHAR(20)) FROM _sqlx_migrations ORDER BY version";
+    match Backend::from_url(url) {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+            lines.extend(rows_of(read!(
+                c,
+                "SELECT type, name, tbl_name, sql FROM sqlite_master \
+                 WHERE name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
+                "SELECT 'version ' || version FROM _sqlx_migrations ORDER BY version"
+            )));
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+            lines.extend(rows_of(read!(
+                c,
+                "SELECT 'column', table_name::text, column_name::text, data_type::text, \
+                 is_nullable::text, column_default::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+                "SELECT 'index', tablename::text, indexname::text, indexdef::text FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'",
+                "SELECT 'constraint', conrelid::regclass::text, conname::text, \
+                 pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE connamespace = current_schema()::regnamespace",
+                "SELECT 'version ' || version::text FROM _sqlx_migrations ORDER BY version"
+            )));
+        }
+        Backend::MySql => {
+            let mut c = sqlx::MySqlConnection::connect(url).await.expect("connect");
+            lines.extend(rows_of(read!(
+                c,
+                "SELECT 'column', CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), \
+                 CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
+                 CAST(COLUMN_DEFAULT AS CHAR) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_sqlx_migrations'",
+                "SELECT 'index', CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), \
+                 CAST(COLUMN_NAME AS CHAR), CAST(SEQ_IN_INDEX AS CHAR), \
+                 CAST(NON_UNIQUE AS CHAR) FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_sqlx_migrations'",
+                VERSIONS
+            )));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres") {
+            Backend::Postgres
+        } else if url.starts_with("mysql") || url.starts_with("mariadb") {
+            Backend::MySql
+        } else {
+            Backend::Sqlite
+        }
+    }
+}

@@ -426,3 +426,27 @@ async fn an_upgraded_database_keeps_every_entity() {
 fn url_port(url: &str) -> Option<u16> {
     url.rsplit(':').next()?.trim_end_matches('/').parse().ok()
 }
+
+#[tokio::test]
+async fn a_fresh_database_and_an_upgraded_one_have_one_schema() {
+    let fx = Fixture::read(Path::new(FIXTURES));
+    let upgraded = TestServer::start_restored(&fx, &SETTINGS).await;
+    let fresh = TestServer::start_with(&SETTINGS).await;
+    let before = schema_of(fresh.database_url()).await;
+    assert!(
+        before.iter().any(|l| l.contains("rbac_users")),
+        "the schema was read: {before:?}"
+    );
+    let after = schema_of(upgraded.database_url()).await;
+    let only_fresh: Vec<&String> = before.iter().filter(|l| !after.contains(l)).collect();
+    let only_upgraded: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
+    assert!(
+        only_fresh.is_empty() && only_upgraded.is_empty(),
+        "the schemas differ:\nonly fresh: {only_fresh:#?}\nonly upgraded: {only_upgraded:#?}"
+    );
+    // The control: a difference is seen.
+    upgraded
+        .exec_sql("CREATE TABLE schema_probe (id BIGINT NOT NULL PRIMARY KEY)")
+        .await;
+    assert_ne!(schema_of(upgraded.database_url()).await, before);
+}

@@ -259,6 +259,52 @@ fn database_urls_are_rewritten() {
 }
 
 /// How many migrations the database at `url` has recorded as applied.
+/// An application's own migration, written against the library's schema 3 (organisations).
+const APP: [rbac_sqlx::AppMigration; 1] = [rbac_sqlx::AppMigration {
+    version: rbac_sqlx::APP_VERSIONS,
+    description: "the application's copy of the organisations",
+    after: 3,
+    sqlite: "CREATE TABLE app_organisations (id BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL);
+             INSERT INTO app_organisations (id, name) SELECT id, name FROM rbac_organisations",
+    postgres: "CREATE TABLE app_organisations (id BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL);
+               INSERT INTO app_organisations (id, name) SELECT id, name FROM rbac_organisations",
+    mysql: "CREATE TABLE app_organisations (id BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL);
+            INSERT INTO app_organisations (id, name) SELECT id, name FROM rbac_organisations",
+}];
+
+/// The application's migrations run with the library's, once; the schema counts them; a
+/// store that does not know them refuses the database rather than run without them.
+pub async fn application_migrations(url: &str) {
+    let store = SqlStore::connect(url)
+        .await
+        .expect("connect")
+        .with_migrations(&APP)
+        .expect("an ordered list");
+    store.migrate().await.expect("migrate");
+    store.migrate().await.expect("migrate again");
+    let expected = store.backend().embedded_migrations() + 1;
+    assert_eq!(store.expected_migrations(), expected);
+    assert_eq!(applied_migrations(url).await, expected as i64);
+    store.readiness().await.expect("the schema is current");
+    let unaware = SqlStore::connect(url).await.expect("connect");
+    assert!(
+        unaware.migrate().await.is_err(),
+        "a store without the application's migrations refuses its database"
+    );
+    // The control: a list that cannot be ordered is refused before anything runs.
+    const EARLY: [rbac_sqlx::AppMigration; 1] = [rbac_sqlx::AppMigration {
+        version: 5,
+        ..APP[0]
+    }];
+    let refused = SqlStore::connect(url)
+        .await
+        .expect("connect")
+        .with_migrations(&EARLY);
+    assert!(refused.is_err(), "version 5 is the library's");
+    store.close().await;
+    unaware.close().await;
+}
+
 pub async fn applied_migrations(url: &str) -> i64 {
     const SQL: &str = "SELECT COUNT(*) FROM _sqlx_migrations";
     match Backend::from_url(url) {
