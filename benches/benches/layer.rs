@@ -31,11 +31,6 @@ fn config() -> RbacConfig {
         },
         // The API-key bench makes millions of requests with one key.
         project_request_max: i64::MAX,
-        // The opaque-token bench logs in to organisation 2.
-        organisations: vec![rbac_core::Organisation {
-            id: 2,
-            name: "bench".into(),
-        }],
         ..RbacConfig::default()
     }
 }

@@ -48,11 +48,19 @@ pub async fn run(config: Config) -> Result<(), BoxError> {
     serve_with(&config, sql, rbac, metrics).await
 }
 
+/// Connects to the store with the server's own migrations beside the library's.
+pub async fn connect(config: &Config) -> Result<rbac_sqlx::SqlStore, BoxError> {
+    let sql = rbac_sqlx::SqlStore::connect(&config.database).await?;
+    Ok(sql.with_migrations(&api::MIGRATIONS)?)
+}
+
 /// Connects to the store, applies the migrations, and builds the use-cases with the
 /// configured secrets, policies and message senders (no bootstrap, no background tasks).
 pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxError> {
-    let sql = rbac_sqlx::SqlStore::connect(&config.database).await?;
+    let sql = connect(config).await?;
     sql.migrate().await?;
+    let organisations = api::console::accounts::organisations(&config.organisations);
+    api::console::organisations::store(&sql, &organisations).await?;
     let store: Arc<dyn Store> = Arc::new(sql.clone());
 
     let secret = match &config.jwt_secret {
@@ -93,7 +101,6 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
             }
         },
         codes: config.code_policy(),
-        organisations: api::console::accounts::organisations(&config.organisations),
         system_roles: api::system_roles(),
         admin: api::platform::admin_privileges(),
         scope_kinds: api::scope_kinds(),

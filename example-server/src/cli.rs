@@ -128,7 +128,7 @@ pub async fn run(cli: Cli) -> Result<(), BoxError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => app::run(config).await,
         Command::Migrate => {
-            let store = rbac_sqlx::SqlStore::connect(&config.database).await?;
+            let store = app::connect(&config).await?;
             store.migrate().await?;
             store.readiness().await?;
             println!(

@@ -6,7 +6,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use rbac_core::service::LoginThrottle;
 use rbac_core::service::{AbuseLimits, CodePolicy};
-use rbac_core::{Organisation, ThrottlePolicy};
+use rbac_core::ThrottlePolicy;
+
+use crate::api::console::organisations::Organisation;
 
 use crate::serve::Limits;
 

@@ -56,8 +56,6 @@ pub enum Entity {
     Role,
     /// A session.
     Session,
-    /// An organisation.
-    Organisation,
     /// A project.
     Project,
     /// A passkey.
@@ -70,7 +68,6 @@ impl fmt::Display for Entity {
             Entity::User => "user",
             Entity::Role => "role",
             Entity::Session => "session",
-            Entity::Organisation => "organisation",
             Entity::Project => "project",
             Entity::Passkey => "passkey",
         })

@@ -57,7 +57,6 @@ struct Tables {
     login_failures: HashMap<String, (u32, Timestamp, Timestamp)>,
     login_addresses: HashMap<(String, String), Timestamp>,
     changes: Vec<(i64, Timestamp, Change)>,
-    organisations: BTreeMap<i64, Organisation>,
     /// Pending verification codes: key → (code, attempts).
     codes: HashMap<String, (VerificationCode, u32)>,
     projects: BTreeMap<ProjectId, Project>,

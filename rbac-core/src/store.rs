@@ -80,7 +80,6 @@ pub trait Store:
     + ProjectStore
     + SettingStore
     + ThrottleStore
-    + OrganisationStore
     + CodeStore
     + EventStore
     + ChangeLog
@@ -102,7 +101,6 @@ impl<T> Store for T where
         + ProjectStore
         + SettingStore
         + ThrottleStore
-        + OrganisationStore
         + CodeStore
         + EventStore
         + ChangeLog

@@ -25,8 +25,8 @@ use rbac_core::service::{
     UserInput,
 };
 use rbac_core::{
-    HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation, Page, Principal, PrivilegeRegistry,
-    Rbac, RbacConfig, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
+    HasherConfig, JwtCodec, JwtKey, MemoryStore, Page, Principal, PrivilegeRegistry, Rbac,
+    RbacConfig, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
 };
 use rbac_core::{Mail, MailSender, SendError, Sms, SmsContent, SmsSender};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rbac_core::service::LoginInput;
 use rbac_core::store::{Store, UserStore};
 use rbac_core::{
-    AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore, Organisation,
+    AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore,
     PrivilegeRegistry, Rbac, RbacConfig, SessionKind, User,
 };
 
@@ -36,12 +36,6 @@ async fn organisation_with_max(
             sliding_max: Duration::from_secs(sliding_max),
             ..AuthorizerConfig::default()
         },
-        organisations: [(2, "two"), (5, "five")]
-            .map(|(id, name)| Organisation {
-                id,
-                name: name.into(),
-            })
-            .to_vec(),
         ..RbacConfig::default()
     };
     let dyn_store: Arc<dyn Store> = store.clone();

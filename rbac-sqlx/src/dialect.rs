@@ -99,10 +99,4 @@ pub(crate) trait SqlDialect: Copy + Send + Sync + 'static {
          lease_until, delivered_at, last_error) VALUES (?, ?, 0, ?, '', 0, NULL, '') \
          ON CONFLICT (event_id, target) DO NOTHING"
     }
-
-    /// Inserts or renames an organisation: binds id, name.
-    fn upsert_organisation(self) -> &'static str {
-        "INSERT INTO rbac_organisations (id, name) VALUES (?, ?) \
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name"
-    }
 }

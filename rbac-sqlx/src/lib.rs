@@ -355,6 +355,23 @@ enum Pool {
     MySql(MySqlPool),
 }
 
+/// The pool under a [`SqlStore`], for an application's own tables (made by its
+/// [`AppMigration`]s): one statement runs whole or not at all, so a dropped caller leaves
+/// nothing half-written.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum PoolRef<'a> {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a SqlitePool),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a PgPool),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    MySql(&'a MySqlPool),
+}
+
 /// A storage handle on one SQL database: cheap to clone (clones share the pool).
 #[derive(Clone)]
 pub struct SqlStore {
@@ -463,6 +480,18 @@ impl SqlStore {
     #[cfg(feature = "mysql")]
     pub fn from_mysql(pool: MySqlPool) -> SqlStore {
         SqlStore::on(Pool::MySql(pool))
+    }
+
+    /// The pool, for an application's own tables.
+    pub fn pool(&self) -> PoolRef<'_> {
+        match &self.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(p) => PoolRef::Sqlite(p),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(p) => PoolRef::Postgres(p),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(p) => PoolRef::MySql(p),
+        }
     }
 
     /// Which database this store talks to.
@@ -646,7 +675,6 @@ mod events;
 mod factors;
 mod identity;
 mod import;
-mod organisations;
 mod paging;
 mod passkeys;
 mod projects;

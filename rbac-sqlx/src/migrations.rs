@@ -58,6 +58,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     16 => "second factor roles" => "sqlite/0016_second_factor_roles.sql",
     17 => "security events" => "sqlite/0017_security_events.sql",
     18 => "passkeys" => "sqlite/0018_passkeys.sql",
+    19 => "organisations leave" => "sqlite/0019_organisations_leave.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -81,6 +82,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     16 => "second factor roles" => "postgres/0016_second_factor_roles.sql",
     17 => "security events" => "postgres/0017_security_events.sql",
     18 => "passkeys" => "postgres/0018_passkeys.sql",
+    19 => "organisations leave" => "postgres/0019_organisations_leave.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -103,6 +105,7 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     16 => "second factor roles" => "mysql/0016_second_factor_roles.sql",
     17 => "security events" => "mysql/0017_security_events.sql",
     18 => "passkeys" => "mysql/0018_passkeys.sql",
+    19 => "organisations leave" => "mysql/0019_organisations_leave.sql",
 };
 
 /// The first version an application's own migrations may take: the library's stay below.

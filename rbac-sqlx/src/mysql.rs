@@ -100,10 +100,4 @@ impl SqlDialect for Dialect {
         "INSERT IGNORE INTO rbac_deliveries (event_id, target, attempts, next_at, lease_owner, \
          lease_until, delivered_at, last_error) VALUES (?, ?, 0, ?, '', 0, NULL, '')"
     }
-
-    /// Binds id, name.
-    fn upsert_organisation(self) -> &'static str {
-        "INSERT INTO rbac_organisations (id, name) VALUES (?, ?) \
-         ON DUPLICATE KEY UPDATE name = VALUES(name)"
-    }
 }

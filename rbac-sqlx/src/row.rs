@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use rbac_core::factors::Factors;
-use rbac_core::{AuditEntry, Organisation, Project, Role, Session, SessionKind, StoreError, User};
+use rbac_core::{AuditEntry, Project, Role, Session, SessionKind, StoreError, User};
 #[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlRow;
 #[cfg(feature = "postgres")]
@@ -178,13 +178,6 @@ pub(crate) fn audit<R: Columns>(r: &R) -> Result<AuditEntry, StoreError> {
 }
 
 /// An organisation from `SELECT id, name`.
-pub(crate) fn organisation<R: Columns>(r: &R) -> Result<Organisation, StoreError> {
-    Ok(Organisation {
-        id: r.int("id").map_err(backend)?,
-        name: r.text("name").map_err(backend)?,
-    })
-}
-
 /// A project from a `SELECT` of [`PROJECT_COLUMNS`].
 pub(crate) fn project<R: Columns>(r: &R) -> Result<Project, StoreError> {
     Ok(Project {

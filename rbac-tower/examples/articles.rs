@@ -161,11 +161,6 @@ mod tests {
             .find(|r| r.name == "admin")
             .expect("admin role");
         assert_eq!(admin.privileges.len(), 3, "{:?}", admin.privileges);
-        assert!(store
-            .list_organisations()
-            .await
-            .expect("organisations")
-            .is_empty());
         assert!(store.user_by_name("admin").await.expect("read").is_none());
         assert!(rbac.authorizer().registry().id("UserAdd").is_none());
     }

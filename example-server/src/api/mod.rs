@@ -57,6 +57,9 @@ pub fn system_roles() -> Vec<rbac_core::service::SystemRole> {
     .concat()
 }
 
+/// The server's migrations of its own tables, run in one list with the library's.
+pub static MIGRATIONS: [rbac_sqlx::AppMigration; 1] = [console::organisations::MIGRATION];
+
 /// The scope kind of the console's organisations (`org:2`).
 pub const ORG_SCOPE: &str = "org";
 /// The scope kind of the gateway's projects (`project:17`).

@@ -88,7 +88,6 @@ impl SystemRoles<'_> {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.rbac.users().store_organisations().await?;
         for seeded in &self.rbac.inner.config.system_roles {
             let codes: Vec<String> = seeded.privileges.iter().map(|c| c.to_string()).collect();
             self.ensure_system_role(seeded, false, &codes).await?;

@@ -1,5 +1,4 @@
-//! The administration's storage ports: user accounts, their assignments, roles and
-//! organisations.
+//! The administration's storage ports: user accounts, their assignments and roles.
 
 use async_trait::async_trait;
 
@@ -262,15 +261,4 @@ pub trait RoleStore: AuthorizerStore {
     /// Deletes a role that no user holds (and every inclusion of it); `Violation` if a user
     /// holds it, `NotFound` if gone.
     async fn delete_role(&self, id: RoleId, journal: &Journal) -> StoreResult<()>;
-}
-
-/// Organisations users belong to.
-#[async_trait]
-pub trait OrganisationStore: Send + Sync {
-    /// An organisation by id.
-    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>>;
-    /// Every organisation, in id order.
-    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>>;
-    /// Inserts an organisation, or renames the one with its id.
-    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()>;
 }

@@ -8,8 +8,8 @@ use crate::authz::scope::{Assignment, Scope};
 use crate::codes::CodeProof;
 #[cfg(feature = "codes")]
 use crate::error::Field;
-use crate::error::{Entity, Error, Result};
-use crate::model::{AuditCategory, Journal, NewAudit, Organisation, SessionKind, User};
+use crate::error::{Error, Result};
+use crate::model::{AuditCategory, Journal, NewAudit, SessionKind, User};
 use crate::notify::{Sms, SmsContent};
 use crate::service::{validate, Assignments, LoginInput, Sessions, Users};
 
@@ -55,16 +55,6 @@ pub struct Member {
 
 /// Accounts people make for themselves or for others (the documents' flows).
 impl Users<'_> {
-    /// An organisation by id.
-    pub async fn organisation(self, id: i64) -> Result<Organisation> {
-        self.rbac
-            .inner
-            .store
-            .organisation(id)
-            .await?
-            .ok_or(Error::NotFound(Entity::Organisation))
-    }
-
     #[cfg(feature = "codes")]
     /// Registers a user once its code matches. Every other check comes first (name taken,
     /// a verified e-mail address taken, the sign-up limit), so a refused registration
@@ -201,7 +191,6 @@ impl Sessions<'_> {
         input: &LoginInput,
         organisation: i64,
     ) -> Result<crate::service::LoginStep> {
-        self.rbac.users().organisation(organisation).await?;
         crate::service::LoginStep::of(
             self.login_as(input, SessionKind::Opaque, Some(organisation))
                 .await,
@@ -241,19 +230,5 @@ impl Assignments<'_> {
             self.rbac.inner.authorizer.apply_changes(&changes).await;
         }
         Ok(moved.len())
-    }
-}
-
-impl Users<'_> {
-    /// Stores the configured organisations (renaming any whose name changed). Safe to run
-    /// from several instances at once.
-    pub(crate) async fn store_organisations(self) -> Result<()> {
-        let store = &self.rbac.inner.store;
-        for org in &self.rbac.inner.config.organisations {
-            if store.organisation(org.id).await?.as_ref() != Some(org) {
-                store.put_organisation(org).await?;
-            }
-        }
-        Ok(())
     }
 }

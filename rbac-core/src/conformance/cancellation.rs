@@ -107,9 +107,6 @@ pub const PORT_METHODS: &[&str] = &[
     "ThrottleStore::clear_login_failures_under",
     "ThrottleStore::remember_login_address",
     "ThrottleStore::login_address_known",
-    "OrganisationStore::organisation",
-    "OrganisationStore::list_organisations",
-    "OrganisationStore::put_organisation",
     "CodeStore::put_code",
     "CodeStore::take_code",
     "CodeStore::withdraw_code",
@@ -273,7 +270,6 @@ impl Fixture {
         s.login_blocked(&["sweep"], now())
             .await
             .ctx("ThrottleStore")?;
-        s.organisation(1).await.ctx("OrganisationStore")?;
         s.purge_codes(0).await.ctx("CodeStore")?;
         s.project(self.project).await.ctx("ProjectStore")?;
         s.scope_parents().await.ctx("ScopeStore")?;

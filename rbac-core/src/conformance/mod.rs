@@ -311,7 +311,6 @@ mod identity;
 mod import;
 mod inclusion;
 mod layer;
-mod organisations;
 mod passkeys;
 mod projects;
 mod roles;
@@ -332,7 +331,6 @@ use import::*;
 use inclusion::*;
 use layer::{layer_optional, layer_reads, layer_reads_fresh};
 pub use layer::{run_layer, LayerFixture, Ports, LAYER_CHECKS};
-use organisations::*;
 use passkeys::*;
 use projects::*;
 use roles::*;
@@ -437,7 +435,6 @@ macro_rules! for_each_conformance_check {
         login_reserve,
         login_reserve_race,
         login_addresses,
-        organisations,
         codes_send_and_resend,
         codes_take,
         codes_take_race,

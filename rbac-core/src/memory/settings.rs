@@ -46,21 +46,3 @@ impl ChangeLog for MemoryStore {
         Ok((n - t.changes.len()) as u64)
     }
 }
-
-#[async_trait]
-impl OrganisationStore for MemoryStore {
-    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
-        Ok(self.lock().organisations.get(&id).cloned())
-    }
-
-    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
-        Ok(self.lock().organisations.values().cloned().collect())
-    }
-
-    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()> {
-        self.lock()
-            .organisations
-            .insert(organisation.id, organisation.clone());
-        Ok(())
-    }
-}

@@ -1,18 +1,9 @@
-//! The documents' records the library still keeps: organisations, one-time codes and
-//! projects with their request counts.
+//! The documents' records the library still keeps: one-time codes and projects with their
+//! request counts.
 
 use std::fmt;
 
 use crate::ids::{Timestamp, UserId};
-
-/// An organisation: a generic grouping of users.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organisation {
-    /// The organisation's id, as the documents number it.
-    pub id: i64,
-    /// Its display name.
-    pub name: String,
-}
 
 /// A one-time verification code as stored: the code itself only as a digest.
 #[derive(Debug, Clone, PartialEq, Eq)]

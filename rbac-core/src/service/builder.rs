@@ -79,7 +79,6 @@ impl RbacBuilder {
             privileges: Vec::new(),
             admin_password: None,
             config: RbacConfig {
-                organisations: Vec::new(),
                 system_roles: Vec::new(),
                 ..RbacConfig::default()
             },

@@ -82,7 +82,7 @@ use crate::authn::token::JwtCodec;
 use crate::authz::authorizer::{Authorizer, AuthorizerConfig, Principal};
 use crate::authz::privilege::PrivilegeRegistry;
 use crate::error::Result;
-use crate::model::{AuditCategory, Journal, NewAudit, Organisation, Page};
+use crate::model::{AuditCategory, Journal, NewAudit, Page};
 use crate::notify::Senders;
 use crate::store::Store;
 

@@ -45,8 +45,6 @@ pub struct RbacConfig {
     /// Verification codes.
     #[cfg(feature = "codes")]
     pub codes: CodePolicy,
-    /// The organisations to store at bootstrap (none by default).
-    pub organisations: Vec<Organisation>,
     /// The roles bootstrap seeds under stable keys, besides `admin` (what registration
     /// paths assign); none by default.
     pub system_roles: Vec<SystemRole>,
@@ -87,7 +85,6 @@ impl Default for RbacConfig {
             limits: AbuseLimits::default(),
             #[cfg(feature = "codes")]
             codes: CodePolicy::default(),
-            organisations: Vec::new(),
             system_roles: Vec::new(),
             admin: AdminPrivileges::default(),
             project_request_max: 30,

@@ -168,10 +168,6 @@ pub(super) async fn setup(initial: &[Vec<usize>]) -> World {
             address: UNTHROTTLED,
             ..LoginThrottle::default()
         },
-        organisations: vec![Organisation {
-            id: 2,
-            name: "two".into(),
-        }],
         system_roles: SYSTEM_ROLES.to_vec(),
         senders: Senders {
             sms: inbox.clone(),

@@ -2,12 +2,11 @@
 
 use async_trait::async_trait;
 use rbac_core::store::{
-    AuditStore, ChangeLog, CodeStore, EventStore, OrganisationStore, ProjectStore, SettingStore,
-    StoreResult,
+    AuditStore, ChangeLog, CodeStore, EventStore, ProjectStore, SettingStore, StoreResult,
 };
 use rbac_core::{
-    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, Organisation, Page, Project,
-    ProjectId, RequestCount, Timestamp, UserId, VerificationCode,
+    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, Page, Project, ProjectId,
+    RequestCount, Timestamp, UserId, VerificationCode,
 };
 
 use crate::SqlStore;
@@ -106,23 +105,6 @@ impl SettingStore for SqlStore {
         let key = key.to_owned();
         let value = value.to_owned();
         self.detached(move |d| async move { d.setting_or_insert(&key, &value).await })
-            .await
-    }
-}
-
-#[async_trait]
-impl OrganisationStore for SqlStore {
-    async fn organisation(&self, id: i64) -> StoreResult<Option<Organisation>> {
-        self.detached(move |d| async move { d.organisation(id).await })
-            .await
-    }
-    async fn list_organisations(&self) -> StoreResult<Vec<Organisation>> {
-        self.detached(move |d| async move { d.list_organisations().await })
-            .await
-    }
-    async fn put_organisation(&self, organisation: &Organisation) -> StoreResult<()> {
-        let organisation = organisation.clone();
-        self.detached(move |d| async move { d.put_organisation(&organisation).await })
             .await
     }
 }

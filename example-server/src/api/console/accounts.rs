@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use rbac_sqlx::SqlStore;
+
+use super::organisations::{self, Organisation};
 use rbac_core::service::{validate, Channel, CodeProof, Member, Registration, SystemRole};
-use rbac_core::{
-    AuthFailure, Error, Organisation, Principal, Rbac, Result, Scope, Sms, SmsContent, User,
-};
+use rbac_core::{AuthFailure, Error, Principal, Rbac, Result, Scope, Sms, SmsContent, User};
 
 /// The role of primary console accounts: they may create sub-accounts.
 pub const PRIMARY_ROLE: &str = "console-primary";
@@ -104,12 +105,13 @@ fn sms_register_key(phone: &str) -> String {
 /// request of the client at `address`.
 pub async fn send_registration_sms(
     rbac: &Rbac,
+    sql: &SqlStore,
     phone: &str,
     organisation: i64,
     address: &str,
 ) -> Result<()> {
     mobile("mobilePhone", phone)?;
-    rbac.users().organisation(organisation).await?;
+    organisations::find(sql, organisation).await?;
     let sms = rbac.config().senders.sms.clone();
     let phone = phone.to_string();
     rbac.codes()
@@ -130,11 +132,15 @@ pub async fn send_registration_sms(
 }
 
 /// Registers a primary account of an organisation once the SMS code matches.
-pub async fn register_primary(rbac: &Rbac, input: PrimaryRegistration) -> Result<User> {
+pub async fn register_primary(
+    rbac: &Rbac,
+    sql: &SqlStore,
+    input: PrimaryRegistration,
+) -> Result<User> {
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
     mobile("mobilePhone", &input.phone)?;
-    rbac.users().organisation(input.organisation).await?;
+    organisations::find(sql, input.organisation).await?;
     let mut user = User::blank(&input.name, String::new());
     user.phone = input.phone.clone();
     user.phone_verified = true;
@@ -184,7 +190,12 @@ pub fn organisation_scope(id: i64) -> Result<Scope> {
 
 /// Creates a sub-account of the caller in the caller's organisation (needs SubAccountAdd
 /// within that organisation), with no privileges; with `notify`, texts it its password.
-pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) -> Result<User> {
+pub async fn add_sub_account(
+    rbac: &Rbac,
+    sql: &SqlStore,
+    actor: &Principal,
+    input: SubAccount,
+) -> Result<User> {
     let scope = organisation_scope(input.organisation)?;
     validate::name("username", &input.name)?;
     validate::password("password", &input.password)?;
@@ -202,7 +213,7 @@ pub async fn add_sub_account(rbac: &Rbac, actor: &Principal, input: SubAccount) 
         .user(actor.user_id)
         .await?
         .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
-    let organisation = rbac.users().organisation(input.organisation).await?;
+    let organisation = organisations::find(sql, input.organisation).await?;
     if parent
         .department_id
         .is_some_and(|own| own != organisation.id)

@@ -8,13 +8,14 @@
 //! is that code.
 
 pub mod accounts;
+pub mod organisations;
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use rbac_core::service::LoginInput;
-use rbac_core::{Entity, Error};
+use rbac_core::Error;
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -77,8 +78,7 @@ impl From<Error> for ConsoleError {
             | Error::BadRequest(_)
             | Error::WrongPassword
             | Error::CodeMismatch
-            | Error::CodeExpired
-            | Error::NotFound(Entity::Organisation) => S::BAD_REQUEST,
+            | Error::CodeExpired => S::BAD_REQUEST,
             Error::NotFound(_) => S::NOT_FOUND,
             Error::AlreadyExists(_) => S::CONFLICT,
             Error::Throttled { .. }
@@ -90,7 +90,11 @@ impl From<Error> for ConsoleError {
         let msg = match &e {
             Error::Unauthenticated(why) => format!("not logged in: {why}"),
             Error::BadCredentials => "wrong username, password or departmentId".to_string(),
-            Error::NotFound(Entity::Organisation) => "unknown departmentId".to_string(),
+            Error::InvalidParam { field, reason }
+                if *field == "departmentId" && reason == organisations::UNKNOWN =>
+            {
+                "unknown departmentId".to_string()
+            }
             Error::AlreadyExists(field) => format!("the {field} is taken"),
             Error::SendFailed(_) => "the SMS could not be sent; try again".to_string(),
             Error::Internal(_) => "internal error".to_string(),
@@ -335,7 +339,7 @@ async fn sms_code(
             Error::invalid("mobilePhone", "codes are not sent to this number format").into(),
         );
     }
-    accounts::send_registration_sms(&app.rbac, &phone, organisation, &addr.ip()).await?;
+    accounts::send_registration_sms(&app.rbac, &app.sql, &phone, organisation, &addr.ip()).await?;
     Ok(ok(Null))
 }
 
@@ -390,7 +394,7 @@ async fn register(
         organisation: required("departmentId", body.department_id)?,
         ip: addr.ip(),
     };
-    let user = accounts::register_primary(&app.rbac, input).await?;
+    let user = accounts::register_primary(&app.rbac, &app.sql, input).await?;
     Ok(ok(user.id))
 }
 
@@ -470,7 +474,7 @@ async fn add_sub_account(
         attributes,
         notify: true,
     };
-    let user = accounts::add_sub_account(&app.rbac, &actor, input).await?;
+    let user = accounts::add_sub_account(&app.rbac, &app.sql, &actor, input).await?;
     Ok(ok(user.id))
 }
 
@@ -517,6 +521,7 @@ async fn login(
         ip: addr.ip(),
         user_agent,
     };
+    organisations::find(&app.sql, organisation).await?;
     // A pending second factor is this surface's 428 (rendered from the error).
     let outcome = app
         .rbac

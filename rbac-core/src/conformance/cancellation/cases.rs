@@ -320,15 +320,6 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
         "ThrottleStore::login_address_known" => {
             call!(s.login_address_known(&m, "192.0.2.3", 0))
         }
-        "OrganisationStore::organisation" => call!(s.organisation(1)),
-        "OrganisationStore::list_organisations" => call!(s.list_organisations()),
-        "OrganisationStore::put_organisation" => {
-            let org = Organisation {
-                id: i64::from(rand::random::<u32>()) + 2_000_000,
-                name: m.clone(),
-            };
-            call!(s.put_organisation(&org))
-        }
         "CodeStore::put_code" => call!(s.put_code(&code(&m), at - 60)),
         "CodeStore::take_code" => {
             s.put_code(&code(&m), at - 60).await.ctx("put code")?;
