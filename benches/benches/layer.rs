@@ -194,7 +194,10 @@ fn layer(c: &mut Criterion) {
     // project's quota counter (batched to the store elsewhere, so no write here).
     let key_svc = {
         let layer = RbacLayer::new(rbac.authorizer().clone())
-            .sources([rbac_tower::CredentialSource::ProjectKey])
+            .sources([rbac_tower::CredentialSource::api_key(
+                "x-project-key",
+                "x-project-secret",
+            )])
             .require_code("UserAccess");
         let inner = tower::service_fn(|_req: Request<()>| async {
             Ok::<_, Infallible>(Response::new(String::new()))

@@ -19,9 +19,10 @@ const FRAGMENTS: [&str; 6] = [
 
 /// The documents' concepts that have left the library's API for the server's surfaces
 /// (the privilege code meaning "no check", the documents' paging, the gateway's quota
-/// answer, mainland-China phone numbers, the console's organisations): text no library
+/// answer, mainland-China phone numbers, the console's organisations, the gateway's key
+/// headers): text no library
 /// file may contain.
-const CONCEPTS: [&str; 8] = [
+const CONCEPTS: [&str; 9] = [
     "NULL_PRIVILEGE",
     "numbered(",
     "QuotaExceeded",
@@ -30,6 +31,7 @@ const CONCEPTS: [&str; 8] = [
     "OrganisationStore",
     "struct Organisation",
     "Entity::Organisation",
+    "ProjectKey",
 ];
 
 fn files(dir: &Path, found: &mut Vec<PathBuf>) {

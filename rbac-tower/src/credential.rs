@@ -17,9 +17,14 @@ pub enum CredentialSource {
     Query(&'static str),
     /// `Authorization: Basic base64(user:password)`.
     Basic,
-    /// A project's API key and secret: the `X-Project-Key` and `X-Project-Secret`
-    /// headers, or `Authorization: Basic base64(key:secret)`.
-    ProjectKey,
+    /// An API key and its secret, in the two headers named (see
+    /// [`api_key`](Self::api_key)), or as `Authorization: Basic base64(key:secret)`.
+    ApiKey {
+        /// The header carrying the key.
+        key: HeaderName,
+        /// The header carrying the secret.
+        secret: HeaderName,
+    },
     /// A cookie holding the token, for a browser app. Browsers send cookies with requests
     /// other sites make, so pair it with `SameSite=Strict` (or `Lax`) on the cookie and a
     /// CSRF check of state-changing requests; set it `HttpOnly` so scripts cannot read it.
@@ -32,15 +37,24 @@ impl CredentialSource {
         CredentialSource::Header(HeaderName::from_static("auth-token"))
     }
 
+    /// An API key in header `key` and its secret in header `secret` (lowercase names, as
+    /// `x-api-key`), or both in `Authorization: Basic`.
+    pub fn api_key(key: &'static str, secret: &'static str) -> Self {
+        CredentialSource::ApiKey {
+            key: HeaderName::from_static(key),
+            secret: HeaderName::from_static(secret),
+        }
+    }
+
     /// Reads this source's credential from a request, if present and non-empty.
     pub fn read<B>(&self, req: &Request<B>) -> Option<Credential> {
         match self {
             CredentialSource::Basic => return read_basic(req),
-            CredentialSource::ProjectKey => return read_project_key(req),
+            CredentialSource::ApiKey { key, secret } => return read_api_key(req, key, secret),
             _ => {}
         }
         let token = match self {
-            CredentialSource::Basic | CredentialSource::ProjectKey => return None,
+            CredentialSource::Basic | CredentialSource::ApiKey { .. } => return None,
             CredentialSource::Bearer => {
                 let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
                 strip_bearer(value)?.to_string()
@@ -74,15 +88,19 @@ fn read_basic<B>(req: &Request<B>) -> Option<Credential> {
     })
 }
 
-fn read_project_key<B>(req: &Request<B>) -> Option<Credential> {
-    let header = |name: &str| {
+fn read_api_key<B>(
+    req: &Request<B>,
+    key_header: &HeaderName,
+    secret_header: &HeaderName,
+) -> Option<Credential> {
+    let header = |name: &HeaderName| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    if let (Some(key), Some(secret)) = (header("x-project-key"), header("x-project-secret")) {
+    if let (Some(key), Some(secret)) = (header(key_header), header(secret_header)) {
         return Some(Credential::ApiKey {
             key: key.to_string(),
             secret: secret.to_string(),
@@ -174,6 +192,24 @@ mod tests {
             b = b.header(*k, *v);
         }
         b.body(()).expect("request")
+    }
+
+    #[test]
+    fn reads_an_api_key_from_the_headers_it_names_or_basic() {
+        let source = CredentialSource::api_key("x-api-key", "x-api-secret");
+        let want = Some(Credential::ApiKey {
+            key: "k1".into(),
+            secret: "s1".into(),
+        });
+        let r = req("/", &[("X-Api-Key", "k1"), ("X-Api-Secret", " s1 ")]);
+        assert_eq!(source.read(&r), want);
+        let basic = base64::engine::general_purpose::STANDARD.encode("k1:s1");
+        let r = req("/", &[("Authorization", &format!("Basic {basic}"))]);
+        assert_eq!(source.read(&r), want);
+        // Other headers, or a key without its secret, are no credential.
+        let r = req("/", &[("X-Project-Key", "k1"), ("X-Project-Secret", "s1")]);
+        assert_eq!(source.read(&r), None);
+        assert_eq!(source.read(&req("/", &[("X-Api-Key", "k1")])), None);
     }
 
     #[test]

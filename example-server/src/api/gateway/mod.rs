@@ -46,7 +46,7 @@ pub fn credential_sources() -> Vec<CredentialSource> {
     vec![
         CredentialSource::Header(header::AUTHORIZATION),
         CredentialSource::auth_token(),
-        CredentialSource::ProjectKey,
+        project_key(),
     ]
 }
 
@@ -57,7 +57,7 @@ pub fn routes(state: &AppState) -> OpenApiRouter<AppState> {
         .renderer(RenderAs::<PlatformError>::new())
         .authenticated();
     let key = RbacLayer::new(state.rbac.authorizer().clone())
-        .sources([CredentialSource::ProjectKey])
+        .sources([project_key()])
         .renderer(RenderAs::<PlatformError>::new())
         .authenticated();
     OpenApiRouter::new()
@@ -462,4 +462,10 @@ async fn rpc(State(app): State<AppState>, req: Request) -> Response {
             .with_status(StatusCode::BAD_GATEWAY)
             .into_response(),
     }
+}
+
+/// Where the gateway reads a project's API key and secret: `X-Project-Key` and
+/// `X-Project-Secret`, or `Authorization: Basic base64(key:secret)`.
+fn project_key() -> CredentialSource {
+    CredentialSource::api_key("x-project-key", "x-project-secret")
 }
