@@ -15,6 +15,28 @@
 //! # Ok(()) }
 //! ```
 //!
+//! An application keeping tables of its own in the same database gives their migrations
+//! to [`SqlStore::with_migrations`]: one `_sqlx_migrations` list, each of its migrations
+//! placed right after the library migration it was written against (see [`AppMigration`]),
+//! and its queries run on [`SqlStore::pool`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), rbac_core::StoreError> {
+//! use rbac_sqlx::{AppMigration, SqlStore, APP_VERSIONS};
+//! const NOTES: &str = "CREATE TABLE app_notes (user_id BIGINT NOT NULL PRIMARY KEY, note TEXT NOT NULL)";
+//! static MINE: [AppMigration; 1] = [AppMigration {
+//!     version: APP_VERSIONS,
+//!     description: "notes",
+//!     after: 18,
+//!     sqlite: NOTES,
+//!     postgres: NOTES,
+//!     mysql: NOTES,
+//! }];
+//! let store = SqlStore::connect("sqlite://app.db?mode=rwc").await?.with_migrations(&MINE)?;
+//! store.migrate().await?;
+//! # Ok(()) }
+//! ```
+//!
 //! Each driver is a feature (`sqlite`, `postgres`, `mysql`; all three by default): a
 //! service that uses one database compiles one driver. A URL for a backend whose feature
 //! is off is refused by [`SqlStore::connect`] with a message naming the feature.
