@@ -418,7 +418,7 @@ impl SqlStore {
     /// runs in one ordered list with the library's (see [`AppMigration`]); refuses a list
     /// that cannot be ordered.
     pub fn with_migrations(mut self, app: &'static [AppMigration]) -> Result<SqlStore, StoreError> {
-        migrations::check(app).map_err(StoreError::backend)?;
+        migrations::check(app, self.backend()).map_err(StoreError::backend)?;
         self.app = app;
         Ok(self)
     }
@@ -426,6 +426,23 @@ impl SqlStore {
     /// How many migrations the schema needs: the library's and the application's.
     pub fn expected_migrations(&self) -> usize {
         self.backend().embedded_migrations() + self.app.len()
+    }
+
+    /// The versions the schema needs, in the order they run.
+    pub(crate) fn expected_versions(&self) -> Vec<i64> {
+        migrations::combined(self.backend(), self.app)
+            .map(|m| m.iter().map(|m| m.version).collect())
+            .unwrap_or_default()
+    }
+
+    /// The migration versions this database has applied (none before its first).
+    async fn applied_versions(&self) -> Vec<i64> {
+        const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success = TRUE";
+        let applied: Result<Vec<i64>, sqlx::Error> = on_backend!(self, p, d => {
+            let _ = d;
+            sqlx::query_scalar(SQL).fetch_all(p).await
+        });
+        applied.unwrap_or_default()
     }
 
     /// A store on an existing SQLite pool (foreign keys must be on).
@@ -475,6 +492,11 @@ impl SqlStore {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let migrator = migrations::combined(self.backend(), self.app)
             .ok_or_else(|| StoreError::backend("this backend's driver is not compiled in"))?;
+        if !self.app.is_empty() {
+            let applied = self.applied_versions().await;
+            migrations::check_applied(&applied, self.app, self.backend())
+                .map_err(StoreError::backend)?;
+        }
         let done = match &self.pool {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => {

@@ -164,11 +164,21 @@ fn library(backend: crate::Backend) -> Option<&'static Migrator> {
     }
 }
 
+/// The library version an application migration following `after` runs behind on a
+/// backend (a backend skips a version where it needs no step): its last one at or below.
+fn slot(versions: &[i64], after: i64) -> Option<i64> {
+    versions.iter().copied().filter(|v| *v <= after).max()
+}
+
 /// Refuses a list of application migrations that could not run in one order with the
-/// library's: a version below [`APP_VERSIONS`] or taken twice, or an `after` before the
-/// first library migration or past the last (written for a newer library).
-pub(crate) fn check(app: &[AppMigration]) -> Result<(), String> {
-    let known = library_versions(crate::Backend::Sqlite);
+/// library's on `backend`: a version below [`APP_VERSIONS`] or taken twice, or an `after`
+/// before the backend's first library migration or past its last (written for a newer
+/// library).
+pub(crate) fn check(app: &[AppMigration], backend: crate::Backend) -> Result<(), String> {
+    let known = library_versions(backend);
+    let (Some(first), Some(last)) = (known.first(), known.last()) else {
+        return Err(format!("this build has no {backend} driver"));
+    };
     for (n, m) in app.iter().enumerate() {
         if m.version < APP_VERSIONS {
             return Err(format!(
@@ -182,9 +192,6 @@ pub(crate) fn check(app: &[AppMigration]) -> Result<(), String> {
                 m.version
             ));
         }
-        let (Some(first), Some(last)) = (known.first(), known.last()) else {
-            continue;
-        };
         if m.after < *first || m.after > *last {
             return Err(format!(
                 "application migration {} ({}) follows library migration {}, but this library's \
@@ -196,17 +203,42 @@ pub(crate) fn check(app: &[AppMigration]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuses to migrate a database that already has a library migration an unapplied
+/// application migration must run before (a library-only `migrate` ran first): run out of
+/// order, the application's migration would find what it reads already gone.
+pub(crate) fn check_applied(
+    applied: &[i64],
+    app: &[AppMigration],
+    backend: crate::Backend,
+) -> Result<(), String> {
+    let versions = library_versions(backend);
+    for m in app.iter().filter(|m| !applied.contains(&m.version)) {
+        let after = slot(&versions, m.after).unwrap_or(m.after);
+        if let Some(later) = versions.iter().find(|v| **v > after && applied.contains(v)) {
+            return Err(format!(
+                "application migration {} ({}) must run before library migration {later}, \
+                 which this database already has: it was migrated without the application's \
+                 migrations",
+                m.version, m.description
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The library's migrations for `backend` with `app`'s placed after the ones they follow
-/// (in the order given), as one migrator. A backend without the version `after` names
-/// (a backend skips a version where it needs no step) places it after its last one below.
+/// (in the order given), as one migrator; `None` without the backend's driver. A backend
+/// without the version `after` names places it after its last one below.
 pub(crate) fn combined(backend: crate::Backend, app: &[AppMigration]) -> Option<Migrator> {
     let library = library(backend)?;
     let versions: Vec<i64> = library.iter().map(|m| m.version).collect();
-    let placed = |after: i64| versions.iter().copied().filter(|v| *v <= after).max();
     let mut migrations = Vec::with_capacity(library.migrations.len() + app.len());
     for own in library.iter() {
         migrations.push(own.clone());
-        for m in app.iter().filter(|m| placed(m.after) == Some(own.version)) {
+        for m in app
+            .iter()
+            .filter(|m| slot(&versions, m.after) == Some(own.version))
+        {
             migrations.push(Migration::new(
                 m.version,
                 Cow::Borrowed(m.description),
@@ -216,6 +248,8 @@ pub(crate) fn combined(backend: crate::Backend, app: &[AppMigration]) -> Option<
             ));
         }
     }
+    // `check` admitted only lists whose every migration has a slot.
+    debug_assert_eq!(migrations.len(), library.migrations.len() + app.len());
     Some(Migrator {
         migrations: Cow::Owned(migrations),
         ..Migrator::DEFAULT
@@ -244,7 +278,7 @@ mod tests {
             app(APP_VERSIONS, 3),
             app(APP_VERSIONS + 2, 1),
         ];
-        check(&list).expect("a valid list");
+        check(&list, crate::Backend::Sqlite).expect("a valid list");
         let combined = combined(crate::Backend::Sqlite, &list).expect("sqlite");
         let order: Vec<i64> = combined.iter().map(|m| m.version).collect();
         let at = |v: i64| order.iter().position(|o| *o == v).expect("listed");
@@ -264,16 +298,42 @@ mod tests {
         assert_eq!(own, library_versions(crate::Backend::Sqlite));
     }
 
+    fn check_sqlite(app: &[AppMigration]) -> Result<(), String> {
+        check(app, crate::Backend::Sqlite)
+    }
+
     #[test]
     fn a_list_that_cannot_be_ordered_is_refused() {
-        assert!(check(&[app(18, 3)]).is_err(), "a library version");
-        assert!(check(&[app(APP_VERSIONS, 3), app(APP_VERSIONS, 4)]).is_err());
-        assert!(check(&[app(APP_VERSIONS, 0)]).is_err(), "before the first");
+        assert!(check_sqlite(&[app(18, 3)]).is_err(), "a library version");
+        assert!(check_sqlite(&[app(APP_VERSIONS, 3), app(APP_VERSIONS, 4)]).is_err());
         assert!(
-            check(&[app(APP_VERSIONS, 10_000)]).is_err(),
+            check_sqlite(&[app(APP_VERSIONS, 0)]).is_err(),
+            "before the first"
+        );
+        assert!(
+            check_sqlite(&[app(APP_VERSIONS, 10_000)]).is_err(),
             "a newer library's"
         );
-        assert!(check(&[app(APP_VERSIONS, 3), app(APP_VERSIONS + 1, 4)]).is_ok());
+        assert!(check_sqlite(&[app(APP_VERSIONS, 3), app(APP_VERSIONS + 1, 4)]).is_ok());
+    }
+
+    #[test]
+    fn a_database_migrated_past_an_application_migration_is_refused() {
+        let list = [app(APP_VERSIONS, 3)];
+        let through = |last: i64| -> Vec<i64> {
+            library_versions(crate::Backend::Sqlite)
+                .into_iter()
+                .filter(|v| *v <= last)
+                .collect()
+        };
+        // Library migration 4 ran without the application's: refused.
+        assert!(check_applied(&through(4), &list, crate::Backend::Sqlite).is_err());
+        // The controls: a database at 3, a fresh one, and one that has it applied.
+        assert!(check_applied(&through(3), &list, crate::Backend::Sqlite).is_ok());
+        assert!(check_applied(&[], &list, crate::Backend::Sqlite).is_ok());
+        let mut done = through(18);
+        done.push(APP_VERSIONS);
+        assert!(check_applied(&done, &list, crate::Backend::Sqlite).is_ok());
     }
 
     #[test]

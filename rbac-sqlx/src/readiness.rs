@@ -74,13 +74,13 @@ impl SqlStore {
 
     /// One probe: the migrations, then a write rolled back.
     async fn probe_once(&self) -> Result<(), StoreError> {
-        let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE";
-        let applied: i64 = self
+        let sql = "SELECT version FROM _sqlx_migrations WHERE success = TRUE";
+        let applied: Vec<i64> = self
             .detached(move |d| async move {
                 on_backend!(d, pool, dialect => {
                     let mut tx = crate::tx::begin(dialect, pool).await?;
-                    let applied: i64 = sqlx::query_scalar(sql)
-                        .fetch_one(&mut *tx)
+                    let applied: Vec<i64> = sqlx::query_scalar(sql)
+                        .fetch_all(&mut *tx)
                         .await
                         .map_err(backend)?;
                     sqlx::query(&dialect.sql("UPDATE rbac_settings SET value = value WHERE name = ?"))
@@ -93,10 +93,19 @@ impl SqlStore {
                 })
             })
             .await?;
-        let embedded = self.expected_migrations();
-        if usize::try_from(applied).unwrap_or(0) < embedded {
+        // Every version the schema needs, the library's and the application's, not a
+        // count (one list's rows cannot stand in for the other's).
+        let expected = self.expected_versions();
+        let missing: Vec<i64> = expected
+            .iter()
+            .copied()
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if !missing.is_empty() {
             return Err(StoreError::backend(format!(
-                "schema not current: {applied} of {embedded} migrations applied"
+                "schema not current: {} of {} migrations applied (missing {missing:?})",
+                expected.len() - missing.len(),
+                expected.len()
             )));
         }
         Ok(())

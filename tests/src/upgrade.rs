@@ -254,8 +254,13 @@ pub async fn schema_of(url: &str) -> Vec<String> {
             lines.extend(rows_of(read!(
                 c,
                 "SELECT 'column', table_name::text, column_name::text, data_type::text, \
-                 is_nullable::text, column_default::text FROM information_schema.columns \
+                 character_maximum_length::text, collation_name::text, is_nullable::text, \
+                 column_default::text, is_identity::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+                "SELECT 'trigger', event_object_table::text, trigger_name::text, \
+                 event_manipulation::text, action_statement::text \
+                 FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+                "SELECT 'extension', extname::text FROM pg_extension",
                 "SELECT 'index', tablename::text, indexname::text, indexdef::text FROM pg_indexes \
                  WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations'",
                 "SELECT 'constraint', conrelid::regclass::text, conname::text, \
@@ -268,14 +273,30 @@ pub async fn schema_of(url: &str) -> Vec<String> {
             let mut c = sqlx::MySqlConnection::connect(url).await.expect("connect");
             lines.extend(rows_of(read!(
                 c,
+                "SELECT 'table', CAST(TABLE_NAME AS CHAR), CAST(ENGINE AS CHAR), \
+                 CAST(TABLE_COLLATION AS CHAR) FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_sqlx_migrations'",
                 "SELECT 'column', CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR), \
                  CAST(COLUMN_TYPE AS CHAR), CAST(IS_NULLABLE AS CHAR), \
-                 CAST(COLUMN_DEFAULT AS CHAR) FROM information_schema.COLUMNS \
+                 CAST(COLUMN_DEFAULT AS CHAR), CAST(EXTRA AS CHAR), \
+                 CAST(COLLATION_NAME AS CHAR) FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_sqlx_migrations'",
                 "SELECT 'index', CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), \
                  CAST(COLUMN_NAME AS CHAR), CAST(SEQ_IN_INDEX AS CHAR), \
-                 CAST(NON_UNIQUE AS CHAR) FROM information_schema.STATISTICS \
+                 CAST(NON_UNIQUE AS CHAR), CAST(SUB_PART AS CHAR) \
+                 FROM information_schema.STATISTICS \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_sqlx_migrations'",
+                "SELECT 'foreign key', CAST(k.TABLE_NAME AS CHAR), CAST(k.CONSTRAINT_NAME AS CHAR), \
+                 CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR), \
+                 CAST(k.REFERENCED_COLUMN_NAME AS CHAR), CAST(r.DELETE_RULE AS CHAR) \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+                 ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA \
+                 AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL",
+                "SELECT 'check', CAST(TABLE_NAME AS CHAR), CAST(CONSTRAINT_NAME AS CHAR), \
+                 CAST(CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE()",
                 VERSIONS
             )));
         }

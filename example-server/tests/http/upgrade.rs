@@ -389,6 +389,17 @@ async fn an_upgraded_database_keeps_every_entity() {
         "the stored quota, not today's default"
     );
 
+    // An organisation only the old database knew (no configuration names 9) was carried
+    // into the console's own table; an unknown one is still refused (the control).
+    let phone = gen_phone();
+    let r = console_post(&s, "register/sms/code", &sms_request(&phone, 9), None).await;
+    expect_console_ok(&r, "a code for organisation 9");
+    let r = console_post(&s, "register/sms/code", &sms_request(&phone, 99), None).await;
+    assert_eq!(
+        expect_console_error(&r, 400, "organisation 99"),
+        "unknown departmentId"
+    );
+
     // The console: the live opaque session, the department, the sub-account.
     assert!(token_accepted(&s, &fx.fact("console/token")).await);
     let password = fx.fact("console/password");

@@ -25,13 +25,22 @@ pub const MIGRATION: AppMigration = AppMigration {
     after: 18,
     sqlite: COPY,
     postgres: COPY,
-    mysql: COPY,
+    mysql: COPY_MYSQL,
 };
 
 const COPY: &str = "CREATE TABLE console_organisations (
     id    BIGINT NOT NULL PRIMARY KEY,
     name  TEXT   NOT NULL
 );
+INSERT INTO console_organisations (id, name) SELECT id, name FROM rbac_organisations;
+";
+
+/// MySQL's, in UTF-8 whatever the server's default (the names are Chinese), as the
+/// library's tables are.
+const COPY_MYSQL: &str = "CREATE TABLE console_organisations (
+    id    BIGINT       NOT NULL PRIMARY KEY,
+    name  VARCHAR(255) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 INSERT INTO console_organisations (id, name) SELECT id, name FROM rbac_organisations;
 ";
 
