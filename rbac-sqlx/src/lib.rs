@@ -428,11 +428,12 @@ impl SqlStore {
         self.backend().embedded_migrations() + self.app.len()
     }
 
-    /// The versions the schema needs, in the order they run.
+    /// The versions the schema needs, the library's and the application's (read from the
+    /// lists, without building a migrator: readiness asks on every probe).
     pub(crate) fn expected_versions(&self) -> Vec<i64> {
-        migrations::combined(self.backend(), self.app)
-            .map(|m| m.iter().map(|m| m.version).collect())
-            .unwrap_or_default()
+        let mut versions = library_versions(self.backend());
+        versions.extend(self.app.iter().map(|m| m.version));
+        versions
     }
 
     /// The migration versions this database has applied (none before its first).

@@ -2,7 +2,7 @@
 
 use tests::*;
 
-async fn oper_log(srv: &TestServer, token: &str, filter: Value) -> (Vec<Value>, Value) {
+pub(crate) async fn oper_log(srv: &TestServer, token: &str, filter: Value) -> (Vec<Value>, Value) {
     let r = srv
         .post("platform/list/oper-log", &filter, Some(token))
         .await;

@@ -88,7 +88,7 @@ fn received(hook: &Webhook, answered: bool) -> HashMap<String, (String, usize)> 
     out
 }
 
-async fn deliveries(s: &TestServer, admin: &str) -> Vec<Value> {
+pub(crate) async fn deliveries(s: &TestServer, admin: &str) -> Vec<Value> {
     let r = s
         .post(
             "platform/list/webhook-delivery",

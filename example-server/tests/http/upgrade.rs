@@ -16,6 +16,7 @@ use tests::*;
 
 use crate::console_support::*;
 use crate::gateway_support::{create_project, expect_header, gw, list_projects, rpc};
+use crate::security_events::deliveries;
 
 /// Where the fixtures live.
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/upgrade");
@@ -42,34 +43,6 @@ const QUOTA: i64 = 5;
 /// Requests the fixture's project made.
 const MADE: i64 = 3;
 
-async fn oper_log(s: &TestServer, admin: &str) -> Vec<Value> {
-    let r = s
-        .post(
-            "platform/list/oper-log",
-            &json!({"page_no": 0, "page_size": 0}),
-            Some(admin),
-        )
-        .await;
-    expect_ok(&r, "list/oper-log")["list"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-async fn deliveries(s: &TestServer, admin: &str) -> Vec<Value> {
-    let r = s
-        .post(
-            "platform/list/webhook-delivery",
-            &json!({"limit": 1000}),
-            Some(admin),
-        )
-        .await;
-    expect_ok(&r, "list/webhook-delivery")["deliveries"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
 async fn user_roles(s: &TestServer, admin: &str, user: &str) -> Value {
     let r = s
         .post(
@@ -79,6 +52,12 @@ async fn user_roles(s: &TestServer, admin: &str, user: &str) -> Value {
         )
         .await;
     expect_ok(&r, "list/user-role")["roles"].clone()
+}
+
+/// The whole operation log, newest first.
+async fn all_of_oper_log(s: &TestServer, admin: &str) -> Vec<Value> {
+    let filter = json!({"page_no": 0, "page_size": 0});
+    crate::platform_oper_log::oper_log(s, admin, filter).await.0
 }
 
 /// The project with API key `key` in `owner`'s list.
@@ -236,7 +215,7 @@ async fn make_upgrade_fixture() {
 
     // Let the deliveries go out, then record what the log and the queue hold.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let log = oper_log(&s, &admin).await;
+    let log = all_of_oper_log(&s, &admin).await;
     let sent = deliveries(&s, &admin).await;
     let dave_roles = user_roles(&s, &admin, "fx-dave").await;
     let primary_roles = user_roles(&s, &admin, &primary).await;
@@ -285,7 +264,7 @@ async fn an_upgraded_database_keeps_every_entity() {
     let admin = s.admin_token().await;
 
     // The operation log is whole: every entry the fixture listed, as it was.
-    let log = oper_log(&s, &admin).await;
+    let log = all_of_oper_log(&s, &admin).await;
     for entry in fx.facts["oper_log"].as_array().expect("the recorded log") {
         assert!(log.contains(entry), "lost from the operation log: {entry}");
     }
