@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use http::{Request, Response};
-use rbac_core::service::LoginInput;
+use rbac_core::service::{LoginInput, NewApiKey};
 use rbac_core::store::Store;
 use rbac_core::{
     AdminPrivileges, Change, HasherConfig, Journal, JwtCodec, JwtKey, PrivilegeRegistry, Rbac,
@@ -29,8 +29,6 @@ fn config() -> RbacConfig {
             iterations: 1,
             ..HasherConfig::default()
         },
-        // The API-key bench makes millions of requests with one key.
-        project_request_max: i64::MAX,
         ..RbacConfig::default()
     }
 }
@@ -208,9 +206,10 @@ fn layer(c: &mut Criterion) {
         let admin = rbac.sessions().authenticate(&token).await.expect("admin");
         let p = rbac
             .keys()
-            .create(&admin, "bench", 1)
+            // Metered, as a limited key is; the bench makes millions of requests with it.
+            .create(&admin, NewApiKey::new("bench").daily_limit(i64::MAX))
             .await
-            .expect("project");
+            .expect("key");
         format!("{}:{}", p.key, p.secret)
     });
     drive_with(&rt, &key_svc, &api_key, 10, key_request);
@@ -291,9 +290,10 @@ fn cold(c: &mut Criterion) {
         let admin = rbac.sessions().authenticate(&token).await.expect("admin");
         let p = rbac
             .keys()
-            .create(&admin, "bench", 1)
+            // Metered, as a limited key is; the bench makes millions of requests with it.
+            .create(&admin, NewApiKey::new("bench").daily_limit(i64::MAX))
             .await
-            .expect("project");
+            .expect("key");
         (p.key, p.secret)
     });
     group.bench_function("api_key_quota_sqlite", |b| {

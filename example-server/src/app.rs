@@ -104,7 +104,6 @@ pub async fn open(config: &Config) -> Result<(rbac_sqlx::SqlStore, Rbac), BoxErr
         system_roles: api::system_roles(),
         admin: api::platform::admin_privileges(),
         scope_kinds: api::scope_kinds(),
-        project_request_max: config.project_request_max.max(0),
         secrets_key: crate::secrets::secrets_key(config, &sql).await?,
         totp_issuer: config.totp_issuer.clone(),
         relying_party: Some(config.relying_party()),
@@ -210,6 +209,7 @@ async fn serve_with(
         config.gateway_upstream.as_deref(),
         config.gateway_endpoints.clone(),
         config.request_timeout(),
+        config.project_request_max.max(0),
     )?;
     // API-key request counts reach the store in batches, every second and at shutdown.
     let flusher = {

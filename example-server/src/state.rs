@@ -41,14 +41,18 @@ pub struct GatewayConfig {
     pub endpoints: Vec<String>,
     /// The client that forwards.
     pub client: reqwest::Client,
+    /// Requests a new project's key may make per UTC day.
+    pub daily_quota: i64,
 }
 
 impl GatewayConfig {
-    /// A gateway forwarding to `upstream` (if any), each forward bounded by `timeout`.
+    /// A gateway forwarding to `upstream` (if any), each forward bounded by `timeout`,
+    /// whose new projects may make `daily_quota` requests per UTC day.
     pub fn new(
         upstream: Option<&str>,
         endpoints: Vec<String>,
         timeout: Duration,
+        daily_quota: i64,
     ) -> std::result::Result<Self, String> {
         let upstream = upstream
             .map(|u| {
@@ -72,6 +76,7 @@ impl GatewayConfig {
             upstream,
             endpoints,
             client,
+            daily_quota,
         })
     }
 }

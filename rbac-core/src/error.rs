@@ -56,8 +56,8 @@ pub enum Entity {
     Role,
     /// A session.
     Session,
-    /// A project.
-    Project,
+    /// An API key.
+    ApiKey,
     /// A passkey.
     Passkey,
 }
@@ -68,7 +68,7 @@ impl fmt::Display for Entity {
             Entity::User => "user",
             Entity::Role => "role",
             Entity::Session => "session",
-            Entity::Project => "project",
+            Entity::ApiKey => "API key",
             Entity::Passkey => "passkey",
         })
     }

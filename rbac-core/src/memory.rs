@@ -28,6 +28,7 @@ use crate::identity;
 use crate::model::*;
 use crate::store::*;
 
+mod api_keys;
 mod assignments;
 mod audit;
 mod authorizer;
@@ -35,7 +36,6 @@ mod codes;
 mod events;
 mod factors;
 mod passkeys;
-mod projects;
 mod sessions;
 mod settings;
 mod throttle;
@@ -59,11 +59,11 @@ struct Tables {
     changes: Vec<(i64, Timestamp, Change)>,
     /// Pending verification codes: key → (code, attempts).
     codes: HashMap<String, (VerificationCode, u32)>,
-    projects: BTreeMap<ProjectId, Project>,
+    api_keys: BTreeMap<ApiKeyId, ApiKey>,
     /// Scope → parent scope.
     scope_parents: HashMap<Scope, Scope>,
-    /// Quota reserved by instances: project → (day, reserved).
-    quota: HashMap<ProjectId, (i64, i64)>,
+    /// Quota reserved by instances: key → (day, reserved).
+    quota: HashMap<ApiKeyId, (i64, i64)>,
     /// Security events, oldest first, and their deliveries by (event, target).
     events: Vec<crate::events::SecurityEvent>,
     deliveries: BTreeMap<(i64, String), MemoryDelivery>,
@@ -74,7 +74,7 @@ struct Tables {
     passkeys: BTreeMap<i64, crate::factors::passkeys::PasskeyRecord>,
     ceremonies: HashMap<String, crate::factors::passkeys::Ceremony>,
     next_passkey: i64,
-    next_project: ProjectId,
+    next_api_key: ApiKeyId,
     next_user: UserId,
     next_role: RoleId,
     next_change: i64,
@@ -427,7 +427,7 @@ impl UserStore for MemoryStore {
             return Ok(false);
         }
         t.sessions.retain(|_, s| s.user_id != id);
-        t.projects.retain(|_, p| p.owner_id != id);
+        t.api_keys.retain(|_, k| k.owner_id != id);
         t.totp.remove(&id);
         t.passkeys.retain(|_, p| p.user_id != id);
         t.recovery.remove(&id);

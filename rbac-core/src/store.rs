@@ -77,7 +77,7 @@ pub trait Store:
     + SecondFactorStore
     + crate::factors::passkeys::PasskeyStore
     + AuditStore
-    + ProjectStore
+    + ApiKeyStore
     + SettingStore
     + ThrottleStore
     + CodeStore
@@ -98,7 +98,7 @@ impl<T> Store for T where
         + SecondFactorStore
         + crate::factors::passkeys::PasskeyStore
         + AuditStore
-        + ProjectStore
+        + ApiKeyStore
         + SettingStore
         + ThrottleStore
         + CodeStore

@@ -86,6 +86,36 @@ macro_rules! bump_total {
     }};
 }
 
+/// Inserts the API key `$key` inside `$tx` and yields it as stored (with its id): the one
+/// insert of a key, for the store's own write and for an application's transaction.
+macro_rules! insert_api_key {
+    ($d:ident, $tx:ident, $key:expr) => {{
+        let key: &rbac_core::ApiKey = $key;
+        let sql = $d.insert_sql(
+            "INSERT INTO rbac_api_keys (owner_id, name, api_key, secret, revoked, daily_limit, \
+             request_total, request_today, request_day, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        );
+        let query = sqlx::query(&sql)
+            .bind(key.owner_id)
+            .bind(key.name.as_str())
+            .bind(key.key.as_str())
+            .bind(key.secret.as_str())
+            .bind(key.revoked)
+            .bind(key.daily_limit)
+            .bind(key.request_total)
+            .bind(key.request_today)
+            .bind(key.request_day)
+            .bind(key.created_at);
+        let id = $d.insert_id(query, &mut *$tx).await.map_err(|e| {
+            $crate::write_error(e, rbac_core::StoreError::NotFound(rbac_core::Entity::User))
+        })?;
+        let mut created = key.clone();
+        created.id = id;
+        created
+    }};
+}
+
 /// Writes a journal's audit entry and change rows inside the transaction `$tx`.
 /// Inserts security events inside `$tx` at time `$at`.
 macro_rules! insert_events {
@@ -277,6 +307,7 @@ macro_rules! revoke_sessions_of {
     }};
 }
 
+mod app;
 mod backend;
 mod detached;
 mod dialect;
@@ -305,6 +336,7 @@ use sqlx::postgres::PgPool;
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::SqlitePool;
 
+pub use app::{PoolRef, SqlTx, TxWork};
 pub use backend::Backend;
 pub use feed::spawn_change_feed;
 pub use migrations::{library_versions, AppMigration, APP_VERSIONS};
@@ -317,23 +349,6 @@ enum Pool {
     Postgres(PgPool),
     #[cfg(feature = "mysql")]
     MySql(MySqlPool),
-}
-
-/// The pool under a [`SqlStore`], for an application's own tables (made by its
-/// [`AppMigration`]s): one statement runs whole or not at all, so a dropped caller leaves
-/// nothing half-written.
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub enum PoolRef<'a> {
-    /// SQLite.
-    #[cfg(feature = "sqlite")]
-    Sqlite(&'a SqlitePool),
-    /// PostgreSQL.
-    #[cfg(feature = "postgres")]
-    Postgres(&'a PgPool),
-    /// MySQL or MariaDB.
-    #[cfg(feature = "mysql")]
-    MySql(&'a MySqlPool),
 }
 
 /// A storage handle on one SQL database: cheap to clone (clones share the pool).
@@ -462,18 +477,6 @@ impl SqlStore {
     #[cfg(feature = "mysql")]
     pub fn from_mysql(pool: MySqlPool) -> SqlStore {
         SqlStore::on(Pool::MySql(pool))
-    }
-
-    /// The pool, for an application's own tables.
-    pub fn pool(&self) -> PoolRef<'_> {
-        match &self.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => PoolRef::Sqlite(p),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => PoolRef::Postgres(p),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(p) => PoolRef::MySql(p),
-        }
     }
 
     /// Which database this store talks to.
@@ -653,6 +656,7 @@ impl SqlStore {
 }
 
 // One module per aggregate, after the macros they use.
+mod api_keys;
 mod assignments;
 mod audit;
 mod authorizer;
@@ -664,7 +668,6 @@ mod identity;
 mod import;
 mod paging;
 mod passkeys;
-mod projects;
 mod roles;
 mod sessions;
 mod settings;

@@ -59,6 +59,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     17 => "security events" => "sqlite/0017_security_events.sql",
     18 => "passkeys" => "sqlite/0018_passkeys.sql",
     19 => "organisations leave" => "sqlite/0019_organisations_leave.sql",
+    20 => "api keys" => "sqlite/0020_api_keys.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -83,6 +84,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     17 => "security events" => "postgres/0017_security_events.sql",
     18 => "passkeys" => "postgres/0018_passkeys.sql",
     19 => "organisations leave" => "postgres/0019_organisations_leave.sql",
+    20 => "api keys" => "postgres/0020_api_keys.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -106,6 +108,7 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     17 => "security events" => "mysql/0017_security_events.sql",
     18 => "passkeys" => "mysql/0018_passkeys.sql",
     19 => "organisations leave" => "mysql/0019_organisations_leave.sql",
+    20 => "api keys" => "mysql/0020_api_keys.sql",
 };
 
 /// The first version an application's own migrations may take: the library's stay below.

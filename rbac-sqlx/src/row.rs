@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use rbac_core::factors::Factors;
-use rbac_core::{AuditEntry, Project, Role, Session, SessionKind, StoreError, User};
+use rbac_core::{ApiKey, AuditEntry, Role, Session, SessionKind, StoreError, User};
 #[cfg(feature = "mysql")]
 use sqlx::mysql::MySqlRow;
 #[cfg(feature = "postgres")]
@@ -28,9 +28,9 @@ pub(crate) const ROLE_COLUMNS: &str =
 pub(crate) const SESSION_COLUMNS: &str =
     "id, user_id, kind, issued_at, expires_at, last_seen, revoked, ip, factors, verified_at, user_agent";
 
-/// The columns [`project`] reads, in a `SELECT`.
-pub(crate) const PROJECT_COLUMNS: &str = "id, owner_id, name, kind, api_key, secret, deleted, \
-     request_total, request_today, request_day, request_max, pool_id, pool_name, created_at";
+/// The columns [`api_key`] reads, in a `SELECT`.
+pub(crate) const API_KEY_COLUMNS: &str = "id, owner_id, name, api_key, secret, revoked, \
+     daily_limit, request_total, request_today, request_day, created_at";
 
 /// The columns [`audit`] reads, in a `SELECT`.
 pub(crate) const AUDIT_COLUMNS: &str = "id, user_id, user_name, category, time, content, success";
@@ -177,23 +177,19 @@ pub(crate) fn audit<R: Columns>(r: &R) -> Result<AuditEntry, StoreError> {
     })
 }
 
-/// An organisation from `SELECT id, name`.
-/// A project from a `SELECT` of [`PROJECT_COLUMNS`].
-pub(crate) fn project<R: Columns>(r: &R) -> Result<Project, StoreError> {
-    Ok(Project {
+/// An API key from a `SELECT` of [`API_KEY_COLUMNS`].
+pub(crate) fn api_key<R: Columns>(r: &R) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
         id: r.int("id").map_err(backend)?,
         owner_id: r.int("owner_id").map_err(backend)?,
         name: r.text("name").map_err(backend)?,
-        kind: r.int32("kind").map_err(backend)?,
         key: r.text("api_key").map_err(backend)?,
         secret: r.text("secret").map_err(backend)?,
-        deleted: r.flag("deleted").map_err(backend)?,
+        revoked: r.flag("revoked").map_err(backend)?,
+        daily_limit: r.opt_int("daily_limit").map_err(backend)?,
         request_total: r.int("request_total").map_err(backend)?,
         request_today: r.int("request_today").map_err(backend)?,
         request_day: r.int("request_day").map_err(backend)?,
-        request_max: r.int("request_max").map_err(backend)?,
-        pool_id: r.int("pool_id").map_err(backend)?,
-        pool_name: r.text("pool_name").map_err(backend)?,
         created_at: r.int("created_at").map_err(backend)?,
     })
 }

@@ -150,6 +150,16 @@ macro_rules! backend_suite {
                 .await;
             }
 
+            /// An application's rows and the library's in one transaction: whole or not
+            /// at all, and finished when the caller is dropped.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn application_transaction_is_whole() {
+                on_database("application transaction", |url| async move {
+                    common::transaction::transaction_is_whole(&url).await;
+                })
+                .await;
+            }
+
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn change_feed_reaches_another_handle() {
                 on_database("change feed", |url| async move {

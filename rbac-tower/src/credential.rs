@@ -207,7 +207,7 @@ mod tests {
         let r = req("/", &[("Authorization", &format!("Basic {basic}"))]);
         assert_eq!(source.read(&r), want);
         // Other headers, or a key without its secret, are no credential.
-        let r = req("/", &[("X-Project-Key", "k1"), ("X-Project-Secret", "s1")]);
+        let r = req("/", &[("X-Key", "k1"), ("X-Secret", "s1")]);
         assert_eq!(source.read(&r), None);
         assert_eq!(source.read(&req("/", &[("X-Api-Key", "k1")])), None);
     }

@@ -160,7 +160,7 @@ mod tests {
     fn each_source_reads_its_scope_or_nothing() {
         let req = http::Request::builder()
             .uri("/orgs/2/articles")
-            .header("x-scope", "project:17")
+            .header("x-scope", "desk:17")
             .header("x-org", "5")
             .body(())
             .expect("request");
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(ScopeSource::path_segment("org", 5).read(&head), None);
         assert_eq!(
             ScopeSource::header("x-scope").read(&head),
-            Scope::new("project", 17)
+            Scope::new("desk", 17)
         );
         assert_eq!(ScopeSource::header_id("x-org", "org").read(&head), org(5));
         assert_eq!(ScopeSource::header("x-missing").read(&head), None);

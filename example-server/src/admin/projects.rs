@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
-use rbac_core::{Page, Principal, Project};
+use rbac_core::{ApiKey, Page, Principal};
 use serde::Deserialize;
 
 use super::layout::{csrf_field, notice, page, Viewer};
@@ -27,12 +27,13 @@ async fn render(
     app: &AppState,
     actor: &Principal,
     headers: &HeaderMap,
-    created: Option<&Project>,
+    created: Option<&ApiKey>,
     refusal: Option<String>,
 ) -> Response {
     let lang = Lang::of(headers);
     let csrf = csrf_token(&cookie(headers, SESSION_COOKIE).unwrap_or_default());
     let listing = app.rbac.keys().list(actor, None, Page::default()).await;
+    let today = rbac_core::utc_day(rbac_core::now());
     let body = html! {
         h1 { (lang.t("projects")) }
         @if let Some(text) = &refusal { (notice(text)) }
@@ -62,7 +63,7 @@ async fn render(
                             tr data-project=(p.id) {
                                 td { (p.name) }
                                 td { code { (p.key) } }
-                                td { (p.request_today) " / " (p.request_max) }
+                                td { (p.requests_on(today)) " / " (p.daily_limit.unwrap_or(0)) }
                                 td { (datetime(p.created_at)) }
                                 td {
                                     form.inline method="post" action="/admin/projects/delete" {
@@ -106,9 +107,7 @@ pub(super) async fn create(
 ) -> Response {
     let lang = Lang::of(&headers);
     let name = form.name.unwrap_or_default();
-    let created =
-        crate::api::gateway::registration::create_owned_project(&app.rbac, &actor, name.trim(), 1)
-            .await;
+    let created = crate::api::gateway::projects::create(&app, &actor, name.trim(), 1).await;
     match created {
         Ok(project) => render(&app, &actor, &headers, Some(&project), None).await,
         Err(e) => {
@@ -128,12 +127,8 @@ pub(super) async fn delete(
     CheckedForm(form): CheckedForm<ProjectForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let deleted = crate::api::gateway::registration::delete_scoped_project(
-        &app.rbac,
-        &actor,
-        form.id.unwrap_or(0),
-    )
-    .await;
+    let deleted =
+        crate::api::gateway::projects::delete(&app.rbac, &actor, form.id.unwrap_or(0)).await;
     match deleted {
         Ok(()) => Redirect::to("/admin/projects").into_response(),
         Err(e) if super::needs_step_up(&e) => super::to_step_up(),

@@ -58,7 +58,10 @@ pub fn system_roles() -> Vec<rbac_core::service::SystemRole> {
 }
 
 /// The server's migrations of its own tables, run in one list with the library's.
-pub static MIGRATIONS: [rbac_sqlx::AppMigration; 1] = [console::organisations::MIGRATION];
+pub static MIGRATIONS: [rbac_sqlx::AppMigration; 2] = [
+    console::organisations::MIGRATION,
+    gateway::projects::MIGRATION,
+];
 
 /// The scope kind of the console's organisations (`org:2`).
 pub const ORG_SCOPE: &str = "org";

@@ -5,9 +5,9 @@
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, AuditQuery, Page, Role, UserQuery};
 #[cfg(feature = "api-keys")]
-use crate::model::{Project, UserId};
+use crate::model::{ApiKey, UserId};
+use crate::model::{AuditEntry, AuditQuery, Page, Role, UserQuery};
 use crate::service::{Rbac, UserView};
 use crate::Principal;
 
@@ -16,6 +16,37 @@ use crate::Principal;
 pub const FIRST_CHUNK: u64 = 100;
 /// Rows in each later chunk.
 pub const CHUNK: u64 = 1_000;
+
+/// A listing's chunks, each joined with an application's values.
+struct Joined<T, F> {
+    inner: Box<dyn ChunkSource<T>>,
+    join: F,
+}
+
+#[async_trait]
+impl<T, X, F, Fut> ChunkSource<(T, X)> for Joined<T, F>
+where
+    T: Send + 'static,
+    X: Send + 'static,
+    F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<(T, X)>>> + Send,
+{
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<(T, X)>> {
+        let rows = self.inner.chunk(after, offset, limit).await?;
+        let read = rows.len();
+        let joined = (self.join)(rows).await?;
+        if joined.len() != read {
+            return Err(Error::internal(
+                "a listing's join gave back another number of rows",
+            ));
+        }
+        Ok(joined)
+    }
+
+    fn key(&self, row: &(T, X)) -> i64 {
+        self.inner.key(&row.0)
+    }
+}
 
 /// Where a listing's chunks come from.
 #[async_trait]
@@ -71,6 +102,30 @@ impl<T> Rows<T> {
         let mut listing = Rows::new(count, 0, None, Box::new(source));
         listing.total = total;
         listing
+    }
+
+    /// These rows, each beside what `join` reads for it: `join` gets each chunk as it is
+    /// read and gives back every row, in order, with its value (an application's own
+    /// columns for the library's rows, read in one query per chunk).
+    pub fn join<X, F, Fut>(self, join: F) -> Rows<(T, X)>
+    where
+        T: Send + 'static,
+        X: Send + 'static,
+        F: Fn(Vec<T>) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Vec<(T, X)>>> + Send,
+    {
+        Rows {
+            total: self.total,
+            count: self.count,
+            taken: self.taken,
+            offset: self.offset,
+            after: self.after,
+            chunk: self.chunk,
+            source: Box::new(Joined {
+                inner: self.source,
+                join,
+            }),
+        }
     }
 
     /// How many rows match in all.
@@ -204,8 +259,8 @@ impl ChunkSource<Role> for RoleChunks {
 }
 
 #[cfg(feature = "api-keys")]
-/// An owner's projects, in id order; their secrets cleared for anyone but the owner.
-struct ProjectChunks {
+/// An owner's API keys, in id order; their secrets cleared for anyone but the owner.
+struct ApiKeyChunks {
     rbac: Rbac,
     owner: UserId,
     clear_secrets: bool,
@@ -213,8 +268,8 @@ struct ProjectChunks {
 
 #[cfg(feature = "api-keys")]
 #[async_trait]
-impl ChunkSource<Project> for ProjectChunks {
-    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<Project>> {
+impl ChunkSource<ApiKey> for ApiKeyChunks {
+    async fn chunk(&self, after: Option<i64>, offset: u64, limit: u64) -> Result<Vec<ApiKey>> {
         let page = Page {
             offset,
             limit: Some(limit),
@@ -223,17 +278,17 @@ impl ChunkSource<Project> for ProjectChunks {
             .rbac
             .inner
             .store
-            .project_rows(self.owner, page, after)
+            .api_key_rows(self.owner, page, after)
             .await?;
         if self.clear_secrets {
-            for project in &mut rows {
-                project.secret.clear();
+            for key in &mut rows {
+                key.secret.clear();
             }
         }
         Ok(rows)
     }
 
-    fn key(&self, row: &Project) -> i64 {
+    fn key(&self, row: &ApiKey) -> i64 {
         row.id
     }
 }
@@ -247,21 +302,21 @@ pub(crate) async fn role_rows(rbac: &Rbac, actor: &Principal, page: Page) -> Res
 }
 
 #[cfg(feature = "api-keys")]
-/// The projects of `owner` (the caller's own by default; another's needs UserAccess
-/// and comes without secrets), as [`list_projects`](crate::service::Keys::list), read a chunk
-/// at a time.
-pub(crate) async fn project_rows(
+/// The API keys of `owner` (the caller's own by default; another's needs UserAccess and
+/// comes without secrets), as [`list`](crate::service::Keys::list), read a chunk at a
+/// time.
+pub(crate) async fn api_key_rows(
     rbac: &Rbac,
     actor: &Principal,
     owner: Option<UserId>,
     page: Page,
-) -> Result<Rows<Project>> {
+) -> Result<Rows<ApiKey>> {
     let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
     if owner != actor.user_id {
         rbac.require(actor, &rbac.admin().user_access)?;
     }
-    let total = rbac.store().count_projects(owner).await?;
-    let source = ProjectChunks {
+    let total = rbac.store().count_api_keys(owner).await?;
+    let source = ApiKeyChunks {
         rbac: rbac.clone(),
         owner,
         clear_secrets: owner != actor.user_id,

@@ -40,7 +40,7 @@ pub enum Credential {
         /// The password.
         password: String,
     },
-    /// A project's API key and secret.
+    /// An API key and its secret.
     ApiKey {
         /// The API key.
         key: String,

@@ -1,5 +1,5 @@
 //! Scopes and assignments: a user holds roles globally or within a scope (`org:2`,
-//! `project:17`); a scope may have a parent whose grants apply inside it.
+//! `desk:17`); a scope may have a parent whose grants apply inside it.
 //!
 //! ```
 //! use rbac_core::{Scope, ScopeKinds};
@@ -23,7 +23,7 @@ pub const MAX_SCOPE_DEPTH: usize = 16;
 /// The most bytes in a scope kind.
 pub const SCOPE_KIND_MAX: usize = 16;
 
-/// The kind of a scope (`org`, `project`): 1 to 16 ASCII lowercase letters, digits, `_`
+/// The kind of a scope (`org`, `desk`): 1 to 16 ASCII lowercase letters, digits, `_`
 /// or `-`. Stored inline, so a [`Scope`] is `Copy` and hashes without touching the heap.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ScopeKind([u8; SCOPE_KIND_MAX]);
@@ -90,7 +90,7 @@ impl fmt::Display for ScopeKind {
 /// A scope a role may be assigned within: a kind the application declares and an id.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Scope {
-    /// What kind of thing it is (`org`, `project`).
+    /// What kind of thing it is (`org`, `desk`).
     pub kind: ScopeKind,
     /// Which one.
     pub id: i64,
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(s.kind.as_str(), "org");
         assert_eq!(s.id, 2);
         assert_eq!(s.to_string(), "org:2");
-        assert_eq!(Scope::parse("project:-17").map(|s| s.id), Some(-17));
+        assert_eq!(Scope::parse("desk:-17").map(|s| s.id), Some(-17));
         for bad in [
             "",
             "org",
@@ -227,9 +227,9 @@ mod tests {
 
     #[test]
     fn only_declared_kinds_parse() {
-        let kinds = ScopeKinds::new(["org", "project"]);
+        let kinds = ScopeKinds::new(["org", "desk"]);
         assert!(kinds.parse("org:2").is_some());
-        assert!(kinds.parse("project:17").is_some());
+        assert!(kinds.parse("desk:17").is_some());
         assert!(kinds.parse("tenant:1").is_none());
     }
 }

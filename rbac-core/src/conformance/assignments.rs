@@ -139,7 +139,7 @@ pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Out
 
     // Holders are distinct users, whatever the scope; a role held only in a scope is held.
     let mut other = new_user(&format!("{t}-other"));
-    other.roles = vec![Assignment::within(roles[0], fresh_scope("project"))];
+    other.roles = vec![Assignment::within(roles[0], fresh_scope("desk"))];
     let other = s
         .create_user(&other, &Journal::default())
         .await
@@ -193,31 +193,27 @@ pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Out
 
 pub(super) async fn scope_parents<S: Store + ?Sized>(s: &S) -> Outcome {
     let mut p = Probe::new(s, "actor").await?;
-    let (org, team, project) = (
-        fresh_scope("org"),
-        fresh_scope("team"),
-        fresh_scope("project"),
-    );
-    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, None);
+    let (org, team, desk) = (fresh_scope("org"), fresh_scope("team"), fresh_scope("desk"));
+    ensure_eq!(s.scope_parent(desk).await.ctx("parent")?, None);
     s.set_scope_parent(
-        project,
+        desk,
         Some(team),
-        &p.journal("parent", &[Change::Scope(project)]),
+        &p.journal("parent", &[Change::Scope(desk)]),
     )
     .await
     .ctx("set")?;
-    p.written(s, "parent", &[Change::Scope(project)]).await?;
+    p.written(s, "parent", &[Change::Scope(desk)]).await?;
     s.set_scope_parent(team, Some(org), &Journal::default())
         .await
         .ctx("set")?;
-    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, Some(team));
+    ensure_eq!(s.scope_parent(desk).await.ctx("parent")?, Some(team));
     ensure_eq!(s.scope_parent(team).await.ctx("parent")?, Some(org));
     let all = s.scope_parents().await.ctx("all")?;
-    ensure!(all.contains(&(project, team)), "listed: {all:?}");
+    ensure!(all.contains(&(desk, team)), "listed: {all:?}");
     ensure!(all.contains(&(team, org)), "listed: {all:?}");
 
     // A cycle, direct or through others, is refused and writes nothing.
-    for (child, parent) in [(org, project), (org, team), (team, team)] {
+    for (child, parent) in [(org, desk), (org, team), (team, team)] {
         ensure_err!(
             s.set_scope_parent(
                 child,
@@ -254,9 +250,9 @@ pub(super) async fn scope_parents<S: Store + ?Sized>(s: &S) -> Outcome {
     );
 
     // Clearing a parent.
-    s.set_scope_parent(project, None, &Journal::default())
+    s.set_scope_parent(desk, None, &Journal::default())
         .await
         .ctx("clear")?;
-    ensure_eq!(s.scope_parent(project).await.ctx("parent")?, None);
+    ensure_eq!(s.scope_parent(desk).await.ctx("parent")?, None);
     Ok(())
 }

@@ -111,16 +111,16 @@ pub const PORT_METHODS: &[&str] = &[
     "CodeStore::take_code",
     "CodeStore::withdraw_code",
     "CodeStore::purge_codes",
-    "ProjectStore::create_project",
-    "ProjectStore::project",
-    "ProjectStore::project_by_key",
-    "ProjectStore::list_projects",
-    "ProjectStore::count_projects",
-    "ProjectStore::project_rows",
-    "ProjectStore::delete_project",
-    "ProjectStore::add_project_requests",
-    "ProjectStore::reserve_project_quota",
-    "ProjectStore::release_project_quota",
+    "ApiKeyStore::create_api_key",
+    "ApiKeyStore::api_key",
+    "ApiKeyStore::find_api_key",
+    "ApiKeyStore::list_api_keys",
+    "ApiKeyStore::count_api_keys",
+    "ApiKeyStore::api_key_rows",
+    "ApiKeyStore::revoke_api_key",
+    "ApiKeyStore::add_key_requests",
+    "ApiKeyStore::reserve_key_quota",
+    "ApiKeyStore::release_key_quota",
     "ChangeLog::change_cursor",
     "ChangeLog::changes_since",
     "ChangeLog::prune_changes",
@@ -211,7 +211,7 @@ struct Fixture {
     role: RoleId,
     included: RoleId,
     session: String,
-    project: ProjectId,
+    api_key: ApiKeyId,
     scope: Scope,
     target: String,
 }
@@ -240,17 +240,17 @@ impl Fixture {
         )
         .await
         .ctx("create session")?;
-        let project = s
-            .create_project(&cases::project(user.id, &t), &Journal::default())
+        let api_key = s
+            .create_api_key(&cases::api_key(user.id, &t), &Journal::default())
             .await
-            .ctx("create project")?;
+            .ctx("create key")?;
         Ok(Fixture {
             actor: uniq("sweeper"),
             user: user.id,
             role: role.id,
             included: included.id,
             session,
-            project: project.id,
+            api_key: api_key.id,
             scope: Scope::new("org", i64::from(rand::random::<u16>()) + 1).ctx("scope")?,
             target: format!("{t}-hook"),
         })
@@ -271,7 +271,7 @@ impl Fixture {
             .await
             .ctx("ThrottleStore")?;
         s.purge_codes(0).await.ctx("CodeStore")?;
-        s.project(self.project).await.ctx("ProjectStore")?;
+        s.api_key(self.api_key).await.ctx("ApiKeyStore")?;
         s.scope_parents().await.ctx("ScopeStore")?;
         s.passkeys(self.user).await.ctx("PasskeyStore")?;
         let cursor = s.change_cursor().await.ctx("ChangeLog")?;
@@ -327,8 +327,8 @@ enum Effect {
     Role(String),
     /// This session exists.
     Session(String),
-    /// A project with this key exists.
-    Project(String),
+    /// An API key with this key exists.
+    ApiKey(String),
 }
 
 impl Run {
@@ -379,9 +379,9 @@ impl Run {
                 Effect::User(name) => ("user", s.user_by_name(name).await.ctx("user")?.is_some()),
                 Effect::Role(name) => ("role", s.role_by_name(name).await.ctx("role")?.is_some()),
                 Effect::Session(id) => ("session", s.session(id).await.ctx("session")?.is_some()),
-                Effect::Project(key) => (
-                    "project",
-                    s.project_by_key(key).await.ctx("project")?.is_some(),
+                Effect::ApiKey(key) => (
+                    "API key",
+                    s.find_api_key(key).await.ctx("API key")?.is_some(),
                 ),
             };
             ensure!(

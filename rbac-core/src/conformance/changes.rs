@@ -11,7 +11,7 @@ pub(super) async fn change_log<S: Store + ?Sized>(s: &S) -> Outcome {
         Change::User(i64::MAX),
         Change::Session(sid.clone()),
         Change::Role(-1),
-        Change::Project(42),
+        Change::ApiKey(42),
     ];
     let mut j = Journal::default();
     for c in &want {

@@ -301,6 +301,7 @@ impl Probe {
     }
 }
 
+mod api_keys;
 mod assignments;
 mod audit;
 mod cancellation;
@@ -312,7 +313,6 @@ mod import;
 mod inclusion;
 mod layer;
 mod passkeys;
-mod projects;
 mod roles;
 mod sessions;
 mod settings;
@@ -320,6 +320,7 @@ mod throttle;
 mod user_accounts;
 mod user_lists;
 mod users;
+use api_keys::*;
 use assignments::*;
 use audit::*;
 pub use cancellation::{cancellation_sweep, PORT_METHODS};
@@ -332,7 +333,6 @@ use inclusion::*;
 use layer::{layer_optional, layer_reads, layer_reads_fresh};
 pub use layer::{run_layer, LayerFixture, Ports, LAYER_CHECKS};
 use passkeys::*;
-use projects::*;
 use roles::*;
 use sessions::*;
 use settings::*;
@@ -439,10 +439,10 @@ macro_rules! for_each_conformance_check {
         codes_take,
         codes_take_race,
         codes_put_race,
-        projects_create_list_delete,
-        projects_count_requests,
-        project_quota,
-        project_quota_race,
+        api_keys_create_list_revoke,
+        api_keys_count_requests,
+        api_key_quota,
+        api_key_quota_race,
         change_log,
         change_prune_keeps_ids_growing,
         users_total_and_keyset,

@@ -1,23 +1,50 @@
-//! `rbac.keys()`: projects' API keys, each owned by a user, with a secret and a daily
-//! request quota.
+//! `rbac.keys()`: API keys, each owned by a user and acting as that user, with a secret and
+//! an optional daily request limit.
+
+use std::future::Future;
 
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::authz::authorizer::Principal;
-use crate::error::Entity;
-use crate::error::{Error, Result};
+use crate::error::{Entity, Error, Result, StoreResult};
 use crate::model::*;
 use crate::service::*;
 
-/// Length of a project's API key.
-pub const PROJECT_KEY_CHARS: usize = 16;
+/// Length of an API key.
+pub const API_KEY_CHARS: usize = 16;
 
-/// Length of a project's API secret.
-pub const PROJECT_SECRET_CHARS: usize = 48;
+/// Length of an API key's secret.
+pub const API_SECRET_CHARS: usize = 48;
 
 /// `len` letters and digits from the OS's CSPRNG.
 fn alphanumeric(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rngs::OsRng, len)
+}
+
+/// An API key to create: its name and, optionally, how many requests it may make per UTC
+/// day across every instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    /// Display name (not empty).
+    pub name: String,
+    /// Requests allowed per UTC day; `None` (the default): counted, not limited.
+    pub daily_limit: Option<i64>,
+}
+
+impl NewApiKey {
+    /// A key named `name`, without a limit.
+    pub fn new(name: impl Into<String>) -> Self {
+        NewApiKey {
+            name: name.into(),
+            daily_limit: None,
+        }
+    }
+
+    /// Limits the key to `requests` per UTC day (past it: `Error::LimitReached`).
+    pub fn daily_limit(mut self, requests: i64) -> Self {
+        self.daily_limit = Some(requests);
+        self
+    }
 }
 
 /// Keys: `rbac.keys()`.
@@ -27,138 +54,164 @@ pub struct Keys<'a> {
 }
 
 impl Keys<'_> {
-    /// Creates a project of the caller with a fresh API key (16 characters) and secret
-    /// (48), from the OS's CSPRNG.
-    pub async fn create(self, actor: &Principal, name: &str, kind: i32) -> Result<Project> {
-        validate::text("project_name", name)?;
-        if name.trim().is_empty() {
-            return Err(Error::invalid("project_name", "must not be empty"));
+    /// Creates an API key of the caller, with a fresh key (16 characters) and secret (48)
+    /// from the OS's CSPRNG; requests made with it act as the caller.
+    pub async fn create(self, actor: &Principal, new: NewApiKey) -> Result<ApiKey> {
+        let store = self.rbac.store().clone();
+        self.create_with(actor, new, |key, journal| async move {
+            store.create_api_key(&key, &journal).await
+        })
+        .await
+    }
+
+    /// [`create`](Self::create), with the write given to `write`: it must store the key and
+    /// the journal in one transaction (the store's `create_api_key`, and whatever rows of
+    /// its own the application keeps beside the key, as `rbac_sqlx::SqlStore::transaction`
+    /// allows), and return the key as stored.
+    pub async fn create_with<F, Fut>(
+        self,
+        actor: &Principal,
+        new: NewApiKey,
+        write: F,
+    ) -> Result<ApiKey>
+    where
+        F: FnOnce(ApiKey, Journal) -> Fut,
+        Fut: Future<Output = StoreResult<ApiKey>>,
+    {
+        validate::text("name", &new.name)?;
+        if new.name.trim().is_empty() {
+            return Err(Error::invalid("name", "must not be empty"));
+        }
+        if new.daily_limit.is_some_and(|n| n < 0) {
+            return Err(Error::invalid("daily_limit", "must not be negative"));
         }
         let at = now();
-        let project = Project {
+        let key = ApiKey {
             id: 0,
             owner_id: actor.user_id,
-            name: name.to_string(),
-            kind,
-            key: alphanumeric(PROJECT_KEY_CHARS),
-            secret: alphanumeric(PROJECT_SECRET_CHARS),
-            deleted: false,
+            name: new.name,
+            key: alphanumeric(API_KEY_CHARS),
+            secret: alphanumeric(API_SECRET_CHARS),
+            revoked: false,
+            daily_limit: new.daily_limit,
             request_total: 0,
             request_today: 0,
-            request_day: crate::model::utc_day(at),
-            request_max: self.rbac.config().project_request_max,
-            pool_id: 0,
-            pool_name: String::new(),
+            request_day: utc_day(at),
             created_at: at,
         };
         let journal = self.rbac.journal(
             Some(actor),
-            AuditCategory::Project,
-            format!("create project {}", project.name),
+            AuditCategory::Keys,
+            format!("create API key {}", key.name),
         );
-        Ok(self.rbac.store().create_project(&project, &journal).await?)
+        Ok(write(key, journal).await?)
     }
 
-    /// The live projects of `owner` (the caller's own when `None` or 0, the value a client
-    /// sends for an unset field; anyone's with UserAccess). Only the owner sees a
-    /// project's secret: in another user's list it is empty.
+    /// The live keys of `owner` (the caller's own when `None` or 0, the value a client
+    /// sends for an unset field; anyone's with UserAccess). Only the owner sees a key's
+    /// secret: in another user's list it is empty.
     pub async fn list(
         self,
         actor: &Principal,
         owner: Option<i64>,
         page: Page,
-    ) -> Result<Listing<Project>> {
+    ) -> Result<Listing<ApiKey>> {
         let owner = owner.filter(|id| *id != 0).unwrap_or(actor.user_id);
         if owner != actor.user_id {
             self.rbac.require(actor, &self.rbac.admin().user_access)?;
         }
-        let mut listing = self.rbac.store().list_projects(owner, page).await?;
+        let mut listing = self.rbac.store().list_api_keys(owner, page).await?;
         if owner != actor.user_id {
-            for project in &mut listing.rows {
-                project.secret.clear();
+            for key in &mut listing.rows {
+                key.secret.clear();
             }
         }
         Ok(listing)
     }
 
-    /// Deletes a project the caller may delete within `scope` (the project's own: the
-    /// owner's grant there, or a global one); its key stops working at once. A project the
-    /// caller may not delete, or none, is `NotFound` (its existence is not revealed).
-    /// Another user's project is acted on through its owner: the owner must lie within the
+    /// A live key of the caller's, `NotFound` for another user's, a revoked one or none.
+    pub async fn own(self, actor: &Principal, id: ApiKeyId) -> Result<ApiKey> {
+        self.rbac
+            .store()
+            .api_key(id)
+            .await?
+            .filter(|k| k.owner_id == actor.user_id && !k.revoked)
+            .ok_or(Error::NotFound(Entity::ApiKey))
+    }
+
+    /// Revokes a key the caller may revoke within `scope` (an application's scope for the
+    /// key: the owner's grant there, or a global one); it stops working at once. A key
+    /// the caller may not revoke, or none, is `NotFound` (its existence is not revealed).
+    /// Another user's key is acted on through its owner: the owner must lie within the
     /// caller there (`Outranked` otherwise), so no one cuts off a stronger user's keys.
-    pub async fn delete_within(
+    pub async fn revoke_within(
         self,
         actor: &Principal,
-        id: ProjectId,
+        id: ApiKeyId,
         privilege: &str,
         scope: &crate::authz::scope::Scope,
     ) -> Result<()> {
         let store = self.rbac.store();
-        let project = store
-            .project(id)
+        let key = store
+            .api_key(id)
             .await?
-            .filter(|p| !p.deleted)
-            .ok_or(Error::NotFound(Entity::Project))?;
+            .filter(|k| !k.revoked)
+            .ok_or(Error::NotFound(Entity::ApiKey))?;
         if self.rbac.require_in(actor, privilege, scope).is_err() {
-            return Err(Error::NotFound(Entity::Project));
+            return Err(Error::NotFound(Entity::ApiKey));
         }
-        if project.owner_id != actor.user_id {
-            if let Some(owner) = store.user(project.owner_id).await? {
+        if key.owner_id != actor.user_id {
+            if let Some(owner) = store.user(key.owner_id).await? {
                 self.rbac
                     .containment()
-                    .ensure_user_within_in(actor, &owner, "delete a project of", Some(scope))
+                    .ensure_user_within_in(actor, &owner, "revoke an API key of", Some(scope))
                     .await?;
             }
             self.rbac
                 .sessions()
                 .ensure_fresh(actor, crate::Sensitive::OthersKeys)?;
         }
-        self.remove(actor, &project).await
+        self.remove(actor, &key).await
     }
 
-    /// Deletes one of the caller's projects; its key stops working at once. Another
-    /// user's project, or none, is `NotFound`.
-    pub async fn delete(self, actor: &Principal, id: ProjectId) -> Result<()> {
-        let store = self.rbac.store();
-        let project = store
-            .project(id)
-            .await?
-            .filter(|p| p.owner_id == actor.user_id && !p.deleted)
-            .ok_or(Error::NotFound(Entity::Project))?;
-        self.remove(actor, &project).await
+    /// Revokes one of the caller's keys; it stops working at once. Another user's key, or
+    /// none, is `NotFound`.
+    pub async fn revoke(self, actor: &Principal, id: ApiKeyId) -> Result<()> {
+        let key = self.own(actor, id).await?;
+        self.remove(actor, &key).await
     }
 
-    /// Deletes `project` as `actor`, audited; its key stops working at once (`NotFound`
-    /// if it went meanwhile).
-    async fn remove(self, actor: &Principal, project: &Project) -> Result<()> {
+    /// Revokes `key` as `actor`, audited; it stops working at once (`NotFound` if it went
+    /// meanwhile).
+    async fn remove(self, actor: &Principal, key: &ApiKey) -> Result<()> {
         let journal = self
             .rbac
             .journal(
                 Some(actor),
-                AuditCategory::Project,
-                format!("delete project {} ({})", project.name, project.id),
+                AuditCategory::Keys,
+                format!("revoke API key {} ({})", key.name, key.id),
             )
-            .with(Change::Project(project.id));
+            .with(Change::ApiKey(key.id));
         let store = self.rbac.store();
-        let deleted = self
+        let revoked = self
             .rbac
             .applying(&journal)
-            .write(store.delete_project(project.id, &journal));
-        if !deleted.await? {
-            return Err(Error::NotFound(Entity::Project));
+            .write(store.revoke_api_key(key.id, &journal));
+        if !revoked.await? {
+            return Err(Error::NotFound(Entity::ApiKey));
         }
         Ok(())
     }
 
-    /// The projects of `owner` (the caller's own by default; another's needs UserAccess
-    /// and comes without secrets), as [`list_projects`](crate::service::Keys::list), read a chunk
-    /// at a time.
+    /// The keys of `owner` (the caller's own by default; another's needs UserAccess and
+    /// comes without secrets), as [`list`](crate::service::Keys::list), read a chunk at a
+    /// time.
     pub async fn rows(
         self,
         actor: &Principal,
         owner: Option<UserId>,
         page: Page,
-    ) -> Result<Rows<Project>> {
-        crate::admin::listing::project_rows(self.rbac, actor, owner, page).await
+    ) -> Result<Rows<ApiKey>> {
+        crate::admin::listing::api_key_rows(self.rbac, actor, owner, page).await
     }
 }

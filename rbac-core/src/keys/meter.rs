@@ -1,20 +1,20 @@
-//! Per-project request counting against a daily quota that holds across instances.
+//! Per-key request counting against a daily limit that holds across instances.
 //!
-//! The quota is kept in the store: an instance reserves a slice of it at a time
-//! ([`ProjectStore::reserve_project_quota`](super::port::ProjectStore), atomic on every
+//! The limit is kept in the store: an instance reserves a slice of it at a time
+//! ([`ApiKeyStore::reserve_key_quota`](super::port::ApiKeyStore), atomic on every
 //! backend) and spends the slice locally, so a request costs one short critical section on
-//! its project's own lock, and only the first request of each slice a store round trip
-//! (slices start at 64 and double, up to 4096, while a project uses one in under 100 ms).
+//! its key's own lock, and only the first request of each slice a store round trip
+//! (slices start at 64 and double, up to 4096, while a key uses one in under 100 ms).
 //! Slices shrink as the quota runs out (a quarter of what is left), so the instances
 //! sharing a store together allow exactly the quota, never more; an instance that stops
-//! using a project gives its unused slice back at the next flush, so none is lost to it.
+//! using a key gives its unused slice back at the next flush, so none is lost to it.
 //! Counts for reporting (`request_total`, `request_today`) reach the store in batches:
 //! [`RequestMeters::flush`], which the server runs every second and at shutdown.
 //!
 //! ```
 //! # async fn run() -> Result<(), rbac_core::Error> {
 //! use rbac_core::meter::RequestMeters;
-//! use rbac_core::service::LoginInput;
+//! use rbac_core::service::{LoginInput, NewApiKey};
 //! use rbac_core::{MemoryStore, Rbac};
 //!
 //! # let config = rbac_core::RbacConfig { hasher: rbac_core::HasherConfig { memory_kib: 64, iterations: 1, parallelism: 1, ..Default::default() }, ..Default::default() };
@@ -28,12 +28,12 @@
 //! let login = LoginInput::new("admin", "Admin-password-1", "10.0.0.7");
 //! let token = rbac.sessions().login(&login).await?.signed_in()?.token.token;
 //! let admin = rbac.authorizer().authenticate_token(&token).await?;
-//! let project = rbac.keys().create(&admin, "maps", 1).await?;
+//! let key = rbac.keys().create(&admin, NewApiKey::new("maps").daily_limit(1000)).await?;
 //!
-//! // One meter per project in this process, shared by its requests.
+//! // One meter per key in this process, shared by its requests.
 //! let meters = RequestMeters::default();
-//! let meter = meters.meter_of(&project, rbac_core::now());
-//! assert_eq!(meter.max(), project.request_max);
+//! let meter = meters.meter_of(&key, rbac_core::now());
+//! assert_eq!(meter.limit(), Some(1000));
 //! assert!(meter.try_take(rbac.store().as_ref(), rbac_core::now()).await?);
 //! # Ok(()) }
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run()).unwrap();
@@ -44,24 +44,27 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::port::ProjectStore;
-use crate::model::{utc_day, Project, ProjectId, RequestCount, Timestamp};
+use super::port::ApiKeyStore;
+use crate::model::{utc_day, ApiKey, ApiKeyId, RequestCount, Timestamp};
 
-/// Requests the first reservation of a project asks for: the store sees one round trip
+/// Requests the first reservation of a key asks for: the store sees one round trip
 /// per slice.
 pub const QUOTA_SLICE: i64 = 64;
 
-/// The most one reservation asks for: a project used faster than a slice per
+/// The most one reservation asks for: a key used faster than a slice per
 /// [`QUOTA_REFILL_AIM`] doubles its slices up to this.
 pub const QUOTA_SLICE_MAX: i64 = 4096;
 
-/// How often at most a busy project should need a reservation in one process.
+/// How often at most a busy key should need a reservation in one process.
 pub const QUOTA_REFILL_AIM: Duration = Duration::from_millis(100);
+
+/// The stored limit of a key that is counted, not limited.
+const NO_LIMIT: i64 = -1;
 
 /// How long a used-up quota is refused from memory before the store is asked again.
 pub const EXHAUSTED_RECHECK: Duration = Duration::from_secs(1);
 
-/// How long a project's slice may sit unused in this process before a flush gives it back.
+/// How long a key's slice may sit unused in this process before a flush gives it back.
 pub const QUOTA_IDLE: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
@@ -72,7 +75,7 @@ struct MeterState {
     lease: i64,
     /// Counts not yet written, per day (at most two days around midnight).
     pending: Vec<(i64, i64)>,
-    /// When this process last allowed a request of the project.
+    /// When this process last allowed a request of the key.
     last_take: Instant,
     /// What the next reservation asks for (doubling while slices go fast, halving while
     /// they last long).
@@ -105,22 +108,23 @@ impl MeterState {
     }
 }
 
-/// One project's share of its daily quota in this process, and its uncounted requests.
+/// One key's share of its daily quota in this process, and its uncounted requests.
 #[derive(Debug)]
-pub struct ProjectMeter {
-    project: ProjectId,
-    max: AtomicI64,
+pub struct KeyMeter {
+    key: ApiKeyId,
+    /// The daily limit; [`NO_LIMIT`] for a key that is counted, not limited.
+    limit: AtomicI64,
     state: Mutex<MeterState>,
-    /// One reservation at a time per project in this process; the others wait for it and
+    /// One reservation at a time per key in this process; the others wait for it and
     /// then spend the slice it brought.
     refill: tokio::sync::Mutex<()>,
 }
 
-impl ProjectMeter {
-    fn new(project: ProjectId, max: i64, day: i64) -> Self {
-        ProjectMeter {
-            project,
-            max: AtomicI64::new(max),
+impl KeyMeter {
+    fn new(key: ApiKeyId, limit: Option<i64>, day: i64) -> Self {
+        KeyMeter {
+            key,
+            limit: AtomicI64::new(limit.unwrap_or(NO_LIMIT)),
             state: Mutex::new(MeterState {
                 day,
                 lease: 0,
@@ -157,9 +161,15 @@ impl ProjectMeter {
     /// on the store: `Ok(false)` when it is, and the request is not counted.
     pub async fn try_take(
         &self,
-        store: &dyn ProjectStore,
+        store: &dyn ApiKeyStore,
         at: Timestamp,
     ) -> crate::error::Result<bool> {
+        if self.limit().is_none() {
+            let mut s = self.lock();
+            let day = s.roll(utc_day(at));
+            s.count(day);
+            return Ok(true);
+        }
         if let Some(taken) = self.take_leased(at) {
             return Ok(taken);
         }
@@ -183,7 +193,7 @@ impl ProjectMeter {
             }
             (day, s.want)
         };
-        let granted = store.reserve_project_quota(self.project, day, want).await?;
+        let granted = store.reserve_key_quota(self.key, day, want).await?;
         let mut s = self.lock();
         if granted == 0 {
             if s.day == day {
@@ -202,60 +212,57 @@ impl ProjectMeter {
         Ok(true)
     }
 
-    /// The daily quota.
-    pub fn max(&self) -> i64 {
-        self.max.load(Ordering::Relaxed)
+    /// The daily limit (`None`: counted, not limited).
+    pub fn limit(&self) -> Option<i64> {
+        Some(self.limit.load(Ordering::Relaxed)).filter(|l| *l != NO_LIMIT)
     }
 }
 
-/// Every project meter of this process.
+/// Every key meter of this process.
 #[derive(Debug, Default)]
 pub struct RequestMeters {
-    meters: Mutex<HashMap<ProjectId, Arc<ProjectMeter>>>,
+    meters: Mutex<HashMap<ApiKeyId, Arc<KeyMeter>>>,
 }
 
 impl RequestMeters {
-    fn lock(&self) -> MutexGuard<'_, HashMap<ProjectId, Arc<ProjectMeter>>> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<ApiKeyId, Arc<KeyMeter>>> {
         self.meters.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The meter of a project as just read from the store (its slice and uncounted
+    /// The meter of a key as just read from the store (its slice and uncounted
     /// requests kept when it exists; the quota as the store has it now).
-    pub fn meter_of(&self, project: &Project, at: Timestamp) -> Arc<ProjectMeter> {
+    pub fn meter_of(&self, api_key: &ApiKey, at: Timestamp) -> Arc<KeyMeter> {
         let mut meters = self.lock();
-        let meter = meters.entry(project.id).or_insert_with(|| {
-            Arc::new(ProjectMeter::new(
-                project.id,
-                project.request_max,
-                utc_day(at),
-            ))
+        let meter = meters.entry(api_key.id).or_insert_with(|| {
+            Arc::new(KeyMeter::new(api_key.id, api_key.daily_limit, utc_day(at)))
         });
-        if meter.max.swap(project.request_max, Ordering::Relaxed) != project.request_max {
+        let limit = api_key.daily_limit.unwrap_or(NO_LIMIT);
+        if meter.limit.swap(limit, Ordering::Relaxed) != limit {
             meter.lock().exhausted = None;
         }
         meter.clone()
     }
 
-    /// Drops a project's meter once its counts are flushed (a deleted project).
-    pub fn forget(&self, project: ProjectId) {
+    /// Drops a key's meter once its counts are flushed (a deleted key).
+    pub fn forget(&self, key: ApiKeyId) {
         let mut meters = self.lock();
         if meters
-            .get(&project)
+            .get(&key)
             .is_some_and(|m| m.lock().pending.is_empty())
         {
-            meters.remove(&project);
+            meters.remove(&key);
         }
     }
 
     /// Writes every pending count in one batch (on failure the counts stay pending), and
-    /// gives back the slices of projects unused here for `idle` (zero: all of them, as at
+    /// gives back the slices of keys unused here for `idle` (zero: all of them, as at
     /// shutdown). Returns how many requests were written.
     pub async fn flush(
         &self,
-        store: &dyn ProjectStore,
+        store: &dyn ApiKeyStore,
         idle: Duration,
     ) -> crate::error::Result<i64> {
-        let meters: Vec<Arc<ProjectMeter>> = self.lock().values().cloned().collect();
+        let meters: Vec<Arc<KeyMeter>> = self.lock().values().cloned().collect();
         for m in &meters {
             let unused = {
                 let mut s = m.lock();
@@ -267,8 +274,8 @@ impl RequestMeters {
             };
             if let Some((day, unused)) = unused {
                 // A failed release leaves the quota under-used for the day, never over.
-                if let Err(e) = store.release_project_quota(m.project, day, unused).await {
-                    tracing::warn!(project = m.project, unused, error = %e, "giving back a quota slice failed");
+                if let Err(e) = store.release_key_quota(m.key, day, unused).await {
+                    tracing::warn!(key = m.key, unused, error = %e, "giving back a quota slice failed");
                 }
             }
         }
@@ -276,7 +283,7 @@ impl RequestMeters {
         for m in &meters {
             let pending = std::mem::take(&mut m.lock().pending);
             batch.extend(pending.into_iter().map(|(day, requests)| RequestCount {
-                project: m.project,
+                key: m.key,
                 day,
                 requests,
             }));
@@ -285,9 +292,9 @@ impl RequestMeters {
             return Ok(0);
         }
         let written: i64 = batch.iter().map(|c| c.requests).sum();
-        if let Err(e) = store.add_project_requests(&batch).await {
+        if let Err(e) = store.add_key_requests(&batch).await {
             for c in batch {
-                if let Some(m) = meters.iter().find(|m| m.project == c.project) {
+                if let Some(m) = meters.iter().find(|m| m.key == c.key) {
                     let mut s = m.lock();
                     match s.pending.iter_mut().find(|(d, _)| *d == c.day) {
                         Some((_, n)) => *n += c.requests,

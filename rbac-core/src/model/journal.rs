@@ -1,7 +1,7 @@
 //! What a write records besides itself: its audit entry, the changes other instances apply
 //! to their caches, and its security events.
 
-use super::records::ProjectId;
+use super::records::ApiKeyId;
 use crate::authz::scope::Scope;
 use crate::ids::{RoleId, Timestamp, UserId};
 
@@ -13,8 +13,8 @@ pub enum AuditCategory {
     Home = 1,
     /// 2 = system management (users, roles, grants).
     System = 2,
-    /// 3 = project management.
-    Project = 3,
+    /// 3 = API keys.
+    Keys = 3,
     /// 4 = resource management.
     Resource = 4,
     /// 5 = alert centre.
@@ -65,8 +65,8 @@ pub enum Change {
     User(UserId),
     /// One session was revoked or changed.
     Session(String),
-    /// A project was deleted or its key changed: its cached key state is dropped.
-    Project(ProjectId),
+    /// An API key was revoked or changed: its cached state is dropped.
+    ApiKey(ApiKeyId),
     /// A scope's parent changed: every effective set within it is rebuilt.
     Scope(Scope),
 }
@@ -78,7 +78,7 @@ impl Change {
             Change::Role(id) => (1, id.to_string()),
             Change::User(id) => (2, id.to_string()),
             Change::Session(id) => (3, id.clone()),
-            Change::Project(id) => (4, id.to_string()),
+            Change::ApiKey(id) => (4, id.to_string()),
             Change::Scope(scope) => (5, scope.to_string()),
         }
     }
@@ -89,7 +89,7 @@ impl Change {
             1 => target.parse().ok().map(Change::Role),
             2 => target.parse().ok().map(Change::User),
             3 => Some(Change::Session(target.to_string())),
-            4 => target.parse().ok().map(Change::Project),
+            4 => target.parse().ok().map(Change::ApiKey),
             5 => Scope::parse(target).map(Change::Scope),
             _ => None,
         }

@@ -1,5 +1,4 @@
-//! The documents' records the library still keeps: one-time codes and projects with their
-//! request counts.
+//! One-time codes and API keys with their request counts.
 
 use std::fmt;
 
@@ -39,51 +38,57 @@ pub enum CodeCheck {
     OtherContext,
 }
 
-/// A project's id.
-pub type ProjectId = i64;
+/// An API key's id.
+pub type ApiKeyId = i64;
 
-/// A project: an API key and secret its owner's programs call with, and their request
-/// counters.
+/// An API key: a key and secret a user's programs call with, acting as that user, and its
+/// request counters (against a daily limit when it has one).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Project {
+pub struct ApiKey {
     /// Store-assigned id.
-    pub id: ProjectId,
-    /// The user who owns it.
+    pub id: ApiKeyId,
+    /// The user who owns it: requests made with it act as this user.
     pub owner_id: UserId,
-    /// Display name (`project_name`).
+    /// Display name.
     pub name: String,
-    /// The document's `project_type`.
-    pub kind: i32,
-    /// The API key (16 characters, unique).
+    /// The key (unique).
     pub key: String,
-    /// The API secret (48 characters). Rendered to its owner, never logged.
+    /// The secret. Shown to its owner, never logged.
     pub secret: String,
-    /// A deleted project's key no longer authenticates; it is not listed.
-    pub deleted: bool,
+    /// A revoked key no longer authenticates; it is not listed.
+    pub revoked: bool,
+    /// Requests allowed per UTC day across every instance; `None`: counted, not limited.
+    pub daily_limit: Option<i64>,
     /// Requests ever counted.
     pub request_total: i64,
     /// Requests counted on `request_day`.
     pub request_today: i64,
     /// The UTC day (days since the epoch) `request_today` counts.
     pub request_day: i64,
-    /// Requests allowed per UTC day.
-    pub request_max: i64,
-    /// Resource pool (`pool_id`; 0 = none).
-    pub pool_id: i64,
-    /// Resource pool name.
-    pub pool_name: String,
     /// Creation time.
     pub created_at: Timestamp,
 }
 
-impl fmt::Debug for Project {
+impl ApiKey {
+    /// Requests counted on UTC day `day` (0 when the counters last counted another day).
+    pub fn requests_on(&self, day: i64) -> i64 {
+        if self.request_day == day {
+            self.request_today
+        } else {
+            0
+        }
+    }
+}
+
+impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Project")
+        f.debug_struct("ApiKey")
             .field("id", &self.id)
             .field("owner_id", &self.owner_id)
             .field("key", &self.key)
             .field("secret", &"<redacted>")
-            .field("deleted", &self.deleted)
+            .field("revoked", &self.revoked)
+            .field("daily_limit", &self.daily_limit)
             .finish_non_exhaustive()
     }
 }
@@ -93,11 +98,11 @@ pub fn utc_day(at: Timestamp) -> i64 {
     at.div_euclid(86_400)
 }
 
-/// Requests to add to one project's counters, counted on one UTC day.
+/// Requests to add to one API key's counters, counted on one UTC day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestCount {
-    /// The project.
-    pub project: ProjectId,
+    /// The key.
+    pub key: ApiKeyId,
     /// The UTC day the requests were made.
     pub day: i64,
     /// How many.

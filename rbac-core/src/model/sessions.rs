@@ -12,8 +12,8 @@ pub enum SessionKind {
     Jwt = 1,
     /// An opaque random token whose SHA-256 is the session id.
     Opaque = 2,
-    /// A project's API key and secret (no stored session; the principal acts as the
-    /// project's owner).
+    /// An API key and its secret (no stored session; the principal acts as the key's
+    /// owner).
     ApiKey = 3,
     /// A login whose password was right and whose second factor is awaited: a
     /// short-lived, single-use challenge that never authenticates a request.

@@ -125,7 +125,7 @@ impl RbacBuilder {
         self
     }
 
-    /// The scope kinds role assignments may name (`org`, `project`, …); any other kind is
+    /// The scope kinds role assignments may name (`org`, `desk`, …); any other kind is
     /// refused.
     pub fn scope_kinds<I, S>(mut self, kinds: I) -> Self
     where

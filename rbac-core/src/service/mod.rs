@@ -73,7 +73,7 @@ pub use crate::factors::second_factor::SecondFactorStatus;
 #[cfg(feature = "totp")]
 pub use crate::factors::second_factor::TotpEnrolment;
 #[cfg(feature = "api-keys")]
-pub use crate::keys::facet::{Keys, PROJECT_KEY_CHARS, PROJECT_SECRET_CHARS};
+pub use crate::keys::facet::{Keys, NewApiKey, API_KEY_CHARS, API_SECRET_CHARS};
 pub use builder::RbacBuilder;
 pub(crate) use step_up::Sensitive;
 

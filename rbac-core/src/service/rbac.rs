@@ -50,8 +50,6 @@ pub struct RbacConfig {
     pub system_roles: Vec<SystemRole>,
     /// The privilege codes the administrative use-cases check.
     pub admin: AdminPrivileges,
-    /// Requests a new project's API key may make per UTC day.
-    pub project_request_max: i64,
     /// The most roles one user may hold (global and scoped assignments together).
     pub assignment_cap: usize,
     /// The scope kinds assignments may name (none by default: roles hold everywhere).
@@ -87,7 +85,6 @@ impl Default for RbacConfig {
             codes: CodePolicy::default(),
             system_roles: Vec::new(),
             admin: AdminPrivileges::default(),
-            project_request_max: 30,
             assignment_cap: 32,
             scope_kinds: crate::authz::scope::ScopeKinds::default(),
             senders: Senders::default(),

@@ -86,7 +86,7 @@ impl Sensitive {
             Sensitive::RequireSecondFactor => "require a second factor of a role",
             Sensitive::ResetSecondFactors => "remove another user's second factors",
             Sensitive::EndOthersSessions => "end another user's sessions",
-            Sensitive::OthersKeys => "delete another user's API key",
+            Sensitive::OthersKeys => "revoke another user's API key",
         }
     }
 }

@@ -1,11 +1,11 @@
-//! The event, audit, setting, organisation, code, project and change-log ports, run detached.
+//! The event, audit, setting, code, API-key and change-log ports, run detached.
 
 use async_trait::async_trait;
 use rbac_core::store::{
-    AuditStore, ChangeLog, CodeStore, EventStore, ProjectStore, SettingStore, StoreResult,
+    ApiKeyStore, AuditStore, ChangeLog, CodeStore, EventStore, SettingStore, StoreResult,
 };
 use rbac_core::{
-    AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, Page, Project, ProjectId,
+    ApiKey, ApiKeyId, AuditEntry, AuditQuery, Change, CodeCheck, Journal, Listing, Page,
     RequestCount, Timestamp, UserId, VerificationCode,
 };
 
@@ -149,65 +149,55 @@ impl CodeStore for SqlStore {
 }
 
 #[async_trait]
-impl ProjectStore for SqlStore {
-    async fn create_project(&self, project: &Project, journal: &Journal) -> StoreResult<Project> {
-        let project = project.clone();
+impl ApiKeyStore for SqlStore {
+    async fn create_api_key(&self, key: &ApiKey, journal: &Journal) -> StoreResult<ApiKey> {
+        let key = key.clone();
         let journal = journal.clone();
-        self.detached(move |d| async move { d.create_project(&project, &journal).await })
+        self.detached(move |d| async move { d.create_api_key(&key, &journal).await })
             .await
     }
-    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
-        self.detached(move |d| async move { d.project(id).await })
+    async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
+        self.detached(move |d| async move { d.api_key(id).await })
             .await
     }
-    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
+    async fn find_api_key(&self, key: &str) -> StoreResult<Option<ApiKey>> {
         let key = key.to_owned();
-        self.detached(move |d| async move { d.project_by_key(&key).await })
+        self.detached(move |d| async move { d.find_api_key(&key).await })
             .await
     }
-    async fn list_projects(&self, owner: UserId, page: Page) -> StoreResult<Listing<Project>> {
-        self.detached(move |d| async move { d.list_projects(owner, page).await })
+    async fn list_api_keys(&self, owner: UserId, page: Page) -> StoreResult<Listing<ApiKey>> {
+        self.detached(move |d| async move { d.list_api_keys(owner, page).await })
             .await
     }
-    async fn count_projects(&self, owner: UserId) -> StoreResult<u64> {
-        self.detached(move |d| async move { d.count_projects(owner).await })
+    async fn count_api_keys(&self, owner: UserId) -> StoreResult<u64> {
+        self.detached(move |d| async move { d.count_api_keys(owner).await })
             .await
     }
-    async fn project_rows(
+    async fn api_key_rows(
         &self,
         owner: UserId,
         page: Page,
-        after: Option<ProjectId>,
-    ) -> StoreResult<Vec<Project>> {
-        self.detached(move |d| async move { d.project_rows(owner, page, after).await })
+        after: Option<ApiKeyId>,
+    ) -> StoreResult<Vec<ApiKey>> {
+        self.detached(move |d| async move { d.api_key_rows(owner, page, after).await })
             .await
     }
-    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
+    async fn revoke_api_key(&self, id: ApiKeyId, journal: &Journal) -> StoreResult<bool> {
         let journal = journal.clone();
-        self.detached(move |d| async move { d.delete_project(id, &journal).await })
+        self.detached(move |d| async move { d.revoke_api_key(id, &journal).await })
             .await
     }
-    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
+    async fn add_key_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
         let counts = counts.to_vec();
-        self.detached(move |d| async move { d.add_project_requests(&counts).await })
+        self.detached(move |d| async move { d.add_key_requests(&counts).await })
             .await
     }
-    async fn reserve_project_quota(
-        &self,
-        project: ProjectId,
-        day: i64,
-        want: i64,
-    ) -> StoreResult<i64> {
-        self.detached(move |d| async move { d.reserve_project_quota(project, day, want).await })
+    async fn reserve_key_quota(&self, key: ApiKeyId, day: i64, want: i64) -> StoreResult<i64> {
+        self.detached(move |d| async move { d.reserve_key_quota(key, day, want).await })
             .await
     }
-    async fn release_project_quota(
-        &self,
-        project: ProjectId,
-        day: i64,
-        unused: i64,
-    ) -> StoreResult<()> {
-        self.detached(move |d| async move { d.release_project_quota(project, day, unused).await })
+    async fn release_key_quota(&self, key: ApiKeyId, day: i64, unused: i64) -> StoreResult<()> {
+        self.detached(move |d| async move { d.release_key_quota(key, day, unused).await })
             .await
     }
 }

@@ -4,6 +4,8 @@
 use rbac_core::store::AssignmentStore;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use rbac_core::store::AuthorizerStore;
+pub mod transaction;
+
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -306,26 +308,30 @@ pub async fn application_migrations(url: &str) {
 }
 
 pub async fn applied_migrations(url: &str) -> i64 {
-    const SQL: &str = "SELECT COUNT(*) FROM _sqlx_migrations";
+    count(url, "SELECT COUNT(*) FROM _sqlx_migrations").await
+}
+
+/// The one number a `SELECT COUNT(*)` on the database at `url` answers.
+pub async fn count(url: &str, sql: &str) -> i64 {
     match Backend::from_url(url) {
         #[cfg(feature = "sqlite")]
         Some(Backend::Sqlite) => {
             let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
-            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
             pool.close().await;
             n
         }
         #[cfg(feature = "postgres")]
         Some(Backend::Postgres) => {
             let pool = sqlx::PgPool::connect(url).await.expect("connect");
-            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
             pool.close().await;
             n
         }
         #[cfg(feature = "mysql")]
         Some(Backend::MySql) => {
             let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
-            let n = sqlx::query_scalar(SQL).fetch_one(&pool).await.expect(SQL);
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.expect(sql);
             pool.close().await;
             n
         }

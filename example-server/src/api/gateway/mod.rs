@@ -5,13 +5,14 @@
 //! Same envelope and codes as the platform surface (`login` and `platform/logout` are the
 //! platform's handlers); a used-up quota answers HTTP 429 in that envelope.
 
+pub mod projects;
 pub mod registration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rbac_core::{Error, Field, Project};
+use rbac_core::{ApiKey, Error, Field};
 use rbac_tower::{CredentialSource, RbacLayer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -188,26 +189,23 @@ pub struct ProjectKeys {
     project_secret: String,
 }
 
-fn record(p: &Project, endpoints: &[String]) -> ProjectRow {
-    let today = rbac_core::utc_day(rbac_core::now());
+fn record((key, fields): (ApiKey, projects::Fields), endpoints: &[String]) -> ProjectRow {
+    let request_today = key.requests_on(rbac_core::utc_day(rbac_core::now()));
     ProjectRow {
-        id: p.id,
-        project_name: p.name.clone(),
-        project_type: p.kind,
-        project_key: p.key.clone(),
-        project_secret: p.secret.clone(),
+        id: key.id,
+        project_name: key.name,
+        project_type: fields.kind,
+        project_key: key.key,
+        project_secret: key.secret,
         end_points: endpoints.to_vec(),
-        deleted: p.deleted,
-        created_time: datetime(p.created_at),
-        request_total: p.request_total,
-        request_today: if p.request_day == today {
-            p.request_today
-        } else {
-            0
-        },
-        request_max: p.request_max,
-        pool_id: p.pool_id,
-        pool_name: p.pool_name.clone(),
+        deleted: key.revoked,
+        created_time: datetime(key.created_at),
+        request_total: key.request_total,
+        request_today,
+        // The gateway gives every project a quota.
+        request_max: key.daily_limit.unwrap_or(0),
+        pool_id: fields.pool_id,
+        pool_name: fields.pool_name,
     }
 }
 
@@ -244,15 +242,12 @@ async fn list(
         .admit(&wanted, actor.user_id)
         .await
         .map_err(refusal)?;
-    let rows = app
-        .rbac
-        .keys()
-        .rows(&actor, body.user_id, wanted)
+    let rows = projects::rows(&app, &actor, body.user_id, wanted)
         .await
         .map_err(refusal)?
         .with_chunk(app.listings.chunk());
     let gateway = app.gateway.clone();
-    let render = move |p: Project| record(&p, &gateway.endpoints);
+    let render = move |p| record(p, &gateway.endpoints);
     let data = ProjectPage {
         list: List::Streamed,
     };
@@ -286,14 +281,9 @@ async fn create(
     JsonBody(body): JsonBody<CreateReq>,
 ) -> Result<Reply> {
     let name = required("project_name", body.project_name)?;
-    let project = registration::create_owned_project(
-        &app.rbac,
-        &actor,
-        &name,
-        body.project_type.unwrap_or(1),
-    )
-    .await
-    .map_err(refusal)?;
+    let project = projects::create(&app, &actor, &name, body.project_type.unwrap_or(1))
+        .await
+        .map_err(refusal)?;
     Ok(Reply::of(ProjectKeys {
         project_key: project.key,
         project_secret: project.secret,
@@ -326,7 +316,7 @@ async fn delete(
     JsonBody(body): JsonBody<DeleteReq>,
 ) -> Result<Reply> {
     let id = required("id", body.id)?;
-    registration::delete_scoped_project(&app.rbac, &actor, id)
+    projects::delete(&app.rbac, &actor, id)
         .await
         .map_err(refusal)?;
     Ok(Reply::empty())

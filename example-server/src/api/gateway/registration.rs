@@ -2,7 +2,7 @@
 //! and registration, and the role registered users get.
 
 use rbac_core::service::{validate, Channel, CodeProof, Registration, SystemRole};
-use rbac_core::{identity, Error, Field, Mail, Rbac, Result, Scope, User};
+use rbac_core::{identity, Error, Field, Mail, Rbac, Result, User};
 
 /// The role self-registered gateway users get: no privileges (their own projects need
 /// none).
@@ -33,62 +33,6 @@ pub const SYSTEM_ROLES: &[SystemRole] = &[
         privileges: &[PROJECT_DELETE],
     },
 ];
-
-/// The scope of project `id` (`project:id`).
-pub fn project_scope(id: i64) -> Result<Scope> {
-    Scope::new(crate::api::PROJECT_SCOPE, id).ok_or_else(|| Error::invalid("id", "not a project"))
-}
-
-/// Makes `owner` the owner of project `project`: the project's scope lies within the
-/// owner's `user:ID` scope, where the owner holds the project-owner role.
-/// Creates a project for the actor and places it in the actor's scope (so grants scoped
-/// to it hold); the project stands even if the placement fails (repaired at deletion).
-pub async fn create_owned_project(
-    rbac: &Rbac,
-    actor: &rbac_core::Principal,
-    name: &str,
-    kind: i32,
-) -> Result<rbac_core::Project> {
-    let project = rbac.keys().create(actor, name, kind).await?;
-    if let Err(e) = own_project(rbac, actor.user_id, project.id).await {
-        tracing::warn!(error = %e, project = project.id, "placing a new project in its owner's scope failed");
-    }
-    Ok(project)
-}
-
-/// Deletes a project the actor owns or holds `ProjectDelete` within; a project of the
-/// actor's from before scopes (or whose placement failed) is placed first.
-pub async fn delete_scoped_project(
-    rbac: &Rbac,
-    actor: &rbac_core::Principal,
-    id: i64,
-) -> Result<()> {
-    let scope = project_scope(id)?;
-    let owned = rbac
-        .store()
-        .project(id)
-        .await?
-        .is_some_and(|p| p.owner_id == actor.user_id && !p.deleted);
-    if owned {
-        own_project(rbac, actor.user_id, id).await?;
-    }
-    rbac.keys()
-        .delete_within(actor, id, PROJECT_DELETE, &scope)
-        .await
-}
-
-pub async fn own_project(rbac: &Rbac, owner: i64, project: i64) -> Result<()> {
-    let owner_scope = Scope::new(crate::api::OWNER_SCOPE, owner)
-        .ok_or_else(|| Error::invalid("user_id", "not a user"))?;
-    rbac.assignments()
-        .own_scope(
-            owner,
-            PROJECT_OWNER_ROLE,
-            owner_scope,
-            project_scope(project)?,
-        )
-        .await
-}
 
 /// A self-registration verified by the code e-mailed to `email`.
 #[derive(Debug, Clone)]

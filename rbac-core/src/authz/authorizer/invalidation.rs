@@ -70,7 +70,7 @@ impl Authorizer {
                     invalidate_sessions(&self.sessions, change).await;
                 }
                 #[cfg(feature = "api-keys")]
-                Change::Project(id) => {
+                Change::ApiKey(id) => {
                     invalidate_keys(&self.keys.cache, change);
                     self.keys.meters.forget(*id);
                 }

@@ -1,29 +1,29 @@
-//! API keys: the key cache, secrets and the projects' quota meters.
+//! API keys: the key cache, secrets and the keys' request meters.
 
 use super::*;
 
-/// What the key cache keeps per API key: the project, its secret and its owner.
+/// What the key cache keeps per API key: its id, its secret and its owner.
 #[derive(Debug)]
 pub(super) struct KeyState {
-    pub(super) project: ProjectId,
-    /// `project:<id>`, the principal's session id.
+    pub(super) id: ApiKeyId,
+    /// `key:<id>`, the principal's session id.
     pub(super) label: Arc<str>,
     pub(super) secret: String,
     pub(super) owner_id: UserId,
     pub(super) owner_name: Arc<str>,
     pub(super) grants: Arc<Grants>,
-    pub(super) meter: Option<Arc<ProjectMeter>>,
+    pub(super) meter: Option<Arc<KeyMeter>>,
     /// `None` when the key authenticates (with the right secret); otherwise why not.
     pub(super) refusal: Option<AuthFailure>,
 }
 
-/// The API-key capability the authorizer delegates to: the key cache, the projects'
-/// quota meters, and the port they are read from (none until
+/// The API-key capability the authorizer delegates to: the key cache, the keys' request
+/// meters, and the port they are read from (none until
 /// [`Authorizer::with_api_keys`]: every key is then refused).
 pub(super) struct ApiKeys {
     pub(super) cache: Cache<Arc<str>, Arc<KeyState>>,
     pub(super) meters: RequestMeters,
-    pub(super) store: Option<Arc<dyn ProjectStore>>,
+    pub(super) store: Option<Arc<dyn ApiKeyStore>>,
 }
 
 impl ApiKeys {
@@ -40,12 +40,12 @@ impl ApiKeys {
     }
 }
 
-/// Drops the cached API keys a change concerns: a project's, or every key of a user.
+/// Drops the cached API keys a change concerns: one key, or every key of a user.
 pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Change) {
     let dropped = match change {
-        Change::Project(id) => {
+        Change::ApiKey(id) => {
             let id = *id;
-            keys.invalidate_entries_if(move |_, k| k.project == id)
+            keys.invalidate_entries_if(move |_, k| k.id == id)
         }
         Change::User(uid) => {
             let uid = *uid;
@@ -63,16 +63,16 @@ pub(super) fn invalidate_keys(keys: &Cache<Arc<str>, Arc<KeyState>>, change: &Ch
 }
 
 impl Authorizer {
-    /// This authorizer, reading projects' API keys and quotas from `store` (without it,
-    /// every API key is refused).
-    pub fn with_api_keys(mut self, store: Arc<dyn ProjectStore>) -> Self {
+    /// This authorizer, reading API keys and their limits from `store` (without it, every
+    /// API key is refused).
+    pub fn with_api_keys(mut self, store: Arc<dyn ApiKeyStore>) -> Self {
         self.keys.store = Some(store);
         self
     }
 
-    /// Verifies a project's API key and secret (the secret compared in constant time) and
-    /// counts the request against the project's daily quota; the principal acts as the
-    /// project's owner. Past the quota: `LimitReached`, and the request is not counted.
+    /// Verifies an API key and its secret (the secret compared in constant time) and counts
+    /// the request against the key's daily limit; the principal acts as the key's owner.
+    /// Past the limit: `LimitReached`, and the request is not counted.
     pub async fn authenticate_api_key(&self, key: &str, secret: &str) -> Result<Principal> {
         let state = self
             .keys
@@ -93,7 +93,7 @@ impl Authorizer {
                 // The meter's window is the UTC day.
                 let retry_after = 86_400 - now().rem_euclid(86_400);
                 return Err(Error::LimitReached {
-                    limit: meter.max(),
+                    limit: meter.limit().unwrap_or(0),
                     retry_after,
                 });
             }
@@ -116,10 +116,10 @@ impl Authorizer {
     }
 
     pub(super) async fn load_key(&self, key: &str) -> Result<KeyState> {
-        // A refusal keeps the project and owner it concerns, so that a change to either
+        // A refusal keeps the key and owner it concerns, so that a change to either
         // (an owner enabled again) drops it like any other entry.
-        let refused = |project: ProjectId, owner_id: UserId, why| KeyState {
-            project,
+        let refused = |id: ApiKeyId, owner_id: UserId, why| KeyState {
+            id,
             label: Arc::from(""),
             secret: String::new(),
             owner_id,
@@ -128,33 +128,33 @@ impl Authorizer {
             meter: None,
             refusal: Some(why),
         };
-        let Some(projects) = &self.keys.store else {
+        let Some(keys) = &self.keys.store else {
             return Ok(refused(0, 0, AuthFailure::Invalid));
         };
-        let Some(project) = projects.project_by_key(key).await? else {
+        let Some(api_key) = keys.find_api_key(key).await? else {
             return Ok(refused(0, 0, AuthFailure::Invalid));
         };
-        if project.deleted {
-            return Ok(refused(project.id, project.owner_id, AuthFailure::Revoked));
+        if api_key.revoked {
+            return Ok(refused(api_key.id, api_key.owner_id, AuthFailure::Revoked));
         }
-        let owner = match self.store.user(project.owner_id).await? {
+        let owner = match self.store.user(api_key.owner_id).await? {
             Some(u) if u.enabled => u,
-            _ => return Ok(refused(project.id, project.owner_id, AuthFailure::UserGone)),
+            _ => return Ok(refused(api_key.id, api_key.owner_id, AuthFailure::UserGone)),
         };
         Ok(KeyState {
-            project: project.id,
-            label: Arc::from(format!("project:{}", project.id)),
-            secret: project.secret.clone(),
+            id: api_key.id,
+            label: Arc::from(format!("key:{}", api_key.id)),
+            secret: api_key.secret.clone(),
             owner_id: owner.id,
             owner_name: Arc::from(owner.name.as_str()),
             grants: self.grants_for(&owner.roles).await?,
-            meter: Some(self.keys.meters.meter_of(&project, now())),
+            meter: Some(self.keys.meters.meter_of(&api_key, now())),
             refusal: None,
         })
     }
 
     /// Writes the API-key request counts not yet stored, in one batch, and gives back the
-    /// quota slices of projects idle here for [`QUOTA_IDLE`](crate::keys::meter::QUOTA_IDLE).
+    /// quota slices of keys idle here for [`QUOTA_IDLE`](crate::keys::meter::QUOTA_IDLE).
     pub async fn flush_request_counts(&self) -> Result<i64> {
         let Some(store) = &self.keys.store else {
             return Ok(0);

@@ -47,11 +47,11 @@ use crate::authz::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requ
 use crate::authz::scope::Scope;
 use crate::error::{AuthFailure, Error, Result};
 #[cfg(feature = "api-keys")]
-use crate::keys::meter::{ProjectMeter, RequestMeters};
+use crate::keys::meter::{KeyMeter, RequestMeters};
 #[cfg(feature = "api-keys")]
-use crate::keys::port::ProjectStore;
+use crate::keys::port::ApiKeyStore;
 #[cfg(feature = "api-keys")]
-use crate::model::ProjectId;
+use crate::model::ApiKeyId;
 use crate::model::{now, Change, Role, RoleId, SessionKind, Timestamp, UserId};
 use crate::stats::ShardedCounter;
 
@@ -292,8 +292,8 @@ pub struct Authorizer {
     sliding_interval: i64,
     sliding_max: i64,
     #[cfg(feature = "api-keys")]
-    /// API keys → project state (a negative entry for an unknown or deleted key), and
-    /// the projects' quota meters.
+    /// API keys → their state (a negative entry for an unknown or revoked key), and the
+    /// keys' request meters.
     keys: keys::ApiKeys,
     /// Refusals in the operation log, aggregated (the audit capability's).
     denials: crate::audit::denials::Denials,

@@ -40,7 +40,7 @@ pub(super) async fn invalidate_sessions(
         }
         // A scope's parent changed: whose grants fold it in is not kept, so all are re-read.
         Change::Scope(_) => sessions.invalidate_all(),
-        Change::Role(_) | Change::Project(_) => {}
+        Change::Role(_) | Change::ApiKey(_) => {}
     }
 }
 

@@ -11,22 +11,19 @@ macro_rules! call {
     };
 }
 
-/// A project of `owner` whose key is `key`.
-pub(super) fn project(owner: UserId, key: &str) -> Project {
-    Project {
+/// An API key of `owner` whose key is `key`.
+pub(super) fn api_key(owner: UserId, key: &str) -> ApiKey {
+    ApiKey {
         id: 0,
         owner_id: owner,
         name: "sweep".into(),
-        kind: 1,
         key: key.into(),
         secret: format!("{key}-secret"),
-        deleted: false,
+        revoked: false,
+        daily_limit: Some(30),
         request_total: 0,
         request_today: 0,
         request_day: 0,
-        request_max: 30,
-        pool_id: 0,
-        pool_name: String::new(),
         created_at: 1_700_000_000,
     }
 }
@@ -330,35 +327,35 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
             call!(s.withdraw_code(&m, "d"))
         }
         "CodeStore::purge_codes" => call!(s.purge_codes(0)),
-        "ProjectStore::create_project" => {
-            run.expect(Effect::Project(m.clone()));
-            call!(s.create_project(&project(fx.user, &m), &j))
+        "ApiKeyStore::create_api_key" => {
+            run.expect(Effect::ApiKey(m.clone()));
+            call!(s.create_api_key(&api_key(fx.user, &m), &j))
         }
-        "ProjectStore::project" => call!(s.project(fx.project)),
-        "ProjectStore::project_by_key" => call!(s.project_by_key(&m)),
-        "ProjectStore::list_projects" => call!(s.list_projects(fx.user, Page::ALL)),
-        "ProjectStore::count_projects" => call!(s.count_projects(fx.user)),
-        "ProjectStore::project_rows" => call!(s.project_rows(fx.user, Page::ALL, None)),
-        "ProjectStore::delete_project" => {
+        "ApiKeyStore::api_key" => call!(s.api_key(fx.api_key)),
+        "ApiKeyStore::find_api_key" => call!(s.find_api_key(&m)),
+        "ApiKeyStore::list_api_keys" => call!(s.list_api_keys(fx.user, Page::ALL)),
+        "ApiKeyStore::count_api_keys" => call!(s.count_api_keys(fx.user)),
+        "ApiKeyStore::api_key_rows" => call!(s.api_key_rows(fx.user, Page::ALL, None)),
+        "ApiKeyStore::revoke_api_key" => {
             let p = s
-                .create_project(&project(fx.user, &m), &Journal::default())
+                .create_api_key(&api_key(fx.user, &m), &Journal::default())
                 .await
-                .ctx("create project")?;
-            call!(s.delete_project(p.id, &j))
+                .ctx("create key")?;
+            call!(s.revoke_api_key(p.id, &j))
         }
-        "ProjectStore::add_project_requests" => {
+        "ApiKeyStore::add_key_requests" => {
             let counts = vec![RequestCount {
-                project: fx.project,
+                key: fx.api_key,
                 day: 100,
                 requests: 1,
             }];
-            call!(s.add_project_requests(&counts))
+            call!(s.add_key_requests(&counts))
         }
-        "ProjectStore::reserve_project_quota" => {
-            call!(s.reserve_project_quota(fx.project, 200, 1))
+        "ApiKeyStore::reserve_key_quota" => {
+            call!(s.reserve_key_quota(fx.api_key, 200, 1))
         }
-        "ProjectStore::release_project_quota" => {
-            call!(s.release_project_quota(fx.project, 200, 1))
+        "ApiKeyStore::release_key_quota" => {
+            call!(s.release_key_quota(fx.api_key, 200, 1))
         }
         "ChangeLog::change_cursor" => call!(s.change_cursor()),
         "ChangeLog::changes_since" => call!(s.changes_since(run.cursor, 100)),

@@ -1,27 +1,24 @@
-//! Gateway projects: creation, listing, request counts and the shared daily quota.
+//! API keys: creation, listing, revocation, request counts and the shared daily limit.
 
 use super::*;
 
-fn new_project(owner: UserId, key: &str) -> Project {
-    Project {
+fn new_key(owner: UserId, key: &str) -> ApiKey {
+    ApiKey {
         id: 0,
         owner_id: owner,
-        name: "我的ChatGPT项目 'x'".into(),
-        kind: 1,
+        name: "我的ChatGPT密钥 'x'".into(),
         key: key.into(),
         secret: format!("{key}-secret"),
-        deleted: false,
+        revoked: false,
+        daily_limit: Some(30),
         request_total: 0,
         request_today: 0,
         request_day: 0,
-        request_max: 30,
-        pool_id: 0,
-        pool_name: String::new(),
         created_at: 1_700_000_000,
     }
 }
 
-pub(super) async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Outcome {
+pub(super) async fn api_keys_create_list_revoke<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("proj");
     let j = Journal::default();
     let a = s
@@ -33,33 +30,30 @@ pub(super) async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Out
         .await
         .ctx("user b")?;
     let p1 = s
-        .create_project(&new_project(a.id, &format!("{t}k1")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}k1")), &j)
         .await
         .ctx("create p1")?;
     let p2 = s
-        .create_project(&new_project(a.id, &format!("{t}k2")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}k2")), &j)
         .await
         .ctx("create p2")?;
     let p3 = s
-        .create_project(&new_project(b.id, &format!("{t}k3")), &j)
+        .create_api_key(&new_key(b.id, &format!("{t}k3")), &j)
         .await
         .ctx("create p3")?;
     ensure!(p1.id > 0 && p2.id > p1.id && p3.id > p2.id, "ids grow");
-    let mut want = new_project(a.id, &format!("{t}k1"));
+    let mut want = new_key(a.id, &format!("{t}k1"));
     want.id = p1.id;
-    ensure_eq!(s.project(p1.id).await.ctx("project")?, Some(want.clone()));
+    ensure_eq!(s.api_key(p1.id).await.ctx("key")?, Some(want.clone()));
     ensure_eq!(
-        s.project_by_key(&format!("{t}k1")).await.ctx("by key")?,
+        s.find_api_key(&format!("{t}k1")).await.ctx("by key")?,
         Some(want)
     );
-    ensure_eq!(
-        s.project_by_key(&format!("{t}K1")).await.ctx("by key")?,
-        None
-    );
+    ensure_eq!(s.find_api_key(&format!("{t}K1")).await.ctx("by key")?, None);
     // Keys are unique; the owner must exist.
     ensure!(
         matches!(
-            s.create_project(&new_project(b.id, &format!("{t}k1")), &j)
+            s.create_api_key(&new_key(b.id, &format!("{t}k1")), &j)
                 .await,
             Err(StoreError::Conflict(_))
         ),
@@ -67,21 +61,21 @@ pub(super) async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Out
     );
     ensure!(
         matches!(
-            s.create_project(&new_project(i64::MAX - 7, &format!("{t}k9")), &j)
+            s.create_api_key(&new_key(i64::MAX - 7, &format!("{t}k9")), &j)
                 .await,
             Err(StoreError::NotFound(Entity::User))
         ),
         "missing owner refused"
     );
     // Each owner lists its own, in id order, paged.
-    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
+    let la = s.list_api_keys(a.id, Page::ALL).await.ctx("list a")?;
     ensure_eq!(la.total, 2);
     ensure_eq!(
         la.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![p1.id, p2.id]
     );
     let page = s
-        .list_projects(
+        .list_api_keys(
             a.id,
             Page {
                 offset: 1,
@@ -101,36 +95,36 @@ pub(super) async fn projects_create_list_delete<S: Store + ?Sized>(s: &S) -> Out
             offset,
             limit: Some(5),
         };
-        let rows = s.project_rows(a.id, page, after).await.ctx("rows after")?;
+        let rows = s.api_key_rows(a.id, page, after).await.ctx("rows after")?;
         Ok::<_, String>(rows.iter().map(|p| p.id).collect::<Vec<_>>())
     };
     ensure_eq!(after(Some(p1.id), 0).await?, vec![p2.id]);
     ensure_eq!(after(Some(p2.id), 0).await?, Vec::<i64>::new());
     ensure_eq!(after(None, 1).await?, vec![p2.id]);
     ensure_eq!(after(Some(p1.id - 1), 1).await?, vec![p2.id]);
-    ensure_eq!(s.count_projects(b.id).await.ctx("count b")?, 1);
-    // Deleting hides it from the list, keeps it readable as deleted, and happens once.
-    ensure!(s.delete_project(p1.id, &j).await.ctx("delete")?, "deleted");
+    ensure_eq!(s.count_api_keys(b.id).await.ctx("count b")?, 1);
+    // Revoking hides it from the list, keeps it readable as revoked, and happens once.
+    ensure!(s.revoke_api_key(p1.id, &j).await.ctx("delete")?, "deleted");
     ensure!(
-        !s.delete_project(p1.id, &j).await.ctx("delete again")?,
-        "second delete is a no-op"
+        !s.revoke_api_key(p1.id, &j).await.ctx("delete again")?,
+        "second revocation is a no-op"
     );
     ensure!(
-        s.project(p1.id)
+        s.api_key(p1.id)
             .await
             .ctx("read")?
-            .is_some_and(|p| p.deleted),
-        "deleted flag"
+            .is_some_and(|p| p.revoked),
+        "revoked flag"
     );
-    let la = s.list_projects(a.id, Page::ALL).await.ctx("list a")?;
+    let la = s.list_api_keys(a.id, Page::ALL).await.ctx("list a")?;
     ensure_eq!(la.total, 1);
-    // Deleting the owner deletes the projects.
+    // Deleting the owner deletes the keys.
     s.delete_user(b.id, &j).await.ctx("delete user b")?;
-    ensure_eq!(s.project(p3.id).await.ctx("p3 after owner")?, None);
+    ensure_eq!(s.api_key(p3.id).await.ctx("p3 after owner")?, None);
     Ok(())
 }
 
-pub(super) async fn projects_count_requests<S: Store + ?Sized>(s: &S) -> Outcome {
+pub(super) async fn api_keys_count_requests<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("count");
     let j = Journal::default();
     let a = s
@@ -138,32 +132,32 @@ pub(super) async fn projects_count_requests<S: Store + ?Sized>(s: &S) -> Outcome
         .await
         .ctx("user")?;
     let p = s
-        .create_project(&new_project(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
     let q = s
-        .create_project(&new_project(a.id, &format!("{t}q")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}q")), &j)
         .await
         .ctx("create")?;
     let count = |day, requests| RequestCount {
-        project: p.id,
+        key: p.id,
         day,
         requests,
     };
     let read = || async {
-        let p = s.project(p.id).await.ctx("read")?.ctx("present")?;
+        let p = s.api_key(p.id).await.ctx("read")?.ctx("present")?;
         Ok::<_, String>((p.request_total, p.request_today, p.request_day))
     };
-    s.add_project_requests(&[count(100, 3), count(100, 2)])
+    s.add_key_requests(&[count(100, 3), count(100, 2)])
         .await
         .ctx("add")?;
     ensure_eq!(read().await?, (5, 5, 100));
     // A later day restarts today's count; an earlier (late-flushed) day adds to the total only.
-    s.add_project_requests(&[
+    s.add_key_requests(&[
         count(101, 4),
         count(100, 6),
         RequestCount {
-            project: q.id,
+            key: q.id,
             day: 101,
             requests: 1,
         },
@@ -171,16 +165,16 @@ pub(super) async fn projects_count_requests<S: Store + ?Sized>(s: &S) -> Outcome
     .await
     .ctx("add")?;
     ensure_eq!(read().await?, (15, 4, 101));
-    s.add_project_requests(&[]).await.ctx("empty batch")?;
+    s.add_key_requests(&[]).await.ctx("empty batch")?;
     ensure_eq!(read().await?, (15, 4, 101));
-    let q = s.project(q.id).await.ctx("read q")?.ctx("q")?;
+    let q = s.api_key(q.id).await.ctx("read q")?.ctx("q")?;
     ensure_eq!((q.request_total, q.request_today), (1, 1));
     Ok(())
 }
 
 /// Quota reservations: a quarter of what is left at a time, never past the quota, per
-/// day; released slices can be reserved again; absent projects and past days get nothing.
-pub(super) async fn project_quota<S: Store + ?Sized>(s: &S) -> Outcome {
+/// day; released slices can be reserved again; absent keys, keys without a limit and past days get nothing.
+pub(super) async fn api_key_quota<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("quota");
     let j = Journal::default();
     let a = s
@@ -188,10 +182,10 @@ pub(super) async fn project_quota<S: Store + ?Sized>(s: &S) -> Outcome {
         .await
         .ctx("user")?;
     let p = s
-        .create_project(&new_project(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
-    let reserve = |day, want| s.reserve_project_quota(p.id, day, want);
+    let reserve = |day, want| s.reserve_key_quota(p.id, day, want);
     // 30 left: 8 (a quarter, rounded up), then 6 of 22, then what is asked when smaller.
     ensure_eq!(reserve(200, 64).await.ctx("reserve")?, 8);
     ensure_eq!(reserve(200, 64).await.ctx("reserve")?, 6);
@@ -208,26 +202,41 @@ pub(super) async fn project_quota<S: Store + ?Sized>(s: &S) -> Outcome {
     }
     ensure_eq!(total, 30);
     // Given back, reservable again; more than was reserved gives back no more than that.
-    s.release_project_quota(p.id, 200, 3).await.ctx("release")?;
+    s.release_key_quota(p.id, 200, 3).await.ctx("release")?;
     ensure_eq!(reserve(200, 64).await.ctx("after release")?, 1);
     ensure_eq!(reserve(200, 1).await.ctx("after release")?, 1);
     ensure_eq!(reserve(200, 5).await.ctx("after release")?, 1);
     ensure_eq!(reserve(200, 5).await.ctx("used up")?, 0);
     // Releasing for another day changes nothing.
-    s.release_project_quota(p.id, 199, 10)
+    s.release_key_quota(p.id, 199, 10)
         .await
         .ctx("release old day")?;
     ensure_eq!(reserve(200, 5).await.ctx("used up")?, 0);
     // A new day starts from nothing; the day before is then closed.
     ensure_eq!(reserve(201, 64).await.ctx("next day")?, 8);
     ensure_eq!(reserve(200, 64).await.ctx("past day")?, 0);
-    s.release_project_quota(p.id, 201, 1000)
+    s.release_key_quota(p.id, 201, 1000)
         .await
         .ctx("release all")?;
     ensure_eq!(reserve(201, 64).await.ctx("after releasing all")?, 8);
-    // No project, nothing.
+    // No key, or a key without a limit, nothing.
+    let mut unlimited = new_key(a.id, &format!("{t}u"));
+    unlimited.daily_limit = None;
+    let u = s
+        .create_api_key(&unlimited, &j)
+        .await
+        .ctx("create unlimited")?;
     ensure_eq!(
-        s.reserve_project_quota(i64::MAX - 3, 200, 5)
+        s.api_key(u.id)
+            .await
+            .ctx("read")?
+            .ctx("present")?
+            .daily_limit,
+        None
+    );
+    ensure_eq!(s.reserve_key_quota(u.id, 200, 5).await.ctx("unlimited")?, 0);
+    ensure_eq!(
+        s.reserve_key_quota(i64::MAX - 3, 200, 5)
             .await
             .ctx("absent")?,
         0
@@ -237,7 +246,7 @@ pub(super) async fn project_quota<S: Store + ?Sized>(s: &S) -> Outcome {
 
 /// Concurrent reservations, as from many instances: together never more than the quota,
 /// and all of it.
-pub(super) async fn project_quota_race<S: Store + ?Sized>(s: &S) -> Outcome {
+pub(super) async fn api_key_quota_race<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("quota-race");
     let j = Journal::default();
     let a = s
@@ -245,12 +254,12 @@ pub(super) async fn project_quota_race<S: Store + ?Sized>(s: &S) -> Outcome {
         .await
         .ctx("user")?;
     let p = s
-        .create_project(&new_project(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
     let mut total = 0;
     for _ in 0..8 {
-        let f = || s.reserve_project_quota(p.id, 500, 3);
+        let f = || s.reserve_key_quota(p.id, 500, 3);
         let (r1, r2, r3, r4, r5, r6, r7, r8) = tokio::join!(f(), f(), f(), f(), f(), f(), f(), f());
         for r in [r1, r2, r3, r4, r5, r6, r7, r8] {
             total += r.ctx("reserve")?;

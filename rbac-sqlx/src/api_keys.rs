@@ -1,77 +1,52 @@
-//! Gateway projects, their request counters and their shared daily quota, on every
-//! backend.
+//! API keys, their request counters and their shared daily limit, on every backend.
 
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
 use async_trait::async_trait;
-use rbac_core::store::{quota_grant, ProjectStore, StoreResult};
-use rbac_core::{Entity, Journal, Page, Project, ProjectId, RequestCount, StoreError, UserId};
+use rbac_core::store::{quota_grant, ApiKeyStore, StoreResult};
+use rbac_core::{ApiKey, ApiKeyId, Journal, Page, RequestCount, UserId};
 
-use crate::row::PROJECT_COLUMNS;
-use crate::{backend, count, row, write_error};
+use crate::row::API_KEY_COLUMNS;
+use crate::{backend, count, row};
 
 #[async_trait]
-impl ProjectStore for Direct {
-    async fn create_project(&self, p: &Project, journal: &Journal) -> StoreResult<Project> {
+impl ApiKeyStore for Direct {
+    async fn create_api_key(&self, key: &ApiKey, journal: &Journal) -> StoreResult<ApiKey> {
         on_backend!(self, pool, d => {
             let mut tx = crate::tx::begin(d, pool).await?;
-            let sql = d.insert_sql(
-                "INSERT INTO rbac_projects (owner_id, name, kind, api_key, secret, deleted, \
-                 request_total, request_today, request_day, request_max, pool_id, pool_name, \
-                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            );
-            let query = sqlx::query(&sql)
-                .bind(p.owner_id)
-                .bind(p.name.as_str())
-                .bind(p.kind)
-                .bind(p.key.as_str())
-                .bind(p.secret.as_str())
-                .bind(p.deleted)
-                .bind(p.request_total)
-                .bind(p.request_today)
-                .bind(p.request_day)
-                .bind(p.request_max)
-                .bind(p.pool_id)
-                .bind(p.pool_name.as_str())
-                .bind(p.created_at);
-            let id = d
-                .insert_id(query, &mut tx)
-                .await
-                .map_err(|e| write_error(e, StoreError::NotFound(Entity::User)))?;
+            let created = insert_api_key!(d, tx, key);
             write_journal!(d, tx, journal);
             tx.commit().await.map_err(backend)?;
-            let mut created = p.clone();
-            created.id = id;
             Ok(created)
         })
     }
 
-    async fn project(&self, id: ProjectId) -> StoreResult<Option<Project>> {
+    async fn api_key(&self, id: ApiKeyId) -> StoreResult<Option<ApiKey>> {
         on_backend!(self, pool, d => {
-            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE id = ?")))
+            let r = sqlx::query(&d.sql(&format!("SELECT {API_KEY_COLUMNS} FROM rbac_api_keys WHERE id = ?")))
                 .bind(id)
                 .fetch_optional(pool)
                 .await
                 .map_err(backend)?;
-            r.map(|r| row::project(&r)).transpose()
+            r.map(|r| row::api_key(&r)).transpose()
         })
     }
 
-    async fn project_by_key(&self, key: &str) -> StoreResult<Option<Project>> {
+    async fn find_api_key(&self, key: &str) -> StoreResult<Option<ApiKey>> {
         on_backend!(self, pool, d => {
-            let r = sqlx::query(&d.sql(&format!("SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE api_key = ?")))
+            let r = sqlx::query(&d.sql(&format!("SELECT {API_KEY_COLUMNS} FROM rbac_api_keys WHERE api_key = ?")))
                 .bind(key)
                 .fetch_optional(pool)
                 .await
                 .map_err(backend)?;
-            r.map(|r| row::project(&r)).transpose()
+            r.map(|r| row::api_key(&r)).transpose()
         })
     }
 
-    async fn count_projects(&self, owner: UserId) -> StoreResult<u64> {
+    async fn count_api_keys(&self, owner: UserId) -> StoreResult<u64> {
         on_backend!(self, pool, d => {
             let total: i64 = sqlx::query_scalar(&d.sql(
-                "SELECT COUNT(*) FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE",
+                "SELECT COUNT(*) FROM rbac_api_keys WHERE owner_id = ? AND revoked = FALSE",
             ))
             .bind(owner)
             .fetch_one(pool)
@@ -81,16 +56,16 @@ impl ProjectStore for Direct {
         })
     }
 
-    async fn project_rows(
+    async fn api_key_rows(
         &self,
         owner: UserId,
         page: Page,
-        after: Option<ProjectId>,
-    ) -> StoreResult<Vec<Project>> {
+        after: Option<ApiKeyId>,
+    ) -> StoreResult<Vec<ApiKey>> {
         let (offset, limit) = page.sql_bounds();
         on_backend!(self, pool, d => {
             let rows = sqlx::query(&d.sql(&format!(
-                "SELECT {PROJECT_COLUMNS} FROM rbac_projects WHERE owner_id = ? AND deleted = FALSE \
+                "SELECT {API_KEY_COLUMNS} FROM rbac_api_keys WHERE owner_id = ? AND revoked = FALSE \
                  AND id > ? ORDER BY id LIMIT ? OFFSET ?"
             )))
             .bind(owner)
@@ -100,15 +75,15 @@ impl ProjectStore for Direct {
             .fetch_all(pool)
             .await
             .map_err(backend)?;
-            rows.iter().map(row::project).collect()
+            rows.iter().map(row::api_key).collect()
         })
     }
 
-    async fn delete_project(&self, id: ProjectId, journal: &Journal) -> StoreResult<bool> {
+    async fn revoke_api_key(&self, id: ApiKeyId, journal: &Journal) -> StoreResult<bool> {
         on_backend!(self, pool, d => {
             let mut tx = crate::tx::begin(d, pool).await?;
             let done = sqlx::query(&d.sql(
-                "UPDATE rbac_projects SET deleted = TRUE WHERE id = ? AND deleted = FALSE",
+                "UPDATE rbac_api_keys SET revoked = TRUE WHERE id = ? AND revoked = FALSE",
             ))
             .bind(id)
             .execute(&mut *tx)
@@ -123,7 +98,7 @@ impl ProjectStore for Direct {
         })
     }
 
-    async fn add_project_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
+    async fn add_key_requests(&self, counts: &[RequestCount]) -> StoreResult<()> {
         if counts.is_empty() {
             return Ok(());
         }
@@ -132,7 +107,7 @@ impl ProjectStore for Direct {
             for c in counts {
                 // `request_day` moves last: MySQL assigns left to right.
                 sqlx::query(&d.sql(
-                    "UPDATE rbac_projects SET request_total = request_total + ?, \
+                    "UPDATE rbac_api_keys SET request_total = request_total + ?, \
                      request_today = CASE WHEN request_day = ? THEN request_today + ? \
                                           WHEN request_day < ? THEN ? ELSE request_today END, \
                      request_day = CASE WHEN request_day < ? THEN ? ELSE request_day END \
@@ -145,7 +120,7 @@ impl ProjectStore for Direct {
                 .bind(c.requests)
                 .bind(c.day)
                 .bind(c.day)
-                .bind(c.project)
+                .bind(c.key)
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -155,12 +130,7 @@ impl ProjectStore for Direct {
         })
     }
 
-    async fn reserve_project_quota(
-        &self,
-        project: ProjectId,
-        day: i64,
-        want: i64,
-    ) -> StoreResult<i64> {
+    async fn reserve_key_quota(&self, key: ApiKeyId, day: i64, want: i64) -> StoreResult<i64> {
         on_backend!(self, pool, d => {
             // The first update locks the row (on SQLite, the database) for the
             // transaction, so concurrent reservations on every instance run one after
@@ -168,7 +138,7 @@ impl ProjectStore for Direct {
             // left to right).
             let mut tx = crate::tx::begin(d, pool).await?;
             sqlx::query(&d.sql(
-                "UPDATE rbac_projects SET \
+                "UPDATE rbac_api_keys SET \
                  quota_reserved = CASE WHEN quota_day < ? THEN 0 ELSE quota_reserved END, \
                  quota_day = CASE WHEN quota_day < ? THEN ? ELSE quota_day END \
                  WHERE id = ?",
@@ -176,31 +146,34 @@ impl ProjectStore for Direct {
             .bind(day)
             .bind(day)
             .bind(day)
-            .bind(project)
+            .bind(key)
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
             let r = sqlx::query(&d.sql(
-                "SELECT quota_day, quota_reserved, request_max FROM rbac_projects WHERE id = ?",
+                "SELECT quota_day, quota_reserved, daily_limit FROM rbac_api_keys WHERE id = ?",
             ))
-            .bind(project)
+            .bind(key)
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
             let granted = match &r {
                 Some(r) if row::Columns::int(r, "quota_day").map_err(backend)? == day => {
                     let reserved = row::Columns::int(r, "quota_reserved").map_err(backend)?;
-                    let max = row::Columns::int(r, "request_max").map_err(backend)?;
-                    quota_grant(want, max - reserved)
+                    // A key without a limit is counted, never reserved for.
+                    match row::Columns::opt_int(r, "daily_limit").map_err(backend)? {
+                        Some(limit) => quota_grant(want, limit - reserved),
+                        None => 0,
+                    }
                 }
                 _ => 0,
             };
             if granted > 0 {
                 sqlx::query(&d.sql(
-                    "UPDATE rbac_projects SET quota_reserved = quota_reserved + ? WHERE id = ?",
+                    "UPDATE rbac_api_keys SET quota_reserved = quota_reserved + ? WHERE id = ?",
                 ))
                 .bind(granted)
-                .bind(project)
+                .bind(key)
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -210,20 +183,15 @@ impl ProjectStore for Direct {
         })
     }
 
-    async fn release_project_quota(
-        &self,
-        project: ProjectId,
-        day: i64,
-        unused: i64,
-    ) -> StoreResult<()> {
+    async fn release_key_quota(&self, key: ApiKeyId, day: i64, unused: i64) -> StoreResult<()> {
         on_backend!(self, pool, d => {
             sqlx::query(&d.sql(
-                "UPDATE rbac_projects SET quota_reserved = CASE WHEN quota_reserved > ? \
+                "UPDATE rbac_api_keys SET quota_reserved = CASE WHEN quota_reserved > ? \
                  THEN quota_reserved - ? ELSE 0 END WHERE id = ? AND quota_day = ?",
             ))
             .bind(unused)
             .bind(unused)
-            .bind(project)
+            .bind(key)
             .bind(day)
             .execute(pool)
             .await
