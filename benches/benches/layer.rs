@@ -52,13 +52,7 @@ async fn logged_in(store: Arc<dyn Store>) -> (Rbac, String) {
 /// A new session of `admin`: its token.
 async fn login(rbac: &Rbac) -> String {
     rbac.sessions()
-        .login(&LoginInput {
-            audience: String::new(),
-            name: "admin".into(),
-            password: PASSWORD.into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        })
+        .login(&LoginInput::new("admin", PASSWORD, "127.0.0.1"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login")
@@ -67,32 +61,25 @@ async fn login(rbac: &Rbac) -> String {
 }
 
 /// A console session of `admin` (moved into organisation 2): its opaque token.
-async fn console_login(rbac: &Rbac) -> String {
+async fn tenant_login(rbac: &Rbac) -> String {
     let store = rbac.store();
     let mut admin = store
         .user_by_name("admin")
         .await
         .expect("read")
         .expect("admin");
-    admin.department_id = Some(2);
+    let tenant = rbac_core::Scope::new("org", 2).expect("scope");
+    admin.tenant = Some(tenant);
     store
         .update_user(&admin, None, Revoke::Nothing, &Journal::default())
         .await
         .expect("update");
+    let login = LoginInput::new("admin", PASSWORD, "127.0.0.1").tenant(tenant);
     rbac.sessions()
-        .login_to_organisation(
-            &LoginInput {
-                audience: String::new(),
-                name: "admin".into(),
-                password: PASSWORD.into(),
-                ip: "127.0.0.1".into(),
-                user_agent: String::new(),
-            },
-            2,
-        )
+        .login_with(&login, rbac_core::SessionKind::Opaque)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
-        .expect("console login")
+        .expect("tenant login")
         .token
         .token
 }
@@ -183,7 +170,7 @@ fn layer(c: &mut Criterion) {
     });
     // The opaque console token: SHA-256 of the token, then the same session cache; its
     // sliding expiry writes to the store at most once a minute, so not here.
-    let opaque = rt.block_on(console_login(&rbac));
+    let opaque = rt.block_on(tenant_login(&rbac));
     drive(&rt, &svc, &opaque, 10);
     group.bench_function("request_through_layer_opaque_token", |b| {
         b.iter_custom(|iters| drive(&rt, &svc, &opaque, iters))

@@ -220,7 +220,7 @@ fn user_matches(q: &UserQuery, u: &User) -> bool {
     q.name_contains
         .as_ref()
         .is_none_or(|s| u.name.contains(s.as_str()))
-        && q.parent_id.is_none_or(|p| u.parent_id == Some(p))
+        && q.member_of.is_none_or(|p| u.member_of == Some(p))
 }
 
 /// A page's rows to skip and to take.

@@ -57,8 +57,6 @@ pub struct User {
     pub email_verified: bool,
     /// Whether `phone` was proven by a code sent to it (likewise).
     pub phone_verified: bool,
-    /// Digital identity id (`user_did`).
-    pub did: String,
     /// Free-text description.
     pub remark: String,
     /// PHC string (argon2id) or imported bcrypt hash. Never rendered.
@@ -67,10 +65,12 @@ pub struct User {
     pub roles: Vec<Assignment>,
     /// Whether the account may log in.
     pub enabled: bool,
-    /// The organisation the user belongs to.
-    pub department_id: Option<i64>,
-    /// The primary account a sub-account belongs to.
-    pub parent_id: Option<UserId>,
+    /// The tenant the user belongs to (a scope: `org:5`): a login through a tenant's door
+    /// ([`LoginInput::tenant`](crate::service::LoginInput)) admits only its users.
+    pub tenant: Option<crate::authz::scope::Scope>,
+    /// The account that created this one as its member
+    /// ([`create_member`](crate::service::Users::create_member)).
+    pub member_of: Option<UserId>,
     /// Name of the user who created this one (empty for self-registration).
     pub creator: String,
     /// Further profile attributes a surface keeps (`telephone`, `duty`, …).
@@ -172,13 +172,12 @@ impl User {
             email: None,
             email_verified: false,
             phone_verified: false,
-            did: String::new(),
             remark: String::new(),
             password_hash: password_hash.into(),
             roles: Vec::new(),
             enabled: true,
-            department_id: None,
-            parent_id: None,
+            tenant: None,
+            member_of: None,
             creator: String::new(),
             attributes: BTreeMap::new(),
             login_time: None,

@@ -26,7 +26,7 @@ use rbac_core::service::{
 };
 use rbac_core::{
     HasherConfig, JwtCodec, JwtKey, MemoryStore, Page, Principal, PrivilegeRegistry, Rbac,
-    RbacConfig, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
+    RbacConfig, Scope, Senders, SessionKind, ThrottlePolicy, User, UserQuery, ADMIN,
 };
 use rbac_core::{Mail, MailSender, SendError, Sms, SmsContent, SmsSender};
 
@@ -276,7 +276,7 @@ async fn apply(w: &World, who: Option<&Principal>, op: &Op, serial: usize) {
             let owner = rbac.users().named(&who.user_name).await.ok();
             let mut user = User::blank(USERS[*u], String::new());
             user.phone = format!("139{serial:08}");
-            user.department_id = owner.and_then(|o| o.department_id);
+            user.tenant = owner.and_then(|o| o.tenant);
             let member = Member {
                 user,
                 password: PW.into(),
@@ -341,7 +341,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
             let to = format!("138{serial:08}");
             user.phone = to.clone();
             user.phone_verified = true;
-            user.department_id = Some(2);
+            user.tenant = Scope::new("org", 2);
             let sms = rbac.config().senders.sms.clone();
             let sent = rbac
                 .codes()
@@ -372,7 +372,7 @@ async fn register(w: &World, path: Path, name: &str, serial: usize) {
             key: to.clone(),
             code: w.inbox.code(&to),
             context: context.into(),
-            context_field: "organisation",
+            context_field: "tenant",
         },
         client: "127.0.0.1".into(),
         audit: format!("register {name}"),

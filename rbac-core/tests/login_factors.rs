@@ -151,6 +151,7 @@ fn input(name: &str, password: &str) -> LoginInput {
         password: password.into(),
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
+        tenant: None,
     }
 }
 
@@ -252,11 +253,12 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     passkey,
                     ip: "127.0.0.1".into(),
                     user_agent: String::new(),
+                    tenant: None,
                 };
                 match w
                     .rbac
                     .sessions()
-                    .complete_login(&second, SessionKind::Jwt, None)
+                    .complete_login(&second, SessionKind::Jwt)
                     .await
                 {
                     Ok(outcome) => {
@@ -453,11 +455,12 @@ async fn a_right_old_password_does_not_clear_them_either() {
         passkey: None,
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
+        tenant: None,
     };
     let token = w
         .rbac
         .sessions()
-        .complete_login(&second, SessionKind::Jwt, None)
+        .complete_login(&second, SessionKind::Jwt)
         .await
         .expect("complete")
         .token

@@ -131,6 +131,7 @@ async fn setup() -> (Rbac, Principal) {
             password: "admin-pw".into(),
             ip: "127.0.0.1".into(),
             user_agent: String::new(),
+            tenant: None,
         })
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
@@ -234,6 +235,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                         password: PW.into(),
                         ip: "127.0.0.1".into(),
                         user_agent: String::new(),
+                        tenant: None,
                     })
                     .await
                     .and_then(rbac_core::service::LoginStep::signed_in);

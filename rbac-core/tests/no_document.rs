@@ -5,8 +5,17 @@
 use std::path::{Path, PathBuf};
 
 /// Whole lowercase words no library file may contain.
-const WORDS: [&str; 7] = [
-    "platform", "gateway", "console", "cloud", "iam", "project", "projects",
+const WORDS: [&str; 10] = [
+    "platform",
+    "gateway",
+    "console",
+    "cloud",
+    "iam",
+    "project",
+    "projects",
+    "organisation",
+    "organisations",
+    "department",
 ];
 
 /// Text no library file may contain anywhere.
@@ -22,9 +31,9 @@ const FRAGMENTS: [&str; 6] = [
 /// The documents' concepts that have left the library's API for the server's surfaces
 /// (the privilege code meaning "no check", the documents' paging, the gateway's quota
 /// answer, mainland-China phone numbers, the console's organisations, the gateway's key
-/// headers and projects): text no library
+/// headers and projects, the console's departments and sub-accounts): text no library
 /// file may contain.
-const CONCEPTS: [&str; 11] = [
+const CONCEPTS: [&str; 18] = [
     "NULL_PRIVILEGE",
     "numbered(",
     "QuotaExceeded",
@@ -36,6 +45,13 @@ const CONCEPTS: [&str; 11] = [
     "ProjectKey",
     "Project",
     "rbac_projects",
+    "department_id",
+    "parent_id",
+    "sub-account",
+    "login_to_organisation",
+    "by_organisation",
+    "pub did:",
+    "user_did",
 ];
 
 fn files(dir: &Path, found: &mut Vec<PathBuf>) {

@@ -1,4 +1,4 @@
-//! Opaque sessions in an organisation: the expiry slides with use, without a store write
+//! Opaque sessions in a tenant: the expiry slides with use, without a store write
 //! per use.
 
 use rbac_core::store::AuthorizerStore;
@@ -9,14 +9,14 @@ use rbac_core::service::LoginInput;
 use rbac_core::store::{Store, UserStore};
 use rbac_core::{
     AdminPrivileges, AuthorizerConfig, HasherConfig, JwtCodec, JwtKey, MemoryStore,
-    PrivilegeRegistry, Rbac, RbacConfig, SessionKind, User,
+    PrivilegeRegistry, Rbac, RbacConfig, Scope, SessionKind, User,
 };
 
-async fn organisation(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
-    organisation_with_max(sliding_ttl, sliding_interval, 7 * 24 * 3600).await
+async fn tenant(sliding_ttl: u64, sliding_interval: u64) -> (Rbac, Arc<MemoryStore>) {
+    tenant_with_max(sliding_ttl, sliding_interval, 7 * 24 * 3600).await
 }
 
-async fn organisation_with_max(
+async fn tenant_with_max(
     sliding_ttl: u64,
     sliding_interval: u64,
     sliding_max: u64,
@@ -54,7 +54,7 @@ async fn organisation_with_max(
         "alice",
         rbac.users().hasher().hash("pw").await.expect("hash"),
     );
-    user.department_id = Some(2);
+    user.tenant = Scope::new("org", 2);
     store
         .create_user(&user, &Default::default())
         .await
@@ -69,15 +69,21 @@ fn input() -> LoginInput {
         password: "pw".into(),
         ip: "127.0.0.1".into(),
         user_agent: String::new(),
+        tenant: None,
     }
+}
+
+/// A login into the tenant `org:ID`.
+fn into_org(org: i64) -> LoginInput {
+    input().tenant(Scope::new("org", org).expect("scope"))
 }
 
 #[tokio::test]
 async fn using_a_token_does_not_write_until_the_interval_passes() {
-    let (rbac, store) = organisation(7200, 60).await;
+    let (rbac, store) = tenant(7200, 60).await;
     let login = rbac
         .sessions()
-        .login_to_organisation(&input(), 2)
+        .login_with(&into_org(2), SessionKind::Opaque)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
@@ -103,10 +109,10 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
         .expect("read")
         .expect("session");
     assert_eq!(before, after, "no store write within the interval");
-    // Another organisation's login is refused like a wrong password.
+    // Another tenant's login is refused like a wrong password.
     assert!(rbac
         .sessions()
-        .login_to_organisation(&input(), 5)
+        .login_with(&into_org(5), SessionKind::Opaque)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .is_err());
@@ -115,10 +121,10 @@ async fn using_a_token_does_not_write_until_the_interval_passes() {
 #[tokio::test]
 async fn a_use_after_the_interval_moves_the_stored_expiry() {
     // A 4 s lifetime: the use at 2.1 s stays clear of whole-second rounding of the expiry.
-    let (rbac, store) = organisation(4, 1).await;
+    let (rbac, store) = tenant(4, 1).await;
     let login = rbac
         .sessions()
-        .login_to_organisation(&input(), 2)
+        .login_with(&into_org(2), SessionKind::Opaque)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");
@@ -151,10 +157,10 @@ async fn a_use_after_the_interval_moves_the_stored_expiry() {
 #[tokio::test]
 async fn a_token_used_often_still_ends_at_its_absolute_lifetime() {
     // Slides by 3 s on each use, but lives at most 5 s after issue.
-    let (rbac, store) = organisation_with_max(3, 1, 5).await;
+    let (rbac, store) = tenant_with_max(3, 1, 5).await;
     let login = rbac
         .sessions()
-        .login_to_organisation(&input(), 2)
+        .login_with(&into_org(2), SessionKind::Opaque)
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)
         .expect("login");

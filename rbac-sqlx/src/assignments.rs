@@ -238,19 +238,18 @@ impl SqlStore {
         })
     }
 
-    /// See [`rbac_core::store::UserStore::scope_role_by_organisation`].
-    pub(crate) async fn scope_by_organisation(
+    /// See [`rbac_core::store::AssignmentStore::scope_role_by_tenant`].
+    pub(crate) async fn scope_by_tenant(
         &self,
         role: RoleId,
-        kind: rbac_core::ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>> {
         on_backend!(self, pool, d => {
             let mut tx = crate::tx::begin(d, pool).await?;
             let rows = sqlx::query(&d.sql(
-                "SELECT a.user_id, u.department_id FROM rbac_assignments a \
+                "SELECT a.user_id, u.tenant FROM rbac_assignments a \
                  JOIN rbac_users u ON u.id = a.user_id \
-                 WHERE a.role_id = ? AND a.scope_kind = '' AND u.department_id IS NOT NULL \
+                 WHERE a.role_id = ? AND a.scope_kind = '' AND u.tenant IS NOT NULL \
                  ORDER BY a.user_id",
             ))
             .bind(role)
@@ -260,15 +259,18 @@ impl SqlStore {
             let mut moved = Vec::with_capacity(rows.len());
             for r in &rows {
                 let user = r.int("user_id").map_err(backend)?;
-                let org = r.int("department_id").map_err(backend)?;
+                let text = r.text("tenant").map_err(backend)?;
+                let tenant = rbac_core::Scope::parse(&text).ok_or_else(|| {
+                    rbac_core::StoreError::backend(format!("user tenant {text:?}: not a scope"))
+                })?;
                 let held: Option<i64> = sqlx::query_scalar(&d.sql(
                     "SELECT user_id FROM rbac_assignments WHERE user_id = ? AND role_id = ? \
                      AND scope_kind = ? AND scope_id = ?",
                 ))
                 .bind(user)
                 .bind(role)
-                .bind(kind.as_str())
-                .bind(org)
+                .bind(tenant.kind.as_str())
+                .bind(tenant.id)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -287,8 +289,8 @@ impl SqlStore {
                         "UPDATE rbac_assignments SET scope_kind = ?, scope_id = ? \
                          WHERE user_id = ? AND role_id = ? AND scope_kind = ''",
                     ))
-                    .bind(kind.as_str())
-                    .bind(org)
+                    .bind(tenant.kind.as_str())
+                    .bind(tenant.id)
                     .bind(user)
                     .bind(role)
                     .execute(&mut *tx)
@@ -474,12 +476,11 @@ impl AssignmentStore for Direct {
         Ok(count(self.holders_of(role).await?))
     }
 
-    async fn scope_role_by_organisation(
+    async fn scope_role_by_tenant(
         &self,
         role: RoleId,
-        kind: rbac_core::ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>> {
-        self.scope_by_organisation(role, kind, journal).await
+        self.scope_by_tenant(role, journal).await
     }
 }

@@ -10,16 +10,16 @@ use rbac_core::{Entity, Journal, StoreError, User};
 use crate::identity::Keys;
 use crate::{backend, row, write_error, SqlStore};
 
-/// Rows per insert statement (21 columns each: well under every backend's parameter cap).
+/// Rows per insert statement (20 columns each: well under every backend's parameter cap).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// The columns an imported user is inserted with, in bind order.
-const COLUMNS: &str = "name, alias, phone, email, did, remark, password_hash, enabled, \
-     department_id, parent_id, creator, attributes, login_time, login_ip, created_at, \
+const COLUMNS: &str = "name, alias, phone, email, remark, password_hash, enabled, \
+     member_of, tenant, creator, attributes, login_time, login_ip, created_at, \
      updated_at, name_key, name_skeleton, email_key, email_verified, phone_verified";
 
 /// `(?, ?, …)` for one row of [`COLUMNS`].
-const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// `?, ?, …` with `n` placeholders.
 fn placeholders(n: usize) -> String {

@@ -194,8 +194,8 @@ macro_rules! role_codes {
 }
 
 /// Binds the profile columns the insert and the update both write, in this order: name,
-/// alias, phone, email, did, remark, password_hash, enabled, department_id, parent_id,
-/// creator, attributes, login_time, login_ip.
+/// alias, phone, email, remark, password_hash, enabled, member_of, tenant, creator,
+/// attributes, login_time, login_ip.
 macro_rules! bind_profile {
     ($query:expr, $user:expr, $attributes:expr) => {
         $query
@@ -203,12 +203,11 @@ macro_rules! bind_profile {
             .bind($user.alias.as_str())
             .bind($user.phone.as_str())
             .bind($user.email.as_deref())
-            .bind($user.did.as_str())
             .bind($user.remark.as_str())
             .bind($user.password_hash.as_str())
             .bind($user.enabled)
-            .bind($user.department_id)
-            .bind($user.parent_id)
+            .bind($user.member_of)
+            .bind($user.tenant.map(|t| t.to_string()))
             .bind($user.creator.as_str())
             .bind($attributes.as_str())
             .bind($user.login_time)
@@ -506,10 +505,11 @@ impl SqlStore {
             Pool::Sqlite(p) => {
                 // sqlx takes no lock on SQLite: two processes starting on one new file can
                 // both try the first migration. Each migration is one transaction, so the
-                // loser rolls back whole; on retry it finds the winner's work applied.
+                // loser rolls back whole; on retry it finds the winner's work applied. They
+                // run with foreign keys off (see `sqlite::migrate`).
                 let mut attempt = 0;
                 loop {
-                    match migrator.run(p).await {
+                    match sqlite::migrate(p, &migrator).await {
                         Err(e) if attempt < 4 => {
                             attempt += 1;
                             tracing::debug!(error = %e, attempt, "SQLite migration raced; retrying");
@@ -521,7 +521,7 @@ impl SqlStore {
                 }
             }
             #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => migrator.run(p).await,
+            Pool::Postgres(p) => migrator.run(p).await.map_err(|e| e.to_string()),
             #[cfg(feature = "mysql")]
             Pool::MySql(p) => {
                 // sqlx's own lock is `GET_LOCK(name, -1)`, which MariaDB does not treat as
@@ -538,7 +538,7 @@ impl SqlStore {
                         "another instance held the migration lock for 60 s",
                     ));
                 }
-                let done = migrator.run(p).await;
+                let done = migrator.run(p).await.map_err(|e| e.to_string());
                 let _ = sqlx::query("SELECT RELEASE_LOCK(CONCAT('rbac_migrate:', DATABASE()))")
                     .execute(&mut *holder)
                     .await;

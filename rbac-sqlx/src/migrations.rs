@@ -60,6 +60,8 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     18 => "passkeys" => "sqlite/0018_passkeys.sql",
     19 => "organisations leave" => "sqlite/0019_organisations_leave.sql",
     20 => "api keys" => "sqlite/0020_api_keys.sql",
+    21 => "user tenant" => "sqlite/0021_user_tenant.sql",
+    22 => "user columns leave" => "sqlite/0022_user_columns_leave.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -85,6 +87,8 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     18 => "passkeys" => "postgres/0018_passkeys.sql",
     19 => "organisations leave" => "postgres/0019_organisations_leave.sql",
     20 => "api keys" => "postgres/0020_api_keys.sql",
+    21 => "user tenant" => "postgres/0021_user_tenant.sql",
+    22 => "user columns leave" => "postgres/0022_user_columns_leave.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -109,6 +113,8 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     18 => "passkeys" => "mysql/0018_passkeys.sql",
     19 => "organisations leave" => "mysql/0019_organisations_leave.sql",
     20 => "api keys" => "mysql/0020_api_keys.sql",
+    21 => "user tenant" => "mysql/0021_user_tenant.sql",
+    22 => "user columns leave" => "mysql/0022_user_columns_leave.sql",
 };
 
 /// The first version an application's own migrations may take: the library's stay below.

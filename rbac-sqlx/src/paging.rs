@@ -44,7 +44,7 @@ impl SqlStore {
     /// An unfiltered page deep in the list, read from the anchor before it; `None` when the
     /// page is shallow, filtered, or the anchors are stale and cannot be rebuilt yet.
     pub(crate) async fn anchored_users(&self, q: &UserQuery) -> StoreResult<Option<Vec<User>>> {
-        if q.name_contains.is_some() || q.parent_id.is_some() || q.page.offset < 2 * GAP {
+        if q.name_contains.is_some() || q.member_of.is_some() || q.page.offset < 2 * GAP {
             return Ok(None);
         }
         let limit = q.page.limit.unwrap_or(u64::MAX);

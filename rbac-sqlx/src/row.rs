@@ -15,8 +15,8 @@ use sqlx::Row;
 use crate::backend;
 
 /// The columns [`user`] reads, in a `SELECT`.
-pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, did, remark, password_hash, \
-     enabled, department_id, parent_id, creator, attributes, login_time, login_ip, \
+pub(crate) const USER_COLUMNS: &str = "id, name, alias, phone, email, remark, password_hash, \
+     enabled, member_of, tenant, creator, attributes, login_time, login_ip, \
      created_at, updated_at, email_verified, phone_verified";
 
 /// The columns [`role`] reads, in a `SELECT`.
@@ -99,6 +99,13 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
         serde_json::from_str(&attributes)
             .map_err(|e| StoreError::backend(format!("user attributes: {e}")))?
     };
+    let tenant = match r.opt_text("tenant").map_err(backend)? {
+        Some(text) => Some(
+            rbac_core::Scope::parse(&text)
+                .ok_or_else(|| StoreError::backend(format!("user tenant {text:?}: not a scope")))?,
+        ),
+        None => None,
+    };
     Ok(User {
         id: r.int("id").map_err(backend)?,
         name: r.text("name").map_err(backend)?,
@@ -107,13 +114,12 @@ pub(crate) fn user<R: Columns>(r: &R) -> Result<User, StoreError> {
         email: r.opt_text("email").map_err(backend)?,
         email_verified: r.flag("email_verified").map_err(backend)?,
         phone_verified: r.flag("phone_verified").map_err(backend)?,
-        did: r.text("did").map_err(backend)?,
         remark: r.text("remark").map_err(backend)?,
         password_hash: r.text("password_hash").map_err(backend)?,
         roles: Vec::new(),
         enabled: r.flag("enabled").map_err(backend)?,
-        department_id: r.opt_int("department_id").map_err(backend)?,
-        parent_id: r.opt_int("parent_id").map_err(backend)?,
+        member_of: r.opt_int("member_of").map_err(backend)?,
+        tenant,
         creator: r.text("creator").map_err(backend)?,
         attributes,
         login_time: r.opt_int("login_time").map_err(backend)?,

@@ -13,6 +13,60 @@ use sqlx::{Row, Transaction};
 
 use crate::dialect::SqlDialect;
 
+/// Runs `migrator` on one connection of `pool` with foreign-key enforcement off: SQLite
+/// rebuilds a table that others refer to (to drop a column that is itself a foreign key)
+/// only so, and sqlx runs each migration in a transaction, where the pragma cannot change.
+/// After the run every reference must still hold (`PRAGMA foreign_key_check`), and the
+/// connection gets enforcement back whatever happened.
+pub(crate) async fn migrate(
+    pool: &SqlitePool,
+    migrator: &sqlx::migrate::Migrator,
+) -> Result<(), String> {
+    let text = |e: sqlx::Error| e.to_string();
+    // A pool of one connection (an in-memory database: another connection would open
+    // another database) migrates on that connection; a file, on one of its own.
+    let own = if pool.options().get_max_connections() == 1 {
+        None
+    } else {
+        let options = (*pool.connect_options()).clone().foreign_keys(false);
+        let one = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(text)?;
+        Some(one)
+    };
+    let on = own.as_ref().unwrap_or(pool);
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(on)
+        .await
+        .map_err(text)?;
+    let ran = migrator.run(on).await.map_err(|e| e.to_string());
+    let broken = match &ran {
+        Ok(()) => sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(on)
+            .await
+            .map_err(text)
+            .map(|rows| rows.len()),
+        Err(_) => Ok(0),
+    };
+    let restored = sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(on)
+        .await
+        .map_err(text);
+    if let Some(own) = own {
+        own.close().await;
+    }
+    ran?;
+    restored?;
+    match broken? {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} rows refer to rows that are gone after migrating"
+        )),
+    }
+}
+
 /// Opens a pool: WAL, foreign keys on, a 5 s busy timeout; one shared connection in memory.
 pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");

@@ -23,8 +23,8 @@ pub(crate) use user_write_missed;
 /// Updates every profile column of a user (bound by `bind_profile!`, `updated_at` twice
 /// (see [`BUMP_UPDATED_AT`]), `bind_identity!`, then the id).
 pub(crate) const UPDATE_USER: &str = "UPDATE rbac_users SET name = ?, alias = ?, phone = ?, \
-     email = ?, did = ?, remark = ?, password_hash = ?, enabled = ?, department_id = ?, \
-     parent_id = ?, creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
+     email = ?, remark = ?, password_hash = ?, enabled = ?, member_of = ?, tenant = ?, \
+     creator = ?, attributes = ?, login_time = ?, login_ip = ?, \
      updated_at = CASE WHEN updated_at >= ? THEN updated_at + 1 ELSE ? END, \
      name_key = ?, name_skeleton = ?, email_key = ?, email_verified = ?, phone_verified = ? \
      WHERE id = ?";

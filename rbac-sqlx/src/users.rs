@@ -76,7 +76,7 @@ impl UserStore for Direct {
     }
 
     async fn count_users(&self, q: &UserQuery) -> StoreResult<u64> {
-        if q.name_contains.is_none() && q.parent_id.is_none() {
+        if q.name_contains.is_none() && q.member_of.is_none() {
             return self.total("users").await;
         }
         on_backend!(self, pool, d => {
@@ -87,7 +87,7 @@ impl UserStore for Direct {
             if let Some(needle) = &q.name_contains {
                 query = query.bind(d.name_pattern(needle).into_owned());
             }
-            if let Some(parent) = q.parent_id {
+            if let Some(parent) = q.member_of {
                 query = query.bind(parent);
             }
             Ok(count(query.fetch_one(pool).await.map_err(backend)?))
@@ -286,7 +286,7 @@ impl SqlStore {
             if let Some(needle) = &q.name_contains {
                 query = query.bind(d.name_pattern(needle).into_owned());
             }
-            if let Some(parent) = q.parent_id {
+            if let Some(parent) = q.member_of {
                 query = query.bind(parent);
             }
             if let Some(after) = after {
@@ -360,11 +360,11 @@ impl SqlStore {
                 .map_err(backend)?;
             }
             let sql = d.insert_sql(
-                "INSERT INTO rbac_users (name, alias, phone, email, did, remark, password_hash, \
-                 enabled, department_id, parent_id, creator, attributes, login_time, \
+                "INSERT INTO rbac_users (name, alias, phone, email, remark, password_hash, \
+                 enabled, member_of, tenant, creator, attributes, login_time, \
                  login_ip, created_at, updated_at, name_key, name_skeleton, email_key, \
                  email_verified, phone_verified) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             );
             let query = sqlx::query(&sql);
             let query = bind_profile!(query, user, attributes)
@@ -399,8 +399,8 @@ fn user_filter(d: impl SqlDialect, q: &UserQuery, after: Option<UserId>) -> Stri
     if q.name_contains.is_some() {
         conditions.push(d.name_contains());
     }
-    if q.parent_id.is_some() {
-        conditions.push("parent_id = ?");
+    if q.member_of.is_some() {
+        conditions.push("member_of = ?");
     }
     if after.is_some() {
         conditions.push(match q.order {

@@ -72,13 +72,7 @@ async fn deployment() -> Result<(Rbac, String, String), rbac_core::Error> {
     reader.roles = vec![rbac_core::Assignment::global(role.id)];
     store.create_user(&reader, &Journal::default()).await?;
     rbac.authorizer().load_roles().await?;
-    let login = |name: &str, password: &str| LoginInput {
-        audience: String::new(),
-        name: name.into(),
-        password: password.into(),
-        ip: "127.0.0.1".into(),
-        user_agent: String::new(),
-    };
+    let login = |name: &str, password: &str| LoginInput::new(name, password, "127.0.0.1");
     let admin = rbac
         .sessions()
         .login(&login("admin", "admin-password"))
@@ -185,7 +179,7 @@ mod tests {
         );
         let token = rbac
             .sessions()
-            .complete_login(&second, rbac_core::SessionKind::Jwt, None)
+            .complete_login(&second, rbac_core::SessionKind::Jwt)
             .await
             .expect("complete")
             .token

@@ -49,13 +49,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
         .sessions()
-        .login(&LoginInput {
-            audience: String::new(),
-            name: "admin".into(),
-            password: "admin-password".into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        })
+        .login(&LoginInput::new("admin", "admin-password", "127.0.0.1"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
@@ -123,13 +117,7 @@ mod tests {
         .expect("user");
         let token = rbac
             .sessions()
-            .login(&LoginInput {
-                audience: String::new(),
-                name: "plain".into(),
-                password: "pw".into(),
-                ip: "127.0.0.1".into(),
-                user_agent: String::new(),
-            })
+            .login(&LoginInput::new("plain", "pw", "127.0.0.1"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in)
             .expect("login")

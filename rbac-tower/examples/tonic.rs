@@ -205,13 +205,7 @@ async fn deployment() -> Result<(Rbac, String), rbac_core::Error> {
     rbac.bootstrap(Some("admin-password")).await?;
     let token = rbac
         .sessions()
-        .login(&LoginInput {
-            audience: String::new(),
-            name: "admin".into(),
-            password: "admin-password".into(),
-            ip: "127.0.0.1".into(),
-            user_agent: String::new(),
-        })
+        .login(&LoginInput::new("admin", "admin-password", "127.0.0.1"))
         .await
         .and_then(rbac_core::service::LoginStep::signed_in)?
         .token
@@ -282,13 +276,7 @@ mod tests {
             .await
             .expect("user");
         rbac.sessions()
-            .login(&LoginInput {
-                audience: String::new(),
-                name: name.into(),
-                password: "Password-123".into(),
-                ip: "127.0.0.1".into(),
-                user_agent: String::new(),
-            })
+            .login(&LoginInput::new(name, "Password-123", "127.0.0.1"))
             .await
             .and_then(rbac_core::service::LoginStep::signed_in)
             .expect("login")

@@ -46,13 +46,7 @@ async fn member(rbac: &Rbac, name: &str, codes: &[&str], scopes: &[Option<Scope>
         .create_user(&user, &Journal::default())
         .await
         .expect("user");
-    let login = LoginInput {
-        audience: String::new(),
-        name: name.into(),
-        password,
-        ip: "127.0.0.1".into(),
-        user_agent: String::new(),
-    };
+    let login = LoginInput::new(name, password, "127.0.0.1");
     rbac.sessions()
         .login(&login)
         .await
@@ -89,7 +83,7 @@ fn org(id: i64) -> Option<Scope> {
 }
 
 #[tokio::test]
-async fn a_scoped_grant_publishes_in_its_organisation_only() {
+async fn a_scoped_grant_publishes_in_its_own_scope_only() {
     let rbac = rbac().await;
     let layer = RbacLayer::new(&rbac).require("ArticlePublish");
     let app = Router::new()

@@ -86,6 +86,7 @@ pub(super) async fn login(
         password: form.password.unwrap_or_default(),
         ip: addr.ip(),
         user_agent,
+        tenant: None,
     };
     match app
         .rbac
@@ -155,11 +156,12 @@ pub(super) async fn second_factor(
         passkey,
         ip: addr.ip(),
         user_agent,
+        tenant: None,
     };
     match app
         .rbac
         .sessions()
-        .complete_login(&input, SessionKind::Opaque, None)
+        .complete_login(&input, SessionKind::Opaque)
         .await
     {
         Ok(outcome) => signed_in(&app, &headers, &outcome.token.token).await,

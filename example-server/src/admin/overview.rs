@@ -32,7 +32,7 @@ pub(super) async fn overview(
             &actor,
             &UserQuery {
                 name_contains: None,
-                parent_id: None,
+                member_of: None,
                 order: Order::OldestFirst,
                 page: Page {
                     offset: 0,

@@ -53,7 +53,7 @@ async fn render(
             actor,
             &UserQuery {
                 name_contains: Some(search.clone()).filter(|s| !s.is_empty()),
-                parent_id: None,
+                member_of: None,
                 order: Order::OldestFirst,
                 page: Page {
                     offset: page_no.saturating_mul(PER_PAGE),

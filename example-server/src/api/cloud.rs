@@ -308,6 +308,7 @@ async fn login(
             password,
             ip: addr.ip(),
             user_agent,
+            tenant: None,
         })
         .await?
         .signed_in()?;
@@ -361,11 +362,12 @@ async fn login_mfa(
         passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
+        tenant: None,
     };
     let outcome = app
         .rbac
         .sessions()
-        .complete_login(&input, rbac_core::SessionKind::Jwt, None)
+        .complete_login(&input, rbac_core::SessionKind::Jwt)
         .await?;
     Ok(Json(Success::new(LoggedIn {
         token: outcome.token.token,

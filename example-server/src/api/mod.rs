@@ -58,9 +58,11 @@ pub fn system_roles() -> Vec<rbac_core::service::SystemRole> {
 }
 
 /// The server's migrations of its own tables, run in one list with the library's.
-pub static MIGRATIONS: [rbac_sqlx::AppMigration; 2] = [
+pub static MIGRATIONS: [rbac_sqlx::AppMigration; 4] = [
     console::organisations::MIGRATION,
     gateway::projects::MIGRATION,
+    console::organisations::TENANTS,
+    platform::users::DID_MIGRATION,
 ];
 
 /// The scope kind of the console's organisations (`org:2`).

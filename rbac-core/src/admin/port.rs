@@ -193,14 +193,13 @@ pub trait AssignmentStore: AuthorizerStore {
     ) -> StoreResult<bool>;
     /// How many distinct users hold a role, globally or in any scope.
     async fn count_users_with_role(&self, role: RoleId) -> StoreResult<u64>;
-    /// Moves every global assignment of `role` held by a user with an organisation
-    /// (`department_id`) into the scope `kind:department_id` (dropping it where the user
-    /// holds the role there already), in one transaction with `journal` and a
-    /// `Change::User` per user moved; returns those users. Running it again moves nothing.
-    async fn scope_role_by_organisation(
+    /// Moves every global assignment of `role` held by a user with a tenant into that
+    /// tenant's scope (dropping it where the user holds the role there already), in one
+    /// transaction with `journal` and a `Change::User` per user moved; returns those users.
+    /// Running it again moves nothing.
+    async fn scope_role_by_tenant(
         &self,
         role: RoleId,
-        kind: ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>>;
 }

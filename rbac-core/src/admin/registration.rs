@@ -1,6 +1,6 @@
 //! Accounts that people make for themselves or for others: self-registration proved by a
-//! one-time code, members an account creates under itself, organisations as a grouping
-//! of users, and login into an organisation with a sliding opaque token.
+//! one-time code, members an account creates under itself, and roles that hold within
+//! each holder's tenant.
 
 use crate::authz::authorizer::Principal;
 use crate::authz::scope::{Assignment, Scope};
@@ -9,16 +9,16 @@ use crate::codes::CodeProof;
 #[cfg(feature = "codes")]
 use crate::error::Field;
 use crate::error::{Error, Result};
-use crate::model::{AuditCategory, Journal, NewAudit, SessionKind, User};
+use crate::model::{AuditCategory, Journal, NewAudit, User};
 use crate::notify::{Sms, SmsContent};
-use crate::service::{validate, Assignments, LoginInput, Sessions, Users};
+use crate::service::{validate, Assignments, Users};
 
 #[cfg(feature = "codes")]
 /// A self-registration proved by a one-time code sent to the address or number it claims.
 #[derive(Debug, Clone)]
 pub struct Registration {
     /// The new user: name, contact fields (marked verified where the code proves them),
-    /// organisation and attributes; its role and password hash are set here.
+    /// tenant and attributes; its role and password hash are set here.
     pub user: User,
     /// Its password.
     pub password: String,
@@ -37,8 +37,8 @@ pub struct Registration {
 /// A user an account creates under itself (its members), with a system role.
 #[derive(Debug, Clone)]
 pub struct Member {
-    /// The new user: name, contact fields, organisation and attributes; its role, owner,
-    /// creator and password hash are set here.
+    /// The new user: name, contact fields, tenant and attributes; its role, the account
+    /// it is a member of, creator and password hash are set here.
     pub user: User,
     /// Its password.
     pub password: String,
@@ -53,7 +53,7 @@ pub struct Member {
     pub audit: String,
 }
 
-/// Accounts people make for themselves or for others (the documents' flows).
+/// Accounts people make for themselves or for others.
 impl Users<'_> {
     #[cfg(feature = "codes")]
     /// Registers a user once its code matches. Every other check comes first (name taken,
@@ -133,7 +133,7 @@ impl Users<'_> {
             role_id: role.id,
             scope: input.scope,
         }];
-        user.parent_id = Some(owner.id);
+        user.member_of = Some(owner.id);
         user.creator = owner.name.clone();
         let journal = self
             .rbac
@@ -182,45 +182,26 @@ impl Users<'_> {
     }
 }
 
-/// Login into an organisation (the documents').
-impl Sessions<'_> {
-    /// Logs in to an organisation: on success an opaque token whose expiry slides with use.
-    /// A user of another organisation is refused like a wrong password.
-    pub async fn login_to_organisation(
-        self,
-        input: &LoginInput,
-        organisation: i64,
-    ) -> Result<crate::service::LoginStep> {
-        crate::service::LoginStep::of(
-            self.login_as(input, SessionKind::Opaque, Some(organisation))
-                .await,
-        )
-    }
-}
-
-/// The documents' upgrade step for organisation-scoped roles.
+/// Roles that hold within each holder's tenant.
 impl Assignments<'_> {
-    /// Moves the global assignments of the system role `key` into each holder's organisation
-    /// (`kind:department_id`): an upgrade step for roles that hold within an organisation.
-    /// Idempotent; returns how many users moved (every instance drops their cached grants).
-    pub async fn scope_system_role_by_organisation(
-        &self,
-        key: &str,
-        kind: crate::authz::scope::ScopeKind,
-    ) -> Result<usize> {
+    /// Moves the global assignments of the system role `key` into each holder's tenant
+    /// (users without one keep theirs): for a role that holds within a tenant, given
+    /// globally by an older release or an administrator. Idempotent; returns how many
+    /// users moved (every instance drops their cached grants).
+    pub async fn scope_system_role_by_tenant(&self, key: &str) -> Result<usize> {
         let role = self.rbac.system_roles().by_key(key).await?;
         let journal = Journal::audit(NewAudit {
             user_id: None,
             user_name: String::new(),
             category: AuditCategory::System,
-            content: format!("role {} now holds within each holder's {kind}", role.name),
+            content: format!("role {} now holds within each holder's tenant", role.name),
             success: true,
         });
         let moved = self
             .rbac
             .inner
             .store
-            .scope_role_by_organisation(role.id, kind, &journal)
+            .scope_role_by_tenant(role.id, &journal)
             .await?;
         if !moved.is_empty() {
             let changes: Vec<crate::model::Change> = moved

@@ -26,10 +26,8 @@ pub struct UserInput {
     pub remark: String,
     /// The roles to hold everywhere, by name, in order (empty: none).
     pub roles: Vec<String>,
-    /// Organisation.
-    pub department_id: Option<i64>,
-    /// Primary account, for sub-accounts.
-    pub parent_id: Option<i64>,
+    /// The tenant the user belongs to (see `User::tenant`).
+    pub tenant: Option<crate::authz::scope::Scope>,
     /// Further profile attributes.
     pub attributes: BTreeMap<String, String>,
 }
@@ -118,8 +116,7 @@ impl Users<'_> {
         user.email = (!input.email.is_empty()).then_some(input.email);
         user.remark = input.remark;
         user.set_global_roles(roles.iter().map(|r| r.id));
-        user.department_id = input.department_id;
-        user.parent_id = input.parent_id;
+        user.tenant = input.tenant;
         user.attributes = input.attributes;
         user.creator = actor.map_or_else(String::new, |a| a.user_name.to_string());
         let journal = self.rbac.journal(

@@ -3,6 +3,7 @@
 use super::facet::Sessions;
 use crate::authn::token::Claims;
 use crate::authz::authorizer::Principal;
+use crate::authz::scope::Scope;
 use crate::error::{AuthFailure, Error, Result};
 use crate::model::{
     now, AuditCategory, Change, Factors, Journal, NewAudit, Session, SessionKind, Timestamp, User,
@@ -23,6 +24,10 @@ pub struct LoginInput {
     /// Where the login began (a surface's name; empty for none): a second-factor challenge
     /// it opens completes only with the same audience.
     pub audience: String,
+    /// The tenant the login is for (`None`: any): only a user of it gets in (see
+    /// `User::tenant`); anyone else is refused like a wrong password. A second-factor
+    /// challenge it opens completes only for the same tenant.
+    pub tenant: Option<Scope>,
 }
 
 impl LoginInput {
@@ -50,6 +55,12 @@ impl LoginInput {
     /// The same login, begun at `audience` (a surface's name).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = audience.into();
+        self
+    }
+
+    /// The same login, into `tenant`: only its users get in.
+    pub fn tenant(mut self, tenant: Scope) -> Self {
+        self.tenant = Some(tenant);
         self
     }
 }
@@ -132,7 +143,7 @@ impl Sessions<'_> {
     /// A wrong name and a wrong password answer alike, in similar time. Counted in the
     /// `rbac_logins_total{outcome}` metric when a `metrics` recorder is installed.
     pub async fn login(self, input: &LoginInput) -> Result<crate::service::LoginStep> {
-        crate::service::LoginStep::of(self.login_as(input, SessionKind::Jwt, None).await)
+        crate::service::LoginStep::of(self.login_as(input, SessionKind::Jwt).await)
     }
 
     /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind` (an opaque sliding session suits a
@@ -142,16 +153,15 @@ impl Sessions<'_> {
         input: &LoginInput,
         kind: SessionKind,
     ) -> Result<crate::service::LoginStep> {
-        crate::service::LoginStep::of(self.login_as(input, kind, None).await)
+        crate::service::LoginStep::of(self.login_as(input, kind).await)
     }
 
-    /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of `kind`; with `organisation`, only a user of
-    /// that organisation gets in.
+    /// [`rbac.sessions().login`](crate::service::Sessions::login) opening a session of
+    /// `kind`; with `input.tenant`, only a user of that tenant gets in.
     pub(crate) async fn login_as(
         self,
         input: &LoginInput,
         kind: SessionKind,
-        organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
         // The whole attempt runs on a task of its own: a client that goes away once its
         // request is in (mid-lookup, mid-hash) leaves an attempt that ends, and is counted
@@ -164,22 +174,13 @@ impl Sessions<'_> {
         }
         let rbac = self.rbac.clone();
         let input = input.clone();
-        crate::caller::detached(async move {
-            rbac.sessions()
-                .login_counted(&input, kind, organisation)
-                .await
-        })
-        .await
+        crate::caller::detached(async move { rbac.sessions().login_counted(&input, kind).await })
+            .await
     }
 
     /// [`Rbac::login_as`] on the caller's task, counted in the login metric.
-    async fn login_counted(
-        self,
-        input: &LoginInput,
-        kind: SessionKind,
-        organisation: Option<i64>,
-    ) -> Result<LoginOutcome> {
-        let result = self.check_login(input, kind, organisation).await;
+    async fn login_counted(self, input: &LoginInput, kind: SessionKind) -> Result<LoginOutcome> {
+        let result = self.check_login(input, kind).await;
         if matches!(result, Err(Error::BadCredentials)) {
             self.rbac.inner.activity.record(now(), false);
         }
@@ -205,12 +206,7 @@ impl Sessions<'_> {
         Ok(())
     }
 
-    async fn check_login(
-        self,
-        input: &LoginInput,
-        kind: SessionKind,
-        organisation: Option<i64>,
-    ) -> Result<LoginOutcome> {
+    async fn check_login(self, input: &LoginInput, kind: SessionKind) -> Result<LoginOutcome> {
         let hasher = &self.rbac.inner.hasher;
         let found = self.find_login_user(&input.name).await?;
         // Keyed by the account's name when the identifier names one (so a phone number and
@@ -255,12 +251,12 @@ impl Sessions<'_> {
             // known password alone never resets the account's failures.
             drop(attempt);
         }
-        if organisation.is_some_and(|o| user.department_id != Some(o)) {
+        if input.tenant.is_some_and(|t| user.tenant != Some(t)) {
             self.rbac
                 .audit_alone(
                     Some(&user),
                     &user.name,
-                    "login failed: another organisation".into(),
+                    "login failed: another tenant".into(),
                     false,
                     &input.ip,
                 )
@@ -280,9 +276,7 @@ impl Sessions<'_> {
             return Err(Error::AccountDisabled);
         }
         if !second.is_empty() {
-            let challenge = self
-                .open_challenge(&user, input, second, kind, organisation)
-                .await?;
+            let challenge = self.open_challenge(&user, input, second, kind).await?;
             return Err(Error::SecondFactorRequired(Box::new(challenge)));
         }
         let rehash = if rehash {

@@ -3,6 +3,7 @@
 
 use super::facet::Sessions;
 use crate::authn::accounts::{stored_user_agent, LoginInput, LoginOutcome, Origin};
+use crate::authz::scope::Scope;
 use crate::error::{AuthFailure, Error, Result};
 use crate::factors;
 use crate::model::{now, Factors, Journal, Session, SessionKind, User, UserId};
@@ -57,6 +58,8 @@ pub struct SecondFactorInput {
     /// Where the login is completed: the audience its first step named
     /// ([`LoginInput::audience`](crate::service::LoginInput::audience)), or no challenge is found.
     pub audience: String,
+    /// The tenant the login is for: the one its first step named, or no challenge is found.
+    pub tenant: Option<Scope>,
 }
 
 impl SecondFactorInput {
@@ -80,22 +83,23 @@ impl SecondFactorInput {
         self.audience = audience.into();
         self
     }
+
+    /// The same step, into `tenant` (the one the login began for).
+    pub fn tenant(mut self, tenant: Scope) -> Self {
+        self.tenant = Some(tenant);
+        self
+    }
 }
 
 /// What a login's passkey assertion is bound to (besides its challenge's token).
 const LOGIN: &str = "login";
 
 /// The stored id of a challenge: the hash of its token with the kind of session, the
-/// organisation and the audience it was opened for, so that it completes only where it was
+/// tenant and the audience it was opened for, so that it completes only where it was
 /// opened (a challenge opened on one surface names nothing on another).
-fn challenge_id(
-    token: &str,
-    kind: SessionKind,
-    organisation: Option<i64>,
-    audience: &str,
-) -> String {
-    let organisation = organisation.map_or_else(String::new, |o| o.to_string());
-    let key = format!("{token}:{}:{organisation}:{audience}", kind.as_i16());
+fn challenge_id(token: &str, kind: SessionKind, tenant: Option<Scope>, audience: &str) -> String {
+    let tenant = tenant.map_or_else(String::new, |t| t.to_string());
+    let key = format!("{token}:{}:{tenant}:{audience}", kind.as_i16());
     crate::authn::token::opaque_session_id(&key)
 }
 
@@ -115,20 +119,19 @@ impl Sessions<'_> {
     }
 
     /// Opens the challenge of a login whose password was right, for a session of `kind`
-    /// in `organisation`.
+    /// into `input.tenant`.
     pub(crate) async fn open_challenge(
         self,
         user: &User,
         input: &LoginInput,
         methods: Vec<&'static str>,
         kind: SessionKind,
-        organisation: Option<i64>,
     ) -> Result<Challenge> {
         let token = crate::service::random_token(32);
         let t = now();
         let expires_at = t + self.rbac.config().challenge_ttl.as_secs().max(1) as i64;
         let session = Session {
-            id: challenge_id(&token, kind, organisation, &input.audience),
+            id: challenge_id(&token, kind, input.tenant, &input.audience),
             user_id: user.id,
             kind: SessionKind::Challenge,
             issued_at: t,
@@ -172,15 +175,14 @@ impl Sessions<'_> {
     }
 
     /// Completes a login with its challenge and a TOTP or recovery code, opening a session
-    /// of `kind` (with `organisation`, only for a user of it). A wrong code counts as a
+    /// of `kind` (with `input.tenant`, only for a user of it). A wrong code counts as a
     /// failed login and leaves the challenge open until it expires; a right one ends it.
     pub async fn complete_login(
         self,
         input: &SecondFactorInput,
         kind: SessionKind,
-        organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
-        let result = self.check_second_step(input, kind, organisation).await;
+        let result = self.check_second_step(input, kind).await;
         let outcome = match &result {
             Ok(_) => "success",
             Err(Error::BadSecondFactor) => "bad_second_factor",
@@ -196,11 +198,10 @@ impl Sessions<'_> {
         self,
         input: &SecondFactorInput,
         kind: SessionKind,
-        organisation: Option<i64>,
     ) -> Result<LoginOutcome> {
         let store = &self.rbac.store();
         // Bound to the surface that opened it: elsewhere it names no challenge.
-        let id = challenge_id(&input.mfa_token, kind, organisation, &input.audience);
+        let id = challenge_id(&input.mfa_token, kind, input.tenant, &input.audience);
         let challenge = match store.session(&id).await? {
             Some(s) if s.kind == SessionKind::Challenge && !s.revoked => s,
             _ => return Err(Error::Unauthenticated(AuthFailure::Invalid)),
@@ -215,7 +216,7 @@ impl Sessions<'_> {
         if !user.enabled {
             return Err(Error::AccountDisabled);
         }
-        if organisation.is_some_and(|o| user.department_id != Some(o)) {
+        if input.tenant.is_some_and(|t| user.tenant != Some(t)) {
             return Err(Error::BadCredentials);
         }
         let attempt = self

@@ -256,3 +256,62 @@ pub(super) async fn scope_parents<S: Store + ?Sized>(s: &S) -> Outcome {
     ensure_eq!(s.scope_parent(desk).await.ctx("parent")?, None);
     Ok(())
 }
+
+/// A role moved into each holder's tenant: a holder with a tenant holds it there instead
+/// (the global assignment dropped where it held it there already), one without keeps it,
+/// other roles stay; one audit entry and a change per user moved; a second run moves
+/// nothing.
+pub(super) async fn role_scoped_by_tenant<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("tn");
+    let mut p = Probe::new(s, "actor").await?;
+    let j = Journal::default();
+    let role = s
+        .create_role(&Role::new(format!("{t}-r"), "", ""), &j)
+        .await
+        .ctx("role")?
+        .id;
+    let other = s
+        .create_role(&Role::new(format!("{t}-o"), "", ""), &j)
+        .await
+        .ctx("other role")?
+        .id;
+    let (tenant_a, tenant_b) = (fresh_scope("org"), fresh_scope("org"));
+    let mut a = new_user(&format!("{t}-a"));
+    a.tenant = Some(tenant_a);
+    a.roles = vec![Assignment::global(role), Assignment::global(other)];
+    let a = s.create_user(&a, &j).await.ctx("a")?;
+    let mut b = new_user(&format!("{t}-b"));
+    b.tenant = Some(tenant_b);
+    b.roles = vec![Assignment::global(role), Assignment::within(role, tenant_b)];
+    let b = s.create_user(&b, &j).await.ctx("b")?;
+    let mut c = new_user(&format!("{t}-c"));
+    c.roles = vec![Assignment::global(role)];
+    let c = s.create_user(&c, &j).await.ctx("c")?;
+
+    let moved = s
+        .scope_role_by_tenant(role, &p.journal("by tenant", &[]))
+        .await
+        .ctx("scope")?;
+    ensure_eq!(moved, vec![a.id, b.id]);
+    p.written(s, "by tenant", &[Change::User(a.id), Change::User(b.id)])
+        .await?;
+    let roles =
+        |id| async move { Ok::<_, String>(s.user(id).await.ctx("read")?.ctx("user")?.roles) };
+    ensure_eq!(
+        roles(a.id).await?,
+        vec![
+            Assignment::within(role, tenant_a),
+            Assignment::global(other)
+        ]
+    );
+    ensure_eq!(roles(b.id).await?, vec![Assignment::within(role, tenant_b)]);
+    ensure_eq!(roles(c.id).await?, vec![Assignment::global(role)]);
+
+    let again = s
+        .scope_role_by_tenant(role, &p.journal("again", &[]))
+        .await
+        .ctx("again")?;
+    ensure!(again.is_empty(), "a second run moved {again:?}");
+    p.nothing(s, "a second run").await?;
+    Ok(())
+}

@@ -17,7 +17,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::*;
-use crate::authz::scope::{Assignment, Scope, ScopeKind};
+use crate::authz::scope::{Assignment, Scope};
 use crate::events::{Attempt, NewEvent};
 use crate::factors::passkeys::{Ceremony, CeremonyPurpose, PasskeyRecord};
 
@@ -60,7 +60,7 @@ pub const PORT_METHODS: &[&str] = &[
     "AssignmentStore::assign_role",
     "AssignmentStore::revoke_role",
     "AssignmentStore::count_users_with_role",
-    "AssignmentStore::scope_role_by_organisation",
+    "AssignmentStore::scope_role_by_tenant",
     "RoleStore::create_role",
     "RoleStore::role_by_name",
     "RoleStore::role_by_key",

@@ -102,7 +102,7 @@ pub(super) async fn user_list_parent_order_paging<S: Store + ?Sized>(s: &S) -> O
     let mut kids = Vec::new();
     for i in 0..5 {
         let mut u = new_user(&format!("{t}-kid{i}"));
-        u.parent_id = Some(parent.id);
+        u.member_of = Some(parent.id);
         kids.push(
             s.create_user(&u, &Journal::default())
                 .await
@@ -110,16 +110,16 @@ pub(super) async fn user_list_parent_order_paging<S: Store + ?Sized>(s: &S) -> O
                 .id,
         );
     }
-    // A sub-account of another parent, with a similar name.
+    // A member of another account, with a similar name.
     let mut stray = new_user(&format!("{t}-kid9"));
-    stray.parent_id = Some(i64::MAX - 2);
+    stray.member_of = Some(i64::MAX - 2);
     s.create_user(&stray, &Journal::default())
         .await
         .ctx("create stray")?;
 
     let q = |order: Order, page: Page, name: Option<String>| UserQuery {
         name_contains: name,
-        parent_id: Some(parent.id),
+        member_of: Some(parent.id),
         order,
         page,
     };

@@ -29,12 +29,11 @@ pub(super) async fn user_create_and_read<S: Store + ?Sized>(s: &S) -> Outcome {
     u.alias = "Alias ünïcødé 名前".into();
     u.phone = format!("+86 {t}");
     u.email = Some(format!("{t}@example.com"));
-    u.did = "did:example:123".into();
     u.remark = "it's \"quoted\" \\ 100% _sure_".into();
     u.roles = vec![Assignment::global(role.id)];
     u.enabled = false;
-    u.department_id = Some(77);
-    u.parent_id = Some(123_456_789);
+    u.tenant = Scope::new("org", 77);
+    u.member_of = Some(123_456_789);
     u.creator = "admin".into();
     u.attributes = BTreeMap::from([
         ("duty".to_string(), "ops \"night\"".to_string()),
@@ -241,8 +240,8 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     u.alias = "before".into();
     u.email = Some(format!("{t}-before@example.com"));
     u.roles = vec![Assignment::global(r1.id)];
-    u.department_id = Some(1);
-    u.parent_id = Some(2);
+    u.tenant = Scope::new("org", 1);
+    u.member_of = Some(2);
     u.attributes = BTreeMap::from([("a".to_string(), "1".to_string())]);
     u.login_time = Some(5);
     u.login_ip = "old".into();
@@ -255,13 +254,12 @@ pub(super) async fn user_update_replaces_fields<S: Store + ?Sized>(s: &S) -> Out
     next.alias = "after".into();
     next.phone = "+49 30".into();
     next.email = None;
-    next.did = "did:after".into();
     next.remark = "after".into();
     next.password_hash = "$2b$12$after".into();
     next.roles = vec![Assignment::global(r2.id)];
     next.enabled = false;
-    next.department_id = None;
-    next.parent_id = None;
+    next.tenant = Scope::new("desk", 2);
+    next.member_of = None;
     next.creator = "someone".into();
     next.attributes = BTreeMap::from([
         ("b".to_string(), "2".to_string()),

@@ -516,7 +516,7 @@ impl<'a> SecondFactors<'a> {
 
     #[cfg(feature = "passkeys")]
     /// Completes a passwordless sign-in with a passkey's assertion, opening a session of
-    /// `kind` (with `organisation`, only for a user of it). A refused assertion of a known
+    /// `kind` (with `tenant`, only for a user of it). A refused assertion of a known
     /// passkey counts as a failed login of its owner; the ceremony is used up either way.
     pub async fn finish_passkey_sign_in(
         self,
@@ -525,7 +525,7 @@ impl<'a> SecondFactors<'a> {
         ip: &str,
         user_agent: &str,
         kind: SessionKind,
-        organisation: Option<i64>,
+        tenant: Option<crate::authz::scope::Scope>,
     ) -> Result<LoginOutcome> {
         let webauthn = self.webauthn()?;
         let store = &self.rbac.store();
@@ -588,7 +588,7 @@ impl<'a> SecondFactors<'a> {
         if !user.enabled {
             return Err(Error::AccountDisabled);
         }
-        if organisation.is_some_and(|o| user.department_id != Some(o)) {
+        if tenant.is_some_and(|t| user.tenant != Some(t)) {
             return Err(Error::BadSecondFactor);
         }
         let origin = Origin {

@@ -59,23 +59,22 @@ pub(super) fn update_user_roles(
     Ok(())
 }
 
-/// See [`UserStore::scope_role_by_organisation`].
-pub(super) fn scope_role_by_organisation(
+/// See [`AssignmentStore::scope_role_by_tenant`].
+pub(super) fn scope_role_by_tenant(
     t: &mut Tables,
     role: RoleId,
-    kind: ScopeKind,
     journal: &Journal,
 ) -> StoreResult<Vec<UserId>> {
     let mut moved = Vec::new();
     for user in t.users.values_mut() {
-        let Some(org) = user.department_id else {
+        let Some(tenant) = user.tenant else {
             continue;
         };
         let global = Assignment::global(role);
         if !user.roles.contains(&global) {
             continue;
         }
-        let scoped = Assignment::within(role, Scope { kind, id: org });
+        let scoped = Assignment::within(role, tenant);
         if user.roles.contains(&scoped) {
             user.roles.retain(|a| *a != global);
         } else {
@@ -203,12 +202,11 @@ impl AssignmentStore for MemoryStore {
             .filter(|u| u.holds_role(role))
             .count() as u64)
     }
-    async fn scope_role_by_organisation(
+    async fn scope_role_by_tenant(
         &self,
         role: RoleId,
-        kind: ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>> {
-        scope_role_by_organisation(&mut self.lock(), role, kind, journal)
+        scope_role_by_tenant(&mut self.lock(), role, journal)
     }
 }

@@ -1,4 +1,4 @@
-//! Settings, the change log and organisations in memory.
+//! Settings and the change log in memory.
 
 use async_trait::async_trait;
 

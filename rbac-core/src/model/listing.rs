@@ -51,8 +51,8 @@ pub enum Order {
 pub struct UserQuery {
     /// Name contains this substring (case-sensitive).
     pub name_contains: Option<String>,
-    /// Only sub-accounts of this user.
-    pub parent_id: Option<UserId>,
+    /// Only the members of this user (see `User::member_of`).
+    pub member_of: Option<UserId>,
     /// Order of the rows.
     pub order: Order,
     /// Which rows.

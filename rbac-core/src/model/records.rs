@@ -11,7 +11,7 @@ pub struct VerificationCode {
     pub key: String,
     /// Hex SHA-256 of the key and the code.
     pub digest: String,
-    /// What the code was issued for (an organisation id, …); it must match on use.
+    /// What the code was issued for (a tenant, …); it must match on use.
     pub context: String,
     /// When it was sent.
     pub sent_at: Timestamp,

@@ -205,7 +205,7 @@ impl RbacBuilder {
     }
 
     /// Settings beyond the defaults (token lifetime, hashing, throttling, …); its
-    /// organisations and system roles are the application's. What the other methods set
+    /// system roles are the application's. What the other methods set
     /// (scope kinds, step-up window, administrative codes, secrets key, senders) wins over it,
     /// whichever is called first.
     pub fn config(mut self, config: RbacConfig) -> Self {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Sensitive {
-    /// Creating a user who holds a role from the start (a sub-account with its role too).
+    /// Creating a user who holds a role from the start (a member with its role too).
     CreateUserWithRoles,
     /// Changing which roles a user holds (one's own included).
     EditUserRoles,

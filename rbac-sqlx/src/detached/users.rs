@@ -5,8 +5,8 @@ use rbac_core::store::{
     AssignmentStore, ImportReport, RoleStore, ScopeStore, StoreResult, UserStore,
 };
 use rbac_core::{
-    Assignment, Journal, Listing, NewUser, Page, Revoke, Role, RoleId, Scope, ScopeKind, Timestamp,
-    User, UserId, UserQuery,
+    Assignment, Journal, Listing, NewUser, Page, Revoke, Role, RoleId, Scope, Timestamp, User,
+    UserId, UserQuery,
 };
 
 use super::Owned;
@@ -281,16 +281,13 @@ impl AssignmentStore for SqlStore {
         self.detached(move |d| async move { d.count_users_with_role(role).await })
             .await
     }
-    async fn scope_role_by_organisation(
+    async fn scope_role_by_tenant(
         &self,
         role: RoleId,
-        kind: ScopeKind,
         journal: &Journal,
     ) -> StoreResult<Vec<UserId>> {
         let journal = journal.clone();
-        self.detached(
-            move |d| async move { d.scope_role_by_organisation(role, kind, &journal).await },
-        )
-        .await
+        self.detached(move |d| async move { d.scope_role_by_tenant(role, &journal).await })
+            .await
     }
 }

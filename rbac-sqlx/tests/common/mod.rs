@@ -492,8 +492,10 @@ pub async fn assignments_on_upgrade(url: &str) {
         .await
         .expect("plain");
     store.close().await;
-    // As release 9 left it: the role in the user's row, no assignment tables.
+    // As release 9 left it: the role in the user's row (a column migration 22 has dropped
+    // since), no assignment tables.
     for sql in [
+        "ALTER TABLE rbac_users ADD COLUMN role_id BIGINT NULL".to_string(),
         "DROP TABLE rbac_assignments".to_string(),
         "DROP TABLE rbac_scope_parents".to_string(),
         "DELETE FROM rbac_locks WHERE name = 'scope_parents'".to_string(),

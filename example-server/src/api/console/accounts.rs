@@ -144,7 +144,7 @@ pub async fn register_primary(
     let mut user = User::blank(&input.name, String::new());
     user.phone = input.phone.clone();
     user.phone_verified = true;
-    user.department_id = Some(input.organisation);
+    user.tenant = Some(organisation_scope(input.organisation)?);
     let audit = format!(
         "register primary account {} in organisation {} from {}",
         input.name, input.organisation, input.ip
@@ -170,14 +170,9 @@ pub async fn register_primary(
 /// Moves console roles held globally (as before scopes) into their holders' organisations:
 /// run at start-up, after bootstrap; a second run moves nothing.
 pub async fn scope_console_roles(rbac: &Rbac) -> Result<usize> {
-    let kind = rbac_core::ScopeKind::new(crate::api::ORG_SCOPE)
-        .ok_or_else(|| Error::invalid("scope", "the organisation scope kind"))?;
     let mut moved = 0;
     for key in [PRIMARY_ROLE, SUB_ACCOUNT_ROLE] {
-        moved += rbac
-            .assignments()
-            .scope_system_role_by_organisation(key, kind)
-            .await?;
+        moved += rbac.assignments().scope_system_role_by_tenant(key).await?;
     }
     Ok(moved)
 }
@@ -214,10 +209,7 @@ pub async fn add_sub_account(
         .await?
         .ok_or(Error::Unauthenticated(AuthFailure::UserGone))?;
     let organisation = organisations::find(sql, input.organisation).await?;
-    if parent
-        .department_id
-        .is_some_and(|own| own != organisation.id)
-    {
+    if parent.tenant.is_some_and(|own| own != scope) {
         return Err(Error::invalid(
             "departmentId",
             "a sub-account belongs to its creator's organisation",
@@ -237,7 +229,7 @@ pub async fn add_sub_account(
     user.alias = input.alias;
     user.email = (!input.email.is_empty()).then_some(input.email);
     user.attributes = input.attributes;
-    user.department_id = Some(organisation.id);
+    user.tenant = Some(scope);
     let audit = format!("create sub-account {}", user.name);
     rbac.users()
         .create_member(

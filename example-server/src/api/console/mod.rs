@@ -514,19 +514,21 @@ async fn login(
     let password = text("password", body.password)?;
     fixed("source", body.source.as_deref(), "console")?;
     let organisation = required("departmentId", body.department_id)?;
+    organisations::find(&app.sql, organisation).await?;
     let input = LoginInput {
         audience: "console".into(),
         name,
         password,
         ip: addr.ip(),
         user_agent,
+        tenant: Some(accounts::organisation_scope(organisation)?),
     };
-    organisations::find(&app.sql, organisation).await?;
-    // A pending second factor is this surface's 428 (rendered from the error).
+    // A pending second factor is this surface's 428 (rendered from the error); the token
+    // is opaque and slides with use.
     let outcome = app
         .rbac
         .sessions()
-        .login_to_organisation(&input, organisation)
+        .login_with(&input, rbac_core::SessionKind::Opaque)
         .await?
         .signed_in()?;
     Ok(ok(outcome.token.token))
@@ -569,22 +571,25 @@ async fn login_mfa(
     super::UserAgent(user_agent): super::UserAgent,
     ConsoleJson(body): ConsoleJson<LoginMfaRequest>,
 ) -> Result<Json<Envelope<String>>> {
+    let mfa_token = text("mfaToken", body.mfa_token)?;
+    let code = match body.passkey {
+        Some(_) => body.code.unwrap_or_default(),
+        None => text("code", body.code)?,
+    };
+    let organisation = required("departmentId", body.department_id)?;
     let input = rbac_core::service::SecondFactorInput {
         audience: "console".into(),
-        mfa_token: text("mfaToken", body.mfa_token)?,
-        code: match body.passkey {
-            Some(_) => body.code.unwrap_or_default(),
-            None => text("code", body.code)?,
-        },
+        mfa_token,
+        code,
         passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
+        tenant: Some(accounts::organisation_scope(organisation)?),
     };
-    let organisation = required("departmentId", body.department_id)?;
     let outcome = app
         .rbac
         .sessions()
-        .complete_login(&input, rbac_core::SessionKind::Opaque, Some(organisation))
+        .complete_login(&input, rbac_core::SessionKind::Opaque)
         .await?;
     Ok(ok(outcome.token.token))
 }

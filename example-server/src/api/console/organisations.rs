@@ -44,6 +44,21 @@ const COPY_MYSQL: &str = "CREATE TABLE console_organisations (
 INSERT INTO console_organisations (id, name) SELECT id, name FROM rbac_organisations;
 ";
 
+/// The organisation each console account belonged to becomes its tenant (`org:ID`), read
+/// from the column the library kept until its migration 22 (written against schema 21,
+/// which added the tenant).
+pub const TENANTS: AppMigration = AppMigration {
+    version: APP_VERSIONS + 2,
+    description: "console organisations become tenants",
+    after: 21,
+    sqlite:
+        "UPDATE rbac_users SET tenant = 'org:' || department_id WHERE department_id IS NOT NULL",
+    postgres: "UPDATE rbac_users SET tenant = 'org:' || department_id::text \
+               WHERE department_id IS NOT NULL",
+    mysql: "UPDATE rbac_users SET tenant = CONCAT('org:', department_id) \
+            WHERE department_id IS NOT NULL",
+};
+
 fn failed(e: sqlx::Error) -> Error {
     StoreError::backend(e).into()
 }

@@ -52,11 +52,12 @@ pub(super) async fn login_mfa(
         passkey: body.passkey,
         ip: addr.ip(),
         user_agent,
+        tenant: None,
     };
     let outcome = app
         .rbac
         .sessions()
-        .complete_login(&input, SessionKind::Jwt, None)
+        .complete_login(&input, SessionKind::Jwt)
         .await?;
     Ok(Json(IssuedToken {
         token: outcome.token.token,

@@ -478,7 +478,7 @@ async fn list(
     let limit = number("limit", query.limit.as_deref(), 1000)?;
     let q = UserQuery {
         name_contains: selector_name(query.field_selector.as_deref()),
-        parent_id: None,
+        member_of: None,
         order: Order::NewestFirst,
         page: Page {
             offset,
@@ -554,6 +554,7 @@ async fn login(
             password,
             ip: addr.ip(),
             user_agent,
+            tenant: None,
         })
         .await?
         .signed_in()?;

@@ -49,11 +49,12 @@ pub(super) async fn login_mfa(
         passkey: req.passkey,
         ip: addr.ip(),
         user_agent,
+        tenant: None,
     };
     let outcome = app
         .rbac
         .sessions()
-        .complete_login(&input, SessionKind::Jwt, None)
+        .complete_login(&input, SessionKind::Jwt)
         .await?;
     Ok(Reply::of(super::session::login_data(&app, outcome)))
 }

@@ -37,7 +37,7 @@ mod role_list;
 mod roles;
 mod session;
 mod sessions;
-mod users;
+pub(crate) mod users;
 
 pub use super::envelope::*;
 pub use answers::*;

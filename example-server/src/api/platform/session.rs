@@ -67,6 +67,7 @@ pub(super) async fn login(
             password,
             ip: addr.ip(),
             user_agent,
+            tenant: None,
         })
         .await;
     match login {

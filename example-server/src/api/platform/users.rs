@@ -6,6 +6,24 @@ use crate::api::stream::List;
 use axum::response::Response;
 use rbac_core::service::UserView;
 
+/// The profile attribute the platform's `user_did` is kept in.
+pub const DID: &str = "did";
+
+/// Each user's digital identity becomes its `did` attribute, read from the column the
+/// library kept until its migration 22 (written against schema 21).
+pub const DID_MIGRATION: rbac_sqlx::AppMigration = rbac_sqlx::AppMigration {
+    version: rbac_sqlx::APP_VERSIONS + 3,
+    description: "platform digital identities become attributes",
+    after: 21,
+    sqlite: "UPDATE rbac_users SET attributes = json_set(CASE WHEN attributes = '' THEN '{}' \
+             ELSE attributes END, '$.did', did) WHERE did <> ''",
+    postgres: "UPDATE rbac_users SET attributes = ((CASE WHEN attributes = '' THEN '{}' \
+               ELSE attributes END)::jsonb || jsonb_build_object('did', did))::text \
+               WHERE did <> ''",
+    mysql: "UPDATE rbac_users SET attributes = JSON_SET(CASE WHEN attributes = '' THEN '{}' \
+            ELSE attributes END, '$.did', did) WHERE did <> ''",
+};
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = platform::ListUserReq)]
@@ -37,7 +55,7 @@ pub(super) async fn list_user(
 ) -> Result<Response> {
     let query = UserQuery {
         name_contains: req.name.filter(|n| !n.is_empty()),
-        parent_id: None,
+        member_of: None,
         order: Order::OldestFirst,
         page: page(req.page_no, req.page_size),
     };
@@ -55,7 +73,7 @@ fn user_row(v: UserView) -> UserRow {
     let u = v.user;
     UserRow {
         user_id: u.id,
-        user_did: u.did,
+        user_did: u.attributes.get(DID).cloned().unwrap_or_default(),
         user_name: u.name,
         user_alias: u.alias,
         phone_number: u.phone,

@@ -170,9 +170,8 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
         }
         "UserStore::record_login" => call!(s.record_login(fx.user, at, "192.0.2.9", None)),
         "AssignmentStore::count_users_with_role" => call!(s.count_users_with_role(fx.role)),
-        "AssignmentStore::scope_role_by_organisation" => {
-            let kind = ScopeKind::new("org").ctx("kind")?;
-            call!(s.scope_role_by_organisation(fx.included, kind, &j))
+        "AssignmentStore::scope_role_by_tenant" => {
+            call!(s.scope_role_by_tenant(fx.included, &j))
         }
         "RoleStore::create_role" => {
             let name = format!("{m}-role");
