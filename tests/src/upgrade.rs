@@ -162,6 +162,17 @@ impl TestServer {
     /// A server over a restored copy of `fixture`'s database (on the current backend), with
     /// the fixture's admin password, JWT secret and secrets key, and `extra` after them.
     pub async fn start_restored(fixture: &Fixture, extra: &[&str]) -> TestServer {
+        Self::start_restored_with(fixture, extra, &[]).await
+    }
+
+    /// [`start_restored`](Self::start_restored), running `statements` on the restored
+    /// database first (rows as an older release could have written them, before this
+    /// binary migrates them).
+    pub async fn start_restored_with(
+        fixture: &Fixture,
+        extra: &[&str],
+        statements: &[&str],
+    ) -> TestServer {
         let (database_url, db) = prepare_database().await;
         let dump = fixture.dir.join(Backend::current().dump_file());
         match (&db, Backend::current()) {
@@ -191,6 +202,7 @@ impl TestServer {
             }
             _ => unreachable!("the database matches the backend"),
         }
+        run_statements(&database_url, statements).await;
         let key = fixture.secrets_key_file();
         let key = key.to_str().expect("a UTF-8 path");
         let mut args = vec!["--secrets-key-file", key];
@@ -203,6 +215,43 @@ impl TestServer {
             &args,
         )
         .await
+    }
+}
+
+/// Runs `statements` on the database at `url`, in order.
+async fn run_statements(url: &str, statements: &[&str]) {
+    use sqlx::Executor;
+    if statements.is_empty() {
+        return;
+    }
+    match Backend::from_url(url) {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("connect");
+            for sql in statements {
+                pool.execute(*sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("connect");
+            for sql in statements {
+                pool.execute(*sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            pool.close().await;
+        }
+        Backend::MySql => {
+            let pool = sqlx::MySqlPool::connect(url).await.expect("connect");
+            for sql in statements {
+                pool.execute(*sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            pool.close().await;
+        }
     }
 }
 

@@ -260,8 +260,28 @@ async fn an_upgraded_database_keeps_every_entity() {
         hook.url(),
     ];
     args.extend_from_slice(&SETTINGS);
-    let s = TestServer::start_restored(&fx, &args).await;
+    // A digital identity as the platform kept it then (no request could write one): it
+    // becomes fx-bob's `did` attribute, rendered as `user_did`.
+    let did = "UPDATE rbac_users SET did = 'did:example:bob' WHERE name = 'fx-bob'";
+    let s = TestServer::start_restored_with(&fx, &args, &[did]).await;
     let admin = s.admin_token().await;
+    let did_of = async |name: &str| {
+        let r = s
+            .post("platform/list/user", &json!({"name": name}), Some(&admin))
+            .await;
+        expect_ok(&r, "list/user")["users"]
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["user_name"] == name)
+            .map(|u| u["user_did"].clone())
+    };
+    assert_eq!(did_of("fx-bob").await, Some(json!("did:example:bob")));
+    assert_eq!(
+        did_of("fx-carol").await,
+        Some(json!("")),
+        "no identity, none made up"
+    );
 
     // The operation log is whole: every entry the fixture listed, as it was.
     let log = all_of_oper_log(&s, &admin).await;
