@@ -150,6 +150,16 @@ macro_rules! backend_suite {
                 .await;
             }
 
+            /// A migrated database's tables, columns, indexes and constraints name none
+            /// of the bundled server's documents.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn schema_names_no_document() {
+                on_database("schema names", |url| async move {
+                    common::schema::schema_names_no_document(&url).await;
+                })
+                .await;
+            }
+
             /// An application's rows and the library's in one transaction: whole or not
             /// at all, and finished when the caller is dropped.
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 use rbac_core::store::AssignmentStore;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 use rbac_core::store::AuthorizerStore;
+pub mod schema;
 pub mod transaction;
 
 use std::future::Future;
