@@ -20,12 +20,16 @@ use crate::{backend, count, row, write_error, SqlStore};
 /// Users per `IN (…)` list when reading assignments.
 const USERS_PER_READ: usize = 500;
 
-/// The scope of stored columns (`None` for a global assignment).
-fn scope_of(kind: &str, id: i64) -> StoreResult<Option<Scope>> {
+/// The scope of stored columns (`None` for a global assignment). Ids are stored as text
+/// (migration 23); the scopes this release names have numeric ids.
+fn scope_of(kind: &str, id: &str) -> StoreResult<Option<Scope>> {
     if kind.is_empty() {
         return Ok(None);
     }
-    Scope::new(kind, id)
+    let number: i64 = id
+        .parse()
+        .map_err(|_| StoreError::backend(format!("stored scope id {id:?} is not a number")))?;
+    Scope::new(kind, number)
         .map(Some)
         .ok_or_else(|| StoreError::backend(format!("stored scope kind {kind:?} is not valid")))
 }
@@ -70,7 +74,7 @@ impl SqlStore {
                     let user = r.int("user_id").map_err(backend)?;
                     let role_id = r.int("role_id").map_err(backend)?;
                     let kind = r.text("scope_kind").map_err(backend)?;
-                    let scope = scope_of(&kind, r.int("scope_id").map_err(backend)?)?;
+                    let scope = scope_of(&kind, &r.text("scope_id").map_err(backend)?)?;
                     if let Some(i) = at.get(&user) {
                         users[*i].roles.push(Assignment { role_id, scope });
                     }
@@ -163,7 +167,7 @@ impl SqlStore {
             .bind(user)
             .bind(assignment.role_id)
             .bind(kind.as_str())
-            .bind(scope_id)
+            .bind(scope_id.as_str())
             .fetch_all(&mut *tx)
             .await
             .map_err(backend)?;
@@ -181,7 +185,7 @@ impl SqlStore {
             .bind(user)
             .bind(assignment.role_id)
             .bind(kind.as_str())
-            .bind(scope_id)
+            .bind(scope_id.as_str())
             .fetch_all(&mut *tx)
             .await
             .map_err(backend)?;
@@ -224,7 +228,7 @@ impl SqlStore {
             .bind(user)
             .bind(assignment.role_id)
             .bind(kind.as_str())
-            .bind(scope_id)
+            .bind(scope_id.as_str())
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
@@ -270,7 +274,7 @@ impl SqlStore {
                 .bind(user)
                 .bind(role)
                 .bind(tenant.kind.as_str())
-                .bind(tenant.id)
+                .bind(tenant.id.to_string())
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -290,7 +294,7 @@ impl SqlStore {
                          WHERE user_id = ? AND role_id = ? AND scope_kind = ''",
                     ))
                     .bind(tenant.kind.as_str())
-                    .bind(tenant.id)
+                    .bind(tenant.id.to_string())
                     .bind(user)
                     .bind(role)
                     .execute(&mut *tx)
@@ -327,11 +331,11 @@ impl SqlStore {
 pub(crate) fn parent_pair<R: Columns>(r: &R) -> StoreResult<(Scope, Scope)> {
     let scope = scope_of(
         &r.text("scope_kind").map_err(backend)?,
-        r.int("scope_id").map_err(backend)?,
+        &r.text("scope_id").map_err(backend)?,
     )?;
     let parent = scope_of(
         &r.text("parent_kind").map_err(backend)?,
-        r.int("parent_id").map_err(backend)?,
+        &r.text("parent_id").map_err(backend)?,
     )?;
     match (scope, parent) {
         (Some(s), Some(p)) => Ok((s, p)),
@@ -372,7 +376,7 @@ impl ScopeStore for Direct {
                 for _ in 0..=limit {
                     let r = sqlx::query(&up)
                         .bind(at.kind.as_str())
-                        .bind(at.id)
+                        .bind(at.id.to_string())
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(backend)?;
@@ -393,7 +397,7 @@ impl ScopeStore for Direct {
                     for above in &level {
                         let rows = sqlx::query(&down)
                             .bind(above.kind.as_str())
-                            .bind(above.id)
+                            .bind(above.id.to_string())
                             .fetch_all(&mut *tx)
                             .await
                             .map_err(backend)?;
@@ -415,7 +419,7 @@ impl ScopeStore for Direct {
             }
             sqlx::query(&d.sql("DELETE FROM rbac_scope_parents WHERE scope_kind = ? AND scope_id = ?"))
                 .bind(scope.kind.as_str())
-                .bind(scope.id)
+                .bind(scope.id.to_string())
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -425,9 +429,9 @@ impl ScopeStore for Direct {
                      VALUES (?, ?, ?, ?)",
                 ))
                 .bind(scope.kind.as_str())
-                .bind(scope.id)
+                .bind(scope.id.to_string())
                 .bind(p.kind.as_str())
-                .bind(p.id)
+                .bind(p.id.to_string())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, StoreError::Violation(SCOPE_CYCLE)))?;

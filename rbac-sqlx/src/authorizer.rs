@@ -94,7 +94,7 @@ impl AuthorizerStore for Direct {
                  WHERE scope_kind = ? AND scope_id = ?",
             ))
             .bind(scope.kind.as_str())
-            .bind(scope.id)
+            .bind(scope.id.to_string())
             .fetch_optional(pool)
             .await
             .map_err(backend)?;

@@ -137,7 +137,7 @@ impl SqlStore {
                     let mut query = sqlx::query(&sql)
                         .bind(a.role_id)
                         .bind(kind.as_str())
-                        .bind(scope_id)
+                        .bind(scope_id.as_str())
                         .bind(*ordinal as i64);
                     for name in chunk {
                         query = query.bind(*name);

@@ -62,6 +62,7 @@ pub(crate) static SQLITE: LazyLock<Migrator> = embedded! {
     20 => "api keys" => "sqlite/0020_api_keys.sql",
     21 => "user tenant" => "sqlite/0021_user_tenant.sql",
     22 => "user columns leave" => "sqlite/0022_user_columns_leave.sql",
+    23 => "scope ids text" => "sqlite/0023_scope_ids_text.sql",
 };
 
 /// PostgreSQL's migrations.
@@ -89,6 +90,7 @@ pub(crate) static POSTGRES: LazyLock<Migrator> = embedded! {
     20 => "api keys" => "postgres/0020_api_keys.sql",
     21 => "user tenant" => "postgres/0021_user_tenant.sql",
     22 => "user columns leave" => "postgres/0022_user_columns_leave.sql",
+    23 => "scope ids text" => "postgres/0023_scope_ids_text.sql",
 };
 
 /// MySQL's and MariaDB's migrations.
@@ -115,6 +117,7 @@ pub(crate) static MYSQL: LazyLock<Migrator> = embedded! {
     20 => "api keys" => "mysql/0020_api_keys.sql",
     21 => "user tenant" => "mysql/0021_user_tenant.sql",
     22 => "user columns leave" => "mysql/0022_user_columns_leave.sql",
+    23 => "scope ids text" => "mysql/0023_scope_ids_text.sql",
 };
 
 /// The first version an application's own migrations may take: the library's stay below.

@@ -65,11 +65,11 @@ pub(crate) fn update_user_sql(expected: Option<Timestamp>) -> String {
     }
 }
 
-/// The stored form of an assignment's scope: `('', 0)` for a global one.
-pub(crate) fn scope_columns(scope: Option<Scope>) -> (String, i64) {
+/// The stored form of an assignment's scope: `('', '')` for a global one.
+pub(crate) fn scope_columns(scope: Option<Scope>) -> (String, String) {
     match scope {
-        Some(s) => (s.kind.as_str().to_string(), s.id),
-        None => (String::new(), 0),
+        Some(s) => (s.kind.as_str().to_string(), s.id.to_string()),
+        None => (String::new(), String::new()),
     }
 }
 

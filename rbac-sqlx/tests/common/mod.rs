@@ -500,7 +500,8 @@ pub async fn assignments_on_upgrade(url: &str) {
         "DROP TABLE rbac_assignments".to_string(),
         "DROP TABLE rbac_scope_parents".to_string(),
         "DELETE FROM rbac_locks WHERE name = 'scope_parents'".to_string(),
-        "DELETE FROM _sqlx_migrations WHERE version = 10".to_string(),
+        // (and 23, which made its scope ids text, runs again on the tables 10 makes)
+        "DELETE FROM _sqlx_migrations WHERE version IN (10, 23)".to_string(),
         format!(
             "UPDATE rbac_users SET role_id = {} WHERE id = {}",
             role.id, holder.id

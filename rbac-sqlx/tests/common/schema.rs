@@ -33,6 +33,14 @@ async fn names(url: &str) -> Vec<String> {
     };
     let mut out = Vec::new();
     for sql in queries {
+        out.extend(names_of(url, sql).await);
+    }
+    out
+}
+
+/// The first column of every row `sql` answers, as text.
+async fn names_of(url: &str, sql: &str) -> Vec<String> {
+    {
         let rows: Vec<String> = match Backend::from_url(url) {
             #[cfg(feature = "sqlite")]
             Some(Backend::Sqlite) => {
@@ -62,9 +70,8 @@ async fn names(url: &str) -> Vec<String> {
             }
             other => panic!("no driver compiled for {other:?}"),
         };
-        out.extend(rows);
+        rows
     }
-    out
 }
 
 /// Words no table, column, index, constraint or sequence of the library may contain.
