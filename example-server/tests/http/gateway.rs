@@ -329,9 +329,12 @@ async fn projects_belong_to_their_owner() {
             .map(Vec::len),
         Some(1)
     );
-    expect_header(
-        &gw(&s, "project/delete", &json!({"id": id}), &a).await,
-        1006,
-        "delete twice",
+    let twice = gw(&s, "project/delete", &json!({"id": id}), &a).await;
+    expect_header(&twice, 1006, "delete twice");
+    // In the gateway's words: a project, not the library's API key.
+    assert_eq!(
+        twice.1["header"]["message"], "project not found",
+        "{}",
+        twice.1
     );
 }

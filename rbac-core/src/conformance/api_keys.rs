@@ -2,22 +2,6 @@
 
 use super::*;
 
-fn new_key(owner: UserId, key: &str) -> ApiKey {
-    ApiKey {
-        id: 0,
-        owner_id: owner,
-        name: "我的ChatGPT密钥 'x'".into(),
-        key: key.into(),
-        secret: format!("{key}-secret"),
-        revoked: false,
-        daily_limit: Some(30),
-        request_total: 0,
-        request_today: 0,
-        request_day: 0,
-        created_at: 1_700_000_000,
-    }
-}
-
 pub(super) async fn api_keys_create_list_revoke<S: Store + ?Sized>(s: &S) -> Outcome {
     let t = uniq("proj");
     let j = Journal::default();
@@ -30,19 +14,19 @@ pub(super) async fn api_keys_create_list_revoke<S: Store + ?Sized>(s: &S) -> Out
         .await
         .ctx("user b")?;
     let p1 = s
-        .create_api_key(&new_key(a.id, &format!("{t}k1")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}k1")), &j)
         .await
         .ctx("create p1")?;
     let p2 = s
-        .create_api_key(&new_key(a.id, &format!("{t}k2")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}k2")), &j)
         .await
         .ctx("create p2")?;
     let p3 = s
-        .create_api_key(&new_key(b.id, &format!("{t}k3")), &j)
+        .create_api_key(&new_api_key(b.id, &format!("{t}k3")), &j)
         .await
         .ctx("create p3")?;
     ensure!(p1.id > 0 && p2.id > p1.id && p3.id > p2.id, "ids grow");
-    let mut want = new_key(a.id, &format!("{t}k1"));
+    let mut want = new_api_key(a.id, &format!("{t}k1"));
     want.id = p1.id;
     ensure_eq!(s.api_key(p1.id).await.ctx("key")?, Some(want.clone()));
     ensure_eq!(
@@ -53,7 +37,7 @@ pub(super) async fn api_keys_create_list_revoke<S: Store + ?Sized>(s: &S) -> Out
     // Keys are unique; the owner must exist.
     ensure!(
         matches!(
-            s.create_api_key(&new_key(b.id, &format!("{t}k1")), &j)
+            s.create_api_key(&new_api_key(b.id, &format!("{t}k1")), &j)
                 .await,
             Err(StoreError::Conflict(_))
         ),
@@ -61,7 +45,7 @@ pub(super) async fn api_keys_create_list_revoke<S: Store + ?Sized>(s: &S) -> Out
     );
     ensure!(
         matches!(
-            s.create_api_key(&new_key(i64::MAX - 7, &format!("{t}k9")), &j)
+            s.create_api_key(&new_api_key(i64::MAX - 7, &format!("{t}k9")), &j)
                 .await,
             Err(StoreError::NotFound(Entity::User))
         ),
@@ -132,11 +116,11 @@ pub(super) async fn api_keys_count_requests<S: Store + ?Sized>(s: &S) -> Outcome
         .await
         .ctx("user")?;
     let p = s
-        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
     let q = s
-        .create_api_key(&new_key(a.id, &format!("{t}q")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}q")), &j)
         .await
         .ctx("create")?;
     let count = |day, requests| RequestCount {
@@ -182,7 +166,7 @@ pub(super) async fn api_key_quota<S: Store + ?Sized>(s: &S) -> Outcome {
         .await
         .ctx("user")?;
     let p = s
-        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
     let reserve = |day, want| s.reserve_key_quota(p.id, day, want);
@@ -220,7 +204,7 @@ pub(super) async fn api_key_quota<S: Store + ?Sized>(s: &S) -> Outcome {
         .ctx("release all")?;
     ensure_eq!(reserve(201, 64).await.ctx("after releasing all")?, 8);
     // No key, or a key without a limit, nothing.
-    let mut unlimited = new_key(a.id, &format!("{t}u"));
+    let mut unlimited = new_api_key(a.id, &format!("{t}u"));
     unlimited.daily_limit = None;
     let u = s
         .create_api_key(&unlimited, &j)
@@ -254,7 +238,7 @@ pub(super) async fn api_key_quota_race<S: Store + ?Sized>(s: &S) -> Outcome {
         .await
         .ctx("user")?;
     let p = s
-        .create_api_key(&new_key(a.id, &format!("{t}k")), &j)
+        .create_api_key(&new_api_key(a.id, &format!("{t}k")), &j)
         .await
         .ctx("create")?;
     let mut total = 0;

@@ -241,7 +241,7 @@ impl Fixture {
         .await
         .ctx("create session")?;
         let api_key = s
-            .create_api_key(&cases::api_key(user.id, &t), &Journal::default())
+            .create_api_key(&new_api_key(user.id, &t), &Journal::default())
             .await
             .ctx("create key")?;
         Ok(Fixture {

@@ -138,6 +138,23 @@ fn new_user(name: &str) -> User {
     User::blank(name, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
 }
 
+/// An API key of `owner` whose key is `key`, limited to 30 requests a day.
+fn new_api_key(owner: UserId, key: &str) -> ApiKey {
+    ApiKey {
+        id: 0,
+        owner_id: owner,
+        name: "我的ChatGPT密钥 'x'".into(),
+        key: key.into(),
+        secret: format!("{key}-secret"),
+        revoked: false,
+        daily_limit: Some(30),
+        request_total: 0,
+        request_today: 0,
+        request_day: 0,
+        created_at: 1_700_000_000,
+    }
+}
+
 fn new_session(id: &str, user: UserId, expires_at: Timestamp) -> Session {
     let t = now();
     Session {

@@ -37,6 +37,10 @@ fn refusal(e: Error) -> PlatformError {
             field: "email",
             reason,
         } => PlatformError::new(Code::EmailFormatWrong, format!("invalid e-mail: {reason}")),
+        // A project is an API key to the library; the gateway answers in its own words.
+        Error::NotFound(rbac_core::Entity::ApiKey) => {
+            PlatformError::new(Code::NotFound, "project not found")
+        }
         other => PlatformError::from(other),
     }
 }

@@ -11,23 +11,6 @@ macro_rules! call {
     };
 }
 
-/// An API key of `owner` whose key is `key`.
-pub(super) fn api_key(owner: UserId, key: &str) -> ApiKey {
-    ApiKey {
-        id: 0,
-        owner_id: owner,
-        name: "sweep".into(),
-        key: key.into(),
-        secret: format!("{key}-secret"),
-        revoked: false,
-        daily_limit: Some(30),
-        request_total: 0,
-        request_today: 0,
-        request_day: 0,
-        created_at: 1_700_000_000,
-    }
-}
-
 fn passkey(user: UserId, credential_id: &str) -> PasskeyRecord {
     PasskeyRecord {
         id: 0,
@@ -328,7 +311,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
         "CodeStore::purge_codes" => call!(s.purge_codes(0)),
         "ApiKeyStore::create_api_key" => {
             run.expect(Effect::ApiKey(m.clone()));
-            call!(s.create_api_key(&api_key(fx.user, &m), &j))
+            call!(s.create_api_key(&new_api_key(fx.user, &m), &j))
         }
         "ApiKeyStore::api_key" => call!(s.api_key(fx.api_key)),
         "ApiKeyStore::find_api_key" => call!(s.find_api_key(&m)),
@@ -337,7 +320,7 @@ pub(super) async fn call<'a, S: Store + ?Sized>(
         "ApiKeyStore::api_key_rows" => call!(s.api_key_rows(fx.user, Page::ALL, None)),
         "ApiKeyStore::revoke_api_key" => {
             let p = s
-                .create_api_key(&api_key(fx.user, &m), &Journal::default())
+                .create_api_key(&new_api_key(fx.user, &m), &Journal::default())
                 .await
                 .ctx("create key")?;
             call!(s.revoke_api_key(p.id, &j))
