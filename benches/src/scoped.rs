@@ -58,8 +58,8 @@ pub async fn many_roles(held: usize) -> (Arc<Authorizer>, Principal, PrivilegeId
     (authorizer, principal, id)
 }
 
-/// A scoped world: 90,000 organisations, 10,000 teams each within one of the first 1,000
-/// organisations (100,000 scopes), 8 roles, and `principals` users each holding one role
+/// A scoped world: 90,000 organisations (UUIDs), 10,000 teams (slugs) each within one of
+/// the first 1,000 organisations (100,000 scopes), 8 roles, and `principals` users each holding one role
 /// everywhere and 10 scoped assignments (9 in organisations, 1 in a team's organisation),
 /// resolved by the authorizer: 1,000,000 assignments for 100,000 principals.
 pub struct ScopedWorld {
@@ -72,6 +72,16 @@ pub struct ScopedWorld {
     pub asked: Vec<(Scope, PrivilegeId)>,
 }
 
+/// Organisation `n`'s id: a UUID.
+fn org_id(n: i64) -> String {
+    format!("{n:08x}-4b1d-4c2e-9f3a-{:012x}", n.wrapping_mul(7_919))
+}
+
+/// Team `n`'s id: a slug.
+fn team_id(n: i64) -> String {
+    format!("team-{n}-sports")
+}
+
 /// See [`ScopedWorld`].
 pub async fn scoped_world(principals: usize) -> ScopedWorld {
     const ORGS: i64 = 90_000;
@@ -79,8 +89,8 @@ pub async fn scoped_world(principals: usize) -> ScopedWorld {
     let (authorizer, store, roles) = authorizer_with(8).await;
     let journal = rbac_core::Journal::default();
     for t in 0..TEAMS {
-        let team = Scope::new("team", t).expect("team");
-        let org = Scope::new("org", t % 1_000).expect("org");
+        let team = Scope::new("team", team_id(t)).expect("team");
+        let org = Scope::new("org", org_id(t % 1_000)).expect("org");
         store
             .set_scope_parent(team, Some(org), &journal)
             .await
@@ -97,13 +107,13 @@ pub async fn scoped_world(principals: usize) -> ScopedWorld {
             let role = roles[(u + k + 1) % roles.len()];
             held.push(Assignment::within(
                 role,
-                Scope::new("org", org).expect("org"),
+                Scope::new("org", org_id(org)).expect("org"),
             ));
         }
         // The team's organisation: one of the first 1,000.
         let team = (u as i64 * 104_729) % TEAMS;
         let team_role_index = (u + 5) % roles.len();
-        let org = Scope::new("org", team % 1_000).expect("org");
+        let org = Scope::new("org", org_id(team % 1_000)).expect("org");
         held.push(Assignment::within(roles[team_role_index], org));
         let principal = crate::principal_holding(&authorizer, u as i64 + 1, &held).await;
         // A privilege the team role grants and the global role does not.
@@ -112,7 +122,7 @@ pub async fn scoped_world(principals: usize) -> ScopedWorld {
             .find(|p| (p + t).is_multiple_of(7) && !(p + g).is_multiple_of(7))
             .unwrap_or(0);
         asked.push((
-            Scope::new("team", team).expect("team"),
+            Scope::new("team", team_id(team)).expect("team"),
             crate::privilege(&authorizer, wanted),
         ));
         all.push(principal);

@@ -40,7 +40,7 @@
 //! rbac.roles().define(&system, "doctor", ["RecordWrite"], ["nurse"]).await?;
 //! let user = UserInput { name: "house".into(), password: "House-password-1".into(), ..Default::default() };
 //! rbac.users().create(Some(&system), user).await?;
-//! let cardiology = Scope::new("ward", 7).expect("a ward");
+//! let cardiology = Scope::new("ward", "cardiology").expect("a ward");
 //! rbac.assignments().assign(&system, "house", "doctor", Some(cardiology)).await?;
 //!
 //! let login = rbac.sessions().login(&LoginInput::new("house", "House-password-1", "10.0.0.7")).await?;
@@ -48,7 +48,7 @@
 //! let house = rbac.authorizer().authenticate_token(&token).await?;
 //! let write = rbac.authorizer().registry().id("RecordWrite").expect("declared");
 //! assert!(rbac.authorizer().check_in(&house, write, &cardiology));
-//! assert!(!rbac.authorizer().check_in(&house, write, &Scope::new("ward", 8).expect("a ward")));
+//! assert!(!rbac.authorizer().check_in(&house, write, &Scope::new("ward", "oncology").expect("a ward")));
 //! # Ok(()) }
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(guide()).unwrap();
 //! ```
@@ -115,7 +115,7 @@ pub use authz::authorizer::{
     MAX_SCOPE_DEPTH,
 };
 pub use authz::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};
-pub use authz::scope::SCOPE_KIND_MAX;
+pub use authz::scope::{SCOPE_ID_MAX, SCOPE_KIND_MAX};
 pub use error::{AuthFailure, BoxError, Entity, Error, Field, Result, StoreError};
 pub use factors::passkeys::{
     Ceremony, CeremonyPurpose, PasskeyRecord, PasskeyStore, RelyingParty, PASSKEYS_PER_USER,

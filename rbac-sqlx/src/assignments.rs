@@ -20,18 +20,15 @@ use crate::{backend, count, row, write_error, SqlStore};
 /// Users per `IN (…)` list when reading assignments.
 const USERS_PER_READ: usize = 500;
 
-/// The scope of stored columns (`None` for a global assignment). Ids are stored as text
-/// (migration 23); the scopes this release names have numeric ids.
+/// The scope of stored columns (`None` for a global assignment; ids are text, migration 23).
 fn scope_of(kind: &str, id: &str) -> StoreResult<Option<Scope>> {
     if kind.is_empty() {
         return Ok(None);
     }
-    let number: i64 = id
-        .parse()
-        .map_err(|_| StoreError::backend(format!("stored scope id {id:?} is not a number")))?;
-    Scope::new(kind, number)
+    rbac_core::ScopeKind::new(kind)
+        .and_then(|kind| Scope::of(kind, id))
         .map(Some)
-        .ok_or_else(|| StoreError::backend(format!("stored scope kind {kind:?} is not valid")))
+        .ok_or_else(|| StoreError::backend(format!("stored scope {kind:?}:{id:?} is not valid")))
 }
 
 /// Refuses (`Violation`) when user `$user` holds more than `$cap` assignments in `$tx`.
@@ -273,8 +270,8 @@ impl SqlStore {
                 ))
                 .bind(user)
                 .bind(role)
-                .bind(tenant.kind.as_str())
-                .bind(tenant.id.to_string())
+                .bind(tenant.kind().as_str())
+                .bind(tenant.id())
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -293,8 +290,8 @@ impl SqlStore {
                         "UPDATE rbac_assignments SET scope_kind = ?, scope_id = ? \
                          WHERE user_id = ? AND role_id = ? AND scope_kind = ''",
                     ))
-                    .bind(tenant.kind.as_str())
-                    .bind(tenant.id.to_string())
+                    .bind(tenant.kind().as_str())
+                    .bind(tenant.id())
                     .bind(user)
                     .bind(role)
                     .execute(&mut *tx)
@@ -375,8 +372,8 @@ impl ScopeStore for Direct {
                 let mut at = p;
                 for _ in 0..=limit {
                     let r = sqlx::query(&up)
-                        .bind(at.kind.as_str())
-                        .bind(at.id.to_string())
+                        .bind(at.kind().as_str())
+                        .bind(at.id())
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(backend)?;
@@ -396,8 +393,8 @@ impl ScopeStore for Direct {
                     let mut next = Vec::new();
                     for above in &level {
                         let rows = sqlx::query(&down)
-                            .bind(above.kind.as_str())
-                            .bind(above.id.to_string())
+                            .bind(above.kind().as_str())
+                            .bind(above.id())
                             .fetch_all(&mut *tx)
                             .await
                             .map_err(backend)?;
@@ -418,8 +415,8 @@ impl ScopeStore for Direct {
                 }
             }
             sqlx::query(&d.sql("DELETE FROM rbac_scope_parents WHERE scope_kind = ? AND scope_id = ?"))
-                .bind(scope.kind.as_str())
-                .bind(scope.id.to_string())
+                .bind(scope.kind().as_str())
+                .bind(scope.id())
                 .execute(&mut *tx)
                 .await
                 .map_err(backend)?;
@@ -428,10 +425,10 @@ impl ScopeStore for Direct {
                     "INSERT INTO rbac_scope_parents (scope_kind, scope_id, parent_kind, parent_id) \
                      VALUES (?, ?, ?, ?)",
                 ))
-                .bind(scope.kind.as_str())
-                .bind(scope.id.to_string())
-                .bind(p.kind.as_str())
-                .bind(p.id.to_string())
+                .bind(scope.kind().as_str())
+                .bind(scope.id())
+                .bind(p.kind().as_str())
+                .bind(p.id())
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| write_error(e, StoreError::Violation(SCOPE_CYCLE)))?;

@@ -93,8 +93,8 @@ impl AuthorizerStore for Direct {
                 "SELECT scope_kind, scope_id, parent_kind, parent_id FROM rbac_scope_parents \
                  WHERE scope_kind = ? AND scope_id = ?",
             ))
-            .bind(scope.kind.as_str())
-            .bind(scope.id.to_string())
+            .bind(scope.kind().as_str())
+            .bind(scope.id())
             .fetch_optional(pool)
             .await
             .map_err(backend)?;

@@ -68,7 +68,7 @@ pub(crate) fn update_user_sql(expected: Option<Timestamp>) -> String {
 /// The stored form of an assignment's scope: `('', '')` for a global one.
 pub(crate) fn scope_columns(scope: Option<Scope>) -> (String, String) {
     match scope {
-        Some(s) => (s.kind.as_str().to_string(), s.id.to_string()),
+        Some(s) => (s.kind().as_str().to_string(), s.id().to_string()),
         None => (String::new(), String::new()),
     }
 }

@@ -25,15 +25,25 @@ use rbac_core::{
 const CODES: [&str; 3] = ["Read", "Write", "Publish"];
 const ROLES: usize = 4;
 const USERS: usize = 3;
-/// The scopes assignments name: two organisations and a team that may lie within either.
-const SCOPES: [(&str, i64); 3] = [("org", 1), ("org", 2), ("team", 10)];
-/// Where checks are asked: everywhere, each scope, and a team no one is assigned in.
-const ASKED: [Option<(&str, i64)>; 5] = [
+/// The scopes assignments name: two organisations whose ids differ only in case and a team
+/// (a UUID) that may lie within either.
+const SCOPES: [(&str, &str); 3] = [
+    ("org", "acme"),
+    ("org", "Acme"),
+    ("team", "5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6f"),
+];
+/// Where checks are asked: everywhere, each scope, and scopes no one is assigned in: an
+/// organisation whose id is a prefix of one, another team, and numeric ids that differ
+/// only by a leading zero.
+const ASKED: [Option<(&str, &str)>; 8] = [
     None,
-    Some(("org", 1)),
-    Some(("org", 2)),
-    Some(("team", 10)),
-    Some(("team", 11)),
+    Some(("org", "acme")),
+    Some(("org", "Acme")),
+    Some(("team", "5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6f")),
+    Some(("team", "5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6e")),
+    Some(("org", "acm")),
+    Some(("org", "7")),
+    Some(("org", "007")),
 ];
 
 #[derive(Debug, Clone)]
@@ -44,7 +54,7 @@ enum Op {
     Include(usize, Vec<usize>),
     Enable(usize, bool),
     Delete(usize),
-    /// team:10 lies within org:1, org:2 or nothing.
+    /// the team lies within org:acme, org:Acme or nothing.
     Parent(Option<usize>),
     /// The second instance reads the change log and applies what it has not seen.
     Sync,
@@ -70,13 +80,13 @@ fn scope(i: usize) -> Scope {
     Scope::new(kind, id).expect("scope")
 }
 
-/// The reference: roles (codes, includes, enabled), assignments, team:10's parent.
+/// The reference: roles (codes, includes, enabled), assignments, the team's parent.
 #[derive(Debug, Default, Clone)]
 struct Model {
     roles: BTreeMap<usize, (BTreeSet<usize>, BTreeSet<usize>, bool)>,
     /// (user, role, scope index or global).
     held: BTreeSet<(usize, usize, Option<usize>)>,
-    /// The organisation (index into SCOPES) team:10 lies within.
+    /// The organisation (index into SCOPES) the team lies within.
     team_parent: Option<usize>,
 }
 
@@ -99,7 +109,7 @@ impl Model {
     }
 
     /// The scopes whose assignments count at `asked`: it and its ancestors.
-    fn chain(&self, asked: Option<(&str, i64)>) -> Vec<usize> {
+    fn chain(&self, asked: Option<(&str, &str)>) -> Vec<usize> {
         let Some(asked) = asked else {
             return Vec::new();
         };
@@ -114,7 +124,7 @@ impl Model {
     }
 
     /// What `user` holds at `asked`.
-    fn holds(&self, user: usize, asked: Option<(&str, i64)>) -> BTreeSet<usize> {
+    fn holds(&self, user: usize, asked: Option<(&str, &str)>) -> BTreeSet<usize> {
         let chain = self.chain(asked);
         self.held
             .iter()
@@ -492,11 +502,13 @@ fn the_model_is_not_trivial() {
     m.roles
         .insert(0, (BTreeSet::from([0]), BTreeSet::new(), true));
     m.held.insert((0, 0, Some(0)));
-    // Held in org:1: there, and in team:10 only while it lies within org:1.
-    assert_eq!(m.holds(0, Some(("org", 1))), BTreeSet::from([0]));
+    // Held in org:acme: there, and in the team only while it lies within org:acme.
+    assert_eq!(m.holds(0, ASKED[1]), BTreeSet::from([0]));
     assert!(m.holds(0, None).is_empty());
-    assert!(m.holds(0, Some(("team", 10))).is_empty());
+    assert!(m.holds(0, ASKED[2]).is_empty(), "Acme is not acme");
+    assert!(m.holds(0, ASKED[5]).is_empty(), "acm is not acme");
+    assert!(m.holds(0, ASKED[3]).is_empty());
     m.team_parent = Some(0);
-    assert_eq!(m.holds(0, Some(("team", 10))), BTreeSet::from([0]));
-    assert!(m.holds(0, Some(("team", 11))).is_empty());
+    assert_eq!(m.holds(0, ASKED[3]), BTreeSet::from([0]));
+    assert!(m.holds(0, ASKED[4]).is_empty());
 }

@@ -1,7 +1,7 @@
 //! An adopter's service written from the README: a clinic with its own codes (RecordRead,
 //! RecordWrite, RecordSign, WardAdmin), roles that include roles (nurse ⊂ doctor ⊂
-//! attending), a ward administrator, wards (`ward:ID`) under hospitals (`hospital:ID`), on
-//! SQLite. Its tests: a doctor of one ward writes only there, a revocation acts on the next
+//! attending), a ward administrator, wards named by the path (`ward:cardiology`) under
+//! hospitals (`hospital:st-anne`), on SQLite. Its tests: a doctor of one ward writes only there, a revocation acts on the next
 //! request, a ward administrator cannot hand out a role stronger than its own, and a role
 //! requiring a second factor refuses its members' password-only sessions.
 //!
@@ -56,10 +56,14 @@ async fn sign_record() -> &'static str {
     "signed"
 }
 
-/// The ward `id` within hospital 1 (set up once per ward).
-async fn ward(rbac: &Rbac, id: i64) -> Result<Scope, rbac_core::BoxError> {
-    let hospital = Scope::new("hospital", 1).ok_or("hospital scope")?;
-    let ward = Scope::new("ward", id).ok_or("ward scope")?;
+/// The hospital of St Anne's.
+fn st_anne() -> Result<Scope, rbac_core::BoxError> {
+    Ok(Scope::new("hospital", "st-anne").ok_or("hospital scope")?)
+}
+
+/// The ward `name` within `hospital` (set up once per ward).
+async fn ward(rbac: &Rbac, name: &str, hospital: Scope) -> Result<Scope, rbac_core::BoxError> {
+    let ward = Scope::new("ward", name).ok_or("ward scope")?;
     rbac.assignments()
         .set_scope_parent(ward, Some(hospital))
         .await?;
@@ -103,7 +107,8 @@ async fn main() -> Result<(), rbac_core::BoxError> {
         std::path::Path::new("clinic.key"),
     )
     .await?;
-    let cardiology = ward(&rbac, 7).await?;
+    let cardiology = ward(&rbac, "cardiology", st_anne()?).await?;
+    ward(&rbac, "oncology", st_anne()?).await?;
     let (name, password) = match staff(&rbac, "dr-house", "doctor", cardiology).await {
         Ok(creds) => creds,
         Err(_) => ("dr-house".to_string(), "dr-house-Password-1".to_string()),
@@ -112,10 +117,10 @@ async fn main() -> Result<(), rbac_core::BoxError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
     println!("listening on http://127.0.0.1:3000");
     println!(
-        "curl -X POST localhost:3000/wards/7/records -H 'Authorization: Bearer {token}'  # 200"
+        "curl -X POST localhost:3000/wards/cardiology/records -H 'Authorization: Bearer {token}'  # 200"
     );
     println!(
-        "curl -X POST localhost:3000/wards/8/records -H 'Authorization: Bearer {token}'  # 403"
+        "curl -X POST localhost:3000/wards/oncology/records -H 'Authorization: Bearer {token}'  # 403"
     );
     axum::serve(listener, app).await?;
     Ok(())
@@ -176,29 +181,30 @@ mod tests {
         let (rbac, app) = clinic(&files.database(), &files.key())
             .await
             .expect("clinic");
+        let hospital = st_anne().expect("hospital");
         let (cardiology, oncology) = (
-            ward(&rbac, 7).await.expect("ward"),
-            ward(&rbac, 8).await.expect("ward"),
+            ward(&rbac, "cardiology", hospital).await.expect("ward"),
+            ward(&rbac, "oncology", hospital).await.expect("ward"),
         );
         let (name, password) = staff(&rbac, "house", "doctor", cardiology)
             .await
             .expect("staff");
         let token = sign_in(&rbac, &name, &password).await.expect("sign in");
         assert_eq!(
-            status(&app, "POST", "/wards/7/records", &token).await,
+            status(&app, "POST", "/wards/cardiology/records", &token).await,
             StatusCode::OK
         );
         assert_eq!(
-            status(&app, "GET", "/wards/7/records", &token).await,
+            status(&app, "GET", "/wards/cardiology/records", &token).await,
             StatusCode::OK,
             "doctor includes nurse"
         );
         assert_eq!(
-            status(&app, "POST", "/wards/8/records", &token).await,
+            status(&app, "POST", "/wards/oncology/records", &token).await,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            status(&app, "POST", "/wards/7/sign", &token).await,
+            status(&app, "POST", "/wards/cardiology/sign", &token).await,
             StatusCode::FORBIDDEN,
             "signing is the attending's"
         );
@@ -209,7 +215,7 @@ mod tests {
             .await
             .expect("revoke");
         assert_eq!(
-            status(&app, "POST", "/wards/7/records", &token).await,
+            status(&app, "POST", "/wards/cardiology/records", &token).await,
             StatusCode::FORBIDDEN
         );
         rbac.assignments()
@@ -217,8 +223,44 @@ mod tests {
             .await
             .expect("assign");
         assert_eq!(
-            status(&app, "POST", "/wards/8/records", &token).await,
+            status(&app, "POST", "/wards/oncology/records", &token).await,
             StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn a_nurse_of_the_hospital_reads_each_of_its_wards_and_no_other() {
+        let files = Files::new();
+        let (rbac, app) = clinic(&files.database(), &files.key())
+            .await
+            .expect("clinic");
+        let hospital = st_anne().expect("hospital");
+        ward(&rbac, "cardiology", hospital).await.expect("ward");
+        ward(&rbac, "oncology", hospital).await.expect("ward");
+        let elsewhere = Scope::new("hospital", "st-bart").expect("hospital");
+        ward(&rbac, "icu", elsewhere).await.expect("ward");
+        let (name, password) = staff(&rbac, "hathaway", "nurse", hospital)
+            .await
+            .expect("staff");
+        let token = sign_in(&rbac, &name, &password).await.expect("sign in");
+        for within in ["/wards/cardiology/records", "/wards/oncology/records"] {
+            assert_eq!(status(&app, "GET", within, &token).await, StatusCode::OK);
+        }
+        for outside in [
+            "/wards/icu/records",
+            "/wards/Cardiology/records",
+            "/wards/no%20ward/records",
+        ] {
+            assert_eq!(
+                status(&app, "GET", outside, &token).await,
+                StatusCode::FORBIDDEN,
+                "{outside}"
+            );
+        }
+        assert_eq!(
+            status(&app, "POST", "/wards/cardiology/records", &token).await,
+            StatusCode::FORBIDDEN,
+            "a nurse reads, and writes nowhere"
         );
     }
 
@@ -228,7 +270,9 @@ mod tests {
         let (rbac, _) = clinic(&files.database(), &files.key())
             .await
             .expect("clinic");
-        let cardiology = ward(&rbac, 7).await.expect("ward");
+        let cardiology = ward(&rbac, "cardiology", st_anne().expect("hospital"))
+            .await
+            .expect("ward");
         let (name, password) = staff(&rbac, "cuddy", "ward-admin", cardiology)
             .await
             .expect("admin");
@@ -270,7 +314,9 @@ mod tests {
         let (rbac, app) = clinic(&files.database(), &files.key())
             .await
             .expect("clinic");
-        let cardiology = ward(&rbac, 7).await.expect("ward");
+        let cardiology = ward(&rbac, "cardiology", st_anne().expect("hospital"))
+            .await
+            .expect("ward");
         let (attending, pw) = staff(&rbac, "foreman", "attending", cardiology)
             .await
             .expect("staff");
@@ -281,7 +327,7 @@ mod tests {
             .await
             .expect("password only");
         assert_eq!(
-            status(&app, "POST", "/wards/7/sign", &before).await,
+            status(&app, "POST", "/wards/cardiology/sign", &before).await,
             StatusCode::OK,
             "before the rule, the attending signs"
         );
@@ -294,14 +340,14 @@ mod tests {
             .await
             .expect("password only");
         assert_eq!(
-            status(&app, "POST", "/wards/7/sign", &token).await,
+            status(&app, "POST", "/wards/cardiology/sign", &token).await,
             StatusCode::FORBIDDEN,
             "enrol first"
         );
         // The doctor's role asks nothing more: the control.
         let token = sign_in(&rbac, &doctor, &doctor_pw).await.expect("doctor");
         assert_eq!(
-            status(&app, "POST", "/wards/7/records", &token).await,
+            status(&app, "POST", "/wards/cardiology/records", &token).await,
             StatusCode::OK
         );
     }

@@ -35,7 +35,8 @@ pub enum ScopeSource {
         kind: ScopeKind,
     },
     /// The path segment at `index` (0 is the first after the leading `/`) is the id of a
-    /// scope of this kind: `/orgs/2/articles` with `index` 1 is `org:2`.
+    /// scope of this kind: `/desks/sports/articles` with `index` 1 is `desk:sports`. A
+    /// segment that is no valid scope id (see [`Scope`]) is unreadable.
     PathSegment {
         /// Which segment.
         index: usize,
@@ -110,7 +111,7 @@ impl ScopeSource {
             }
             ScopeSource::HeaderId { name, kind } => {
                 let id = head.headers.get(name)?.to_str().ok()?.trim();
-                scope_of(*kind, id)
+                Scope::of(*kind, id)
             }
             ScopeSource::PathSegment { index, kind } => {
                 let segment = head
@@ -119,23 +120,12 @@ impl ScopeSource {
                     .trim_start_matches('/')
                     .split('/')
                     .nth(*index)?;
-                scope_of(*kind, segment)
+                Scope::of(*kind, segment)
             }
             ScopeSource::Custom(f) => f(head),
             ScopeSource::Anywhere => None,
         }
     }
-}
-
-/// The scope of `kind` with the decimal id `text` (no sign, no leading zeros).
-fn scope_of(kind: ScopeKind, text: &str) -> Option<Scope> {
-    if text.is_empty() || text.starts_with('+') || (text.len() > 1 && text.starts_with('0')) {
-        return None;
-    }
-    Some(Scope {
-        kind,
-        id: text.parse().ok()?,
-    })
 }
 
 /// The scope a request's requirement was checked in, put in the request extensions beside
@@ -159,27 +149,38 @@ mod tests {
     #[test]
     fn each_source_reads_its_scope_or_nothing() {
         let req = http::Request::builder()
-            .uri("/orgs/2/articles")
+            .uri("/orgs/2/articles/%41")
             .header("x-scope", "desk:17")
             .header("x-org", "5")
+            .header("x-tenant", " 5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6f ")
             .body(())
             .expect("request");
         let head = head_of(&req);
-        let org = |id| Scope::new("org", id);
-        assert_eq!(ScopeSource::path_segment("org", 1).read(&head), org(2));
-        assert_eq!(ScopeSource::path_segment("org", 0).read(&head), None);
+        let org = |id: &str| Scope::new("org", id);
+        assert_eq!(ScopeSource::path_segment("org", 1).read(&head), org("2"));
+        assert_eq!(ScopeSource::path_segment("org", 0).read(&head), org("orgs"));
         assert_eq!(ScopeSource::path_segment("org", 5).read(&head), None);
+        // A segment that is no scope id (here percent-encoded) is unreadable.
+        assert_eq!(ScopeSource::path_segment("org", 3).read(&head), None);
+        assert_eq!(
+            ScopeSource::path_segment("desk", 2).read(&head),
+            Scope::new("desk", "articles")
+        );
         assert_eq!(
             ScopeSource::header("x-scope").read(&head),
             Scope::new("desk", 17)
         );
-        assert_eq!(ScopeSource::header_id("x-org", "org").read(&head), org(5));
+        assert_eq!(ScopeSource::header_id("x-org", "org").read(&head), org("5"));
         assert_eq!(ScopeSource::header("x-missing").read(&head), None);
+        assert_eq!(
+            ScopeSource::header_id("x-tenant", "tenant").read(&head),
+            Scope::new("tenant", "5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6f")
+        );
         let fixed = ScopeSource::from_fn(|h| {
             (h.method == http::Method::GET)
                 .then(|| Scope::new("org", 9))
                 .flatten()
         });
-        assert_eq!(fixed.read(&head), org(9));
+        assert_eq!(fixed.read(&head), org("9"));
     }
 }

@@ -15,7 +15,7 @@ async fn rbac() -> Rbac {
     Rbac::builder(MemoryStore::new())
         .secret("the scoped article service's own secret")
         .privileges(["ArticleRead", "ArticlePublish"])
-        .scope_kinds(["org", "team"])
+        .scope_kinds(["org", "team", "desk", "tenant"])
         .build()
         .await
         .expect("rbac")
@@ -131,7 +131,13 @@ async fn a_scoped_grant_publishes_in_its_own_scope_only() {
         StatusCode::FORBIDDEN
     );
     // Unreadable scopes are refused, for the editor and the chief alike.
-    for path in ["/orgs/x/publish", "/orgs/02/publish", "/orgs//publish"] {
+    let too_long = format!("/orgs/{}/publish", "9".repeat(65));
+    for path in [
+        "/orgs/%32/publish",
+        "/orgs/a:b/publish",
+        "/orgs//publish",
+        &too_long,
+    ] {
         assert_eq!(
             call(&app, path, &editor, &[]).await.0,
             StatusCode::FORBIDDEN,
@@ -143,6 +149,15 @@ async fn a_scoped_grant_publishes_in_its_own_scope_only() {
             "{path}"
         );
     }
+    // Ids compare exactly: `org:02` is another scope, where only the chief holds.
+    assert_eq!(
+        call(&app, "/orgs/02/publish", &editor, &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&app, "/orgs/02/publish", &chief, &[]).await.0,
+        StatusCode::OK
+    );
     // A global grant holds in every scope; a scoped one never globally.
     assert_eq!(
         call(&app, "/orgs/3/publish", &chief, &[]).await.0,
@@ -221,5 +236,75 @@ async fn a_grant_in_a_parent_scope_holds_in_its_children() {
     assert_eq!(
         call(&app, "/teams/40/read", &outsider, &[]).await.0,
         StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn scopes_named_by_slugs_and_uuids_are_read_from_the_path_and_headers() {
+    let rbac = rbac().await;
+    let sports = Scope::new("desk", "sports").expect("scope");
+    let tenant = "5f2c9a1e-0b7d-4c3a-9e8f-1a2b3c4d5e6f";
+    let acme = Scope::new("tenant", tenant).expect("scope");
+    rbac.assignments()
+        .set_scope_parent(sports, Some(acme))
+        .await
+        .expect("parent");
+    let layer = RbacLayer::new(&rbac).require("ArticlePublish");
+    let app = Router::new()
+        .route(
+            "/desks/{desk}/publish",
+            post(|req: Request<Body>| async move {
+                req.extensions()
+                    .get::<CheckedScope>()
+                    .map(|s| s.0.to_string())
+                    .unwrap_or_default()
+            })
+            .layer(layer.clone().in_scope(ScopeSource::path_segment("desk", 1))),
+        )
+        .route(
+            "/publish",
+            post(|| async { "published" })
+                .layer(layer.in_scope(ScopeSource::header_id("x-tenant", "tenant"))),
+        );
+    let sub = member(&rbac, "sub", &["ArticlePublish"], &[Some(sports)]).await;
+    let owner = member(&rbac, "owner", &["ArticlePublish"], &[Some(acme)]).await;
+    let (status, body) = call(&app, "/desks/sports/publish", &sub, &[]).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "desk:sports"));
+    for other in ["/desks/politics/publish", "/desks/Sports/publish"] {
+        assert_eq!(
+            call(&app, other, &sub, &[]).await.0,
+            StatusCode::FORBIDDEN,
+            "{other}"
+        );
+    }
+    // The tenant's grant holds in its desk, and through the header in the tenant.
+    assert_eq!(
+        call(&app, "/desks/sports/publish", &owner, &[]).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "/publish", &owner, &[("x-tenant", tenant)])
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, "/publish", &sub, &[("x-tenant", tenant)])
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "the desk's grant does not hold in its tenant"
+    );
+    assert_eq!(
+        call(
+            &app,
+            "/publish",
+            &owner,
+            &[("x-tenant", &tenant.to_uppercase())]
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN,
+        "another id"
     );
 }

@@ -278,8 +278,11 @@ async fn a_scoped_assignment_holds_within_its_scope_only() {
         "revoking again changes nothing",
     );
 
-    // Scopes are kind:id of a declared kind.
-    for bad in ["org", "org:x", "tenant:1", "Org:1", "org:01"] {
+    // Scopes are kind:id of a declared kind, the id 1–64 letters, digits, `_ - .`.
+    let too_long = format!("org:{}", "7".repeat(65));
+    for bad in [
+        "org", "org:", "tenant:1", "Org:1", "org:a b", "org:x/y", &too_long,
+    ] {
         expect_code(
             &assign(&srv, &admin, &member.name, &readers, bad).await,
             200,
@@ -291,6 +294,27 @@ async fn a_scoped_assignment_holds_within_its_scope_only() {
         &assign(&srv, &admin, &member.name, &readers, "project:17").await,
         "a project scope",
     );
+    // A named scope holds exactly where it is named: `org:acme`, not `org:Acme`, and
+    // `org:07` is not `org:7`.
+    expect_ok(
+        &assign(&srv, &admin, &member.name, &readers, "org:acme").await,
+        "a named scope",
+    );
+    expect_ok(
+        &assign(&srv, &admin, &member.name, &readers, "org:07").await,
+        "a scope whose id has a leading zero",
+    );
+    assert_eq!(
+        inquire_in(&srv, &admin, &member.name, "org:acme").await,
+        sorted(&["UserAccess"])
+    );
+    for elsewhere in ["org:Acme", "org:7"] {
+        assert_eq!(
+            inquire_in(&srv, &admin, &member.name, elsewhere).await,
+            sorted(&[]),
+            "{elsewhere}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -2,12 +2,120 @@
 
 use super::*;
 
-/// A scope of kind `kind` no other run uses.
+/// A scope of kind `kind` no other run uses (an id of letters in both cases, digits and
+/// punctuation: `St-1a2b3c4d.7`).
 fn fresh_scope(kind: &str) -> Scope {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let id = (i64::from(rand::random::<u32>()) << 20)
-        | (NEXT.fetch_add(1, Ordering::Relaxed) as i64 & 0xf_ffff);
+    let id = format!(
+        "St-{:08x}.{}",
+        rand::random::<u32>(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
     Scope::new(kind, id).expect("a valid kind")
+}
+
+/// Scope ids are text compared exactly: ids that differ only in case, by a leading zero or
+/// by a last character are different scopes, each assigned, listed, revoked and parented
+/// on its own; a UUID and an id of the longest length round-trip.
+pub(super) async fn scope_ids_are_exact_text<S: Store + ?Sized>(s: &S) -> Outcome {
+    let t = uniq("sid");
+    let mut p = Probe::new(s, "actor").await?;
+    let role = Role::new(format!("{t}-r"), "", "");
+    let role = s
+        .create_role(&role, &Journal::default())
+        .await
+        .ctx("role")?
+        .id;
+    let number = rand::random::<u32>();
+    let uuid = format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        rand::random::<u32>(),
+        rand::random::<u16>(),
+        rand::random::<u16>() & 0xfff,
+        rand::random::<u16>() & 0xfff,
+        rand::random::<u64>() & 0xffff_ffff_ffff
+    );
+    let longest = format!("{t:z<width$}", width = crate::SCOPE_ID_MAX);
+    let ids = [
+        t.clone(),
+        t.to_uppercase(),
+        t[..t.len() - 1].to_string(),
+        number.to_string(),
+        format!("0{number}"),
+        uuid,
+        longest,
+    ];
+    let scopes: Vec<Scope> = ids
+        .iter()
+        .map(|id| Scope::new("desk", id).ctx("a valid id"))
+        .collect::<Result<_, _>>()?;
+    let u = s
+        .create_user(&new_user(&format!("{t}-u")), &Journal::default())
+        .await
+        .ctx("create")?;
+    for scope in &scopes {
+        ensure!(
+            s.assign_role(
+                u.id,
+                Assignment::within(role, *scope),
+                32,
+                &Journal::default()
+            )
+            .await
+            .ctx("assign")?,
+            "{scope} is a scope of its own"
+        );
+    }
+    let held = |roles: Vec<Assignment>| -> Vec<String> {
+        roles
+            .iter()
+            .filter_map(|a| a.scope.map(|s| s.id().to_string()))
+            .collect()
+    };
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    ensure_eq!(held(got.roles), ids.to_vec());
+
+    // Revoking the upper-case id leaves the lower-case one; `0N` leaves `N`.
+    for gone in [1, 4] {
+        ensure!(
+            s.revoke_role(
+                u.id,
+                Assignment::within(role, scopes[gone]),
+                &p.journal("revoke", &[Change::User(u.id)])
+            )
+            .await
+            .ctx("revoke")?,
+            "held"
+        );
+        p.written(s, "revoke", &[Change::User(u.id)]).await?;
+    }
+    let got = s.user(u.id).await.ctx("user")?.ctx("user")?;
+    let left: Vec<String> = [0, 2, 3, 5, 6].iter().map(|i| ids[*i].clone()).collect();
+    ensure_eq!(held(got.roles), left);
+    let by_name = s
+        .user_by_name(&u.name)
+        .await
+        .ctx("by name")?
+        .ctx("by name")?;
+    ensure_eq!(held(by_name.roles), left);
+
+    // `0N` lies within `N`; `N` has no parent, and the pair lists exactly.
+    s.set_scope_parent(scopes[4], Some(scopes[3]), &Journal::default())
+        .await
+        .ctx("parent")?;
+    ensure_eq!(
+        s.scope_parent(scopes[4]).await.ctx("parent")?,
+        Some(scopes[3])
+    );
+    ensure_eq!(s.scope_parent(scopes[3]).await.ctx("parent")?, None);
+    ensure_eq!(s.scope_parent(scopes[0]).await.ctx("parent")?, None);
+    let all = s.scope_parents().await.ctx("all")?;
+    ensure!(all.contains(&(scopes[4], scopes[3])), "listed: {all:?}");
+    ensure!(!all.iter().any(|(child, _)| *child == scopes[3]), "{all:?}");
+    s.set_scope_parent(scopes[4], None, &Journal::default())
+        .await
+        .ctx("clear")?;
+    Ok(())
 }
 
 pub(super) async fn assignments_many_and_scoped<S: Store + ?Sized>(s: &S) -> Outcome {

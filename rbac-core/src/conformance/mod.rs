@@ -427,6 +427,7 @@ macro_rules! for_each_conformance_check {
         users_import,
         assignments_many_and_scoped,
         scope_parents,
+        scope_ids_are_exact_text,
         role_scoped_by_tenant,
         session_create_and_read,
         session_revoke,

@@ -364,7 +364,7 @@ impl Rbac {
     /// `field`, naming the builder's `.scope_kinds([...])`).
     pub(crate) fn ensure_declared(&self, field: &'static str, scope: &Scope) -> Result<()> {
         let kinds = &self.inner.config.scope_kinds;
-        if kinds.declares(scope.kind) {
+        if kinds.declares(scope.kind()) {
             return Ok(());
         }
         let declared: Vec<&str> = kinds.kinds().iter().map(|k| k.as_str()).collect();
@@ -373,7 +373,7 @@ impl Rbac {
             format!(
                 "the scope kind {} is not declared (declared: [{}]): declare it with \
                  .scope_kinds([...]) on the builder",
-                scope.kind,
+                scope.kind(),
                 declared.join(", ")
             ),
         ))

@@ -14,10 +14,9 @@ use crate::authz::scope::{Assignment, Scope};
 /// An interned set of role ids; 0 is the empty set.
 pub(super) type BundleId = u32;
 
-/// The bundle that holds within one scope, with the scope's fingerprint (compared first).
+/// The bundle that holds within one scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ScopedBundle {
-    key: u64,
     scope: Scope,
     bundle: BundleId,
 }
@@ -35,6 +34,9 @@ pub struct Grants {
     /// One bit per scope held (by fingerprint, mod 64): a scope whose bit is clear is not
     /// held, and the list below is not read.
     mask: u64,
+    /// The fingerprints of the scopes below, in their order: a lookup scans these (eight
+    /// bytes a scope) and compares a whole scope only where a fingerprint matches.
+    keys: Box<[u64]>,
     /// Per scope the user holds roles in: the bundle of its global roles, that scope's and
     /// its ancestors'.
     scoped: Box<[ScopedBundle]>,
@@ -61,17 +63,21 @@ impl Grants {
         if self.scoped.is_empty() {
             return self.global;
         }
-        let mut at = *scope;
+        let mut at = scope;
         // Parents never form a cycle (stores refuse one); the bound is a second guard.
         for _ in 0..MAX_SCOPE_DEPTH {
             let key = at.fingerprint();
             if self.mask & (1 << (key % 64)) != 0 {
-                if let Some(found) = self.scoped.iter().find(|s| s.key == key && s.scope == at) {
-                    return found.bundle;
+                for (i, k) in self.keys.iter().enumerate() {
+                    if *k == key {
+                        if let Some(found) = self.scoped.get(i).filter(|s| s.scope == *at) {
+                            return found.bundle;
+                        }
+                    }
                 }
             }
-            match parents.get(&at) {
-                Some(parent) => at = *parent,
+            match parents.get(at) {
+                Some(parent) => at = parent,
                 None => break,
             }
         }
@@ -277,13 +283,10 @@ impl Authorizer {
             assignments: assignments.into(),
             global: global_id,
             mask,
+            keys: scoped.iter().map(|(s, _, _)| s.fingerprint()).collect(),
             scoped: scoped
                 .into_iter()
-                .map(|(scope, bundle, _)| ScopedBundle {
-                    key: scope.fingerprint(),
-                    scope,
-                    bundle,
-                })
+                .map(|(scope, bundle, _)| ScopedBundle { scope, bundle })
                 .collect(),
         }))
     }
