@@ -267,6 +267,17 @@ async fn scopes_named_by_slugs_and_uuids_are_read_from_the_path_and_headers() {
                 .layer(layer.in_scope(ScopeSource::header_id("x-tenant", "tenant"))),
         );
     let sub = member(&rbac, "sub", &["ArticlePublish"], &[Some(sports)]).await;
+    // A principal's grants give back its assignments as stored, in order, each scope whole.
+    let held = [Some(acme), None, Some(sports)];
+    let editor = member(&rbac, "multi", &["ArticleRead"], &held).await;
+    let principal = rbac
+        .authorizer()
+        .authenticate_token(&editor)
+        .await
+        .expect("principal");
+    let scopes: Vec<Option<Scope>> = principal.grants.assignments().map(|a| a.scope).collect();
+    assert_eq!(scopes, held.to_vec());
+    assert_eq!(principal.grants.global_roles().count(), 1);
     let owner = member(&rbac, "owner", &["ArticlePublish"], &[Some(acme)]).await;
     let (status, body) = call(&app, "/desks/sports/publish", &sub, &[]).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "desk:sports"));

@@ -21,14 +21,27 @@ struct ScopedBundle {
     bundle: BundleId,
 }
 
+/// One assignment of [`Grants`]: the role and the index of its scope's entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Held {
+    role_id: RoleId,
+    scope: u32,
+}
+
+impl Held {
+    /// The scope index of a role held everywhere.
+    const EVERYWHERE: u32 = u32::MAX;
+}
+
 /// The roles a principal holds, resolved to bundles by one authorizer (another authorizer
 /// finds no privilege in them: resolve a principal where it is checked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
     /// The authorizer that resolved them (0: none; holds nothing anywhere).
     origin: u64,
-    /// The assignments, as stored.
-    assignments: Box<[Assignment]>,
+    /// The assignments, as stored, each scope as the index of its entry in `scoped` (so a
+    /// scope is kept once however many roles are held in it).
+    held: Box<[Held]>,
     /// The bundle of the global roles.
     global: BundleId,
     /// One bit per scope held (by fingerprint, mod 64): a scope whose bit is clear is not
@@ -43,9 +56,22 @@ pub struct Grants {
 }
 
 impl Grants {
-    /// The assignments these grants were resolved from.
-    pub fn assignments(&self) -> &[Assignment] {
-        &self.assignments
+    /// The assignments these grants were resolved from, in their order.
+    pub fn assignments(&self) -> impl Iterator<Item = Assignment> + '_ {
+        self.held.iter().map(|h| Assignment {
+            role_id: h.role_id,
+            scope: self.scoped.get(h.scope as usize).map(|s| s.scope),
+        })
+    }
+
+    /// The roles held, everywhere or in some scope (a role held twice is named twice).
+    pub fn roles(&self) -> impl Iterator<Item = RoleId> + '_ {
+        self.held.iter().map(|h| h.role_id)
+    }
+
+    /// Whether these grants hold no role at all.
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
     }
 
     /// Grants of no role.
@@ -96,10 +122,10 @@ impl Grants {
 
     /// The roles held everywhere.
     pub fn global_roles(&self) -> impl Iterator<Item = RoleId> + '_ {
-        self.assignments
+        self.held
             .iter()
-            .filter(|a| a.scope.is_none())
-            .map(|a| a.role_id)
+            .filter(|h| h.scope == Held::EVERYWHERE)
+            .map(|h| h.role_id)
     }
 
     /// Every bundle these grants name, as `origin` numbers bundles.
@@ -278,9 +304,20 @@ impl Authorizer {
         let mask = scoped.iter().fold(0u64, |m, (scope, _, _)| {
             m | (1 << (scope.fingerprint() % 64))
         });
+        let held = assignments
+            .iter()
+            .map(|a| Held {
+                role_id: a.role_id,
+                scope: a
+                    .scope
+                    .and_then(|s| scoped.iter().position(|(held, _, _)| *held == s))
+                    .and_then(|i| u32::try_from(i).ok())
+                    .unwrap_or(Held::EVERYWHERE),
+            })
+            .collect();
         Ok(Arc::new(Grants {
             origin: self.origin,
-            assignments: assignments.into(),
+            held,
             global: global_id,
             mask,
             keys: scoped.iter().map(|(s, _, _)| s.fingerprint()).collect(),

@@ -231,16 +231,15 @@ impl Authorizer {
 
     /// Whether an enabled role among these grants requires a second factor.
     pub fn requires_second_factor(&self, grants: &Grants) -> bool {
-        let assignments = grants.assignments();
-        if assignments.is_empty() {
+        if grants.is_empty() {
             return false;
         }
         // One snapshot read, no reference counting: this runs on every request. A role
         // requires it when it, or an enabled role it includes (transitively), does.
         let snapshot = self.snapshot.load();
         let mut composite = false;
-        for a in assignments {
-            if let Some(r) = snapshot.roles.get(&a.role_id).filter(|r| r.enabled) {
+        for role in grants.roles() {
+            if let Some(r) = snapshot.roles.get(&role).filter(|r| r.enabled) {
                 if r.requires_second_factor {
                     return true;
                 }
@@ -250,7 +249,7 @@ impl Authorizer {
         if !composite {
             return false;
         }
-        let mut stack: Vec<RoleId> = assignments.iter().map(|a| a.role_id).collect();
+        let mut stack: Vec<RoleId> = grants.roles().collect();
         let mut seen: Vec<RoleId> = Vec::new();
         while let Some(id) = stack.pop() {
             if seen.contains(&id) || seen.len() > 256 {
