@@ -232,7 +232,7 @@ async fn serve_with(
         rbac.store().clone(),
         config.event_retention_days,
     ));
-    let state = AppState {
+    let state = AppState::new(crate::state::Shared {
         rbac: rbac.clone(),
         metrics,
         metrics_access: config.metrics_access,
@@ -250,7 +250,7 @@ async fn serve_with(
         ),
         sql,
         secure_cookies: config.relying_party().origin.starts_with("https://"),
-    };
+    });
     let console = crate::admin::router(&state);
     let app: Router = api::router(state, config, console);
 

@@ -9,9 +9,28 @@ use rbac_core::Rbac;
 
 use crate::config::MetricsAccess;
 
-/// What every handler shares.
+/// What every handler shares, behind one `Arc`: the router and each middleware clone the
+/// state for every request, so a clone is one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state over `shared`.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The services, settings and handles of [`AppState`].
+pub struct Shared {
     /// The use-case services.
     pub rbac: Rbac,
     /// Renders the Prometheus exposition.
