@@ -1,6 +1,7 @@
 //! Many roles per user and scoped checks: `check` with 1, 8 and 32 roles per user, and
 //! `check_in` with 100,000 scopes and 1,000,000 assignments (100,000 principals), each for
-//! a repeated query and over 10,000 distinct principals visited in random order, with a
+//! a repeated query and over 10,000 distinct principals visited in random order (by the
+//! scope's text, and by the key `scope_key` looks up once, as the layer does), with a
 //! counting allocator proving none allocates; beside them casbin's RBAC with domains
 //! (`g = _, _, _`) at the same sizes through `enforce` and `CachedEnforcer`; then the ratios.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use casbin::prelude::*;
 use criterion::{black_box, BenchmarkId, Criterion};
-use rbac_core::{Authorizer, Principal, PrivilegeId, Scope};
+use rbac_core::{Authorizer, Principal, PrivilegeId, Scope, ScopeKey};
 
 #[global_allocator]
 static GLOBAL: benches::Counting = benches::Counting;
@@ -100,6 +101,48 @@ fn ours(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             let k = order[i % VISITED];
             i += 1;
             black_box(check_in(authorizer, &principals[k], &asked[k]))
+        })
+    });
+    // The same checks with the asked scope looked up first, as the layer does once per
+    // request: a key per visit (16 bytes where a scope is 96), then numbers compared.
+    let keys: Vec<(ScopeKey, PrivilegeId)> = asked
+        .iter()
+        .take(VISITED)
+        .map(|(scope, wanted)| (authorizer.scope_key(scope), *wanted))
+        .collect();
+    let by_key = |a: &Authorizer, p: &Principal, (key, wanted): &(ScopeKey, PrivilegeId)| {
+        a.check_in_key(p, *wanted, *key)
+    };
+    for (p, q) in principals.iter().zip(&keys) {
+        assert!(by_key(authorizer, p, q), "held by key as by scope");
+    }
+    let k0 = &keys[order[0]];
+    let p_k0 = &principals[order[0]];
+    no_allocations("check_in_key repeated", || {
+        black_box(by_key(authorizer, black_box(p_k0), black_box(k0)));
+    });
+    group.bench_function("check_in_key_repeated", |b| {
+        b.iter(|| black_box(by_key(authorizer, black_box(p_k0), black_box(k0))))
+    });
+    no_allocations("scope_key over 10,000 scopes", || {
+        let k = order[i % VISITED];
+        i += 1;
+        black_box(authorizer.scope_key(&asked[k].0));
+    });
+    group.bench_function("scope_key_10k_random", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let k = order[i % VISITED];
+            i += 1;
+            black_box(authorizer.scope_key(&asked[k].0))
+        })
+    });
+    group.bench_function("check_in_key_10k_principals_random", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            let k = order[i % VISITED];
+            i += 1;
+            black_box(by_key(authorizer, &principals[k], &keys[k]))
         })
     });
     group.bench_function("check_10k_principals_random", |b| {
@@ -274,6 +317,18 @@ fn print_ratios() {
             (
                 "100k scopes, 10k principals random".to_string(),
                 "scopes/check_in_10k_principals_random".to_string(),
+                "casbin_domains/enforce_100k_domains_repeated".to_string(),
+                "casbin_domains/cached_enforce_100k_domains_10k_users_random".to_string(),
+            ),
+            (
+                "  by key, repeated".to_string(),
+                "scopes/check_in_key_repeated".to_string(),
+                "casbin_domains/enforce_100k_domains_repeated".to_string(),
+                "casbin_domains/cached_enforce_100k_domains_repeated".to_string(),
+            ),
+            (
+                "  by key, 10k principals random".to_string(),
+                "scopes/check_in_key_10k_principals_random".to_string(),
                 "casbin_domains/enforce_100k_domains_repeated".to_string(),
                 "casbin_domains/cached_enforce_100k_domains_10k_users_random".to_string(),
             ),

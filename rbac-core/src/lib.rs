@@ -111,7 +111,7 @@ pub use authn::token::{
     is_opaque_token, new_opaque_token, opaque_session_id, Claims, JwtCodec, JwtKey,
 };
 pub use authz::authorizer::{
-    Authorizer, AuthorizerConfig, CacheStats, Grants, IdHasher, Principal, RoleGrant,
+    Authorizer, AuthorizerConfig, CacheStats, Grants, IdHasher, Principal, RoleGrant, ScopeKey,
     MAX_SCOPE_DEPTH,
 };
 pub use authz::privilege::{PrivilegeId, PrivilegeRegistry, PrivilegeSet, Requirement};

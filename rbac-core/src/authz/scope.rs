@@ -97,8 +97,8 @@ impl fmt::Display for ScopeKind {
 
 /// A scope a role may be assigned within: a kind the application declares and an id.
 ///
-/// The id is 1 to [`SCOPE_ID_MAX`] ASCII letters, digits, `_`, `-` or `.`, compared
-/// exactly (`Acme` is not `acme`, `007` is not `7`): slugs, UUIDs and numbers fit. Both
+/// The id is 1 to [`SCOPE_ID_MAX`] ASCII letters, digits, `_`, `-` or `.` (not dots
+/// alone: `..` is a path, not an id), compared exactly (`Acme` is not `acme`, `007` is not `7`): slugs, UUIDs and numbers fit. Both
 /// are stored inline, so a scope is `Copy` and never touches the heap; its 64-bit
 /// [fingerprint](Scope::fingerprint) is computed once, when it is made, and is all a
 /// lookup hashes.
@@ -183,7 +183,11 @@ impl Scope {
 
     #[inline]
     fn from_bytes(kind: ScopeKind, bytes: &[u8]) -> Option<Self> {
-        if bytes.is_empty() || bytes.len() > SCOPE_ID_MAX || !bytes.iter().all(|b| id_byte(*b)) {
+        if bytes.is_empty()
+            || bytes.len() > SCOPE_ID_MAX
+            || !bytes.iter().all(|b| id_byte(*b))
+            || bytes.iter().all(|b| *b == b'.')
+        {
             return None;
         }
         let mut id = [0u8; SCOPE_ID_MAX];
@@ -329,12 +333,17 @@ mod tests {
             "org:caf\u{e9}",
             "org:%41",
             "org:+2",
+            "org:.",
+            "org:..",
+            "org:...",
             "a_very_long_kind_name:1",
         ] {
             assert!(Scope::parse(bad).is_none(), "{bad:?} parsed");
         }
         assert!(Scope::new("org", format!("{longest}x")).is_none());
         assert!(Scope::parse("sixteen_chars_ok:0").is_some());
+        // Dots with something else are ids (versions, domains); dots alone are paths.
+        assert!(Scope::parse("org:.a").is_some() && Scope::parse("org:v1.2").is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 
+use super::scopes::{Numbered, ScopeNumber, ScopeNumbers, ScopeParents, UNNUMBERED};
 use super::*;
 use crate::authz::scope::{Assignment, Scope};
 
@@ -17,7 +18,7 @@ pub(super) type BundleId = u32;
 /// The bundle that holds within one scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ScopedBundle {
-    scope: Scope,
+    scope: ScopeNumber,
     bundle: BundleId,
 }
 
@@ -44,15 +45,14 @@ pub struct Grants {
     held: Box<[Held]>,
     /// The bundle of the global roles.
     global: BundleId,
-    /// One bit per scope held (by fingerprint, mod 64): a scope whose bit is clear is not
+    /// One bit per scope held (by number, mod 64): a scope whose bit is clear is not
     /// held, and the list below is not read.
     mask: u64,
-    /// The fingerprints of the scopes below, in their order: a lookup scans these (eight
-    /// bytes a scope) and compares a whole scope only where a fingerprint matches.
-    keys: Box<[u64]>,
-    /// Per scope the user holds roles in: the bundle of its global roles, that scope's and
-    /// its ancestors'.
+    /// Per scope the user holds roles in, by number: the bundle of its global roles, that
+    /// scope's and its ancestors'.
     scoped: Box<[ScopedBundle]>,
+    /// Those scopes, in the same order (read only to list the assignments).
+    scopes: Box<[Scope]>,
 }
 
 impl Grants {
@@ -60,7 +60,7 @@ impl Grants {
     pub fn assignments(&self) -> impl Iterator<Item = Assignment> + '_ {
         self.held.iter().map(|h| Assignment {
             role_id: h.role_id,
-            scope: self.scoped.get(h.scope as usize).map(|s| s.scope),
+            scope: self.scopes.get(h.scope as usize).copied(),
         })
     }
 
@@ -79,33 +79,41 @@ impl Grants {
         Arc::new(Grants::default())
     }
 
-    /// The bundle that holds within `scope`: the nearest of it and its ancestors that the
-    /// user holds roles in, else the global bundle.
+    /// The bundle that holds within the scope numbered `scope`: the nearest of it and its
+    /// ancestors that the user holds roles in, else the global bundle.
     #[inline]
-    pub(super) fn bundle_in(&self, origin: u64, scope: &Scope, parents: &ScopeParents) -> BundleId {
+    pub(super) fn bundle_in(
+        &self,
+        origin: u64,
+        scope: Numbered,
+        parents: &ScopeParents,
+    ) -> BundleId {
         if self.origin != origin {
             return 0;
         }
-        if self.scoped.is_empty() {
+        if self.scoped.is_empty() || scope.number == UNNUMBERED {
             return self.global;
         }
-        let mut at = scope;
+        let held = |at: ScopeNumber| {
+            if self.mask & (1 << (at % 64)) == 0 {
+                return None;
+            }
+            self.scoped.iter().find(|s| s.scope == at).map(|s| s.bundle)
+        };
+        if let Some(bundle) = held(scope.number) {
+            return bundle;
+        }
+        // The parent came with the scope's number; further ancestors from the parents.
+        let mut at = scope.parent;
         // Parents never form a cycle (stores refuse one); the bound is a second guard.
-        for _ in 0..MAX_SCOPE_DEPTH {
-            let key = at.fingerprint();
-            if self.mask & (1 << (key % 64)) != 0 {
-                for (i, k) in self.keys.iter().enumerate() {
-                    if *k == key {
-                        if let Some(found) = self.scoped.get(i).filter(|s| s.scope == *at) {
-                            return found.bundle;
-                        }
-                    }
-                }
+        for _ in 1..MAX_SCOPE_DEPTH {
+            if at == UNNUMBERED {
+                break;
             }
-            match parents.get(at) {
-                Some(parent) => at = parent,
-                None => break,
+            if let Some(bundle) = held(at) {
+                return bundle;
             }
+            at = parents.get(&at).copied().unwrap_or(UNNUMBERED);
         }
         self.global
     }
@@ -140,9 +148,6 @@ impl Grants {
     }
 }
 
-/// Scope → parent scope.
-pub(super) type ScopeParents = HashMap<Scope, Scope, BuildHasherDefault<IdHasher>>;
-
 /// What a bundle of roles confers.
 #[derive(Debug)]
 pub(super) struct Bundle {
@@ -161,7 +166,9 @@ type BundleTable = HashMap<BundleId, Arc<Bundle>, BuildHasherDefault<IdHasher>>;
 pub(super) struct Snapshot {
     pub(super) roles: RoleTable,
     pub(super) bundles: BundleTable,
-    /// Scope → parent scope (shared: a role change does not copy it).
+    /// Scope → its number (shared: a role change does not copy it).
+    pub(super) scopes: Arc<ScopeNumbers>,
+    /// Scope number → its parent's number (shared, like the numbers).
     pub(super) parents: Arc<ScopeParents>,
 }
 
@@ -263,7 +270,6 @@ impl Authorizer {
         if assignments.is_empty() {
             return Ok(Grants::none());
         }
-        let parents = self.snapshot.load().parents.clone();
         let mut global: Vec<RoleId> = assignments
             .iter()
             .filter(|a| a.scope.is_none())
@@ -274,10 +280,23 @@ impl Authorizer {
         let mut scopes: Vec<Scope> = assignments.iter().filter_map(|a| a.scope).collect();
         scopes.sort_unstable();
         scopes.dedup();
+        self.number_scopes(&scopes);
+        let snapshot = self.snapshot.load();
+        let (numbers, parents) = (snapshot.scopes.clone(), snapshot.parents.clone());
+        drop(snapshot);
+        // Each assignment's scope number (UNNUMBERED for a global one).
+        let held_in: Vec<ScopeNumber> = assignments
+            .iter()
+            .map(|a| a.scope.map_or(UNNUMBERED, |s| numbers.number(&s)))
+            .collect();
         let mut scoped = Vec::with_capacity(scopes.len());
         for scope in &scopes {
-            let mut chain = vec![*scope];
-            let mut at = *scope;
+            let number = numbers.number(scope);
+            if number == UNNUMBERED {
+                continue;
+            }
+            let mut chain = vec![number];
+            let mut at = number;
             while let Some(parent) = parents.get(&at) {
                 if chain.len() >= MAX_SCOPE_DEPTH || chain.contains(parent) {
                     break;
@@ -289,28 +308,29 @@ impl Authorizer {
             roles.extend(
                 assignments
                     .iter()
-                    .filter(|a| a.scope.is_some_and(|s| chain.contains(&s)))
-                    .map(|a| a.role_id),
+                    .zip(&held_in)
+                    .filter(|(a, n)| a.scope.is_some() && chain.contains(n))
+                    .map(|(a, _)| a.role_id),
             );
             roles.sort_unstable();
             roles.dedup();
-            scoped.push((*scope, self.interner.intern(&roles), roles));
+            scoped.push((*scope, number, self.interner.intern(&roles), roles));
         }
         let global_id = self.interner.intern(&global);
         self.ensure_bundle(global_id, &global).await?;
-        for (_, id, roles) in &scoped {
+        for (_, _, id, roles) in &scoped {
             self.ensure_bundle(*id, roles).await?;
         }
-        let mask = scoped.iter().fold(0u64, |m, (scope, _, _)| {
-            m | (1 << (scope.fingerprint() % 64))
-        });
+        let mask = scoped
+            .iter()
+            .fold(0u64, |m, (_, number, _, _)| m | (1 << (number % 64)));
         let held = assignments
             .iter()
             .map(|a| Held {
                 role_id: a.role_id,
                 scope: a
                     .scope
-                    .and_then(|s| scoped.iter().position(|(held, _, _)| *held == s))
+                    .and_then(|s| scoped.iter().position(|(held, ..)| *held == s))
                     .and_then(|i| u32::try_from(i).ok())
                     .unwrap_or(Held::EVERYWHERE),
             })
@@ -320,10 +340,10 @@ impl Authorizer {
             held,
             global: global_id,
             mask,
-            keys: scoped.iter().map(|(s, _, _)| s.fingerprint()).collect(),
+            scopes: scoped.iter().map(|(scope, ..)| *scope).collect(),
             scoped: scoped
                 .into_iter()
-                .map(|(scope, bundle, _)| ScopedBundle { scope, bundle })
+                .map(|(_, scope, bundle, _)| ScopedBundle { scope, bundle })
                 .collect(),
         }))
     }
@@ -375,42 +395,6 @@ impl Authorizer {
             next
         });
         Ok(())
-    }
-
-    /// Loads every scope parent.
-    pub async fn load_scope_parents(&self) -> Result<()> {
-        let pairs = self.store.scope_parents().await?;
-        let parents = Arc::new(pairs.into_iter().collect::<ScopeParents>());
-        self.snapshot.rcu(|snapshot| Snapshot {
-            parents: parents.clone(),
-            ..Snapshot::clone(snapshot)
-        });
-        Ok(())
-    }
-
-    /// Re-reads one scope's parent.
-    pub(super) async fn reload_scope(&self, scope: Scope) {
-        match self.store.scope_parent(scope).await {
-            Ok(parent) => {
-                self.snapshot.rcu(|snapshot| {
-                    let mut next = ScopeParents::clone(&snapshot.parents);
-                    match parent {
-                        Some(p) => next.insert(scope, p),
-                        None => next.remove(&scope),
-                    };
-                    Snapshot {
-                        parents: Arc::new(next),
-                        ..Snapshot::clone(snapshot)
-                    }
-                });
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, %scope, "reading a scope parent failed; re-reading all");
-                if let Err(e) = self.load_scope_parents().await {
-                    tracing::warn!(error = %e, "reading scope parents failed");
-                }
-            }
-        }
     }
 
     /// How many distinct role sets principals hold (bundles interned).

@@ -60,11 +60,13 @@ mod invalidation;
 #[cfg(feature = "api-keys")]
 mod keys;
 mod roles;
+mod scopes;
 mod sessions;
 
 pub use crate::authz::scope::MAX_SCOPE_DEPTH;
 pub use bundles::Grants;
 use bundles::{Interner, Snapshot};
+pub use scopes::ScopeKey;
 use sessions::SessionState;
 
 /// Who a request acts as, once its credential is verified.
@@ -387,9 +389,10 @@ impl Authorizer {
     #[inline]
     pub fn check_in(&self, principal: &Principal, privilege: PrivilegeId, scope: &Scope) -> bool {
         let snapshot = self.snapshot.load();
-        let bundle = principal
-            .grants
-            .bundle_in(self.origin, scope, &snapshot.parents);
+        let bundle =
+            principal
+                .grants
+                .bundle_in(self.origin, snapshot.scopes.find(scope), &snapshot.parents);
         snapshot
             .confers(bundle)
             .is_some_and(|set| set.contains(privilege))
@@ -421,9 +424,11 @@ impl Authorizer {
         }
         let snapshot = self.snapshot.load();
         let bundle = match scope {
-            Some(scope) => principal
-                .grants
-                .bundle_in(self.origin, scope, &snapshot.parents),
+            Some(scope) => principal.grants.bundle_in(
+                self.origin,
+                snapshot.scopes.find(scope),
+                &snapshot.parents,
+            ),
             None => principal.grants.global_bundle(self.origin),
         };
         let empty = PrivilegeSet::default();
@@ -479,9 +484,10 @@ impl Authorizer {
     /// The privileges a principal holds now within `scope`.
     pub fn privileges_in(&self, principal: &Principal, scope: &Scope) -> PrivilegeSet {
         let snapshot = self.snapshot.load();
-        let bundle = principal
-            .grants
-            .bundle_in(self.origin, scope, &snapshot.parents);
+        let bundle =
+            principal
+                .grants
+                .bundle_in(self.origin, snapshot.scopes.find(scope), &snapshot.parents);
         snapshot.confers(bundle).cloned().unwrap_or_default()
     }
 

@@ -18,6 +18,7 @@ impl Authorizer {
             let mut next = Snapshot {
                 roles: table.clone(),
                 bundles: snapshot.bundles.clone(),
+                scopes: snapshot.scopes.clone(),
                 parents: snapshot.parents.clone(),
             };
             next.settle(None);
