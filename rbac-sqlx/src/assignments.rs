@@ -46,6 +46,18 @@ macro_rules! check_cap {
     }};
 }
 
+/// The assignments of one user (`?`), in the order they were made.
+pub(crate) const ASSIGNMENTS_OF_ONE: &str = "SELECT user_id, role_id, scope_kind, scope_id \
+     FROM rbac_assignments WHERE user_id = ? ORDER BY ordinal, role_id, scope_kind, scope_id";
+
+/// The assignment a row of `rbac_assignments` holds.
+pub(crate) fn assignment(r: &impl Columns) -> StoreResult<Assignment> {
+    let role_id = r.int("role_id").map_err(backend)?;
+    let kind = r.text("scope_kind").map_err(backend)?;
+    let scope = scope_of(&kind, &r.text("scope_id").map_err(backend)?)?;
+    Ok(Assignment { role_id, scope })
+}
+
 impl SqlStore {
     /// Fills in the assignments of users just read.
     pub(crate) async fn attach_roles(&self, users: &mut [User]) -> StoreResult<()> {
@@ -69,29 +81,13 @@ impl SqlStore {
                 let rows = query.fetch_all(pool).await.map_err(backend)?;
                 for r in &rows {
                     let user = r.int("user_id").map_err(backend)?;
-                    let role_id = r.int("role_id").map_err(backend)?;
-                    let kind = r.text("scope_kind").map_err(backend)?;
-                    let scope = scope_of(&kind, &r.text("scope_id").map_err(backend)?)?;
                     if let Some(i) = at.get(&user) {
-                        users[*i].roles.push(Assignment { role_id, scope });
+                        users[*i].roles.push(assignment(r)?);
                     }
                 }
             });
         }
         Ok(())
-    }
-
-    /// A user just read, with its assignments.
-    pub(crate) async fn with_roles(&self, user: Option<User>) -> StoreResult<Option<User>> {
-        match user {
-            Some(u) => {
-                let mut one = [u];
-                self.attach_roles(&mut one).await?;
-                let [u] = one;
-                Ok(Some(u))
-            }
-            None => Ok(None),
-        }
     }
 
     /// See [`rbac_core::store::UserStore::update_user_roles`].

@@ -16,10 +16,7 @@ use crate::{backend, row};
 impl AuthorizerStore for Direct {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?");
-            let r = sqlx::query(&d.sql(&sql)).bind(id).fetch_optional(pool).await.map_err(backend)?;
-            let user = r.as_ref().map(row::user).transpose()?;
-            self.with_roles(user).await
+            one_user!(d, pool, format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?"), id)
         })
     }
 

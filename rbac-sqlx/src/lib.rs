@@ -176,6 +176,32 @@ macro_rules! write_journal {
     }};
 }
 
+/// Reads the user `$sql` selects (binding `$key`) and its assignments on one connection.
+macro_rules! one_user {
+    ($d:ident, $pool:ident, $sql:expr, $key:expr) => {{
+        let mut conn = $pool.acquire().await.map_err(backend)?;
+        let r = sqlx::query(&$d.sql(&$sql))
+            .bind($key)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(backend)?;
+        match r.as_ref().map(row::user).transpose()? {
+            None => Ok(None),
+            Some(mut user) => {
+                let rows = sqlx::query(&$d.sql($crate::assignments::ASSIGNMENTS_OF_ONE))
+                    .bind(user.id)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                for r in &rows {
+                    user.roles.push($crate::assignments::assignment(r)?);
+                }
+                Ok(Some(user))
+            }
+        }
+    }};
+}
+
 /// Loads the sorted privilege codes of one role.
 macro_rules! role_codes {
     ($d:ident, $exec:expr, $id:expr) => {{

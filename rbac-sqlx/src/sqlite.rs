@@ -93,8 +93,12 @@ pub(crate) async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
         // (no busy wait) while another process holds the file: retry, briefly.
         let mut attempt = 0;
         loop {
+            // No ping before each checkout: a file connection is in this process and
+            // cannot go stale the way a network one can, and each ping is a round trip to
+            // the connection's thread on every read.
             match SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await
             {

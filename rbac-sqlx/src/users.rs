@@ -36,27 +36,23 @@ impl UserStore for Direct {
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name_key = ?");
-            let r = sqlx::query(&d.sql(&sql))
-                .bind(rbac_core::identity::name_key(name))
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
-            let user = r.as_ref().map(row::user).transpose()?;
-            self.with_roles(user).await
+            one_user!(
+                d,
+                pool,
+                format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name_key = ?"),
+                rbac_core::identity::name_key(name)
+            )
         })
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            let sql = format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email_key = ?");
-            let r = sqlx::query(&d.sql(&sql))
-                .bind(rbac_core::identity::email_key(email))
-                .fetch_optional(pool)
-                .await
-                .map_err(backend)?;
-            let user = r.as_ref().map(row::user).transpose()?;
-            self.with_roles(user).await
+            one_user!(
+                d,
+                pool,
+                format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email_key = ?"),
+                rbac_core::identity::email_key(email)
+            )
         })
     }
 
