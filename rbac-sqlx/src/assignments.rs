@@ -46,16 +46,21 @@ macro_rules! check_cap {
     }};
 }
 
-/// The assignments of one user (`?`), in the order they were made.
-pub(crate) const ASSIGNMENTS_OF_ONE: &str = "SELECT user_id, role_id, scope_kind, scope_id \
-     FROM rbac_assignments WHERE user_id = ? ORDER BY ordinal, role_id, scope_kind, scope_id";
-
 /// The assignment a row of `rbac_assignments` holds.
 pub(crate) fn assignment(r: &impl Columns) -> StoreResult<Assignment> {
     let role_id = r.int("role_id").map_err(backend)?;
     let kind = r.text("scope_kind").map_err(backend)?;
     let scope = scope_of(&kind, &r.text("scope_id").map_err(backend)?)?;
     Ok(Assignment { role_id, scope })
+}
+
+/// The assignment a row of a user left-joined with its assignments holds (none: the user
+/// holds no role).
+pub(crate) fn joined_assignment(r: &impl Columns) -> StoreResult<Option<Assignment>> {
+    if r.opt_int("role_id").map_err(backend)?.is_none() {
+        return Ok(None);
+    }
+    assignment(r).map(Some)
 }
 
 impl SqlStore {

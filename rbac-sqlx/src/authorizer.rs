@@ -9,14 +9,14 @@ use rbac_core::{
 use crate::assignments::parent_pair;
 use crate::detached::Direct;
 use crate::dialect::SqlDialect;
-use crate::row::{ROLE_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+use crate::row::{ROLE_COLUMNS, SESSION_COLUMNS};
 use crate::{backend, row};
 
 #[async_trait]
 impl AuthorizerStore for Direct {
     async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            one_user!(d, pool, format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE id = ?"), id)
+            one_user!(d, pool, "id", id)
         })
     }
 

@@ -176,25 +176,28 @@ macro_rules! write_journal {
     }};
 }
 
-/// Reads the user `$sql` selects (binding `$key`) and its assignments on one connection.
+/// Reads the user whose `$column` is `$key`, with its assignments, in one statement.
 macro_rules! one_user {
-    ($d:ident, $pool:ident, $sql:expr, $key:expr) => {{
-        let mut conn = $pool.acquire().await.map_err(backend)?;
-        let r = sqlx::query(&$d.sql(&$sql))
+    ($d:ident, $pool:ident, $column:literal, $key:expr) => {{
+        let sql = format!(
+            "SELECT {}, a.role_id AS role_id, a.scope_kind AS scope_kind, a.scope_id AS scope_id \
+             FROM rbac_users LEFT JOIN rbac_assignments a ON a.user_id = rbac_users.id \
+             WHERE rbac_users.{} = ? ORDER BY a.ordinal, a.role_id, a.scope_kind, a.scope_id",
+            $crate::row::USER_COLUMNS,
+            $column
+        );
+        let rows = sqlx::query(&$d.sql(&sql))
             .bind($key)
-            .fetch_optional(&mut *conn)
+            .fetch_all($pool)
             .await
             .map_err(backend)?;
-        match r.as_ref().map(row::user).transpose()? {
+        match rows.first().map(row::user).transpose()? {
             None => Ok(None),
             Some(mut user) => {
-                let rows = sqlx::query(&$d.sql($crate::assignments::ASSIGNMENTS_OF_ONE))
-                    .bind(user.id)
-                    .fetch_all(&mut *conn)
-                    .await
-                    .map_err(backend)?;
                 for r in &rows {
-                    user.roles.push($crate::assignments::assignment(r)?);
+                    if let Some(held) = $crate::assignments::joined_assignment(r)? {
+                        user.roles.push(held);
+                    }
                 }
                 Ok(Some(user))
             }

@@ -36,23 +36,13 @@ impl UserStore for Direct {
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            one_user!(
-                d,
-                pool,
-                format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE name_key = ?"),
-                rbac_core::identity::name_key(name)
-            )
+            one_user!(d, pool, "name_key", rbac_core::identity::name_key(name))
         })
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         on_backend!(self, pool, d => {
-            one_user!(
-                d,
-                pool,
-                format!("SELECT {USER_COLUMNS} FROM rbac_users WHERE email_key = ?"),
-                rbac_core::identity::email_key(email)
-            )
+            one_user!(d, pool, "email_key", rbac_core::identity::email_key(email))
         })
     }
 

@@ -23,7 +23,7 @@ mod users;
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rbac_core::store::StoreResult;
@@ -51,6 +51,9 @@ pub(crate) struct Tasks {
     next: AtomicU64,
     running: Mutex<BTreeSet<u64>>,
     ended: Notify,
+    /// Callers of `settled` waiting now: a task that ends wakes them only when there are
+    /// any (so a store call takes no lock besides the set's).
+    waiting: AtomicUsize,
 }
 
 /// One running task, counted until it ends (however it ends).
@@ -77,7 +80,27 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.tasks.lock().remove(&self.id);
-        self.tasks.ended.notify_waiters();
+        // SeqCst on both sides: a `settled` that counted itself after this load checks the
+        // set after the removal above, so it never waits for a wake that will not come.
+        if self.tasks.waiting.load(Ordering::SeqCst) > 0 {
+            self.tasks.ended.notify_waiters();
+        }
+    }
+}
+
+/// One caller of `settled`, counted while it waits (however its future ends).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Self {
+        waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -93,6 +116,7 @@ impl Tasks {
             let _running = self.lock();
             self.next.load(Ordering::SeqCst)
         };
+        let _waiting = Waiting::count(&self.waiting);
         loop {
             let ended = self.ended.notified();
             tokio::pin!(ended);
