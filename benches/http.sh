@@ -36,7 +36,7 @@ if [ -z "$CANDIDATE" ]; then
 fi
 BASELINE=${BASELINE:-}
 ROUNDS=${ROUNDS:-2}
-for bin in "$CANDIDATE" $BASELINE; do
+for bin in "$CANDIDATE" ${BASELINE:+"$BASELINE"}; do
   [ -x "$bin" ] || { echo "FAIL: $bin is not an executable" >&2; exit 1; }
 done
 work=$(mktemp -d)
