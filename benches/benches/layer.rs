@@ -19,7 +19,16 @@ use rbac_core::{
 use rbac_tower::RbacLayer;
 use tower::{Layer, Service, ServiceExt};
 
+#[global_allocator]
+static GLOBAL: benches::Counting = benches::Counting;
+
 const PASSWORD: &str = "bench-admin-password";
+
+/// The most allocations a warm JWT request may make through the layer itself, on average:
+/// the token's text read from the header, the request's extensions (a box and its map),
+/// the principal in them; and now and then the boxed path, when moka's housekeeping makes
+/// a cache read wait.
+const WARM_ALLOCATIONS: f64 = 4.5;
 
 /// Cheap hashing: the benches measure the request path, not argon2.
 fn config() -> RbacConfig {
@@ -160,6 +169,8 @@ fn layer(c: &mut Criterion) {
     // Warm the session cache and the role snapshot.
     drive(&rt, &svc, &token, 10);
 
+    warm_allocations(&rt, &rbac, &token);
+
     let mut group = c.benchmark_group("layer");
     group.bench_function("jwt_verify_only", |b| {
         let jwt = rbac.authorizer().jwt();
@@ -234,6 +245,37 @@ fn layer(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Counts the allocations of warm JWT requests through the layer around a service that
+/// allocates nothing (no boxing service in between), and asserts the bound.
+fn warm_allocations(rt: &tokio::runtime::Runtime, rbac: &Rbac, token: &str) {
+    let layer = RbacLayer::new(rbac.authorizer().clone()).require_code("UserAccess");
+    let mut svc = layer.layer(tower::service_fn(|_req: Request<()>| async {
+        Ok::<_, Infallible>(Response::new(String::new()))
+    }));
+    const N: u64 = 10_000;
+    let reqs: Vec<Request<()>> = (0..N).map(|_| request(token)).collect();
+    let allocated = rt.block_on(async {
+        let before = benches::allocations();
+        for req in reqs {
+            let resp = svc
+                .ready()
+                .await
+                .expect("ready")
+                .call(req)
+                .await
+                .expect("infallible");
+            assert_eq!(resp.status(), 200);
+        }
+        benches::allocations() - before
+    });
+    let per = allocated as f64 / N as f64;
+    println!("warm JWT request through the layer: {per:.2} allocations");
+    assert!(
+        per <= WARM_ALLOCATIONS,
+        "{per:.2} allocations per warm request (at most {WARM_ALLOCATIONS})"
+    );
 }
 
 fn cold(c: &mut Criterion) {

@@ -66,7 +66,13 @@ impl CredentialSource {
             CredentialSource::Query(name) => query_param(req.uri().query()?, name)?,
             CredentialSource::Cookie(name) => cookie(req, name)?,
         };
-        let token = token.trim().to_string();
+        // Trimmed in place: a token read cleanly is not copied twice.
+        let trimmed = token.trim();
+        let token = if trimmed.len() == token.len() {
+            token
+        } else {
+            trimmed.to_string()
+        };
         (!token.is_empty()).then_some(Credential::Token(token))
     }
 }

@@ -51,7 +51,7 @@ pub use layer::{IntoAuthenticate, IntoRequirement, RbacLayer, UnknownPrivilege};
 pub use rbac_core::{Principal, Requirement};
 pub use reject::{PlainRejection, Rejection, RenderRejection};
 pub use scope::{CheckedScope, RequestHead, ScopeSource};
-pub use service::{ClientAddress, RbacService};
+pub use service::{ClientAddress, RbacService, ResponseFuture};
 
 /// The README's code samples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]

@@ -611,4 +611,17 @@ impl crate::authn::credential::Authenticate for Rbac {
             ),
         }
     }
+
+    fn authenticate_now(
+        &self,
+        credential: &crate::authn::credential::Credential,
+        _context: &crate::authn::credential::RequestContext<'_>,
+    ) -> Option<Result<Principal>> {
+        match credential {
+            crate::authn::credential::Credential::Token(token) => {
+                self.inner.authorizer.authenticate_token_now(token)
+            }
+            _ => None,
+        }
+    }
 }

@@ -80,6 +80,19 @@ pub trait Authenticate: Send + Sync {
         credential: &Credential,
         context: &RequestContext<'_>,
     ) -> Result<Principal>;
+
+    /// The same answer without waiting, when what is already verified and cached settles
+    /// it: `Some` either way, `None` to go the async way. The layer asks this first, so a
+    /// warm request allocates no future; by default `None` (a verifier that implements
+    /// only `authenticate` keeps working unchanged).
+    fn authenticate_now(
+        &self,
+        credential: &Credential,
+        context: &RequestContext<'_>,
+    ) -> Option<Result<Principal>> {
+        let _ = (credential, context);
+        None
+    }
 }
 
 /// Checks a principal's privileges: what the layer needs besides authentication.
@@ -129,6 +142,17 @@ impl Authenticate for Authorizer {
             #[cfg(not(feature = "api-keys"))]
             Credential::ApiKey { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
             Credential::Basic { .. } => Err(Error::Unauthenticated(AuthFailure::Invalid)),
+        }
+    }
+
+    fn authenticate_now(
+        &self,
+        credential: &Credential,
+        _context: &RequestContext<'_>,
+    ) -> Option<Result<Principal>> {
+        match credential {
+            Credential::Token(token) => self.authenticate_token_now(token),
+            _ => None,
         }
     }
 }

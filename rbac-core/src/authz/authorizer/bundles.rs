@@ -348,6 +348,15 @@ impl Authorizer {
         }))
     }
 
+    /// Whether every bundle of `grants` is in the snapshot with all its roles (so nothing
+    /// needs reading to check them).
+    pub(super) fn grants_ready(&self, grants: &Grants) -> bool {
+        let snapshot = self.snapshot.load();
+        grants
+            .bundles()
+            .all(|id| id == 0 || snapshot.bundles.get(&id).is_some_and(|b| b.complete))
+    }
+
     /// Makes sure every bundle of `grants` is in the snapshot with all its roles (a
     /// snapshot hit on the usual path).
     pub(super) async fn ensure_grants(&self, grants: &Grants) -> Result<()> {

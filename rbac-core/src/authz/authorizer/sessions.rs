@@ -44,7 +44,87 @@ pub(super) async fn invalidate_sessions(
     }
 }
 
+/// Polls `future` once: its output if it finishes without waiting (a cache hit), else
+/// `None` (the future is dropped; callers pass only futures that start no work).
+fn at_once<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
+    }
+}
+
 impl Authorizer {
+    /// [`Authorizer::authenticate_token`] from the caches alone, without waiting: `Some`
+    /// when the verified token, its session and its roles are all cached and nothing needs
+    /// writing (an opaque session whose expiry is due to slide is not), `None` when only
+    /// the async path can tell. Never reads the store; the answer is the async path's.
+    pub fn authenticate_token_now(&self, token: &str) -> Option<Result<Principal>> {
+        if crate::authn::token::is_opaque_token(token) {
+            let id = crate::authn::token::opaque_session_id(token);
+            let principal = self.principal_now(Arc::from(id))?;
+            return Some(principal.and_then(|p| {
+                if p.kind == SessionKind::Opaque {
+                    Ok(p)
+                } else {
+                    Err(Error::Unauthenticated(AuthFailure::Invalid))
+                }
+            }));
+        }
+        let verified = at_once(self.verified.get(token))??;
+        if verified.expires_at <= now() {
+            return None;
+        }
+        let principal = self.principal_now(verified.session_id.clone())?;
+        Some(principal.and_then(|p| {
+            if p.user_id == verified.user_id {
+                Ok(p)
+            } else {
+                Err(Error::Unauthenticated(AuthFailure::Invalid))
+            }
+        }))
+    }
+
+    /// The principal of a cached session, if the cache settles it without the store.
+    fn principal_now(&self, key: Arc<str>) -> Option<Result<Principal>> {
+        let state = at_once(self.sessions.get(&*key))??;
+        if let Some(refusal) = state.refusal {
+            self.stats.session_hits.incr();
+            return Some(Err(Error::Unauthenticated(refusal)));
+        }
+        let at = now();
+        let expires_at = state.expires_at.load(Ordering::Acquire);
+        if expires_at <= at {
+            // Refused or re-read (another instance may have slid it): the async path's call.
+            return None;
+        }
+        if state.kind == SessionKind::Opaque {
+            let extended = at
+                .saturating_add(self.sliding_ttl)
+                .min(state.issued_at.saturating_add(self.sliding_max));
+            if extended - expires_at >= self.sliding_interval.max(1) {
+                return None;
+            }
+        }
+        if !self.grants_ready(&state.grants) {
+            return None;
+        }
+        self.stats.session_hits.incr();
+        self.stats.role_hits.incr();
+        Some(Ok(Principal {
+            user_id: state.user_id,
+            user_name: state.user_name.clone(),
+            grants: state.grants.clone(),
+            session_id: key,
+            kind: state.kind,
+            factors: state.factors,
+            verified_at: state.verified_at,
+            enrolment_required: !state.enrolled && self.requires_second_factor(&state.grants),
+            second_factor_enrolled: state.enrolled,
+        }))
+    }
+
     /// Verifies a JWT and its server-side session; returns the principal. A token seen
     /// before skips the signature check (its expiry is still checked every time).
     pub async fn authenticate_jwt(&self, token: &str) -> Result<Principal> {
